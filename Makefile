@@ -1,0 +1,49 @@
+# The two commands a fresh machine needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP_BASE := $(VENV)/.installed-base
+STAMP_DEV  := $(VENV)/.installed-dev
+STAMP_DOCS := $(VENV)/.installed-docs
+
+.PHONY: demo test lint typecheck pytest docs bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_BASE): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_DEV): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(STAMP_BASE)
+
+$(STAMP_DOCS): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	touch $@
+
+demo: $(STAMP_BASE)
+	$(BIN)/regkit demo --out build/demo
+
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP_DEV)
+	$(BIN)/mypy --strict src
+
+pytest: $(STAMP_DEV)
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+docs: $(STAMP_DOCS)
+	$(BIN)/mkdocs build --strict --site-dir build/site
+
+bench: $(STAMP_DEV)
+	$(BIN)/python benchmarks/bench_records.py
+
+clean:
+	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache
