@@ -1,0 +1,85 @@
+"""regkit: typed brokerage records, compliance checks and regulator reports.
+
+Example:
+    >>> import regkit as rk
+    >>> trade = rk.Trade(
+    ...     trade_id="T1", account_id="A1", side="buy", quantity="1", price="1.0850",
+    ...     executed_at="2026-11-20T09:30:00Z",
+    ...     instrument={"symbol": "EURUSD", "product": "cfd", "underlying_class": "fx_major",
+    ...                 "base_currency": "EUR", "quote_currency": "USD"},
+    ... )
+    >>> trade.instrument.underlying_class
+    <UnderlyingClass.FX_MAJOR: 'fx_major'>
+"""
+
+from regkit._version import __version__
+from regkit.errors import (
+    IdentifierError,
+    PackError,
+    PackIntegrityError,
+    PolicyError,
+    RecordError,
+    RegkitError,
+    RenderError,
+    XsdValidationError,
+)
+from regkit.schemas import (
+    Account,
+    AccountSnapshot,
+    Capacity,
+    CashMovement,
+    ClientCategory,
+    Delivery,
+    Firm,
+    Instrument,
+    Kyc,
+    KycStatus,
+    LegalEntity,
+    MovementKind,
+    NaturalPerson,
+    PaymentMethod,
+    PositionEffect,
+    Product,
+    Record,
+    RiskRating,
+    Side,
+    Trade,
+    UnderlyingClass,
+)
+from regkit.schemas.io import RecordBatch, iter_records, read_records
+
+__all__ = [
+    "Account",
+    "AccountSnapshot",
+    "Capacity",
+    "CashMovement",
+    "ClientCategory",
+    "Delivery",
+    "Firm",
+    "IdentifierError",
+    "Instrument",
+    "Kyc",
+    "KycStatus",
+    "LegalEntity",
+    "MovementKind",
+    "NaturalPerson",
+    "PackError",
+    "PackIntegrityError",
+    "PaymentMethod",
+    "PolicyError",
+    "PositionEffect",
+    "Product",
+    "Record",
+    "RecordBatch",
+    "RecordError",
+    "RegkitError",
+    "RenderError",
+    "RiskRating",
+    "Side",
+    "Trade",
+    "UnderlyingClass",
+    "XsdValidationError",
+    "__version__",
+    "iter_records",
+    "read_records",
+]

@@ -1,0 +1,145 @@
+"""The exceptions regkit raises.
+
+Findings are data, not exceptions. An exception means bad input, misuse or a broken
+environment, and its one-line ``str()`` says what, where, and what was expected::
+
+    RegkitError
+    ├── RecordError (ValueError)      file, line/row, key, field path, reason, value
+    ├── IdentifierError (ValueError)  an identifier that cannot be derived or is malformed
+    ├── PolicyError                   policy file, rule id, what is wrong
+    ├── RenderError
+    │   └── XsdValidationError        file, line, path, reason
+    └── PackError
+        └── PackIntegrityError        each mismatch, missing or unexpected file
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "IdentifierError",
+    "PackError",
+    "PackIntegrityError",
+    "PolicyError",
+    "RecordError",
+    "RegkitError",
+    "RenderError",
+    "XsdValidationError",
+]
+
+
+class RegkitError(Exception):
+    """Base class of every exception regkit raises on purpose."""
+
+
+class RecordError(RegkitError, ValueError):
+    """One input record (or one row of a file) that could not become a typed record.
+
+    Every attribute is optional because records come from files, iterables and data frames
+    alike; ``str()`` names whatever is known, in the order a person looks for it.
+
+    Attributes:
+        reason: what is wrong, in words.
+        file: the file the record came from, when it came from one.
+        line: the 1-based physical line of a text file (CSV, JSON Lines).
+        row: the 1-based data row (records counted from the first, header excluded).
+        key: the record key (``trade_id``, ``account_id`` ...) when it could be read.
+        field: the dotted field path (``instrument.base_currency``), or ``None`` for the record.
+        value: the offending value, as read.
+        model: the record class name the row was meant to become.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        row: int | None = None,
+        key: str | None = None,
+        field: str | None = None,
+        value: Any = None,
+        model: str | None = None,
+    ) -> None:
+        self.reason = reason
+        self.file = file
+        self.line = line
+        self.row = row
+        self.key = key
+        self.field = field
+        self.value = value
+        self.model = model
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where: list[str] = []
+        if self.file is not None:
+            where.append(self.file)
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.key is not None:
+            where.append(f"key {self.key!r}")
+        if self.field is not None:
+            where.append(f"field {self.field!r}")
+        head = ", ".join(where)
+        tail = "" if self.value is None else f" (got {_short(self.value)})"
+        subject = f"{self.model}: " if self.model else ""
+        return f"{subject}{head}: {self.reason}{tail}" if head else f"{subject}{self.reason}{tail}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The error as plain data, for JSON output and logs."""
+        return {
+            "model": self.model,
+            "file": self.file,
+            "line": self.line,
+            "row": self.row,
+            "key": self.key,
+            "field": self.field,
+            "reason": self.reason,
+            "value": self.value if _is_plain(self.value) else repr(self.value),
+        }
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only constructor: teach pickle (multiprocessing) how to rebuild us.
+        return (_rebuild_record_error, (self.as_dict() | {"value": self.value},))
+
+
+def _rebuild_record_error(state: dict[str, Any]) -> RecordError:
+    reason = state.pop("reason")
+    return RecordError(reason, **state)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _is_plain(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+class IdentifierError(RegkitError, ValueError):
+    """An identifier is malformed, or one that a report needs cannot be derived."""
+
+
+class PolicyError(RegkitError):
+    """A policy file is invalid: names the file, the rule and what is wrong."""
+
+
+class RenderError(RegkitError):
+    """A regulator file could not be produced."""
+
+
+class XsdValidationError(RenderError, ValueError):
+    """A document does not validate against the regulator's schema."""
+
+
+class PackError(RegkitError):
+    """An audit pack could not be built or read."""
+
+
+class PackIntegrityError(PackError):
+    """An audit pack does not match its manifests."""

@@ -1,0 +1,133 @@
+"""The base class of every record: frozen, strict about unknown fields, and convertible.
+
+A record converts to and from three shapes:
+
+* a nested ``dict`` (:meth:`Record.to_dict` / :meth:`Record.from_dict`), Python values kept;
+* JSON text (:meth:`Record.to_json` / :meth:`Record.from_json`), one object per record,
+  the JSON Lines format;
+* a flat row (:meth:`Record.to_row` / :meth:`Record.from_row`) whose keys are dotted field
+  paths (``instrument.symbol``), the shape of CSV columns and of the columnar batch. Lists
+  stay lists in a row; CSV writes them joined by ``;``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["LIST_SEPARATOR", "Record", "flatten", "unflatten"]
+
+#: The separator between list items in a CSV cell (``nationalities`` = ``DE;FR``).
+LIST_SEPARATOR = ";"
+
+
+class LowerStrEnum(enum.StrEnum):
+    """A string enumeration that also accepts its values in any letter case."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> Self | None:
+        if isinstance(value, str):
+            folded = value.strip().lower()
+            for member in cls:
+                if member.value == folded:
+                    return member
+        return None
+
+
+class UpperStrEnum(enum.StrEnum):
+    """A string enumeration of upper-case codes that also accepts lower case."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> Self | None:
+        if isinstance(value, str):
+            folded = value.strip().upper()
+            for member in cls:
+                if member.value == folded:
+                    return member
+        return None
+
+
+class Record(BaseModel):
+    """Base of every regkit record.
+
+    Subclasses set :attr:`key_fields`, the fields that identify one record in a batch
+    (the loaders report duplicates by them and name them in every error).
+    """
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        use_enum_values=False,
+        validate_default=False,
+        use_attribute_docstrings=True,
+    )
+
+    key_fields: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def key(self) -> str:
+        """The record key as one string (fields joined by ``|``)."""
+        return "|".join(str(getattr(self, name)) for name in self.key_fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a nested dict of Python values (Decimal, datetime, str enums)."""
+        return self.model_dump(exclude_none=True)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build and validate a record from a nested mapping."""
+        return cls.model_validate(data)
+
+    def to_json(self) -> str:
+        """The record as one line of JSON (decimals as strings, datetimes in ISO 8601)."""
+        return self.model_dump_json(exclude_none=True)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Self:
+        """Build and validate a record from JSON text."""
+        return cls.model_validate_json(text)
+
+    def to_row(self) -> dict[str, Any]:
+        """The record as one flat row with dotted keys (``instrument.symbol``)."""
+        return flatten(self.model_dump(exclude_none=True))
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Self:
+        """Build and validate a record from a flat row with dotted keys.
+
+        Empty strings and ``None`` count as absent, so a CSV row may leave the columns of
+        another variant (an entity's ``holder.lei`` on a person's row) empty.
+        """
+        return cls.model_validate(unflatten(row))
+
+
+def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Flatten nested mappings into one level of dotted keys; lists are kept whole."""
+    flat: dict[str, Any] = {}
+    for name, value in data.items():
+        path = f"{prefix}{name}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, path + "."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def unflatten(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Nest dotted keys back into mappings, leaving out empty values (``None`` and ``""``)."""
+    nested: dict[str, Any] = {}
+    for path, value in row.items():
+        if value is None or value == "":
+            continue
+        if "." not in path:
+            nested[path] = value
+            continue
+        *parents, leaf = path.split(".")
+        target = nested
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = value
+    return nested

@@ -1,0 +1,118 @@
+"""Account holders and their due diligence: NaturalPerson, LegalEntity, Kyc."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+
+from regkit.schemas.base import Record
+from regkit.schemas.enums import KycStatus, RiskRating
+from regkit.schemas.types import CountryCode, Lei, Text, UtcDatetime
+
+__all__ = ["Holder", "Kyc", "LegalEntity", "NaturalPerson"]
+
+
+class NaturalPerson(Record):
+    """A client who is a person: what RTS 22 fields 7-15 and the AML checks need.
+
+    Example:
+        >>> p = NaturalPerson(first_name="Anna", surname="Müller", nationalities=["de"])
+        >>> p.nationalities
+        ('DE',)
+    """
+
+    kind: Literal["person"] = "person"
+    """Discriminator of the holder union."""
+    first_name: Text
+    """First name(s) as on the identity document (RTS 22 fields 9/18)."""
+    surname: Text
+    """Surname(s) as on the identity document (RTS 22 fields 10/19)."""
+    date_of_birth: date | None = None
+    """Date of birth (RTS 22 fields 11/20; part of the CONCAT identifier)."""
+    nationalities: Annotated[tuple[CountryCode, ...], Field(min_length=1)]
+    """Every nationality (ISO 3166-1 alpha-2); RTS 22 Art. 6 picks the one to report."""
+    national_ids: dict[str, Text] = Field(default_factory=dict)
+    """Identifiers by scheme (``NIDN``, ``CCPT``) or by Annex II key (``PESEL``), no prefix."""
+    residence_country: CountryCode | None = None
+    """Country of residence (AML high-risk country checks)."""
+
+    @field_validator("national_ids", mode="after")
+    @classmethod
+    def _upper_schemes(cls, value: dict[str, str]) -> dict[str, str]:
+        return {scheme.strip().upper(): number for scheme, number in value.items()}
+
+    @field_validator("nationalities", mode="after")
+    @classmethod
+    def _no_repeats(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("a nationality is listed twice")
+        return value
+
+
+class LegalEntity(Record):
+    """A client that is a legal entity, identified by its LEI (RTS 22 field 7/16)."""
+
+    kind: Literal["entity"] = "entity"
+    """Discriminator of the holder union."""
+    name: Text
+    """Registered name."""
+    lei: Lei | None = None
+    """ISO 17442 LEI; ``None`` where the client has none (a KYC finding, not a load error)."""
+    country: CountryCode | None = None
+    """Country of registration."""
+
+
+def _holder_kind(value: Any) -> str:
+    # ``kind`` decides; a row that leaves it out is an entity when it has a ``name``.
+    if isinstance(value, Mapping):
+        kind = value.get("kind")
+        if kind is None:
+            return "entity" if "name" in value else "person"
+        return str(kind).strip().lower()
+    return str(getattr(value, "kind", "person"))
+
+
+Holder = Annotated[
+    Annotated[NaturalPerson, Tag("person")] | Annotated[LegalEntity, Tag("entity")],
+    Discriminator(
+        _holder_kind,
+        custom_error_type="holder_kind",
+        custom_error_message="holder.kind must be 'person' or 'entity'",
+    ),
+]
+"""An account holder: a person or an entity, told apart by ``kind``."""
+
+
+class Kyc(Record):
+    """The state of customer due diligence on an account (AMLD Arts. 13, 18a)."""
+
+    status: KycStatus
+    """verified, pending, rejected or expired."""
+    verified_at: UtcDatetime | None = None
+    """When the identity was last verified."""
+    expires_at: UtcDatetime | None = None
+    """When the verification lapses and must be renewed."""
+    risk_rating: RiskRating | None = None
+    """The firm's money-laundering risk rating."""
+    pep: bool = False
+    """Politically exposed person (enhanced due diligence, AMLD Art. 20)."""
+    source_of_funds_verified: bool = False
+    """Whether the source of funds has been established."""
+    enhanced_due_diligence: bool = False
+    """Whether enhanced due diligence was carried out (AMLD Art. 18a for high-risk countries)."""
+
+    @model_validator(mode="after")
+    def _expiry_after_verification(self) -> Self:
+        if (
+            self.verified_at is not None
+            and self.expires_at is not None
+            and self.expires_at <= self.verified_at
+        ):
+            raise ValueError(
+                f"expires_at {self.expires_at.isoformat()} must be after "
+                f"verified_at {self.verified_at.isoformat()}"
+            )
+        return self
