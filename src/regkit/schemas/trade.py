@@ -6,12 +6,13 @@ import re
 from decimal import Decimal
 from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from regkit.schemas.base import Record
 from regkit.schemas.enums import Capacity, PositionEffect, Side
 from regkit.schemas.instrument import Instrument
 from regkit.schemas.types import (
+    Checked,
     CurrencyCode,
     Mic,
     NonNegativeDecimal,
@@ -24,17 +25,13 @@ from regkit.schemas.types import (
 __all__ = ["DecisionMaker", "Trade"]
 
 _DECISION_RE = re.compile(r"ALGO:[A-Za-z0-9_.\-]{1,50}|NORE|[A-Za-z0-9_.\-@]{1,50}")
+_DECISION = Checked(
+    lambda value: _DECISION_RE.fullmatch(value) is not None,
+    "a trader id (letters, digits, _ . - @), ALGO:<algorithm id> or NORE",
+    "strip",
+)
 
-
-def _decision_maker(value: str) -> str:
-    if not _DECISION_RE.fullmatch(value):
-        raise ValueError(
-            "expected a trader id (letters, digits, _ . - @), ALGO:<algorithm id> or NORE"
-        )
-    return value
-
-
-DecisionMaker = Annotated[Text, AfterValidator(_decision_maker)]
+DecisionMaker = Annotated[Text, _DECISION, _DECISION.validator()]
 """Who decided or executed: a trader id, ``ALGO:<id>``, or ``NORE`` (the client)."""
 
 

@@ -8,9 +8,10 @@ with a message that says what was expected. The identifier checks are the functi
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
@@ -18,6 +19,7 @@ from regkit.schemas import identifiers as ids
 
 __all__ = [
     "Cfi",
+    "Checked",
     "CountryCode",
     "CurrencyCode",
     "Iban",
@@ -36,13 +38,28 @@ __all__ = [
 _Code = StringConstraints(strip_whitespace=True, to_upper=True)
 
 
-def _checked(check: Callable[[str], bool], expected: str) -> AfterValidator:
-    def validate(value: str) -> str:
-        if not check(value):
-            raise ValueError(f"not {expected}")
-        return value
+@dataclass(frozen=True)
+class Checked:
+    """Marks an Annotated type with the check its validator runs.
 
-    return AfterValidator(validate)
+    The per-record path runs it through the ``AfterValidator`` next to it; the columnar
+    path (:mod:`regkit.schemas.columnar`) reads it from the annotation to run the same check
+    once per distinct value of a column.
+    """
+
+    check: Callable[[str], bool]
+    expected: str
+    normalise: Literal["upper", "iban", "strip"] = "upper"
+
+    def validator(self) -> AfterValidator:
+        check, message = self.check, f"not {self.expected}"
+
+        def validate(value: str) -> str:
+            if not check(value):
+                raise ValueError(message)
+            return value
+
+        return AfterValidator(validate)
 
 
 def _normalise_iban(value: str) -> str:
@@ -61,46 +78,36 @@ def to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-Lei = Annotated[
-    str,
-    _Code,
-    _checked(ids.is_valid_lei, "an ISO 17442 LEI (20 characters, MOD 97-10 check digits)"),
-]
+_LEI = Checked(ids.is_valid_lei, "an ISO 17442 LEI (20 characters, MOD 97-10 check digits)")
+Lei = Annotated[str, _Code, _LEI, _LEI.validator()]
 """ISO 17442 legal entity identifier."""
 
-Isin = Annotated[
-    str, _Code, _checked(ids.is_valid_isin, "an ISO 6166 ISIN (country, 9 characters, Luhn digit)")
-]
+_ISIN = Checked(ids.is_valid_isin, "an ISO 6166 ISIN (country, 9 characters, Luhn digit)")
+Isin = Annotated[str, _Code, _ISIN, _ISIN.validator()]
 """ISO 6166 international securities identification number."""
 
-Cfi = Annotated[str, _Code, _checked(ids.is_valid_cfi, "an ISO 10962 CFI code (6 letters)")]
+_CFI = Checked(ids.is_valid_cfi, "an ISO 10962 CFI code (6 letters)")
+Cfi = Annotated[str, _Code, _CFI, _CFI.validator()]
 """ISO 10962 classification of financial instruments."""
 
-Mic = Annotated[str, _Code, _checked(ids.is_valid_mic, "an ISO 10383 MIC, XOFF or XXXX")]
+_MIC = Checked(ids.is_valid_mic, "an ISO 10383 MIC, XOFF or XXXX")
+Mic = Annotated[str, _Code, _MIC, _MIC.validator()]
 """ISO 10383 market identifier code."""
 
-CurrencyCode = Annotated[
-    str, _Code, _checked(ids.is_valid_currency, "an ISO 4217 currency code (e.g. EUR)")
-]
+_CURRENCY_CODE = Checked(ids.is_valid_currency, "an ISO 4217 currency code (e.g. EUR)")
+CurrencyCode = Annotated[str, _Code, _CURRENCY_CODE, _CURRENCY_CODE.validator()]
 """ISO 4217 alphabetic currency code."""
 
-CountryCode = Annotated[
-    str, _Code, _checked(ids.is_valid_country, "an ISO 3166-1 alpha-2 country code (e.g. DE)")
-]
+_COUNTRY_CODE = Checked(ids.is_valid_country, "an ISO 3166-1 alpha-2 country code (e.g. DE)")
+CountryCode = Annotated[str, _Code, _COUNTRY_CODE, _COUNTRY_CODE.validator()]
 """ISO 3166-1 alpha-2 country code."""
 
-Uti = Annotated[
-    str,
-    _Code,
-    _checked(ids.is_valid_uti, "an ISO 23897 UTI (LEI then A-Z/0-9, at most 52 characters)"),
-]
+_UTI = Checked(ids.is_valid_uti, "an ISO 23897 UTI (LEI then A-Z/0-9, at most 52 characters)")
+Uti = Annotated[str, _Code, _UTI, _UTI.validator()]
 """ISO 23897 unique transaction identifier."""
 
-Iban = Annotated[
-    str,
-    AfterValidator(_normalise_iban),
-    _checked(ids.is_valid_iban, "an ISO 13616 IBAN (country, check digits, account)"),
-]
+_IBAN = Checked(ids.is_valid_iban, "an ISO 13616 IBAN (country, check digits, account)", "iban")
+Iban = Annotated[str, AfterValidator(_normalise_iban), _IBAN, _IBAN.validator()]
 """ISO 13616 international bank account number (spaces removed, upper case)."""
 
 UtcDatetime = Annotated[datetime, AfterValidator(to_utc)]
