@@ -291,8 +291,32 @@ def _clean(frame: pl.DataFrame, column: _Column) -> pl.Expr:
         return pl.lit(None, dtype=_DTYPES[column.kind]).alias(column.path)
     raw = pl.col(column.path)
     dtype = frame.schema[column.path]
-    expr = _clean_by_kind(raw, dtype, column, frame)
-    return expr.alias(column.path)
+    if _is_code_like(column, dtype):
+        return _clean_distinct(frame, column, dtype).alias(column.path)
+    return _clean_by_kind(raw, dtype, column, frame).alias(column.path)
+
+
+def _is_code_like(column: _Column, dtype: pl.DataType) -> bool:
+    coded = column.kind in ("enum", "literal") or (
+        column.kind == "text" and column.checked is not None and column.checked.normalise != "strip"
+    )
+    return coded and dtype == pl.String
+
+
+def _clean_distinct(frame: pl.DataFrame, column: _Column, dtype: pl.DataType) -> pl.Expr:
+    """Normalise a low-cardinality column once per distinct value, then map the rows."""
+    distinct = frame.select(pl.col(column.path).unique().drop_nulls()).to_series()
+    cleaned = (
+        distinct.to_frame("v").select(_clean_by_kind(pl.col("v"), dtype, column, frame)).to_series()
+    )
+    changes = {
+        before: after
+        for before, after in zip(distinct.to_list(), cleaned.to_list(), strict=True)
+        if before != after
+    }
+    if not changes:
+        return pl.col(column.path)
+    return pl.col(column.path).replace(changes)
 
 
 def _as_text(raw: pl.Expr, dtype: pl.DataType) -> pl.Expr:
@@ -377,14 +401,9 @@ def _scale(frame: pl.DataFrame, path: str, dtype: pl.DataType) -> int:
     """The largest number of decimal places in a column, so no digit is cut off."""
     if dtype.is_float() or dtype.is_integer():
         return 0 if dtype.is_integer() else 12
-    places = frame.select(
-        pl.col(path)
-        .cast(pl.String)
-        .str.strip_chars()
-        .str.extract(r"\.(\d+)", 1)
-        .str.len_chars()
-        .max()
-    ).item()
+    text = pl.col(path).cast(pl.String).str.strip_chars()
+    places = frame.select((text.str.len_chars() - text.str.find(".", literal=True) - 1).max())
+    places = places.item()
     return min(int(places or 0), 30)
 
 

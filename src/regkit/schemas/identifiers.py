@@ -1,44 +1,90 @@
-"""Identifier algorithms: check digits, code lists and formats.
+"""Identifier algorithms: check digits, code lists, formats and the RTS 22 client identifier.
 
 Every ``is_valid_*`` function takes a string and answers ``True`` or ``False``; it never
 raises. Code lists come from maintained packages (pycountry for ISO 3166-1, iso4217 for
-ISO 4217, iso10383 for ISO 10383), not from hand-typed tables. The validators are cached,
-because a day of trades repeats the same few hundred LEIs, currencies and MICs.
+ISO 4217, iso10383 for ISO 10383) or, where no package exists, from JSON files in
+``regkit/schemas/data`` that cite their source (ISO 10962 CFI groups, RTS 22 Annex II).
+The validators are cached, because a day of trades repeats the same few hundred LEIs,
+currencies and MICs.
+
+:func:`national_client_id` and :func:`concat_code` build the identifier of a natural person
+in a MiFIR transaction report (RTS 22 Art. 6 and Annex II). They raise
+:class:`~regkit.errors.IdentifierError` when no identifier can be derived: a report with a
+guessed client identifier is worse than no report.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from functools import lru_cache
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from functools import cache, lru_cache, wraps
+from importlib import resources
+from typing import Any, Literal, NotRequired, Protocol, TypedDict
 
 import iso4217
 import iso10383
 import pycountry
 
+from regkit.errors import IdentifierError
+
 __all__ = [
+    "PersonLike",
+    "concat_code",
     "currency_minor_units",
+    "is_valid_cfi",
     "is_valid_country",
     "is_valid_currency",
+    "is_valid_iban",
     "is_valid_isin",
     "is_valid_lei",
     "is_valid_mic",
+    "is_valid_uti",
     "lei_check_digits",
+    "national_client_id",
 ]
 
 _LEI_RE = re.compile(r"[0-9A-Z]{18}[0-9]{2}")
 _ISIN_RE = re.compile(r"[A-Z]{2}[0-9A-Z]{9}[0-9]")
 _MIC_RE = re.compile(r"[0-9A-Z]{4}")
+_CFI_RE = re.compile(r"[A-Z]{6}")
+_UTI_RE = re.compile(r"[0-9A-Z]{21,52}")
+_IBAN_RE = re.compile(r"[A-Z]{2}[0-9]{2}[0-9A-Z]{11,30}")
 
 #: MICs that RTS 22 accepts in the venue field although they name no market.
 SPECIAL_MICS = frozenset({"XOFF", "XXXX"})
 
+#: ISIN prefixes that are not ISO 3166-1 countries: XS (international, Euroclear and
+#: Clearstream), EU (European Union issuers), XA/XB/XC/XD (CUSIP Global Services), QS, QT.
+_ISIN_EXTRA_PREFIXES = frozenset({"XS", "EU", "XA", "XB", "XC", "XD", "QS", "QT"})
+
+
+def _str_check(check: Callable[[str], bool]) -> Callable[[str], bool]:
+    """Cache a string check, and answer ``False`` (not ``TypeError``) for a non-string."""
+    cached = lru_cache(maxsize=65536)(check)
+
+    @wraps(check)
+    def checked(value: str) -> bool:
+        return isinstance(value, str) and cached(value)
+
+    return checked
+
+
+@cache
+def _data(name: str) -> Any:
+    """A JSON file of ``regkit/schemas/data``, read once."""
+    text = (resources.files("regkit.schemas") / "data" / name).read_text(encoding="utf-8")
+    return json.loads(text)
+
 
 def _letters_to_digits(text: str) -> str:
-    """Replace A..Z by 10..35 (ISO 7064 and ISO 6166 both do this)."""
+    """Replace A..Z by 10..35 (ISO 7064, ISO 6166 and ISO 13616 all do this)."""
     return "".join(str(int(ch, 36)) for ch in text)
 
 
-@lru_cache(maxsize=65536)
+@_str_check
 def is_valid_lei(value: str) -> bool:
     """ISO 17442 LEI: 18 upper-case letters or digits, then 2 digits with MOD 97-10 = 1.
 
@@ -48,33 +94,37 @@ def is_valid_lei(value: str) -> bool:
         >>> is_valid_lei("5493001KJTIIGC8Y1R13")
         False
     """
-    if not isinstance(value, str) or not _LEI_RE.fullmatch(value):
-        return False
-    return int(_letters_to_digits(value)) % 97 == 1
+    return bool(_LEI_RE.fullmatch(value)) and int(_letters_to_digits(value)) % 97 == 1
 
 
 def lei_check_digits(prefix: str) -> str:
-    """The two ISO 7064 MOD 97-10 check digits that complete an 18-character LEI prefix."""
-    if not re.fullmatch(r"[0-9A-Z]{18}", prefix):
+    """The two ISO 7064 MOD 97-10 check digits that complete an 18-character LEI prefix.
+
+    Example:
+        >>> lei_check_digits("5493001KJTIIGC8Y1R")
+        '12'
+    """
+    if not isinstance(prefix, str) or not re.fullmatch(r"[0-9A-Z]{18}", prefix):
         raise ValueError(f"an LEI prefix is 18 upper-case letters or digits, got {prefix!r}")
     return f"{98 - int(_letters_to_digits(prefix) + '00') % 97:02d}"
 
 
-@lru_cache(maxsize=65536)
+@_str_check
 def is_valid_isin(value: str) -> bool:
     """ISO 6166 ISIN: a country prefix, 9 letters or digits and a Luhn check digit.
 
     Example:
         >>> is_valid_isin("US0378331005")
         True
+        >>> is_valid_isin("US0378331006")
+        False
     """
-    if not isinstance(value, str) or not _ISIN_RE.fullmatch(value):
+    if not _ISIN_RE.fullmatch(value):
         return False
     if not (is_valid_country(value[:2]) or value[:2] in _ISIN_EXTRA_PREFIXES):
         return False
-    digits = _letters_to_digits(value)
     total = 0
-    for index, char in enumerate(reversed(digits)):
+    for index, char in enumerate(reversed(_letters_to_digits(value))):
         number = int(char)
         if index % 2 == 1:
             number *= 2
@@ -84,67 +134,419 @@ def is_valid_isin(value: str) -> bool:
     return total % 10 == 0
 
 
-#: ISIN prefixes that are not ISO 3166-1 countries: XS (international, Euroclear and
-#: Clearstream), EU (European Union issuers), XA/XB/XC/XD (CUSIP Global Services), QS, QT.
-_ISIN_EXTRA_PREFIXES = frozenset({"XS", "EU", "XA", "XB", "XC", "XD", "QS", "QT"})
-
-
-@lru_cache(maxsize=1024)
+@_str_check
 def is_valid_country(value: str) -> bool:
-    """ISO 3166-1 alpha-2 country code (current codes, upper case), e.g. ``"DE"``."""
+    """ISO 3166-1 alpha-2 country code (current codes, upper case).
+
+    Example:
+        >>> is_valid_country("DE"), is_valid_country("de"), is_valid_country("UK")
+        (True, False, False)
+    """
     return (
-        isinstance(value, str)
-        and len(value) == 2
-        and value.isupper()
-        and pycountry.countries.get(alpha_2=value) is not None
+        len(value) == 2 and value.isupper() and pycountry.countries.get(alpha_2=value) is not None
     )
 
 
-@lru_cache(maxsize=1024)
+@_str_check
 def is_valid_currency(value: str) -> bool:
-    """ISO 4217 alphabetic currency code (upper case), e.g. ``"EUR"``."""
-    return (
-        isinstance(value, str)
-        and len(value) == 3
-        and value.isupper()
-        and value in iso4217.Currency.__members__
-    )
+    """ISO 4217 alphabetic currency code (upper case).
+
+    Example:
+        >>> is_valid_currency("EUR"), is_valid_currency("eur"), is_valid_currency("EUX")
+        (True, False, False)
+    """
+    return len(value) == 3 and value.isupper() and value in iso4217.Currency.__members__
 
 
 def currency_minor_units(code: str) -> int | None:
-    """ISO 4217 minor units of a currency (2 for EUR, 0 for JPY); ``None`` when it has none."""
+    """ISO 4217 minor units of a currency; ``None`` when it has none (gold, XXX).
+
+    Example:
+        >>> currency_minor_units("EUR"), currency_minor_units("JPY"), currency_minor_units("XAU")
+        (2, 0, None)
+    """
     if not is_valid_currency(code):
         raise ValueError(f"not an ISO 4217 currency code: {code!r}")
     exponent = iso4217.Currency[code].exponent
     return None if exponent is None else int(exponent)
 
 
-@lru_cache(maxsize=8192)
+@_str_check
 def is_valid_mic(value: str) -> bool:
     """ISO 10383 market identifier code from the registry; ``XOFF`` and ``XXXX`` accepted.
 
     Expired MICs stay valid: a trade executed on a venue before its MIC was retired keeps it.
+
+    Example:
+        >>> is_valid_mic("XLON"), is_valid_mic("XOFF"), is_valid_mic("ZZZZ")
+        (True, True, False)
     """
-    if not isinstance(value, str) or not _MIC_RE.fullmatch(value):
+    if not _MIC_RE.fullmatch(value):
         return False
     return value in SPECIAL_MICS or value.lower() in iso10383.MIC.__members__
 
 
-_IBAN_RE = re.compile(r"[A-Z]{2}[0-9]{2}[0-9A-Z]{11,30}")
+@cache
+def _cfi_groups() -> dict[str, frozenset[str]]:
+    categories = _data("cfi_groups.json")["categories"]
+    return {letter: frozenset(entry["groups"]) for letter, entry in categories.items()}
 
 
-@lru_cache(maxsize=65536)
-def is_valid_iban(value: str) -> bool:
-    """ISO 13616 IBAN: country, two check digits, account; MOD 97-10 over the rearranged text.
+@_str_check
+def is_valid_cfi(value: str) -> bool:
+    """ISO 10962:2019 CFI code: a category, a group of that category, 4 attribute letters.
 
-    Spaces must already be removed. The per-country length is not checked here.
+    The category and group must be the standard's (table in ``data/cfi_groups.json``); the
+    attribute letters depend on the group and are accepted as any A-Z (``X``: not
+    applicable).
 
     Example:
-        >>> is_valid_iban("GB82WEST12345698765432")
+        >>> is_valid_cfi("JFTXCC")  # forward, foreign exchange, cash: an FX CFD
         True
+        >>> is_valid_cfi("JZTXCC")  # forwards have no group Z
+        False
     """
-    if not isinstance(value, str) or not _IBAN_RE.fullmatch(value):
-        return False
-    if not is_valid_country(value[:2]):
+    return bool(_CFI_RE.fullmatch(value)) and value[1] in _cfi_groups().get(value[0], ())
+
+
+@_str_check
+def is_valid_uti(value: str) -> bool:
+    """ISO 23897 UTI as EMIR REFIT wants it: a valid LEI, then 1-32 letters or digits.
+
+    Upper-case letters and digits only, 52 characters at most.
+
+    Example:
+        >>> is_valid_uti("5493001KJTIIGC8Y1R12" + "CFD20260101000001")
+        True
+        >>> is_valid_uti("5493001KJTIIGC8Y1R12")  # nothing after the LEI
+        False
+    """
+    return bool(_UTI_RE.fullmatch(value)) and is_valid_lei(value[:20])
+
+
+@_str_check
+def is_valid_iban(value: str) -> bool:
+    """ISO 13616 IBAN without spaces: country, 2 check digits, BBAN, MOD 97-10 = 1.
+
+    The BBAN length of each country is not checked, only the overall 15-34 characters.
+
+    Example:
+        >>> is_valid_iban("DE89370400440532013000")
+        True
+        >>> is_valid_iban("DE89370400440532013001")
+        False
+    """
+    if not _IBAN_RE.fullmatch(value) or not is_valid_country(value[:2]):
         return False
     return int(_letters_to_digits(value[4:] + value[:4])) % 97 == 1
+
+
+# --- CONCAT (RTS 22 Art. 6(4)-(5); ESMA Guidelines on transaction reporting, ESMA/2016/1452,
+# section 5 "Identifiers for natural persons"). Titles and prefixes are ESMA's lists as
+# ESMA spells them; they are matched after the same folding as the names.
+
+_CONCAT_TITLES = (
+    "atty", "coach", "dame", "dr", "fr", "gov", "honorable", "madam", "madame", "maid",
+    "master", "miss", "monsieur", "mr", "mrs", "ms", "mx", "ofc", "ph.d", "pres", "prof",
+    "rev", "sir",
+)  # fmt: skip
+_CONCAT_SURNAME_PREFIXES = (
+    "am", "auf", "auf dem", "aus der", "d", "da", "de", "de l'", "del", "de la", "de le",
+    "di", "do", "dos", "du", "im", "la", "le", "mac", "mc", "mhac", "mhíc", "mhic giolla",
+    "mic", "ni", "ní", "níc", "o", "ó", "ua", "ui", "uí", "van", "van de", "van den",
+    "van der", "vom", "von", "von dem", "von den", "von der",
+)  # fmt: skip
+
+#: Letters NFKD does not reduce to A-Z, and what CONCAT writes for them. ESMA fixes
+#: Æ→A, Ø→O, Œ→O, ß→S, Þ→T (a general transliterator would write AE, OE, SS, TH); the
+#: others have no ESMA rule and take the letter they are drawn from (Ð, Đ→D; Ł→L; Ħ→H;
+#: ı→I; ĸ→K; Ŋ→N; Ŧ→T). Apostrophe look-alikes become "'" so that "de l’" matches.
+_CONCAT_FOLD = str.maketrans(
+    {
+        **dict.fromkeys("Ææ", "A"), **dict.fromkeys("ØøŒœ", "O"), **dict.fromkeys("ßẞ", "S"),
+        **dict.fromkeys("Þþ", "T"), **dict.fromkeys("ÐðĐđ", "D"), **dict.fromkeys("Łł", "L"),
+        **dict.fromkeys("Ħħ", "H"), "ı": "I", "ĸ": "K", **dict.fromkeys("Ŋŋ", "N"),
+        **dict.fromkeys("Ŧŧ", "T"), **dict.fromkeys("’‘ʼ`´′", "'"),
+    }
+)  # fmt: skip
+
+
+def _fold(text: str) -> str:
+    """Upper-case A-Z letters: diacritics dropped (NFKD), ESMA's exceptions applied.
+
+    The table runs before NFKD (which would split ´ into a space and an accent) and after it
+    (which exposes Ø in Ǿ and ʼ in ŉ).
+    """
+    decomposed = unicodedata.normalize("NFKD", text.translate(_CONCAT_FOLD))
+    return (
+        "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        .translate(_CONCAT_FOLD)
+        .upper()
+    )
+
+
+_TITLES = frozenset(_fold(title).replace(".", "") for title in _CONCAT_TITLES)
+#: Longest first, so that "van der" wins over "van".
+_PREFIXES = tuple(
+    sorted({_fold(prefix) for prefix in _CONCAT_SURNAME_PREFIXES}, key=lambda p: (-len(p), p))
+)
+
+
+def _drop_titles(words: list[str], *, keep_last: bool) -> list[str]:
+    """Remove leading titles ("Prof. Dr."); with ``keep_last`` never the last word.
+
+    A surname that is only a title word ("Master", "Dame") is the surname; a first name that
+    is only titles ("Mr.") is no first name.
+    """
+    keep = 1 if keep_last else 0
+    while len(words) > keep and words[0].replace(".", "").replace(",", "") in _TITLES:
+        words = words[1:]
+    return words
+
+
+def _drop_prefix(surname: str) -> str:
+    """Remove the longest listed prefix that stands as whole leading words.
+
+    "Van der Rohe" loses "VAN DER"; "Vandenberg", "O'Brian" and "MacDonald" keep theirs
+    (attached); "de l'Isle" loses "DE L'", whose apostrophe joins it to the name; a prefix
+    that is the whole surname ("Van") is the surname. One prefix is removed, not a chain.
+    """
+    if surname in _PREFIXES:
+        return surname
+    for prefix in _PREFIXES:
+        if surname.startswith(prefix if prefix.endswith("'") else prefix + " "):
+            return surname[len(prefix) :].lstrip()
+    return surname
+
+
+def _concat_part(words: list[str], what: str, given: str) -> str:
+    """Join the words, drop punctuation and spaces, take 5 characters, pad with '#'."""
+    text = "".join(
+        ch for ch in "".join(words) if not (ch.isspace() or unicodedata.category(ch)[0] == "P")
+    )
+    foreign = sorted({ch for ch in text if not "A" <= ch <= "Z"})
+    if foreign:
+        raise IdentifierError(
+            f"CONCAT: {what} {given!r} has characters with no A-Z spelling "
+            f"({''.join(foreign)!r}); give the name in Latin script"
+        )
+    if not text:
+        raise IdentifierError(
+            f"CONCAT: {what} {given!r} is empty once titles, prefixes and punctuation are removed"
+        )
+    return text[:5].ljust(5, "#")
+
+
+def concat_code(country: str, date_of_birth: date | None, first_name: str, surname: str) -> str:
+    """The CONCAT identifier of RTS 22 Art. 6(4): country, YYYYMMDD, 5 + 5 name characters.
+
+    Following ESMA/2016/1452 section 5: only the first first name counts (a hyphenated name
+    is one name); leading titles (MR, DR, PROF, SIR ...) are removed, and so is a surname
+    prefix (van der, de l', mhic giolla ...) that stands as whole leading words; apostrophes,
+    hyphens, commas, full stops and spaces go; diacritics are dropped, with Æ→A, Ø→O, Œ→O,
+    ß→S, Þ→T; a part shorter than 5 characters is padded with ``#``.
+
+    Args:
+        country: the nationality, ISO 3166-1 alpha-2 (case and spaces are forgiven).
+        date_of_birth: the date of birth.
+        first_name: the first name(s) as on the identity document.
+        surname: the surname(s) as on the identity document.
+
+    Returns:
+        20 characters: 2 letters, 8 digits, 10 of A-Z and ``#``.
+
+    Raises:
+        IdentifierError: the country is not ISO 3166-1, the date of birth is missing, or a
+            name part is empty (or not Latin script) once cleaned.
+
+    Example:
+        >>> concat_code("IE", date(1980, 1, 13), "John", "O'Brian")
+        'IE19800113JOHN#OBRIA'
+        >>> concat_code("HU", date(1981, 2, 14), "Ludwig", "Van der Rohe")
+        'HU19810214LUDWIROHE#'
+    """
+    code = country.strip().upper() if isinstance(country, str) else ""
+    if not is_valid_country(code):
+        raise IdentifierError(
+            f"CONCAT: the nationality must be an ISO 3166-1 alpha-2 code, got {country!r}"
+        )
+    if date_of_birth is None:
+        raise IdentifierError("CONCAT: the date of birth is missing; CONCAT starts with it")
+    born = f"{date_of_birth.year:04d}{date_of_birth.month:02d}{date_of_birth.day:02d}"
+    first = _drop_titles(_fold(first_name).split(), keep_last=False)[:1]
+    last = _drop_prefix(" ".join(_drop_titles(_fold(surname).split(), keep_last=True)))
+    return (
+        code
+        + born
+        + _concat_part(first, "first name", first_name)
+        + _concat_part([last], "surname", surname)
+    )
+
+
+# --- National client identifier (RTS 22 Art. 6 and Annex II). Everything per country is in
+# data/annex2_national_client_ids.json; the code below only walks it.
+
+
+class PersonLike(Protocol):
+    """What :func:`national_client_id` reads from a person (``NaturalPerson`` fits)."""
+
+    @property
+    def first_name(self) -> str:
+        """First name(s) as on the identity document."""
+
+    @property
+    def surname(self) -> str:
+        """Surname(s) as on the identity document."""
+
+    @property
+    def date_of_birth(self) -> date | None:
+        """Date of birth, needed for CONCAT."""
+
+    @property
+    def nationalities(self) -> Sequence[str]:
+        """Every nationality, ISO 3166-1 alpha-2."""
+
+    @property
+    def national_ids(self) -> Mapping[str, str]:
+        """Identifier values, without country prefix, by Annex II key or by NIDN / CCPT."""
+
+
+class _Priority(TypedDict):
+    key: str
+    scheme: Literal["NIDN", "CCPT", "CONCAT"]
+    name: str
+    format: str
+    format_source: str
+    note: NotRequired[str]
+
+
+@cache
+def _pattern(regex: str) -> re.Pattern[str]:
+    return re.compile(regex)
+
+
+def _fit(value: str, country: str, priority: _Priority) -> str | None:
+    """The value as reported (no country prefix) if it has the priority's format, else None.
+
+    A value that starts with the country code and has the format without it is taken to
+    carry the prefix already ("PL85062412345" for a PESEL), and the prefix is dropped.
+    """
+    pattern = _pattern(priority["format"])
+    if value.startswith(country) and pattern.fullmatch(value[2:]):
+        return value[2:]
+    return value if pattern.fullmatch(value) else None
+
+
+def _label(priority: _Priority) -> str:
+    if priority["scheme"] == "CONCAT":
+        return "CONCAT"
+    return f"{priority['name']} (key {priority['key']} or {priority['scheme']})"
+
+
+def national_client_id(person: PersonLike, regime: Literal["EU", "UK"] = "EU") -> tuple[str, str]:
+    """The RTS 22 identifier of a natural person: ``(scheme, country code + identifier)``.
+
+    The nationality is the first EEA one in alphabetical order of code, or, for a person
+    with none, the first nationality and Annex II's "all other countries" row (passport,
+    then CONCAT). That country's Annex II priorities are walked in order and the first
+    identifier the person has is used. Under ``regime="UK"`` the FCA's version of Annex II
+    applies, which lists GB (National Insurance number, then CONCAT); under ``"EU"`` GB is a
+    third country.
+
+    ``person.national_ids`` holds values without the country prefix (spaces and case are
+    forgiven), under an Annex II key (``PESEL``, ``NINO``, ``CODICE_FISCALE`` ...; see
+    ``data/annex2_national_client_ids.json``) or a generic scheme (``NIDN``, ``CCPT``), which
+    fills the first priority of that scheme whose format it has. The values are taken to be
+    the chosen nationality's documents (``national_ids`` does not say who issued them).
+    CONCAT is derived from the name and date of birth.
+
+    Args:
+        person: any object with ``first_name``, ``surname``, ``date_of_birth``,
+            ``nationalities`` and ``national_ids``.
+        regime: ``"EU"`` (Delegated Regulation (EU) 2017/590) or ``"UK"`` (FCA Handbook).
+
+    Returns:
+        The scheme (``NIDN``, ``CCPT`` or ``CONCAT``) and the identifier for RTS 22 field
+        8 or 17, e.g. ``("NIDN", "PL85062412345")``.
+
+    Raises:
+        IdentifierError: no usable nationality; a value under an Annex II key (or a generic
+            value) without the expected format; nothing the country accepts is available.
+        ValueError: ``regime`` is neither ``"EU"`` nor ``"UK"``.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> person = SimpleNamespace(first_name="Jean", surname="Cocteau",
+        ...     date_of_birth=date(1968, 3, 12), nationalities=["FR", "US"], national_ids={})
+        >>> national_client_id(person)
+        ('CONCAT', 'FR19680312JEAN#COCTE')
+        >>> person.nationalities, person.national_ids = ["US"], {"CCPT": "123456789"}
+        >>> national_client_id(person)
+        ('CCPT', 'US123456789')
+    """
+    table = _data("annex2_national_client_ids.json")
+    if regime not in table["regimes"]:
+        raise ValueError(f"regime must be 'EU' or 'UK', got {regime!r}")
+    nationalities = sorted({code.strip().upper() for code in person.nationalities})
+    if not nationalities:
+        raise IdentifierError("national client id: the person has no nationality")
+    for code in nationalities:
+        if not is_valid_country(code):
+            raise IdentifierError(
+                f"national client id: nationality {code!r} is not an ISO 3166-1 alpha-2 code"
+            )
+    listed = [code for code in nationalities if code in table["regimes"][regime]["listed"]]
+    country = (listed or nationalities)[0]
+    row = table["countries"][country] if listed else table["all_other_countries"]
+    return _walk(person, country, row["priorities"], regime)
+
+
+def _walk(
+    person: PersonLike, country: str, priorities: list[_Priority], regime: str
+) -> tuple[str, str]:
+    """Use the first of the country's Annex II priorities the person has."""
+    ids = {
+        key.strip().upper(): "".join(value.split()).upper()
+        for key, value in person.national_ids.items()
+    }
+    # A generic value that fits none of the country's identifiers of its scheme is a typo;
+    # skipping it would silently report a lower priority than the person has.
+    for scheme in ("NIDN", "CCPT"):
+        options = [p for p in priorities if p["scheme"] == scheme]
+        if (
+            scheme in ids
+            and options
+            and all(_fit(ids[scheme], country, p) is None for p in options)
+        ):
+            expected = " or ".join(f"{p['name']} /{p['format']}/" for p in options)
+            raise IdentifierError(
+                f"national client id ({regime}): {scheme} {ids[scheme]!r} (nationality "
+                f"{country}) matches no {country} identifier; expected {expected}"
+            )
+    for priority in priorities:
+        if priority["scheme"] == "CONCAT":
+            if person.date_of_birth is not None:
+                code = concat_code(country, person.date_of_birth, person.first_name, person.surname)
+                return "CONCAT", code
+            continue
+        if priority["key"] in ids:
+            value = _fit(ids[priority["key"]], country, priority)
+            if value is None:
+                raise IdentifierError(
+                    f"national client id ({regime}): {priority['key']} "
+                    f"{ids[priority['key']]!r} is not a {country} {priority['name']}; "
+                    f"expected format /{priority['format']}/"
+                )
+            return priority["scheme"], country + value
+        generic = ids.get(priority["scheme"])
+        if generic is not None and (value := _fit(generic, country, priority)) is not None:
+            return priority["scheme"], country + value
+    accepted = ", then ".join(_label(p) for p in priorities)
+    missing_birth = person.date_of_birth is None and any(
+        p["scheme"] == "CONCAT" for p in priorities
+    )
+    raise IdentifierError(
+        f"national client id ({regime}): no identifier for nationality {country}; Annex II "
+        f"accepts {accepted}"
+        + ("; CONCAT needs the date of birth, which is missing" if missing_birth else "")
+    )
