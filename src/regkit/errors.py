@@ -70,6 +70,8 @@ class RecordError(RegkitError, ValueError):
         self.field = field
         self.value = value
         self.model = model
+        self.errors: list[dict[str, Any]] = []
+        """Every problem pydantic found in the row: ``{loc, msg, type, input}``."""
         super().__init__(self._format())
 
     def _format(self) -> str:

@@ -558,7 +558,7 @@ def _code_checks(frame: pl.DataFrame, spec: _Spec) -> list[_Check]:
         invalid = [value for value in distinct if not column.checked.check(value)]
         if not invalid:
             continue
-        reason = f"Value error, not {column.checked.expected}"
+        reason = column.checked.message
         bad = (
             col.list.eval(pl.element().is_in(invalid)).list.any()
             if column.kind == "list"

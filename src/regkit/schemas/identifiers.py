@@ -32,7 +32,10 @@ from regkit.errors import IdentifierError
 
 __all__ = [
     "PersonLike",
+    "cfi_pattern",
     "concat_code",
+    "country_codes",
+    "currency_codes",
     "currency_minor_units",
     "is_valid_cfi",
     "is_valid_country",
@@ -43,6 +46,7 @@ __all__ = [
     "is_valid_mic",
     "is_valid_uti",
     "lei_check_digits",
+    "mic_codes",
     "national_client_id",
 ]
 
@@ -142,9 +146,7 @@ def is_valid_country(value: str) -> bool:
         >>> is_valid_country("DE"), is_valid_country("de"), is_valid_country("UK")
         (True, False, False)
     """
-    return (
-        len(value) == 2 and value.isupper() and pycountry.countries.get(alpha_2=value) is not None
-    )
+    return value in country_codes()
 
 
 @_str_check
@@ -155,7 +157,7 @@ def is_valid_currency(value: str) -> bool:
         >>> is_valid_currency("EUR"), is_valid_currency("eur"), is_valid_currency("EUX")
         (True, False, False)
     """
-    return len(value) == 3 and value.isupper() and value in iso4217.Currency.__members__
+    return value in currency_codes()
 
 
 def currency_minor_units(code: str) -> int | None:
@@ -181,9 +183,36 @@ def is_valid_mic(value: str) -> bool:
         >>> is_valid_mic("XLON"), is_valid_mic("XOFF"), is_valid_mic("ZZZZ")
         (True, True, False)
     """
-    if not _MIC_RE.fullmatch(value):
-        return False
-    return value in SPECIAL_MICS or value.lower() in iso10383.MIC.__members__
+    return value in mic_codes()
+
+
+@cache
+def country_codes() -> frozenset[str]:
+    """Every current ISO 3166-1 alpha-2 code, from pycountry."""
+    return frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+@cache
+def currency_codes() -> frozenset[str]:
+    """Every ISO 4217 alphabetic currency code, from iso4217."""
+    return frozenset(code for code in iso4217.Currency.__members__ if len(code) == 3)
+
+
+@cache
+def mic_codes() -> frozenset[str]:
+    """Every ISO 10383 MIC in the registry (from iso10383), plus XOFF and XXXX."""
+    registered = (name.upper() for name in iso10383.MIC.__members__)
+    return frozenset(code for code in registered if _MIC_RE.fullmatch(code)) | SPECIAL_MICS
+
+
+@cache
+def cfi_pattern() -> str:
+    """A regular expression that matches exactly the CFI codes :func:`is_valid_cfi` accepts."""
+    groups = _cfi_groups()
+    alternatives = "|".join(
+        f"{category}[{''.join(sorted(letters))}]" for category, letters in sorted(groups.items())
+    )
+    return f"^(?:{alternatives})[A-Z]{{4}}$"
 
 
 @cache

@@ -44,7 +44,7 @@ import polars as pl
 from pydantic import ValidationError
 
 from regkit.errors import RecordError
-from regkit.schemas.base import LIST_SEPARATOR, Record
+from regkit.schemas.base import LIST_SEPARATOR, Record, flatten
 from regkit.schemas.layout import ModelLayout, layout_of
 
 __all__ = [
@@ -131,13 +131,14 @@ def read_records(
         A :class:`RecordBatch` with the records and the errors.
     """
     batch = RecordBatch(model=model, source=_describe(source))
-    for chunk in _chunks(source, model, format):
-        batch.rows += chunk.rows
-        batch.records.extend(chunk.records)
-        if chunk.errors:
-            if errors == "raise":
-                raise chunk.errors[0]
-            batch.errors.extend(chunk.errors)
+    with _gc_paused():  # the whole batch: records hold no cycles for the collector to find
+        for chunk in _chunks(source, model, format):
+            batch.rows += chunk.rows
+            batch.records.extend(chunk.records)
+            if chunk.errors:
+                if errors == "raise":
+                    raise chunk.errors[0]
+                batch.errors.extend(chunk.errors)
     return batch
 
 
@@ -199,6 +200,9 @@ class _Row:
     line: int | None = None
     problem: str | None = None
     flat: Mapping[str, Any] | None = None
+    rough: bool = False
+    """``data`` was nested by polars with empty cells as ``None``: on a validation error
+    the row is nested again the careful way, so the error names what a user wrote."""
 
 
 @contextmanager
@@ -250,7 +254,9 @@ class _Validator(Generic[R]):
         try:
             record = self.model.model_validate(raw.data)
         except ValidationError as exc:
-            return self._validation_error(raw, exc)
+            if not raw.rough:
+                return self._validation_error(raw, exc)
+            return self.one(_Row(self.layout.from_flat(flatten(raw.data)), raw.row, raw.line))
         key = record.key
         if key:
             first = self.keys.setdefault(key, raw.row)
@@ -557,7 +563,7 @@ def _frame_rows(
     return _lazy_rows(frame.lazy(), layout), []
 
 
-def _flat_columns(schema: Mapping[str, pl.DataType]) -> list[str]:
+def _flat_columns(schema: Mapping[str, Any]) -> list[str]:
     names: list[str] = []
     for name, dtype in schema.items():
         if isinstance(dtype, pl.Struct):
@@ -565,6 +571,20 @@ def _flat_columns(schema: Mapping[str, pl.DataType]) -> list[str]:
         else:
             names.append(name)
     return names
+
+
+def _nest(frame: pl.DataFrame) -> pl.DataFrame:
+    """Dotted columns (one level deep) as struct columns, built by polars, not per row."""
+    groups: dict[str, list[str]] = {}
+    for name in frame.columns:
+        if "." in name:
+            groups.setdefault(name.split(".", 1)[0], []).append(name)
+    exprs: list[pl.Expr] = [pl.col(name) for name in frame.columns if "." not in name]
+    for group, names in groups.items():
+        present = pl.any_horizontal(pl.col(n).is_not_null() for n in names)
+        struct = pl.struct(pl.col(n).alias(n.split(".", 1)[1]) for n in names)
+        exprs.append(pl.when(present).then(struct).alias(group))
+    return frame.select(exprs)
 
 
 def _lazy_rows(
@@ -577,9 +597,14 @@ def _lazy_rows(
         if part.height == 0:
             return
         offset += part.height
-        for flat in part.iter_rows(named=True):
-            number += 1
-            yield _Row(layout.from_flat(flat), number, flat=flat)
+        if layout.union_tags or any(name.count(".") > 1 for name in part.columns):
+            for flat in part.iter_rows(named=True):
+                number += 1
+                yield _Row(layout.from_flat(flat), number, flat=flat)
+        else:
+            for nested in _nest(part).iter_rows(named=True):
+                number += 1
+                yield _Row(nested, number, rough=True)
         if part.height < slice_rows:
             return
 

@@ -29,9 +29,10 @@ _DECISION = Checked(
     lambda value: _DECISION_RE.fullmatch(value) is not None,
     "a trader id (letters, digits, _ . - @), ALGO:<algorithm id> or NORE",
     "strip",
+    pattern=lambda: f"^(?:{_DECISION_RE.pattern})$",
 )
 
-DecisionMaker = Annotated[Text, _DECISION, _DECISION.validator()]
+DecisionMaker = Annotated[Text, _DECISION]
 """Who decided or executed: a trader id, ``ALGO:<id>``, or ``NORE`` (the client)."""
 
 
