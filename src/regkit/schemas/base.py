@@ -67,6 +67,10 @@ class Record(BaseModel):
 
     key_fields: ClassVar[tuple[str, ...]] = ()
 
+    shared: ClassVar[bool] = False
+    """Reference data that many records embed (an Instrument in every Trade): the loaders
+    validate each distinct one once and let every record hold the same frozen instance."""
+
     @property
     def key(self) -> str:
         """The record key as one string (fields joined by ``|``)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Self
+from typing import ClassVar, Self
 
 from pydantic import model_validator
 
@@ -33,6 +33,8 @@ class Instrument(Record):
         ...            base_currency="EUR", quote_currency="USD").quote_currency
         'USD'
     """
+
+    shared: ClassVar[bool] = True
 
     symbol: Text
     """The broker's symbol (``EURUSD``, ``US500``, ``XAUUSD``)."""

@@ -35,13 +35,13 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Generic, Literal, TypeVar
 
 import polars as pl
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from regkit.errors import RecordError
 from regkit.schemas.base import LIST_SEPARATOR, Record, flatten
@@ -156,9 +156,11 @@ def iter_records(
     The duplicate-key check keeps one key per record in memory.
     """
     for chunk in _chunks(source, model, format):
-        if errors == "raise" and chunk.errors:
-            raise chunk.errors[0]
-        yield from chunk.items
+        for item in chunk.items:
+            # Raise in place: the records before the bad row are yielded first, in order.
+            if errors == "raise" and isinstance(item, RecordError):
+                raise item
+            yield item
 
 
 def detect_format(path: str | os.PathLike[str]) -> FileFormat:
@@ -228,6 +230,9 @@ def _chunks(source: Source, model: type[R], format: FileFormat | None) -> Iterat
     validator = _Validator(model, layout, file if _is_path(source) else None)
     pending: list[_Row] = []
     for raw in raw_rows:
+        if isinstance(raw, _Slice):
+            yield validator.frame_chunk(raw)
+            continue
         pending.append(raw)
         if len(pending) >= CHUNK_ROWS:
             yield validator.chunk(pending)
@@ -236,17 +241,54 @@ def _chunks(source: Source, model: type[R], format: FileFormat | None) -> Iterat
         yield validator.chunk(pending)
 
 
+@dataclass
+class _Slice:
+    """A slice of a columnar source whose rows all have the model's plain shape."""
+
+    frame: pl.DataFrame
+    first_row: int
+
+
 class _Validator(Generic[R]):
     def __init__(self, model: type[R], layout: ModelLayout, file: str | None) -> None:
         self.model = model
         self.layout = layout
         self.file = file
         self.keys: dict[str, int] = {}
+        self.shared: dict[str, dict[tuple[Any, ...], Any]] = {}
 
     def chunk(self, rows: list[_Row]) -> _Chunk[R]:
         with _gc_paused():
             items = [self.one(row) for row in rows]
         return _Chunk(items=items, rows=len(rows))
+
+    def frame_chunk(self, part: _Slice) -> _Chunk[R]:
+        """Validate a slice of a columnar source, built column-wise rather than row-wise."""
+        frame = _with_defaults(part.frame, self.layout)
+        with _gc_paused():
+            rows = _column_rows(frame, self.layout, self.shared)
+            keys = _key_values(frame, self.layout.key_fields)
+            items = [
+                self._fast(frame, index, part.first_row + index, data, key)
+                for index, (data, key) in enumerate(zip(rows, keys, strict=True))
+            ]
+        return _Chunk(items=items, rows=frame.height)
+
+    def _fast(
+        self, frame: pl.DataFrame, index: int, number: int, data: dict[str, Any], key: str | None
+    ) -> R | RecordError:
+        try:
+            record = self.model.model_validate(data)
+        except ValidationError:
+            # Read the row again the careful way, so the error speaks of what the file says.
+            flat = frame.row(index, named=True)
+            return self.one(_Row(self.layout.from_flat(flat), number, flat=flat))
+        if key is not None:
+            first = self.keys.setdefault(key, number)
+            if first != number:
+                reason = f"duplicate key (first seen in row {first})"
+                return self._error(_Row(data, number), reason, None, key)
+        return record
 
     def one(self, raw: _Row) -> R | RecordError:
         if raw.problem is not None or raw.data is None:
@@ -268,10 +310,10 @@ class _Validator(Generic[R]):
         details = exc.errors(include_url=False)
         first = details[0]
         path = self.layout.field_path(first["loc"])
-        reason = first["msg"]
+        reason = self._message(first)
         if len(details) > 1:
             others = "; ".join(
-                f"{self.layout.field_path(d['loc']) or '(record)'}: {d['msg']}"
+                f"{self.layout.field_path(d['loc']) or '(record)'}: {self._message(d)}"
                 for d in details[1:4]
             )
             more = f" and {len(details) - 4} more" if len(details) > 4 else ""
@@ -288,6 +330,12 @@ class _Validator(Generic[R]):
             for d in details
         ]
         return error
+
+    def _message(self, detail: Any) -> str:
+        message = str(detail["msg"])
+        if detail["type"] == "extra_forbidden":  # a misspelt field: "did you mean ...?"
+            message += self.layout._suggest(self.layout.field_path(detail["loc"]))
+        return message
 
     def _error(
         self,
@@ -332,7 +380,7 @@ def _is_path(source: object) -> bool:
 
 def _open_rows(
     source: Source, layout: ModelLayout, format: FileFormat | None
-) -> tuple[Iterator[_Row], list[RecordError]]:
+) -> tuple[Iterator[_Row | _Slice], list[RecordError]]:
     if isinstance(source, pl.DataFrame):
         return _frame_rows(source, layout, None)
     if not _is_path(source):
@@ -346,7 +394,7 @@ def _open_rows(
         return iter(()), [RecordError("no such file", file=path)]
     if os.path.getsize(path) == 0:
         return iter(()), [RecordError("the file is empty: no header and no rows", file=path)]
-    reader: Callable[[str, ModelLayout], tuple[Iterator[_Row], list[RecordError]]]
+    reader: Callable[[str, ModelLayout], tuple[Iterator[_Row | _Slice], list[RecordError]]]
     reader = {"csv": _csv_rows, "jsonl": _jsonl_rows, "parquet": _parquet_rows}[kind]
     return reader(path, layout)
 
@@ -356,15 +404,21 @@ def _mapping_rows(source: Iterable[Mapping[str, Any]], layout: ModelLayout) -> I
         if not isinstance(item, Mapping):
             yield _Row(None, number, problem=f"expected a mapping, got {type(item).__name__}")
         elif any("." in name for name in item):
-            yield _Row(layout.from_flat(item), number, flat=item)
+            yield _Row(layout.from_flat(item, lists_as_text=True), number, flat=item)
         else:
-            yield _Row(dict(item), number)
+            # Nested as the records are. An empty string (a csv.DictReader's empty cell) is
+            # a missing value, as in a CSV file.
+            yield _Row({k: v for k, v in item.items() if not _is_empty(v)}, number)
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (value.__class__ is str and not value)
 
 
 # CSV ---------------------------------------------------------------------------------------
 
 
-def _csv_rows(path: str, layout: ModelLayout) -> tuple[Iterator[_Row], list[RecordError]]:
+def _csv_rows(path: str, layout: ModelLayout) -> tuple[Iterator[_Row | _Slice], list[RecordError]]:
     handle = open(path, "rb")  # noqa: SIM115 - closed by the generator below
     lines = _DecodedLines(handle)
     reader = csv.reader(lines, strict=True)
@@ -398,20 +452,25 @@ def _csv_body(
 ) -> Iterator[_Row]:
     width = len(header)
     number = 0
-    end_line = 1
+    end_line = lines.count
     with handle:
         while True:
             start_line = end_line + 1
+            lines.mark()
             try:
                 cells = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
                 number += 1
-                reason = _csv_problem(exc, lines)
+                reason = _csv_problem(exc, lines, start_line)
                 yield _Row(None, number, line=start_line, problem=reason)
-                return  # the reader cannot resynchronise after a broken quote at the end
-            end_line = reader.line_num
+                # A broken quote can swallow the lines after it; read them again as rows
+                # so that no row is lost because of the bad one before it.
+                lines.rewind()
+                end_line = start_line
+                continue
+            end_line = lines.count
             if not cells or cells == [""]:
                 continue  # a blank line is no row
             number += 1
@@ -442,8 +501,14 @@ def _width_problem(got: int, width: int, lines: _DecodedLines, end_line: int) ->
     return f"{got} fields where the header has {width}"
 
 
-def _csv_problem(exc: csv.Error, lines: _DecodedLines) -> str:
-    if lines.last_line_unterminated or "unexpected end of data" in str(exc):
+def _csv_problem(exc: csv.Error, lines: _DecodedLines, start_line: int) -> str:
+    at_end = "unexpected end of data" in str(exc)
+    if lines.count > start_line and at_end:
+        return (
+            f"a quoted field opened on line {start_line} is never closed "
+            f"(it runs to line {lines.count}, the end of the file)"
+        )
+    if at_end or (lines.last_line_unterminated and lines.count == start_line):
         return f"truncated last line: {exc}"
     return f"unreadable CSV: {exc}"
 
@@ -456,15 +521,31 @@ class _DecodedLines:
         self.count = 0
         self.bad_lines: dict[int, str] = {}
         self.last_line_unterminated = False
+        self._mark = 0
+        self._resume_at: int | None = None
 
     def __iter__(self) -> Iterator[str]:
         return self
+
+    def mark(self) -> None:
+        """Note that a row starts at the next line (see :meth:`rewind`)."""
+        self._mark = self.count
+        self._resume_at = None
+
+    def rewind(self) -> None:
+        """Go back to the line after the first line of the marked row, if it ran past it."""
+        if self._resume_at is not None and self.count > self._mark + 1:
+            self.handle.seek(self._resume_at)
+            self.count = self._mark + 1
+            self.last_line_unterminated = False
 
     def __next__(self) -> str:
         raw = self.handle.readline()
         if not raw:
             raise StopIteration
         self.count += 1
+        if self.count == self._mark + 1:
+            self._resume_at = self.handle.tell()
         if self.count == 1 and raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8) :]
         self.last_line_unterminated = not raw.endswith(b"\n")
@@ -490,7 +571,9 @@ def _utf8_problem(raw: bytes, exc: UnicodeDecodeError) -> str:
 # JSON Lines --------------------------------------------------------------------------------
 
 
-def _jsonl_rows(path: str, layout: ModelLayout) -> tuple[Iterator[_Row], list[RecordError]]:
+def _jsonl_rows(
+    path: str, layout: ModelLayout
+) -> tuple[Iterator[_Row | _Slice], list[RecordError]]:
     return _jsonl_body(path), []
 
 
@@ -539,7 +622,9 @@ def _jsonl_body(path: str) -> Iterator[_Row]:
 # Parquet and DataFrames ----------------------------------------------------------------------
 
 
-def _parquet_rows(path: str, layout: ModelLayout) -> tuple[Iterator[_Row], list[RecordError]]:
+def _parquet_rows(
+    path: str, layout: ModelLayout
+) -> tuple[Iterator[_Row | _Slice], list[RecordError]]:
     try:
         schema = pl.read_parquet_schema(path)
     except Exception as exc:  # polars raises several error types for a broken file
@@ -556,7 +641,7 @@ def _parquet_rows(path: str, layout: ModelLayout) -> tuple[Iterator[_Row], list[
 
 def _frame_rows(
     frame: pl.DataFrame, layout: ModelLayout, file: str | None
-) -> tuple[Iterator[_Row], list[RecordError]]:
+) -> tuple[Iterator[_Row | _Slice], list[RecordError]]:
     problems = layout.check_columns(_flat_columns(frame.schema))
     if problems:
         return iter(()), [RecordError(problem, file=file) for problem in problems]
@@ -573,40 +658,121 @@ def _flat_columns(schema: Mapping[str, Any]) -> list[str]:
     return names
 
 
-def _nest(frame: pl.DataFrame) -> pl.DataFrame:
-    """Dotted columns (one level deep) as struct columns, built by polars, not per row."""
-    groups: dict[str, list[str]] = {}
-    for name in frame.columns:
-        if "." in name:
-            groups.setdefault(name.split(".", 1)[0], []).append(name)
-    exprs: list[pl.Expr] = [pl.col(name) for name in frame.columns if "." not in name]
-    for group, names in groups.items():
-        present = pl.any_horizontal(pl.col(n).is_not_null() for n in names)
-        struct = pl.struct(pl.col(n).alias(n.split(".", 1)[1]) for n in names)
-        exprs.append(pl.when(present).then(struct).alias(group))
-    return frame.select(exprs)
-
-
 def _lazy_rows(
-    frame: pl.LazyFrame, layout: ModelLayout, slice_rows: int = 100_000
-) -> Iterator[_Row]:
+    frame: pl.LazyFrame, layout: ModelLayout, slice_rows: int = CHUNK_ROWS
+) -> Iterator[_Row | _Slice]:
     number = 0
     offset = 0
     while True:
-        part = frame.slice(offset, slice_rows).collect()
+        part = _unnest(frame.slice(offset, slice_rows).collect())
         if part.height == 0:
             return
         offset += part.height
-        if layout.union_tags or any(name.count(".") > 1 for name in part.columns):
+        if layout.plain:
+            yield _Slice(part, number + 1)
+            number += part.height
+        else:
             for flat in part.iter_rows(named=True):
                 number += 1
                 yield _Row(layout.from_flat(flat), number, flat=flat)
-        else:
-            for nested in _nest(part).iter_rows(named=True):
-                number += 1
-                yield _Row(nested, number, rough=True)
         if part.height < slice_rows:
             return
+
+
+def _unnest(frame: pl.DataFrame) -> pl.DataFrame:
+    """Struct columns as dotted columns (``instrument`` → ``instrument.symbol`` ...)."""
+    structs = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Struct)]
+    while structs:
+        frame = frame.with_columns(
+            pl.col(name).name.prefix_fields(f"{name}.") for name in structs
+        ).unnest(structs)
+        structs = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Struct)]
+    return frame
+
+
+def _with_defaults(frame: pl.DataFrame, layout: ModelLayout) -> pl.DataFrame:
+    """Fill the empty cells of columns whose field has a default, as leaving it out would."""
+    fills = [
+        pl.col(name).fill_null(pl.lit(_parquet_value(default)).cast(frame.schema[name]))
+        for name, default in layout.defaults.items()
+        if name in frame.columns and frame.schema[name] != pl.Null
+    ]
+    return frame.with_columns(fills) if fills else frame
+
+
+def _column_values(series: pl.Series, layout: ModelLayout) -> list[Any]:
+    """A column as Python values, native where the model wants them (validation is faster
+    from a Decimal or an aware datetime than from text); anything odd stays as it was read,
+    for pydantic to judge."""
+    dtype = series.dtype
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        naive = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None).to_list()
+        return [None if value is None else value.replace(tzinfo=UTC) for value in naive]
+    values = series.to_list()
+    if series.name in layout.decimals and dtype == pl.String:
+        try:
+            return [None if value is None else Decimal(value) for value in values]
+        except (ArithmeticError, ValueError, TypeError):
+            return values
+    return values
+
+
+def _column_rows(
+    frame: pl.DataFrame, layout: ModelLayout, shared: dict[str, dict[tuple[Any, ...], Any]]
+) -> list[dict[str, Any]]:
+    """One dict per row, nested records as dicts, shared records as one instance each."""
+    top = [name for name in frame.columns if "." not in name and frame.schema[name] != pl.Null]
+    rows = [dict(zip(top, values, strict=True)) for values in _zip_columns(frame, top, layout)]
+    for group, (model, _) in layout.groups.items():
+        names = [
+            n for n in frame.columns if n.startswith(group + ".") and frame.schema[n] != pl.Null
+        ]
+        leaves = [name[len(group) + 1 :] for name in names]
+        values = _zip_columns(frame, names, layout)
+        if getattr(model, "shared", False):
+            cache = shared.setdefault(group, {})
+            nested: Iterable[Any] = (_shared(model, cache, leaves, item) for item in values)
+        else:
+            nested = (dict(zip(leaves, item, strict=True)) for item in values)
+        for row, item in zip(rows, nested, strict=True):
+            row[group] = item
+    return rows
+
+
+def _zip_columns(
+    frame: pl.DataFrame, names: list[str], layout: ModelLayout
+) -> Iterator[tuple[Any, ...]]:
+    return zip(*(_column_values(frame[name], layout) for name in names), strict=True)
+
+
+def _shared(
+    model: type[BaseModel],
+    cache: dict[tuple[Any, ...], Any],
+    leaves: list[str],
+    values: tuple[Any, ...],
+) -> Any:
+    found = cache.get(values)
+    if found is None:
+        data = dict(zip(leaves, values, strict=True))
+        try:
+            found = model.model_validate(data)
+        except ValidationError:
+            return data  # the record's own validation reports it, with its path
+        if len(cache) < 100_000:
+            cache[values] = found
+    return found
+
+
+def _key_values(frame: pl.DataFrame, key_fields: tuple[str, ...]) -> list[str | None]:
+    if not key_fields or any(name not in frame.columns for name in key_fields):
+        return [None] * frame.height
+    if len(key_fields) == 1:
+        return [None if v is None else str(v) for v in frame[key_fields[0]].to_list()]
+    columns = [frame[name].cast(pl.String).to_list() for name in key_fields]
+    return [
+        None if any(v is None for v in values) else "|".join(values)
+        for values in zip(*columns, strict=True)
+    ]
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -694,11 +860,18 @@ def _iso(value: date | datetime) -> str:
 def _write_csv(items: Iterable[Record], path: Path, names: list[str]) -> int:
     count = 0
     with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(names)
+        plain = csv.writer(handle, lineterminator="\n")
+        quoted = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+        def write(cells: list[str]) -> None:
+            # Python 3.11's writer quotes only the characters of the line terminator, so a
+            # lone CR in a value would go out bare and break the row when read back.
+            (quoted if any("\r" in cell for cell in cells) else plain).writerow(cells)
+
+        write(names)
         for item in items:
             row = item.to_row()
-            writer.writerow([_cell(row.get(name)) for name in names])
+            write([_cell(row.get(name)) for name in names])
             count += 1
     return count
 
@@ -731,7 +904,15 @@ def _write_parquet(
         if chunk or not parts:
             parts.append(_write_part(chunk, names, path, len(parts)))
             count += len(chunk)
-        pl.scan_parquet([str(p) for p in parts]).sink_parquet(str(path))
+        # A column empty in one part (Null) may hold datetimes in another: give every part
+        # the column's one type, so the parts concatenate (and all-empty columns are text).
+        schemas = [pl.read_parquet_schema(part) for part in parts]
+        types = {
+            name: next((s[name] for s in schemas if s[name] != pl.Null()), pl.String())
+            for name in names
+        }
+        schema = pl.Schema(types)
+        pl.concat([pl.scan_parquet(part).cast(schema) for part in parts]).sink_parquet(path)
     finally:
         for part in parts:
             part.unlink(missing_ok=True)
@@ -756,6 +937,8 @@ def _parquet_value(value: Any) -> Any:
 
 def _parquet_dtype(values: list[Any]) -> pl.DataType:
     sample = next((value for value in values if value is not None), None)
+    if sample is None:
+        return pl.Null()
     if isinstance(sample, bool):
         return pl.Boolean()
     if isinstance(sample, int):

@@ -11,14 +11,16 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any, Union
 
 from pydantic import BaseModel
 
-from regkit.schemas.base import LIST_SEPARATOR
+from regkit.schemas.base import LIST_SEPARATOR, flatten
 
 __all__ = ["ModelLayout", "layout_of"]
 
@@ -39,10 +41,28 @@ class ModelLayout:
     union_tags: frozenset[str]
     """Union variant tags that pydantic puts into error locations."""
     key_fields: tuple[str, ...]
+    groups: Mapping[str, tuple[type[BaseModel], bool]] = field(default_factory=dict)
+    """Nested records by path (``instrument``): their model and whether they are required."""
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    decimals: frozenset[str] = frozenset()
+    """Columns that hold a Decimal field."""
+    datetimes: frozenset[str] = frozenset()
+    """Columns that hold a datetime field."""
+    """Columns whose field has a default other than ``None`` (``venue``: ``XOFF``)."""
     known: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "known", frozenset(self.columns))
+
+    @property
+    def plain(self) -> bool:
+        """Whether every row has the same shape: no union, no free-keyed mapping, and every
+        nested record required, so a column's empty cell always means an empty field."""
+        return (
+            not self.union_tags
+            and not self.mappings
+            and all(required and "." not in path for path, (_, required) in self.groups.items())
+        )
 
     def check_columns(self, names: Sequence[str]) -> list[str]:
         """Problems with a header: duplicated, unknown or missing columns."""
@@ -72,9 +92,16 @@ class ModelLayout:
         return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 
     def from_flat(self, row: Mapping[str, Any], *, lists_as_text: bool = False) -> dict[str, Any]:
-        """Nest a flat row, leaving out empty cells and splitting ``;`` lists from text."""
+        """Nest a flat row, leaving out empty cells and splitting ``;`` lists from text.
+
+        Values that are mappings (struct columns, nested dicts) are taken leaf by leaf, so
+        their empty leaves (the other holder variant's fields) are left out as well.
+        """
+        items: Iterable[tuple[str, Any]] = row.items()
+        if any(isinstance(value, Mapping) for value in row.values()):
+            items = flatten(row).items()
         nested: dict[str, Any] = {}
-        for path, value in row.items():
+        for path, value in items:
             if value is None or value == "":
                 continue
             if lists_as_text and path in self.lists and isinstance(value, str):
@@ -86,7 +113,10 @@ class ModelLayout:
             target = nested
             for part in parents:
                 target = target.setdefault(part, {})
-            target[leaf] = value
+                if not isinstance(target, dict):
+                    break  # ``a`` and ``a.b`` both given: validation reports ``a``
+            else:
+                target[leaf] = value
         return nested
 
     def field_path(self, loc: Sequence[int | str]) -> str:
@@ -117,6 +147,10 @@ def layout_of(model: type[BaseModel]) -> ModelLayout:
         mappings=tuple(walker.mappings),
         union_tags=frozenset(walker.tags),
         key_fields=tuple(getattr(model, "key_fields", ())),
+        groups=walker.groups,
+        defaults=walker.defaults,
+        decimals=frozenset(walker.decimals),
+        datetimes=frozenset(walker.datetimes),
     )
 
 
@@ -127,10 +161,17 @@ class _Walker:
         self.lists: list[str] = []
         self.mappings: list[str] = []
         self.tags: list[str] = []
+        self.groups: dict[str, tuple[type[BaseModel], bool]] = {}
+        self.defaults: dict[str, Any] = {}
+        self.decimals: list[str] = []
+        self.datetimes: list[str] = []
 
     def walk(self, model: type[BaseModel], prefix: str, required: bool) -> None:
         for name, info in model.model_fields.items():
-            self.field(f"{prefix}{name}", info.annotation, required and info.is_required())
+            path = f"{prefix}{name}"
+            if not info.is_required() and info.default is not None and required:
+                self.defaults[path] = info.default
+            self.field(path, info.annotation, required and info.is_required())
 
     def field(self, path: str, annotation: Any, required: bool) -> None:
         options = _without_none(annotation)
@@ -143,6 +184,7 @@ class _Walker:
                 self.walk(variant, f"{path}.", required=False)
             return
         if len(models) == 1:
+            self.groups[path] = (models[0], required)
             self.walk(models[0], f"{path}.", required)
             return
         origin = typing.get_origin(options[0]) if options else None
@@ -150,6 +192,10 @@ class _Walker:
             self.mappings.append(f"{path}.")
             return
         self.columns.append(path)
+        if options and options[0] is Decimal:
+            self.decimals.append(path)
+        if options and options[0] is datetime:
+            self.datetimes.append(path)
         if required:
             self.required.append(path)
         if origin in (list, tuple, set, frozenset):
