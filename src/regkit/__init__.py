@@ -46,7 +46,8 @@ from regkit.schemas import (
     Trade,
     UnderlyingClass,
 )
-from regkit.schemas.io import RecordBatch, iter_records, read_records
+from regkit.schemas.columnar import FrameBatch, read_frame, validate_frame
+from regkit.schemas.io import RecordBatch, iter_records, read_records, write_records
 
 __all__ = [
     "Account",
@@ -56,6 +57,7 @@ __all__ = [
     "ClientCategory",
     "Delivery",
     "Firm",
+    "FrameBatch",
     "IdentifierError",
     "Instrument",
     "Kyc",
@@ -81,5 +83,8 @@ __all__ = [
     "XsdValidationError",
     "__version__",
     "iter_records",
+    "read_frame",
     "read_records",
+    "validate_frame",
+    "write_records",
 ]

@@ -44,7 +44,7 @@ class Account(Record):
     category: ClientCategory
     """MiFID II client category: retail, professional or eligible_counterparty."""
     branch_country: CountryCode | None = None
-    """Country of the branch that serves the client (RTS 22 fields 8/17 branch, 37)."""
+    """Country of the branch that serves the client (RTS 22 fields 8 and 17)."""
     base_currency: CurrencyCode | None = None
     """The account's currency."""
     opened_at: UtcDatetime | None = None

@@ -583,7 +583,7 @@ def _ordered_pair(prefix: str, first: str, second: str) -> list[_Check]:
     return [
         _Check(
             prefix.rstrip(".") or None,
-            f"Value error, {second} must be after {first}",
+            f"{second} must be after {first}",
             (later <= earlier).fill_null(False),
         )
     ]
@@ -598,22 +598,22 @@ def _fx_pair(prefix: str) -> list[_Check]:
     return [
         _Check(
             where,
-            "Value error, an FX instrument needs base_currency and quote_currency",
+            "an FX instrument needs base_currency and quote_currency",
             (fx & (base.is_null() | quote.is_null())).fill_null(False),
         ),
         _Check(
             where,
-            "Value error, an FX pair needs two different currencies",
+            "an FX pair needs two different currencies",
             (fx & (base == quote)).fill_null(False),
         ),
         _Check(
             where,
-            "Value error, not a major pair; classify it fx_minor",
+            "not a major pair; classify it fx_minor",
             ((cls == "fx_major") & ~both_major).fill_null(False),
         ),
         _Check(
             where,
-            "Value error, a major pair; classify it fx_major",
+            "a major pair; classify it fx_major",
             ((cls == "fx_minor") & both_major).fill_null(False),
         ),
     ]
@@ -764,17 +764,27 @@ def _output_columns(spec: _Spec, frame: pl.DataFrame) -> list[pl.Expr]:
 
 
 def _derive(frame: pl.DataFrame, model: type[Record]) -> pl.DataFrame:
-    derived = _DERIVED.get(model.__name__, {})
-    return (
-        frame.with_columns(expr.alias(name) for name, expr in derived.items()) if derived else frame
+    products = _DERIVED.get(model.__name__, {})
+    if not products:
+        return frame
+    return frame.with_columns(
+        _exact_product(frame, names).alias(name) for name, names in products.items()
     )
 
 
+def _exact_product(frame: pl.DataFrame, names: tuple[str, ...]) -> pl.Expr:
+    """The exact product of decimal columns: polars keeps only the larger scale of a
+    product, so the first factor is widened to the sum of every factor's scale first."""
+    scale = sum(getattr(frame.schema[name], "scale", 0) or 0 for name in names)
+    expr = pl.col(names[0]).cast(pl.Decimal(38, min(scale, 38)))
+    for name in names[1:]:
+        expr = expr * pl.col(name)
+    return expr.cast(pl.Decimal(38, min(scale, 38)))
+
+
 #: Columns a model derives (its properties), added to every validated frame.
-_DERIVED: dict[str, dict[str, pl.Expr]] = {
-    "Trade": {
-        "notional": pl.col("quantity") * pl.col("price") * pl.col("instrument.price_multiplier")
-    },
+_DERIVED: dict[str, dict[str, tuple[str, ...]]] = {
+    "Trade": {"notional": ("quantity", "price", "instrument.price_multiplier")},
 }
 
 

@@ -195,7 +195,9 @@ def country_codes() -> frozenset[str]:
 @cache
 def currency_codes() -> frozenset[str]:
     """Every ISO 4217 alphabetic currency code, from iso4217."""
-    return frozenset(code for code in iso4217.Currency.__members__ if len(code) == 3)
+    # iso4217 also lists each code in lower case, as an alias of the same member.
+    members = iso4217.Currency.__members__
+    return frozenset(code for code in members if len(code) == 3 and code.isupper())
 
 
 @cache
@@ -496,7 +498,7 @@ def national_client_id(person: PersonLike, regime: Literal["EU", "UK"] = "EU") -
 
     Returns:
         The scheme (``NIDN``, ``CCPT`` or ``CONCAT``) and the identifier for RTS 22 field
-        8 or 17, e.g. ``("NIDN", "PL85062412345")``.
+        7 or 16, e.g. ``("NIDN", "PL85062412345")``.
 
     Raises:
         IdentifierError: no usable nationality; a value under an Annex II key (or a generic

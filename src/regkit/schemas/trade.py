@@ -22,7 +22,7 @@ from regkit.schemas.types import (
     Uti,
 )
 
-__all__ = ["DecisionMaker", "Trade"]
+__all__ = ["DecisionMaker", "InvestmentDecisionMaker", "Trade"]
 
 _DECISION_RE = re.compile(r"ALGO:[A-Za-z0-9_.\-]{1,50}|NORE|[A-Za-z0-9_.\-@]{1,50}")
 _DECISION = Checked(
@@ -33,7 +33,17 @@ _DECISION = Checked(
 )
 
 DecisionMaker = Annotated[Text, _DECISION]
-"""Who decided or executed: a trader id, ``ALGO:<id>``, or ``NORE`` (the client)."""
+"""Who executed (RTS 22 field 59): a trader id, ``ALGO:<id>``, or ``NORE`` (the client)."""
+
+_INVESTMENT_RE = re.compile(r"ALGO:[A-Za-z0-9_.\-]{1,50}|(?!NORE$)[A-Za-z0-9_.\-@]{1,50}")
+_INVESTMENT = Checked(
+    lambda value: _INVESTMENT_RE.fullmatch(value) is not None,
+    "a trader id or ALGO:<algorithm id>; leave it empty when the client decided "
+    "(RTS 22 field 57 has no NORE)",
+    "strip",
+)
+InvestmentDecisionMaker = Annotated[Text, _INVESTMENT]
+"""Who decided within the firm (RTS 22 field 57): a trader id or ``ALGO:<id>``."""
 
 
 class Trade(Record):
@@ -84,7 +94,7 @@ class Trade(Record):
     """The liquidity provider's execution id, for reconciliation."""
     execution_decision: DecisionMaker | None = None
     """Who executed within the firm: trader id or ``ALGO:<id>`` (RTS 22 field 59)."""
-    investment_decision: DecisionMaker | None = None
+    investment_decision: InvestmentDecisionMaker | None = None
     """Who decided within the firm: trader id or ``ALGO:<id>``; none when the client did."""
     requested_price: PositiveDecimal | None = None
     """The price the client asked for, for slippage analysis."""
