@@ -1,0 +1,341 @@
+"""The ``regkit`` command.
+
+``regkit samples`` writes a deterministic synthetic brokerage (see
+:mod:`regkit.schemas.samples`); ``regkit demo`` writes a small one and walks through what
+regkit does with it, one step per capability (:data:`DEMO_STEPS`).
+
+Exit codes: 0 when all went well; 1 when the demo found something wrong in its own data;
+2 for bad input or usage (a bad option, a directory that cannot be written). User errors
+print one line on stderr, never a traceback.
+
+Example:
+    >>> main(["--version"])  # doctest: +ELLIPSIS
+    regkit ...
+    0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO, get_args
+
+from regkit._version import __version__
+from regkit.errors import RecordError, RegkitError
+from regkit.schemas.account import Account, AccountSnapshot
+from regkit.schemas.base import Record
+from regkit.schemas.cash import CashMovement
+from regkit.schemas.enums import Product, UnderlyingClass
+from regkit.schemas.firm import Firm
+from regkit.schemas.io import FileFormat, RecordBatch, read_records
+from regkit.schemas.party import NaturalPerson
+from regkit.schemas.samples import (
+    DEFAULT_SEED,
+    PLANTED_KINDS,
+    SampleConfig,
+    SampleManifest,
+    write_samples,
+)
+from regkit.schemas.trade import Trade
+
+__all__ = ["DEMO_STEPS", "DemoContext", "DemoStep", "main"]
+
+_FORMATS: tuple[str, ...] = get_args(FileFormat)
+_MIN_TRADES, _MAX_TRADES = 10, 10_000_000
+_DEMO_TRADES = 2_000
+
+#: The record files of a sample set and the record class of each.
+_RECORD_FILES: tuple[tuple[str, type[Record]], ...] = (
+    ("accounts", Account),
+    ("trades", Trade),
+    ("movements", CashMovement),
+    ("snapshots", AccountSnapshot),
+)
+
+
+class _UsageError(Exception):
+    """A problem with what the user asked for, reported as exit code 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``regkit`` command line and return its exit code.
+
+    Args:
+        argv: the arguments after the program name; ``None`` reads ``sys.argv``.
+
+    Returns:
+        0 on success, 1 when the demo finds a problem, 2 for bad input or usage.
+    """
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help, --version and usage errors
+        return _exit_code(exc.code)
+    command: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
+    if command is None:
+        parser.print_usage(sys.stderr)
+        print("regkit: error: choose a command (samples, demo)", file=sys.stderr)
+        return 2
+    try:
+        return command(args)
+    except (_UsageError, RegkitError, OSError) as exc:
+        print(f"regkit {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("regkit: interrupted", file=sys.stderr)
+        return 130
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="regkit",
+        description="Typed brokerage records, compliance checks and regulator reports.",
+    )
+    parser.add_argument("--version", action="version", version=f"regkit {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    samples = commands.add_parser(
+        "samples",
+        help="write a deterministic synthetic brokerage",
+        description="Write accounts, trades, movements and snapshots of a synthetic "
+        "brokerage, with planted violations listed in planted.jsonl.",
+    )
+    samples.add_argument(
+        "--trades",
+        type=_trade_count,
+        required=True,
+        metavar="N",
+        help=f"number of trades ({_MIN_TRADES:,} to {_MAX_TRADES:,})",
+    )
+    samples.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="directory to write to"
+    )
+    samples.add_argument(
+        "--format",
+        choices=_FORMATS,
+        default="parquet",
+        help="file format of the records (default: parquet)",
+    )
+    samples.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})"
+    )
+    samples.set_defaults(run=_run_samples)
+
+    demo = commands.add_parser(
+        "demo",
+        help="write a small sample brokerage and show what regkit does with it",
+        description="Write about 2,000 trades and walk through each regkit capability.",
+    )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("build/demo"),
+        metavar="DIR",
+        help="directory to write to (default: build/demo)",
+    )
+    demo.add_argument("--seed", type=int, default=DEFAULT_SEED, help=argparse.SUPPRESS)
+    demo.set_defaults(run=_run_demo)
+    return parser
+
+
+def _trade_count(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not _MIN_TRADES <= value <= _MAX_TRADES:
+        raise argparse.ArgumentTypeError(
+            f"must be from {_MIN_TRADES:,} to {_MAX_TRADES:,}, got {value:,}"
+        )
+    return value
+
+
+def _config(trades: int, seed: int) -> SampleConfig:
+    try:
+        return SampleConfig(trades=trades, seed=seed)
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from None
+
+
+def _progress(stream: TextIO) -> Callable[[str, int], None] | None:
+    """Progress lines on ``stream`` when it is a terminal, else nothing."""
+    if not stream.isatty():
+        return None
+
+    def report(name: str, records: int) -> None:
+        print(f"  wrote {name} ({records:,} records)", file=stream, flush=True)
+
+    return report
+
+
+# --- regkit samples ------------------------------------------------------------------------
+
+
+def _run_samples(args: argparse.Namespace) -> int:
+    config = _config(args.trades, args.seed)
+    manifest = write_samples(args.out, config, args.format, progress=_progress(sys.stderr))
+    _print_files(manifest, sys.stdout)
+    print(f"manifest.json written to {manifest.out_dir}", file=sys.stdout)
+    return 0
+
+
+def _print_files(manifest: SampleManifest, out: TextIO) -> None:
+    for item in manifest.files:
+        print(
+            f"{item.name:<20} {item.records:>12,} records {item.bytes:>14,} bytes  "
+            f"sha256 {item.sha256[:16]}",
+            file=out,
+        )
+
+
+# --- regkit demo ---------------------------------------------------------------------------
+
+
+@dataclass
+class DemoContext:
+    """What the demo steps share.
+
+    Attributes:
+        out_dir: where the sample set is written.
+        seed: the sample seed.
+        out: where the steps print.
+        manifest: the written sample set, once the first step has run.
+        batches: what was read back, by file stem (``trades``).
+        firm: the firm read back from ``firm.json``.
+        errors: every record error met on the way.
+        problems: what went wrong in a step (the demo then exits 1).
+    """
+
+    out_dir: Path
+    seed: int
+    out: TextIO
+    manifest: SampleManifest | None = None
+    batches: dict[str, RecordBatch[Any]] = field(default_factory=dict)
+    firm: Firm | None = None
+    errors: list[RecordError] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def say(self, text: str = "") -> None:
+        """Print a line of the demo."""
+        print(text, file=self.out)
+
+    def path(self, stem: str) -> Path:
+        """The path of a written record file, by stem (``trades``)."""
+        if self.manifest is None:
+            raise RuntimeError("the sample set has not been written yet")
+        return self.manifest.path(f"{stem}.{self.manifest.format}")
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """One step of ``regkit demo``: a title and what it does.
+
+    Attributes:
+        title: shown above the step's output.
+        run: does the step, printing through :meth:`DemoContext.say`.
+    """
+
+    title: str
+    run: Callable[[DemoContext], None]
+
+
+def _step_generate(ctx: DemoContext) -> None:
+    config = _config(_DEMO_TRADES, ctx.seed)
+    ctx.manifest = write_samples(ctx.out_dir, config, "parquet")
+    ctx.say(f"Wrote a synthetic brokerage to {ctx.out_dir} (seed {config.seed}):")
+    _print_files(ctx.manifest, ctx.out)
+
+
+def _step_read_back(ctx: DemoContext) -> None:
+    if ctx.manifest is None:
+        raise RuntimeError("the sample set has not been written yet")
+    ctx.firm = Firm.model_validate_json(ctx.manifest.path("firm.json").read_bytes())
+    ctx.say(f"{'firm.json':<20} {1:>8,} records {0:>4} errors  ({ctx.firm.name})")
+    for stem, model in _RECORD_FILES:
+        batch: RecordBatch[Any] = read_records(ctx.path(stem), model)
+        ctx.batches[stem] = batch
+        ctx.errors.extend(batch.errors)
+        name = ctx.path(stem).name
+        ctx.say(f"{name:<20} {len(batch.records):>8,} records {len(batch.errors):>4} errors")
+    total = sum(len(batch.records) for batch in ctx.batches.values()) + 1
+    ctx.say(f"{total:,} records read back, {len(ctx.errors)} errors.")
+    if ctx.errors:
+        ctx.problems.append(f"{len(ctx.errors)} records did not read back; first: {ctx.errors[0]}")
+
+
+def _step_planted(ctx: DemoContext) -> None:
+    if ctx.manifest is None:
+        raise RuntimeError("the sample set has not been written yet")
+    counts = dict.fromkeys(PLANTED_KINDS, 0)
+    with open(ctx.manifest.path("planted.jsonl"), encoding="utf-8") as handle:
+        for line in handle:
+            counts[json.loads(line)["kind"]] += 1
+    ctx.say("Violations planted in the data, for the checks to find (planted.jsonl):")
+    for kind, count in counts.items():
+        ctx.say(f"  {kind:<22} {count:>5}")
+
+
+def _step_examples(ctx: DemoContext) -> None:
+    trades = ctx.batches.get("trades")
+    accounts = ctx.batches.get("accounts")
+    if trades is None or accounts is None:
+        raise RuntimeError("the sample set has not been read back yet")
+    trade = next(
+        (
+            t
+            for t in trades.records
+            if t.instrument.product is Product.CFD
+            and t.instrument.underlying_class is UnderlyingClass.FX_MAJOR
+        ),
+        trades.records[0],
+    )
+    account = next(
+        (a for a in accounts.records if isinstance(a.holder, NaturalPerson)), accounts.records[0]
+    )
+    ctx.say("A trade:")
+    ctx.say(_indent(_pretty(trade)))
+    ctx.say("A person's account:")
+    ctx.say(_indent(_pretty(account)))
+
+
+def _pretty(record: Record) -> str:
+    return json.dumps(
+        record.model_dump(mode="json", exclude_none=True), indent=2, ensure_ascii=False
+    )
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.splitlines())
+
+
+#: The steps of ``regkit demo``, in order. Each capability adds its own step here.
+DEMO_STEPS: list[DemoStep] = [
+    DemoStep("Generate a sample brokerage", _step_generate),
+    DemoStep("Read every file back into typed records", _step_read_back),
+    DemoStep("Planted violations", _step_planted),
+    DemoStep("Example records", _step_examples),
+]
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    ctx = DemoContext(out_dir=args.out, seed=args.seed, out=sys.stdout)
+    for number, step in enumerate(DEMO_STEPS, start=1):
+        ctx.say(f"== {number}. {step.title}")
+        step.run(ctx)
+        ctx.say()
+    if ctx.problems:
+        for problem in ctx.problems:
+            print(f"regkit demo: {problem}", file=sys.stderr)
+        return 1
+    ctx.say(f"Demo complete: {len(DEMO_STEPS)} steps, no errors. Files are in {ctx.out_dir}.")
+    return 0
