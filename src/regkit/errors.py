@@ -105,8 +105,10 @@ class RecordError(RegkitError, ValueError):
         }
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only constructor: teach pickle (multiprocessing) how to rebuild us.
-        return (_rebuild_record_error, (self.as_dict() | {"value": self.value},))
+        # Keyword-only constructor: teach pickle (multiprocessing) how to rebuild us; the
+        # state carries what the constructor does not take (``errors``).
+        state = self.as_dict() | {"value": self.value}
+        return (_rebuild_record_error, (state,), dict(self.__dict__))
 
 
 def _rebuild_record_error(state: dict[str, Any]) -> RecordError:

@@ -133,5 +133,8 @@ def unflatten(row: Mapping[str, Any]) -> dict[str, Any]:
         target = nested
         for part in parents:
             target = target.setdefault(part, {})
-        target[leaf] = value
+            if not isinstance(target, dict):
+                break  # ``a`` and ``a.b`` both given: validation reports ``a``
+        else:
+            target[leaf] = value
     return nested

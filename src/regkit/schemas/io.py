@@ -267,15 +267,14 @@ class _Validator(Generic[R]):
         frame = _with_defaults(part.frame, self.layout)
         with _gc_paused():
             rows = _column_rows(frame, self.layout, self.shared)
-            keys = _key_values(frame, self.layout.key_fields)
             items = [
-                self._fast(frame, index, part.first_row + index, data, key)
-                for index, (data, key) in enumerate(zip(rows, keys, strict=True))
+                self._fast(frame, index, part.first_row + index, data)
+                for index, data in enumerate(rows)
             ]
         return _Chunk(items=items, rows=frame.height)
 
     def _fast(
-        self, frame: pl.DataFrame, index: int, number: int, data: dict[str, Any], key: str | None
+        self, frame: pl.DataFrame, index: int, number: int, data: dict[str, Any]
     ) -> R | RecordError:
         try:
             record = self.model.model_validate(data)
@@ -283,7 +282,10 @@ class _Validator(Generic[R]):
             # Read the row again the careful way, so the error speaks of what the file says.
             flat = frame.row(index, named=True)
             return self.one(_Row(self.layout.from_flat(flat), number, flat=flat))
-        if key is not None:
+        # The validated key, as the row path keeps it: " T1 " is T1, and one instant written
+        # with two offsets is one snapshot time.
+        key = record.key
+        if key:
             first = self.keys.setdefault(key, number)
             if first != number:
                 reason = f"duplicate key (first seen in row {first})"
@@ -674,7 +676,7 @@ def _lazy_rows(
         else:
             for flat in part.iter_rows(named=True):
                 number += 1
-                yield _Row(layout.from_flat(flat), number, flat=flat)
+                yield _Row(layout.from_flat(flat, lists_as_text=True), number, flat=flat)
         if part.height < slice_rows:
             return
 
@@ -751,7 +753,9 @@ def _shared(
     leaves: list[str],
     values: tuple[Any, ...],
 ) -> Any:
-    found = cache.get(values)
+    # Decimal("10") == Decimal("10.0"): key by the digits too, so each keeps its places.
+    key = tuple(str(v) if v.__class__ is Decimal else v for v in values)
+    found = cache.get(key)
     if found is None:
         data = dict(zip(leaves, values, strict=True))
         try:
@@ -759,20 +763,8 @@ def _shared(
         except ValidationError:
             return data  # the record's own validation reports it, with its path
         if len(cache) < 100_000:
-            cache[values] = found
+            cache[key] = found
     return found
-
-
-def _key_values(frame: pl.DataFrame, key_fields: tuple[str, ...]) -> list[str | None]:
-    if not key_fields or any(name not in frame.columns for name in key_fields):
-        return [None] * frame.height
-    if len(key_fields) == 1:
-        return [None if v is None else str(v) for v in frame[key_fields[0]].to_list()]
-    columns = [frame[name].cast(pl.String).to_list() for name in key_fields]
-    return [
-        None if any(v is None for v in values) else "|".join(values)
-        for values in zip(*columns, strict=True)
-    ]
 
 
 # --- writing -------------------------------------------------------------------------------

@@ -39,10 +39,18 @@ class NaturalPerson(Record):
     residence_country: CountryCode | None = None
     """Country of residence (AML high-risk country checks)."""
 
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _fold_kind(cls, value: Any) -> Any:
+        return _fold(value)
+
     @field_validator("national_ids", mode="after")
     @classmethod
     def _upper_schemes(cls, value: dict[str, str]) -> dict[str, str]:
-        return {scheme.strip().upper(): number for scheme, number in value.items()}
+        upper = {scheme.strip().upper(): number for scheme, number in value.items()}
+        if len(upper) != len(value):  # "nidn" and "NIDN": keeping one would drop the other
+            raise ValueError("a national id scheme is listed twice (in another letter case)")
+        return upper
 
     @field_validator("nationalities", mode="after")
     @classmethod
@@ -63,6 +71,16 @@ class LegalEntity(Record):
     """ISO 17442 LEI; ``None`` where the client has none (a KYC finding, not a load error)."""
     country: CountryCode | None = None
     """Country of registration."""
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _fold_kind(cls, value: Any) -> Any:
+        return _fold(value)
+
+
+def _fold(kind: Any) -> Any:
+    # The discriminator reads ``kind`` in any case ("Person"); the literal must agree.
+    return kind.strip().lower() if isinstance(kind, str) else kind
 
 
 def _holder_kind(value: Any) -> str:

@@ -1,0 +1,423 @@
+"""Hypothesis strategies that build valid regkit records of every kind.
+
+Use them anywhere in the test suite (``tests/conftest.py`` puts this folder on
+``sys.path``)::
+
+    from strategies import accounts, trades
+
+    @given(trades())
+    def test_something(trade): ...
+
+Every strategy yields a *validated record* (built through the model, so it is valid by
+construction and any strategy bug shows up as a validation error, not a silent bad record).
+Values are what a brokerage really has: exact ``Decimal`` amounts with fixed places,
+timezone-aware datetimes in several zones (fixed offsets and DST zones), persons and
+entities with real check-digit identifiers (LEI, ISIN, IBAN, UTI computed with
+``python-stdnum``, an oracle independent of regkit), and optional fields sometimes ``None``.
+
+Identifiers (``trade_id``, ``account_id`` ...) can be fixed by argument, e.g.
+``trades(account_id=st.just("A1"))``, which is how rule tests join trades to an account.
+For lists with distinct keys use ``st.lists(trades(), unique_by=key_of)``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hypothesis import strategies as st
+from stdnum import isin as stdnum_isin
+from stdnum.iso7064 import mod_97_10
+
+from regkit import (
+    Account,
+    AccountSnapshot,
+    Capacity,
+    CashMovement,
+    ClientCategory,
+    Delivery,
+    Firm,
+    Instrument,
+    Kyc,
+    KycStatus,
+    LegalEntity,
+    MovementKind,
+    NaturalPerson,
+    PaymentMethod,
+    PositionEffect,
+    Product,
+    Record,
+    RiskRating,
+    Side,
+    Trade,
+    UnderlyingClass,
+)
+
+__all__ = [
+    "MAJORS",
+    "MINORS",
+    "RECORD_STRATEGIES",
+    "accounts",
+    "amounts",
+    "aware_datetimes",
+    "cfis",
+    "countries",
+    "currencies",
+    "entities",
+    "firms",
+    "holders",
+    "ibans",
+    "identifiers",
+    "instruments",
+    "isins",
+    "key_of",
+    "kycs",
+    "leis",
+    "mics",
+    "movements",
+    "persons",
+    "snapshots",
+    "texts",
+    "trades",
+    "utis",
+]
+
+# --- code lists ----------------------------------------------------------------------------
+
+#: ESMA's major currencies (Decision (EU) 2018/796): a pair of two of them is fx_major.
+MAJORS = ("USD", "EUR", "JPY", "GBP", "CAD", "CHF")
+#: Other ISO 4217 currencies a CFD broker quotes.
+MINORS = ("AUD", "NZD", "SEK", "NOK", "PLN", "HUF", "CZK", "ZAR", "TRY", "MXN", "SGD", "HKD")
+_COUNTRIES = ("DE", "FR", "CY", "GB", "PL", "IT", "ES", "NL", "SE", "CZ", "US", "AE", "MT")
+_MICS = ("XOFF", "XXXX", "XLON", "XPAR", "XETR", "XNAS", "XNYS", "XCYS", "XWAR")
+#: Real CFI codes: FX CFD, equity CFD, commodity forward, shares, a bond, a future, an option.
+_CFIS = ("JFTXCC", "JESXCC", "JCAXCC", "JRIXCC", "ESVUFR", "DBFTFB", "FFICSX", "OCASPS")
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+_ZONES = (
+    UTC,
+    timezone(timedelta(hours=2)),
+    timezone(timedelta(hours=-5)),
+    timezone(timedelta(hours=5, minutes=30)),
+    timezone(timedelta(hours=13, minutes=45)),
+    ZoneInfo("Europe/Nicosia"),
+    ZoneInfo("Europe/London"),
+    ZoneInfo("America/New_York"),
+    ZoneInfo("Asia/Tokyo"),
+)
+
+currencies = st.sampled_from(MAJORS + MINORS)
+countries = st.sampled_from(_COUNTRIES)
+mics = st.sampled_from(_MICS)
+cfis = st.sampled_from(_CFIS)
+
+
+# --- scalars -------------------------------------------------------------------------------
+
+# Names and free text as they come from back-office systems: accents, other scripts, and
+# the characters that CSV and JSON must quote or escape (comma, quotes, semicolon).
+_TEXT_ALPHABET = st.characters(
+    codec="utf-8",
+    categories=("L", "Nd"),
+    include_characters=" ,;'\"-./&()\n\r\t",
+)
+
+
+def texts(min_size: int = 1, max_size: int = 24) -> st.SearchStrategy[str]:
+    """Non-empty text without surrounding white space (what a ``Text`` field keeps)."""
+    return (
+        st.text(_TEXT_ALPHABET, min_size=min_size, max_size=max_size)
+        .map(str.strip)
+        .filter(lambda text: len(text) >= min_size)
+    )
+
+
+def identifiers(prefix: str) -> st.SearchStrategy[str]:
+    """A record id such as ``T000123`` or ``T-7f3A``."""
+    return st.builds(
+        lambda body: f"{prefix}{body}",
+        st.text("0123456789abcdefABCDEF-_", min_size=1, max_size=10),
+    )
+
+
+def aware_datetimes(
+    min_value: datetime = datetime(2000, 1, 1),
+    max_value: datetime = datetime(2099, 12, 31),
+) -> st.SearchStrategy[datetime]:
+    """Timezone-aware datetimes in fixed offsets and DST zones, microseconds included."""
+    return st.datetimes(min_value=min_value, max_value=max_value, timezones=st.sampled_from(_ZONES))
+
+
+def amounts(
+    min_value: str | None = "0.01",
+    max_value: str = "1000000000",
+    places: tuple[int, ...] = (0, 2, 4, 6),
+) -> st.SearchStrategy[Decimal]:
+    """Exact decimals with a fixed number of places (``None`` minimum: may be negative)."""
+    low = Decimal(min_value) if min_value is not None else -Decimal(max_value)
+    return st.sampled_from(places).flatmap(
+        lambda n: st.decimals(
+            min_value=max(low, Decimal(1).scaleb(-n)) if low > 0 else low,
+            max_value=Decimal(max_value),
+            places=n,
+            allow_nan=False,
+            allow_infinity=False,
+        )
+    )
+
+
+def _optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.none() | strategy
+
+
+# --- identifiers with check digits -------------------------------------------------------
+
+
+@st.composite
+def leis(draw: st.DrawFn) -> str:
+    """An ISO 17442 LEI: 18 characters and MOD 97-10 check digits (computed by stdnum)."""
+    prefix = draw(st.text(_ALNUM, min_size=18, max_size=18))
+    return prefix + mod_97_10.calc_check_digits(prefix)
+
+
+@st.composite
+def isins(draw: st.DrawFn) -> str:
+    """An ISO 6166 ISIN with its Luhn check digit (computed by stdnum)."""
+    country = draw(st.sampled_from(("US", "DE", "GB", "FR", "XS", "IE")))
+    body = country + draw(st.text(_ALNUM, min_size=9, max_size=9))
+    return body + stdnum_isin.calc_check_digit(body)
+
+
+@st.composite
+def ibans(draw: st.DrawFn) -> str:
+    """An ISO 13616 IBAN: country, MOD 97-10 check digits (stdnum), 11-30 character BBAN."""
+    country = draw(countries)
+    bban = draw(st.text(_ALNUM, min_size=11, max_size=30))
+    return country + mod_97_10.calc_check_digits(bban + country) + bban
+
+
+@st.composite
+def utis(draw: st.DrawFn) -> str:
+    """An ISO 23897 UTI: the generating entity's LEI and 1-32 letters or digits."""
+    return draw(leis()) + draw(st.text(_ALNUM, min_size=1, max_size=32))
+
+
+def _decision_makers(client_may_decide: bool) -> st.SearchStrategy[str]:
+    trader = st.text("abcdefghijklmnopqrstuvwxyz0123456789_.-@", min_size=1, max_size=20)
+    algo = st.text("ABCDEFabcdef0123456789_.-", min_size=1, max_size=20).map("ALGO:{}".format)
+    options = trader | algo
+    return options | st.just("NORE") if client_may_decide else options
+
+
+# --- parties -------------------------------------------------------------------------------
+
+
+@st.composite
+def persons(draw: st.DrawFn) -> NaturalPerson:
+    """A natural person with one to three nationalities and zero to two national ids."""
+    return NaturalPerson(
+        first_name=draw(texts()),
+        surname=draw(texts()),
+        date_of_birth=draw(_optional(st.dates(date(1920, 1, 1), date(2008, 12, 31)))),
+        nationalities=draw(st.lists(countries, min_size=1, max_size=3, unique=True)),
+        national_ids=draw(
+            st.dictionaries(
+                st.sampled_from(("NIDN", "CCPT", "PESEL", "CONCAT", "NINO")),
+                st.text(_ALNUM, min_size=1, max_size=20),
+                max_size=2,
+            )
+        ),
+        residence_country=draw(_optional(countries)),
+    )
+
+
+@st.composite
+def entities(draw: st.DrawFn) -> LegalEntity:
+    """A legal entity, with or without an LEI and a country."""
+    return LegalEntity(
+        name=draw(texts()),
+        lei=draw(_optional(leis())),
+        country=draw(_optional(countries)),
+    )
+
+
+def holders() -> st.SearchStrategy[NaturalPerson | LegalEntity]:
+    """An account holder: a person (more often) or an entity."""
+    return st.one_of(persons(), entities())
+
+
+@st.composite
+def kycs(draw: st.DrawFn) -> Kyc:
+    """Due diligence; when both are given, expiry is after verification."""
+    verified_at = draw(_optional(aware_datetimes(max_value=datetime(2090, 1, 1))))
+    expires_at = draw(_optional(aware_datetimes()))
+    if verified_at is not None and expires_at is not None and expires_at <= verified_at:
+        expires_at = verified_at + draw(st.timedeltas(timedelta(seconds=1), timedelta(days=1500)))
+    return Kyc(
+        status=draw(st.sampled_from(KycStatus)),
+        verified_at=verified_at,
+        expires_at=expires_at,
+        risk_rating=draw(_optional(st.sampled_from(RiskRating))),
+        pep=draw(st.booleans()),
+        source_of_funds_verified=draw(st.booleans()),
+        enhanced_due_diligence=draw(st.booleans()),
+    )
+
+
+# --- records -------------------------------------------------------------------------------
+
+
+@st.composite
+def accounts(draw: st.DrawFn, account_id: st.SearchStrategy[str] | None = None) -> Account:
+    """A client account: a person or an entity, any category, optional KYC and dates."""
+    opened_at = draw(_optional(aware_datetimes(max_value=datetime(2090, 1, 1))))
+    closed_at = draw(_optional(aware_datetimes()))
+    if opened_at is not None and closed_at is not None and closed_at <= opened_at:
+        closed_at = opened_at + draw(st.timedeltas(timedelta(seconds=1), timedelta(days=3000)))
+    return Account(
+        account_id=draw(account_id or identifiers("A")),
+        holder=draw(holders()),
+        category=draw(st.sampled_from(ClientCategory)),
+        branch_country=draw(_optional(countries)),
+        base_currency=draw(_optional(currencies)),
+        opened_at=opened_at,
+        closed_at=closed_at,
+        kyc=draw(_optional(kycs())),
+    )
+
+
+@st.composite
+def _currency_pair(draw: st.DrawFn, underlying: UnderlyingClass) -> tuple[str | None, str | None]:
+    if underlying is UnderlyingClass.FX_MAJOR:
+        base, quote = draw(st.lists(st.sampled_from(MAJORS), min_size=2, max_size=2, unique=True))
+        return base, quote
+    if underlying is UnderlyingClass.FX_MINOR:
+        minor = draw(st.sampled_from(MINORS))
+        other = draw(currencies.filter(lambda code: code != minor))
+        return (minor, other) if draw(st.booleans()) else (other, minor)
+    # Gold, an index, a share: no base currency, usually a quote (price) currency.
+    return draw(_optional(currencies)), draw(_optional(currencies))
+
+
+@st.composite
+def instruments(
+    draw: st.DrawFn, underlying_class: st.SearchStrategy[UnderlyingClass] | None = None
+) -> Instrument:
+    """An instrument consistent with its class: FX pairs major or minor as ESMA groups them."""
+    underlying = draw(underlying_class or st.sampled_from(UnderlyingClass))
+    base, quote = draw(_currency_pair(underlying))
+    fields: dict[str, Any] = {
+        "symbol": (base or "") + (quote or "") if base else draw(texts(max_size=12)),
+        "product": draw(st.sampled_from(Product)),
+        "underlying_class": underlying,
+        "base_currency": base,
+        "quote_currency": quote,
+        "isin": draw(_optional(isins())),
+        "cfi": draw(_optional(cfis)),
+        "full_name": draw(_optional(texts())),
+        "delivery": draw(_optional(st.sampled_from(Delivery))),
+        "underlying_isin": draw(_optional(isins())),
+        "underlying_index": draw(_optional(texts())),
+        "expiry_date": draw(_optional(st.dates(date(2000, 1, 1), date(2099, 12, 31)))),
+    }
+    multiplier = draw(_optional(amounts(max_value="100000", places=(0, 2))))
+    if multiplier is not None:
+        fields["price_multiplier"] = multiplier
+    return Instrument(**fields)
+
+
+@st.composite
+def trades(
+    draw: st.DrawFn,
+    account_id: st.SearchStrategy[str] | None = None,
+    instrument: st.SearchStrategy[Instrument] | None = None,
+) -> Trade:
+    """An execution: any instrument, exact quantity and price, optional RTS 22 fields."""
+    fields: dict[str, Any] = {
+        "trade_id": draw(identifiers("T")),
+        "account_id": draw(account_id or identifiers("A")),
+        "instrument": draw(instrument or instruments()),
+        "side": draw(st.sampled_from(Side)),
+        "quantity": draw(amounts(max_value="10000000")),
+        "price": draw(amounts(min_value="0.00001", max_value="1000000", places=(2, 5))),
+        "executed_at": draw(aware_datetimes()),
+        "price_currency": draw(_optional(currencies)),
+        "capacity": draw(st.sampled_from(Capacity)),
+        "leverage": draw(_optional(amounts(min_value="1", max_value="500", places=(0, 1)))),
+        "margin": draw(_optional(amounts(min_value="0", max_value="1000000", places=(2,)))),
+        "position_effect": draw(_optional(st.sampled_from(PositionEffect))),
+        "uti": draw(_optional(utis())),
+        "lp_reference": draw(_optional(texts())),
+        "execution_decision": draw(_optional(_decision_makers(client_may_decide=True))),
+        "investment_decision": draw(_optional(_decision_makers(client_may_decide=False))),
+        "requested_price": draw(_optional(amounts(min_value="0.00001", places=(2, 5)))),
+    }
+    venue = draw(_optional(mics))
+    if venue is not None:
+        fields["venue"] = venue
+    return Trade(**fields)
+
+
+@st.composite
+def movements(draw: st.DrawFn, account_id: st.SearchStrategy[str] | None = None) -> CashMovement:
+    """A cash movement: a positive amount, its kind, optional payer details."""
+    return CashMovement(
+        movement_id=draw(identifiers("M")),
+        account_id=draw(account_id or identifiers("A")),
+        kind=draw(st.sampled_from(MovementKind)),
+        amount=draw(amounts(max_value="5000000", places=(0, 2))),
+        currency=draw(currencies),
+        at=draw(aware_datetimes()),
+        method=draw(_optional(st.sampled_from(PaymentMethod))),
+        payer_name=draw(_optional(texts())),
+        payer_country=draw(_optional(countries)),
+        payer_iban=draw(_optional(ibans())),
+    )
+
+
+@st.composite
+def snapshots(draw: st.DrawFn, account_id: st.SearchStrategy[str] | None = None) -> AccountSnapshot:
+    """An account snapshot: balance and equity may be negative, margin is not."""
+    return AccountSnapshot(
+        account_id=draw(account_id or identifiers("A")),
+        at=draw(aware_datetimes()),
+        balance=draw(amounts(min_value=None, max_value="10000000", places=(0, 2))),
+        equity=draw(amounts(min_value=None, max_value="10000000", places=(0, 2))),
+        currency=draw(currencies),
+        margin_required=draw(_optional(amounts(min_value="0", places=(2,)))),
+        open_positions=draw(st.integers(0, 500)),
+    )
+
+
+@st.composite
+def firms(draw: st.DrawFn) -> Firm:
+    """A reporting firm, reporting itself or through an ARM, to its home NCA or another."""
+    return Firm(
+        lei=draw(leis()),
+        name=draw(texts()),
+        country=draw(countries),
+        submitting_entity_lei=draw(_optional(leis())),
+        competent_authority=draw(_optional(countries)),
+        investment_firm=draw(st.booleans()),
+    )
+
+
+def key_of(record: Record) -> str:
+    """The record key, for ``st.lists(..., unique_by=key_of)``."""
+    return record.key
+
+
+#: One strategy per top-level record class, for tests that run over every kind.
+RECORD_STRATEGIES: dict[type[Record], st.SearchStrategy[Any]] = {
+    Trade: trades(),
+    Account: accounts(),
+    Instrument: instruments(),
+    CashMovement: movements(),
+    AccountSnapshot: snapshots(),
+    Firm: firms(),
+    NaturalPerson: persons(),
+    LegalEntity: entities(),
+    Kyc: kycs(),
+}
