@@ -225,7 +225,7 @@ def _chunks(source: Source, model: type[R], format: FileFormat | None) -> Iterat
     file = _describe(source)
     raw_rows, file_errors = _open_rows(source, layout, format)
     if file_errors:
-        yield _Chunk(items=list(file_errors), rows=0)
+        yield _Chunk(items=[_for_model(error, model) for error in file_errors], rows=0)
         return
     validator = _Validator(model, layout, file if _is_path(source) else None)
     pending: list[_Row] = []
@@ -247,6 +247,22 @@ class _Slice:
 
     frame: pl.DataFrame
     first_row: int
+
+
+def _for_model(error: RecordError, model: type[Record]) -> RecordError:
+    """The same error, naming the record class it was read for."""
+    if error.model is not None:
+        return error
+    return RecordError(
+        error.reason,
+        file=error.file,
+        line=error.line,
+        row=error.row,
+        key=error.key,
+        field=error.field,
+        value=error.value,
+        model=model.__name__,
+    )
 
 
 class _Validator(Generic[R]):
@@ -334,7 +350,8 @@ class _Validator(Generic[R]):
         return error
 
     def _message(self, detail: Any) -> str:
-        message = str(detail["msg"])
+        # pydantic prefixes the message of a ValueError raised in a validator; ours say it all.
+        message = str(detail["msg"]).removeprefix("Value error, ")
         if detail["type"] == "extra_forbidden":  # a misspelt field: "did you mean ...?"
             message += self.layout._suggest(self.layout.field_path(detail["loc"]))
         return message
@@ -607,7 +624,7 @@ def _jsonl_body(path: str) -> Iterator[_Row]:
                     None,
                     number,
                     line=line_number,
-                    problem=f"{prefix}{exc.msg} at column {exc.colno}",
+                    problem=f"{prefix}{exc.msg} (column {exc.colno})",
                 )
                 continue
             if not isinstance(data, dict):
@@ -791,6 +808,8 @@ def write_records(
     kind = format or detect_format(target)
     items = records if columns is not None or kind == "jsonl" else list(records)
     record_model = model or _first_model(items)
+    if kind != "jsonl" and columns is None and record_model is None:
+        raise ValueError(f"write_records: pass model= to write an empty {kind} file")
     with atomic_path(target) as temporary:
         if kind == "jsonl":
             return _write_jsonl(items, temporary)
@@ -861,11 +880,21 @@ def _write_csv(items: Iterable[Record], path: Path, names: list[str]) -> int:
             (quoted if any("\r" in cell for cell in cells) else plain).writerow(cells)
 
         write(names)
+        allowed = frozenset(names)
         for item in items:
-            row = item.to_row()
+            row = _row_within(item, allowed)
             write([_cell(row.get(name)) for name in names])
             count += 1
     return count
+
+
+def _row_within(item: Record, names: frozenset[str]) -> dict[str, Any]:
+    """The record's flat row; a ValueError rather than a silently dropped field."""
+    row = item.to_row()
+    if not row.keys() <= names:
+        missing = sorted(set(row) - names)
+        raise ValueError(f"write_records: {item.key or 'a record'} has {missing}, not in columns")
+    return row
 
 
 def _write_jsonl(items: Iterable[Record], path: Path) -> int:
@@ -886,9 +915,10 @@ def _write_parquet(
     count = 0
     parts: list[Path] = []
     chunk: list[dict[str, Any]] = []
+    allowed = frozenset(names)
     try:
         for item in items:
-            chunk.append(item.to_row())
+            chunk.append(_row_within(item, allowed))
             if len(chunk) >= chunk_rows:
                 parts.append(_write_part(chunk, names, path, len(parts)))
                 count += len(chunk)

@@ -34,6 +34,7 @@ from regkit import (
 )
 from regkit.schemas import io as rio
 from regkit.schemas.io import detect_format, write_records
+from regkit.schemas.layout import layout_of
 
 HEADER = (
     "trade_id,account_id,instrument.symbol,instrument.product,instrument.underlying_class,"
@@ -836,3 +837,40 @@ def test_parquet_bad_row_names_the_file_and_row(tmp_path: Path) -> None:
         "amount",
         "-5",
     )
+
+
+# --- guards added with the writer review ---------------------------------------------------
+
+
+def test_file_level_errors_name_the_record_class(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", "trade_id,acount_id\nT1,A1\n")
+    errors = read_records(path, Trade).errors
+    assert errors, "an unknown column must be reported"
+    assert all(str(error).startswith("Trade: ") for error in errors)
+
+
+def test_writing_an_empty_csv_needs_the_model(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="pass model="):
+        write_records([], tmp_path / "t.csv")
+    assert not (tmp_path / "t.csv").exists()
+    write_records([], tmp_path / "t.csv", model=Trade)
+    assert read_records(tmp_path / "t.csv", Trade).errors == []
+
+
+def test_writer_refuses_to_drop_a_field_missing_from_columns(tmp_path: Path) -> None:
+    account = Account.model_validate(
+        {
+            "account_id": "A1",
+            "category": "retail",
+            "holder": {
+                "first_name": "Jan",
+                "surname": "Kowalski",
+                "nationalities": ["PL"],
+                "national_ids": {"PESEL": "85062412345"},
+            },
+        }
+    )
+    columns = list(layout_of(Account).columns)  # no holder.national_ids.PESEL
+    with pytest.raises(ValueError, match=r"holder\.national_ids\.PESEL"):
+        write_records([account], tmp_path / "a.csv", columns=columns)
+    assert not (tmp_path / "a.csv").exists()

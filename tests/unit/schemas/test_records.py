@@ -773,3 +773,26 @@ def test_only_the_execution_decision_may_be_nore() -> None:
     assert Trade(**MINIMAL[Trade], execution_decision="NORE").execution_decision == "NORE"
     with pytest.raises(ValidationError, match="trader id"):
         Trade(**MINIMAL[Trade], investment_decision="NORE")
+
+
+def test_investment_decision_has_no_nore() -> None:
+    # RTS 22 field 57 is left empty when the client decides; NORE belongs to field 59 only.
+    base = {
+        "trade_id": "T1",
+        "account_id": "A1",
+        "side": "buy",
+        "quantity": "1",
+        "price": "1",
+        "executed_at": "2026-11-20T09:30:00Z",
+        "instrument": {
+            "symbol": "EURUSD",
+            "product": "cfd",
+            "underlying_class": "fx_major",
+            "base_currency": "EUR",
+            "quote_currency": "USD",
+        },
+    }
+    with pytest.raises(ValidationError, match="field 57 has no NORE"):
+        Trade.model_validate(base | {"investment_decision": "NORE"})
+    assert Trade.model_validate(base | {"execution_decision": "NORE"}).execution_decision == "NORE"
+    assert Trade.model_validate(base | {"investment_decision": "ALGO:MM1"}).investment_decision
