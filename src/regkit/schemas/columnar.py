@@ -286,19 +286,26 @@ def _literal_default(model: type[BaseModel]) -> str | None:
 # --- cleaning: raw column -> typed column ---------------------------------------------------
 
 
-def _clean(frame: pl.DataFrame, column: _Column) -> pl.Expr:
+def _clean(frame: pl.DataFrame, column: _Column, scales: Mapping[str, int]) -> pl.Expr:
     if column.path not in frame.columns:
         return pl.lit(None, dtype=_DTYPES[column.kind]).alias(column.path)
     raw = pl.col(column.path)
     dtype = frame.schema[column.path]
     if _is_code_like(column, dtype):
         return _clean_distinct(frame, column, dtype).alias(column.path)
-    return _clean_by_kind(raw, dtype, column, frame).alias(column.path)
+    return _clean_by_kind(raw, dtype, column, scales).alias(column.path)
 
 
 def _is_code_like(column: _Column, dtype: pl.DataType) -> bool:
+    """Low-cardinality columns (enumerations and code lists: a few dozen currencies in a
+    million rows), normalised once per distinct value rather than once per row."""
+    checked = column.checked
     coded = column.kind in ("enum", "literal") or (
-        column.kind == "text" and column.checked is not None and column.checked.normalise != "strip"
+        column.kind == "text"
+        and checked is not None
+        and checked.normalise != "strip"
+        and (checked.codes is not None or checked.pattern is not None)
+        and checked.prefix is None
     )
     return coded and dtype == pl.String
 
@@ -307,7 +314,7 @@ def _clean_distinct(frame: pl.DataFrame, column: _Column, dtype: pl.DataType) ->
     """Normalise a low-cardinality column once per distinct value, then map the rows."""
     distinct = frame.select(pl.col(column.path).unique().drop_nulls()).to_series()
     cleaned = (
-        distinct.to_frame("v").select(_clean_by_kind(pl.col("v"), dtype, column, frame)).to_series()
+        distinct.to_frame("v").select(_clean_by_kind(pl.col("v"), dtype, column, {})).to_series()
     )
     changes = {
         before: after
@@ -326,14 +333,14 @@ def _as_text(raw: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 
 def _clean_by_kind(
-    raw: pl.Expr, dtype: pl.DataType, column: _Column, frame: pl.DataFrame
+    raw: pl.Expr, dtype: pl.DataType, column: _Column, scales: Mapping[str, int]
 ) -> pl.Expr:
     kind = column.kind
     if kind == "decimal":
         if isinstance(dtype, pl.Decimal):
             return raw
         text = _as_text(raw, dtype)
-        return text.cast(pl.Decimal(38, _scale(frame, column.path, dtype)), strict=False)
+        return text.cast(pl.Decimal(38, scales.get(column.path, 0)), strict=False)
     if kind == "datetime":
         if isinstance(dtype, pl.Datetime):
             return raw.dt.convert_time_zone("UTC") if dtype.time_zone else raw.cast(pl.Null)
@@ -397,14 +404,27 @@ def _normalise_text(text: pl.Expr, checked: Checked | None) -> pl.Expr:
     return text.str.to_uppercase()
 
 
-def _scale(frame: pl.DataFrame, path: str, dtype: pl.DataType) -> int:
-    """The largest number of decimal places in a column, so no digit is cut off."""
-    if dtype.is_float() or dtype.is_integer():
-        return 0 if dtype.is_integer() else 12
-    text = pl.col(path).cast(pl.String).str.strip_chars()
-    places = frame.select((text.str.len_chars() - text.str.find(".", literal=True) - 1).max())
-    places = places.item()
-    return min(int(places or 0), 30)
+def _scan_scales(frame: pl.DataFrame, spec: _Spec) -> dict[str, int]:
+    """The most decimal places in each decimal column given as text or float, so the cast
+    cuts no digit; one pass over all of them (polars runs the columns in parallel)."""
+    scales: dict[str, int] = {}
+    exprs: list[pl.Expr] = []
+    wanted = {c.path for c in spec.columns if c.kind == "decimal" and c.path in frame.columns}
+    for name, dtype in frame.schema.items():
+        if name not in wanted:
+            continue
+        if dtype.is_integer():
+            scales[name] = 0
+        elif dtype.is_float():
+            scales[name] = 12
+        elif dtype == pl.String:
+            text = pl.col(name).str.strip_chars()
+            places = text.str.len_bytes() - text.str.find(".", literal=True) - 1
+            exprs.append(places.max().alias(name))
+    if exprs:
+        for name, places in frame.select(exprs).row(0, named=True).items():
+            scales[name] = min(int(places or 0), 30)
+    return scales
 
 
 # --- checks: masks that mark bad rows -------------------------------------------------------
@@ -553,6 +573,9 @@ def _code_checks(frame: pl.DataFrame, spec: _Spec) -> list[_Check]:
         if column.checked is None:
             continue
         col = pl.col(column.path)
+        if column.checked.prefix is not None:
+            checks.append(_prefixed_check(frame, column, column.checked))
+            continue
         values = col.explode() if column.kind == "list" else col
         distinct = frame.select(values.drop_nulls().unique()).to_series().to_list()
         invalid = [value for value in distinct if not column.checked.check(value)]
@@ -566,6 +589,18 @@ def _code_checks(frame: pl.DataFrame, spec: _Spec) -> list[_Check]:
         )
         checks.append(_Check(column.path, reason, bad.fill_null(False), column.path))
     return checks
+
+
+def _prefixed_check(frame: pl.DataFrame, column: _Column, checked: Checked) -> _Check:
+    """A unique identifier (a UTI): its format vectorised, its prefix once per distinct one."""
+    assert checked.prefix is not None
+    assert checked.pattern is not None
+    length, prefix_check = checked.prefix
+    col = pl.col(column.path)
+    prefixes = frame.select(col.str.slice(0, length).drop_nulls().unique()).to_series()
+    invalid = [value for value in prefixes.to_list() if not prefix_check(value)]
+    bad = ~col.str.contains(checked.pattern()) | col.str.slice(0, length).is_in(invalid)
+    return _Check(column.path, checked.message, bad.fill_null(False), column.path)
 
 
 def _cross_checks(spec: _Spec) -> list[_Check]:
@@ -698,7 +733,8 @@ def _stage(frame: pl.DataFrame, spec: _Spec, first_row: int) -> pl.DataFrame:
     if _ROW not in frame.columns:
         frame = frame.with_row_index(_ROW, offset=first_row)
     staged = frame.with_columns(raw_columns)
-    cleaned = staged.with_columns([_clean(frame, column) for column in spec.columns])
+    scales = _scan_scales(frame, spec)
+    cleaned = staged.with_columns([_clean(frame, column, scales) for column in spec.columns])
     if spec.union is not None:
         cleaned = cleaned.with_columns(_variant_expr(spec))
     keys = list(spec.layout.key_fields)

@@ -48,6 +48,7 @@ __all__ = [
     "lei_check_digits",
     "mic_codes",
     "national_client_id",
+    "uti_pattern",
 ]
 
 _LEI_RE = re.compile(r"[0-9A-Z]{18}[0-9]{2}")
@@ -207,6 +208,11 @@ def mic_codes() -> frozenset[str]:
     return frozenset(code for code in registered if _MIC_RE.fullmatch(code)) | SPECIAL_MICS
 
 
+def uti_pattern() -> str:
+    """The format of a UTI (:func:`is_valid_uti` adds the check digits of its LEI prefix)."""
+    return f"^{_UTI_RE.pattern}$"
+
+
 @cache
 def cfi_pattern() -> str:
     """A regular expression that matches exactly the CFI codes :func:`is_valid_cfi` accepts."""
@@ -240,7 +246,6 @@ def is_valid_cfi(value: str) -> bool:
     return bool(_CFI_RE.fullmatch(value)) and value[1] in _cfi_groups().get(value[0], ())
 
 
-@_str_check
 def is_valid_uti(value: str) -> bool:
     """ISO 23897 UTI as EMIR REFIT wants it: a valid LEI, then 1-32 letters or digits.
 
@@ -252,7 +257,8 @@ def is_valid_uti(value: str) -> bool:
         >>> is_valid_uti("5493001KJTIIGC8Y1R12")  # nothing after the LEI
         False
     """
-    return bool(_UTI_RE.fullmatch(value)) and is_valid_lei(value[:20])
+    # Not cached: every UTI is unique; its LEI prefix repeats, and is_valid_lei is cached.
+    return isinstance(value, str) and bool(_UTI_RE.fullmatch(value)) and is_valid_lei(value[:20])
 
 
 @_str_check

@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import enum
 import gc
@@ -747,11 +748,14 @@ def _column_rows(
             n for n in frame.columns if n.startswith(group + ".") and frame.schema[n] != pl.Null
         ]
         leaves = [name[len(group) + 1 :] for name in names]
-        values = _zip_columns(frame, names, layout)
         if getattr(model, "shared", False):
+            # Keyed by the values as read (text keeps "10" apart from "10.0"); only a new
+            # key is converted and validated.
             cache = shared.setdefault(group, {})
-            nested: Iterable[Any] = (_shared(model, cache, leaves, item) for item in values)
+            raw = zip(*(frame[name].to_list() for name in names), strict=True)
+            nested: Iterable[Any] = (_shared(model, cache, leaves, item) for item in raw)
         else:
+            values = _zip_columns(frame, names, layout)
             nested = (dict(zip(leaves, item, strict=True)) for item in values)
         for row, item in zip(rows, nested, strict=True):
             row[group] = item
@@ -770,9 +774,10 @@ def _shared(
     leaves: list[str],
     values: tuple[Any, ...],
 ) -> Any:
-    # Decimal("10") == Decimal("10.0"): key by the digits too, so each keeps its places.
-    key = tuple(str(v) if v.__class__ is Decimal else v for v in values)
-    found = cache.get(key)
+    try:
+        found = cache.get(values)
+    except TypeError:  # an unhashable value (a list): no sharing for this one
+        found = None
     if found is None:
         data = dict(zip(leaves, values, strict=True))
         try:
@@ -780,7 +785,8 @@ def _shared(
         except ValidationError:
             return data  # the record's own validation reports it, with its path
         if len(cache) < 100_000:
-            cache[key] = found
+            with contextlib.suppress(TypeError):
+                cache[values] = found
     return found
 
 
