@@ -32,11 +32,12 @@ import csv
 import enum
 import gc
 import json
+import operator
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Generic, Literal, TypeVar
@@ -250,6 +251,15 @@ class _Slice:
     first_row: int
 
 
+def _key_getter(key_fields: tuple[str, ...]) -> Callable[[Any], str | None]:
+    """The key of a validated record, fast for the usual one-field key."""
+    if not key_fields:
+        return lambda record: None
+    if len(key_fields) == 1:
+        return operator.attrgetter(key_fields[0])
+    return lambda record: record.key
+
+
 def _for_model(error: RecordError, model: type[Record]) -> RecordError:
     """The same error, naming the record class it was read for."""
     if error.model is not None:
@@ -282,32 +292,39 @@ class _Validator(Generic[R]):
     def frame_chunk(self, part: _Slice) -> _Chunk[R]:
         """Validate a slice of a columnar source, built column-wise rather than row-wise."""
         frame = _with_defaults(part.frame, self.layout)
+        validate = self.model.__pydantic_validator__.validate_python
+        key_of = _key_getter(self.layout.key_fields)
+        keys = self.keys
+        items: list[R | RecordError] = []
+        append = items.append
         with _gc_paused():
             rows = _column_rows(frame, self.layout, self.shared)
-            items = [
-                self._fast(frame, index, part.first_row + index, data)
-                for index, data in enumerate(rows)
-            ]
+            for index, data in enumerate(rows):
+                try:
+                    record = validate(data)
+                except ValidationError:
+                    append(self._careful(frame, index, part.first_row + index))
+                    continue
+                # The validated key, as the row path keeps it: " T1 " is T1, and one instant
+                # written with two offsets is one snapshot time.
+                key = key_of(record)
+                if key is not None:
+                    number = part.first_row + index
+                    first = keys.setdefault(key, number)
+                    if first != number:
+                        append(self._duplicate(data, number, key, first))
+                        continue
+                append(record)
         return _Chunk(items=items, rows=frame.height)
 
-    def _fast(
-        self, frame: pl.DataFrame, index: int, number: int, data: dict[str, Any]
-    ) -> R | RecordError:
-        try:
-            record = self.model.model_validate(data)
-        except ValidationError:
-            # Read the row again the careful way, so the error speaks of what the file says.
-            flat = frame.row(index, named=True)
-            return self.one(_Row(self.layout.from_flat(flat), number, flat=flat))
-        # The validated key, as the row path keeps it: " T1 " is T1, and one instant written
-        # with two offsets is one snapshot time.
-        key = record.key
-        if key:
-            first = self.keys.setdefault(key, number)
-            if first != number:
-                reason = f"duplicate key (first seen in row {first})"
-                return self._error(_Row(data, number), reason, None, key)
-        return record
+    def _careful(self, frame: pl.DataFrame, index: int, number: int) -> R | RecordError:
+        # Read the row again the careful way, so the error speaks of what the file says.
+        flat = frame.row(index, named=True)
+        return self.one(_Row(self.layout.from_flat(flat), number, flat=flat))
+
+    def _duplicate(self, data: dict[str, Any], number: int, key: str, first: int) -> RecordError:
+        reason = f"duplicate key (first seen in row {first})"
+        return self._error(_Row(data, number), reason, None, key)
 
     def one(self, raw: _Row) -> R | RecordError:
         if raw.problem is not None or raw.data is None:
@@ -726,8 +743,12 @@ def _column_values(series: pl.Series, layout: ModelLayout) -> list[Any]:
     for pydantic to judge."""
     dtype = series.dtype
     if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
-        naive = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None).to_list()
-        return [None if value is None else value.replace(tzinfo=UTC) for value in naive]
+        # Microseconds since the epoch, added to an aware epoch: exact, and twice as fast
+        # as asking polars for zoneinfo datetimes.
+        micros = series.dt.epoch("us").to_list()
+        return [
+            None if value is None else _EPOCH + timedelta(microseconds=value) for value in micros
+        ]
     values = series.to_list()
     if series.name in layout.decimals and dtype == pl.String:
         try:
@@ -735,6 +756,9 @@ def _column_values(series: pl.Series, layout: ModelLayout) -> list[Any]:
         except (ArithmeticError, ValueError, TypeError):
             return values
     return values
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _column_rows(
@@ -749,11 +773,7 @@ def _column_rows(
         ]
         leaves = [name[len(group) + 1 :] for name in names]
         if getattr(model, "shared", False):
-            # Keyed by the values as read (text keeps "10" apart from "10.0"); only a new
-            # key is converted and validated.
-            cache = shared.setdefault(group, {})
-            raw = zip(*(frame[name].to_list() for name in names), strict=True)
-            nested: Iterable[Any] = (_shared(model, cache, leaves, item) for item in raw)
+            nested: Iterable[Any] = _shared_column(frame, names, leaves, model, shared, group)
         else:
             values = _zip_columns(frame, names, layout)
             nested = (dict(zip(leaves, item, strict=True)) for item in values)
@@ -766,6 +786,28 @@ def _zip_columns(
     frame: pl.DataFrame, names: list[str], layout: ModelLayout
 ) -> Iterator[tuple[Any, ...]]:
     return zip(*(_column_values(frame[name], layout) for name in names), strict=True)
+
+
+def _shared_column(
+    frame: pl.DataFrame,
+    names: list[str],
+    leaves: list[str],
+    model: type[BaseModel],
+    shared: dict[str, dict[tuple[Any, ...], Any]],
+    group: str,
+) -> list[Any]:
+    """One validated instance per distinct nested record (an Instrument), shared by every row
+    that holds the same values as read: polars numbers the distinct ones, and only those are
+    converted, validated and cached (text keeps "10" apart from "10.0")."""
+    distinct = frame.select(names).unique(maintain_order=True).with_row_index("__group")
+    numbered = frame.select(names).join(
+        distinct, on=names, how="left", nulls_equal=True, maintain_order="left"
+    )
+    cache = shared.setdefault(group, {})
+    instances = [
+        _shared(model, cache, leaves, values) for values in distinct.drop("__group").iter_rows()
+    ]
+    return [instances[number] for number in numbered["__group"].to_list()]
 
 
 def _shared(

@@ -69,8 +69,16 @@ class Checked:
     ) -> core_schema.CoreSchema:
         schema = handler(source)
         inner: core_schema.CoreSchema
-        if self.prefix is not None:
-            return core_schema.no_info_after_validator_function(self._validate, schema)
+        if self.prefix is not None and self.pattern is not None:
+            # The format inside pydantic-core; only the prefix check (cached) is Python.
+            formatted = core_schema.custom_error_schema(
+                core_schema.str_schema(pattern=self.pattern()),
+                custom_error_type="code",
+                custom_error_message=self.message,
+            )
+            return core_schema.no_info_after_validator_function(
+                self._validate_prefix, core_schema.chain_schema([schema, formatted])
+            )
         if self.codes is not None:
             inner = core_schema.literal_schema(sorted(self.codes()))
         elif self.pattern is not None:
@@ -81,6 +89,13 @@ class Checked:
             inner, custom_error_type="code", custom_error_message=self.message
         )
         return core_schema.chain_schema([schema, checked])
+
+    def _validate_prefix(self, value: str) -> str:
+        assert self.prefix is not None
+        length, check = self.prefix
+        if not check(value[:length]):
+            raise PydanticCustomError("code", self.message)
+        return value
 
     def _validate(self, value: str) -> str:
         if not self.check(value):
