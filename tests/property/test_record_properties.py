@@ -43,7 +43,6 @@ from regkit import (
     Trade,
     read_records,
 )
-from regkit.schemas.base import unflatten
 from regkit.schemas.io import iter_records, write_records
 from regkit.schemas.layout import layout_of
 
@@ -221,7 +220,7 @@ def _write_csv(rows: list[dict[str, Any]], model: type[Record], path: Path) -> N
 def _write_jsonl(rows: list[dict[str, Any]], model: type[Record], path: Path) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         for row in rows:
-            nested = unflatten({name: _jsonable(value) for name, value in row.items()})
+            nested = layout_of(model).from_flat({name: _jsonable(v) for name, v in row.items()})
             handle.write(json.dumps(nested, ensure_ascii=False) + "\n")
 
 

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["LIST_SEPARATOR", "Record", "flatten", "unflatten"]
+__all__ = ["LIST_SEPARATOR", "Record", "flatten"]
 
 #: The separator between list items in a CSV cell (``nationalities`` = ``DE;FR``).
 LIST_SEPARATOR = ";"
@@ -105,7 +105,9 @@ class Record(BaseModel):
         Empty strings and ``None`` count as absent, so a CSV row may leave the columns of
         another variant (an entity's ``holder.lei`` on a person's row) empty.
         """
-        return cls.model_validate(unflatten(row))
+        from regkit.schemas.layout import layout_of  # layout reads the models: import late
+
+        return cls.model_validate(layout_of(cls).from_flat(row, lists_as_text=True))
 
 
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -118,23 +120,3 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[path] = value
     return flat
-
-
-def unflatten(row: Mapping[str, Any]) -> dict[str, Any]:
-    """Nest dotted keys back into mappings, leaving out empty values (``None`` and ``""``)."""
-    nested: dict[str, Any] = {}
-    for path, value in row.items():
-        if value is None or value == "":
-            continue
-        if "." not in path:
-            nested[path] = value
-            continue
-        *parents, leaf = path.split(".")
-        target = nested
-        for part in parents:
-            target = target.setdefault(part, {})
-            if not isinstance(target, dict):
-                break  # ``a`` and ``a.b`` both given: validation reports ``a``
-        else:
-            target[leaf] = value
-    return nested

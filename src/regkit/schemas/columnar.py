@@ -44,7 +44,7 @@ from pydantic.fields import FieldInfo
 from regkit.errors import RecordError
 from regkit.schemas.base import LIST_SEPARATOR, Record
 from regkit.schemas.instrument import MAJOR_CURRENCIES, Instrument
-from regkit.schemas.io import ErrorMode, FileFormat, detect_format, iter_records
+from regkit.schemas.io import ErrorMode, FileFormat, detect_format, iter_records, unnest_structs
 from regkit.schemas.layout import ModelLayout, layout_of
 from regkit.schemas.types import Checked
 
@@ -405,7 +405,7 @@ def _normalise_text(text: pl.Expr, checked: Checked | None) -> pl.Expr:
 
 
 def _scan_scales(frame: pl.DataFrame, spec: _Spec) -> dict[str, int]:
-    """The most decimal places in each decimal column given as text or float, so the cast
+    """The most decimal places in each decimal column given as text or floating point, so the cast
     cuts no digit; one pass over all of them (polars runs the columns in parallel)."""
     scales: dict[str, int] = {}
     exprs: list[pl.Expr] = []
@@ -699,7 +699,7 @@ def validate_frame(
         first_row: the row number of the frame's first row.
     """
     spec = _spec(model)
-    frame = _flatten_structs(frame)
+    frame = unnest_structs(frame)
     problems = spec.layout.check_columns([name for name in frame.columns if name != _ROW])
     if problems:
         found = [RecordError(p, file=source, model=model.__name__) for p in problems]
@@ -859,16 +859,6 @@ def _first_row(row: Mapping[str, Any]) -> Any:
     return row.get("__first", "?")
 
 
-def _flatten_structs(frame: pl.DataFrame) -> pl.DataFrame:
-    structs = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Struct)]
-    while structs:
-        frame = frame.with_columns(
-            pl.col(name).name.prefix_fields(f"{name}.") for name in structs
-        ).unnest(structs)
-        structs = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Struct)]
-    return frame
-
-
 # --- sources ----------------------------------------------------------------------------
 
 
@@ -883,7 +873,7 @@ def read_frame(
 
     CSV is read with every column as text, so decimals keep every digit; Parquet columns
     may be typed or text; JSON Lines goes through the exact-decimal JSON reader of
-    :func:`regkit.read_records` (a JSON number is a binary float to every fast reader).
+    :func:`regkit.read_records` (every fast JSON reader turns a number into binary floating point).
     A CSV that polars cannot parse (broken encoding, a truncated quote) is read row by row,
     so each bad row gets its own error and the good ones survive.
     """

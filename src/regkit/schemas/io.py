@@ -57,6 +57,7 @@ __all__ = [
     "detect_format",
     "iter_records",
     "read_records",
+    "unnest_structs",
     "write_records",
 ]
 
@@ -701,7 +702,7 @@ def _lazy_rows(
     number = 0
     offset = 0
     while True:
-        part = _unnest(frame.slice(offset, slice_rows).collect())
+        part = unnest_structs(frame.slice(offset, slice_rows).collect())
         if part.height == 0:
             return
         offset += part.height
@@ -716,7 +717,7 @@ def _lazy_rows(
             return
 
 
-def _unnest(frame: pl.DataFrame) -> pl.DataFrame:
+def unnest_structs(frame: pl.DataFrame) -> pl.DataFrame:
     """Struct columns as dotted columns (``instrument`` → ``instrument.symbol`` ...)."""
     structs = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Struct)]
     while structs:
