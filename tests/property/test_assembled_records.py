@@ -1,0 +1,70 @@
+"""Records assembled from column-wise checks are the records pydantic builds row by row.
+
+Parquet files and DataFrames of one-shape records (trades, movements, snapshots) are checked
+column-wise and their records assembled from the checked columns. These properties hold that
+path to the per-record one: the same records, the same JSON bytes, the same fields set, and
+the same rows rejected, whatever the values and however the rows are corrupted.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_record_properties import CORRUPTIONS, _jsonable, _mixed_rows
+
+from regkit import AccountSnapshot, CashMovement, Record, Trade, read_records, write_records
+from regkit.schemas.layout import layout_of
+
+PLAIN = [model for model in CORRUPTIONS if layout_of(model).plain]
+
+
+def _text_frame(rows: list[dict[str, Any]], model: type[Record]) -> pl.DataFrame:
+    columns = list(layout_of(model).columns)
+    columns += sorted({name for row in rows for name in row} - set(columns))
+    data = {name: [_text(row.get(name)) for row in rows] for name in columns}
+    return pl.DataFrame(data, schema=dict.fromkeys(columns, pl.String))
+
+
+def _text(value: Any) -> str | None:
+    plain = _jsonable(value)
+    return None if plain is None else str(plain)
+
+
+def _same(assembled: list[Record], validated: list[Record]) -> None:
+    assert assembled == validated
+    assert [r.model_dump_json() for r in assembled] == [r.model_dump_json() for r in validated]
+    assert [r.model_fields_set for r in assembled] == [r.model_fields_set for r in validated]
+
+
+@pytest.mark.parametrize("model", PLAIN, ids=lambda m: m.__name__)
+@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_text_frames_give_the_per_record_results(model: type[Record], data: st.DataObject) -> None:
+    _, rows, bad_rows = data.draw(_mixed_rows(model))
+    assembled = read_records(_text_frame(rows, model), model)
+    validated = read_records(rows, model)
+    _same(assembled.records, validated.records)
+    assert [e.row for e in assembled.errors] == [e.row for e in validated.errors]
+    assert {e.row for e in assembled.errors} == bad_rows
+    assert [e.reason for e in assembled.errors] == [e.reason for e in validated.errors]
+
+
+@pytest.mark.parametrize("model", [Trade, CashMovement, AccountSnapshot], ids=lambda m: m.__name__)
+@settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_parquet_files_give_back_the_records_written(
+    model: type[Record], data: st.DataObject
+) -> None:
+    records, _, _ = data.draw(_mixed_rows(model))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "records.parquet"
+        write_records(records, path, model=model)
+        batch = read_records(path, model)
+    assert batch.errors == []
+    _same(batch.records, [model.model_validate(r.to_dict()) for r in records])
