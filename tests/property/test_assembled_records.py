@@ -68,3 +68,30 @@ def test_parquet_files_give_back_the_records_written(
         batch = read_records(path, model)
     assert batch.errors == []
     _same(batch.records, [model.model_validate(r.to_dict()) for r in records])
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\t"])
+def test_a_blank_cell_is_an_empty_cell_on_both_paths(blank: str) -> None:
+    row = {
+        "trade_id": "T1",
+        "account_id": "A1",
+        "instrument.symbol": "EURUSD",
+        "instrument.product": "cfd",
+        "instrument.underlying_class": "fx_major",
+        "instrument.base_currency": "EUR",
+        "instrument.quote_currency": "USD",
+        "side": "buy",
+        "quantity": "1",
+        "price": "1.1",
+        "executed_at": "2026-11-20T09:30:00Z",
+        "leverage": blank,
+        "lp_reference": blank,
+    }
+    frame = pl.DataFrame([row], schema=dict.fromkeys(row, pl.String))
+    for batch in (read_records([row], Trade), read_records(frame, Trade)):
+        assert batch.errors == []
+        assert (batch.records[0].leverage, batch.records[0].lp_reference) == (None, None)
+    missing = row | {"price": blank}
+    frame = pl.DataFrame([missing], schema=dict.fromkeys(missing, pl.String))
+    for batch in (read_records([missing], Trade), read_records(frame, Trade)):
+        assert [(e.field, e.reason) for e in batch.errors] == [("price", "Field required")]

@@ -92,7 +92,7 @@ class ModelLayout:
         return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 
     def from_flat(self, row: Mapping[str, Any], *, lists_as_text: bool = False) -> dict[str, Any]:
-        """Nest a flat row, leaving out empty cells and splitting ``;`` lists from text.
+        """Nest a flat row, leaving out empty cells (blank text too) and splitting ``;`` lists.
 
         Values that are mappings (struct columns, nested dicts) are taken leaf by leaf, so
         their empty leaves (the other holder variant's fields) are left out as well.
@@ -102,7 +102,7 @@ class ModelLayout:
             items = flatten(row).items()
         nested: dict[str, Any] = {}
         for path, value in items:
-            if value is None or value == "":
+            if value is None or (isinstance(value, str) and not value.strip()):
                 continue
             if lists_as_text and path in self.lists and isinstance(value, str):
                 value = [item.strip() for item in value.split(LIST_SEPARATOR) if item.strip()]
