@@ -746,18 +746,39 @@ def _finish(batch: FrameBatch[R], errors: ErrorMode) -> FrameBatch[R]:
 
 
 def _stage(frame: pl.DataFrame, spec: _Spec, first_row: int) -> pl.DataFrame:
-    raw_columns = [_as_text_or_same(frame, c.path).alias(f"__raw.{c.path}") for c in spec.columns]
+    # The raw cell of each column (null when blank) stands beside the cleaned value, for the
+    # checks and the error messages. For text, an enumeration or a code the cleaned value is
+    # null exactly when the cell is blank, so the raw cell is the original, nulled after
+    # cleaning, and no second pass strips it.
+    follows = [c for c in spec.columns if c.kind in _CLEAN_NULL_IFF_BLANK and c.path in frame]
+    raw_columns = [
+        (pl.col(c.path) if c in follows else _as_text_or_same(frame, c.path)).alias(
+            f"__raw.{c.path}"
+        )
+        for c in spec.columns
+    ]
     if _ROW not in frame.columns:
         frame = frame.with_row_index(_ROW, offset=first_row)
     staged = frame.with_columns(raw_columns)
     scales = _scan_scales(frame, spec)
     cleaned = staged.with_columns([_clean(frame, column, scales) for column in spec.columns])
+    cleaned = cleaned.with_columns(
+        pl.when(pl.col(c.path).is_null())
+        .then(None)
+        .otherwise(pl.col(f"__raw.{c.path}"))
+        .alias(f"__raw.{c.path}")
+        for c in follows
+    )
     if spec.union is not None:
         cleaned = cleaned.with_columns(_variant_expr(spec))
     keys = list(spec.layout.key_fields)
     if keys:
         cleaned = cleaned.with_columns(pl.col(_ROW).min().over(keys).alias("__first"))
     return cleaned.with_columns(_defaults(spec))
+
+
+#: Kinds whose cleaned value is null exactly when the cell is blank (an unknown value stays).
+_CLEAN_NULL_IFF_BLANK = frozenset({"text", "enum", "literal"})
 
 
 def _as_text_or_same(frame: pl.DataFrame, path: str) -> pl.Expr:
