@@ -948,7 +948,24 @@ def _read_raw(
             return pl.read_csv(path, infer_schema=False, encoding="utf8"), []
         except Exception:
             pass
+    if kind == "jsonl":
+        frame = _exact_ndjson(path, model)
+        if frame is not None:
+            return frame, []
     return _rows_to_frame(path, model)
+
+
+def _exact_ndjson(path: str, model: type[Record]) -> pl.DataFrame | None:
+    """The JSON Lines file read by polars, when that loses nothing: every line parses and no
+    decimal field came as a JSON number with a fraction (polars would make it a binary
+    float). Otherwise ``None``, and the exact row reader takes over."""
+    try:
+        frame = unnest_structs(pl.read_ndjson(path, infer_schema_length=None))
+    except Exception:
+        return None
+    decimals = {c.path for c in _spec(model).columns if c.kind == "decimal"}
+    inexact = [name for name in decimals & set(frame.columns) if frame.schema[name].is_float()]
+    return None if inexact else frame
 
 
 def _rows_to_frame(path: str, model: type[Record]) -> tuple[pl.DataFrame | None, list[RecordError]]:
