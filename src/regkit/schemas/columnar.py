@@ -1059,14 +1059,51 @@ class _Assembler(Generic[R]):
         # In the model's field order: a record's fields serialise in the order it holds them.
         names = [name for name in self.model.model_fields if name in found]
         columns = [found[name] for name in names]
-        make = _constructor(self.model)
-        optional = self.optional
-        required = self.required
+        if not _construct_matches(self.model):
+            return [
+                self.model.model_validate(dict(zip(names, row, strict=True)))
+                for row in zip(*columns, strict=True)
+            ]
+        return self._construct(names, columns, self._null_patterns(good, names))
+
+    def _null_patterns(self, good: pl.DataFrame, names: list[str]) -> tuple[list[int], list[str]]:
+        """For each row, which of the optional fields that are sometimes empty it sets, as a
+        bit pattern computed by polars: rows of one pattern share one fields-set."""
+        optional = [n for n in names if n in self.optional and n in good.columns]
+        nullable = [n for n in optional if good[n].null_count() > 0]
+        if not nullable:
+            return [0] * good.height, []
+        bits = pl.sum_horizontal(
+            pl.col(name).is_not_null().cast(pl.Int64) * (1 << index)
+            for index, name in enumerate(nullable)
+        )
+        return good.select(bits).to_series().to_list(), nullable
+
+    def _construct(
+        self, names: list[str], columns: list[list[Any]], patterns: tuple[list[int], list[str]]
+    ) -> list[R]:
+        masks, nullable = patterns
+        # Fields set in every row: the required ones and the optional ones never empty here.
+        always = {
+            name
+            for name, values in zip(names, columns, strict=True)
+            if name not in nullable and (name in self.required or values[0] is not None)
+        }
+        shapes: dict[int, set[str]] = {}
+        model, new, set_attribute = self.model, self.model.__new__, object.__setattr__
         records: list[R] = []
-        for row in zip(*columns, strict=True):
-            values = dict(zip(names, row, strict=True))
-            fields_set = {name for name in optional if values[name] is not None} | required
-            records.append(make(values, fields_set))
+        append = records.append
+        for mask, row in zip(masks, zip(*columns, strict=True), strict=True):
+            fields_set = shapes.get(mask)
+            if fields_set is None:
+                chosen = {name for index, name in enumerate(nullable) if mask >> index & 1}
+                fields_set = shapes[mask] = always | chosen
+            record = new(model)
+            set_attribute(record, "__dict__", dict(zip(names, row, strict=True)))
+            set_attribute(record, "__pydantic_fields_set__", set(fields_set))
+            set_attribute(record, "__pydantic_extra__", None)
+            set_attribute(record, "__pydantic_private__", None)
+            append(record)
         return records
 
     def _values(self, good: pl.DataFrame, column: _Column) -> list[Any]:
@@ -1118,49 +1155,22 @@ def _decimal_from_float(value: Any) -> Decimal:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _constructor(model: type[R]) -> Callable[[dict[str, Any], set[str]], R]:
-    """Build a record from values that passed its checks, as pydantic's own
-    ``model_construct`` does, without its per-field bookkeeping (ten times faster)."""
-    constructor = _CONSTRUCTORS.get(model)
-    if constructor is None:
-        constructor = _CONSTRUCTORS[model] = _make_constructor(model)
-    return typing.cast(Callable[[dict[str, Any], set[str]], R], constructor)
-
-
-_CONSTRUCTORS: dict[type[Any], Any] = {}
-
-
-def _make_constructor(model: type[R]) -> Callable[[dict[str, Any], set[str]], R]:
-    new = model.__new__
-    set_attribute = object.__setattr__
-
-    def construct(values: dict[str, Any], fields_set: set[str]) -> R:
-        record = new(model)
-        set_attribute(record, "__dict__", values)
-        set_attribute(record, "__pydantic_fields_set__", fields_set)
-        set_attribute(record, "__pydantic_extra__", None)
-        set_attribute(record, "__pydantic_private__", None)
-        return record
-
-    return construct if _construct_matches(model, construct) else _validating(model)
-
-
-def _construct_matches(model: type[R], construct: Callable[[dict[str, Any], set[str]], R]) -> bool:
-    """Whether direct construction gives what pydantic's ``model_construct`` gives (it does
-    unless a pydantic release changes how a model stores its state)."""
+@cache
+def _construct_matches(model: type[BaseModel]) -> bool:
+    """Whether a record assembled by setting its state directly equals what pydantic's own
+    ``model_construct`` makes (it does, unless a pydantic release changes how a model keeps
+    its state; then records are validated row by row instead)."""
     if model.__private_attributes__ or model.__pydantic_post_init__:
         return False
     probe = model.model_construct()
-    built = construct(dict(probe.__dict__), set(probe.model_fields_set))
+    built = model.__new__(model)
+    object.__setattr__(built, "__dict__", dict(probe.__dict__))
+    object.__setattr__(built, "__pydantic_fields_set__", set(probe.model_fields_set))
+    object.__setattr__(built, "__pydantic_extra__", None)
+    object.__setattr__(built, "__pydantic_private__", None)
+    state = ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
     return (
         built.__dict__ == probe.__dict__
         and set(vars(built)) == set(vars(probe))
-        and all(
-            getattr(built, name, None) == getattr(probe, name, None)
-            for name in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
-        )
+        and all(getattr(built, name, None) == getattr(probe, name, None) for name in state)
     )
-
-
-def _validating(model: type[R]) -> Callable[[dict[str, Any], set[str]], R]:
-    return lambda values, fields_set: model.model_validate(values)

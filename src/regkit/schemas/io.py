@@ -305,13 +305,15 @@ class _Validator(Generic[R]):
         items: list[R | RecordError] = []
         with _gc_paused():
             good, _ = assemble_records(frame, self.model, part.first_row, self.shared)
-            checked = dict(good)
+            checked = iter(good)  # in row order, like the rows
+            next_good = next(checked, None)
             for index in range(frame.height):
                 number = part.first_row + index
-                record = checked.get(number)
-                if record is None:
+                if next_good is None or next_good[0] != number:
                     items.append(self._careful(frame, index, number))
                     continue
+                record = next_good[1]
+                next_good = next(checked, None)
                 # The validated key, as the row path keeps it: " T1 " is T1, and one instant
                 # written with two offsets is one snapshot time.
                 key = key_of(record)
