@@ -95,3 +95,24 @@ def test_a_blank_cell_is_an_empty_cell_on_both_paths(blank: str) -> None:
     frame = pl.DataFrame([missing], schema=dict.fromkeys(missing, pl.String))
     for batch in (read_records([missing], Trade), read_records(frame, Trade)):
         assert [(e.field, e.reason) for e in batch.errors] == [("price", "Field required")]
+
+
+@pytest.mark.parametrize("model", PLAIN, ids=lambda m: m.__name__)
+@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_padded_cells_read_alike_on_both_paths(model: type[Record], data: st.DataObject) -> None:
+    _, rows, _ = data.draw(_mixed_rows(model))
+    padding = st.sampled_from([" ", "  ", "\t", " \t"])
+    padded = []
+    for row in rows:
+        row = {name: _text(value) for name, value in row.items()}
+        names = sorted(name for name, value in row.items() if value is not None)
+        for name in data.draw(st.lists(st.sampled_from(names), unique=True)) if names else []:
+            row[name] = data.draw(padding) + str(row[name]) + data.draw(padding)
+        padded.append(row)
+    assembled = read_records(_text_frame(padded, model), model)
+    validated = read_records(padded, model)
+    _same(assembled.records, validated.records)
+    assert [(e.row, e.field) for e in assembled.errors] == [
+        (e.row, e.field) for e in validated.errors
+    ]

@@ -410,7 +410,7 @@ def _normalise_text(text: pl.Expr, checked: Checked | None) -> pl.Expr:
     if checked is None or checked.normalise == "strip":
         return text
     if checked.normalise == "iban":
-        return text.str.replace_all(" ", "", literal=True).str.to_uppercase()
+        return text.str.replace_all(r"\s", "").str.to_uppercase()
     return text.str.to_uppercase()
 
 
@@ -428,7 +428,8 @@ def _scan_scales(frame: pl.DataFrame, spec: _Spec) -> dict[str, int]:
         elif dtype.is_float():
             scales[name] = 12
         elif dtype == pl.String:
-            text = pl.col(name).str.strip_chars()
+            # Trailing white space only makes the count larger, and a larger scale cuts nothing.
+            text = pl.col(name)
             places = text.str.len_bytes() - text.str.find(".", literal=True) - 1
             exprs.append(places.max().alias(name))
     if exprs:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from regkit.schemas.base import Record
-from regkit.schemas.types import CountryCode, Lei, Text
+from regkit.schemas.types import CountryCode, Flag, Lei, Text
 
 __all__ = ["Firm"]
 
@@ -27,7 +27,7 @@ class Firm(Record):
     """LEI of the ARM that submits the reports, or ``None`` when the firm submits itself."""
     competent_authority: CountryCode | None = None
     """Country code of the report's recipient; ``None`` means the home country."""
-    investment_firm: bool = True
+    investment_firm: Flag = True
     """Whether the executing entity is an investment firm under MiFID II (RTS 22 field 5)."""
 
     @property

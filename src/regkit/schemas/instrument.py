@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import ClassVar, Self
 
@@ -10,7 +9,7 @@ from pydantic import model_validator
 
 from regkit.schemas.base import Record
 from regkit.schemas.enums import Delivery, Product, UnderlyingClass
-from regkit.schemas.types import Cfi, CurrencyCode, Isin, PositiveDecimal, Text
+from regkit.schemas.types import Cfi, CurrencyCode, Isin, IsoDate, PositiveDecimal, Text
 
 __all__ = ["MAJOR_CURRENCIES", "Instrument"]
 
@@ -60,7 +59,7 @@ class Instrument(Record):
     """ISIN of the underlying (RTS 22 field 47), for equity and bond CFDs."""
     underlying_index: Text | None = None
     """Name or ISIN of the underlying index (RTS 22 fields 47-48)."""
-    expiry_date: date | None = None
+    expiry_date: IsoDate | None = None
     """Expiry or maturity (RTS 22 field 55); ``None`` for open-ended CFDs."""
 
     @model_validator(mode="after")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from regkit.schemas.base import Record
 from regkit.schemas.enums import KycStatus, RiskRating
-from regkit.schemas.types import CountryCode, Lei, Text, UtcDatetime
+from regkit.schemas.types import CountryCode, Flag, IsoDate, Lei, Text, UtcDatetime
 
 __all__ = ["Holder", "Kyc", "LegalEntity", "NaturalPerson"]
 
@@ -30,7 +29,7 @@ class NaturalPerson(Record):
     """First name(s) as on the identity document (RTS 22 fields 9/18)."""
     surname: Text
     """Surname(s) as on the identity document (RTS 22 fields 10/19)."""
-    date_of_birth: date | None = None
+    date_of_birth: IsoDate | None = None
     """Date of birth (RTS 22 fields 11/20; part of the CONCAT identifier)."""
     nationalities: Annotated[tuple[CountryCode, ...], Field(min_length=1)]
     """Every nationality (ISO 3166-1 alpha-2); RTS 22 Art. 6 picks the one to report."""
@@ -115,11 +114,11 @@ class Kyc(Record):
     """When the verification lapses and must be renewed."""
     risk_rating: RiskRating | None = None
     """The firm's money-laundering risk rating."""
-    pep: bool = False
+    pep: Flag = False
     """Politically exposed person (enhanced due diligence, AMLD Art. 20)."""
-    source_of_funds_verified: bool = False
+    source_of_funds_verified: Flag = False
     """Whether the source of funds has been established."""
-    enhanced_due_diligence: bool = False
+    enhanced_due_diligence: Flag = False
     """Whether enhanced due diligence was carried out (AMLD Art. 18a for high-risk countries)."""
 
     @model_validator(mode="after")

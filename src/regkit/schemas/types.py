@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, GetCoreSchemaHandler, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, GetCoreSchemaHandler, StringConstraints
 from pydantic_core import PydanticCustomError, core_schema
 
 from regkit.schemas import identifiers as ids
@@ -23,8 +23,10 @@ __all__ = [
     "Checked",
     "CountryCode",
     "CurrencyCode",
+    "Flag",
     "Iban",
     "Isin",
+    "IsoDate",
     "Lei",
     "Mic",
     "Money",
@@ -104,7 +106,7 @@ class Checked:
 
 
 def _normalise_iban(value: str) -> str:
-    return value.replace(" ", "").upper()
+    return "".join(value.split()).upper()  # printed IBANs come in groups of four
 
 
 def to_utc(value: datetime) -> datetime:
@@ -164,8 +166,20 @@ _IBAN = Checked(ids.is_valid_iban, "an ISO 13616 IBAN (country, check digits, ac
 Iban = Annotated[str, AfterValidator(_normalise_iban), _IBAN]
 """ISO 13616 international bank account number (spaces removed, upper case)."""
 
-UtcDatetime = Annotated[datetime, AfterValidator(to_utc)]
+
+def _strip(value: Any) -> Any:
+    # A padded cell (" 2026-11-20 ") means what it says, on every path that reads it.
+    return value.strip() if isinstance(value, str) else value
+
+
+UtcDatetime = Annotated[datetime, BeforeValidator(_strip), AfterValidator(to_utc)]
 """A timezone-aware datetime, normalised to UTC."""
+
+IsoDate = Annotated[date, BeforeValidator(_strip)]
+"""An ISO 8601 calendar date (``2026-11-20``)."""
+
+Flag = Annotated[bool, BeforeValidator(_strip)]
+"""A yes/no field (``true``/``false``, ``1``/``0``, ``yes``/``no``)."""
 
 Money = Annotated[Decimal, Field(allow_inf_nan=False)]
 """An exact decimal amount that may be negative (a balance, an equity)."""
