@@ -300,6 +300,10 @@ def _clean(frame: pl.DataFrame, column: _Column, scales: Mapping[str, int]) -> p
     dtype = frame.schema[column.path]
     if _is_code_like(column, dtype):
         return _clean_distinct(frame, column, dtype).alias(column.path)
+    if column.kind not in _CLEAN_NULL_IFF_BLANK and dtype == pl.String:
+        # The raw cell is already the stripped text (null when blank): parse it, no new pass.
+        raw_cell = pl.col(f"__raw.{column.path}")
+        return _clean_by_kind(raw_cell, dtype, column, scales, True).alias(column.path)
     return _clean_by_kind(raw, dtype, column, scales).alias(column.path)
 
 
@@ -333,27 +337,35 @@ def _clean_distinct(frame: pl.DataFrame, column: _Column, dtype: pl.DataType) ->
     return pl.col(column.path).replace(changes)
 
 
-def _as_text(raw: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+def _as_text(raw: pl.Expr, dtype: pl.DataType, stripped: bool = False) -> pl.Expr:
+    """Text with surrounding white space removed and a blank cell as null (``stripped``:
+    the raw cell is that already)."""
+    if stripped and dtype == pl.String:
+        return raw
     text = raw if dtype == pl.String else raw.cast(pl.String)
     text = text.str.strip_chars()
     return pl.when(text == "").then(None).otherwise(text)
 
 
 def _clean_by_kind(
-    raw: pl.Expr, dtype: pl.DataType, column: _Column, scales: Mapping[str, int]
+    raw: pl.Expr,
+    dtype: pl.DataType,
+    column: _Column,
+    scales: Mapping[str, int],
+    stripped: bool = False,
 ) -> pl.Expr:
     kind = column.kind
     if kind == "decimal":
         if isinstance(dtype, pl.Decimal):
             return raw
-        text = _as_text(raw, dtype)
+        text = _as_text(raw, dtype, stripped)
         return text.cast(pl.Decimal(38, scales.get(column.path, 0)), strict=False)
     if kind == "datetime":
         if isinstance(dtype, pl.Datetime):
             return raw.dt.convert_time_zone("UTC") if dtype.time_zone else raw.cast(pl.Null)
         # Only the ISO 8601 forms the per-record path accepts too: polars alone would also
         # take "+01", second 60 or a one-digit hour.
-        text = _as_text(raw, dtype).str.to_uppercase()
+        text = _as_text(raw, dtype, stripped).str.to_uppercase()
         parsed = pl.coalesce(
             [
                 text.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
@@ -364,30 +376,30 @@ def _clean_by_kind(
     if kind == "date":
         if dtype == pl.Date:
             return raw
-        return _as_text(raw, dtype).str.to_date("%Y-%m-%d", strict=False)
+        return _as_text(raw, dtype, stripped).str.to_date("%Y-%m-%d", strict=False)
     if kind == "int":
-        return _as_text(raw, dtype).cast(pl.Int64, strict=False)
+        return _as_text(raw, dtype, stripped).cast(pl.Int64, strict=False)
     if kind == "bool":
         if dtype == pl.Boolean:
             return raw
-        text = _as_text(raw, dtype).str.to_lowercase()
+        text = _as_text(raw, dtype, stripped).str.to_lowercase()
         return pl.when(text.is_in(_TRUE)).then(True).when(text.is_in(_FALSE)).then(False)
     if kind == "enum":
-        text = _as_text(raw, dtype)
+        text = _as_text(raw, dtype, stripped)
         return text.str.to_uppercase() if column.enum_upper else text.str.to_lowercase()
     if kind == "list":
         if isinstance(dtype, pl.List):
             items = raw.list.eval(pl.element().cast(pl.String).str.strip_chars().str.to_uppercase())
         else:
             items = (
-                _as_text(raw, dtype)
+                _as_text(raw, dtype, stripped)
                 .str.split(LIST_SEPARATOR)
                 .list.eval(pl.element().str.strip_chars().str.to_uppercase())
             )
         return items.list.eval(pl.element().filter(pl.element() != ""))
     if kind == "literal":
-        return _as_text(raw, dtype).str.to_lowercase()
-    return _normalise_text(_as_text(raw, dtype), column.checked)
+        return _as_text(raw, dtype, stripped).str.to_lowercase()
+    return _normalise_text(_as_text(raw, dtype, stripped), column.checked)
 
 
 _DTYPES: dict[Kind, pl.DataType] = {
@@ -787,8 +799,9 @@ def _as_text_or_same(frame: pl.DataFrame, path: str) -> pl.Expr:
         return pl.lit(None)
     dtype = frame.schema[path]
     if dtype == pl.String:
+        # The stripped text: what the parsers read and what an error shows.
         text = pl.col(path).str.strip_chars()
-        return pl.when(text == "").then(None).otherwise(pl.col(path))
+        return pl.when(text == "").then(None).otherwise(text)
     if isinstance(dtype, pl.List):
         return pl.when(pl.col(path).list.len() == 0).then(None).otherwise(pl.col(path))
     return pl.col(path)
