@@ -728,16 +728,17 @@ def validate_frame(
         found = [RecordError(p, file=source, model=model.__name__) for p in problems]
         return _finish(FrameBatch(model, pl.DataFrame(), found, frame.height, source), errors)
     masks, bad_any, checks = _check_rows(frame, spec, first_row)
-    found = _errors(masks.filter(bad_any), checks, spec, source)
-    good = masks.filter(~bad_any).select(_output_columns(spec, frame))
+    found = _errors(masks.filter(bad_any).collect(), checks, spec, source)
+    good = masks.filter(~bad_any).select(_output_columns(spec, frame)).collect()
     good = _derive(good, model)
     return _finish(FrameBatch(model, good, found, frame.height, source), errors)
 
 
 def _check_rows(
     frame: pl.DataFrame, spec: _Spec, first_row: int
-) -> tuple[pl.DataFrame, pl.Expr, list[_Check]]:
-    """The staged rows with one mask column per check, and the expression "any failed"."""
+) -> tuple[pl.LazyFrame, pl.Expr, list[_Check]]:
+    """The staged rows with one mask column per check (a lazy query, so the masks of the
+    rows that pass are never stored), and the expression "any check failed"."""
     staged = _stage(frame, spec, first_row)
     checks = [
         *(check for column in spec.columns for check in _column_checks(spec, column)),
@@ -745,7 +746,7 @@ def _check_rows(
         *_cross_checks(spec),
         *_duplicate_check(spec),
     ]
-    masks = staged.with_columns(
+    masks = staged.lazy().with_columns(
         [check.bad.fill_null(False).alias(f"__bad{i}") for i, check in enumerate(checks)]
     )
     bad_any = pl.any_horizontal([pl.col(f"__bad{i}") for i in range(len(checks))])
@@ -759,10 +760,12 @@ def _finish(batch: FrameBatch[R], errors: ErrorMode) -> FrameBatch[R]:
 
 
 def _stage(frame: pl.DataFrame, spec: _Spec, first_row: int) -> pl.DataFrame:
-    # The raw cell of each column (null when blank) stands beside the cleaned value, for the
-    # checks and the error messages. For text, an enumeration or a code the cleaned value is
-    # null exactly when the cell is blank, so the raw cell is the original, nulled after
-    # cleaning, and no second pass strips it.
+    """The rows with each column's raw cell beside its cleaned value, in one polars query.
+
+    The raw cell (null when blank) serves the checks and the error messages. For text, an
+    enumeration or a code the cleaned value is null exactly when the cell is blank, so the
+    raw cell is the original, nulled after cleaning, and no second pass strips it.
+    """
     follows = [c for c in spec.columns if c.kind in _CLEAN_NULL_IFF_BLANK and c.path in frame]
     raw_columns = [
         (pl.col(c.path) if c in follows else _as_text_or_same(frame, c.path)).alias(
@@ -772,22 +775,26 @@ def _stage(frame: pl.DataFrame, spec: _Spec, first_row: int) -> pl.DataFrame:
     ]
     if _ROW not in frame.columns:
         frame = frame.with_row_index(_ROW, offset=first_row)
-    staged = frame.with_columns(raw_columns)
     scales = _scan_scales(frame, spec)
-    cleaned = staged.with_columns([_clean(frame, column, scales) for column in spec.columns])
-    cleaned = cleaned.with_columns(
-        pl.when(pl.col(c.path).is_null())
-        .then(None)
-        .otherwise(pl.col(f"__raw.{c.path}"))
-        .alias(f"__raw.{c.path}")
-        for c in follows
+    cleaning = [_clean(frame, column, scales) for column in spec.columns]
+    query = (
+        frame.lazy()
+        .with_columns(raw_columns)
+        .with_columns(cleaning)
+        .with_columns(
+            pl.when(pl.col(c.path).is_null())
+            .then(None)
+            .otherwise(pl.col(f"__raw.{c.path}"))
+            .alias(f"__raw.{c.path}")
+            for c in follows
+        )
     )
     if spec.union is not None:
-        cleaned = cleaned.with_columns(_variant_expr(spec))
+        query = query.with_columns(_variant_expr(spec))
     keys = list(spec.layout.key_fields)
     if keys:
-        cleaned = cleaned.with_columns(pl.col(_ROW).min().over(keys).alias("__first"))
-    return cleaned.with_columns(_defaults(spec))
+        query = query.with_columns(pl.col(_ROW).min().over(keys).alias("__first"))
+    return query.with_columns(_defaults(spec)).collect()
 
 
 #: Kinds whose cleaned value is null exactly when the cell is blank (an unknown value stays).
@@ -867,7 +874,7 @@ def _exact_product(frame: pl.DataFrame, names: tuple[str, ...]) -> pl.Expr:
     expr = pl.col(names[0]).cast(pl.Decimal(38, min(scale, 38)))
     for name in names[1:]:
         expr = expr * pl.col(name)
-    return expr.cast(pl.Decimal(38, min(scale, 38)))
+    return expr
 
 
 #: Columns a model derives (its properties), added to every validated frame.
@@ -1041,9 +1048,10 @@ def assemble_records(
     """
     spec = _spec(model)
     masks, bad_any, _ = _check_rows(frame, spec, first_row)
-    failed = masks.select(bad_any).to_series()
-    bad = masks.filter(failed)[_ROW].to_list()
-    good = masks.filter(~failed)
+    flagged = masks.select(pl.col(_ROW), bad_any.alias("__failed")).collect()
+    failed = flagged["__failed"]
+    bad = flagged.filter(failed)[_ROW].to_list()
+    good = masks.filter(~bad_any).collect()
     if good.height == 0:
         return [], bad
     records = _Assembler(spec, model, shared).build(good, frame.filter(~failed))
