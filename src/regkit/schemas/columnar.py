@@ -729,8 +729,8 @@ def validate_frame(
         return _finish(FrameBatch(model, pl.DataFrame(), found, frame.height, source), errors)
     masks, bad_any, checks = _check_rows(frame, spec, first_row)
     found = _errors(masks.filter(bad_any).collect(), checks, spec, source)
-    good = masks.filter(~bad_any).select(_output_columns(spec, frame)).collect()
-    good = _derive(good, model)
+    derived = _derived_columns(masks.collect_schema(), model)
+    good = masks.filter(~bad_any).select([*_output_columns(spec, frame), *derived]).collect()
     return _finish(FrameBatch(model, good, found, frame.height, source), errors)
 
 
@@ -858,19 +858,16 @@ def _output_columns(spec: _Spec, frame: pl.DataFrame) -> list[pl.Expr]:
     return exprs
 
 
-def _derive(frame: pl.DataFrame, model: type[Record]) -> pl.DataFrame:
+def _derived_columns(schema: Mapping[str, pl.DataType], model: type[Record]) -> list[pl.Expr]:
+    """The columns a model derives (Trade.notional), computed in the same query."""
     products = _DERIVED.get(model.__name__, {})
-    if not products:
-        return frame
-    return frame.with_columns(
-        _exact_product(frame, names).alias(name) for name, names in products.items()
-    )
+    return [_exact_product(schema, names).alias(name) for name, names in products.items()]
 
 
-def _exact_product(frame: pl.DataFrame, names: tuple[str, ...]) -> pl.Expr:
+def _exact_product(schema: Mapping[str, pl.DataType], names: tuple[str, ...]) -> pl.Expr:
     """The exact product of decimal columns: polars keeps only the larger scale of a
     product, so the first factor is widened to the sum of every factor's scale first."""
-    scale = sum(getattr(frame.schema[name], "scale", 0) or 0 for name in names)
+    scale = sum(getattr(schema[name], "scale", 0) or 0 for name in names)
     expr = pl.col(names[0]).cast(pl.Decimal(38, min(scale, 38)))
     for name in names[1:]:
         expr = expr * pl.col(name)
