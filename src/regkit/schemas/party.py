@@ -43,6 +43,20 @@ class NaturalPerson(Record):
     def _fold_kind(cls, value: Any) -> Any:
         return _fold(value)
 
+    def __hash__(self) -> int:
+        # Frozen records hash by value; the identifiers are a mapping, hashed as its items.
+        return hash(
+            (
+                type(self),
+                self.first_name,
+                self.surname,
+                self.date_of_birth,
+                self.nationalities,
+                frozenset(self.national_ids.items()),
+                self.residence_country,
+            )
+        )
+
     @field_validator("national_ids", mode="after")
     @classmethod
     def _upper_schemes(cls, value: dict[str, str]) -> dict[str, str]:

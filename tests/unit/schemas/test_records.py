@@ -796,3 +796,24 @@ def test_investment_decision_has_no_nore() -> None:
         Trade.model_validate(base | {"investment_decision": "NORE"})
     assert Trade.model_validate(base | {"execution_decision": "NORE"}).execution_decision == "NORE"
     assert Trade.model_validate(base | {"investment_decision": "ALGO:MM1"}).investment_decision
+
+
+def test_every_record_hashes_by_value() -> None:
+    # Frozen records go into sets and serve as dict keys, persons with identifiers included.
+    person = {
+        "first_name": "Jan",
+        "surname": "Novák",
+        "nationalities": ["CZ"],
+        "national_ids": {"NIDN": "8001011234"},
+    }
+    first = Account.model_validate({"account_id": "A1", "category": "retail", "holder": person})
+    again = Account.model_validate({"account_id": "A1", "category": "retail", "holder": person})
+    other = Account.model_validate(
+        {
+            "account_id": "A1",
+            "category": "retail",
+            "holder": person | {"national_ids": {"NIDN": "8001019999"}},
+        }
+    )
+    assert hash(first) == hash(again)
+    assert len({first, again, other}) == 2
