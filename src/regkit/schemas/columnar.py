@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 import types
@@ -38,7 +39,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 import annotated_types
 import polars as pl
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from regkit.errors import RecordError
@@ -976,7 +977,7 @@ def _read_raw(
 def _exact_ndjson(path: str, model: type[Record]) -> pl.DataFrame | None:
     """The JSON Lines file read by polars, when that loses nothing: every line parses and no
     decimal field came as a JSON number with a fraction (polars would make it a binary
-    float). Otherwise ``None``, and the exact row reader takes over."""
+    floating-point number). Otherwise ``None``, and the exact row reader takes over."""
     try:
         frame = unnest_structs(pl.read_ndjson(path, infer_schema_length=None))
     except Exception:
@@ -1140,11 +1141,9 @@ class _Assembler(Generic[R]):
         return values
 
     def _group_values(self, raw: pl.DataFrame, group: _Group) -> list[Any]:
-        from regkit.schemas.io import shared_column
-
         names = [name for name in raw.columns if name.startswith(group.path + ".")]
         leaves = [name[len(group.path) + 1 :] for name in names]
-        return shared_column(raw, names, leaves, group.model, self.shared, group.path)
+        return _shared_column(raw, names, leaves, group.model, self.shared, group.path)
 
 
 def _decimal_values(raw: pl.Series, checked: pl.Series) -> list[Any]:
@@ -1193,3 +1192,47 @@ def _construct_matches(model: type[BaseModel]) -> bool:
         and set(vars(built)) == set(vars(probe))
         and all(getattr(built, name, None) == getattr(probe, name, None) for name in state)
     )
+
+
+def _shared_column(
+    frame: pl.DataFrame,
+    names: list[str],
+    leaves: list[str],
+    model: type[BaseModel],
+    shared: dict[str, dict[tuple[Any, ...], Any]],
+    group: str,
+) -> list[Any]:
+    """One validated instance per distinct nested record (an Instrument), shared by every row
+    that holds the same values as read: polars numbers the distinct ones, and only those are
+    converted, validated and cached (text keeps "10" apart from "10.0")."""
+    distinct = frame.select(names).unique(maintain_order=True).with_row_index("__group")
+    numbered = frame.select(names).join(
+        distinct, on=names, how="left", nulls_equal=True, maintain_order="left"
+    )
+    cache = shared.setdefault(group, {})
+    instances = [
+        _shared(model, cache, leaves, values) for values in distinct.drop("__group").iter_rows()
+    ]
+    return [instances[number] for number in numbered["__group"].to_list()]
+
+
+def _shared(
+    model: type[BaseModel],
+    cache: dict[tuple[Any, ...], Any],
+    leaves: list[str],
+    values: tuple[Any, ...],
+) -> Any:
+    try:
+        found = cache.get(values)
+    except TypeError:  # an unhashable value (a list): no sharing for this one
+        found = None
+    if found is None:
+        data = dict(zip(leaves, values, strict=True))
+        try:
+            found = model.model_validate(data)
+        except ValidationError:
+            return data  # the record's own validation reports it, with its path
+        if len(cache) < 100_000:
+            with contextlib.suppress(TypeError):
+                cache[values] = found
+    return found

@@ -27,7 +27,6 @@ Example:
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import enum
 import gc
@@ -37,16 +36,16 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Generic, Literal, TypeVar
 
 import polars as pl
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from regkit.errors import RecordError
-from regkit.schemas.base import LIST_SEPARATOR, Record, flatten
+from regkit.schemas.base import LIST_SEPARATOR, Record
 from regkit.schemas.layout import ModelLayout, layout_of
 
 __all__ = [
@@ -208,9 +207,6 @@ class _Row:
     line: int | None = None
     problem: str | None = None
     flat: Mapping[str, Any] | None = None
-    rough: bool = False
-    """``data`` was nested by polars with empty cells as ``None``: on a validation error
-    the row is nested again the careful way, so the error names what a user wrote."""
 
 
 @contextmanager
@@ -340,9 +336,7 @@ class _Validator(Generic[R]):
         try:
             record = self.model.model_validate(raw.data)
         except ValidationError as exc:
-            if not raw.rough:
-                return self._validation_error(raw, exc)
-            return self.one(_Row(self.layout.from_flat(flatten(raw.data)), raw.row, raw.line))
+            return self._validation_error(raw, exc)
         key = record.key
         if key:
             first = self.keys.setdefault(key, raw.row)
@@ -743,101 +737,6 @@ def _with_defaults(frame: pl.DataFrame, layout: ModelLayout) -> pl.DataFrame:
         if name in frame.columns and frame.schema[name] != pl.Null
     ]
     return frame.with_columns(fills) if fills else frame
-
-
-def _column_values(series: pl.Series, layout: ModelLayout) -> list[Any]:
-    """A column as Python values, native where the model wants them (validation is faster
-    from a Decimal or an aware datetime than from text); anything odd stays as it was read,
-    for pydantic to judge."""
-    dtype = series.dtype
-    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
-        # Microseconds since the epoch, added to an aware epoch: exact, and twice as fast
-        # as asking polars for zoneinfo datetimes.
-        micros = series.dt.epoch("us").to_list()
-        return [
-            None if value is None else _EPOCH + timedelta(microseconds=value) for value in micros
-        ]
-    values = series.to_list()
-    if series.name in layout.decimals and dtype == pl.String:
-        try:
-            return [None if value is None else Decimal(value) for value in values]
-        except (ArithmeticError, ValueError, TypeError):
-            return values
-    return values
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _column_rows(
-    frame: pl.DataFrame, layout: ModelLayout, shared: dict[str, dict[tuple[Any, ...], Any]]
-) -> list[dict[str, Any]]:
-    """One dict per row, nested records as dicts, shared records as one instance each."""
-    top = [name for name in frame.columns if "." not in name and frame.schema[name] != pl.Null]
-    rows = [dict(zip(top, values, strict=True)) for values in _zip_columns(frame, top, layout)]
-    for group, (model, _) in layout.groups.items():
-        names = [
-            n for n in frame.columns if n.startswith(group + ".") and frame.schema[n] != pl.Null
-        ]
-        leaves = [name[len(group) + 1 :] for name in names]
-        if getattr(model, "shared", False):
-            nested: Iterable[Any] = shared_column(frame, names, leaves, model, shared, group)
-        else:
-            values = _zip_columns(frame, names, layout)
-            nested = (dict(zip(leaves, item, strict=True)) for item in values)
-        for row, item in zip(rows, nested, strict=True):
-            row[group] = item
-    return rows
-
-
-def _zip_columns(
-    frame: pl.DataFrame, names: list[str], layout: ModelLayout
-) -> Iterator[tuple[Any, ...]]:
-    return zip(*(_column_values(frame[name], layout) for name in names), strict=True)
-
-
-def shared_column(
-    frame: pl.DataFrame,
-    names: list[str],
-    leaves: list[str],
-    model: type[BaseModel],
-    shared: dict[str, dict[tuple[Any, ...], Any]],
-    group: str,
-) -> list[Any]:
-    """One validated instance per distinct nested record (an Instrument), shared by every row
-    that holds the same values as read: polars numbers the distinct ones, and only those are
-    converted, validated and cached (text keeps "10" apart from "10.0")."""
-    distinct = frame.select(names).unique(maintain_order=True).with_row_index("__group")
-    numbered = frame.select(names).join(
-        distinct, on=names, how="left", nulls_equal=True, maintain_order="left"
-    )
-    cache = shared.setdefault(group, {})
-    instances = [
-        _shared(model, cache, leaves, values) for values in distinct.drop("__group").iter_rows()
-    ]
-    return [instances[number] for number in numbered["__group"].to_list()]
-
-
-def _shared(
-    model: type[BaseModel],
-    cache: dict[tuple[Any, ...], Any],
-    leaves: list[str],
-    values: tuple[Any, ...],
-) -> Any:
-    try:
-        found = cache.get(values)
-    except TypeError:  # an unhashable value (a list): no sharing for this one
-        found = None
-    if found is None:
-        data = dict(zip(leaves, values, strict=True))
-        try:
-            found = model.model_validate(data)
-        except ValidationError:
-            return data  # the record's own validation reports it, with its path
-        if len(cache) < 100_000:
-            with contextlib.suppress(TypeError):
-                cache[values] = found
-    return found
 
 
 # --- writing -------------------------------------------------------------------------------
