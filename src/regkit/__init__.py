@@ -14,6 +14,7 @@ Example:
 
 from regkit._version import __version__
 from regkit.errors import (
+    ComplianceError,
     IdentifierError,
     PackError,
     PackIntegrityError,
@@ -55,6 +56,7 @@ __all__ = [
     "Capacity",
     "CashMovement",
     "ClientCategory",
+    "ComplianceError",
     "Delivery",
     "Firm",
     "FrameBatch",

@@ -7,6 +7,7 @@ environment, and its one-line ``str()`` says what, where, and what was expected:
     ├── RecordError (ValueError)      file, line/row, key, field path, reason, value
     ├── IdentifierError (ValueError)  an identifier that cannot be derived or is malformed
     ├── PolicyError                   policy file, rule id, what is wrong
+    ├── ComplianceError               findings at or above a severity (opt-in, .result)
     ├── RenderError
     │   └── XsdValidationError        file, line, path, reason
     └── PackError
@@ -18,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "ComplianceError",
     "IdentifierError",
     "PackError",
     "PackIntegrityError",
@@ -131,6 +133,22 @@ class IdentifierError(RegkitError, ValueError):
 
 class PolicyError(RegkitError):
     """A policy file is invalid: names the file, the rule and what is wrong."""
+
+
+class ComplianceError(RegkitError):
+    """Raised on request (``CheckResult.raise_for_findings``) when findings reach a severity.
+
+    Findings are data; this exception exists for callers that want a check to stop them.
+
+    Attributes:
+        result: the :class:`~regkit.rules.findings.CheckResult` with every finding.
+        findings: the findings at or above the severity asked for.
+    """
+
+    def __init__(self, message: str, *, result: Any, findings: list[Any]) -> None:
+        self.result = result
+        self.findings = findings
+        super().__init__(message)
 
 
 class RenderError(RegkitError):

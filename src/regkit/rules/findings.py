@@ -1,0 +1,324 @@
+"""What a check found: Severity, Finding and CheckResult.
+
+Findings are data. A :class:`CheckResult` holds every finding of a run together with what
+was checked (records per kind, rules evaluated), with what (policy id, version and SHA-256,
+the input fingerprints, the regkit version) and when, so an auditor can see the run again.
+It writes JSON and CSV, converts to a polars DataFrame, and raises
+:class:`~regkit.errors.ComplianceError` only when asked (:meth:`CheckResult.raise_for_findings`).
+
+Example:
+    >>> from datetime import UTC, datetime
+    >>> finding = Finding(rule_id="ESMA-CFD-LEV", severity="high", record_kind="trade",
+    ...                   record_id="T1", message="leverage 50:1 above the 30:1 cap",
+    ...                   evidence={"trade.leverage": Decimal("50")})
+    >>> result = CheckResult(findings=[finding], policy_id="esma-cfd-retail",
+    ...                      policy_version="2026.1", policy_sha256="0" * 64,
+    ...                      started_at=datetime(2026, 11, 20, tzinfo=UTC),
+    ...                      finished_at=datetime(2026, 11, 20, tzinfo=UTC))
+    >>> result.counts_by_severity
+    {'high': 1}
+    >>> result.is_compliant(min_severity="critical")
+    True
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import hashlib
+import io
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Self
+
+import polars as pl
+
+from regkit._version import __version__
+from regkit.errors import ComplianceError
+from regkit.schemas.base import Record
+from regkit.schemas.io import atomic_path
+
+__all__ = ["CheckResult", "Finding", "Severity", "fingerprint"]
+
+
+class Severity(enum.StrEnum):
+    """How serious a finding is; ``error`` means the rule itself failed on the record."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        """The order of severities: info < low < medium < high < critical < error.
+
+        A rule that crashed ranks highest: it proves nothing about the record, so no
+        threshold may let it pass silently.
+        """
+        return _RANKS[self]
+
+    @classmethod
+    def parse(cls, value: str | Severity) -> Severity:
+        """A severity from its name, in any case; a ValueError naming the choices."""
+        try:
+            return cls(str(value).strip().lower())
+        except ValueError:
+            choices = ", ".join(member.value for member in cls)
+            raise ValueError(f"unknown severity {value!r}; expected one of {choices}") from None
+
+
+_RANKS = {severity: rank for rank, severity in enumerate(Severity)}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule that did not hold for one record (or, for an aggregate rule, one group).
+
+    Attributes:
+        rule_id: the rule's stable id (``ESMA-CFD-LEV``).
+        severity: how serious the finding is.
+        record_kind: ``trade``, ``account``, ``movement`` or ``snapshot``.
+        record_id: the key of the record; for an aggregate rule, of the record that closed
+            the episode.
+        message: the rule's message, filled in with the record's values.
+        evidence: the values the rule looked at, by dotted name (``trade.leverage``).
+        reference: where the rule comes from (regulator, document, article, text).
+        rule_version: the version of the policy the rule belongs to.
+        group_key: for an aggregate rule, the values of its ``group_by`` fields.
+        member_ids: for an aggregate rule, every record of the episode.
+        at: the event time of the record (or of the episode's last record).
+    """
+
+    rule_id: str
+    severity: Severity | str
+    record_kind: str
+    record_id: str
+    message: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    reference: Mapping[str, str] = field(default_factory=dict)
+    rule_version: str | None = None
+    group_key: tuple[Any, ...] | None = None
+    member_ids: tuple[str, ...] = ()
+    at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", Severity.parse(self.severity))
+
+    @property
+    def level(self) -> Severity:
+        """The severity as a :class:`Severity`."""
+        return Severity(self.severity)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The finding as JSON-ready data: decimals and times as text, fields in a fixed order."""
+        return {
+            "rule_id": self.rule_id,
+            "rule_version": self.rule_version,
+            "severity": str(self.severity),
+            "record_kind": self.record_kind,
+            "record_id": self.record_id,
+            "message": self.message,
+            "evidence": {name: _plain(value) for name, value in self.evidence.items()},
+            "reference": dict(self.reference),
+            "group_key": None if self.group_key is None else [_plain(v) for v in self.group_key],
+            "member_ids": list(self.member_ids),
+            "at": _plain(self.at),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """A finding from :meth:`to_dict` data (values stay as written there)."""
+        at = data.get("at")
+        group_key = data.get("group_key")
+        return cls(
+            rule_id=data["rule_id"],
+            rule_version=data.get("rule_version"),
+            severity=data["severity"],
+            record_kind=data["record_kind"],
+            record_id=data["record_id"],
+            message=data["message"],
+            evidence=dict(data.get("evidence") or {}),
+            reference=dict(data.get("reference") or {}),
+            group_key=None if group_key is None else tuple(group_key),
+            member_ids=tuple(data.get("member_ids") or ()),
+            at=None if at is None else datetime.fromisoformat(at),
+        )
+
+
+_CSV_COLUMNS = (
+    "rule_id",
+    "rule_version",
+    "severity",
+    "record_kind",
+    "record_id",
+    "message",
+    "evidence",
+    "reference",
+    "group_key",
+    "member_ids",
+    "at",
+)
+
+
+@dataclass
+class CheckResult:
+    """Every finding of one check run, and what the run checked, with what and when.
+
+    Attributes:
+        findings: the findings, in the order the engine produced them.
+        policy_id, policy_version, policy_sha256: the policy that ran.
+        rules_evaluated: the ids of the rules that ran.
+        records_checked: records checked per kind (``{"trade": 200000}``).
+        input_fingerprints: SHA-256 of each input, by name (see :func:`fingerprint`).
+        regkit_version: the regkit that ran the check.
+        started_at, finished_at: when the run started and ended (UTC).
+    """
+
+    findings: list[Finding]
+    policy_id: str
+    policy_version: str
+    policy_sha256: str
+    started_at: datetime
+    finished_at: datetime
+    rules_evaluated: tuple[str, ...] = ()
+    records_checked: Mapping[str, int] = field(default_factory=dict)
+    input_fingerprints: Mapping[str, str] = field(default_factory=dict)
+    regkit_version: str = __version__
+
+    @property
+    def counts_by_rule(self) -> dict[str, int]:
+        """Findings per rule id (rules with none are left out)."""
+        return dict(Counter(finding.rule_id for finding in self.findings))
+
+    @property
+    def counts_by_severity(self) -> dict[str, int]:
+        """Findings per severity, from the least to the most serious."""
+        counted = Counter(Severity(finding.severity) for finding in self.findings)
+        return {str(severity): counted[severity] for severity in Severity if counted[severity]}
+
+    @property
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Both counts: ``{"by_rule": ..., "by_severity": ...}``."""
+        return {"by_rule": self.counts_by_rule, "by_severity": self.counts_by_severity}
+
+    def iter_findings(self, min_severity: str | Severity = Severity.INFO) -> Iterator[Finding]:
+        """The findings at or above a severity."""
+        threshold = Severity.parse(min_severity).rank
+        return (f for f in self.findings if Severity(f.severity).rank >= threshold)
+
+    def is_compliant(self, min_severity: str | Severity = Severity.INFO) -> bool:
+        """True when no finding reaches ``min_severity``."""
+        return next(self.iter_findings(min_severity), None) is None
+
+    def raise_for_findings(self, min_severity: str | Severity = Severity.HIGH) -> None:
+        """Raise :class:`~regkit.errors.ComplianceError` if a finding reaches ``min_severity``."""
+        found = list(self.iter_findings(min_severity))
+        if found:
+            first = found[0]
+            raise ComplianceError(
+                f"{len(found)} finding(s) at or above {Severity.parse(min_severity)}; first: "
+                f"{first.rule_id} on {first.record_kind} {first.record_id}: {first.message}",
+                result=self,
+                findings=found,
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole result as JSON-ready data."""
+        return {
+            "policy": {
+                "id": self.policy_id,
+                "version": self.policy_version,
+                "sha256": self.policy_sha256,
+            },
+            "regkit_version": self.regkit_version,
+            "started_at": _plain(self.started_at),
+            "finished_at": _plain(self.finished_at),
+            "rules_evaluated": list(self.rules_evaluated),
+            "records_checked": dict(self.records_checked),
+            "input_fingerprints": dict(self.input_fingerprints),
+            "counts": self.counts,
+            "findings": [finding.to_dict() for finding in self.findings],
+        }
+
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The result as JSON (same result, same bytes); also written to ``path`` if given."""
+        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n"
+        if path is not None:
+            _write_text(Path(path), text)
+        return text
+
+    def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
+        """One row per finding; evidence, reference and lists as JSON text in their cells."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(_CSV_COLUMNS)
+        for finding in self.findings:
+            data = finding.to_dict()
+            writer.writerow([_csv_cell(data[name]) for name in _CSV_COLUMNS])
+        text = buffer.getvalue()
+        if path is not None:
+            _write_text(Path(path), text)
+        return text
+
+    def to_polars(self) -> pl.DataFrame:
+        """One row per finding; evidence, reference and group key as JSON text columns."""
+        schema: dict[str, pl.DataType] = {name: pl.String() for name in _CSV_COLUMNS}
+        schema["member_ids"] = pl.List(pl.String())
+        rows: list[dict[str, Any]] = []
+        for finding in self.findings:
+            data = finding.to_dict()
+            row: dict[str, Any] = {name: _csv_cell(data[name]) for name in _CSV_COLUMNS}
+            row["member_ids"] = list(finding.member_ids)
+            rows.append(row)
+        return pl.DataFrame(rows, schema=schema)
+
+
+def fingerprint(records: Iterable[Record]) -> str:
+    """SHA-256 of records in their JSON form, one line each, in the order given.
+
+    The same records in the same order give the same fingerprint on any machine, so a
+    result can name exactly which inputs it saw without carrying them.
+    """
+    digest = hashlib.sha256()
+    for record in records:
+        digest.update(record.to_json().encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    return value
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def _write_text(path: Path, text: str) -> None:
+    with atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8", newline="")
