@@ -1,0 +1,535 @@
+"""Policy files: load, validate completely, and hash.
+
+A policy is a YAML file (DESIGN.md, "Rules")::
+
+    policy: esma-cfd-retail
+    version: "2026.1"
+    jurisdiction: EU
+    effective_from: 2018-08-01
+    parameters:
+      leverage_caps: {fx_major: 30, fx_minor: 20}
+    rules:
+      - id: ESMA-CFD-LEV
+        title: Retail CFD leverage above the ESMA cap
+        severity: high
+        applies_to: trade
+        when: account.category == "retail" and trade.instrument.product == "cfd"
+        assert: trade.leverage <= params.leverage_caps[trade.instrument.underlying_class]
+        message: "leverage {trade.leverage}:1 above the cap"
+        evidence: [trade.leverage]
+        reference: {regulator: ESMA, document: "Decision (EU) 2018/796", article: "Art. 2(a)"}
+
+Everything that can be wrong with a policy is found when it is loaded, before any record is
+read, and reported as a :class:`~regkit.errors.PolicyError` naming the file, the rule and the
+key: an unknown key (with the closest real ones), a missing ``assert``, a bad severity or
+record kind, a malformed window or aggregate, dates out of order, duplicate rule ids. The
+expressions themselves are checked by :mod:`regkit.rules.expr` (fields, functions, types).
+
+A policy hashes to the SHA-256 of a canonical form (keys sorted, dates in ISO 8601,
+numbers as text), so a result names exactly the policy that ran, whatever the file's
+formatting or comments.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from regkit.errors import PolicyError
+from regkit.rules.findings import Severity
+
+__all__ = [
+    "AGGREGATE_FUNCTIONS",
+    "RECORD_KINDS",
+    "Aggregate",
+    "Policy",
+    "Rule",
+    "Window",
+    "builtin_policies",
+    "load_policy",
+    "parse_policy",
+]
+
+#: The record kinds a rule can apply to.
+RECORD_KINDS = ("trade", "account", "movement", "snapshot")
+
+#: The aggregate functions of an aggregate rule.
+AGGREGATE_FUNCTIONS = ("count", "sum", "min", "max", "mean", "count_distinct")
+
+_POLICY_KEYS = (
+    "policy",
+    "version",
+    "jurisdiction",
+    "effective_from",
+    "effective_to",
+    "references",
+    "parameters",
+    "rules",
+)
+_REQUIRED_POLICY_KEYS = ("policy", "version", "rules")
+_RULE_KEYS = (
+    "id",
+    "title",
+    "severity",
+    "applies_to",
+    "when",
+    "assert",
+    "message",
+    "evidence",
+    "reference",
+    "effective_from",
+    "effective_to",
+    "where",
+    "group_by",
+    "window",
+    "aggregate",
+)
+_REQUIRED_RULE_KEYS = ("id", "severity", "applies_to", "assert")
+_AGGREGATE_KEYS = ("where", "group_by", "window", "aggregate")
+_REFERENCE_KEYS = ("regulator", "document", "article", "text", "url")
+_RULE_ID = re.compile(r"[A-Z0-9][A-Z0-9._-]*")
+_WINDOW = re.compile(r"(?P<number>[1-9][0-9]*)(?P<unit>[mhd])")
+_AGGREGATE = re.compile(r"(?P<function>[a-z_]+)\((?P<argument>.*)\)", re.S)
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Window:
+    """The time window of an aggregate rule: a rolling span or the calendar day.
+
+    Attributes:
+        text: as written (``24h``, ``7d``, ``calendar_day``).
+        seconds: the span of a rolling window; ``None`` for ``calendar_day``.
+    """
+
+    text: str
+    seconds: int | None
+
+    @property
+    def calendar_day(self) -> bool:
+        """Whether the window is the UTC calendar day of each record."""
+        return self.seconds is None
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """One named aggregate of an aggregate rule (``total: sum(movement.amount)``)."""
+
+    name: str
+    function: str
+    argument: str | None
+    """The expression aggregated, ``None`` for ``count()``."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of a policy, as written (its expressions are compiled by the engine).
+
+    Attributes:
+        id: the stable rule id (``ESMA-CFD-LEV``).
+        title: one line saying what the rule finds.
+        severity: the severity of its findings.
+        applies_to: the record kind it checks.
+        assertion: what must hold (``assert``); a finding is raised where it does not.
+        when: the precondition; the rule is skipped where it does not hold.
+        message: the finding's message, a template over the same names (``{trade.leverage}``).
+        evidence: names whose values go into the finding.
+        reference: where the rule comes from.
+        effective_from, effective_to: the rule's own dates, within the policy's.
+        where, group_by, window, aggregates: for aggregate rules.
+    """
+
+    id: str
+    severity: Severity
+    applies_to: str
+    assertion: str
+    title: str = ""
+    when: str | None = None
+    message: str = ""
+    evidence: tuple[str, ...] = ()
+    reference: Mapping[str, str] = field(default_factory=dict)
+    effective_from: date | None = None
+    effective_to: date | None = None
+    where: str | None = None
+    group_by: tuple[str, ...] = ()
+    window: Window | None = None
+    aggregates: tuple[Aggregate, ...] = ()
+
+    @property
+    def is_aggregate(self) -> bool:
+        """Whether the rule asserts over aggregates of a group in a window."""
+        return bool(self.aggregates)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A loaded, validated policy.
+
+    Attributes:
+        id, version, jurisdiction: the policy's identity.
+        effective_from, effective_to: the records it applies to, by event time.
+        references: documents the policy rests on.
+        parameters: named values the rules use (``params.leverage_caps``).
+        rules: the rules, in file order.
+        source: the file it was loaded from, or ``builtin:<name>``.
+        text: the file's text, byte for byte (audit packs keep it).
+        sha256: SHA-256 of the canonical form.
+    """
+
+    id: str
+    version: str
+    rules: tuple[Rule, ...]
+    source: str
+    text: str
+    sha256: str
+    jurisdiction: str | None = None
+    effective_from: date | None = None
+    effective_to: date | None = None
+    references: tuple[Any, ...] = ()
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+    def rules_for(self, kind: str) -> tuple[Rule, ...]:
+        """The rules that apply to a record kind."""
+        return tuple(rule for rule in self.rules if rule.applies_to == kind)
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rule with an id; a PolicyError naming the closest ids otherwise."""
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        ids = [rule.id for rule in self.rules]
+        raise PolicyError(f"{self.source}: no rule {rule_id!r}{_suggest(rule_id, ids)}")
+
+
+def load_policy(source: str | Path, *, parameters: Mapping[str, Any] | None = None) -> Policy:
+    """Load a policy from a YAML file or by built-in name, validated completely.
+
+    Args:
+        source: a path to a ``.yaml``/``.yml`` file, or the name of a built-in pack
+            (``"esma-cfd-retail"``; see :func:`builtin_policies`).
+        parameters: values that override the policy's parameters (a firm's own limits);
+            each must name an existing parameter.
+
+    Raises:
+        PolicyError: the file cannot be read or is not a valid policy.
+    """
+    path = Path(source)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise PolicyError(f"{path}: cannot read the policy file ({exc.strerror})") from exc
+        return parse_policy(text, str(path), parameters=parameters)
+    packs = builtin_policies()
+    name = str(source)
+    if name not in packs:
+        raise PolicyError(
+            f"no policy file {name!r} and no built-in policy of that name"
+            f"{_suggest(name, sorted(packs))}"
+        )
+    return parse_policy(packs[name], f"builtin:{name}", parameters=parameters)
+
+
+def builtin_policies() -> dict[str, str]:
+    """The built-in policy packs by name, as their YAML text."""
+    folder = resources.files("regkit.rules") / "packs"
+    if not folder.is_dir():
+        return {}
+    return {
+        item.name.rsplit(".", 1)[0]: item.read_text(encoding="utf-8")
+        for item in sorted(folder.iterdir(), key=lambda entry: entry.name)
+        if item.name.endswith((".yaml", ".yml"))
+    }
+
+
+def parse_policy(
+    text: str, source: str = "<policy>", *, parameters: Mapping[str, Any] | None = None
+) -> Policy:
+    """Parse and validate a policy from YAML text (``source`` names it in errors)."""
+    try:
+        document = yaml.load(text, Loader=_PolicyLoader)  # a SafeLoader subclass: no tags run
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{source}: not valid YAML: {exc}") from exc
+    if not isinstance(document, Mapping):
+        raise PolicyError(
+            f"{source}: a policy is a mapping with {', '.join(_REQUIRED_POLICY_KEYS)}"
+        )
+    _check_keys(document, _POLICY_KEYS, _REQUIRED_POLICY_KEYS, f"{source}")
+    params = _parameters(document.get("parameters"), parameters, source)
+    effective_from = _date(document.get("effective_from"), f"{source}: effective_from")
+    effective_to = _date(document.get("effective_to"), f"{source}: effective_to")
+    _check_order(effective_from, effective_to, source)
+    rules = _rules(document["rules"], source)
+    canonical = dict(document) | {"parameters": params}
+    return Policy(
+        id=_text(document["policy"], f"{source}: policy"),
+        version=_text(document["version"], f"{source}: version"),
+        jurisdiction=None
+        if document.get("jurisdiction") is None
+        else str(document["jurisdiction"]),
+        effective_from=effective_from,
+        effective_to=effective_to,
+        references=tuple(document.get("references") or ()),
+        parameters=params,
+        rules=rules,
+        source=source,
+        text=text,
+        sha256=canonical_sha256(canonical),
+    )
+
+
+def canonical_sha256(document: Mapping[str, Any]) -> str:
+    """SHA-256 of a policy's canonical JSON: keys sorted, dates ISO 8601, numbers as text."""
+    canonical = json.dumps(_canonical(document), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float | Decimal):
+        return format(Decimal(str(value)).normalize(), "f")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+class _PolicyLoader(yaml.SafeLoader):
+    """YAML's safe loader, but dates stay text until the policy reads them as ISO 8601
+    (so ``2018-13-01`` is reported as a bad date of a named key, not a YAML crash)."""
+
+
+_PolicyLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+
+def _rules(items: Any, source: str) -> tuple[Rule, ...]:
+    if not isinstance(items, list) or not items:
+        raise PolicyError(f"{source}: rules must be a non-empty list of rules")
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items, start=1):
+        rule = _rule(item, source, index)
+        if rule.id in seen:
+            raise PolicyError(f"{source}, rule {rule.id}: the rule id is used twice")
+        seen.add(rule.id)
+        rules.append(rule)
+    return tuple(rules)
+
+
+def _rule(item: Any, source: str, index: int) -> Rule:
+    if not isinstance(item, Mapping):
+        raise PolicyError(f"{source}, rule #{index}: a rule is a mapping of keys")
+    rule_id = str(item.get("id", f"#{index}"))
+    where = f"{source}, rule {rule_id}"
+    _check_keys(item, _RULE_KEYS, _REQUIRED_RULE_KEYS, where)
+    if not _RULE_ID.fullmatch(rule_id):
+        raise PolicyError(
+            f"{where}: the id must be upper-case letters, digits, '.', '_' or '-' "
+            "(a stable id such as ESMA-CFD-LEV)"
+        )
+    try:
+        severity = Severity.parse(item["severity"])
+    except ValueError as exc:
+        raise PolicyError(f"{where}: severity: {exc}") from None
+    if severity is Severity.ERROR:
+        raise PolicyError(f"{where}: severity 'error' is kept for rules that crash")
+    applies_to = str(item["applies_to"])
+    if applies_to not in RECORD_KINDS:
+        raise PolicyError(
+            f"{where}: applies_to {applies_to!r} is not a record kind; expected one of "
+            f"{', '.join(RECORD_KINDS)}{_suggest(applies_to, RECORD_KINDS)}"
+        )
+    effective_from = _date(item.get("effective_from"), f"{where}: effective_from")
+    effective_to = _date(item.get("effective_to"), f"{where}: effective_to")
+    _check_order(effective_from, effective_to, where)
+    window: Window | None = None
+    aggregates: tuple[Aggregate, ...] = ()
+    group_by: tuple[str, ...] = ()
+    if any(key in item for key in _AGGREGATE_KEYS):
+        window, aggregates, group_by = _aggregate_parts(item, where)
+    return Rule(
+        id=rule_id,
+        title=str(item.get("title") or ""),
+        severity=severity,
+        applies_to=applies_to,
+        assertion=_expression(item["assert"], f"{where}: assert"),
+        when=None if item.get("when") is None else _expression(item["when"], f"{where}: when"),
+        message=str(item.get("message") or ""),
+        evidence=_names(item.get("evidence"), f"{where}: evidence"),
+        reference=_reference(item.get("reference"), where),
+        effective_from=effective_from,
+        effective_to=effective_to,
+        where=None if item.get("where") is None else _expression(item["where"], f"{where}: where"),
+        group_by=group_by,
+        window=window,
+        aggregates=aggregates,
+    )
+
+
+def _aggregate_parts(
+    item: Mapping[str, Any], where: str
+) -> tuple[Window, tuple[Aggregate, ...], tuple[str, ...]]:
+    missing = [key for key in ("group_by", "window", "aggregate") if key not in item]
+    if missing:
+        raise PolicyError(
+            f"{where}: an aggregate rule needs group_by, window and aggregate; "
+            f"missing {', '.join(missing)}"
+        )
+    group_by = _names(item["group_by"], f"{where}: group_by")
+    if not group_by:
+        raise PolicyError(f"{where}: group_by names at least one field")
+    return _window(item["window"], where), _aggregates(item["aggregate"], where), group_by
+
+
+def _window(value: Any, where: str) -> Window:
+    text = str(value).strip()
+    if text == "calendar_day":
+        return Window(text, None)
+    match = _WINDOW.fullmatch(text)
+    if match is None:
+        raise PolicyError(
+            f"{where}: window {text!r} is not a span like 30m, 24h or 7d, nor calendar_day"
+        )
+    return Window(text, int(match["number"]) * _UNIT_SECONDS[match["unit"]])
+
+
+def _aggregates(value: Any, where: str) -> tuple[Aggregate, ...]:
+    if not isinstance(value, Mapping) or not value:
+        raise PolicyError(f"{where}: aggregate maps names to count(), sum(x), min(x) ...")
+    aggregates: list[Aggregate] = []
+    for name, text in value.items():
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", str(name)):
+            raise PolicyError(f"{where}: aggregate name {name!r} is not a lower-case identifier")
+        match = _AGGREGATE.fullmatch(str(text).strip())
+        function = match["function"] if match else None
+        if match is None or function not in AGGREGATE_FUNCTIONS:
+            raise PolicyError(
+                f"{where}: aggregate {name}: {text!r} is not one of "
+                f"{', '.join(f + '(...)' for f in AGGREGATE_FUNCTIONS)}"
+            )
+        argument = match["argument"].strip() or None
+        if (function == "count") != (argument is None):
+            expected = "count() takes nothing" if function == "count" else f"{function} needs x"
+            raise PolicyError(f"{where}: aggregate {name}: {expected}")
+        aggregates.append(Aggregate(str(name), function, argument))
+    return tuple(aggregates)
+
+
+# --- small parts ---------------------------------------------------------------------------
+
+
+def _check_keys(
+    item: Mapping[str, Any], known: Sequence[str], required: Sequence[str], where: str
+) -> None:
+    for key in item:
+        if key not in known:
+            raise PolicyError(f"{where}: unknown key {key!r}{_suggest(str(key), known)}")
+    missing = [key for key in required if item.get(key) is None]
+    if missing:
+        raise PolicyError(f"{where}: missing {', '.join(repr(key) for key in missing)}")
+
+
+def _suggest(name: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+
+
+def _parameters(value: Any, overrides: Mapping[str, Any] | None, source: str) -> dict[str, Any]:
+    if value is None:
+        value = {}
+    if not isinstance(value, Mapping):
+        raise PolicyError(f"{source}: parameters must map names to values")
+    params = {str(key): _exact(item) for key, item in value.items()}
+    for key, item in (overrides or {}).items():
+        if key not in params:
+            raise PolicyError(
+                f"{source}: parameter override {key!r} is not a parameter of the policy"
+                f"{_suggest(str(key), list(params))}"
+            )
+        params[key] = _exact(item)
+    return params
+
+
+def _exact(value: Any) -> Any:
+    """Parameters as exact values: YAML's floats become decimals (0.5 → Decimal('0.5'))."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, Mapping):
+        return {key: _exact(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_exact(item) for item in value]
+    return value
+
+
+def _date(value: Any, where: str) -> date | None:
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise PolicyError(f"{where}: {value!r} is not an ISO 8601 date (YYYY-MM-DD)") from None
+
+
+def _check_order(start: date | None, end: date | None, where: str) -> None:
+    if start is not None and end is not None and end <= start:
+        raise PolicyError(f"{where}: effective_to {end} must be after effective_from {start}")
+
+
+def _text(value: Any, where: str) -> str:
+    text = str(value).strip()
+    if not text:
+        raise PolicyError(f"{where}: must not be empty")
+    return text
+
+
+def _expression(value: Any, where: str) -> str:
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if not isinstance(value, str) or not value.strip():
+        raise PolicyError(f"{where}: an expression is text, got {value!r}")
+    return " ".join(value.split())
+
+
+def _names(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise PolicyError(f"{where}: a list of dotted names (trade.leverage, ...)")
+    return tuple(item.strip() for item in items)
+
+
+def _reference(value: Any, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise PolicyError(f"{where}: reference maps regulator, document, article, text")
+    for key in value:
+        if key not in _REFERENCE_KEYS:
+            raise PolicyError(
+                f"{where}: reference: unknown key {key!r}{_suggest(str(key), _REFERENCE_KEYS)}"
+            )
+    return {str(key): str(item) for key, item in value.items()}

@@ -1,0 +1,149 @@
+"""Policy files: everything wrong with a policy is found when it is loaded."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from regkit.errors import PolicyError
+from regkit.rules.findings import Severity
+from regkit.rules.policy import Window, load_policy, parse_policy
+
+DESIGN_EXAMPLE = """\
+policy: esma-cfd-retail
+version: "2026.1"
+jurisdiction: EU
+effective_from: 2018-08-01
+parameters:
+  leverage_caps: {fx_major: 30, fx_minor: 20, gold: 20, index_major: 20, commodity: 10,
+                  index_minor: 10, equity: 5, crypto: 2, other: 5}
+rules:
+  - id: ESMA-CFD-LEV
+    title: Retail CFD leverage above the ESMA cap
+    severity: high
+    applies_to: trade
+    when: account.category == "retail" and trade.instrument.product == "cfd"
+    assert: trade.leverage <= params.leverage_caps[trade.instrument.underlying_class]
+    message: "leverage {trade.leverage}:1 above the cap"
+    evidence: [trade.leverage, trade.instrument.underlying_class]
+    reference: {regulator: ESMA, document: "Decision (EU) 2018/796", article: "Art. 2(a)"}
+"""
+
+STRUCTURING = """\
+policy: aml
+version: "1"
+parameters: {threshold: 10000, margin: 0.1}
+rules:
+  - id: AML-STRUCT
+    severity: medium
+    applies_to: movement
+    where: movement.kind == "deposit"
+    group_by: [movement.account_id]
+    window: 48h
+    aggregate: {deposits: count(), total: sum(movement.amount)}
+    assert: deposits < 3
+"""
+
+
+def test_the_design_example_loads() -> None:
+    policy = parse_policy(DESIGN_EXAMPLE, "esma.yaml")
+    assert (policy.id, policy.version, policy.jurisdiction) == ("esma-cfd-retail", "2026.1", "EU")
+    assert policy.effective_from == date(2018, 8, 1)
+    (rule,) = policy.rules_for("trade")
+    assert rule.severity is Severity.HIGH
+    assert rule.assertion.startswith("trade.leverage <= params.leverage_caps")
+    assert rule.reference["article"] == "Art. 2(a)"
+    assert policy.parameters["leverage_caps"]["crypto"] == 2
+    assert policy.text == DESIGN_EXAMPLE
+
+
+def test_an_aggregate_rule_has_its_window_and_aggregates() -> None:
+    (rule,) = parse_policy(STRUCTURING).rules
+    assert rule.is_aggregate
+    assert rule.window == Window("48h", 48 * 3600)
+    assert [(a.name, a.function, a.argument) for a in rule.aggregates] == [
+        ("deposits", "count", None),
+        ("total", "sum", "movement.amount"),
+    ]
+    assert rule.group_by == ("movement.account_id",)
+
+
+def test_parameters_are_exact_and_overridable_by_known_names_only() -> None:
+    policy = parse_policy(STRUCTURING, parameters={"threshold": 15000})
+    assert policy.parameters == {"threshold": 15000, "margin": Decimal("0.1")}
+    with pytest.raises(PolicyError, match=r"override 'treshold' .*did you mean 'threshold'"):
+        parse_policy(STRUCTURING, "aml.yaml", parameters={"treshold": 1})
+
+
+def test_the_hash_ignores_formatting_and_sees_every_value() -> None:
+    reformatted = "# our copy\n" + DESIGN_EXAMPLE.replace("jurisdiction: EU", "jurisdiction:   EU")
+    same = parse_policy(DESIGN_EXAMPLE).sha256
+    assert parse_policy(reformatted).sha256 == same
+    assert len(same) == 64
+    assert parse_policy(DESIGN_EXAMPLE.replace("crypto: 2", "crypto: 3")).sha256 != same
+    overridden = parse_policy(DESIGN_EXAMPLE, parameters={"leverage_caps": {"fx_major": 30}})
+    assert overridden.sha256 != same
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("    assert:", "    asert:"),
+            r"rule ESMA-CFD-LEV: unknown key 'asert' \(did you mean 'assert'",
+        ),
+        (("severity: high", "severity: urgent"), r"rule ESMA-CFD-LEV: severity: unknown severity"),
+        (("severity: high", "severity: error"), "kept for rules that crash"),
+        (("applies_to: trade", "applies_to: trades"), r"not a record kind.*did you mean 'trade'"),
+        (("jurisdiction: EU", "jurisdictio: EU"), r"esma.yaml: unknown key 'jurisdictio'"),
+        (("effective_from: 2018-08-01", "effective_from: 2018-13-01"), "not an ISO 8601 date"),
+        (("id: ESMA-CFD-LEV", "id: esma lev"), "upper-case letters"),
+        (("article:", "artcle:"), r"reference: unknown key 'artcle' \(did you mean 'article'"),
+    ],
+)
+def test_a_wrong_policy_names_file_rule_and_key(change: tuple[str, str], message: str) -> None:
+    with pytest.raises(PolicyError, match=message):
+        parse_policy(DESIGN_EXAMPLE.replace(*change), "esma.yaml")
+
+
+def test_a_rule_without_assert_or_with_a_repeated_id_is_refused() -> None:
+    without = DESIGN_EXAMPLE.replace("    assert: trade.leverage", "    when2: trade.leverage")
+    with pytest.raises(PolicyError, match="unknown key 'when2'"):
+        parse_policy(without, "esma.yaml")
+    no_assert = "\n".join(
+        line for line in DESIGN_EXAMPLE.splitlines() if not line.startswith("    assert:")
+    )
+    with pytest.raises(PolicyError, match=r"rule ESMA-CFD-LEV: missing 'assert'"):
+        parse_policy(no_assert, "esma.yaml")
+    rule = DESIGN_EXAMPLE[DESIGN_EXAMPLE.index("  - id:") :]
+    with pytest.raises(PolicyError, match="the rule id is used twice"):
+        parse_policy(DESIGN_EXAMPLE + rule, "esma.yaml")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("window: 48h", "window: 2 days"), "not a span like 30m, 24h or 7d"),
+        (("count()", "count(movement.amount)"), "count\\(\\) takes nothing"),
+        (("sum(movement.amount)", "median(movement.amount)"), "is not one of count"),
+        (("    group_by: [movement.account_id]\n", ""), "needs group_by, window and aggregate"),
+    ],
+)
+def test_a_wrong_aggregate_rule_is_refused(change: tuple[str, str], message: str) -> None:
+    with pytest.raises(PolicyError, match=message):
+        parse_policy(STRUCTURING.replace(*change), "aml.yaml")
+
+
+def test_files_load_by_path_and_unknown_names_say_so(tmp_path: Path) -> None:
+    path = tmp_path / "esma.yaml"
+    path.write_text(DESIGN_EXAMPLE, encoding="utf-8")
+    assert load_policy(path).source == str(path)
+    with pytest.raises(PolicyError, match="cannot read the policy file"):
+        load_policy(tmp_path / "missing.yaml")
+    with pytest.raises(PolicyError, match="no built-in policy of that name"):
+        load_policy("no-such-pack")
+    with pytest.raises(PolicyError, match="not valid YAML"):
+        parse_policy("rules: [", "broken.yaml")
