@@ -277,7 +277,7 @@ def accounts(draw: st.DrawFn, account_id: st.SearchStrategy[str] | None = None) 
     if opened_at is not None and closed_at is not None and closed_at <= opened_at:
         closed_at = opened_at + draw(st.timedeltas(timedelta(seconds=1), timedelta(days=3000)))
     return Account(
-        account_id=draw(account_id or identifiers("A")),
+        account_id=draw(account_id if account_id is not None else identifiers("A")),
         holder=draw(holders()),
         category=draw(st.sampled_from(ClientCategory)),
         branch_country=draw(_optional(countries)),
@@ -337,8 +337,8 @@ def trades(
     """An execution: any instrument, exact quantity and price, optional RTS 22 fields."""
     fields: dict[str, Any] = {
         "trade_id": draw(identifiers("T")),
-        "account_id": draw(account_id or identifiers("A")),
-        "instrument": draw(instrument or instruments()),
+        "account_id": draw(account_id if account_id is not None else identifiers("A")),
+        "instrument": draw(instrument if instrument is not None else instruments()),
         "side": draw(st.sampled_from(Side)),
         "quantity": draw(amounts(max_value="10000000")),
         "price": draw(amounts(min_value="0.00001", max_value="1000000", places=(2, 5))),
@@ -365,7 +365,7 @@ def movements(draw: st.DrawFn, account_id: st.SearchStrategy[str] | None = None)
     """A cash movement: a positive amount, its kind, optional payer details."""
     return CashMovement(
         movement_id=draw(identifiers("M")),
-        account_id=draw(account_id or identifiers("A")),
+        account_id=draw(account_id if account_id is not None else identifiers("A")),
         kind=draw(st.sampled_from(MovementKind)),
         amount=draw(amounts(max_value="5000000", places=(0, 2))),
         currency=draw(currencies),
@@ -381,7 +381,7 @@ def movements(draw: st.DrawFn, account_id: st.SearchStrategy[str] | None = None)
 def snapshots(draw: st.DrawFn, account_id: st.SearchStrategy[str] | None = None) -> AccountSnapshot:
     """An account snapshot: balance and equity may be negative, margin is not."""
     return AccountSnapshot(
-        account_id=draw(account_id or identifiers("A")),
+        account_id=draw(account_id if account_id is not None else identifiers("A")),
         at=draw(aware_datetimes()),
         balance=draw(amounts(min_value=None, max_value="10000000", places=(0, 2))),
         equity=draw(amounts(min_value=None, max_value="10000000", places=(0, 2))),

@@ -1,0 +1,1422 @@
+"""The policy expression language: a checked subset of Python expressions, two backends.
+
+An expression is parsed with ``ast.parse(text, mode="eval")`` and checked against an
+allow-list before anything runs; user text is never given to ``eval`` or ``exec``. The
+checked tree becomes a small typed tree (the nodes below) that two backends lower:
+
+* :func:`to_python`: one straight-line Python function, generated from the typed tree only
+  (field names that the models define, numbered constants, operators), with parameters and
+  constant ``params[...]`` lookups frozen in. :func:`python_source` shows the generated code.
+* :func:`to_polars`: one ``polars`` expression over a frame of dotted columns.
+
+What may appear:
+
+* literals: strings, integers, decimals (``0.5`` is ``Decimal("0.5")``, never a float),
+  ``True``/``False``/``None``, lists and tuples of literals;
+* the scope's names: the record (``trade``, ``account``, ``movement``, ``snapshot``), the
+  related records, ``params`` and ``as_of``;
+* attribute access to model fields (``trade.instrument.underlying_class``; the holder union:
+  ``account.holder.first_name`` is ``None`` for an entity; the derived ``trade.notional``);
+* ``params.name`` / ``params["name"]`` and subscripts of parameter mappings
+  (``params.leverage_caps[trade.instrument.underlying_class]``);
+* comparisons ``== != < <= > >= in not in``, ``is None`` / ``is not None``;
+  ``and``, ``or``, ``not``; ``+ - * / %`` and unary ``-``; ``a if cond else b``;
+* the functions ``abs, len, min, max, upper, lower, is_valid_lei, days_between(a, b)``
+  (whole days from a to b, floored), ``weekday(x)`` (0 = Monday), ``date(x)``.
+
+Enumeration fields compare with their string values (``trade.side == "buy"``,
+``trade.capacity == "DEAL"``); a literal that is not a value is an error.
+
+Null semantics (a missing optional field, a field of a missing related record or of the
+other holder variant, a parameter mapping without the key, a division by zero: ``None``):
+
+======================================  ==========================================
+expression                              result when an operand is ``None``
+======================================  ==========================================
+``a == b``, ``!=``, ``<``, ``<=`` ...   ``False`` (whatever the operator)
+``x in [...]``, ``x not in [...]``      ``False``
+``x is None`` / ``x is not None``       ``True`` / ``False``
+``a + b``, ``-a``, ``a / b`` ...        ``None`` (``a / 0`` and ``a % 0`` too)
+``not x``                               ``True`` (``None`` counts as ``False``)
+``x and y``, ``x or y``                 ``None`` counts as ``False``
+``a if c else b``                       ``b`` when ``c`` is ``None``
+``f(None)``                             ``None``; ``is_valid_lei(None)`` is ``False``
+======================================  ==========================================
+
+A boolean expression therefore always yields ``True`` or ``False``. ``and``, ``or``, ``not``
+and the test of a conditional need booleans (no truthiness of numbers or strings).
+
+Arithmetic is exact decimal arithmetic in Python (28 significant digits); the polars
+backend multiplies at 16 decimal places and divides with 16 places truncated, so results of
+``/`` may differ from Python's in the last places. ``%`` takes the sign of the divisor (as
+Python's int ``%``) for decimals too; ``as_of`` should be given in UTC.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import enum
+import itertools
+import keyword
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+import polars as pl
+from pydantic import BaseModel
+
+from regkit.errors import PolicyError
+from regkit.schemas.account import Account, AccountSnapshot
+from regkit.schemas.base import Record
+from regkit.schemas.cash import CashMovement
+from regkit.schemas.identifiers import is_valid_lei
+from regkit.schemas.trade import Trade
+
+__all__ = [
+    "FUNCTIONS",
+    "RECORD_KINDS",
+    "Expr",
+    "Scope",
+    "Type",
+    "compile_expr",
+    "python_source",
+    "to_polars",
+    "to_python",
+]
+
+#: The record kinds a rule applies to, and their classes.
+RECORD_KINDS: Mapping[str, type[Record]] = types.MappingProxyType(
+    {"trade": Trade, "account": Account, "movement": CashMovement, "snapshot": AccountSnapshot}
+)
+
+#: The functions an expression may call, with their arity (min, max; None = any).
+FUNCTIONS: Mapping[str, tuple[int, int | None]] = types.MappingProxyType(
+    {
+        "abs": (1, 1),
+        "len": (1, 1),
+        "min": (2, None),
+        "max": (2, None),
+        "upper": (1, 1),
+        "lower": (1, 1),
+        "is_valid_lei": (1, 1),
+        "days_between": (2, 2),
+        "weekday": (1, 1),
+        "date": (1, 1),
+    }
+)
+
+_MAX_LENGTH = 10_000
+_MAX_DEPTH = 100
+
+
+def _depth(tree: ast.AST) -> int:
+    """How deeply the syntax tree nests (iteratively, so deep trees cannot overflow)."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+#: Derived (computed) fields that expressions may read like model fields.
+_DERIVED: dict[type[BaseModel], dict[str, str]] = {Trade: {"notional": "decimal"}}
+
+_ALLOWED = (
+    "literals, the names {names}, model fields, params lookups, comparisons, and/or/not, "
+    "+ - * / %, conditional expressions and the functions " + ", ".join(FUNCTIONS)
+)
+
+Kind = Literal[
+    "decimal", "int", "str", "bool", "datetime", "date", "enum", "list", "none", "mapping", "record"
+]
+
+# --- types ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Type:
+    """The static type of an expression node."""
+
+    kind: Kind
+    enum: type[enum.Enum] | None = None
+    """The enumeration of an ``enum`` type."""
+    item: Type | None = None
+    """The element type of a ``list`` or the value type of a ``mapping``."""
+
+    def __str__(self) -> str:
+        if self.kind == "enum" and self.enum is not None:
+            return f"enum {self.enum.__name__}"
+        if self.item is not None:
+            return f"{self.kind} of {self.item}"
+        return self.kind
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("decimal", "int")
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The string values of an enumeration."""
+        return tuple(str(member.value) for member in self.enum or ())
+
+
+_DECIMAL = Type("decimal")
+_INT = Type("int")
+_STR = Type("str")
+_BOOL = Type("bool")
+_DATETIME = Type("datetime")
+_DATE = Type("date")
+_NONE = Type("none")
+_STR_LIST = Type("list", item=_STR)
+
+
+# --- the typed tree ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Node:
+    type: Type
+    nullable: bool
+
+
+@dataclass(frozen=True)
+class _Const(_Node):
+    value: Any
+
+
+@dataclass(frozen=True)
+class _Step:
+    attr: str
+    container_nullable: bool
+    """The object the attribute is read from may be ``None``."""
+    maybe_absent: bool
+    """Only some variants of a union have the attribute."""
+
+
+@dataclass(frozen=True)
+class _Field(_Node):
+    root: str
+    steps: tuple[_Step, ...]
+    related: bool
+
+    @property
+    def path(self) -> str:
+        return ".".join([self.root, *(step.attr for step in self.steps)])
+
+
+@dataclass(frozen=True)
+class _Record(_Node):
+    """A nested record, only ever tested with ``is None``."""
+
+    field: _Field
+    required: str | None
+    """A required field of the record: its column is null exactly when the record is."""
+
+
+@dataclass(frozen=True)
+class _AsOf(_Node):
+    pass
+
+
+@dataclass(frozen=True)
+class _Lookup(_Node):
+    mapping: Mapping[str, Any]
+    key: _Node
+
+
+@dataclass(frozen=True)
+class _Compare(_Node):
+    op: str
+    left: _Node
+    right: _Node
+
+
+@dataclass(frozen=True)
+class _IsNone(_Node):
+    operand: _Node
+    negate: bool
+
+
+@dataclass(frozen=True)
+class _BoolOp(_Node):
+    op: Literal["and", "or"]
+    values: tuple[_Node, ...]
+
+
+@dataclass(frozen=True)
+class _Not(_Node):
+    operand: _Node
+
+
+@dataclass(frozen=True)
+class _Arith(_Node):
+    op: str
+    left: _Node
+    right: _Node
+
+
+@dataclass(frozen=True)
+class _Neg(_Node):
+    operand: _Node
+
+
+@dataclass(frozen=True)
+class _Cond(_Node):
+    test: _Node
+    body: _Node
+    orelse: _Node
+
+
+@dataclass(frozen=True)
+class _Call(_Node):
+    name: str
+    args: tuple[_Node, ...]
+
+
+# --- scope ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The names an expression may use.
+
+    Args:
+        record: the record kind the rule applies to (``trade``, ``account``, ``movement``,
+            ``snapshot``).
+        related: related records by name (``{"account": Account}`` for a trade rule).
+        params: the policy's parameters (numbers, strings, booleans, lists, dicts of
+            str → value, as YAML gives them; floats become decimals).
+    """
+
+    record: str
+    related: Mapping[str, type[Record]] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.record not in RECORD_KINDS:
+            raise PolicyError(
+                f"unknown record kind {self.record!r}; expected one of {', '.join(RECORD_KINDS)}"
+            )
+        for name in self.related:
+            if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
+                raise PolicyError(f"related record name {name!r} is not a plain identifier")
+            if name in (self.record, "params", "as_of"):
+                raise PolicyError(f"related record name {name!r} clashes with a scope name")
+        object.__setattr__(self, "params", _freeze_params(self.params))
+
+    @property
+    def model(self) -> type[Record]:
+        """The class of the record the rule applies to."""
+        return RECORD_KINDS[self.record]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name an expression may use."""
+        return (self.record, *self.related, "params", "as_of")
+
+
+def _freeze_params(params: Mapping[str, Any]) -> Mapping[str, Any]:
+    return types.MappingProxyType({str(k): _freeze_value(v) for k, v in params.items()})
+
+
+def _freeze_value(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, Mapping):
+        return types.MappingProxyType({str(k): _freeze_value(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(_freeze_value(v) for v in value)
+    return value
+
+
+# --- the compiled expression --------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Expr:
+    """A checked expression: its text, static type, the fields it reads, and its tree."""
+
+    text: str
+    type: Type
+    names: frozenset[str]
+    """The dotted fields the expression reads (``trade.leverage``, ``account.category``)."""
+    scope: Scope
+    where: str
+    node: _Node = field(repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def python(self) -> Callable[..., Any]:
+        """The expression as a Python function of keyword arguments (see :func:`to_python`)."""
+        return to_python(self)
+
+    def polars(
+        self, *, columns: Callable[[str], str] | None = None, as_of: datetime | None = None
+    ) -> pl.Expr:
+        """The expression as a polars expression (see :func:`to_polars`)."""
+        return to_polars(self, columns=columns, as_of=as_of)
+
+
+def compile_expr(text: str, scope: Scope, *, where: str = "") -> Expr:
+    """Parse and check ``text`` in ``scope``; raise :class:`PolicyError` on any problem.
+
+    Example:
+        >>> from regkit import Account
+        >>> scope = Scope("trade", {"account": Account}, {"caps": {"fx_major": 30}})
+        >>> e = compile_expr("trade.leverage <= params.caps[trade.instrument.underlying_class]",
+        ...                  scope)
+        >>> sorted(e.names), str(e.type)
+        (['trade.instrument.underlying_class', 'trade.leverage'], 'bool')
+    """
+    if not isinstance(text, str):
+        raise PolicyError(f"{_prefix(where)}an expression must be text, got {type(text).__name__}")
+    if len(text) > _MAX_LENGTH:
+        raise PolicyError(
+            f"{_prefix(where)}the expression is {len(text)} characters long; "
+            f"at most {_MAX_LENGTH} are allowed"
+        )
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (RecursionError, MemoryError, ValueError):
+        raise PolicyError(
+            f"{_prefix(where)}the expression {text.strip()[:60]!r} is nested too deeply "
+            "or holds a NUL character"
+        ) from None
+    except SyntaxError as exc:
+        raise PolicyError(
+            f"{_prefix(where)}syntax error in {text.strip()!r}: {exc.msg} "
+            f"(column {exc.offset}); expected a Python-style expression"
+        ) from None
+    checker = _Checker(text.strip(), scope, where)
+    if _depth(tree.body) > _MAX_DEPTH:
+        raise PolicyError(
+            f"{_prefix(where)}the expression is nested more than {_MAX_DEPTH} levels deep"
+        )
+    for part in ast.walk(tree.body):
+        label = _FORBIDDEN.get(type(part))
+        if label is not None:
+            checker.fail(part, f"{label} is not allowed")
+    try:
+        node = checker.check(tree.body)
+    except RecursionError:
+        raise PolicyError(f"{_prefix(where)}the expression is nested too deeply") from None
+    if node.type.kind in ("mapping", "record"):
+        checker.fail(
+            tree.body,
+            f"a {'parameter mapping' if node.type.kind == 'mapping' else 'nested record'} "
+            "is not a value",
+            "subscript a mapping or read a record's field",
+        )
+    return Expr(
+        text=text.strip(),
+        type=node.type,
+        names=frozenset(checker.fields),
+        scope=scope,
+        where=where,
+        node=node,
+    )
+
+
+def _prefix(where: str) -> str:
+    return f"{where}: " if where else ""
+
+
+# --- the checker ---------------------------------------------------------------------------
+
+_CMP_OPS: dict[type[ast.cmpop], str] = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.In: "in",
+    ast.NotIn: "not in",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+}
+_ARITH_OPS: dict[type[ast.operator], str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.Mod: "%",
+}
+_FORBIDDEN: dict[type[ast.AST], str] = {
+    ast.Lambda: "a lambda",
+    ast.ListComp: "a comprehension",
+    ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a generator expression",
+    ast.NamedExpr: "an assignment expression (:=)",
+    ast.Starred: "a starred expression",
+    ast.JoinedStr: "an f-string",
+    ast.FormattedValue: "an f-string",
+    ast.Slice: "a slice",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Dict: "a dict display",
+    ast.Set: "a set display",
+}
+
+
+class _Checker:
+    def __init__(self, text: str, scope: Scope, where: str) -> None:
+        self.text = text
+        self.scope = scope
+        self.where = where
+        self.fields: set[str] = set()
+
+    # messages
+
+    def fail(self, node: ast.AST, problem: str, allowed: str | None = None) -> typing.NoReturn:
+        raise self.error(node, problem, allowed)
+
+    def error(self, node: ast.AST, problem: str, allowed: str | None = None) -> PolicyError:
+        piece = ast.get_source_segment(self.text, node) or self.text
+        tail = (
+            allowed
+            if allowed is not None
+            else "allowed: " + _ALLOWED.format(names=", ".join(self.scope.names))
+        )
+        return PolicyError(f"{_prefix(self.where)}{problem} in {piece!r}; {tail}")
+
+    # dispatch
+
+    def check(self, node: ast.expr, *, record: bool = False) -> _Node:
+        method = getattr(self, "_" + type(node).__name__, None)
+        if method is None:
+            self.fail(node, f"{type(node).__name__} is not allowed")
+        result: _Node = method(node)
+        if result.type.kind == "record" and not record:
+            self.fail(
+                node,
+                "a nested record is not a value; read one of its fields",
+                "or test it with 'is None' / 'is not None'",
+            )
+        return result
+
+    def _Constant(self, node: ast.Constant) -> _Node:  # noqa: N802
+        value = node.value
+        if value is None:
+            return _Const(_NONE, True, None)
+        if isinstance(value, bool):
+            return _Const(_BOOL, False, value)
+        if isinstance(value, int):
+            return _Const(_INT, False, value)
+        if isinstance(value, float):
+            piece = (ast.get_source_segment(self.text, node) or repr(value)).replace("_", "")
+            try:
+                number = Decimal(piece)
+            except InvalidOperation:
+                number = Decimal(repr(value))
+            if not number.is_finite():
+                self.fail(node, "a number must be finite")
+            return _Const(_DECIMAL, False, number)
+        if isinstance(value, str):
+            return _Const(_STR, False, value)
+        raise self.error(node, f"a {type(value).__name__} literal is not allowed")
+
+    def _List(self, node: ast.List | ast.Tuple) -> _Node:  # noqa: N802
+        items = [self.check(item) for item in node.elts]
+        if not all(isinstance(item, _Const) for item in items):
+            self.fail(node, "a list may hold only literals")
+        consts = typing.cast(list[_Const], items)
+        item_type = _unify([c.type for c in consts if c.value is not None]) if consts else _STR
+        if item_type is None or item_type.kind in ("list", "mapping"):
+            self.fail(node, "a list must hold literals of one type (numbers or strings)")
+        return _Const(Type("list", item=item_type), False, tuple(c.value for c in consts))
+
+    _Tuple = _List
+
+    def _Name(self, node: ast.Name) -> _Node:  # noqa: N802
+        name = node.id
+        if name.startswith("_"):
+            self.fail(node, f"the name {name!r} is not allowed (no names starting with '_')")
+        if name == "params":
+            return _Const(Type("mapping"), False, self.scope.params)
+        if name == "as_of":
+            return _AsOf(_DATETIME, False)
+        if name == self.scope.record or name in self.scope.related:
+            self.fail(node, f"{name!r} is a record; read one of its fields (e.g. {name}.<field>)")
+        close = difflib.get_close_matches(name, [*self.scope.names, *FUNCTIONS], n=3)
+        hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+        raise self.error(node, f"unknown name {name!r}{hint}")
+
+    def _Attribute(self, node: ast.Attribute) -> _Node:  # noqa: N802
+        chain: list[ast.Attribute] = []
+        base: ast.expr = node
+        while isinstance(base, ast.Attribute):
+            chain.append(base)
+            base = base.value
+        chain.reverse()
+        for link in chain:
+            if link.attr.startswith("_"):
+                self.fail(link, f"the attribute {link.attr!r} is not allowed (no '_' names)")
+        if isinstance(base, ast.Name) and (
+            base.id == self.scope.record or base.id in self.scope.related
+        ):
+            return self.record_field(base.id, chain)
+        value = self.check(base)
+        for link in chain:
+            value = self.param_key(link, value, link.attr)
+        return value
+
+    def _Subscript(self, node: ast.Subscript) -> _Node:  # noqa: N802
+        container = self.check(node.value)
+        if not (isinstance(container, _Const) and container.type.kind == "mapping"):
+            self.fail(node, "subscripts are allowed only on params and its mappings")
+        key = self.check(node.slice)
+        if isinstance(key, _Const):
+            if not isinstance(key.value, str):
+                self.fail(node.slice, "a params key must be a string")
+            return self.param_key(node, container, key.value)
+        if key.type.kind not in ("str", "enum"):
+            self.fail(node.slice, f"a params key must be a string or an enum, not {key.type}")
+        mapping = typing.cast(Mapping[str, Any], container.value)
+        value_type = _unify([_type_of_value(v) for v in mapping.values()])
+        if value_type is None or value_type.kind in ("list", "mapping", "none"):
+            self.fail(node, "a mapping looked up by a field must map to numbers, strings or bools")
+        return _Lookup(value_type, True, mapping, key)
+
+    def param_key(self, node: ast.AST, container: _Node, key: str) -> _Node:
+        if not (isinstance(container, _Const) and container.type.kind == "mapping"):
+            self.fail(node, "attributes are allowed only on records, params and its mappings")
+        mapping = typing.cast(Mapping[str, Any], container.value)
+        if key not in mapping:
+            close = difflib.get_close_matches(key, list(mapping), n=3, cutoff=0.6)
+            hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            known = ", ".join(sorted(mapping)) or "none"
+            self.fail(
+                node,
+                f"unknown parameter {key!r}",
+                (hint + " " if hint else "") + f"known: {known}",
+            )
+        value = mapping[key]
+        return _Const(_type_of_value(value), value is None, value)
+
+    def record_field(self, root: str, chain: list[ast.Attribute]) -> _Node:
+        related = root != self.scope.record
+        model_options: list[type[BaseModel]] = [
+            self.scope.related[root] if related else self.scope.model
+        ]
+        container_nullable = related
+        steps: list[_Step] = []
+        leaf: Type | None = None
+        nullable = False
+        for index, link in enumerate(chain):
+            if leaf is not None:
+                self.fail(link, f"{leaf} has no attributes")
+            name = link.attr
+            found = [_field_type(model, name) for model in model_options]
+            hits = [f for f in found if f is not None]
+            if not hits:
+                known = sorted({n for m in model_options for n in _field_names(m)})
+                close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+                prefix = ".".join([root, *(c.attr for c in chain[:index])])
+                hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+                self.fail(
+                    link,
+                    f"{prefix} has no field {name!r}",
+                    f"{hint}fields: {', '.join(known)}",
+                )
+            absent = len(hits) < len(found)
+            steps.append(_Step(name, container_nullable, absent))
+            optional = absent or container_nullable or any(h[1] for h in hits)
+            models = [m for h in hits for m in h[2]]
+            if models:
+                model_options = models
+                container_nullable = optional
+                nullable = optional
+                continue
+            kinds = {h[0] for h in hits}
+            if len(kinds) != 1:
+                self.fail(link, f"the field {name!r} has different types in the holder variants")
+            leaf = hits[0][0]
+            if leaf.kind == "mapping":
+                self.fail(link, f"the field {name!r} is a free-keyed mapping; it cannot be read")
+            nullable = optional
+        if leaf is None:
+            leaf = Type("record")
+            # A leaf that every variant has and never leaves empty: its column is null
+            # exactly when the nested record is missing (``kyc.status``, ``holder.kind``).
+            always = [
+                name
+                for name in model_options[0].model_fields
+                if all(_never_none(model, name) for model in model_options)
+            ]
+            nested = _Field(leaf, nullable, root, tuple(steps), related)
+            witness = always[0] if always else None
+            self.fields.add(f"{nested.path}.{witness}" if witness else nested.path)
+            return _Record(leaf, nullable, nested, witness)
+        result = _Field(leaf, nullable, root, tuple(steps), related)
+        self.fields.add(result.path)
+        return result
+
+    def _UnaryOp(self, node: ast.UnaryOp) -> _Node:  # noqa: N802
+        operand = self.check(node.operand)
+        if isinstance(node.op, ast.Not):
+            self.need_bool(node.operand, operand, "not")
+            return _Not(_BOOL, False, operand)
+        if isinstance(node.op, ast.USub | ast.UAdd):
+            if not operand.type.numeric:
+                self.fail(node, f"unary minus needs a number, not {operand.type}")
+            if isinstance(node.op, ast.UAdd):
+                return operand
+            if isinstance(operand, _Const):
+                return _Const(operand.type, False, -operand.value)
+            return _Neg(operand.type, operand.nullable, operand)
+        raise self.error(node, "the operator ~ is not allowed")
+
+    def need_bool(self, source: ast.AST, node: _Node, what: str) -> None:
+        if node.type.kind != "bool":
+            self.fail(source, f"{what} needs a boolean (a comparison), not {node.type}")
+
+    def _BoolOp(self, node: ast.BoolOp) -> _Node:  # noqa: N802
+        op: Literal["and", "or"] = "and" if isinstance(node.op, ast.And) else "or"
+        values = []
+        for source in node.values:
+            value = self.check(source)
+            self.need_bool(source, value, op)
+            values.append(value)
+        return _BoolOp(_BOOL, False, op, tuple(values))
+
+    def _BinOp(self, node: ast.BinOp) -> _Node:  # noqa: N802
+        op = _ARITH_OPS.get(type(node.op))
+        if op is None:
+            self.fail(node, f"the operator {type(node.op).__name__} is not allowed")
+        left, right = self.check(node.left), self.check(node.right)
+        for side in (left, right):
+            if not side.type.numeric:
+                self.fail(node, f"arithmetic ({op}) needs numbers, not {side.type}")
+        kind = "int" if left.type.kind == right.type.kind == "int" and op != "/" else "decimal"
+        nullable = left.nullable or right.nullable or op in ("/", "%")
+        return _Arith(_INT if kind == "int" else _DECIMAL, nullable, op, left, right)
+
+    def _IfExp(self, node: ast.IfExp) -> _Node:  # noqa: N802
+        test = self.check(node.test)
+        self.need_bool(node.test, test, "the condition of 'if'")
+        body, orelse = self.check(node.body), self.check(node.orelse)
+        if body.type.kind == "none":
+            result = orelse.type
+        elif orelse.type.kind == "none":
+            result = body.type
+        else:
+            unified = _unify([body.type, orelse.type])
+            if unified is None or unified.kind in ("list", "mapping"):
+                self.fail(
+                    node, f"the branches of 'if' have different types: {body.type}, {orelse.type}"
+                )
+            result = unified
+        return _Cond(result, body.nullable or orelse.nullable, test, body, orelse)
+
+    def _Compare(self, node: ast.Compare) -> _Node:  # noqa: N802
+        parts: list[_Node] = []
+        left = self.check(node.left, record=True)
+        for op_node, right_src in zip(node.ops, node.comparators, strict=True):
+            op = _CMP_OPS[type(op_node)]
+            right = self.check(right_src, record=True)
+            if "record" in (left.type.kind, right.type.kind) and (
+                op not in ("is", "is not") or "none" not in (left.type.kind, right.type.kind)
+            ):
+                self.fail(
+                    node,
+                    "a nested record is not a value; read one of its fields",
+                    "or test it with 'is None' / 'is not None'",
+                )
+            parts.append(self.compare(node, op, left, right))
+            left = right
+        if len(parts) == 1:
+            return parts[0]
+        return _BoolOp(_BOOL, False, "and", tuple(parts))
+
+    def compare(self, node: ast.AST, op: str, left: _Node, right: _Node) -> _Node:
+        lt, rt = left.type, right.type
+        if op in ("is", "is not"):
+            if rt.kind == "none":
+                return _IsNone(_BOOL, False, left, op == "is not")
+            if lt.kind == "none":
+                return _IsNone(_BOOL, False, right, op == "is not")
+            self.fail(node, f"'{op}' is allowed only against None", "use == or != to compare")
+        if lt.kind == "none" or rt.kind == "none":
+            self.fail(node, f"comparing with None by {op!r}", "use 'is None' or 'is not None'")
+        if op in ("in", "not in"):
+            if rt.kind != "list" or rt.item is None:
+                self.fail(node, f"the right of {op!r} must be a list, not {rt}")
+            if isinstance(right, _Const):
+                for item in right.value:
+                    self.check_pair(node, "==", left, _Const(rt.item, False, item))
+            elif lt.kind not in ("str", "enum"):
+                self.fail(node, f"the left of {op!r} a list field must be a string, not {lt}")
+            return _Compare(_BOOL, False, op, left, right)
+        self.check_pair(node, op, left, right)
+        return _Compare(_BOOL, False, op, left, right)
+
+    def check_pair(self, node: ast.AST, op: str, left: _Node, right: _Node) -> None:
+        lt, rt = left.type, right.type
+        ordering = op in ("<", "<=", ">", ">=")
+        if lt.numeric and rt.numeric:
+            return
+        if lt.kind == "enum" or rt.kind == "enum":
+            enum_node, other = (left, right) if lt.kind == "enum" else (right, left)
+            if ordering:
+                self.fail(node, f"ordering ({op}) an enumeration", "use == != in")
+            values = enum_node.type.values
+            if other.type.kind == "enum":
+                if other.type.enum is not enum_node.type.enum:
+                    self.fail(node, f"comparing {lt} with {rt}")
+                return
+            if other.type.kind != "str":
+                self.fail(node, f"comparing {lt} with {rt}", f"use one of {', '.join(values)}")
+            if isinstance(other, _Const) and other.value not in values:
+                self.fail(
+                    node,
+                    f"{other.value!r} is not a value of {enum_node.type}",
+                    f"use one of {', '.join(values)}",
+                )
+            return
+        if lt.kind != rt.kind:
+            self.fail(node, f"comparing {lt} with {rt}", "compare values of one type")
+        if ordering and lt.kind in ("str", "bool", "list", "mapping"):
+            self.fail(node, f"ordering ({op}) a {lt}", "use == or != (or 'in')")
+        if lt.kind in ("list", "mapping"):
+            self.fail(node, f"comparing a {lt}", "compare fields and literals")
+
+    def _Call(self, node: ast.Call) -> _Node:  # noqa: N802
+        if not isinstance(node.func, ast.Name):
+            self.fail(
+                node,
+                "calling a method or attribute is not allowed",
+                f"call one of the functions {', '.join(FUNCTIONS)} (e.g. upper(x))",
+            )
+        name = node.func.id
+        if name not in FUNCTIONS:
+            close = difflib.get_close_matches(name, list(FUNCTIONS), n=2)
+            hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+            self.fail(
+                node, f"unknown function {name!r}", f"{hint}functions: {', '.join(FUNCTIONS)}"
+            )
+        if node.keywords:
+            self.fail(node, f"{name}() takes no keyword arguments")
+        low, high = FUNCTIONS[name]
+        count = len(node.args)
+        if count < low or (high is not None and count > high):
+            wanted = str(low) if low == high else f"at least {low}"
+            self.fail(node, f"{name}() takes {wanted} argument(s), got {count}")
+        args = tuple(self.check(arg) for arg in node.args)
+        nullable = any(a.nullable for a in args)
+        kinds = [a.type.kind for a in args]
+        result: Type
+        if name == "abs":
+            if not args[0].type.numeric:
+                self.fail(node, f"abs() needs a number, not {args[0].type}")
+            result = args[0].type
+        elif name == "len":
+            if kinds[0] not in ("str", "list"):
+                self.fail(node, f"len() needs a string or a list, not {args[0].type}")
+            result = _INT
+        elif name in ("min", "max"):
+            unified = _unify([a.type for a in args])
+            if unified is None or unified.kind not in ("decimal", "int", "datetime", "date"):
+                self.fail(node, f"{name}() needs numbers, datetimes or dates of one kind")
+            result = unified
+        elif name in ("upper", "lower"):
+            if kinds[0] not in ("str", "enum"):
+                self.fail(node, f"{name}() needs a string, not {args[0].type}")
+            result = _STR
+        elif name == "is_valid_lei":
+            if kinds[0] != "str":
+                self.fail(node, f"is_valid_lei() needs a string, not {args[0].type}")
+            result, nullable = _BOOL, False
+        elif name == "days_between":
+            for arg in args:
+                if arg.type.kind not in ("date", "datetime"):
+                    self.fail(node, f"days_between() needs dates or datetimes, not {arg.type}")
+            result = _INT
+        elif name == "weekday":
+            if kinds[0] not in ("date", "datetime"):
+                self.fail(node, f"weekday() needs a date or a datetime, not {args[0].type}")
+            result = _INT
+        else:  # date
+            if kinds[0] not in ("date", "datetime"):
+                self.fail(node, f"date() needs a datetime, not {args[0].type}")
+            result = _DATE
+        return _Call(result, nullable, name, args)
+
+
+def _unify(found: Iterable[Type]) -> Type | None:
+    """One type for values of these types (numbers widen to decimal), or ``None``."""
+    items = list(found)
+    if not items:
+        return _NONE
+    if all(t.numeric for t in items):
+        return _DECIMAL if any(t.kind == "decimal" for t in items) else _INT
+    first = items[0]
+    if all(t == first for t in items):
+        return first
+    return None
+
+
+def _type_of_value(value: Any) -> Type:
+    if value is None:
+        return _NONE
+    if isinstance(value, bool):
+        return _BOOL
+    if isinstance(value, int):
+        return _INT
+    if isinstance(value, Decimal):
+        return _DECIMAL
+    if isinstance(value, str):
+        return _STR
+    if isinstance(value, datetime):
+        return _DATETIME
+    if isinstance(value, date):
+        return _DATE
+    if isinstance(value, Mapping):
+        return Type("mapping", item=_unify(_type_of_value(v) for v in value.values()))
+    if isinstance(value, tuple):
+        return Type("list", item=_unify(_type_of_value(v) for v in value) or _STR)
+    return _NONE
+
+
+# --- model fields --------------------------------------------------------------------------
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return [*model.model_fields, *_DERIVED.get(model, {})]
+
+
+def _field_type(
+    model: type[BaseModel], name: str
+) -> tuple[Type, bool, list[type[BaseModel]]] | None:
+    """A field's type, whether it may be None, and its models (nested records)."""
+    derived = _DERIVED.get(model, {})
+    if name in derived:
+        return Type(typing.cast(Kind, derived[name])), False, []
+    info = model.model_fields.get(name)
+    if info is None:
+        return None
+    members = _members(info.annotation)
+    optional = any(m is type(None) for m in members)
+    options = [m for m in members if m is not type(None)]
+    models = [m for m in options if isinstance(m, type) and issubclass(m, BaseModel)]
+    if models:
+        return Type("none"), optional, models
+    return _leaf_type(options[0]), optional, []
+
+
+def _never_none(model: type[BaseModel], name: str) -> bool:
+    found = _field_type(model, name)
+    if found is None or found[1] or found[2]:
+        return False
+    info = model.model_fields[name]
+    return info.is_required() or info.default is not None
+
+
+def _members(annotation: Any) -> list[Any]:
+    annotation = _strip(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        out: list[Any] = []
+        for arg in typing.get_args(annotation):
+            out.extend(_members(arg))
+        return out
+    return [annotation]
+
+
+def _strip(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _leaf_type(annotation: Any) -> Type:
+    annotation = _strip(annotation)
+    origin = typing.get_origin(annotation)
+    if origin is Literal:
+        return _STR
+    if origin in (tuple, list, frozenset, set):
+        return _STR_LIST
+    if origin in (dict, Mapping):
+        return Type("mapping")
+    if isinstance(annotation, type):
+        if issubclass(annotation, enum.Enum):
+            return Type("enum", enum=annotation)
+        if issubclass(annotation, bool):
+            return _BOOL
+        if issubclass(annotation, int):
+            return _INT
+        if issubclass(annotation, Decimal):
+            return _DECIMAL
+        if issubclass(annotation, datetime):
+            return _DATETIME
+        if issubclass(annotation, date):
+            return _DATE
+        if issubclass(annotation, str):
+            return _STR
+    return Type("mapping")  # anything else cannot be read
+
+
+# --- backend 1: Python ---------------------------------------------------------------------
+
+
+def _days_between(a: date | None, b: date | None) -> int | None:
+    if a is None or b is None:
+        return None
+    if isinstance(a, datetime) != isinstance(b, datetime):
+        a = a if isinstance(a, datetime) else datetime.combine(a, time(), UTC)
+        b = b if isinstance(b, datetime) else datetime.combine(b, time(), UTC)
+    return (b - a).days
+
+
+def _mod(a: Any, b: Any) -> Any:
+    """The remainder with the sign of the divisor (as int ``%`` and polars), for decimals too."""
+    rest = a % b
+    if rest and (rest < 0) != (b < 0):
+        rest += b
+    return rest
+
+
+def _lei(value: str | None) -> bool:
+    return value is not None and is_valid_lei(value)
+
+
+def _to_date(value: date) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+_HELPERS: dict[str, Any] = {
+    "abs": abs,
+    "len": len,
+    "min": min,
+    "max": max,
+    "Decimal": Decimal,
+    "days_between": _days_between,
+    "is_valid_lei": _lei,
+    "date": _to_date,
+}
+
+
+class _PyGen:
+    """Generates the text of one Python expression from the typed tree (never from user
+    text): field names are model fields, every other constant is a numbered variable."""
+
+    def __init__(self) -> None:
+        self.consts: list[Any] = []
+        self.const_ids: dict[int, str] = {}
+        self.temps = itertools.count()
+
+    def const(self, value: Any) -> str:
+        key = id(value)
+        if key not in self.const_ids:
+            self.const_ids[key] = f"_c{len(self.consts)}"
+            self.consts.append(value)
+        return self.const_ids[key]
+
+    def temp(self) -> str:
+        return f"_t{next(self.temps)}"
+
+    def guard(self, node: _Node) -> tuple[str, str, str | None]:
+        """(bind, use, none-test): ``bind`` evaluates once, ``use`` reads the value again."""
+        code = self.gen(node)
+        if not node.nullable:
+            return code, code, None
+        name = self.temp()
+        return f"({name} := {code})", name, name
+
+    def truth(self, node: _Node) -> str:
+        code = self.gen(node)
+        return f"({code} is True)" if node.nullable else code
+
+    def gen(self, node: _Node) -> str:
+        if isinstance(node, _Const):
+            value = node.value
+            if value is None or isinstance(value, bool):
+                return repr(value)
+            if type(value) is int:
+                return f"({value!r})"
+            if isinstance(value, tuple):
+                return self.const(frozenset(value))
+            return self.const(value)
+        if isinstance(node, _AsOf):
+            return "as_of"
+        if isinstance(node, _Record):
+            return self.field(node.field)
+        if isinstance(node, _Field):
+            return self.field(node)
+        if isinstance(node, _Lookup):
+            return f"{self.const(node.mapping.get)}({self.gen(node.key)})"
+        if isinstance(node, _Compare):
+            return self.compare(node)
+        if isinstance(node, _IsNone):
+            return f"({self.gen(node.operand)} is {'not ' if node.negate else ''}None)"
+        if isinstance(node, _BoolOp):
+            return "(" + f" {node.op} ".join(self.truth(v) for v in node.values) + ")"
+        if isinstance(node, _Not):
+            return f"(not {self.truth(node.operand)})"
+        if isinstance(node, _Neg):
+            bind, use, test = self.guard(node.operand)
+            return f"(-{use})" if test is None else f"(None if {bind} is None else -{use})"
+        if isinstance(node, _Arith):
+            return self.arith(node)
+        if isinstance(node, _Cond):
+            return (
+                f"({self.gen(node.body)} if {self.truth(node.test)} else {self.gen(node.orelse)})"
+            )
+        if isinstance(node, _Call):
+            return self.call(node)
+        raise AssertionError(f"unknown node {node!r}")  # pragma: no cover
+
+    def field(self, node: _Field) -> str:
+        code = node.root
+        for step in node.steps:
+            if step.maybe_absent:
+                read = f"{self.const(getattr)}({{obj}}, {step.attr!r}, None)"
+            else:
+                read = f"{{obj}}.{step.attr}"
+            if step.container_nullable:
+                name = self.temp()
+                code = f"(None if ({name} := {code}) is None else {read.format(obj=name)})"
+            else:
+                code = read.format(obj=code)
+        return code
+
+    def compare(self, node: _Compare) -> str:
+        left_bind, left_use, left_test = self.guard(node.left)
+        right_bind, right_use, right_test = self.guard(node.right)
+        tests = []
+        if left_test is not None:
+            tests.append(f"{left_bind} is not None")
+        if right_test is not None:
+            tests.append(f"{right_bind} is not None")
+        left = left_use if left_test is not None else left_bind
+        right = right_use if right_test is not None else right_bind
+        return "(" + " and ".join([*tests, f"{left} {node.op} {right}"]) + ")"
+
+    def arith(self, node: _Arith) -> str:
+        left_bind, left_use, left_test = self.guard(node.left)
+        right_bind, right_use, right_test = self.guard(node.right)
+        tests = []
+        if left_test is not None:
+            tests.append(f"{left_bind} is None")
+        if right_test is not None:
+            tests.append(f"{right_bind} is None")
+        left = left_use if left_test is not None else left_bind
+        right = right_use if right_test is not None else right_bind
+        if node.op in ("/", "%") and not (isinstance(node.right, _Const) and node.right.value != 0):
+            if right_test is None:  # bind it in the zero test, the first place it is read
+                name = self.temp()
+                tests.append(f"not ({name} := {right_bind})")
+                right = name
+            else:
+                tests.append(f"not {right}")
+        if node.op == "/" and node.left.type.kind == "int":
+            left = f"{self.const(Decimal)}({left})"
+        if node.op == "%":
+            expr = f"{self.const(_mod)}({left}, {right})"
+        else:
+            expr = f"{left} {node.op} {right}"
+        return f"(None if {' or '.join(tests)} else {expr})" if tests else f"({expr})"
+
+    def call(self, node: _Call) -> str:
+        name = node.name
+        if name in ("is_valid_lei", "days_between"):
+            args = ", ".join(self.gen(a) for a in node.args)
+            return f"{self.const(_HELPERS[name])}({args})"
+        binds, uses, tests = [], [], []
+        for arg in node.args:
+            bind, use, test = self.guard(arg)
+            binds.append(bind)
+            uses.append(use)
+            if test is not None:
+                tests.append(f"{bind} is None")
+        values = []
+        for arg, bind, use in zip(node.args, binds, uses, strict=True):
+            values.append(use if arg.nullable else bind)
+        if name in ("upper", "lower"):
+            body = f"{values[0]}.{name}()"
+        elif name == "weekday":
+            body = f"{values[0]}.weekday()"
+        elif name == "date":
+            body = f"{self.const(_to_date)}({values[0]})"
+        else:
+            body = f"{self.const(_HELPERS[name])}({', '.join(values)})"
+        return f"(None if {' or '.join(tests)} else {body})" if tests else f"({body})"
+
+
+def _generate(expr: Expr) -> tuple[str, list[Any]]:
+    gen = _PyGen()
+    body = gen.truth(expr.node) if expr.type.kind == "bool" else gen.gen(expr.node)
+    scope = expr.scope
+    params = [scope.record, *(f"{name}=None" for name in scope.related), "params=None"]
+    params.append("as_of=None")
+    consts = ", ".join(f"_c{i}" for i in range(len(gen.consts)))
+    source = (
+        f"def _make({consts}):\n"
+        f"    def _rule(*, {', '.join(params)}):\n"
+        f"        return {body}\n"
+        f"    return _rule\n"
+    )
+    return source, gen.consts
+
+
+def python_source(expr: Expr) -> str:
+    """The Python code :func:`to_python` compiles, as text (for debugging and tests)."""
+    return _generate(expr)[0]
+
+
+def to_python(expr: Expr) -> Callable[..., Any]:
+    """The expression as a Python function taking the scope's names as keyword arguments.
+
+    ``fn(trade=t, account=a, as_of=now)`` returns the value (``True``/``False`` for a
+    boolean expression). Parameters are frozen in at compile time; a ``params`` argument is
+    accepted and ignored. Related records default to ``None`` (their fields read as None).
+    """
+    cached = expr._cache.get("python")
+    if cached is not None:
+        return typing.cast(Callable[..., Any], cached)
+    source, consts = _generate(expr)
+    tree = ast.parse(source, mode="exec")
+    _assert_generated(tree)
+    code = compile(tree, f"<regkit rule {expr.where or expr.text[:40]}>", "exec")
+    # The module only defines ``_make``: build that function from its code object directly
+    # (no exec), with no builtins at all; ``_make`` closes over the constants.
+    make_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    make = types.FunctionType(make_code, {"__builtins__": {}})
+    function = typing.cast(Callable[..., Any], make(*consts))
+    expr._cache["python"] = function
+    return function
+
+
+def _assert_generated(tree: ast.Module) -> None:
+    """Defence in depth: the generated tree holds no dunder names and no imports."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            raise AssertionError("generated code imports")  # pragma: no cover
+        name = getattr(node, "id", None) or getattr(node, "attr", None)
+        if isinstance(name, str) and name.startswith("__"):
+            raise AssertionError(f"generated code names {name}")  # pragma: no cover
+
+
+# --- backend 2: polars ---------------------------------------------------------------------
+
+_WORK_SCALE = 16
+_DAY_US = 86_400_000_000
+
+
+def _default_columns(record: str) -> Callable[[str], str]:
+    prefix = record + "."
+
+    def columns(path: str) -> str:
+        return path[len(prefix) :] if path.startswith(prefix) else path
+
+    return columns
+
+
+def to_polars(
+    expr: Expr,
+    *,
+    columns: Callable[[str], str] | None = None,
+    as_of: datetime | None = None,
+) -> pl.Expr:
+    """The expression as a polars expression over a frame of dotted columns.
+
+    The record's fields are its dotted paths without the record name (``trade.leverage`` →
+    ``leverage``); a related record's keep their prefix (``account.category``). Pass
+    ``columns`` to map a dotted name (``trade.leverage``) to another column name. A boolean
+    expression never yields null (null semantics of the module docstring).
+    """
+    lower = _PlLower(columns or _default_columns(expr.scope.record), as_of)
+    result = lower.gen(expr.node)
+    if expr.type.kind == "bool":
+        result = result.fill_null(False)
+    return result
+
+
+class _PlLower:
+    def __init__(self, columns: Callable[[str], str], as_of: datetime | None) -> None:
+        self.columns = columns
+        self.as_of = as_of
+
+    def truth(self, node: _Node) -> pl.Expr:
+        code = self.gen(node)
+        return code.fill_null(False) if node.nullable else code
+
+    def gen(self, node: _Node) -> pl.Expr:
+        if isinstance(node, _Const):
+            return _literal(node.value, node.type)
+        if isinstance(node, _AsOf):
+            if self.as_of is None:
+                raise PolicyError("the expression reads as_of; pass as_of= to to_polars")
+            return pl.lit(self.as_of.astimezone(UTC), dtype=pl.Datetime("us", "UTC"))
+        if isinstance(node, _Field):
+            return pl.col(self.columns(node.path))
+        if isinstance(node, _Record):
+            if node.required is None:
+                raise PolicyError(f"{node.field.path} has no required field to test it by")
+            return pl.col(self.columns(f"{node.field.path}.{node.required}"))
+        if isinstance(node, _Lookup):
+            key = self.gen(node.key)
+            if node.key.type.kind == "enum":
+                key = key.cast(pl.String)
+            mapping = dict(node.mapping)
+            if node.type.kind == "decimal":
+                mapping = {k: None if v is None else Decimal(v) for k, v in mapping.items()}
+            return key.replace_strict(
+                mapping, default=None, return_dtype=_dtype(node.type, mapping.values())
+            )
+        if isinstance(node, _Compare):
+            return self.compare(node)
+        if isinstance(node, _IsNone):
+            operand = self.gen(node.operand)
+            return operand.is_not_null() if node.negate else operand.is_null()
+        if isinstance(node, _BoolOp):
+            values = [self.truth(v) for v in node.values]
+            return pl.all_horizontal(values) if node.op == "and" else pl.any_horizontal(values)
+        if isinstance(node, _Not):
+            return ~self.truth(node.operand)
+        if isinstance(node, _Neg):
+            return -self.gen(node.operand)
+        if isinstance(node, _Arith):
+            return self.arith(node)
+        if isinstance(node, _Cond):
+            return (
+                pl.when(self.truth(node.test))
+                .then(self.gen(node.body))
+                .otherwise(self.gen(node.orelse))
+            )
+        if isinstance(node, _Call):
+            return self.call(node)
+        raise AssertionError(f"unknown node {node!r}")  # pragma: no cover
+
+    def operand(self, node: _Node, other: _Node) -> pl.Expr:
+        code = self.gen(node)
+        if node.type.kind == "enum" and not (
+            isinstance(other, _Const) or other.type.kind == "enum"
+        ):
+            code = code.cast(pl.String)
+        return code
+
+    def compare(self, node: _Compare) -> pl.Expr:
+        left = self.gen(node.left)
+        if node.op in ("in", "not in"):
+            if node.left.type.kind == "enum":
+                left = left.cast(pl.String)
+            if isinstance(node.right, _Const):
+                items = [v for v in node.right.value if v is not None]
+                if node.left.type.numeric:
+                    tests = [left == _literal(v, _type_of_value(v)) for v in items]
+                    found = pl.any_horizontal(tests) if tests else pl.lit(False)
+                else:
+                    found = left.is_in(pl.lit(pl.Series(items, dtype=pl.String)).implode())
+            else:
+                found = self.gen(node.right).list.contains(left)
+            result = found if node.op == "in" else ~found
+            checks = [left.is_not_null(), result]
+            if not isinstance(node.right, _Const):
+                checks.insert(0, self.gen(node.right).is_not_null())
+            return pl.all_horizontal(checks).fill_null(False)
+        left = self.operand(node.left, node.right)
+        right = self.operand(node.right, node.left)
+        ops: dict[str, Callable[[pl.Expr, pl.Expr], pl.Expr]] = {
+            "==": lambda a, b: a == b,
+            "!=": lambda a, b: a != b,
+            "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b,
+            ">": lambda a, b: a > b,
+            ">=": lambda a, b: a >= b,
+        }
+        return ops[node.op](left, right).fill_null(False)
+
+    def arith(self, node: _Arith) -> pl.Expr:
+        left, right = self.gen(node.left), self.gen(node.right)
+        decimal = node.type.kind == "decimal"
+        if node.op == "+":
+            return left + right
+        if node.op == "-":
+            return left - right
+        if node.op == "*":
+            if decimal:
+                left = left.cast(pl.Decimal(38, _WORK_SCALE))
+            return left * right
+        if decimal:
+            left = left.cast(pl.Decimal(38, _WORK_SCALE))
+        value = left / right if node.op == "/" else left % right
+        return pl.when(right != 0).then(value).otherwise(None)
+
+    def call(self, node: _Call) -> pl.Expr:
+        name = node.name
+        args = [self.gen(a) for a in node.args]
+        first = args[0]
+        if name == "abs":
+            return first.abs()
+        if name == "len":
+            if node.args[0].type.kind == "list":
+                return first.list.len().cast(pl.Int64)
+            return first.str.len_chars().cast(pl.Int64)
+        if name in ("min", "max"):
+            combined = pl.min_horizontal(args) if name == "min" else pl.max_horizontal(args)
+            any_null = pl.any_horizontal([a.is_null() for a in args])
+            return pl.when(any_null).then(None).otherwise(combined)
+        if name in ("upper", "lower"):
+            text = first.cast(pl.String)
+            return text.str.to_uppercase() if name == "upper" else text.str.to_lowercase()
+        if name == "is_valid_lei":
+            return first.map_batches(_lei_batch, return_dtype=pl.Boolean).fill_null(False)
+        if name == "weekday":
+            return (first.dt.weekday() - 1).cast(pl.Int64)
+        if name == "date":
+            return first.dt.date() if node.args[0].type.kind == "datetime" else first
+        # days_between
+        stamps = [a.cast(pl.Datetime("us", "UTC")) for a in args]
+        return ((stamps[1] - stamps[0]).dt.total_microseconds() // _DAY_US).cast(pl.Int64)
+
+
+def _lei_batch(series: pl.Series) -> pl.Series:
+    distinct = series.drop_nulls().unique().to_list()
+    mapping = {value: is_valid_lei(value) for value in distinct}
+    return series.replace_strict(mapping, default=None, return_dtype=pl.Boolean)
+
+
+def _literal(value: Any, type_: Type) -> pl.Expr:
+    if value is None:
+        return pl.lit(None)
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        scale = max(0, -exponent) if isinstance(exponent, int) else 0
+        return pl.lit(value, dtype=pl.Decimal(38, scale))
+    if isinstance(value, bool):
+        return pl.lit(value, dtype=pl.Boolean)
+    if isinstance(value, int):
+        return pl.lit(value, dtype=pl.Int64)
+    if isinstance(value, str):
+        return pl.lit(value, dtype=pl.String)
+    if isinstance(value, datetime):
+        return pl.lit(value.astimezone(UTC), dtype=pl.Datetime("us", "UTC"))
+    if isinstance(value, date):
+        return pl.lit(value, dtype=pl.Date)
+    raise PolicyError(f"a {type_} cannot be a value on its own")
+
+
+def _dtype(type_: Type, values: Iterable[Any]) -> pl.DataType:
+    if type_.kind == "decimal":
+        scales = [
+            max(0, -e)
+            for v in values
+            if isinstance(v, Decimal) and isinstance(e := v.as_tuple().exponent, int)
+        ]
+        return pl.Decimal(38, max(scales, default=0))
+    mapping: dict[str, pl.DataType] = {
+        "int": pl.Int64(),
+        "str": pl.String(),
+        "bool": pl.Boolean(),
+        "date": pl.Date(),
+        "datetime": pl.Datetime("us", "UTC"),
+    }
+    return mapping.get(type_.kind, pl.String())
