@@ -36,7 +36,8 @@ import difflib
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+import string
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -47,12 +48,18 @@ from typing import Any
 import yaml
 
 from regkit.errors import PolicyError
+from regkit.rules.expr import Expr, Scope, compile_expr
 from regkit.rules.findings import Severity
+from regkit.schemas.account import Account
+from regkit.schemas.base import Record
 
 __all__ = [
     "AGGREGATE_FUNCTIONS",
     "RECORD_KINDS",
+    "RELATED",
     "Aggregate",
+    "CompiledRule",
+    "MessagePart",
     "Policy",
     "Rule",
     "Window",
@@ -63,6 +70,14 @@ __all__ = [
 
 #: The record kinds a rule can apply to.
 RECORD_KINDS = ("trade", "account", "movement", "snapshot")
+
+#: The records a rule of each kind sees besides its own, joined by ``account_id``.
+RELATED: Mapping[str, Mapping[str, type[Record]]] = {
+    "trade": {"account": Account},
+    "account": {},
+    "movement": {"account": Account},
+    "snapshot": {"account": Account},
+}
 
 #: The aggregate functions of an aggregate rule.
 AGGREGATE_FUNCTIONS = ("count", "sum", "min", "max", "mean", "count_distinct")
@@ -173,6 +188,35 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class MessagePart:
+    """A piece of a message template: literal text, then the value of an expression."""
+
+    text: str
+    value: Expr | None = None
+    format_spec: str = ""
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule with its expressions checked and compiled (see :mod:`regkit.rules.expr`).
+
+    An aggregate rule's ``assert`` and the message placeholders that name its aggregates are
+    over the aggregates, not over a record: they are compiled by the engine that computes
+    them, and are ``None`` / plain text here.
+    """
+
+    rule: Rule
+    scope: Scope
+    when: Expr | None
+    assertion: Expr | None
+    where: Expr | None
+    evidence: tuple[Expr, ...]
+    message: tuple[MessagePart, ...]
+    group_by: tuple[Expr, ...] = ()
+    aggregates: Mapping[str, Expr | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Policy:
     """A loaded, validated policy.
 
@@ -198,6 +242,8 @@ class Policy:
     effective_to: date | None = None
     references: tuple[Any, ...] = ()
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    compiled: tuple[CompiledRule, ...] = field(default=(), compare=False, repr=False)
+    """Each rule with its expressions compiled, in rule order."""
 
     def rules_for(self, kind: str) -> tuple[Rule, ...]:
         """The rules that apply to a record kind."""
@@ -271,6 +317,7 @@ def parse_policy(
     effective_to = _date(document.get("effective_to"), f"{source}: effective_to")
     _check_order(effective_from, effective_to, source)
     rules = _rules(document["rules"], source)
+    compiled = tuple(compile_rule(rule, params, source) for rule in rules)
     canonical = dict(document) | {"parameters": params}
     return Policy(
         id=_text(document["policy"], f"{source}: policy"),
@@ -286,7 +333,62 @@ def parse_policy(
         source=source,
         text=text,
         sha256=canonical_sha256(canonical),
+        compiled=compiled,
     )
+
+
+def compile_rule(rule: Rule, parameters: Mapping[str, Any], source: str) -> CompiledRule:
+    """Check and compile every expression of a rule in its scope; a PolicyError names the
+    file, the rule, the key, the field and the closest real names."""
+    scope = Scope(rule.applies_to, RELATED[rule.applies_to], parameters)
+    where = f"{source}, rule {rule.id}"
+
+    def compiled(text: str, key: str) -> Expr:
+        return compile_expr(text, scope, where=f"{where}, {key}")
+
+    aggregate_names = {aggregate.name for aggregate in rule.aggregates}
+    return CompiledRule(
+        rule=rule,
+        scope=scope,
+        when=None if rule.when is None else compiled(rule.when, "when"),
+        assertion=None if rule.is_aggregate else compiled(rule.assertion, "assert"),
+        where=None if rule.where is None else compiled(rule.where, "where"),
+        evidence=tuple(
+            compiled(name, "evidence") for name in rule.evidence if name not in aggregate_names
+        ),
+        message=_message_parts(rule.message, aggregate_names, compiled, where),
+        group_by=tuple(compiled(name, "group_by") for name in rule.group_by),
+        aggregates={
+            a.name: None if a.argument is None else compiled(a.argument, f"aggregate {a.name}")
+            for a in rule.aggregates
+        },
+    )
+
+
+def _message_parts(
+    template: str,
+    aggregate_names: set[str],
+    compiled: Callable[[str, str], Expr],
+    where: str,
+) -> tuple[MessagePart, ...]:
+    """A message template (``"leverage {trade.leverage}:1"``) as text and expressions."""
+    parts: list[MessagePart] = []
+    try:
+        pieces = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        problem = f"{where}, message: {exc} in {template!r} (write {{{{ and }}}} for braces)"
+        raise PolicyError(problem) from None
+    for text, name, spec, conversion in pieces:
+        if name is None:
+            parts.append(MessagePart(text))
+            continue
+        if conversion is not None:
+            raise PolicyError(f"{where}, message: {{{name}!{conversion}}}: no conversions allowed")
+        if name.strip() in aggregate_names:
+            parts.append(MessagePart(text + "{" + name.strip() + "}"))
+            continue
+        parts.append(MessagePart(text, compiled(name, "message"), spec or ""))
+    return tuple(parts)
 
 
 def canonical_sha256(document: Mapping[str, Any]) -> str:

@@ -147,3 +147,92 @@ def test_files_load_by_path_and_unknown_names_say_so(tmp_path: Path) -> None:
         load_policy("no-such-pack")
     with pytest.raises(PolicyError, match="not valid YAML"):
         parse_policy("rules: [", "broken.yaml")
+
+
+# --- expressions are checked when the policy loads -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("assert: trade.leverage <=", "assert: trade.levrage <="),
+            r"esma.yaml, rule ESMA-CFD-LEV, assert: .*'levrage'.*did you mean 'leverage'",
+        ),
+        (
+            ("params.leverage_caps[", "params.leverage_cap["),
+            r"rule ESMA-CFD-LEV, assert: .*'leverage_cap'.*did you mean 'leverage_caps'",
+        ),
+        (
+            ('account.category == "retail"', 'account.category == "retial"'),
+            r"rule ESMA-CFD-LEV, when: .*retail, professional",
+        ),
+        (
+            ("when: account.category", "when: lower(account.category) == 'x' and account.category"),
+            "",
+        ),
+        (("when: account.", "when: sqrt(1) > 0 and account."), r"when: .*sqrt"),
+        (("leverage {trade.leverage}:1", "leverage {trade.levrage}:1"), r"message: .*'levrage'"),
+        (("evidence: [trade.leverage,", "evidence: [trade.leverag,"), r"evidence: .*'leverag'"),
+    ],
+)
+def test_expressions_are_checked_at_load(change: tuple[str, str], message: str) -> None:
+    text = DESIGN_EXAMPLE.replace(*change)
+    if not message:
+        assert parse_policy(text, "esma.yaml").compiled  # a valid variant loads
+        return
+    with pytest.raises(PolicyError, match=message):
+        parse_policy(text, "esma.yaml")
+
+
+def test_aggregate_parts_are_checked_at_load() -> None:
+    with pytest.raises(PolicyError, match=r"rule AML-STRUCT, aggregate total: .*'amout'"):
+        parse_policy(STRUCTURING.replace("sum(movement.amount)", "sum(movement.amout)"), "aml")
+    with pytest.raises(PolicyError, match=r"rule AML-STRUCT, where: 'deposits' is not a value .* deposit, withdrawal"):
+        parse_policy(STRUCTURING.replace('== "deposit"', '== "deposits"'), "aml")
+
+
+def test_the_compiled_rule_decides_as_the_regulation_says() -> None:
+    import regkit as rk
+
+    (rule,) = parse_policy(DESIGN_EXAMPLE).compiled
+    assert rule.assertion is not None
+    assert rule.when is not None
+    account = rk.Account.model_validate(
+        {
+            "account_id": "A1",
+            "category": "retail",
+            "holder": {"first_name": "Ana", "surname": "Silva", "nationalities": ["PT"]},
+        }
+    )
+
+    def trade(leverage: str, underlying: str, base: str, quote: str) -> rk.Trade:
+        return rk.Trade.model_validate(
+            {
+                "trade_id": "T1",
+                "account_id": "A1",
+                "side": "buy",
+                "quantity": "1",
+                "price": "1.1",
+                "executed_at": "2026-11-20T09:30:00Z",
+                "leverage": leverage,
+                "instrument": {
+                    "symbol": base + quote,
+                    "product": "cfd",
+                    "underlying_class": underlying,
+                    "base_currency": base,
+                    "quote_currency": quote,
+                },
+            }
+        )
+
+    holds = rule.assertion.python()
+    applies = rule.when.python()
+    major_at_cap = trade("30", "fx_major", "EUR", "USD")
+    minor_above_cap = trade("30", "fx_minor", "EUR", "TRY")  # 20:1 for non-major pairs
+    assert applies(trade=major_at_cap, account=account)
+    assert holds(trade=major_at_cap, account=account)
+    assert not holds(trade=minor_above_cap, account=account)
+    text = "".join(part.text for part in rule.message)
+    assert text.startswith("leverage ")
+    assert ":1 above the cap" in text
