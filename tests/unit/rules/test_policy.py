@@ -188,7 +188,8 @@ def test_expressions_are_checked_at_load(change: tuple[str, str], message: str) 
 def test_aggregate_parts_are_checked_at_load() -> None:
     with pytest.raises(PolicyError, match=r"rule AML-STRUCT, aggregate total: .*'amout'"):
         parse_policy(STRUCTURING.replace("sum(movement.amount)", "sum(movement.amout)"), "aml")
-    with pytest.raises(PolicyError, match=r"rule AML-STRUCT, where: 'deposits' is not a value .* deposit, withdrawal"):
+    not_a_kind = r"rule AML-STRUCT, where: 'deposits' is not a value .* deposit, withdrawal"
+    with pytest.raises(PolicyError, match=not_a_kind):
         parse_policy(STRUCTURING.replace('== "deposit"', '== "deposits"'), "aml")
 
 
