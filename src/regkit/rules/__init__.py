@@ -1,5 +1,6 @@
-"""Policy rules: the expression language (:mod:`regkit.rules.expr`)."""
+"""Policy rules: policies, the expression language, the engine and what it finds."""
 
+from regkit.rules.engine import Checker, check
 from regkit.rules.expr import (
     FUNCTIONS,
     RECORD_KINDS,
@@ -11,14 +12,26 @@ from regkit.rules.expr import (
     to_polars,
     to_python,
 )
+from regkit.rules.findings import CheckResult, Finding, Severity, fingerprint
+from regkit.rules.policy import Policy, Rule, load_policy, parse_policy
 
 __all__ = [
     "FUNCTIONS",
     "RECORD_KINDS",
+    "CheckResult",
+    "Checker",
     "Expr",
+    "Finding",
+    "Policy",
+    "Rule",
     "Scope",
+    "Severity",
     "Type",
+    "check",
     "compile_expr",
+    "fingerprint",
+    "load_policy",
+    "parse_policy",
     "python_source",
     "to_polars",
     "to_python",

@@ -43,7 +43,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -52,6 +52,9 @@ from regkit.rules.expr import Expr, Scope, compile_expr
 from regkit.rules.findings import Severity
 from regkit.schemas.account import Account
 from regkit.schemas.base import Record
+
+if TYPE_CHECKING:
+    from regkit.rules.engine import Checker
 
 __all__ = [
     "AGGREGATE_FUNCTIONS",
@@ -244,6 +247,12 @@ class Policy:
     parameters: Mapping[str, Any] = field(default_factory=dict)
     compiled: tuple[CompiledRule, ...] = field(default=(), compare=False, repr=False)
     """Each rule with its expressions compiled, in rule order."""
+
+    def compile(self, *, as_of: datetime | None = None) -> Checker:
+        """The policy as a :class:`~regkit.rules.engine.Checker` for one record at a time."""
+        from regkit.rules.engine import Checker  # the engine builds on this module
+
+        return Checker(self, as_of=as_of)
 
     def rules_for(self, kind: str) -> tuple[Rule, ...]:
         """The rules that apply to a record kind."""
