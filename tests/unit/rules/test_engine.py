@@ -128,10 +128,11 @@ def test_a_rule_that_cannot_decide_is_an_error_finding_never_a_pass() -> None:
     assert finding.message.startswith("the rule could not be decided: Overflow")
 
 
-def test_check_runs_a_batch_and_records_what_it_saw() -> None:
+@pytest.mark.parametrize("engine", ["python", "polars"])
+def test_check_runs_a_batch_and_records_what_it_saw(engine: str) -> None:
     policy = parse_policy(POLICY, "esma.yaml")
     trades = [trade("T1", "50"), trade("T2", "10"), trade("T3", "40")]
-    result = rk.check(policy, trades=trades, accounts=[account()], as_of=AS_OF)
+    result = rk.check(policy, trades=trades, accounts=[account()], as_of=AS_OF, engine=engine)
     assert [f.record_id for f in result.findings] == ["T1", "T3"]
     assert result.records_checked == {"trade": 3, "account": 1}
     assert result.policy_sha256 == policy.sha256
@@ -156,5 +157,3 @@ rules:
 """
     with pytest.raises(PolicyError, match=r"aggregate rules \(AML-STRUCT\)"):
         rk.check(parse_policy(aggregate, "aml.yaml"), movements=[])
-    with pytest.raises(PolicyError, match="polars backend is not built yet"):
-        rk.check(parse_policy(POLICY), trades=[], engine="polars")

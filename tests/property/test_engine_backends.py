@@ -1,0 +1,64 @@
+"""Both backends of the engine give the same findings, record for record."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import accounts, trades
+
+import regkit as rk
+from regkit.rules.policy import parse_policy
+
+POLICY = """\
+policy: mixed
+version: "1"
+parameters:
+  caps: {fx_major: 30, fx_minor: 20, gold: 20, index_major: 20, commodity: 10,
+         index_minor: 10, equity: 5, crypto: 2, other: 5, bond: 5}
+  big: 1000000
+rules:
+  - id: LEV
+    severity: high
+    applies_to: trade
+    when: account.category == "retail" and trade.instrument.product == "cfd"
+    assert: trade.leverage <= params.caps[trade.instrument.underlying_class]
+    message: "leverage {trade.leverage}"
+    evidence: [trade.leverage]
+  - id: BIG
+    severity: medium
+    applies_to: trade
+    assert: trade.notional < params.big or trade.side == "sell"
+  - id: MARGIN
+    severity: low
+    applies_to: trade
+    when: trade.leverage is not None
+    assert: trade.margin is not None
+  - id: KYC
+    severity: critical
+    applies_to: account
+    assert: account.kyc is not None and account.kyc.status == "verified"
+  - id: RECENT
+    severity: info
+    applies_to: trade
+    assert: days_between(trade.executed_at, as_of) <= 3650
+"""
+
+AS_OF = datetime(2026, 11, 21, tzinfo=UTC)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_python_and_polars_find_the_same(data: st.DataObject) -> None:
+    people = data.draw(
+        st.lists(accounts(), min_size=1, max_size=4, unique_by=lambda a: a.account_id)
+    )
+    ids = st.sampled_from([a.account_id for a in people] + ["A-UNKNOWN"])
+    deals = data.draw(
+        st.lists(trades(account_id=ids), min_size=1, max_size=12, unique_by=lambda t: t.trade_id)
+    )
+    policy = parse_policy(POLICY)
+    python = rk.check(policy, trades=deals, accounts=people, as_of=AS_OF, engine="python")
+    polars = rk.check(policy, trades=deals, accounts=people, as_of=AS_OF, engine="polars")
+    assert python.findings == polars.findings
