@@ -1,12 +1,14 @@
 """The ``regkit`` command.
 
 ``regkit samples`` writes a deterministic synthetic brokerage (see
-:mod:`regkit.schemas.samples`); ``regkit demo`` writes a small one and walks through what
-regkit does with it, one step per capability (:data:`DEMO_STEPS`).
+:mod:`regkit.schemas.samples`); ``regkit check`` checks record files against a policy;
+``regkit demo`` writes a small brokerage and walks through what regkit does with it, one
+step per capability (:data:`DEMO_STEPS`).
 
-Exit codes: 0 when all went well; 1 when the demo found something wrong in its own data;
-2 for bad input or usage (a bad option, a directory that cannot be written). User errors
-print one line on stderr, never a traceback.
+Exit codes: 0 when all went well; 1 when ``check`` found findings at or above ``--fail-on``
+(or the demo found something wrong in its own data); 2 for bad input or usage (a bad option,
+a record file with bad rows, an invalid policy, a directory that cannot be written). User
+errors print on stderr, never a traceback.
 
 Example:
     >>> main(["--version"])  # doctest: +ELLIPSIS
@@ -21,11 +23,16 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO, get_args
 
 from regkit._version import __version__
 from regkit.errors import RecordError, RegkitError
+from regkit.rules.engine import check
+from regkit.rules.findings import CheckResult, Severity
+from regkit.rules.policy import load_policy
 from regkit.schemas.account import Account, AccountSnapshot
 from regkit.schemas.base import Record
 from regkit.schemas.cash import CashMovement
@@ -145,7 +152,117 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, default=DEFAULT_SEED, help=argparse.SUPPRESS)
     demo.set_defaults(run=_run_demo)
+    _add_check(commands)
     return parser
+
+
+# --- regkit check --------------------------------------------------------------------------
+
+
+def _add_check(commands: Any) -> None:
+    check = commands.add_parser(
+        "check",
+        help="check record files against a policy",
+        description="Check trades, accounts, movements and snapshots against a policy and "
+        "write every finding. Exit 1 when a finding reaches --fail-on.",
+    )
+    check.add_argument("--policy", required=True, help="a policy file or built-in name")
+    for kind in ("trades", "accounts", "movements", "snapshots"):
+        check.add_argument(f"--{kind}", type=Path, metavar="FILE", help=f"the {kind} file")
+    check.add_argument("--engine", choices=("auto", "python", "polars"), default="auto")
+    check.add_argument("--as-of", type=_as_of, help="the time rules read as as_of (ISO 8601)")
+    check.add_argument("--out", type=Path, metavar="FILE", help="write findings here")
+    check.add_argument("--format", choices=("json", "csv", "table"), default="table")
+    check.add_argument(
+        "--fail-on",
+        default="info",
+        type=_severity,
+        help="exit 1 when a finding is at least this severe (default: info, any finding)",
+    )
+    check.set_defaults(run=_run_check)
+
+
+def _as_of(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a timezone (Z or an offset): {text!r}")
+    return value.astimezone(UTC)
+
+
+def _severity(text: str) -> Severity:
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+_CHECK_INPUTS: tuple[tuple[str, type[Record]], ...] = (
+    ("trades", Trade),
+    ("accounts", Account),
+    ("movements", CashMovement),
+    ("snapshots", AccountSnapshot),
+)
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy)
+    inputs: dict[str, list[Any]] = {}
+    errors: list[RecordError] = []
+    for name, model in _CHECK_INPUTS:
+        path = getattr(args, name)
+        if path is not None:
+            batch: RecordBatch[Any] = read_records(path, model)
+            inputs[name] = batch.records
+            errors += batch.errors
+    if not inputs:
+        raise _UsageError("give at least one of --trades, --accounts, --movements, --snapshots")
+    if errors:
+        for error in errors[:20]:
+            print(f"regkit check: {error}", file=sys.stderr)
+        more = f" ({len(errors) - 20} more not shown)" if len(errors) > 20 else ""
+        print(f"regkit check: {len(errors)} input errors{more}; nothing checked", file=sys.stderr)
+        return 2
+    result = check(policy, as_of=args.as_of, engine=args.engine, **inputs)
+    _write_result(result, args)
+    return 0 if result.is_compliant(args.fail_on) else 1
+
+
+def _write_result(result: CheckResult, args: argparse.Namespace) -> None:
+    if args.format == "json":
+        text = result.to_json(args.out)
+    elif args.format == "csv":
+        text = result.to_csv(args.out)
+    else:
+        text = _table(result)
+        if args.out is not None:
+            args.out.write_text(text, encoding="utf-8")
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        print(f"{len(result.findings):,} findings written to {args.out}", file=sys.stdout)
+
+
+def _table(result: CheckResult, limit: int = 50) -> str:
+    checked = ", ".join(f"{count:,} {kind}s" for kind, count in result.records_checked.items())
+    severities = ", ".join(f"{name} {count}" for name, count in result.counts_by_severity.items())
+    lines = [
+        f"policy {result.policy_id} {result.policy_version} (sha256 {result.policy_sha256[:12]})",
+        f"checked {checked or 'nothing'}",
+        f"findings {len(result.findings):,}" + (f" ({severities})" if severities else ""),
+    ]
+    if result.findings:
+        lines.append(f"{'RULE':<16} {'SEVERITY':<9} {'KIND':<9} {'RECORD':<14} MESSAGE")
+        for finding in result.findings[:limit]:
+            lines.append(
+                f"{finding.rule_id:<16} {finding.severity!s:<9} {finding.record_kind:<9} "
+                f"{finding.record_id:<14} {finding.message}"
+            )
+        if len(result.findings) > limit:
+            lines.append(f"... {len(result.findings) - limit:,} more (--format json or csv)")
+    return "\n".join(lines) + "\n"
 
 
 def _trade_count(text: str) -> int:
@@ -308,6 +425,36 @@ def _step_examples(ctx: DemoContext) -> None:
     ctx.say(_indent(_pretty(account)))
 
 
+def _step_check(ctx: DemoContext) -> None:
+    trades = ctx.batches.get("trades")
+    accounts = ctx.batches.get("accounts")
+    if trades is None or accounts is None or ctx.manifest is None:
+        raise RuntimeError("the sample set has not been read back yet")
+    policy = load_policy(str(resources.files("regkit.rules") / "examples" / "esma-leverage.yaml"))
+    result = check(policy, trades=trades.records, accounts=accounts.records)
+    found = {finding.record_id for finding in result.findings}
+    planted = set()
+    with open(ctx.manifest.path("planted.jsonl"), encoding="utf-8") as handle:
+        for line in handle:
+            item = json.loads(line)
+            if item["kind"] == "leverage_above_cap":
+                planted.update(item["keys"])
+    ctx.say(
+        f"Policy {policy.id} {policy.version}: {len(policy.rules)} rule, sha256 "
+        f"{policy.sha256[:12]}"
+    )
+    ctx.say(
+        f"{len(result.findings)} findings; {len(planted)} leverage breaches were planted: "
+        f"{len(found & planted)} found, {len(planted - found)} missed, "
+        f"{len(found - planted)} found that were not planted."
+    )
+    if result.findings:
+        first = result.findings[0]
+        ctx.say(f"  e.g. {first.rule_id} on trade {first.record_id}: {first.message}")
+    if found != planted:
+        ctx.problems.append("the leverage check does not match the planted breaches")
+
+
 def _pretty(record: Record) -> str:
     return json.dumps(
         record.model_dump(mode="json", exclude_none=True), indent=2, ensure_ascii=False
@@ -324,6 +471,7 @@ DEMO_STEPS: list[DemoStep] = [
     DemoStep("Read every file back into typed records", _step_read_back),
     DemoStep("Planted violations", _step_planted),
     DemoStep("Example records", _step_examples),
+    DemoStep("Check the trades against the ESMA retail leverage caps", _step_check),
 ]
 
 
