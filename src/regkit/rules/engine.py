@@ -33,7 +33,7 @@ from typing import Any, Literal
 import polars as pl
 
 from regkit.errors import PolicyError
-from regkit.rules.expr import Expr
+from regkit.rules.expr import Expr, to_python_rules
 from regkit.rules.findings import CheckResult, Finding, Severity, fingerprint
 from regkit.rules.policy import CompiledRule, MessagePart, Policy
 from regkit.schemas.account import Account, AccountSnapshot
@@ -81,6 +81,7 @@ class Checker:
             )
             for kind in ("trade", "account", "movement", "snapshot")
         }
+        self._batches = {kind: _batches(rules) for kind, rules in self._rules.items()}
 
     def rules(self, kind: str) -> tuple[_Compiled, ...]:
         """The compiled rules of a record kind."""
@@ -123,23 +124,97 @@ class Checker:
     ) -> list[Finding]:
         as_of = self.as_of or datetime.now(UTC)
         names["as_of"] = as_of
-        day = (at or as_of).date()
+        batches = self._batches[kind]
         findings: list[Finding] = []
-        for rule in self._rules[kind]:
-            if (rule.starts is not None and day < rule.starts) or (
-                rule.ends is not None and day >= rule.ends
-            ):
+        for batch in batches:
+            if batch.dated and not batch.in_force((at or as_of).date()):
                 continue
+            try:
+                failing = batch.failing(**names)
+            except Exception:
+                # Some rule raised: find which, rule by rule, and report it as such.
+                findings += self._one_by_one(batch.rules, kind, record, at, names)
+                continue
+            for index in failing:
+                findings.append(self._explain(batch.rules[index], kind, record, at, names))
+        if len(batches) > 1:
+            order = {rule.rule.rule.id: n for n, rule in enumerate(self._rules[kind])}
+            findings.sort(key=lambda finding: order[finding.rule_id])
+        return findings
+
+    def _one_by_one(
+        self,
+        rules: Sequence[_Compiled],
+        kind: str,
+        record: Record,
+        at: datetime | None,
+        names: Mapping[str, Any],
+    ) -> list[Finding]:
+        findings: list[Finding] = []
+        for rule in rules:
             try:
                 if rule.when is not None and not rule.when(**names):
                     continue
                 if rule.holds(**names):
                     continue
-                findings.append(_finding(self.policy, rule.rule, kind, record, at, names))
             except Exception as exc:
                 # A rule that cannot decide is a finding of its own, never a pass.
                 findings.append(_crashed(self.policy, rule.rule, kind, record, at, exc))
+                continue
+            findings.append(self._explain(rule, kind, record, at, names))
         return findings
+
+    def _explain(
+        self,
+        rule: _Compiled,
+        kind: str,
+        record: Record,
+        at: datetime | None,
+        names: Mapping[str, Any],
+    ) -> Finding:
+        try:
+            return _finding(self.policy, rule.rule, kind, record, at, names)
+        except Exception as exc:
+            return _crashed(self.policy, rule.rule, kind, record, at, exc)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """Rules in force over the same dates, checked by one generated function per record."""
+
+    rules: tuple[_Compiled, ...]
+    failing: Callable[..., list[int]]
+    starts: date | None
+    ends: date | None
+
+    @property
+    def dated(self) -> bool:
+        return self.starts is not None or self.ends is not None
+
+    def in_force(self, day: date) -> bool:
+        return (self.starts is None or day >= self.starts) and (
+            self.ends is None or day < self.ends
+        )
+
+
+def _batches(rules: Sequence[_Compiled]) -> tuple[_Batch, ...]:
+    by_dates: dict[tuple[date | None, date | None], list[_Compiled]] = {}
+    for rule in rules:
+        by_dates.setdefault((rule.starts, rule.ends), []).append(rule)
+    return tuple(
+        _Batch(
+            rules=tuple(group),
+            failing=to_python_rules([(rule.rule.when, _assertion(rule.rule)) for rule in group]),
+            starts=starts,
+            ends=ends,
+        )
+        for (starts, ends), group in by_dates.items()
+    )
+
+
+def _assertion(rule: CompiledRule) -> Expr:
+    assert rule.assertion is not None  # record rules always have one
+    return rule.assertion
 
 
 def _prepare(rule: CompiledRule, policy: Policy) -> _Compiled:
