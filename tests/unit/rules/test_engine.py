@@ -157,3 +157,47 @@ rules:
 """
     with pytest.raises(PolicyError, match=r"aggregate rules \(AML-STRUCT\)"):
         rk.check(parse_policy(aggregate, "aml.yaml"), movements=[])
+
+
+def test_one_crashing_rule_does_not_hide_the_others() -> None:
+    two = (
+        POLICY
+        + """\
+  - id: OVERFLOW
+    severity: low
+    applies_to: trade
+    assert: trade.price * 1e999999 * 1e999999 > 0
+  - id: SMALL
+    severity: low
+    applies_to: trade
+    assert: trade.quantity < 10
+"""
+    )
+    findings = parse_policy(two).compile(as_of=AS_OF).check_trade(trade("T1", "50"), account())
+    assert [(f.rule_id, str(f.severity)) for f in findings] == [
+        ("ESMA-CFD-LEV", "high"),
+        ("OVERFLOW", "error"),
+        ("SMALL", "low"),
+    ]
+
+
+def test_rules_with_their_own_dates_keep_the_policy_order() -> None:
+    dated = (
+        POLICY
+        + """\
+  - id: LATER
+    severity: low
+    applies_to: trade
+    effective_from: 2026-01-01
+    assert: trade.quantity < 10
+  - id: ALWAYS
+    severity: low
+    applies_to: trade
+    assert: trade.quantity < 10
+"""
+    )
+    findings = parse_policy(dated).compile(as_of=AS_OF).check_trade(trade("T1", "50"), account())
+    assert [f.rule_id for f in findings] == ["ESMA-CFD-LEV", "LATER", "ALWAYS"]
+    early = trade("T2", "50").model_copy(update={"executed_at": datetime(2025, 6, 1, tzinfo=UTC)})
+    findings = parse_policy(dated).compile(as_of=AS_OF).check_trade(early, account())
+    assert [f.rule_id for f in findings] == ["ESMA-CFD-LEV", "ALWAYS"]
