@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from regkit.errors import PolicyError
+from regkit.rules.expr import RECORD_KINDS as EXPR_RECORD_KINDS
 from regkit.rules.expr import Expr, Scope, compile_expr
 from regkit.rules.findings import Severity
 from regkit.schemas.account import Account
@@ -71,8 +72,8 @@ __all__ = [
     "parse_policy",
 ]
 
-#: The record kinds a rule can apply to.
-RECORD_KINDS = ("trade", "account", "movement", "snapshot")
+#: The record kinds a rule can apply to (the expression language's scopes).
+RECORD_KINDS: tuple[str, ...] = tuple(EXPR_RECORD_KINDS)
 
 #: The records a rule of each kind sees besides its own, joined by ``account_id``.
 RELATED: Mapping[str, Mapping[str, type[Record]]] = {
