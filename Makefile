@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 STAMP_BASE := $(VENV)/.installed-base
 STAMP_DEV  := $(VENV)/.installed-dev
 STAMP_DOCS := $(VENV)/.installed-docs
+STAMP_BENCH := $(VENV)/.installed-bench
 
-.PHONY: demo test lint typecheck pytest docs bench clean
+.PHONY: demo test lint typecheck pytest docs bench bench-rules clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +24,10 @@ $(STAMP_DEV): $(BIN)/python pyproject.toml
 $(STAMP_DOCS): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[docs]"
 	touch $@
+
+$(STAMP_BENCH): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	touch $@ $(STAMP_DEV) $(STAMP_BASE)
 
 demo: $(STAMP_BASE)
 	$(BIN)/regkit demo --out build/demo
@@ -44,6 +49,9 @@ docs: $(STAMP_DOCS)
 
 bench: $(STAMP_DEV)
 	$(BIN)/python benchmarks/bench_records.py
+
+bench-rules: $(STAMP_BENCH)
+	$(BIN)/python benchmarks/bench_rules.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache

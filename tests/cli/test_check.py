@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from importlib import resources
 from pathlib import Path
 
 import pytest
 
+import regkit as rk
 from regkit.cli import main
 from regkit.schemas.samples import SampleConfig, write_samples
 
@@ -87,3 +90,53 @@ def test_bad_input_and_bad_usage_exit_2(
     assert main(["check", "--policy", "no-such-pack", "--trades", str(bad)]) == 2
     assert main(["check", "--policy", POLICY]) == 2
     assert "give at least one of --trades" in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("engine", ["python", "polars"])
+def test_a_terminal_sees_a_progress_bar_and_a_pipe_does_not(
+    brokerage: Path, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    arguments = ["check", "--policy", POLICY, "--engine", engine, "--fail-on", "critical"]
+    arguments += ["--trades", str(brokerage / "trades.parquet")]
+    assert main(arguments) == 0
+    shown = terminal.getvalue()
+    assert "reading " in shown
+    assert "checking trades [" in shown
+    assert "600/600 (100%)" in shown
+    assert "regkit check: done in" in shown
+    pipe = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", pipe)
+    assert main(arguments) == 0
+    assert pipe.getvalue() == ""
+
+
+def test_the_python_engine_reports_progress_as_it_goes() -> None:
+    trades = [
+        rk.Trade.model_validate(
+            {
+                "trade_id": f"T{n}",
+                "account_id": "A1",
+                "side": "buy",
+                "quantity": "1",
+                "price": "1",
+                "executed_at": "2026-11-20T09:30:00Z",
+                "instrument": {"symbol": "X", "product": "cfd", "underlying_class": "equity"},
+            }
+        )
+        for n in range(25_000)
+    ]
+    calls: list[tuple[str, int, int]] = []
+    policy = rk.load_policy(POLICY)
+    rk.check(policy, trades=trades, engine="python", progress=lambda *c: calls.append(c))
+    assert calls == [
+        ("trades", 10_000, 25_000),
+        ("trades", 20_000, 25_000),
+        ("trades", 25_000, 25_000),
+    ]

@@ -1,5 +1,6 @@
 """Policy rules: policies, the expression language, the engine and what it finds."""
 
+from regkit.rules.custom import Fail, PythonRule, rule
 from regkit.rules.engine import Checker, check
 from regkit.rules.expr import (
     FUNCTIONS,
@@ -14,6 +15,7 @@ from regkit.rules.expr import (
 )
 from regkit.rules.findings import CheckResult, Finding, Severity, fingerprint
 from regkit.rules.policy import Policy, Rule, load_policy, parse_policy
+from regkit.rules.windows import WindowState
 
 __all__ = [
     "FUNCTIONS",
@@ -21,18 +23,22 @@ __all__ = [
     "CheckResult",
     "Checker",
     "Expr",
+    "Fail",
     "Finding",
     "Policy",
+    "PythonRule",
     "Rule",
     "Scope",
     "Severity",
     "Type",
+    "WindowState",
     "check",
     "compile_expr",
     "fingerprint",
     "load_policy",
     "parse_policy",
     "python_source",
+    "rule",
     "to_polars",
     "to_python",
 ]

@@ -18,12 +18,13 @@ a snapshot's ``at``; an account's ``opened_at``, or ``as_of``) falls in
 ``check(..., engine="polars")`` decides which records fail each rule column-wise with
 polars (the same expressions, lowered); the findings of the records that fail are then
 written by the code the Python backend uses, so the two backends give the same findings.
-Aggregate (windowed) rules come next; until then a policy holding one is refused, not
-partly run.
+Aggregate (windowed) rules run in :mod:`regkit.rules.windows` (Python, and the streaming
+:class:`~regkit.rules.windows.WindowState`) and :mod:`regkit.rules.rolling` (polars).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,18 +34,26 @@ from typing import Any, Literal
 import polars as pl
 
 from regkit.errors import PolicyError
-from regkit.rules.expr import Expr, to_python_rules
-from regkit.rules.findings import CheckResult, Finding, Severity, fingerprint
-from regkit.rules.policy import CompiledRule, MessagePart, Policy
+from regkit.rules.custom import Fail, PythonRule
+from regkit.rules.expr import RECORD_KINDS as MODELS
+from regkit.rules.expr import Expr, _FindingCode, _findings_function
+from regkit.rules.findings import CheckResult, Finding, Severity, _quick, _template
+from regkit.rules.inputs import INDEX, KindInput, RecordInput
+from regkit.rules.policy import RECORD_KINDS, CompiledRule, MessagePart, Policy, canonical_sha256
+from regkit.rules.rolling import polars_findings as polars_windows
+from regkit.rules.windows import AggregateRule, WindowState, at_record
+from regkit.rules.windows import python_findings as python_windows
 from regkit.schemas.account import Account, AccountSnapshot
 from regkit.schemas.base import Record
 from regkit.schemas.cash import CashMovement
-from regkit.schemas.columnar import to_frame
 from regkit.schemas.trade import Trade
 
 __all__ = ["Checker", "check"]
 
 Engine = Literal["python", "polars", "auto"]
+
+#: Told how far a check has come: (what, done, out of), e.g. ``("trades", 20_000, 200_000)``.
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -56,36 +65,96 @@ class _Compiled:
     holds: Callable[..., Any]
     starts: date | None
     ends: date | None
+    policy: Policy
+    """The policy (version) the rule belongs to."""
+
+
+@dataclass(frozen=True)
+class _Python:
+    """A Python rule of a policy version, with its dates."""
+
+    rule: PythonRule
+    starts: date | None
+    ends: date | None
+    policy: Policy
+
+    def in_force(self, day: date) -> bool:
+        return (self.starts is None or day >= self.starts) and (
+            self.ends is None or day < self.ends
+        )
 
 
 class Checker:
     """A compiled policy: check one record at a time, with no I/O.
 
     Args:
-        policy: the loaded policy.
+        policy: the loaded policy, or several versions of one policy: each record is then
+            checked against the version in force at its event time (see :func:`versions`).
         as_of: the time ``as_of`` means in expressions (default: now, UTC, at each call).
     """
 
-    def __init__(self, policy: Policy, *, as_of: datetime | None = None) -> None:
-        aggregate = [rule.rule.id for rule in policy.compiled if rule.rule.is_aggregate]
-        if aggregate:
-            raise PolicyError(
-                f"{policy.source}: aggregate rules ({', '.join(aggregate)}) are not run by this "
-                "version of the engine; check them with a later regkit or remove them"
-            )
-        self.policy = policy
+    def __init__(self, policy: Policy | Sequence[Policy], *, as_of: datetime | None = None) -> None:
+        self.policies = versions(policy)
+        self.policy = self.policies[-1]
+        """The newest version (the only one, for a single policy)."""
         self.as_of = as_of
         self._rules: dict[str, tuple[_Compiled, ...]] = {
             kind: tuple(
-                _prepare(rule, policy) for rule in policy.compiled if rule.rule.applies_to == kind
+                _prepare(rule, version)
+                for version in self.policies
+                for rule in version.compiled
+                if rule.rule.applies_to == kind and not rule.rule.is_aggregate
             )
-            for kind in ("trade", "account", "movement", "snapshot")
+            for kind in RECORD_KINDS
         }
-        self._batches = {kind: _batches(rules) for kind, rules in self._rules.items()}
+        self._aggregates: dict[str, tuple[AggregateRule, ...]] = {
+            kind: tuple(
+                _aggregate_rule(rule, version)
+                for version in self.policies
+                for rule in version.compiled
+                if rule.rule.applies_to == kind and rule.rule.is_aggregate
+            )
+            for kind in RECORD_KINDS
+        }
+        self._python: dict[str, tuple[_Python, ...]] = {
+            kind: tuple(
+                _Python(
+                    rule,
+                    _latest(version.effective_from, rule.effective_from),
+                    _earliest(version.effective_to, rule.effective_to),
+                    version,
+                )
+                for version in self.policies
+                for rule in version.python_rules
+                if rule.applies_to == kind
+            )
+            for kind in RECORD_KINDS
+        }
+        self._batches = {k: _batches(k, rules) for k, rules in self._rules.items()}
 
     def rules(self, kind: str) -> tuple[_Compiled, ...]:
-        """The compiled rules of a record kind."""
+        """The compiled record rules of a record kind (aggregate rules apart)."""
         return self._rules[kind]
+
+    def python_rules(self, kind: str) -> tuple[PythonRule, ...]:
+        """The Python rules of a record kind."""
+        return tuple(item.rule for item in self._python[kind])
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        """Every rule id of every version, once, in policy order (Python rules last)."""
+        ids = [rule.id for version in self.policies for rule in version.rules]
+        ids += [rule.id for version in self.policies for rule in version.python_rules]
+        return tuple(dict.fromkeys(ids))
+
+    def aggregate_rules(self, kind: str) -> tuple[AggregateRule, ...]:
+        """The compiled aggregate rules of a record kind."""
+        return self._aggregates[kind]
+
+    def window_state(self) -> WindowState:
+        """A fresh :class:`~regkit.rules.windows.WindowState` to feed records one at a time
+        through the policy's aggregate rules."""
+        return WindowState(self)
 
     def check(self, kind: str, record: Record, account: Account | None = None) -> list[Finding]:
         """The findings of one record of any kind (``trade``, ``account``, ...)."""
@@ -99,48 +168,87 @@ class Checker:
 
     def check_trade(self, trade: Trade, account: Account | None = None) -> list[Finding]:
         """The findings of the policy's trade rules on one trade (and its account)."""
-        return self._check("trade", trade, trade.executed_at, {"trade": trade, "account": account})
+        names = {"trade": trade, "account": account}
+        findings = self._check("trade", trade, trade.executed_at, names)
+        if self._python["trade"]:
+            findings += self._run_python("trade", trade, trade.executed_at, names)
+        return findings
 
     def check_account(self, account: Account) -> list[Finding]:
         """The findings of the policy's account rules on one account."""
-        return self._check("account", account, account.opened_at, {"account": account})
+        names = {"account": account}
+        findings = self._check("account", account, account.opened_at, names)
+        if self._python["account"]:
+            findings += self._run_python("account", account, account.opened_at, names)
+        return findings
 
     def check_movement(
-        self, movement: CashMovement, account: Account | None = None
+        self,
+        movement: CashMovement,
+        account: Account | None = None,
+        history: Iterable[CashMovement] | None = None,
     ) -> list[Finding]:
-        """The findings of the policy's movement rules on one cash movement."""
+        """The findings of the policy's movement rules on one cash movement.
+
+        With ``history`` (the earlier movements that may share its windows, such as the
+        account's last days), the aggregate rules run too: a finding for each rule whose
+        window at this movement fails, for the episode it belongs to. A service that keeps
+        no history of its own uses this; one that does feeds a :meth:`window_state`.
+        """
         names = {"movement": movement, "account": account}
-        return self._check("movement", movement, movement.at, names)
+        findings = self._check("movement", movement, movement.at, names)
+        if self._python["movement"]:
+            findings += self._run_python("movement", movement, movement.at, names)
+        if history is not None and self._aggregates["movement"]:
+            findings += at_record(self, "movement", movement, account, history)
+        return findings
 
     def check_snapshot(
         self, snapshot: AccountSnapshot, account: Account | None = None
     ) -> list[Finding]:
         """The findings of the policy's snapshot rules on one account snapshot."""
         names = {"snapshot": snapshot, "account": account}
-        return self._check("snapshot", snapshot, snapshot.at, names)
+        findings = self._check("snapshot", snapshot, snapshot.at, names)
+        if self._python["snapshot"]:
+            findings += self._run_python("snapshot", snapshot, snapshot.at, names)
+        return findings
+
+    def _run_python(
+        self, kind: str, record: Record, at: datetime | None, names: Mapping[str, Any]
+    ) -> list[Finding]:
+        """The findings of the kind's Python rules in force at ``at``."""
+        as_of = self.as_of or datetime.now(UTC)
+        day = (at or as_of).date()
+        findings: list[Finding] = []
+        for item in self._python[kind]:
+            if not item.in_force(day):
+                continue
+            params = item.policy.parameters
+            try:
+                outcome = item.rule(**names, params=params, as_of=as_of)
+            except Exception as exc:
+                findings.append(_python_finding(item, kind, record, at, None, exc))
+                continue
+            if outcome is True:
+                continue
+            findings.append(_python_finding(item, kind, record, at, outcome, None))
+        return findings
 
     def _check(
         self, kind: str, record: Record, at: datetime | None, names: dict[str, Any]
     ) -> list[Finding]:
-        as_of = self.as_of or datetime.now(UTC)
-        names["as_of"] = as_of
-        batches = self._batches[kind]
-        findings: list[Finding] = []
-        for batch in batches:
-            if batch.dated and not batch.in_force((at or as_of).date()):
-                continue
-            try:
-                failing = batch.failing(**names)
-            except Exception:
-                # Some rule raised: find which, rule by rule, and report it as such.
-                findings += self._one_by_one(batch.rules, kind, record, at, names)
-                continue
-            for index in failing:
-                findings.append(self._explain(batch.rules[index], kind, record, at, names))
-        if len(batches) > 1:
-            order = {rule.rule.rule.id: n for n, rule in enumerate(self._rules[kind])}
-            findings.sort(key=lambda finding: order[finding.rule_id])
-        return findings
+        batch = self._batches[kind]
+        as_of = self.as_of
+        if as_of is None and (batch.reads_as_of or (at is None and batch.dated)):
+            as_of = datetime.now(UTC)  # only when something reads it
+        try:
+            return batch.findings(names, as_of, at)
+        except Exception:
+            # Some rule raised: find which, rule by rule, and report it as such.
+            names["as_of"] = as_of
+            day = (at or as_of).date() if batch.dated else None  # type: ignore[union-attr]
+            rules = [rule for rule in batch.rules if day is None or _in_force(rule, day)]
+            return self._one_by_one(rules, kind, record, at, names)
 
     def _one_by_one(
         self,
@@ -159,7 +267,7 @@ class Checker:
                     continue
             except Exception as exc:
                 # A rule that cannot decide is a finding of its own, never a pass.
-                findings.append(_crashed(self.policy, rule.rule, kind, record, at, exc))
+                findings.append(_crashed(rule.policy, rule.rule, kind, record, at, exc))
                 continue
             findings.append(self._explain(rule, kind, record, at, names))
         return findings
@@ -173,42 +281,61 @@ class Checker:
         names: Mapping[str, Any],
     ) -> Finding:
         try:
-            return _finding(self.policy, rule.rule, kind, record, at, names)
+            return _finding(rule.policy, rule.rule, kind, record, at, names)
         except Exception as exc:
-            return _crashed(self.policy, rule.rule, kind, record, at, exc)
+            return _crashed(rule.policy, rule.rule, kind, record, at, exc)
 
 
 @dataclass(frozen=True)
 class _Batch:
-    """Rules in force over the same dates, checked by one generated function per record."""
+    """The rules of a record kind, checked by one generated function per record that also
+    writes the findings of the rules that fail (evidence and message included)."""
 
     rules: tuple[_Compiled, ...]
-    failing: Callable[..., list[int]]
-    starts: date | None
-    ends: date | None
-
-    @property
-    def dated(self) -> bool:
-        return self.starts is not None or self.ends is not None
-
-    def in_force(self, day: date) -> bool:
-        return (self.starts is None or day >= self.starts) and (
-            self.ends is None or day < self.ends
-        )
+    findings: Callable[[Mapping[str, Any], datetime | None, datetime | None], list[Finding]]
+    """``findings(names, as_of, at)``: the findings of the rules in force, in policy order;
+    it raises when a rule (or its evidence or message) does: the rules then run one by one."""
+    reads_as_of: bool
+    """Some expression reads ``as_of``."""
+    dated: bool
+    """Some rule is in force between dates only (it reads ``at``, or ``as_of`` without)."""
 
 
-def _batches(rules: Sequence[_Compiled]) -> tuple[_Batch, ...]:
-    by_dates: dict[tuple[date | None, date | None], list[_Compiled]] = {}
-    for rule in rules:
-        by_dates.setdefault((rule.starts, rule.ends), []).append(rule)
-    return tuple(
-        _Batch(
-            rules=tuple(group),
-            failing=to_python_rules([(rule.rule.when, _assertion(rule.rule)) for rule in group]),
-            starts=starts,
-            ends=ends,
-        )
-        for (starts, ends), group in by_dates.items()
+def _batches(kind: str, rules: Sequence[_Compiled]) -> _Batch:
+    codes = [_code(kind, rule) for rule in rules]
+    model = MODELS[kind]
+    # A record of a class that keeps Record's key: the generated code joins the key fields.
+    key_fields = model.key_fields if model.key is Record.key else ()
+    findings, reads_as_of = _findings_function(codes, _quick, key_fields)
+    dated = any(rule.starts is not None or rule.ends is not None for rule in rules)
+    return _Batch(tuple(rules), findings, reads_as_of, dated)
+
+
+def _in_force(rule: _Compiled, day: date) -> bool:
+    return (rule.starts is None or day >= rule.starts) and (rule.ends is None or day < rule.ends)
+
+
+def _code(kind: str, compiled: _Compiled) -> _FindingCode:
+    """A rule as the generated findings function runs it (the same finding as ``_finding``)."""
+    rule = compiled.rule
+    template = _template(
+        rule_id=rule.rule.id,
+        rule_version=compiled.policy.version,
+        severity=rule.rule.severity,
+        record_kind=kind,
+        record_id="",
+        message="",
+        reference=rule.rule.reference,
+    )
+    return _FindingCode(
+        when=rule.when,
+        assertion=_assertion(rule),
+        evidence=rule.evidence,
+        message=[(part.text, part.value, part.format_spec) for part in rule.message],
+        default=rule.rule.title or rule.rule.id,
+        tag=template,
+        starts=compiled.starts,
+        ends=compiled.ends,
     )
 
 
@@ -227,7 +354,99 @@ def _prepare(rule: CompiledRule, policy: Policy) -> _Compiled:
         holds=rule.assertion.python(),
         starts=starts,
         ends=ends,
+        policy=policy,
     )
+
+
+def _python_finding(
+    item: _Python,
+    kind: str,
+    record: Record,
+    at: datetime | None,
+    outcome: Any,
+    exc: Exception | None,
+) -> Finding:
+    """The finding of a Python rule that returned ``False``, a ``Fail``, something else (an
+    error: it did not decide) or raised."""
+    rule = item.rule
+    severity: Severity = rule.severity
+    evidence: Mapping[str, Any] = {}
+    if exc is not None:
+        severity = Severity.ERROR
+        message = f"the rule could not be decided: {type(exc).__name__}: {exc}"
+    elif outcome is False:
+        message = rule.title or rule.id
+    elif isinstance(outcome, Fail):
+        message, evidence = outcome.message or rule.title or rule.id, dict(outcome.evidence)
+    else:
+        severity = Severity.ERROR
+        message = (
+            f"the rule could not be decided: it returned {outcome!r}; a Python rule returns "
+            "True, False or Fail(...)"
+        )
+    return Finding(
+        rule_id=rule.id,
+        rule_version=item.policy.version,
+        severity=severity,
+        record_kind=kind,
+        record_id=record.key,
+        message=message,
+        evidence=evidence,
+        reference=rule.reference,
+        at=at,
+    )
+
+
+def versions(policies: Policy | Sequence[Policy]) -> tuple[Policy, ...]:
+    """Versions of one policy in the order they came into force, each ending where the next
+    begins: a record is checked against the version in force at its event time.
+
+    A version without ``effective_from`` is in force from the beginning (only the first may
+    lack it); one without ``effective_to`` until the next version's ``effective_from``.
+
+    Raises:
+        PolicyError: versions of different policies, a version given twice, two versions
+            without ``effective_from``, or versions whose dates overlap.
+    """
+    if isinstance(policies, Policy):
+        return (policies,)
+    given = list(policies)
+    if not given:
+        raise PolicyError("no policy given")
+    ids = sorted({policy.id for policy in given})
+    if len(ids) > 1:
+        raise PolicyError(f"versions of one policy are needed, got {', '.join(ids)}")
+    names = [policy.version for policy in given]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise PolicyError(f"{ids[0]}: version {', '.join(twice)} given twice")
+    undated = [policy.version for policy in given if policy.effective_from is None]
+    if len(undated) > 1:
+        raise PolicyError(
+            f"{ids[0]}: versions {', '.join(undated)} have no effective_from; only the first "
+            "version may start with no date"
+        )
+    ordered = sorted(given, key=lambda policy: policy.effective_from or date.min)
+    result: list[Policy] = []
+    for policy, following in zip(ordered, [*ordered[1:], None], strict=True):
+        if following is None:
+            result.append(policy)
+            continue
+        start = following.effective_from
+        assert start is not None  # only the first may lack one
+        if policy.effective_to is not None and policy.effective_to > start:
+            raise PolicyError(
+                f"{ids[0]}: version {policy.version} runs to {policy.effective_to}, after "
+                f"version {following.version} starts on {start}; the dates overlap"
+            )
+        result.append(dataclasses.replace(policy, effective_to=policy.effective_to or start))
+    return tuple(result)
+
+
+def _aggregate_rule(rule: CompiledRule, policy: Policy) -> AggregateRule:
+    starts = _latest(policy.effective_from, rule.rule.effective_from)
+    ends = _earliest(policy.effective_to, rule.rule.effective_to)
+    return AggregateRule(rule, policy, starts, ends)
 
 
 def _latest(*dates: date | None) -> date | None:
@@ -302,47 +521,81 @@ def _related(record: Record, by_id: Mapping[str, Account]) -> Account | None:
 
 
 def _python_findings(
-    checker: Checker, kind: str, records: Sequence[Record], by_id: Mapping[str, Account]
+    checker: Checker,
+    kind: str,
+    records: Sequence[Record],
+    by_id: Mapping[str, Account],
+    progress: Progress | None = None,
 ) -> list[Finding]:
     findings: list[Finding] = []
-    for record in records:
-        findings += checker.check(kind, record, _related(record, by_id))
+    total = len(records)
+    for start in range(0, total, _PROGRESS_STEP):
+        for record in records[start : start + _PROGRESS_STEP]:
+            findings += checker.check(kind, record, _related(record, by_id))
+        if progress is not None:
+            progress(f"{kind}s", min(start + _PROGRESS_STEP, total), total)
     return findings
 
 
+#: How many records the Python engine checks between two progress reports.
+_PROGRESS_STEP = 10_000
+
+
 def _polars_findings(
-    checker: Checker, kind: str, records: Sequence[Record], accounts: Sequence[Account]
+    checker: Checker,
+    kind: str,
+    frame: pl.DataFrame,
+    pick: Callable[[Sequence[int]], list[Record]],
+    related: Callable[[Record], Account | None],
 ) -> list[Finding]:
     """Which records fail which rule, decided column-wise by polars; the findings of those
     records are then written by the same code as the Python backend's, so both agree."""
     rules = checker.rules(kind)
-    if not records or not rules:
+    if not rules and not checker.python_rules(kind):
         return []
-    frame = _frame(kind, records, accounts)
     failing: set[int] = set()
+    if checker.python_rules(kind):  # Python rules run per record, on every row
+        failing.update(range(frame.height))
     for rule in rules:
-        failing.update(frame.filter(_fails(rule, kind, checker.as_of)).get_column(_INDEX))
-    by_id = {account.account_id: account for account in accounts}
+        failing.update(frame.filter(_fails(rule, kind, checker.as_of)).get_column(INDEX))
     findings: list[Finding] = []
-    for index in sorted(failing):
-        record = records[index]
-        findings += checker.check(kind, record, _related(record, by_id))
+    for record in pick(sorted(failing)):
+        findings += checker.check(kind, record, related(record))
     return findings
 
 
-_INDEX = "__index"
+def _account_columns(checker: Checker, kind: str) -> set[str]:
+    """The ``account.*`` columns the kind's rules read."""
+    exprs: list[Expr | None] = []
+    rules = [r.rule for r in checker.rules(kind)] + [r.rule for r in checker.aggregate_rules(kind)]
+    for compiled in rules:
+        exprs += [compiled.when, compiled.assertion, compiled.where, *compiled.group_by]
+        exprs += list(compiled.aggregates.values())
+    return {name for e in exprs if e is not None for name in e.names if name.startswith("account.")}
+
+
 _EVENT_TIME = {"trade": "executed_at", "account": "opened_at", "movement": "at", "snapshot": "at"}
 
 
-def _frame(kind: str, records: Sequence[Record], accounts: Sequence[Account]) -> pl.DataFrame:
-    frame = to_frame(list(records)).with_row_index(_INDEX)
-    if kind == "account" or not accounts:
+def _frame(checker: Checker, kind: str, records: KindInput, accounts: KindInput) -> pl.DataFrame:
+    """A kind's records as columns in input order (``__index``), with their account's
+    columns as ``account.*`` (null where there is no account, as on the Python backend)."""
+    frame = records.frame().with_row_index(INDEX)
+    if kind == "account":
         return frame
-    related = to_frame(list(accounts))
+    if not len(accounts):
+        missing = sorted(_account_columns(checker, kind) - set(frame.columns))
+        return frame.with_columns(pl.lit(None).alias(name) for name in missing)
+    related = accounts.frame()
     related = related.rename({name: f"account.{name}" for name in related.columns})
     return frame.join(
-        related, left_on="account_id", right_on="account.account_id", how="left", coalesce=False
-    ).sort(_INDEX)
+        related,
+        left_on="account_id",
+        right_on="account.account_id",
+        how="left",
+        coalesce=False,
+        maintain_order="left",
+    )
 
 
 def _fails(rule: _Compiled, kind: str, as_of: datetime | None) -> pl.Expr:
@@ -361,59 +614,100 @@ def _fails(rule: _Compiled, kind: str, as_of: datetime | None) -> pl.Expr:
 
 
 def check(
-    policy: Policy,
+    policy: Policy | Sequence[Policy],
     *,
-    trades: Iterable[Trade] = (),
-    accounts: Iterable[Account] = (),
-    movements: Iterable[CashMovement] = (),
-    snapshots: Iterable[AccountSnapshot] = (),
+    trades: RecordInput = (),
+    accounts: RecordInput = (),
+    movements: RecordInput = (),
+    snapshots: RecordInput = (),
     as_of: datetime | None = None,
     engine: Engine = "auto",
+    progress: Progress | None = None,
 ) -> CheckResult:
     """Check records against a policy and return every finding with its provenance.
 
-    Trades, movements and snapshots see their account (joined by ``account_id``); accounts
-    are checked themselves. ``as_of`` is the time rules read as ``as_of`` (default: now).
+    ``policy`` may be several versions of one policy: each record is then checked against
+    the version in force at its event time (see :func:`versions`).
+
+    Each input is records, or a DataFrame of them (read with ``pl.read_parquet``, or the
+    validated frame of :func:`regkit.read_frame`). Trades, movements and snapshots see their
+    account (joined by ``account_id``); accounts are checked themselves. ``as_of`` is the
+    time rules read as ``as_of`` (default: now).
+
+    ``engine="python"`` runs the generated per-record functions; ``"polars"`` decides
+    column-wise which records (and which windows of aggregate rules) fail, and builds
+    records only for those; ``"auto"`` uses polars when an input is a DataFrame. Both give
+    the same findings. ``progress``, when given, is told how far the check has come
+    (``progress("trades", 20_000, 200_000)``), for a progress bar.
 
     Raises:
-        PolicyError: the policy holds rules this version does not run (aggregate rules), or
-            ``engine`` asks for a backend that is not there yet.
+        RecordError: a DataFrame holds rows that are not valid records (every one is named
+            in the error's ``errors``; nothing is checked).
     """
     started = datetime.now(UTC)
     clock = time.perf_counter()
     checker = Checker(policy, as_of=as_of or started)
-    trade_list, account_list = list(trades), list(accounts)
-    movement_list, snapshot_list = list(movements), list(snapshots)
-    by_id = {account.account_id: account for account in account_list}
-    batches: list[tuple[str, Sequence[Record]]] = [
-        ("trade", trade_list),
-        ("account", account_list),
-        ("movement", movement_list),
-        ("snapshot", snapshot_list),
-    ]
-    findings: list[Finding] = []
-    for kind, records in batches:
-        if engine == "polars":
-            findings += _polars_findings(checker, kind, records, account_list)
-        else:
-            findings += _python_findings(checker, kind, records, by_id)
-    inputs: dict[str, tuple[str, Sequence[Record]]] = {
-        "trades": ("trade", trade_list),
-        "accounts": ("account", account_list),
-        "movements": ("movement", movement_list),
-        "snapshots": ("snapshot", snapshot_list),
+    inputs = {
+        "trades": KindInput("trade", trades, "trades"),
+        "accounts": KindInput("account", accounts, "accounts"),
+        "movements": KindInput("movement", movements, "movements"),
+        "snapshots": KindInput("snapshot", snapshots, "snapshots"),
     }
+    columnar = engine == "polars" or (
+        engine == "auto" and any(item.from_frame for item in inputs.values())
+    )
+    account_input = inputs["accounts"]
+    by_id: dict[str, Account] = {}
+    if len(account_input):
+        by_id = {a.key: a for a in account_input.records() if isinstance(a, Account)}
+
+    def related(record: Record) -> Account | None:
+        return _related(record, by_id)
+
+    findings: list[Finding] = []
+    for item in inputs.values():
+        if not len(item):
+            continue
+        kind, total = item.kind, len(item)
+        if columnar:
+            if not (
+                checker.rules(kind) or checker.aggregate_rules(kind) or checker.python_rules(kind)
+            ):
+                continue
+            if progress is not None:
+                progress(item.name, 0, total)
+            frame = _frame(checker, kind, item, account_input)
+            findings += _polars_findings(checker, kind, frame, item.pick, related)
+            findings += polars_windows(checker, kind, frame, item.pick, related)
+            if progress is not None:
+                progress(item.name, total, total)
+        else:
+            records = item.records()
+            findings += _python_findings(checker, kind, records, by_id, progress)
+            findings += python_windows(checker, kind, records, related)
     elapsed = time.perf_counter() - clock
+    ran = checker.policies
     return CheckResult(
         findings=findings,
-        policy_id=policy.id,
-        policy_version=policy.version,
-        policy_sha256=policy.sha256,
+        policy_id=ran[0].id,
+        policy_version=", ".join(version.version for version in ran),
+        policy_sha256=ran[0].sha256
+        if len(ran) == 1
+        else canonical_sha256({"versions": [version.sha256 for version in ran]}),
+        policy_versions=tuple(_version_entry(version) for version in ran) if len(ran) > 1 else (),
         started_at=started,
         finished_at=datetime.fromtimestamp(started.timestamp() + elapsed, UTC),
-        rules_evaluated=tuple(rule.id for rule in policy.rules),
-        records_checked={kind: len(items) for kind, items in inputs.values() if items},
-        input_fingerprints={
-            name: fingerprint(items) for name, (_, items) in inputs.items() if items
-        },
+        rules_evaluated=checker.rule_ids,
+        records_checked={item.kind: len(item) for item in inputs.values() if len(item)},
+        input_fingerprints={name: item.fingerprint() for name, item in inputs.items() if len(item)},
     )
+
+
+def _version_entry(policy: Policy) -> dict[str, str | None]:
+    starts, ends = policy.effective_from, policy.effective_to
+    return {
+        "version": policy.version,
+        "sha256": policy.sha256,
+        "effective_from": None if starts is None else starts.isoformat(),
+        "effective_to": None if ends is None else ends.isoformat(),
+    }

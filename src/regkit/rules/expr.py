@@ -22,7 +22,10 @@ What may appear:
 * comparisons ``== != < <= > >= in not in``, ``is None`` / ``is not None``;
   ``and``, ``or``, ``not``; ``+ - * / %`` and unary ``-``; ``a if cond else b``;
 * the functions ``abs, len, min, max, upper, lower, is_valid_lei, days_between(a, b)``
-  (whole days from a to b, floored), ``weekday(x)`` (0 = Monday), ``date(x)``.
+  (whole days from a to b, floored), ``weekday(x)`` (0 = Monday), ``date(x)``,
+  ``working_days_between(a, b[, calendar])`` (the working days d with a < d <= b, negative
+  when b is before a; dates or the UTC dates of datetimes; the calendar a string literal or
+  string parameter, ``"TARGET"`` by default: see :mod:`regkit.rules.calendars`).
 
 Enumeration fields compare with their string values (``trade.side == "buy"``,
 ``trade.capacity == "DEAL"``); a literal that is not a value is an error.
@@ -47,7 +50,7 @@ A boolean expression therefore always yields ``True`` or ``False``. ``and``, ``o
 and the test of a conditional need booleans (no truthiness of numbers or strings).
 
 Arithmetic is exact decimal arithmetic in Python (28 significant digits); the polars
-backend multiplies at 16 decimal places and divides with 16 places truncated, so results of
+backend multiplies at 16 decimal places and divides to 16 places (half to even), so results of
 ``/`` may differ from Python's in the last places. ``%`` takes the sign of the divisor (as
 Python's int ``%``) for decimals too; ``as_of`` should be given in UTC.
 """
@@ -71,6 +74,7 @@ import polars as pl
 from pydantic import BaseModel
 
 from regkit.errors import PolicyError
+from regkit.rules.calendars import check_calendar, holiday_dates, working_days_between
 from regkit.schemas.account import Account, AccountSnapshot
 from regkit.schemas.base import Record
 from regkit.schemas.cash import CashMovement
@@ -106,6 +110,7 @@ FUNCTIONS: Mapping[str, tuple[int, int | None]] = types.MappingProxyType(
         "lower": (1, 1),
         "is_valid_lei": (1, 1),
         "days_between": (2, 2),
+        "working_days_between": (2, 3),
         "weekday": (1, 1),
         "date": (1, 1),
     }
@@ -281,6 +286,13 @@ class _Call(_Node):
     args: tuple[_Node, ...]
 
 
+@dataclass(frozen=True)
+class _Value(_Node):
+    """A plain named value of the scope (an aggregate rule's ``total``)."""
+
+    name: str
+
+
 # --- scope ---------------------------------------------------------------------------------
 
 
@@ -294,11 +306,14 @@ class Scope:
         related: related records by name (``{"account": Account}`` for a trade rule).
         params: the policy's parameters (numbers, strings, booleans, lists, dicts of
             str → value, as YAML gives them; floats become decimals).
+        values: plain names with their type and whether they may be ``None`` (an
+            aggregate rule's aggregates: ``{"total": (Type("decimal"), False)}``).
     """
 
     record: str
     related: Mapping[str, type[Record]] = field(default_factory=dict)
     params: Mapping[str, Any] = field(default_factory=dict)
+    values: Mapping[str, tuple[Type, bool]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.record not in RECORD_KINDS:
@@ -310,7 +325,14 @@ class Scope:
                 raise PolicyError(f"related record name {name!r} is not a plain identifier")
             if name in (self.record, "params", "as_of"):
                 raise PolicyError(f"related record name {name!r} clashes with a scope name")
+        taken = {self.record, *self.related, "params", "as_of", *FUNCTIONS}
+        for name in self.values:
+            if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
+                raise PolicyError(f"the name {name!r} is not a plain identifier")
+            if name in taken:
+                raise PolicyError(f"the name {name!r} clashes with a name of the language")
         object.__setattr__(self, "params", _freeze_params(self.params))
+        object.__setattr__(self, "values", types.MappingProxyType(dict(self.values)))
 
     @property
     def model(self) -> type[Record]:
@@ -320,7 +342,7 @@ class Scope:
     @property
     def names(self) -> tuple[str, ...]:
         """Every name an expression may use."""
-        return (self.record, *self.related, "params", "as_of")
+        return (self.record, *self.related, "params", "as_of", *self.values)
 
 
 def _freeze_params(params: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -545,6 +567,9 @@ class _Checker:
             return _Const(Type("mapping"), False, self.scope.params)
         if name == "as_of":
             return _AsOf(_DATETIME, False)
+        if name in self.scope.values:
+            type_, nullable = self.scope.values[name]
+            return _Value(type_, nullable, name)
         if name == self.scope.record or name in self.scope.related:
             self.fail(node, f"{name!r} is a record; read one of its fields (e.g. {name}.<field>)")
         close = difflib.get_close_matches(name, [*self.scope.names, *FUNCTIONS], n=3)
@@ -809,7 +834,13 @@ class _Checker:
         low, high = FUNCTIONS[name]
         count = len(node.args)
         if count < low or (high is not None and count > high):
-            wanted = str(low) if low == high else f"at least {low}"
+            wanted = (
+                str(low)
+                if low == high
+                else f"at least {low}"
+                if high is None
+                else f"{low} to {high}"
+            )
             self.fail(node, f"{name}() takes {wanted} argument(s), got {count}")
         args = tuple(self.check(arg) for arg in node.args)
         nullable = any(a.nullable for a in args)
@@ -840,6 +871,27 @@ class _Checker:
             for arg in args:
                 if arg.type.kind not in ("date", "datetime"):
                     self.fail(node, f"days_between() needs dates or datetimes, not {arg.type}")
+            result = _INT
+        elif name == "working_days_between":
+            for arg in args[:2]:
+                if arg.type.kind not in ("date", "datetime"):
+                    self.fail(
+                        node, f"working_days_between() needs dates or datetimes, not {arg.type}"
+                    )
+            calendar = args[2] if len(args) == 3 else _Const(_STR, False, "TARGET")
+            if not (isinstance(calendar, _Const) and calendar.type.kind == "str"):
+                self.fail(
+                    node.args[2],
+                    "the calendar of working_days_between() must be a string literal "
+                    "or a string parameter (known when the policy loads)",
+                    "e.g. 'TARGET', 'UK' or 'DE'",
+                )
+            try:
+                canonical = check_calendar(calendar.value)
+            except PolicyError as error:
+                problem, _, choices = str(error).partition("; ")
+                self.fail(node.args[2], problem, choices)
+            args = (*args[:2], _Const(_STR, False, canonical))
             result = _INT
         elif name == "weekday":
             if kinds[0] not in ("date", "datetime"):
@@ -976,6 +1028,12 @@ def _days_between(a: date | None, b: date | None) -> int | None:
     return (b - a).days
 
 
+def _working_days_between(a: date | None, b: date | None, calendar: str) -> int | None:
+    if a is None or b is None:
+        return None
+    return working_days_between(a, b, calendar)
+
+
 def _mod(a: Any, b: Any) -> Any:
     """The remainder with the sign of the divisor (as int ``%`` and polars), for decimals too."""
     rest = a % b
@@ -999,6 +1057,7 @@ _HELPERS: dict[str, Any] = {
     "max": max,
     "Decimal": Decimal,
     "days_between": _days_between,
+    "working_days_between": _working_days_between,
     "is_valid_lei": _lei,
     "date": _to_date,
 }
@@ -1047,6 +1106,8 @@ class _PyGen:
             return self.const(value)
         if isinstance(node, _AsOf):
             return "as_of"
+        if isinstance(node, _Value):
+            return node.name
         if isinstance(node, _Record):
             return self.field(node.field)
         if isinstance(node, _Field):
@@ -1127,7 +1188,7 @@ class _PyGen:
 
     def call(self, node: _Call) -> str:
         name = node.name
-        if name in ("is_valid_lei", "days_between"):
+        if name in ("is_valid_lei", "days_between", "working_days_between"):
             args = ", ".join(self.gen(a) for a in node.args)
             return f"{self.const(_HELPERS[name])}({args})"
         binds, uses, tests = [], [], []
@@ -1157,6 +1218,7 @@ def _generate(expr: Expr) -> tuple[str, list[Any]]:
     scope = expr.scope
     params = [scope.record, *(f"{name}=None" for name in scope.related), "params=None"]
     params.append("as_of=None")
+    params += [f"{name}=None" for name in scope.values]
     consts = ", ".join(f"_c{i}" for i in range(len(gen.consts)))
     source = (
         f"def _make({consts}):\n"
@@ -1250,6 +1312,239 @@ def to_python_rules(rules: Sequence[tuple[Expr | None, Expr]]) -> Callable[..., 
     return typing.cast(Callable[..., list[int]], make(*gen.consts))
 
 
+class _FindingCode(typing.NamedTuple):
+    """One rule as :func:`_findings_function` generates it: what to check, what to write."""
+
+    when: Expr | None
+    assertion: Expr
+    evidence: Sequence[Expr]
+    message: Sequence[tuple[str, Expr | None, str]]
+    """``(text, value, format spec)`` pieces: the text, then the value formatted (``—`` for
+    ``None``) when there is one."""
+    default: str
+    """The message when the pieces give an empty one."""
+    tag: Any
+    """Handed to ``make`` as it is (the rule's constant data)."""
+    starts: date | None = None
+    ends: date | None = None
+    """The rule runs on a record whose day (of ``at``, or of ``as_of`` without one) is in
+    ``[starts, ends)``."""
+
+
+def _findings_function(
+    rules: Sequence[_FindingCode],
+    make: Callable[[Any, str, Any, dict[str, Any], str], Any],
+    key_fields: Sequence[str] = (),
+) -> tuple[Callable[[Mapping[str, Any], Any, Any], list[Any]], bool]:
+    """Many rules as one generated function that also works out what each failure needs.
+
+    ``fn(names, as_of, at)`` reads the record and its related records from ``names`` (a
+    missing related record is ``None``) and returns, in rule order, for each rule in force
+    that fails (as in :func:`to_python_rules`), ``make(tag, record.key, at, evidence,
+    message)``:
+    ``evidence`` maps each evidence expression's text to its value and ``message`` joins the
+    pieces' texts and formatted values, exactly as :func:`to_python` of each expression
+    would give them, with no call per expression. The record's key is read once, at the
+    first failure; with ``key_fields``, a record of exactly the scope's class gets the
+    ``str`` of those fields joined by ``|`` (what ``Record.key`` gives, when the class keeps
+    it) without the call. Whatever an expression raises escapes. Also returns whether the
+    code reads ``as_of``.
+    """
+    if not rules:
+        return (lambda names, as_of, at: []), False
+    scope = rules[0].assertion.scope
+    for rule in rules:
+        values = [part[1] for part in rule.message if part[1] is not None]
+        for expr in (rule.when, rule.assertion, *rule.evidence, *values):
+            # One record and related records; each expression's parameters are frozen into
+            # its own constants, so versions of a policy with other values share a function.
+            if expr is None:
+                continue
+            if expr.scope.record != scope.record or expr.scope.related != scope.related:
+                raise PolicyError(f"rules of one function need one record scope: {expr.text!r}")
+        for expr in (rule.when, rule.assertion):
+            if expr is not None and expr.type.kind != "bool":
+                raise PolicyError(f"a rule's when and assert are booleans: {expr.text!r}")
+    counting = _SharedGen()
+    for rule in rules:
+        for expr in (rule.when, rule.assertion):
+            if expr is not None:
+                counting.truth(expr.node)
+    gen = _SharedGen(frozenset(prefix for prefix, uses in counting.uses.items() if uses > 1))
+    lines = ["        _out = []\n", "        _key = None\n"]
+    in_force: dict[tuple[date | None, date | None], str] = {}
+    for rule in rules:
+        if (rule.starts, rule.ends) not in in_force and (rule.starts or rule.ends):
+            if not in_force:
+                lines.append("        _day = (_at or as_of).date()\n")
+            name = in_force[rule.starts, rule.ends] = f"_d{len(in_force)}"
+            bounds = [f"_day >= {gen.const(rule.starts)}"] if rule.starts else []
+            bounds += [f"_day < {gen.const(rule.ends)}"] if rule.ends else []
+            lines.append(f"        {name} = {' and '.join(bounds)}\n")
+    for rule in rules:
+        fails = f"not ({gen.truth(rule.assertion.node)})"
+        if rule.when is not None:
+            fails = f"({gen.truth(rule.when.node)}) and {fails}"
+        if (rule.starts, rule.ends) in in_force:
+            fails = f"{in_force[rule.starts, rule.ends]} and {fails}"
+        evidence = ", ".join(
+            f"{gen.const(expr.text)}: {_value_code(gen, expr)}" for expr in rule.evidence
+        )
+        pieces = []
+        for text, value, spec in rule.message:
+            if text:
+                pieces.append(gen.const(text))
+            if value is not None and _plain_const(value) and not spec:
+                node = typing.cast(_Const, value.node)
+                pieces.append(gen.const("—" if node.value is None else format(node.value, "")))
+            elif value is not None:
+                name = gen.temp()
+                pieces.append(
+                    f"({gen.const('—')} if ({name} := {_value_code(gen, value)}) is None "
+                    f"else {gen.const(format)}({name}, {gen.const(spec)}))"
+                )
+        message = gen.const(rule.default)
+        if pieces:
+            message = f"({' + '.join(pieces)}) or {message}"
+        lines.append(
+            f"        if {fails}:\n"
+            f"            if _key is None:\n"
+            f"                _key = {_key_code(gen, scope, key_fields)}\n"
+            f"            _out.append({gen.const(make)}({gen.const(rule.tag)}, _key, _at, "
+            f"{{{evidence}}}, {message}))\n"
+        )
+    names = [f"        {scope.record} = _names[{gen.const(scope.record)}]\n"]
+    names += [f"        {name} = _names.get({gen.const(name)})\n" for name in scope.related]
+    lines = names + [f"        {line}\n" for line in gen.prologue] + lines
+    consts = ", ".join(f"_c{i}" for i in range(len(gen.consts)))
+    source = (
+        f"def _make({consts}):\n"
+        f"    def _findings(_names, as_of, _at):\n" + "".join(lines) + "        return _out\n"
+        "    return _findings\n"
+    )
+    tree = ast.parse(source, mode="exec")
+    reads = sum(
+        isinstance(node, ast.Name) and node.id == "as_of" and isinstance(node.ctx, ast.Load)
+        for node in ast.walk(tree)
+    )
+    reads_as_of = reads > (1 if in_force else 0)  # besides the day of a record without ``at``
+    function = _generated_function(tree, gen.consts, "<regkit findings>")
+    return function, reads_as_of
+
+
+_ORDERINGS = frozenset({"==", "!=", "<", "<=", ">", ">="})
+_Prefix = tuple[str, tuple[_Step, ...]]
+
+
+class _SharedGen(_PyGen):
+    """The code :class:`_PyGen` writes, with two savings that leave every value the same.
+
+    * A field or nested record that the tests read more than once (``trade.instrument``,
+      ``account.kyc``, ``trade.leverage``) is read once per call, into a local, before the
+      tests (reading a field has no effect; should a derived field raise, the caller finds
+      the rule that does one by one); fields are then read from it.
+    * A decimal is compared with decimal constants (``<= 30``, ``params.caps[...]`` holding
+      ints become decimals) rather than converting an int at each comparison: a decimal
+      and an int compare exactly, so the result is the same.
+    """
+
+    def __init__(self, shared: frozenset[_Prefix] = frozenset()) -> None:
+        super().__init__()
+        self.shared = shared
+        self.uses: dict[_Prefix, int] = {}
+        """How often the code read each field and nested record (to choose ``shared``)."""
+        self.locals: dict[_Prefix, str] = {}
+        self.prologue: list[str] = []
+        """``_rN = <read>`` statements, in order, for the shared reads."""
+
+    def field(self, node: _Field) -> str:
+        for end in range(1, len(node.steps) + 1):
+            prefix = (node.root, node.steps[:end])
+            self.uses[prefix] = self.uses.get(prefix, 0) + 1
+        if (node.root, node.steps) in self.shared:
+            return self.local((node.root, node.steps))
+        for end in range(len(node.steps) - 1, 0, -1):
+            prefix = (node.root, node.steps[:end])
+            if prefix in self.shared:
+                rest = node.steps[end:]
+                return super().field(
+                    _Field(node.type, node.nullable, self.local(prefix), rest, node.related)
+                )
+        return super().field(node)
+
+    def local(self, prefix: _Prefix) -> str:
+        """The local that holds a shared read (made in the prologue)."""
+        name = self.locals.get(prefix)
+        if name is None:
+            root, steps = prefix
+            read = _Field(_NONE, True, root, steps, False)
+            code = super().field(read)
+            for end in range(len(steps) - 1, 0, -1):
+                if (root, steps[:end]) in self.shared:
+                    parent = self.local((root, steps[:end]))
+                    code = super().field(_Field(_NONE, True, parent, steps[end:], False))
+                    break
+            name = self.locals[prefix] = f"_r{len(self.locals)}"
+            self.prologue.append(f"{name} = {code}")
+        return name
+
+    def compare(self, node: _Compare) -> str:
+        if node.op in _ORDERINGS:
+            left, right = _as_decimal(node.left, node.right), _as_decimal(node.right, node.left)
+            node = _Compare(node.type, node.nullable, node.op, left, right)
+        return super().compare(node)
+
+
+def _as_decimal(side: _Node, other: _Node) -> _Node:
+    """``side`` with its int constants as decimals, when compared with a decimal."""
+    if other.type.kind != "decimal":
+        return side
+    if isinstance(side, _Const) and type(side.value) is int:
+        return _Const(side.type, side.nullable, Decimal(side.value))
+    if isinstance(side, _Lookup) and any(type(v) is int for v in side.mapping.values()):
+        mapping = types.MappingProxyType(
+            {k: Decimal(v) if type(v) is int else v for k, v in side.mapping.items()}
+        )
+        return _Lookup(side.type, side.nullable, mapping, side.key)
+    return side
+
+
+def _key_code(gen: _PyGen, scope: Scope, key_fields: Sequence[str]) -> str:
+    """The record's key: its ``key``, or its key fields joined for a record of exactly the
+    scope's class (the model's own field names, never user text)."""
+    record = scope.record
+    fields = _field_names(scope.model)
+    if not key_fields or not all(name in fields for name in key_fields):
+        return f"{record}.key"
+    join = f" + {gen.const('|')} + ".join(
+        f"{gen.const(str)}({record}.{name})" for name in key_fields
+    )
+    return f"({join}) if {gen.const(type)}({record}) is {gen.const(scope.model)} else {record}.key"
+
+
+def _plain_const(expr: Expr) -> bool:
+    """A constant whose text is known before any record is (not a decimal: its text could
+    follow the decimal context of the call)."""
+    node = expr.node
+    return isinstance(node, _Const) and (node.value is None or type(node.value) in (int, str, bool))
+
+
+def _value_code(gen: _PyGen, expr: Expr) -> str:
+    """The code of an expression's value, as :func:`to_python` gives it."""
+    return gen.truth(expr.node) if expr.type.kind == "bool" else gen.gen(expr.node)
+
+
+def _generated_function(tree: ast.Module, consts: Sequence[Any], filename: str) -> Any:
+    """The function ``_make(*consts)`` returns, from a generated module defining only
+    ``_make``: checked by :func:`_assert_generated`, built from its code object (no exec),
+    with no builtins at all."""
+    _assert_generated(tree)
+    code = compile(tree, filename, "exec")
+    make_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    make = types.FunctionType(make_code, {"__builtins__": {}})
+    return make(*consts)
+
+
 def _assert_generated(tree: ast.Module) -> None:
     """Defence in depth: the generated tree holds no dunder names and no imports."""
     for node in ast.walk(tree):
@@ -1311,6 +1606,8 @@ class _PlLower:
             if self.as_of is None:
                 raise PolicyError("the expression reads as_of; pass as_of= to to_polars")
             return pl.lit(self.as_of.astimezone(UTC), dtype=pl.Datetime("us", "UTC"))
+        if isinstance(node, _Value):
+            return pl.col(self.columns(node.name))
         if isinstance(node, _Field):
             return pl.col(self.columns(node.path))
         if isinstance(node, _Record):
@@ -1429,6 +1726,18 @@ class _PlLower:
             return (first.dt.weekday() - 1).cast(pl.Int64)
         if name == "date":
             return first.dt.date() if node.args[0].type.kind == "datetime" else first
+        if name == "working_days_between":
+            # business_day_count counts [start, end); this counts (start, end], signed.
+            start, end = (
+                a.cast(pl.Datetime("us", "UTC")).dt.date() if n.type.kind == "datetime" else a
+                for a, n in zip(args[:2], node.args[:2], strict=True)
+            )
+            holidays = holiday_dates(typing.cast(_Const, node.args[2]).value)
+            low = pl.min_horizontal(start, end) + pl.duration(days=1)
+            high = pl.max_horizontal(start, end) + pl.duration(days=1)
+            sign = pl.when(end >= start).then(1).when(end < start).then(-1)
+            count = pl.business_day_count(low, high, holidays=holidays).cast(pl.Int64)
+            return (sign * count).cast(pl.Int64)
         # days_between
         stamps = [a.cast(pl.Datetime("us", "UTC")) for a in args]
         return ((stamps[1] - stamps[0]).dt.total_microseconds() // _DAY_US).cast(pl.Int64)

@@ -154,6 +154,37 @@ class Finding:
         )
 
 
+def _template(**fields: Any) -> dict[str, Any]:
+    """The fields of a finding, checked once by the constructor, for :func:`_quick`.
+
+    The engine builds one per rule when it compiles a policy; ``record_id``, ``message``,
+    ``evidence`` and ``at`` are then filled in per finding.
+    """
+    return dict(vars(Finding(**fields)))
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _quick(
+    template: dict[str, Any], record_id: str, at: datetime | None, evidence: Any, message: str
+) -> Finding:
+    """A finding from a :func:`_template` and its per-record fields, without ``__init__``.
+
+    The same finding ``Finding(**template | {...})`` would give (the template's fields were
+    checked when it was made), at a fraction of the cost: the embedded checker's hot path.
+    """
+    fields = template.copy()
+    fields["record_id"] = record_id
+    fields["message"] = message
+    fields["evidence"] = evidence
+    fields["at"] = at
+    finding: Finding = _new(Finding)
+    _set(finding, "__dict__", fields)
+    return finding
+
+
 _CSV_COLUMNS = (
     "rule_id",
     "rule_version",
@@ -175,7 +206,11 @@ class CheckResult:
 
     Attributes:
         findings: the findings, in the order the engine produced them.
-        policy_id, policy_version, policy_sha256: the policy that ran.
+        policy_id, policy_version, policy_sha256: the policy that ran. When several versions
+            ran (each record against the version in force at its time), the versions joined
+            by ", " and the SHA-256 of their hashes; ``policy_versions`` lists each.
+        policy_versions: each version that ran, when there were several: its ``version``,
+            ``sha256``, ``effective_from`` and ``effective_to``.
         rules_evaluated: the ids of the rules that ran.
         records_checked: records checked per kind (``{"trade": 200000}``).
         input_fingerprints: SHA-256 of each input, by name (see :func:`fingerprint`).
@@ -190,6 +225,7 @@ class CheckResult:
     started_at: datetime
     finished_at: datetime
     rules_evaluated: tuple[str, ...] = ()
+    policy_versions: tuple[Mapping[str, Any], ...] = ()
     records_checked: Mapping[str, int] = field(default_factory=dict)
     input_fingerprints: Mapping[str, str] = field(default_factory=dict)
     regkit_version: str = __version__
@@ -238,7 +274,8 @@ class CheckResult:
                 "id": self.policy_id,
                 "version": self.policy_version,
                 "sha256": self.policy_sha256,
-            },
+            }
+            | self._versions(),
             "regkit_version": self.regkit_version,
             "started_at": _plain(self.started_at),
             "finished_at": _plain(self.finished_at),
@@ -248,6 +285,11 @@ class CheckResult:
             "counts": self.counts,
             "findings": [finding.to_dict() for finding in self.findings],
         }
+
+    def _versions(self) -> dict[str, Any]:
+        if not self.policy_versions:
+            return {}
+        return {"versions": [dict(version) for version in self.policy_versions]}
 
     def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
         """The result as JSON (same result, same bytes); also written to ``path`` if given."""

@@ -32,6 +32,7 @@ formatting or comments.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -48,8 +49,9 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from regkit.errors import PolicyError
+from regkit.rules.custom import PythonRule
 from regkit.rules.expr import RECORD_KINDS as EXPR_RECORD_KINDS
-from regkit.rules.expr import Expr, Scope, compile_expr
+from regkit.rules.expr import Expr, Scope, Type, compile_expr
 from regkit.rules.findings import Severity
 from regkit.schemas.account import Account
 from regkit.schemas.base import Record
@@ -204,15 +206,15 @@ class MessagePart:
 class CompiledRule:
     """A rule with its expressions checked and compiled (see :mod:`regkit.rules.expr`).
 
-    An aggregate rule's ``assert`` and the message placeholders that name its aggregates are
-    over the aggregates, not over a record: they are compiled by the engine that computes
-    them, and are ``None`` / plain text here.
+    An aggregate rule's ``assert``, ``message`` and ``evidence`` are compiled in a scope that
+    adds its aggregates (by name) to the record's names; its ``group_by`` and aggregate
+    arguments are over the record.
     """
 
     rule: Rule
     scope: Scope
     when: Expr | None
-    assertion: Expr | None
+    assertion: Expr
     where: Expr | None
     evidence: tuple[Expr, ...]
     message: tuple[MessagePart, ...]
@@ -248,6 +250,31 @@ class Policy:
     parameters: Mapping[str, Any] = field(default_factory=dict)
     compiled: tuple[CompiledRule, ...] = field(default=(), compare=False, repr=False)
     """Each rule with its expressions compiled, in rule order."""
+    python_rules: tuple[PythonRule, ...] = ()
+    """Python rules added with :meth:`with_rules`; they run after the YAML rules."""
+
+    def with_rules(self, *rules: PythonRule) -> Policy:
+        """The policy with Python rules added (see :mod:`regkit.rules.custom`); its SHA-256
+        then covers their metadata and source code too.
+
+        Raises:
+            PolicyError: a rule id that the policy already has.
+        """
+        taken = {rule.id for rule in self.rules} | {rule.id for rule in self.python_rules}
+        for rule in rules:
+            if not isinstance(rule, PythonRule):
+                raise PolicyError(
+                    f"{self.source}: {rule!r} is not a Python rule; decorate it with "
+                    "regkit.rules.rule(...)"
+                )
+            if rule.id in taken:
+                raise PolicyError(f"{self.source}: the rule id {rule.id} is used twice")
+            taken.add(rule.id)
+        added = (*self.python_rules, *rules)
+        sha256 = canonical_sha256(
+            {"policy": self.sha256, "python_rules": [rule.canonical() for rule in rules]}
+        )
+        return dataclasses.replace(self, python_rules=added, sha256=sha256)
 
     def compile(self, *, as_of: datetime | None = None) -> Checker:
         """The policy as a :class:`~regkit.rules.engine.Checker` for one record at a time."""
@@ -268,7 +295,12 @@ class Policy:
         raise PolicyError(f"{self.source}: no rule {rule_id!r}{_suggest(rule_id, ids)}")
 
 
-def load_policy(source: str | Path, *, parameters: Mapping[str, Any] | None = None) -> Policy:
+def load_policy(
+    source: str | Path,
+    *,
+    parameters: Mapping[str, Any] | None = None,
+    rules: Sequence[PythonRule] = (),
+) -> Policy:
     """Load a policy from a YAML file or by built-in name, validated completely.
 
     Args:
@@ -276,10 +308,16 @@ def load_policy(source: str | Path, *, parameters: Mapping[str, Any] | None = No
             (``"esma-cfd-retail"``; see :func:`builtin_policies`).
         parameters: values that override the policy's parameters (a firm's own limits);
             each must name an existing parameter.
+        rules: Python rules to add (see :mod:`regkit.rules.custom`).
 
     Raises:
         PolicyError: the file cannot be read or is not a valid policy.
     """
+    policy = _load(source, parameters)
+    return policy.with_rules(*rules) if rules else policy
+
+
+def _load(source: str | Path, parameters: Mapping[str, Any] | None) -> Policy:
     path = Path(source)
     if path.suffix in (".yaml", ".yml") or path.exists():
         try:
@@ -356,28 +394,60 @@ def compile_rule(rule: Rule, parameters: Mapping[str, Any], source: str) -> Comp
     def compiled(text: str, key: str) -> Expr:
         return compile_expr(text, scope, where=f"{where}, {key}")
 
-    aggregate_names = {aggregate.name for aggregate in rule.aggregates}
+    aggregates = {
+        a.name: None if a.argument is None else compiled(a.argument, f"aggregate {a.name}")
+        for a in rule.aggregates
+    }
+    record_scope = scope
+    when = None if rule.when is None else compiled(rule.when, "when")
+    selects = None if rule.where is None else compiled(rule.where, "where")
+    group_by = tuple(compiled(name, "group_by") for name in rule.group_by)
+    if rule.is_aggregate:
+        # The assert, message and evidence of an aggregate rule read its aggregates by
+        # name, besides the fields of the record whose window it is.
+        values = {
+            a.name: _aggregate_type(a, aggregates[a.name], f"{where}, aggregate {a.name}")
+            for a in rule.aggregates
+        }
+        scope = Scope(rule.applies_to, RELATED[rule.applies_to], parameters, values)
     return CompiledRule(
         rule=rule,
-        scope=scope,
-        when=None if rule.when is None else compiled(rule.when, "when"),
-        assertion=None if rule.is_aggregate else compiled(rule.assertion, "assert"),
-        where=None if rule.where is None else compiled(rule.where, "where"),
-        evidence=tuple(
-            compiled(name, "evidence") for name in rule.evidence if name not in aggregate_names
-        ),
-        message=_message_parts(rule.message, aggregate_names, compiled, where),
-        group_by=tuple(compiled(name, "group_by") for name in rule.group_by),
-        aggregates={
-            a.name: None if a.argument is None else compiled(a.argument, f"aggregate {a.name}")
-            for a in rule.aggregates
-        },
+        scope=record_scope,
+        when=when,
+        assertion=compiled(rule.assertion, "assert"),
+        where=selects,
+        evidence=tuple(compiled(name, "evidence") for name in rule.evidence),
+        message=_message_parts(rule.message, compiled, where),
+        group_by=group_by,
+        aggregates=aggregates,
     )
+
+
+def _aggregate_type(aggregate: Aggregate, argument: Expr | None, where: str) -> tuple[Type, bool]:
+    """The type of an aggregate's value and whether it may be ``None`` (module docstring of
+    :mod:`regkit.rules.windows`: nulls are skipped; ``sum`` of nothing is 0)."""
+    function = aggregate.function
+    if function in ("count", "count_distinct"):
+        if argument is not None and argument.type.kind == "list":
+            raise PolicyError(f"{where}: count_distinct needs single values, not a list")
+        return Type("int"), False
+    assert argument is not None  # the parser requires one
+    kind = argument.type.kind
+    if function in ("sum", "mean") and not argument.type.numeric:
+        raise PolicyError(f"{where}: {function}() needs a number, not {argument.type}")
+    if function in ("min", "max") and kind not in ("int", "decimal", "str", "date", "datetime"):
+        raise PolicyError(
+            f"{where}: {function}() needs numbers, text, dates or times, not {argument.type}"
+        )
+    if function == "sum":
+        return argument.type, False
+    if function == "mean":
+        return Type("decimal"), True
+    return argument.type, True
 
 
 def _message_parts(
     template: str,
-    aggregate_names: set[str],
     compiled: Callable[[str, str], Expr],
     where: str,
 ) -> tuple[MessagePart, ...]:
@@ -394,9 +464,6 @@ def _message_parts(
             continue
         if conversion is not None:
             raise PolicyError(f"{where}, message: {{{name}!{conversion}}}: no conversions allowed")
-        if name.strip() in aggregate_names:
-            parts.append(MessagePart(text + "{" + name.strip() + "}"))
-            continue
         parts.append(MessagePart(text, compiled(name, "message"), spec or ""))
     return tuple(parts)
 
@@ -480,6 +547,11 @@ def _rule(item: Any, source: str, index: int) -> Rule:
     group_by: tuple[str, ...] = ()
     if any(key in item for key in _AGGREGATE_KEYS):
         window, aggregates, group_by = _aggregate_parts(item, where)
+        if item.get("when") is not None:
+            raise PolicyError(
+                f"{where}: an aggregate rule chooses its records with 'where'; "
+                "'when' is for record rules"
+            )
     return Rule(
         id=rule_id,
         title=str(item.get("title") or ""),

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 import regkit as rk
-from regkit.errors import PolicyError
 from regkit.rules.findings import Severity
 from regkit.rules.policy import parse_policy
 
@@ -140,23 +139,6 @@ def test_check_runs_a_batch_and_records_what_it_saw(engine: str) -> None:
     assert result.counts_by_severity == {"high": 2}
     with pytest.raises(rk.ComplianceError):
         result.raise_for_findings(min_severity="high")
-
-
-def test_what_this_engine_does_not_run_yet_is_refused_not_skipped() -> None:
-    aggregate = """\
-policy: aml
-version: "1"
-rules:
-  - id: AML-STRUCT
-    severity: medium
-    applies_to: movement
-    group_by: [movement.account_id]
-    window: 48h
-    aggregate: {deposits: count()}
-    assert: deposits < 3
-"""
-    with pytest.raises(PolicyError, match=r"aggregate rules \(AML-STRUCT\)"):
-        rk.check(parse_policy(aggregate, "aml.yaml"), movements=[])
 
 
 def test_one_crashing_rule_does_not_hide_the_others() -> None:

@@ -1,0 +1,309 @@
+"""Aggregate rules on the polars backend: the windows of :mod:`regkit.rules.windows`, rolled
+column-wise.
+
+The semantics are those of :mod:`regkit.rules.windows`; this module decides, with polars,
+which windows fail and how they merge into episodes. The findings of the episodes are then
+written by the same code as the Python backend's (:meth:`AggregateRule.finding`), from the
+records of each episode, so both backends give the same findings.
+
+How the windows are rolled: polars' ``rolling`` over an integer index. A window is
+``(t - span, t]`` *and* stops at the record itself among records of the same time, so the
+time is widened to make room for the order of ties: ``index = (t - t0) * 2k + tie``, where
+``tie`` is the record's place among its group's records of the same time and ``k`` exceeds
+the largest such count. With the period ``span * 2k - k`` a record's window then holds
+exactly the earlier-or-tied-and-before records later than ``t - span`` (the proof is two
+lines: a tie term never reaches ``k``, a time step is ``2k``). ``calendar_day`` rolls over
+groups of (group, UTC day) with a period longer than the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from regkit.rules.findings import Finding
+from regkit.rules.windows import EVENT_TIME, AggregateRule, Episode, _Entry
+from regkit.schemas.account import Account
+from regkit.schemas.base import Record
+
+if TYPE_CHECKING:
+    from regkit.rules.engine import Checker
+
+__all__ = ["EpisodeRows", "failing_episodes", "polars_findings"]
+
+INDEX = "__index"
+_TIME = "__time"
+_ROW = "__row"
+_GID = "__gid"
+_TIE = "__tie"
+_T = "__t"
+_POS = "__pos"
+_FIRST = "__first"
+_DAY = "__day"
+_EPISODE = "__episode"
+_AGG = "__agg."
+_LIMIT = 1 << 62
+
+
+@dataclass(frozen=True)
+class EpisodeRows:
+    """One episode, by rows of the frame (their ``__index``).
+
+    Attributes:
+        members: every member's row, in order; the trigger's window is ``members[:window]``.
+        window: how many members the trigger's window holds.
+    """
+
+    members: tuple[int, ...]
+    window: int
+
+    @property
+    def trigger(self) -> int:
+        """The row of the record whose window failed first."""
+        return self.members[self.window - 1]
+
+
+def polars_findings(
+    checker: Checker,
+    kind: str,
+    frame: pl.DataFrame,
+    records: Callable[[Sequence[int]], Sequence[Record]],
+    related: Callable[[Record], Account | None],
+) -> list[Finding]:
+    """The findings of a kind's aggregate rules over a frame of its records.
+
+    Args:
+        checker: the compiled policy.
+        kind: the record kind.
+        frame: the records as dotted columns (a related account's as ``account.*``) with
+            their input order in ``__index``.
+        records: the records of some rows (by ``__index``), for the findings.
+        related: a record's account.
+    """
+    as_of = checker.as_of or datetime.now(UTC)
+    found = [
+        (rule, rows)
+        for rule in checker.aggregate_rules(kind)
+        for rows in failing_episodes(rule, frame, as_of)
+    ]
+    # Every record the findings need, built in one go (building is per call, not per row).
+    needed = sorted({row for _, rows in found for row in rows.members})
+    by_row = dict(zip(needed, records(needed), strict=True))
+
+    def pick(rows: Sequence[int]) -> list[Record]:
+        return [by_row[row] for row in rows]
+
+    return [_finding(rule, rows, pick, related, as_of) for rule, rows in found]
+
+
+def _finding(
+    rule: AggregateRule,
+    rows: EpisodeRows,
+    records: Callable[[Sequence[int]], Sequence[Record]],
+    related: Callable[[Record], Account | None],
+    as_of: datetime,
+) -> Finding:
+    members = []
+    name = EVENT_TIME[rule.kind]
+    for position, record in enumerate(records(rows.members)):
+        names: dict[str, Any] = {rule.kind: record, "as_of": as_of}
+        if rule.kind != "account":
+            names["account"] = related(record)
+        at = getattr(record, name, None) or as_of
+        values = rule.values(names) if position < rows.window else ()
+        members.append(_Entry(rows.trigger, position, at, record, names, values))
+    trigger = members[rows.window - 1]
+    episode = Episode(
+        group_key=rule.key(trigger.names),
+        trigger=trigger,
+        window=tuple(members[: rows.window]),
+        members=members,
+        end=len(members) - 1,
+    )
+    return rule.finding(episode, as_of)
+
+
+def failing_episodes(
+    rule: AggregateRule, frame: pl.DataFrame, as_of: datetime
+) -> list[EpisodeRows]:
+    """The episodes of an aggregate rule over a frame, in the order their first window failed."""
+    rows = _entered(rule, frame, as_of)
+    if rows.is_empty():
+        return []
+    rows, period, by = _widen(rule, rows)
+    rolled = _roll(rule, rows, period, by)
+    compiled = rule.rule
+    fails = ~compiled.assertion.polars(columns=_value_columns(_columns(rule.kind)), as_of=as_of)
+    if compiled.assertion.names:  # the assert reads the record's own fields too
+        rolled = rolled.join(frame, on=INDEX, how="left")
+    failing = rolled.filter(fails).select(_GID, _ROW, _FIRST, _POS)
+    return _episodes(failing, rows)
+
+
+def _entered(rule: AggregateRule, frame: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    """The records that enter the rule's windows, narrowed to what the windows need: input
+    order, time, group values and aggregated values, sorted by group, time, input order."""
+    compiled = rule.rule
+    columns = _columns(rule.kind)
+    when = pl.lit(as_of.astimezone(UTC), dtype=pl.Datetime("us", "UTC"))
+    time = pl.coalesce(pl.col(EVENT_TIME[rule.kind]).cast(pl.Datetime("us", "UTC")), when)
+    entered = pl.lit(True)
+    if compiled.where is not None:
+        entered = compiled.where.polars(columns=columns, as_of=as_of)
+    if rule.starts is not None:
+        entered = entered & (time.dt.date() >= rule.starts)
+    if rule.ends is not None:
+        entered = entered & (time.dt.date() < rule.ends)
+    groups = [f"__g{i}" for i in range(len(compiled.group_by))]
+    selected = [
+        pl.col(INDEX),
+        time.alias(_TIME),
+        *[
+            expr.polars(columns=columns, as_of=as_of).alias(group)
+            for expr, group in zip(compiled.group_by, groups, strict=True)
+        ],
+        *[
+            expr.polars(columns=columns, as_of=as_of).alias(f"__v.{name}")
+            for name, expr in compiled.aggregates.items()
+            if expr is not None
+        ],
+    ]
+    # The frame is in input order, so a stable sort by time orders ties by input order.
+    query = frame.lazy().filter(entered).select(selected).sort(_TIME, maintain_order=True)
+    rows = query.collect()
+    row = pl.int_range(pl.len())
+    new_time = (row == 0) | (pl.col(_TIME) != pl.col(_TIME).shift(1))
+    rows = rows.with_columns(
+        row.alias(_ROW),
+        (row - pl.when(new_time).then(row).forward_fill()).alias(_TIE),
+        pl.col(_TIME).dt.date().alias(_DAY),
+    )
+    rows = _group_ids(rows, groups)
+    return rows.with_columns((pl.col(_GID).cum_count().over(_GID) - 1).alias(_POS))
+
+
+def _group_ids(rows: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
+    """A dense integer id per distinct group (``None`` is a value like any other)."""
+    if len(groups) == 1 and rows.schema[groups[0]] == pl.String:
+        codes = pl.col(groups[0]).cast(pl.Categorical).to_physical().cast(pl.Int64)
+        return rows.with_columns(codes.fill_null(-1).alias(_GID))
+    keys = rows.select(groups).unique().with_row_index(_GID)
+    return rows.join(keys, on=groups, how="left", nulls_equal=True, maintain_order="left")
+
+
+def _widen(rule: AggregateRule, rows: pl.DataFrame) -> tuple[pl.DataFrame, int, list[str]]:
+    """The integer index that orders ties (module docstring), the rolling period and the
+    groups to roll over."""
+    stats = rows.select(
+        pl.col(_TIME).dt.epoch("us").min().alias("low"),
+        pl.col(_TIME).dt.epoch("us").max().alias("high"),
+        pl.col(_TIE).max().alias("ties"),
+    ).row(0, named=True)
+    spread = int(stats["high"]) - int(stats["low"]) + 1
+    k = int(stats["ties"]) + 1
+    if spread * 2 * k >= _LIMIT:
+        # Too many records share a time across groups: count ties within each group only.
+        rows = rows.with_columns(pl.col(_ROW).cum_count().over([_GID, _TIME]).alias(_TIE) - 1)
+        k = int(rows.select(pl.col(_TIE).max()).item()) + 1
+    step = 2 * k
+    if spread * step >= _LIMIT:
+        raise OverflowError(
+            f"rule {rule.rule.rule.id}: {k} records of one group share a time over a span of "
+            f"{spread} µs; too many to roll in 64 bits (use the python engine)"
+        )
+    index = (pl.col(_TIME).dt.epoch("us") - int(stats["low"])) * step + pl.col(_TIE)
+    # Rolling per group wants each group's rows together: a stable sort keeps time order.
+    rows = rows.with_columns(index.alias(_T)).sort(_GID, maintain_order=True)
+    if rule.span is None:
+        return rows, spread * step + 1, [_GID, _DAY]
+    span = int(rule.span.total_seconds() * 1_000_000)
+    return rows, min(span, spread + 1) * step - k, [_GID]
+
+
+def _roll(rule: AggregateRule, rows: pl.DataFrame, period: int, by: list[str]) -> pl.DataFrame:
+    """Each row's window aggregates, with its first position in the group."""
+    aggregations = [
+        pl.col(INDEX).last(),
+        pl.col(_ROW).last(),
+        pl.col(_POS).first().alias(_FIRST),
+        pl.col(_POS).last(),
+    ]
+    for name, function in zip(rule.names, rule.functions, strict=True):
+        aggregations.append(_aggregation(function, f"__v.{name}").alias(_AGG + name))
+    return rows.rolling(_T, period=f"{period}i", closed="right", group_by=by).agg(aggregations)
+
+
+def _aggregation(function: str, column: str) -> pl.Expr:
+    if function == "count":
+        return pl.len().cast(pl.Int64)
+    value = pl.col(column)
+    if function == "count_distinct":
+        return value.drop_nulls().n_unique().cast(pl.Int64)
+    if function == "sum":
+        return value.sum()
+    if function == "min":
+        return value.min()
+    if function == "max":
+        return value.max()
+    mean = value.sum().cast(pl.Decimal(38, 16)) / value.count()
+    return pl.when(value.count() > 0).then(mean).otherwise(None)
+
+
+def _episodes(failing: pl.DataFrame, rows: pl.DataFrame) -> list[EpisodeRows]:
+    """Failing windows merged per group where they share a record, with their members (the
+    group's records from the first window's first to the last window's record)."""
+    if failing.is_empty():
+        return []
+    failing = failing.sort([_GID, _POS])
+    previous = pl.col(_POS).shift(1)
+    starts = (
+        previous.is_null() | (pl.col(_GID) != pl.col(_GID).shift(1)) | (pl.col(_FIRST) > previous)
+    )
+    episodes = (
+        failing.with_columns(starts.cum_sum().alias(_EPISODE))
+        .group_by(_EPISODE, maintain_order=True)
+        .agg(
+            pl.col(_GID).first(),
+            pl.col(_ROW).first().alias("trigger"),
+            pl.col(_FIRST).first().alias("start"),
+            pl.col(_POS).first().alias("window"),
+            pl.col(_POS).last().alias("end"),
+        )
+        .with_columns((pl.col("window") - pl.col("start") + 1).alias("window"))
+    )
+    members = (
+        rows.filter(pl.col(_GID).is_in(episodes.get_column(_GID).implode()))
+        .select(_GID, _POS, INDEX)
+        .join(episodes.select(_GID, _EPISODE, "start", "end"), on=_GID)
+        .filter(pl.col(_POS).is_between(pl.col("start"), pl.col("end")))
+        .sort([_EPISODE, _POS])
+        .group_by(_EPISODE, maintain_order=True)
+        .agg(pl.col(INDEX).alias("members"))
+    )
+    joined = episodes.join(members, on=_EPISODE, how="left").sort("trigger")
+    return [
+        EpisodeRows(tuple(members_), int(window))
+        for members_, window in joined.select("members", "window").iter_rows()
+    ]
+
+
+def _columns(record: str) -> Callable[[str], str]:
+    prefix = record + "."
+
+    def columns(path: str) -> str:
+        return path[len(prefix) :] if path.startswith(prefix) else path
+
+    return columns
+
+
+def _value_columns(columns: Callable[[str], str]) -> Callable[[str], str]:
+    """Dotted fields to their columns; an aggregate's plain name to its rolled column."""
+
+    def mapped(path: str) -> str:
+        return columns(path) if "." in path else _AGG + path
+
+    return mapped

@@ -1,0 +1,455 @@
+"""Aggregate rules: rolling windows per group, one finding per episode, and ``WindowState``.
+
+An aggregate rule (DESIGN.md, "Rules") asserts over aggregates of a group's records in a
+time window::
+
+    - id: AML-STRUCT
+      severity: high
+      applies_to: movement
+      where: movement.kind == "deposit"
+      group_by: [movement.account_id]
+      window: 24h
+      aggregate: {deposits: count(), total: sum(movement.amount)}
+      assert: not (deposits >= 3 and total >= params.threshold)
+
+What it means, exactly (both backends and the streaming state follow it):
+
+* **Which records enter**: the records of the rule's kind whose event time falls in the
+  rule's effective dates and for which ``where`` holds (every record when there is none).
+* **Order**: by event time; records with the same time keep their input order.
+* **Groups**: the values of the ``group_by`` expressions (``None`` is a value like any other).
+* **The window of a record**: the records of its group, in that order, up to and including
+  it, whose event time is later than the record's time minus the span: ``(t - 24h, t]``.
+  For ``calendar_day``, the records of its group up to and including it on the same UTC day.
+* **Aggregates** over a window skip ``None`` values: ``count()`` counts the records,
+  ``count_distinct(x)`` the distinct values, ``sum(x)`` is 0 when every value is ``None``,
+  ``min``/``max``/``mean`` are ``None`` then. ``mean(x)`` is the sum divided by the number of
+  values, rounded half to even at 16 decimal places (as polars divides decimals, so both
+  backends agree digit for digit).
+* **The assert** is checked at every record's window, with the aggregates by name and the
+  record's own fields (and its account's); a window *fails* where the assert does not hold.
+* **Episodes**: failing windows of one group that share a record merge into one episode and
+  one finding. Its ``record_id`` and ``at`` are the record whose window failed first (the
+  trigger, when an alert goes out); its ``evidence`` and ``message`` use that window's
+  aggregates (every aggregate is in the evidence, besides the rule's ``evidence`` names);
+  ``group_key`` holds the group's values and ``member_ids`` every record of every failing
+  window of the episode, in order.
+* A rule whose ``where``, ``group_by`` or aggregated expression raises on a record gives an
+  ``error`` finding for that record, which does not enter; the same for an ``assert``, an
+  ``evidence`` or a ``message`` that raises at a window.
+
+:class:`WindowState` keeps each group's window, so a service can feed records one at a time
+(in event-time order within each group): :meth:`WindowState.add` returns the alerts (the
+episodes that record opened), and :meth:`WindowState.findings` the episodes so far, equal
+to what :func:`regkit.check` finds over the same records.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Context, Decimal
+from typing import TYPE_CHECKING, Any
+
+from regkit.rules.findings import Finding, Severity
+from regkit.rules.policy import CompiledRule, MessagePart, Policy
+from regkit.schemas.account import Account
+from regkit.schemas.base import Record
+
+if TYPE_CHECKING:
+    from regkit.rules.engine import Checker
+
+__all__ = ["AggregateRule", "Episode", "WindowState", "mean_of"]
+
+#: The event time of each record kind (an account's is when it opened).
+EVENT_TIME = {"trade": "executed_at", "account": "opened_at", "movement": "at", "snapshot": "at"}
+
+_MEAN_PLACES = Decimal(1).scaleb(-16)
+_MEAN_CONTEXT = Context(prec=80)
+
+
+def mean_of(total: Any, count: int) -> Decimal | None:
+    """The mean of ``count`` values summing to ``total``, rounded (half to even) to 16 places."""
+    if count == 0:
+        return None
+    quotient = _MEAN_CONTEXT.divide(Decimal(total), Decimal(count))
+    return quotient.quantize(_MEAN_PLACES, rounding=ROUND_HALF_EVEN, context=_MEAN_CONTEXT)
+
+
+def aggregate(function: str, values: Sequence[Any], zero: Any) -> Any:
+    """One aggregate over the values of a window (``None`` skipped; see the module)."""
+    if function == "count":
+        return len(values)
+    present = [value for value in values if value is not None]
+    if function == "count_distinct":
+        return len(set(present))
+    if function == "sum":
+        return sum(present, zero)
+    if not present:
+        return None
+    if function == "min":
+        return min(present)
+    if function == "max":
+        return max(present)
+    return mean_of(sum(present, zero), len(present))
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A record that entered a rule's windows."""
+
+    seq: int
+    """Its place in the order of all records of its kind (event time, then input order)."""
+    position: int
+    """Its place in its group."""
+    at: datetime
+    record: Record
+    names: Mapping[str, Any]
+    values: tuple[Any, ...]
+
+
+@dataclass
+class Episode:
+    """Failing windows of one group that share records: one finding.
+
+    Attributes:
+        group_key: the group's values.
+        trigger: the record whose window failed first.
+        window: the members of the trigger's window.
+        members: every record of every failing window, in order.
+        end: the position in the group of the last failing window's record.
+    """
+
+    group_key: tuple[Any, ...]
+    trigger: _Entry
+    window: tuple[_Entry, ...]
+    members: list[_Entry]
+    end: int
+
+
+class AggregateRule:
+    """An aggregate rule of a policy, compiled for the Python backend.
+
+    Args:
+        rule: the compiled rule (``rule.rule.is_aggregate``).
+        policy: the policy it belongs to (its version goes into findings).
+        starts, ends: the dates the rule is in force (policy's and rule's together).
+    """
+
+    def __init__(
+        self, rule: CompiledRule, policy: Policy, starts: date | None, ends: date | None
+    ) -> None:
+        window = rule.rule.window
+        assert window is not None  # an aggregate rule always has one
+        self.rule = rule
+        self.policy = policy
+        self.kind = rule.rule.applies_to
+        self.starts = starts
+        self.ends = ends
+        self.span = None if window.seconds is None else timedelta(seconds=window.seconds)
+        self.where = None if rule.where is None else rule.where.python()
+        self.group_by = tuple(expr.python() for expr in rule.group_by)
+        self.functions = tuple(a.function for a in rule.rule.aggregates)
+        self.names = tuple(a.name for a in rule.rule.aggregates)
+        arguments = [rule.aggregates[name] for name in self.names]
+        self.arguments = tuple(None if expr is None else expr.python() for expr in arguments)
+        self.zeros = tuple(
+            0 if expr is None or expr.type.kind == "int" else Decimal(0) for expr in arguments
+        )
+        self.holds = rule.assertion.python()
+
+    # --- records entering -------------------------------------------------------------
+
+    def in_force(self, at: datetime) -> bool:
+        """Whether the rule applies to a record with this event time."""
+        day = at.date()
+        return (self.starts is None or day >= self.starts) and (
+            self.ends is None or day < self.ends
+        )
+
+    def selects(self, names: Mapping[str, Any]) -> bool:
+        """Whether the record enters the windows (``where``)."""
+        return self.where is None or bool(self.where(**names))
+
+    def key(self, names: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The record's group: the values of ``group_by`` (enumerations as their values)."""
+        return tuple(_plain(group(**names)) for group in self.group_by)
+
+    def values(self, names: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The values the record adds to each aggregate (``None`` for ``count()``)."""
+        return tuple(None if fn is None else fn(**names) for fn in self.arguments)
+
+    # --- windows ----------------------------------------------------------------------
+
+    def aggregates(self, window: Sequence[_Entry]) -> dict[str, Any]:
+        """The aggregates of a window, by name."""
+        return {
+            name: aggregate(function, [entry.values[index] for entry in window], zero)
+            for index, (name, function, zero) in enumerate(
+                zip(self.names, self.functions, self.zeros, strict=True)
+            )
+        }
+
+    def fails(self, entry: _Entry, values: Mapping[str, Any]) -> bool:
+        """Whether the window of ``entry`` (with these aggregates) fails the assert."""
+        return not self.holds(**entry.names, **values)
+
+    def starts_window(self, first: _Entry, entry: _Entry) -> bool:
+        """Whether ``first`` is still in the window of ``entry`` (both of one group)."""
+        if self.span is None:
+            return first.at.date() == entry.at.date()
+        return first.at > entry.at - self.span
+
+    # --- findings ---------------------------------------------------------------------
+
+    def finding(self, episode: Episode, as_of: datetime) -> Finding:
+        """The finding of an episode (an ``error`` finding if explaining it raises)."""
+        trigger = episode.trigger
+        try:
+            values = self.aggregates(episode.window)
+            names = {**trigger.names, "as_of": as_of, **values}
+            evidence = dict(values)
+            for expr in self.rule.evidence:
+                evidence[expr.text] = expr.python()(**names)
+            message = _message(self.rule.message, names)
+        except Exception as exc:
+            return self.crashed(trigger.record, trigger.at, exc)
+        rule = self.rule.rule
+        return Finding(
+            rule_id=rule.id,
+            rule_version=self.policy.version,
+            severity=rule.severity,
+            record_kind=self.kind,
+            record_id=trigger.record.key,
+            message=message or rule.title or rule.id,
+            evidence=evidence,
+            reference=rule.reference,
+            group_key=episode.group_key,
+            member_ids=tuple(member.record.key for member in episode.members),
+            at=trigger.at,
+        )
+
+    def crashed(self, record: Record, at: datetime | None, exc: Exception) -> Finding:
+        """The ``error`` finding of a rule that raised on a record."""
+        rule = self.rule.rule
+        return Finding(
+            rule_id=rule.id,
+            rule_version=self.policy.version,
+            severity=Severity.ERROR,
+            record_kind=self.kind,
+            record_id=record.key,
+            message=f"the rule could not be decided: {type(exc).__name__}: {exc}",
+            reference=rule.reference,
+            at=at,
+        )
+
+
+def _plain(value: Any) -> Any:
+    """Enumeration members as their values, so group keys are plain data."""
+    return getattr(value, "value", value) if not isinstance(value, str | int) else value
+
+
+def _message(parts: Sequence[MessagePart], names: Mapping[str, Any]) -> str:
+    pieces: list[str] = []
+    for part in parts:
+        pieces.append(part.text)
+        if part.value is not None:
+            value = part.value.python()(**names)
+            pieces.append("—" if value is None else format(value, part.format_spec))
+    return "".join(pieces)
+
+
+# --- the streaming state -------------------------------------------------------------------
+
+
+@dataclass
+class _Group:
+    entries: deque[_Entry] = field(default_factory=deque)
+    positions: int = 0
+    episode: Episode | None = None
+
+
+class _RuleState:
+    """One aggregate rule's groups, open episodes and findings."""
+
+    def __init__(self, rule: AggregateRule) -> None:
+        self.rule = rule
+        self.groups: dict[tuple[Any, ...], _Group] = {}
+        self.closed: list[tuple[int, Episode | Finding]] = []
+        """Closed episodes and error findings, by the seq of their record."""
+        self.last: Episode | Finding | None = None
+        """What the last record added gave: the episode its window failed in, or an error."""
+
+    def add(
+        self, seq: int, record: Record, at: datetime, names: Mapping[str, Any], as_of: datetime
+    ) -> list[Finding]:
+        rule = self.rule
+        self.last = None
+        if not rule.in_force(at):
+            return []
+        try:
+            if not rule.selects(names):
+                return []
+            key = rule.key(names)
+            values = rule.values(names)
+        except Exception as exc:
+            return self.crash(seq, rule.crashed(record, at, exc))
+        group = self.groups.setdefault(key, _Group())
+        if group.entries and at < group.entries[-1].at:
+            last = group.entries[-1]
+            raise ValueError(
+                f"{rule.kind} {record.key!r} at {at.isoformat()} is earlier than "
+                f"{last.record.key!r} at {last.at.isoformat()} of the same group {key!r} of "
+                f"rule {rule.rule.rule.id}; feed the records of a group in time order"
+            )
+        entry = _Entry(seq, group.positions, at, record, names, values)
+        group.positions += 1
+        group.entries.append(entry)
+        while not rule.starts_window(group.entries[0], entry):
+            group.entries.popleft()
+        window = tuple(group.entries)
+        try:
+            failing = rule.fails(entry, rule.aggregates(window))
+        except Exception as exc:
+            return self.crash(seq, rule.crashed(record, at, exc))
+        if not failing:
+            return []
+        episode = group.episode
+        if episode is not None and window[0].position <= episode.end:
+            episode.members.extend(e for e in window if e.position > episode.end)
+            episode.end = entry.position
+            self.last = episode
+            return []
+        if episode is not None:
+            self.closed.append((episode.trigger.seq, episode))
+        group.episode = self.last = Episode(key, entry, window, list(window), entry.position)
+        return [rule.finding(group.episode, as_of)]
+
+    def crash(self, seq: int, finding: Finding) -> list[Finding]:
+        self.closed.append((seq, finding))
+        self.last = finding
+        return [finding]
+
+    def findings(self, as_of: datetime) -> list[Finding]:
+        items = list(self.closed)
+        items += [(g.episode.trigger.seq, g.episode) for g in self.groups.values() if g.episode]
+        items.sort(key=lambda item: item[0])
+        return [
+            item if isinstance(item, Finding) else self.rule.finding(item, as_of)
+            for _, item in items
+        ]
+
+
+class WindowState:
+    """The aggregate rules of a policy, fed one record at a time (the embedded path).
+
+    Example::
+
+        state = rk.load_policy("aml.yaml").compile().window_state()
+        for movement in stream:                      # in time order within each account
+            for alert in state.add_movement(movement, account=accounts[movement.account_id]):
+                notify(alert)
+        episodes = state.findings()                  # the same as rk.check over the stream
+
+    Args:
+        checker: the compiled policy (its ``as_of`` is the time rules read as ``as_of``).
+    """
+
+    def __init__(self, checker: Checker) -> None:
+        self.checker = checker
+        self._rules = {
+            kind: [_RuleState(rule) for rule in checker.aggregate_rules(kind)]
+            for kind in EVENT_TIME
+        }
+        self._seq = 0
+
+    def add(self, kind: str, record: Record, account: Account | None = None) -> list[Finding]:
+        """Feed one record of a kind; return the alerts: the episodes it opened (with the
+        members so far) and the ``error`` findings of rules that raised on it."""
+        states = self._rules[kind]
+        if not states:
+            return []
+        as_of = self.checker.as_of or datetime.now(UTC)
+        at = getattr(record, EVENT_TIME[kind], None) or as_of
+        names = {kind: record, "as_of": as_of}
+        if kind != "account":
+            names["account"] = account
+        seq = self._seq
+        self._seq += 1
+        alerts: list[Finding] = []
+        for state in states:
+            alerts += state.add(seq, record, at, names, as_of)
+        return alerts
+
+    def add_movement(self, movement: Record, account: Account | None = None) -> list[Finding]:
+        """Feed one cash movement (with its account)."""
+        return self.add("movement", movement, account)
+
+    def add_trade(self, trade: Record, account: Account | None = None) -> list[Finding]:
+        """Feed one trade (with its account)."""
+        return self.add("trade", trade, account)
+
+    def add_snapshot(self, snapshot: Record, account: Account | None = None) -> list[Finding]:
+        """Feed one account snapshot (with its account)."""
+        return self.add("snapshot", snapshot, account)
+
+    def findings(self, kind: str | None = None) -> list[Finding]:
+        """Every episode so far (open ones with their members so far), rule by rule in
+        policy order, each rule's in the order their first window failed."""
+        as_of = self.checker.as_of or datetime.now(UTC)
+        kinds = [kind] if kind is not None else list(EVENT_TIME)
+        return [
+            finding
+            for each in kinds
+            for state in self._rules[each]
+            for finding in state.findings(as_of)
+        ]
+
+
+def at_record(
+    checker: Checker,
+    kind: str,
+    record: Record,
+    account: Account | None,
+    history: Iterable[Record],
+) -> list[Finding]:
+    """The aggregate findings at one record, given the earlier records of its windows: for
+    each rule whose window at ``record`` fails, the finding of its episode (so far)."""
+    state = WindowState(checker)
+    as_of = checker.as_of or datetime.now(UTC)
+    for earlier in ordered(kind, history, as_of):
+        state.add(kind, earlier, account)
+    state.add(kind, record, account)
+    findings: list[Finding] = []
+    for rule_state in state._rules[kind]:
+        last = rule_state.last
+        if isinstance(last, Finding):
+            findings.append(last)
+        elif last is not None:
+            findings.append(rule_state.rule.finding(last, as_of))
+    return findings
+
+
+def python_findings(
+    checker: Checker,
+    kind: str,
+    records: Sequence[Record],
+    related: Callable[[Record], Account | None],
+) -> list[Finding]:
+    """The findings of a kind's aggregate rules over a batch, with the Python backend: the
+    records in event-time order (ties in input order) through a :class:`WindowState`."""
+    if not checker.aggregate_rules(kind):
+        return []
+    state = WindowState(checker)
+    as_of = checker.as_of or datetime.now(UTC)
+    for record in ordered(kind, records, as_of):
+        state.add(kind, record, related(record))
+    return state.findings(kind)
+
+
+def ordered(kind: str, records: Iterable[Record], as_of: datetime) -> list[Record]:
+    """Records in event-time order, ties in input order (a record without one: ``as_of``)."""
+    name = EVENT_TIME[kind]
+    return sorted(records, key=lambda record: getattr(record, name, None) or as_of)

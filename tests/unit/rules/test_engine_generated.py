@@ -1,0 +1,437 @@
+"""The embedded checker's generated path: one function per record kind that also writes the
+findings (evidence, message) gives exactly the findings of the rule-by-rule path."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import accounts, movements, snapshots, trades
+from test_expr_backends import SCOPE, books, expressions, numbers
+
+import regkit as rk
+from regkit.rules import engine
+from regkit.rules.engine import Checker
+from regkit.rules.expr import Expr, _FindingCode, _findings_function, compile_expr, to_python
+from regkit.rules.findings import Finding, Severity, _quick, _template
+from regkit.rules.policy import parse_policy
+from regkit.schemas.base import Record
+
+AS_OF = datetime(2026, 11, 21, tzinfo=UTC)
+
+POLICY = """\
+policy: generated
+version: "7"
+effective_from: 2018-08-01
+parameters:
+  caps: {fx_major: 30, fx_minor: 20, gold: 20, index_major: 20, commodity: 10,
+         index_minor: 10, equity: 5, crypto: 2, other: 5, bond: 5}
+  band: 0.0002
+  big: 1000000
+  currencies: [USD, EUR, JPY, GBP]
+rules:
+  - id: LEV
+    title: Retail CFD leverage above the cap
+    severity: high
+    applies_to: trade
+    when: account.category == "retail" and trade.instrument.product == "cfd"
+    assert: trade.leverage <= params.caps[trade.instrument.underlying_class]
+    message: "leverage {trade.leverage}:1 above {params.caps[trade.instrument.underlying_class]}"
+    evidence: [trade.leverage, trade.instrument.underlying_class, account.category]
+    reference: {regulator: ESMA, document: "Decision (EU) 2018/796", article: "Art. 2(a)"}
+  - id: BAND
+    severity: low
+    applies_to: trade
+    when: trade.requested_price is not None
+    assert: abs(trade.price - trade.requested_price) <= trade.requested_price * params.band
+    message: "price {trade.price:.2f} vs {trade.requested_price:>12} ({trade.price > 1})"
+    evidence: [trade.price, trade.requested_price, trade.margin is None]
+  - id: BIG
+    severity: medium
+    applies_to: trade
+    effective_from: 2026-01-01
+    assert: trade.notional < params.big or trade.side == "sell"
+    message: "notional {trade.notional:,.2f} > {params.big} ({params.band}, {'x'}, {None}, \
+{True}, {params.big:>9}); margin {trade.margin}"
+    evidence: [trade.notional, trade.margin]
+  - id: KYC
+    title: KYC not verified
+    severity: critical
+    applies_to: trade
+    assert: account.kyc is not None and account.kyc.status == "verified"
+    message: "{account.kyc.status}"
+    evidence: [account.account_id, account.kyc.status, account.holder.first_name]
+  - id: CCY
+    severity: info
+    applies_to: trade
+    effective_to: 2026-06-01
+    assert: trade.price_currency in params.currencies
+  - id: RECENT
+    severity: low
+    applies_to: trade
+    assert: days_between(trade.executed_at, as_of) <= 30
+    message: "{days_between(trade.executed_at, as_of)} days old"
+  - id: ACCOUNT-KYC
+    severity: high
+    applies_to: account
+    effective_from: 2020-01-01
+    assert: account.kyc is not None and account.kyc.expires_at is not None
+    message: "account {account.account_id}: {account.kyc.expires_at}"
+    evidence: [account.kyc.expires_at, account.opened_at]
+  - id: MOVE
+    severity: medium
+    applies_to: movement
+    assert: movement.amount < 9000 or account.category != "retail"
+    message: "{movement.amount} {movement.currency}"
+    evidence: [movement.amount, account.category]
+  - id: EQUITY
+    severity: high
+    applies_to: snapshot
+    assert: snapshot.equity >= 0
+    message: "equity {snapshot.equity} {snapshot.currency}"
+    evidence: [snapshot.equity]
+"""
+
+
+def _slow(checker: Checker, kind: str, record: Record, names: dict[str, Any]) -> Any:
+    """The findings the rule-by-rule path gives (each rule's own functions, ``_finding``)."""
+    at = getattr(record, "executed_at", None) or getattr(record, "at", None)
+    if kind == "account":
+        at = getattr(record, "opened_at", None)
+    as_of = checker.as_of or AS_OF
+    day = (at or as_of).date()
+    rules = [rule for rule in checker.rules(kind) if engine._in_force(rule, day)]
+    return checker._one_by_one(rules, kind, record, at, names | {"as_of": as_of})
+
+
+def _same(fast: list[Finding], slow: list[Finding]) -> None:
+    assert fast == slow
+    for a, b in zip(fast, slow, strict=True):
+        assert type(a.severity) is type(b.severity) is Severity
+        assert [type(v) for v in a.evidence.values()] == [type(v) for v in b.evidence.values()]
+        assert list(a.evidence) == list(b.evidence)
+        assert vars(a) == vars(b)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_generated_path_writes_the_findings_of_the_rule_by_rule_path(
+    data: st.DataObject,
+) -> None:
+    checker = parse_policy(POLICY, "generated.yaml").compile(as_of=AS_OF)
+    person = data.draw(st.none() | accounts(account_id=st.just("A1")))
+    for trade in data.draw(st.lists(trades(account_id=st.just("A1")), min_size=1, max_size=5)):
+        names = {"trade": trade, "account": person}
+        _same(checker.check_trade(trade, person), _slow(checker, "trade", trade, names))
+    if person is not None:
+        slow = _slow(checker, "account", person, {"account": person})
+        _same(checker.check_account(person), slow)
+    movement = data.draw(movements(account_id=st.just("A1")))
+    names = {"movement": movement, "account": person}
+    _same(checker.check_movement(movement, person), _slow(checker, "movement", movement, names))
+    snapshot = data.draw(snapshots(account_id=st.just("A1")))
+    names = {"snapshot": snapshot, "account": person}
+    _same(checker.check_snapshot(snapshot, person), _slow(checker, "snapshot", snapshot, names))
+
+
+def _trade(**changes: Any) -> rk.Trade:
+    data = {
+        "trade_id": "T1",
+        "account_id": "A1",
+        "side": "buy",
+        "quantity": "1000",
+        "price": "1.1",
+        "executed_at": "2026-11-20T09:30:00Z",
+        "leverage": "50",
+        "instrument": {
+            "symbol": "EURUSD",
+            "product": "cfd",
+            "underlying_class": "fx_major",
+            "base_currency": "EUR",
+            "quote_currency": "USD",
+        },
+    }
+    return rk.Trade.model_validate(data | changes)
+
+
+def _account(**changes: Any) -> rk.Account:
+    data = {
+        "account_id": "A1",
+        "category": "retail",
+        "holder": {"first_name": "Ana", "surname": "Silva", "nationalities": ["PT"]},
+    }
+    return rk.Account.model_validate(data | changes)
+
+
+CRASHING = """\
+policy: crash
+version: "1"
+rules:
+  - id: FIRST
+    severity: low
+    applies_to: trade
+    assert: trade.quantity < 10
+    message: "quantity {trade.quantity}"
+  - id: EVIDENCE
+    severity: high
+    applies_to: trade
+    assert: trade.quantity < 10
+    evidence: [trade.price * 1e999999 * 1e999999]
+  - id: MESSAGE
+    severity: medium
+    applies_to: trade
+    assert: trade.quantity < 10
+    message: "{trade.price * 1e999999 * 1e999999}"
+  - id: LAST
+    severity: info
+    applies_to: trade
+    assert: trade.quantity < 10
+    evidence: [trade.quantity]
+"""
+
+
+def test_an_evidence_or_message_that_raises_is_an_error_finding_the_others_stand() -> None:
+    findings = parse_policy(CRASHING).compile(as_of=AS_OF).check_trade(_trade(), _account())
+    assert [(f.rule_id, str(f.severity)) for f in findings] == [
+        ("FIRST", "low"),
+        ("EVIDENCE", "error"),
+        ("MESSAGE", "error"),
+        ("LAST", "info"),
+    ]
+    assert findings[0].message == "quantity 1000"
+    assert findings[1].message.startswith("the rule could not be decided: Overflow")
+    assert findings[2].message.startswith("the rule could not be decided: Overflow")
+    assert findings[3].evidence == {"trade.quantity": Decimal("1000")}
+
+
+class _Clock(datetime):
+    calls = 0
+
+    @classmethod
+    def now(cls, tz: Any = None) -> Any:
+        _Clock.calls += 1
+        return datetime(2026, 11, 21, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> type[_Clock]:
+    _Clock.calls = 0
+    monkeypatch.setattr(engine, "datetime", _Clock)
+    return _Clock
+
+
+PLAIN = """\
+policy: plain
+version: "1"
+rules:
+  - id: SMALL
+    severity: low
+    applies_to: trade
+    assert: trade.quantity < 10
+    message: "{trade.quantity}"
+"""
+
+
+def test_no_clock_is_read_when_nothing_reads_as_of(clock: type[_Clock]) -> None:
+    checker = parse_policy(PLAIN).compile()
+    (finding,) = checker.check_trade(_trade(), _account())
+    assert finding.rule_id == "SMALL"
+    assert clock.calls == 0
+
+
+def test_the_clock_is_read_once_a_call_when_a_rule_reads_as_of(clock: type[_Clock]) -> None:
+    reads = PLAIN.replace("trade.quantity < 10", "days_between(trade.executed_at, as_of) <= 5")
+    checker = parse_policy(reads).compile()
+    assert checker.check_trade(_trade(), _account()) == []  # one day old on the clock's day
+    assert clock.calls == 1
+    old = _trade(executed_at="2026-11-01T09:30:00Z")
+    assert [f.rule_id for f in checker.check_trade(old, _account())] == ["SMALL"]
+    assert clock.calls == 2
+
+
+def test_the_clock_is_read_for_a_message_that_reads_as_of(clock: type[_Clock]) -> None:
+    reads = PLAIN.replace('"{trade.quantity}"', '"{days_between(trade.executed_at, as_of)}"')
+    (finding,) = parse_policy(reads).compile().check_trade(_trade(), _account())
+    assert finding.message == "0"
+    assert clock.calls == 1
+
+
+def test_a_dated_rule_without_an_event_time_is_dated_by_the_clock(clock: type[_Clock]) -> None:
+    dated = """\
+policy: dated
+version: "1"
+rules:
+  - id: LATER
+    severity: low
+    applies_to: account
+    effective_from: 2027-01-01
+    assert: account.kyc is not None
+  - id: NOW
+    severity: low
+    applies_to: account
+    effective_to: 2027-01-01
+    assert: account.kyc is not None
+"""
+    checker = parse_policy(dated).compile()
+    assert [f.rule_id for f in checker.check_account(_account())] == ["NOW"]
+    assert clock.calls == 1
+    opened = _account(opened_at="2027-02-01T00:00:00Z")
+    assert [f.rule_id for f in checker.check_account(opened)] == ["LATER"]
+    assert clock.calls == 1  # the event time dates it
+
+
+def test_each_call_returns_a_list_of_its_own() -> None:
+    checker = parse_policy(PLAIN).compile(as_of=AS_OF)
+    first = checker.check_trade(_trade(quantity="1"), _account())
+    first.append("x")  # type: ignore[arg-type]
+    assert checker.check_trade(_trade(quantity="1"), _account()) == []
+
+
+def test_a_quick_finding_is_the_finding_the_constructor_makes() -> None:
+    template = _template(
+        rule_id="R1",
+        rule_version="3",
+        severity="HIGH",
+        record_kind="trade",
+        record_id="",
+        message="",
+        reference={"regulator": "ESMA"},
+    )
+    at = AS_OF - timedelta(days=1)
+    quick = _quick(template, "T1", at, {"trade.leverage": Decimal("50")}, "too high")
+    made = Finding(
+        rule_id="R1",
+        rule_version="3",
+        severity=Severity.HIGH,
+        record_kind="trade",
+        record_id="T1",
+        message="too high",
+        evidence={"trade.leverage": Decimal("50")},
+        reference={"regulator": "ESMA"},
+        at=at,
+    )
+    assert quick == made
+    assert repr(quick) == repr(made)
+    assert quick.severity is Severity.HIGH
+    assert quick.to_dict() == made.to_dict()
+    assert template["record_id"] == ""  # the template is not touched
+    with pytest.raises(AttributeError):
+        quick.message = "changed"  # type: ignore[misc]
+    with pytest.raises(ValueError, match="unknown severity"):
+        _template(rule_id="R", severity="huge", record_kind="trade", record_id="", message="")
+
+
+def test_rules_in_force_over_different_dates_run_in_one_function_in_policy_order() -> None:
+    checker = parse_policy(POLICY).compile(as_of=AS_OF)
+    trade = _trade(price_currency="CHF", quantity="1000000", executed_at="2026-03-02T10:00:00Z")
+    ids = [f.rule_id for f in checker.check_trade(trade, _account())]
+    assert ids == ["LEV", "BIG", "KYC", "CCY", "RECENT"]
+    later = trade.model_copy(update={"executed_at": datetime(2026, 11, 20, tzinfo=UTC)})
+    assert [f.rule_id for f in checker.check_trade(later, _account())] == ["LEV", "BIG", "KYC"]
+    early = trade.model_copy(update={"executed_at": datetime(2025, 3, 2, tzinfo=UTC)})
+    ids = [f.rule_id for f in checker.check_trade(early, _account())]
+    assert ids == ["LEV", "KYC", "CCY", "RECENT"]
+
+
+SPECS = ["", ">8", ".2f"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    books(),
+    st.lists(
+        st.tuples(
+            st.none() | expressions,
+            expressions,
+            st.lists(numbers() | expressions, max_size=2),
+            st.lists(st.tuples(numbers(), st.sampled_from(SPECS)), max_size=2),
+            st.none() | st.dates(date(2000, 1, 1), date(2099, 1, 1)),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.datetimes(datetime(2000, 1, 1), datetime(2099, 1, 1), timezones=st.just(UTC)),
+)
+def test_one_generated_function_computes_what_each_expression_does(
+    book: tuple[list[Any], list[rk.Account]],
+    rules: list[tuple[str | None, str, list[str], list[tuple[str, str]], date | None]],
+    as_of: datetime,
+) -> None:
+    """Random rules (shared reads, decimals compared with int constants, messages with
+    format specs, dates) against each expression's own function (``to_python``)."""
+    found, owners = book
+    by_id = {account.account_id: account for account in owners}
+
+    def compiled(text: str) -> Expr:
+        return compile_expr(text, SCOPE, where="property")
+
+    codes = [
+        _FindingCode(
+            when=None if when is None else compiled(when),
+            assertion=compiled(assertion),
+            evidence=[compiled(text) for text in evidence],
+            message=[(f"<{n}>", compiled(text), spec) for n, (text, spec) in enumerate(message)],
+            default=f"rule {index}",
+            tag=index,
+            starts=starts,
+        )
+        for index, (when, assertion, evidence, message, starts) in enumerate(rules)
+    ]
+    function, reads_as_of = _findings_function(codes, lambda *made: made)
+    assert reads_as_of == any("as_of" in text for rule in rules for text in _texts(rule))
+    for trade in found:
+        names = {"trade": trade, "account": by_id[trade.account_id], "as_of": as_of}
+        expected = []
+        for code in codes:
+            if code.starts is not None and trade.executed_at.date() < code.starts:
+                continue
+            if code.when is not None and not to_python(code.when)(**names):
+                continue
+            if to_python(code.assertion)(**names):
+                continue
+            evidence = {expr.text: to_python(expr)(**names) for expr in code.evidence}
+            pieces = []
+            for text, value, spec in code.message:
+                assert value is not None
+                result = to_python(value)(**names)
+                pieces.append(text + ("—" if result is None else format(result, spec)))
+            message = "".join(pieces) or code.default
+            expected.append((code.tag, trade.key, trade.executed_at, evidence, message))
+        got = function(names, as_of, trade.executed_at)
+        assert got == expected
+        for mine, theirs in zip(got, expected, strict=True):
+            assert [type(v) for v in mine[3].values()] == [type(v) for v in theirs[3].values()]
+
+
+def _texts(
+    rule: tuple[str | None, str, list[str], list[tuple[str, str]], date | None],
+) -> list[str]:
+    when, assertion, evidence, message, _ = rule
+    return [text for text in (when, assertion, *evidence, *(t for t, _ in message)) if text]
+
+
+class _OwnKey(rk.Trade):
+    @property
+    def key(self) -> str:
+        return f"own:{self.trade_id}"
+
+
+class _MoreKeys(rk.Trade):
+    key_fields: ClassVar[tuple[str, ...]] = ("account_id", "trade_id")
+
+
+def test_a_finding_names_the_record_by_its_key_whatever_its_class() -> None:
+    checker = parse_policy(PLAIN).compile(as_of=AS_OF)
+    big = _trade(quantity="100")
+    (finding,) = checker.check_trade(big, _account())
+    assert finding.record_id == big.key == "T1"
+    own = _OwnKey.model_validate(big.model_dump())
+    (finding,) = checker.check_trade(own, _account())
+    assert finding.record_id == "own:T1"
+    more = _MoreKeys.model_validate(big.model_dump())
+    (finding,) = checker.check_trade(more, _account())
+    assert finding.record_id == more.key == "A1|T1"
