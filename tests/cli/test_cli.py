@@ -103,6 +103,8 @@ def test_demo_reads_everything_back_with_zero_errors(
     assert "structuring" in out
     assert '"trade_id"' in out
     assert '"kind": "person"' in out
+    assert "18 leverage breaches were planted: 18 found, 0 missed" in out
+    assert "1 were planted: 1 found with exactly their deposits, 0 missed, 0 not planted" in out
     manifest = json.loads((tmp_path / "demo" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["counts"]["trades"] == 2_000
     assert manifest["format"] == "parquet"
