@@ -97,6 +97,7 @@ def aggregate_rules(draw: st.DrawFn) -> dict[str, Any]:
         "where": draw(st.sampled_from(list(WHERES))),
         "aggregates": names,
         "assert": MIXED if mixed else ASSERTS[checked],
+        "episodes": draw(st.booleans()),
     }
 
 
@@ -110,6 +111,7 @@ def policy_text(spec: dict[str, Any]) -> str:
         f"{where}"
         f"    group_by: [{', '.join(spec['group_by'])}]\n"
         f"    window: {spec['window']}\n"
+        f"    episodes: {'true' if spec['episodes'] else 'false'}\n"
         f"    aggregate: {{{aggregates}}}\n"
         f"    assert: {spec['assert'][0]}\n"
         f'    message: "{message}"\n'
@@ -139,6 +141,9 @@ def oracle(spec: dict[str, Any], movements: list[CashMovement]) -> list[tuple[An
             window = members[start : position + 1]
             values = {name: AGGREGATES[name][1](window) for name in spec["aggregates"]}
             if spec["assert"][1](values, movement):
+                continue
+            if not spec["episodes"]:
+                found.append(_closed([movement, start, position, values], members, key, order))
                 continue
             if episode is not None and start <= episode[2]:
                 episode[2] = position

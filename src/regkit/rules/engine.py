@@ -39,7 +39,14 @@ from regkit.rules.expr import RECORD_KINDS as MODELS
 from regkit.rules.expr import Expr, _FindingCode, _findings_function
 from regkit.rules.findings import CheckResult, Finding, Severity, _quick, _template
 from regkit.rules.inputs import INDEX, KindInput, RecordInput
-from regkit.rules.policy import RECORD_KINDS, CompiledRule, MessagePart, Policy, canonical_sha256
+from regkit.rules.policy import (
+    RECORD_KINDS,
+    RELATED,
+    CompiledRule,
+    MessagePart,
+    Policy,
+    canonical_sha256,
+)
 from regkit.rules.rolling import polars_findings as polars_windows
 from regkit.rules.windows import AggregateRule, WindowState, at_record
 from regkit.rules.windows import python_findings as python_windows
@@ -131,6 +138,9 @@ class Checker:
             for kind in RECORD_KINDS
         }
         self._batches = {k: _batches(k, rules) for k, rules in self._rules.items()}
+        # What ``check_trade``, the embedded hot path, reads first (no lookups by kind).
+        self._trade_findings = self._batches["trade"].findings
+        self._trade_python = bool(self._python["trade"])
 
     def rules(self, kind: str) -> tuple[_Compiled, ...]:
         """The compiled record rules of a record kind (aggregate rules apart)."""
@@ -168,18 +178,29 @@ class Checker:
 
     def check_trade(self, trade: Trade, account: Account | None = None) -> list[Finding]:
         """The findings of the policy's trade rules on one trade (and its account)."""
-        names = {"trade": trade, "account": account}
-        findings = self._check("trade", trade, trade.executed_at, names)
-        if self._python["trade"]:
-            findings += self._run_python("trade", trade, trade.executed_at, names)
+        # The embedded hot path: ``_check`` written out, with no names built to pass.
+        at = trade.executed_at
+        as_of = self.as_of
+        if as_of is None:
+            batch = self._batches["trade"]
+            if batch.reads_as_of or (at is None and batch.dated):
+                as_of = datetime.now(UTC)  # only when something reads it
+        try:
+            findings = self._trade_findings(trade, account, as_of, at)
+        except Exception:
+            findings = self._recheck("trade", trade, at, as_of, (account,))
+        if self._trade_python:
+            names = {"trade": trade, "account": account}
+            findings += self._run_python("trade", trade, at, names)
         return findings
 
     def check_account(self, account: Account) -> list[Finding]:
         """The findings of the policy's account rules on one account."""
-        names = {"account": account}
-        findings = self._check("account", account, account.opened_at, names)
+        findings = self._check("account", account, account.opened_at, ())
         if self._python["account"]:
-            findings += self._run_python("account", account, account.opened_at, names)
+            findings += self._run_python(
+                "account", account, account.opened_at, {"account": account}
+            )
         return findings
 
     def check_movement(
@@ -195,9 +216,9 @@ class Checker:
         window at this movement fails, for the episode it belongs to. A service that keeps
         no history of its own uses this; one that does feeds a :meth:`window_state`.
         """
-        names = {"movement": movement, "account": account}
-        findings = self._check("movement", movement, movement.at, names)
+        findings = self._check("movement", movement, movement.at, (account,))
         if self._python["movement"]:
+            names = {"movement": movement, "account": account}
             findings += self._run_python("movement", movement, movement.at, names)
         if history is not None and self._aggregates["movement"]:
             findings += at_record(self, "movement", movement, account, history)
@@ -207,9 +228,9 @@ class Checker:
         self, snapshot: AccountSnapshot, account: Account | None = None
     ) -> list[Finding]:
         """The findings of the policy's snapshot rules on one account snapshot."""
-        names = {"snapshot": snapshot, "account": account}
-        findings = self._check("snapshot", snapshot, snapshot.at, names)
+        findings = self._check("snapshot", snapshot, snapshot.at, (account,))
         if self._python["snapshot"]:
+            names = {"snapshot": snapshot, "account": account}
             findings += self._run_python("snapshot", snapshot, snapshot.at, names)
         return findings
 
@@ -235,20 +256,35 @@ class Checker:
         return findings
 
     def _check(
-        self, kind: str, record: Record, at: datetime | None, names: dict[str, Any]
+        self, kind: str, record: Record, at: datetime | None, related: tuple[Any, ...]
     ) -> list[Finding]:
+        """The findings of the kind's record rules on a record and its related records (in
+        the order of ``RELATED[kind]``): the generated function, or rule by rule should a
+        rule raise."""
         batch = self._batches[kind]
         as_of = self.as_of
         if as_of is None and (batch.reads_as_of or (at is None and batch.dated)):
             as_of = datetime.now(UTC)  # only when something reads it
         try:
-            return batch.findings(names, as_of, at)
+            return batch.findings(record, *related, as_of, at)
         except Exception:
-            # Some rule raised: find which, rule by rule, and report it as such.
-            names["as_of"] = as_of
-            day = (at or as_of).date() if batch.dated else None  # type: ignore[union-attr]
-            rules = [rule for rule in batch.rules if day is None or _in_force(rule, day)]
-            return self._one_by_one(rules, kind, record, at, names)
+            return self._recheck(kind, record, at, as_of, related)
+
+    def _recheck(
+        self,
+        kind: str,
+        record: Record,
+        at: datetime | None,
+        as_of: datetime | None,
+        related: tuple[Any, ...],
+    ) -> list[Finding]:
+        """Some rule raised: find which, rule by rule, and report it as such."""
+        batch = self._batches[kind]
+        names: dict[str, Any] = dict(zip(batch.names, (record, *related), strict=True))
+        names["as_of"] = as_of
+        day = (at or as_of).date() if batch.dated else None  # type: ignore[union-attr]
+        rules = [rule for rule in batch.rules if day is None or _in_force(rule, day)]
+        return self._one_by_one(rules, kind, record, at, names)
 
     def _one_by_one(
         self,
@@ -292,9 +328,12 @@ class _Batch:
     writes the findings of the rules that fail (evidence and message included)."""
 
     rules: tuple[_Compiled, ...]
-    findings: Callable[[Mapping[str, Any], datetime | None, datetime | None], list[Finding]]
-    """``findings(names, as_of, at)``: the findings of the rules in force, in policy order;
-    it raises when a rule (or its evidence or message) does: the rules then run one by one."""
+    names: tuple[str, ...]
+    """The record's name and its related records' (``("trade", "account")``)."""
+    findings: Callable[..., list[Finding]]
+    """``findings(record, *related, as_of, at)``, the records in the order of ``names``: the
+    findings of the rules in force, in policy order; it raises when a rule (or its evidence
+    or message) does: the rules then run one by one."""
     reads_as_of: bool
     """Some expression reads ``as_of``."""
     dated: bool
@@ -306,9 +345,13 @@ def _batches(kind: str, rules: Sequence[_Compiled]) -> _Batch:
     model = MODELS[kind]
     # A record of a class that keeps Record's key: the generated code joins the key fields.
     key_fields = model.key_fields if model.key is Record.key else ()
-    findings, reads_as_of = _findings_function(codes, _quick, key_fields)
+    findings, reads_as_of = _findings_function(codes, _quick, key_fields, _EVENT_TIME[kind])
     dated = any(rule.starts is not None or rule.ends is not None for rule in rules)
-    return _Batch(tuple(rules), findings, reads_as_of, dated)
+    names = (kind, *RELATED[kind])
+    for rule in rules:  # the generated function takes the records in this order
+        scope = _assertion(rule.rule).scope
+        assert (scope.record, *scope.related) == names, (scope.record, *scope.related)
+    return _Batch(tuple(rules), names, findings, reads_as_of, dated)
 
 
 def _in_force(rule: _Compiled, day: date) -> bool:

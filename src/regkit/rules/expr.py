@@ -25,7 +25,13 @@ What may appear:
   (whole days from a to b, floored), ``weekday(x)`` (0 = Monday), ``date(x)``,
   ``working_days_between(a, b[, calendar])`` (the working days d with a < d <= b, negative
   when b is before a; dates or the UTC dates of datetimes; the calendar a string literal or
-  string parameter, ``"TARGET"`` by default: see :mod:`regkit.rules.calendars`).
+  string parameter, ``"TARGET"`` by default: see :mod:`regkit.rules.calendars`),
+  ``same_name(name, other)`` / ``same_name(name, first, last)`` (the same words once
+  accents, case, punctuation, titles and trailing legal forms are gone, in any order: see
+  :mod:`regkit.rules.names`), ``overlaps(a, b)`` (two string lists share an element) and
+  ``national_client_id(holder[, regime])`` (a nested holder record's RTS 22 national client
+  identifier, country code first, or ``None`` when it cannot be derived or the holder is an
+  entity; the regime ``"EU"`` (default) or ``"UK"``, a string literal or string parameter).
 
 Enumeration fields compare with their string values (``trade.side == "buy"``,
 ``trade.capacity == "DEAL"``); a literal that is not a value is an error.
@@ -43,7 +49,8 @@ expression                              result when an operand is ``None``
 ``not x``                               ``True`` (``None`` counts as ``False``)
 ``x and y``, ``x or y``                 ``None`` counts as ``False``
 ``a if c else b``                       ``b`` when ``c`` is ``None``
-``f(None)``                             ``None``; ``is_valid_lei(None)`` is ``False``
+``f(None)``                             ``None``; ``is_valid_lei``, ``same_name`` and
+                                        ``overlaps`` give ``False``
 ======================================  ==========================================
 
 A boolean expression therefore always yields ``True`` or ``False``. ``and``, ``or``, ``not``
@@ -60,6 +67,7 @@ from __future__ import annotations
 import ast
 import difflib
 import enum
+import functools
 import itertools
 import keyword
 import types
@@ -73,12 +81,14 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import BaseModel
 
-from regkit.errors import PolicyError
+from regkit.errors import IdentifierError, PolicyError
 from regkit.rules.calendars import check_calendar, holiday_dates, working_days_between
+from regkit.rules.names import same_name
 from regkit.schemas.account import Account, AccountSnapshot
 from regkit.schemas.base import Record
 from regkit.schemas.cash import CashMovement
-from regkit.schemas.identifiers import is_valid_lei
+from regkit.schemas.identifiers import is_valid_lei, national_client_id
+from regkit.schemas.party import NaturalPerson
 from regkit.schemas.trade import Trade
 
 __all__ = [
@@ -113,6 +123,9 @@ FUNCTIONS: Mapping[str, tuple[int, int | None]] = types.MappingProxyType(
         "working_days_between": (2, 3),
         "weekday": (1, 1),
         "date": (1, 1),
+        "same_name": (2, 3),
+        "overlaps": (2, 2),
+        "national_client_id": (1, 2),
     }
 )
 
@@ -842,7 +855,10 @@ class _Checker:
                 else f"{low} to {high}"
             )
             self.fail(node, f"{name}() takes {wanted} argument(s), got {count}")
-        args = tuple(self.check(arg) for arg in node.args)
+        args = tuple(
+            self.check(arg, record=name == "national_client_id" and index == 0)
+            for index, arg in enumerate(node.args)
+        )
         nullable = any(a.nullable for a in args)
         kinds = [a.type.kind for a in args]
         result: Type
@@ -897,11 +913,66 @@ class _Checker:
             if kinds[0] not in ("date", "datetime"):
                 self.fail(node, f"weekday() needs a date or a datetime, not {args[0].type}")
             result = _INT
+        elif name == "same_name":
+            for arg in args:
+                if arg.type.kind != "str":
+                    self.fail(node, f"same_name() needs strings, not {arg.type}")
+            result, nullable = _BOOL, False
+        elif name == "overlaps":
+            for arg in args:
+                item = arg.type.item
+                if arg.type.kind != "list" or item is None or item.kind not in ("str", "none"):
+                    self.fail(
+                        node,
+                        f"overlaps() needs two lists of strings, not {arg.type}",
+                        "give list fields, list literals or list parameters",
+                    )
+            result, nullable = _BOOL, False
+        elif name == "national_client_id":
+            holder = args[0]
+            if not (
+                isinstance(holder, _Record)
+                and NaturalPerson in _record_models(self.scope, holder.field)
+            ):
+                self.fail(
+                    node.args[0],
+                    f"national_client_id() needs a holder record (account.holder), "
+                    f"not {holder.type if not isinstance(holder, _Record) else holder.field.path}",
+                )
+            regime = args[1] if len(args) == 2 else _Const(_STR, False, "EU")
+            if not (
+                isinstance(regime, _Const)
+                and regime.type.kind == "str"
+                and regime.value in ("EU", "UK")
+            ):
+                self.fail(
+                    node.args[1],
+                    "the regime of national_client_id() must be 'EU' or 'UK', as a string "
+                    "literal or a string parameter (known when the policy loads)",
+                    "'EU' is RTS 22 as the EU applies it, 'UK' as the FCA does",
+                )
+            for leaf in _PERSON_FIELDS:
+                self.fields.add(f"{holder.field.path}.{leaf}")
+            args = (holder, _Const(_STR, False, regime.value))
+            result, nullable = _STR, True
         else:  # date
             if kinds[0] not in ("date", "datetime"):
                 self.fail(node, f"date() needs a datetime, not {args[0].type}")
             result = _DATE
         return _Call(result, nullable, name, args)
+
+
+#: The fields of a holder :func:`national_client_id` reads (besides ``national_ids``).
+_PERSON_FIELDS = ("kind", "first_name", "surname", "date_of_birth", "nationalities")
+
+
+def _record_models(scope: Scope, nested: _Field) -> list[type[BaseModel]]:
+    """The models a nested record may be (the variants of a union)."""
+    models: list[type[BaseModel]] = [scope.related[nested.root] if nested.related else scope.model]
+    for step in nested.steps:
+        found = [_field_type(model, step.attr) for model in models]
+        models = [m for hit in found if hit is not None for m in hit[2]]
+    return models
 
 
 def _unify(found: Iterable[Type]) -> Type | None:
@@ -1050,6 +1121,60 @@ def _to_date(value: date) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
+def _same_name(*names: str | None) -> bool:
+    """``same_name`` of the language: ``False`` when a name is missing."""
+    if any(name is None for name in names):
+        return False
+    return same_name(*typing.cast(tuple[str, ...], names))
+
+
+def _overlaps(first: Iterable[Any] | None, second: Iterable[Any] | None) -> bool:
+    """Whether two lists share an element (not ``None``); ``False`` when one is missing."""
+    if first is None or second is None:
+        return False
+    return not {item for item in first if item is not None}.isdisjoint(second)
+
+
+def _national_client_id(holder: Any, regime: Literal["EU", "UK"]) -> str | None:
+    """A person holder's national client identifier (country code first), or ``None``.
+
+    Worked out once per distinct holder (a client's trades share one holder record)."""
+    if holder is None or getattr(holder, "kind", "person") != "person":
+        return None
+    try:
+        return _cached_client_id(holder, regime)
+    except TypeError:  # a holder that does not hash (not a frozen record)
+        return _client_id(holder, regime)
+
+
+def _client_id(holder: Any, regime: Literal["EU", "UK"]) -> str | None:
+    try:
+        return national_client_id(holder, regime)[1]
+    except IdentifierError:
+        return None
+
+
+_cached_client_id = functools.lru_cache(maxsize=65_536)(_client_id)
+
+
+def _format_value(value: Any, spec: str) -> str:
+    """``format(value, spec)`` for generated code: a Python frame with the real builtins, since
+    formatting a date with ``%Y`` imports a module, which code run without builtins cannot."""
+    return format(value, spec)
+
+
+#: The functions whose helpers take ``None`` arguments themselves.
+_SELF_GUARDED = frozenset(
+    {
+        "is_valid_lei",
+        "days_between",
+        "working_days_between",
+        "same_name",
+        "overlaps",
+        "national_client_id",
+    }
+)
+
 _HELPERS: dict[str, Any] = {
     "abs": abs,
     "len": len,
@@ -1060,6 +1185,9 @@ _HELPERS: dict[str, Any] = {
     "working_days_between": _working_days_between,
     "is_valid_lei": _lei,
     "date": _to_date,
+    "same_name": _same_name,
+    "overlaps": _overlaps,
+    "national_client_id": _national_client_id,
 }
 
 
@@ -1188,7 +1316,7 @@ class _PyGen:
 
     def call(self, node: _Call) -> str:
         name = node.name
-        if name in ("is_valid_lei", "days_between", "working_days_between"):
+        if name in _SELF_GUARDED:  # these take None themselves
             args = ", ".join(self.gen(a) for a in node.args)
             return f"{self.const(_HELPERS[name])}({args})"
         binds, uses, tests = [], [], []
@@ -1335,23 +1463,25 @@ def _findings_function(
     rules: Sequence[_FindingCode],
     make: Callable[[Any, str, Any, dict[str, Any], str], Any],
     key_fields: Sequence[str] = (),
-) -> tuple[Callable[[Mapping[str, Any], Any, Any], list[Any]], bool]:
+    event: str | None = None,
+) -> tuple[Callable[..., list[Any]], bool]:
     """Many rules as one generated function that also works out what each failure needs.
 
-    ``fn(names, as_of, at)`` reads the record and its related records from ``names`` (a
-    missing related record is ``None``) and returns, in rule order, for each rule in force
-    that fails (as in :func:`to_python_rules`), ``make(tag, record.key, at, evidence,
-    message)``:
+    ``fn(record, *related, as_of, at)`` takes the record and its related records (in the
+    order of the scope's ``related``; ``None`` for a missing one) and returns, in rule
+    order, for each rule in force that fails (as in :func:`to_python_rules`), ``make(tag,
+    record.key, at, evidence, message)``:
     ``evidence`` maps each evidence expression's text to its value and ``message`` joins the
     pieces' texts and formatted values, exactly as :func:`to_python` of each expression
     would give them, with no call per expression. The record's key is read once, at the
     first failure; with ``key_fields``, a record of exactly the scope's class gets the
     ``str`` of those fields joined by ``|`` (what ``Record.key`` gives, when the class keeps
-    it) without the call. Whatever an expression raises escapes. Also returns whether the
-    code reads ``as_of``.
+    it) without the call. With ``event``, the record's field of that name is ``at`` itself
+    (the caller passes ``record.<event>`` as ``at``) and is not read again. Whatever an
+    expression raises escapes. Also returns whether the code reads ``as_of``.
     """
     if not rules:
-        return (lambda names, as_of, at: []), False
+        return (lambda *args: []), False
     scope = rules[0].assertion.scope
     for rule in rules:
         values = [part[1] for part in rule.message if part[1] is not None]
@@ -1365,31 +1495,58 @@ def _findings_function(
         for expr in (rule.when, rule.assertion):
             if expr is not None and expr.type.kind != "bool":
                 raise PolicyError(f"a rule's when and assert are booleans: {expr.text!r}")
-    counting = _SharedGen()
+    bound: dict[_Path, str] = {} if event is None else {(scope.record, (event,)): "_at"}
+    inline: dict[_Path, tuple[tuple[str, ...], ...]] = {
+        (scope.record, (name,)): spec
+        for (model, name), spec in _INLINE.items()
+        if model is scope.model
+    }
+    counting = _SharedGen(bound=bound, inline=inline, model=scope.model)
     for rule in rules:
-        for expr in (rule.when, rule.assertion):
-            if expr is not None:
-                counting.truth(expr.node)
-    gen = _SharedGen(frozenset(prefix for prefix, uses in counting.uses.items() if uses > 1))
+        _failing_test(counting, rule)
+    gen = _SharedGen(
+        frozenset(prefix for prefix, uses in counting.uses.items() if uses > 1),
+        frozenset(key for key, uses in counting.compare_uses.items() if uses > 1),
+        bound=bound,
+        inline=inline,
+        model=scope.model,
+    )
+    head: list[str] = []
     lines = ["        _out = []\n", "        _key = None\n"]
     in_force: dict[tuple[date | None, date | None], str] = {}
+    windows = {(rule.starts, rule.ends) for rule in rules}
+    dated = any(rule.starts or rule.ends for rule in rules)
+    if dated and len(windows) == 1:
+        # Every rule is in force over the same dates: on a day outside them, none is.
+        starts, ends = rules[0].starts, rules[0].ends
+        head = [
+            "        _day = (_at or as_of).date()\n",
+            f"        if not ({_in_dates(gen, starts, ends)}):\n",
+            "            return []\n",
+        ]
+    elif dated:
+        lines.append("        _day = (_at or as_of).date()\n")
+        for rule in rules:
+            if (rule.starts, rule.ends) not in in_force and (rule.starts or rule.ends):
+                name = in_force[rule.starts, rule.ends] = f"_d{len(in_force)}"
+                lines.append(f"        {name} = {_in_dates(gen, rule.starts, rule.ends)}\n")
     for rule in rules:
-        if (rule.starts, rule.ends) not in in_force and (rule.starts or rule.ends):
-            if not in_force:
-                lines.append("        _day = (_at or as_of).date()\n")
-            name = in_force[rule.starts, rule.ends] = f"_d{len(in_force)}"
-            bounds = [f"_day >= {gen.const(rule.starts)}"] if rule.starts else []
-            bounds += [f"_day < {gen.const(rule.ends)}"] if rule.ends else []
-            lines.append(f"        {name} = {' and '.join(bounds)}\n")
-    for rule in rules:
-        fails = f"not ({gen.truth(rule.assertion.node)})"
-        if rule.when is not None:
-            fails = f"({gen.truth(rule.when.node)}) and {fails}"
+        fails, known = _failing_test(gen, rule)
         if (rule.starts, rule.ends) in in_force:
             fails = f"{in_force[rule.starts, rule.ends]} and {fails}"
-        evidence = ", ".join(
-            f"{gen.const(expr.text)}: {_value_code(gen, expr)}" for expr in rule.evidence
-        )
+        gen.known = known  # evidence and message are worked out where ``when`` held
+        # A value both in the evidence and in the message is worked out once (the evidence
+        # comes first): the same expression of the same record.
+        told = {value.text for _, value, _ in rule.message if value is not None}
+        held: dict[str, str] = {}
+        items = []
+        for expr in rule.evidence:
+            code = _value_code(gen, expr)
+            if expr.text in told and expr.text not in held:
+                held[expr.text] = gen.temp()
+                code = f"({held[expr.text]} := {code})"
+            items.append(f"{gen.const(expr.text)}: {code}")
+        evidence = ", ".join(items)
         pieces = []
         for text, value, spec in rule.message:
             if text:
@@ -1397,12 +1554,19 @@ def _findings_function(
             if value is not None and _plain_const(value) and not spec:
                 node = typing.cast(_Const, value.node)
                 pieces.append(gen.const("—" if node.value is None else format(node.value, "")))
+            elif value is not None and value.text in held:
+                name = held[value.text]
+                pieces.append(
+                    f"({gen.const('—')} if {name} is None "
+                    f"else {gen.const(_format_value)}({name}, {gen.const(spec)}))"
+                )
             elif value is not None:
                 name = gen.temp()
                 pieces.append(
                     f"({gen.const('—')} if ({name} := {_value_code(gen, value)}) is None "
-                    f"else {gen.const(format)}({name}, {gen.const(spec)}))"
+                    f"else {gen.const(_format_value)}({name}, {gen.const(spec)}))"
                 )
+        gen.known = frozenset()
         message = gen.const(rule.default)
         if pieces:
             message = f"({' + '.join(pieces)}) or {message}"
@@ -1413,13 +1577,12 @@ def _findings_function(
             f"            _out.append({gen.const(make)}({gen.const(rule.tag)}, _key, _at, "
             f"{{{evidence}}}, {message}))\n"
         )
-    names = [f"        {scope.record} = _names[{gen.const(scope.record)}]\n"]
-    names += [f"        {name} = _names.get({gen.const(name)})\n" for name in scope.related]
-    lines = names + [f"        {line}\n" for line in gen.prologue] + lines
+    lines = head + [f"        {line}\n" for line in gen.prologue] + lines
+    params = ", ".join([scope.record, *scope.related, "as_of", "_at"])
     consts = ", ".join(f"_c{i}" for i in range(len(gen.consts)))
     source = (
         f"def _make({consts}):\n"
-        f"    def _findings(_names, as_of, _at):\n" + "".join(lines) + "        return _out\n"
+        f"    def _findings({params}):\n" + "".join(lines) + "        return _out\n"
         "    return _findings\n"
     )
     tree = ast.parse(source, mode="exec")
@@ -1427,50 +1590,201 @@ def _findings_function(
         isinstance(node, ast.Name) and node.id == "as_of" and isinstance(node.ctx, ast.Load)
         for node in ast.walk(tree)
     )
-    reads_as_of = reads > (1 if in_force else 0)  # besides the day of a record without ``at``
+    reads_as_of = reads > (1 if dated else 0)  # besides the day of a record without ``at``
     function = _generated_function(tree, gen.consts, "<regkit findings>")
     return function, reads_as_of
 
 
+def _failing_test(gen: _SharedGen, rule: _FindingCode) -> tuple[str, frozenset[_Path]]:
+    """The code of ``when and not assert``, and the reads known not to be ``None`` where it
+    holds (``when`` held: ``trade.requested_price is not None`` narrows the assertion)."""
+    known: frozenset[_Path] = frozenset()
+    when = None
+    if rule.when is not None:
+        when = gen.truth(rule.when.node)
+        known = _facts(rule.when.node)
+    gen.known = known
+    fails = f"not ({gen.truth(rule.assertion.node)})"
+    gen.known = frozenset()
+    return (fails if when is None else f"({when}) and {fails}"), known
+
+
+def _in_dates(gen: _PyGen, starts: date | None, ends: date | None) -> str:
+    """The test that ``_day`` is in ``[starts, ends)``."""
+    bounds = [f"_day >= {gen.const(starts)}"] if starts else []
+    bounds += [f"_day < {gen.const(ends)}"] if ends else []
+    return " and ".join(bounds)
+
+
 _ORDERINGS = frozenset({"==", "!=", "<", "<=", ">", ">="})
 _Prefix = tuple[str, tuple[_Step, ...]]
+_Path = tuple[str, tuple[str, ...]]
+"""A read by its root and attribute names: ``("account", ("kyc", "status"))``."""
+
+#: Calls that give ``None`` exactly when an argument is ``None``.
+_PLAIN_CALLS = frozenset({"abs", "upper", "lower", "weekday", "date"})
+#: Constants that are never equal to ``None``: ``x == c`` needs no test of ``x is None``.
+_EQ_CONSTANTS = (str, int, bool, Decimal, date, datetime)
+#: Derived fields the generated code works out as their property does (the same operations
+#: on the same fields, in the same order), for a record of exactly the class: the fields
+#: multiplied, each read from the record.
+_INLINE: dict[tuple[type[Record], str], tuple[tuple[str, ...], ...]] = {
+    (Trade, "notional"): (("quantity",), ("price",), ("instrument", "price_multiplier")),
+}
 
 
 class _SharedGen(_PyGen):
-    """The code :class:`_PyGen` writes, with two savings that leave every value the same.
+    """The code :class:`_PyGen` writes, with savings that leave every value the same.
 
     * A field or nested record that the tests read more than once (``trade.instrument``,
       ``account.kyc``, ``trade.leverage``) is read once per call, into a local, before the
       tests (reading a field has no effect; should a derived field raise, the caller finds
       the rule that does one by one); fields are then read from it.
+    * A comparison of a field the tests make more than once (``account.category ==
+      "retail"`` in several rules' ``when``) is made once, before the tests, the same way.
     * A decimal is compared with decimal constants (``<= 30``, ``params.caps[...]`` holding
       ints become decimals) rather than converting an int at each comparison: a decimal
       and an int compare exactly, so the result is the same.
+    * ``x == "retail"`` does not test ``x is None`` first (``None`` equals no such
+      constant); a local is tested for ``None`` as it is, with no new name.
+    * What is known not to be ``None`` is not tested again: the reads a rule's ``when``
+      compared or tested with ``is not None`` in its assertion, evidence and message, and
+      those of the earlier operands of an ``and`` in the later ones (``known``).
+    * ``params`` lookups call ``get`` of a plain dict (a copy of the frozen mapping,
+      never handed out) rather than of the read-only view.
     """
 
-    def __init__(self, shared: frozenset[_Prefix] = frozenset()) -> None:
+    def __init__(
+        self,
+        shared: frozenset[_Prefix] = frozenset(),
+        compares: frozenset[tuple[Any, ...]] = frozenset(),
+        *,
+        bound: Mapping[_Path, str] | None = None,
+        inline: Mapping[_Path, tuple[tuple[str, ...], ...]] | None = None,
+        model: type[Record] | None = None,
+    ) -> None:
         super().__init__()
         self.shared = shared
+        self.compares = compares
+        self.bound = bound or {}
+        """Reads that are a parameter already (the record's event time, ``_at``)."""
+        self.inline = inline or {}
+        """Derived fields of the record worked out in place (see ``_INLINE``)."""
+        self.model = model
         self.uses: dict[_Prefix, int] = {}
         """How often the code read each field and nested record (to choose ``shared``)."""
+        self.compare_uses: dict[tuple[Any, ...], int] = {}
+        """How often the code made each comparison of a field (to choose ``compares``)."""
         self.locals: dict[_Prefix, str] = {}
+        self.compare_locals: dict[tuple[Any, ...], str] = {}
         self.prologue: list[str] = []
-        """``_rN = <read>`` statements, in order, for the shared reads."""
+        """``_rN = <read>`` and ``_bN = <comparison>`` statements, in order."""
+        self.known: frozenset[_Path] = frozenset()
+        """Reads known not to be ``None`` where the code being written runs."""
+        self.lookups: dict[int, tuple[Any, str]] = {}
+
+    def gen(self, node: _Node) -> str:
+        if isinstance(node, _Lookup):
+            held = self.lookups.get(id(node.mapping))
+            if held is None:  # the mapping is held, so its id names it for good
+                held = self.lookups[id(node.mapping)] = (
+                    node.mapping,
+                    self.const(dict(node.mapping).get),
+                )
+            return f"{held[1]}({self.gen(node.key)})"
+        if isinstance(node, _BoolOp) and node.op == "and":
+            known = self.known
+            parts = []
+            for value in node.values:
+                parts.append(self.truth(value))
+                self.known = self.known | _facts(value)  # the later operands run where it held
+            self.known = known
+            return "(" + " and ".join(parts) + ")"
+        return super().gen(node)
+
+    def nullable(self, node: _Node) -> bool:
+        """Whether the node may be ``None`` where the code runs (see ``known``)."""
+        if not node.nullable or not self.known:
+            return node.nullable
+        if isinstance(node, _Field):
+            return _path(node) not in self.known
+        if isinstance(node, _Arith) and node.op in ("+", "-", "*"):
+            return self.nullable(node.left) or self.nullable(node.right)
+        if isinstance(node, _Neg):
+            return self.nullable(node.operand)
+        if isinstance(node, _Call) and node.name in _PLAIN_CALLS:
+            return any(self.nullable(arg) for arg in node.args)
+        return True
+
+    def truth(self, node: _Node) -> str:
+        code = self.gen(node)
+        return f"({code} is True)" if self.nullable(node) else code
+
+    def guard(self, node: _Node) -> tuple[str, str, str | None]:
+        code = self.gen(node)
+        if not self.nullable(node):
+            return code, code, None
+        if code.isidentifier():  # a local: test it as it is
+            return code, code, code
+        name = self.temp()
+        return f"({name} := {code})", name, name
 
     def field(self, node: _Field) -> str:
         for end in range(1, len(node.steps) + 1):
             prefix = (node.root, node.steps[:end])
             self.uses[prefix] = self.uses.get(prefix, 0) + 1
+        if not node.steps[-1].container_nullable and _path(node) in self.bound:
+            return self.bound[_path(node)]
         if (node.root, node.steps) in self.shared:
             return self.local((node.root, node.steps))
+        if not node.steps[-1].container_nullable and _path(node) in self.inline:
+            return self.derived(node)
+        steps = self.unguarded(node)
         for end in range(len(node.steps) - 1, 0, -1):
             prefix = (node.root, node.steps[:end])
             if prefix in self.shared:
-                rest = node.steps[end:]
-                return super().field(
+                rest = steps[end:]
+                return self.read(
                     _Field(node.type, node.nullable, self.local(prefix), rest, node.related)
                 )
-        return super().field(node)
+        return self.read(_Field(node.type, node.nullable, node.root, steps, node.related))
+
+    def read(self, node: _Field) -> str:
+        """:meth:`_PyGen.field`, testing a root that is a name (a local, a related record)
+        for ``None`` as it is, with no new name."""
+        root, steps = node.root, node.steps
+        if not (steps and steps[0].container_nullable and root.isidentifier()):
+            return super().field(node)
+        if steps[0].maybe_absent:
+            first = f"{self.const(getattr)}({root}, {steps[0].attr!r}, None)"
+        else:
+            first = f"{root}.{steps[0].attr}"
+        code = f"(None if {root} is None else {first})"
+        return super().field(_Field(node.type, node.nullable, code, steps[1:], node.related))
+
+    def derived(self, node: _Field) -> str:
+        """A derived field of the record, worked out as its property does for a record of
+        exactly the scope's class, read otherwise."""
+        product = " * ".join(
+            self.field(
+                _Field(_NONE, False, node.root, tuple(_Step(a, False, False) for a in attrs), False)
+            )
+            for attrs in self.inline[_path(node)]
+        )
+        exact = f"{self.const(type)}({node.root}) is {self.const(self.model)}"
+        return f"(({product}) if {exact} else {super().field(node)})"
+
+    def unguarded(self, node: _Field) -> tuple[_Step, ...]:
+        """The steps of a read, with no test of an object known not to be ``None``."""
+        if not self.known:
+            return node.steps
+        names = tuple(step.attr for step in node.steps)
+        return tuple(
+            _Step(step.attr, False, step.maybe_absent)
+            if step.container_nullable and (node.root, names[:index]) in self.known
+            else step
+            for index, step in enumerate(node.steps)
+        )
 
     def local(self, prefix: _Prefix) -> str:
         """The local that holds a shared read (made in the prologue)."""
@@ -1478,21 +1792,91 @@ class _SharedGen(_PyGen):
         if name is None:
             root, steps = prefix
             read = _Field(_NONE, True, root, steps, False)
-            code = super().field(read)
+            code = self.read(read)
+            if not steps[-1].container_nullable and _path(read) in self.inline:
+                code = self.derived(read)
             for end in range(len(steps) - 1, 0, -1):
                 if (root, steps[:end]) in self.shared:
                     parent = self.local((root, steps[:end]))
-                    code = super().field(_Field(_NONE, True, parent, steps[end:], False))
+                    code = self.read(_Field(_NONE, True, parent, steps[end:], False))
                     break
             name = self.locals[prefix] = f"_r{len(self.locals)}"
             self.prologue.append(f"{name} = {code}")
         return name
 
     def compare(self, node: _Compare) -> str:
+        key = _compare_key(node)
+        if key is None:
+            return self.plain_compare(node)
+        self.compare_uses[key] = self.compare_uses.get(key, 0) + 1
+        if key not in self.compares:
+            return self.plain_compare(node)
+        name = self.compare_locals.get(key)
+        if name is None:
+            known, self.known = self.known, frozenset()  # true wherever it is used
+            code = self.plain_compare(node)
+            self.known = known
+            name = self.compare_locals[key] = f"_b{len(self.compare_locals)}"
+            self.prologue.append(f"{name} = {code}")
+        return name
+
+    def plain_compare(self, node: _Compare) -> str:
         if node.op in _ORDERINGS:
             left, right = _as_decimal(node.left, node.right), _as_decimal(node.right, node.left)
             node = _Compare(node.type, node.nullable, node.op, left, right)
+        if node.op == "==" and any(
+            isinstance(side, _Const) and type(side.value) in _EQ_CONSTANTS
+            for side in (node.left, node.right)
+        ):
+            # ``None == c`` is False, what the test of ``None`` gives: no test needed.
+            return f"({self.gen(node.left)} == {self.gen(node.right)})"
         return super().compare(node)
+
+
+def _path(node: _Field) -> _Path:
+    return node.root, tuple(step.attr for step in node.steps)
+
+
+def _compare_key(node: _Compare) -> tuple[Any, ...] | None:
+    """What a comparison of a field with a field or a constant compares, or ``None``."""
+    sides: list[Any] = []
+    for side in (node.left, node.right):
+        if isinstance(side, _Field):
+            sides.append(_path(side))
+        elif isinstance(side, _Const) and type(side.value) in (*_EQ_CONSTANTS, tuple):
+            sides.append((type(side.value).__name__, repr(side.value)))
+        else:
+            return None
+    if not any(isinstance(side, _Field) for side in (node.left, node.right)):
+        return None
+    return (node.op, *sides)
+
+
+def _facts(node: _Node) -> frozenset[_Path]:
+    """The reads that are not ``None`` where a boolean node held."""
+    if isinstance(node, _IsNone) and node.negate:
+        return _not_none(node.operand)
+    if isinstance(node, _Compare):  # a comparison with a None operand is False
+        return _not_none(node.left) | _not_none(node.right)
+    if isinstance(node, _BoolOp) and node.op == "and":
+        return frozenset().union(*(_facts(value) for value in node.values))
+    return frozenset()
+
+
+def _not_none(node: _Node) -> frozenset[_Path]:
+    """The reads that are not ``None`` where a node's value is not ``None``."""
+    if isinstance(node, _Record):
+        node = node.field
+    if isinstance(node, _Field):
+        root, names = _path(node)
+        return frozenset((root, names[:end]) for end in range(len(names) + 1))
+    if isinstance(node, _Arith):
+        return _not_none(node.left) | _not_none(node.right)
+    if isinstance(node, _Neg):
+        return _not_none(node.operand)
+    if isinstance(node, _Call) and node.name in _PLAIN_CALLS:
+        return frozenset().union(*(_not_none(arg) for arg in node.args))
+    return frozenset()
 
 
 def _as_decimal(side: _Node, other: _Node) -> _Node:
@@ -1513,8 +1897,11 @@ def _key_code(gen: _PyGen, scope: Scope, key_fields: Sequence[str]) -> str:
     """The record's key: its ``key``, or its key fields joined for a record of exactly the
     scope's class (the model's own field names, never user text)."""
     record = scope.record
-    fields = _field_names(scope.model)
-    if not key_fields or not all(name in fields for name in key_fields):
+    fields = scope.model.model_fields
+    # Only keys of text fields are joined here: a time's key text is ISO 8601 (Record.key).
+    if not key_fields or not all(
+        name in fields and fields[name].annotation is str for name in key_fields
+    ):
         return f"{record}.key"
     join = f" + {gen.const('|')} + ".join(
         f"{gen.const(str)}({record}.{name})" for name in key_fields
@@ -1705,6 +2092,19 @@ class _PlLower:
 
     def call(self, node: _Call) -> pl.Expr:
         name = node.name
+        if name == "overlaps":
+            return self.overlaps(node)
+        if name == "national_client_id":
+            return self.national_client_id(node)
+        if name == "same_name":
+            if all(isinstance(a, _Const) for a in node.args):
+                values = [typing.cast(_Const, a).value for a in node.args]
+                return pl.lit(_same_name(*values), dtype=pl.Boolean)
+            # Named after the first argument, as other calls are.
+            fields = [self.gen(a) for a in node.args]
+            fields[1:] = [field.alias(f"\x00{i}") for i, field in enumerate(fields[1:])]
+            names = pl.struct(fields)
+            return names.map_batches(_same_name_batch, return_dtype=pl.Boolean).fill_null(False)
         args = [self.gen(a) for a in node.args]
         first = args[0]
         if name == "abs":
@@ -1742,11 +2142,99 @@ class _PlLower:
         stamps = [a.cast(pl.Datetime("us", "UTC")) for a in args]
         return ((stamps[1] - stamps[0]).dt.total_microseconds() // _DAY_US).cast(pl.Int64)
 
+    def overlaps(self, node: _Call) -> pl.Expr:
+        if all(isinstance(a, _Const) for a in node.args):
+            first, second = (typing.cast(_Const, a).value for a in node.args)
+            return pl.lit(_overlaps(first, second), dtype=pl.Boolean)
+        first, second = (self.string_list(a) for a in node.args)
+        return (first.list.set_intersection(second).list.len() > 0).fill_null(False)
+
+    def string_list(self, node: _Node) -> pl.Expr:
+        """A list of strings: a list column, or a literal list with its strings only (no
+        other item can equal a string of a list field)."""
+        if isinstance(node, _Const):
+            items = [item for item in node.value if isinstance(item, str)]
+            return pl.lit(pl.Series([items], dtype=pl.List(pl.String)))
+        return self.gen(node).cast(pl.List(pl.String))
+
+    def national_client_id(self, node: _Call) -> pl.Expr:
+        """The holder's columns and its ``national_ids.<KEY>`` columns (those the frame
+        has, named as :attr:`columns` names a key's path) as one struct, mapped row by row."""
+        holder = typing.cast(_Record, node.args[0]).field.path
+        regime = typing.cast(_Const, node.args[1]).value
+        # The result is named after the first field, the kind column; the others are
+        # renamed so that no national_ids column can clash with them.
+        person = [pl.col(self.columns(f"{holder}.{leaf}")) for leaf in _PERSON_FIELDS]
+        person[1:] = [column.alias(f"\x00{i}") for i, column in enumerate(person[1:])]
+        marker = "\x00key\x00"
+        before, found, after = self.columns(f"{holder}.national_ids.{marker}").partition(marker)
+        if not found:
+            raise PolicyError(f"the columns of {holder}.national_ids cannot be told apart")
+        ids = pl.col(f"^{pl.escape_regex(before)}.+{pl.escape_regex(after)}$")
+        batch = functools.partial(_national_id_batch, before=before, after=after, regime=regime)
+        return pl.struct([*person, ids]).map_batches(batch, return_dtype=pl.String)
+
 
 def _lei_batch(series: pl.Series) -> pl.Series:
     distinct = series.drop_nulls().unique().to_list()
     mapping = {value: is_valid_lei(value) for value in distinct}
     return series.replace_strict(mapping, default=None, return_dtype=pl.Boolean)
+
+
+def _by_distinct_rows(
+    series: pl.Series, function: Callable[..., Any], dtype: pl.DataType
+) -> pl.Series:
+    """``function`` of the fields of each row of a struct series, called once per distinct
+    row (nulls included)."""
+    rows = series.struct.unnest()
+    distinct = rows.unique(maintain_order=True)
+    result = "\x00result"
+    values = pl.Series(result, [function(*row) for row in distinct.iter_rows()], dtype=dtype)
+    found = rows.join(
+        distinct.with_columns(values),
+        on=rows.columns,
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+    )
+    return found.get_column(result).alias(series.name)
+
+
+def _same_name_batch(series: pl.Series) -> pl.Series:
+    return _by_distinct_rows(series, _same_name, pl.Boolean())
+
+
+def _national_id_batch(
+    series: pl.Series, *, before: str, after: str, regime: Literal["EU", "UK"]
+) -> pl.Series:
+    """The national client ids of a struct of a holder's :data:`_PERSON_FIELDS` and its
+    ``national_ids`` columns (named ``before + key + after``)."""
+    names = series.struct.fields[len(_PERSON_FIELDS) :]
+    keys = [name[len(before) : len(name) - len(after)] for name in names]
+
+    def identify(
+        kind: str | None,
+        first_name: str | None,
+        surname: str | None,
+        date_of_birth: date | None,
+        nationalities: Sequence[str] | None,
+        *ids: Any,
+    ) -> str | None:
+        if kind is None:  # no holder
+            return None
+        person = types.SimpleNamespace(
+            kind=str(kind),
+            first_name=first_name or "",
+            surname=surname or "",
+            date_of_birth=date_of_birth,
+            nationalities=tuple(nationalities or ()),
+            national_ids={
+                key: str(value) for key, value in zip(keys, ids, strict=True) if value is not None
+            },
+        )
+        return _national_client_id(person, regime)
+
+    return _by_distinct_rows(series, identify, pl.String())
 
 
 def _literal(value: Any, type_: Type) -> pl.Expr:

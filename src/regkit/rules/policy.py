@@ -115,9 +115,10 @@ _RULE_KEYS = (
     "group_by",
     "window",
     "aggregate",
+    "episodes",
 )
 _REQUIRED_RULE_KEYS = ("id", "severity", "applies_to", "assert")
-_AGGREGATE_KEYS = ("where", "group_by", "window", "aggregate")
+_AGGREGATE_KEYS = ("where", "group_by", "window", "aggregate", "episodes")
 _REFERENCE_KEYS = ("regulator", "document", "article", "text", "url")
 _RULE_ID = re.compile(r"[A-Z0-9][A-Z0-9._-]*")
 _WINDOW = re.compile(r"(?P<number>[1-9][0-9]*)(?P<unit>[mhd])")
@@ -186,6 +187,10 @@ class Rule:
     group_by: tuple[str, ...] = ()
     window: Window | None = None
     aggregates: tuple[Aggregate, ...] = ()
+    episodes: bool = True
+    """Whether failing windows that share records merge into one finding (``episodes:
+    false``: one finding per failing window, for rules about single records against their
+    group, such as a price far from the day's mean)."""
 
     @property
     def is_aggregate(self) -> bool:
@@ -568,7 +573,14 @@ def _rule(item: Any, source: str, index: int) -> Rule:
         group_by=group_by,
         window=window,
         aggregates=aggregates,
+        episodes=_flag(item.get("episodes", True), f"{where}: episodes"),
     )
+
+
+def _flag(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise PolicyError(f"{where}: true or false, got {value!r}")
+    return value
 
 
 def _aggregate_parts(

@@ -141,7 +141,7 @@ def failing_episodes(
     if compiled.assertion.names:  # the assert reads the record's own fields too
         rolled = rolled.join(frame, on=INDEX, how="left")
     failing = rolled.filter(fails).select(_GID, _ROW, _FIRST, _POS)
-    return _episodes(failing, rows)
+    return _episodes(failing, rows, merge=compiled.rule.episodes)
 
 
 def _entered(rule: AggregateRule, frame: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
@@ -253,7 +253,7 @@ def _aggregation(function: str, column: str) -> pl.Expr:
     return pl.when(value.count() > 0).then(mean).otherwise(None)
 
 
-def _episodes(failing: pl.DataFrame, rows: pl.DataFrame) -> list[EpisodeRows]:
+def _episodes(failing: pl.DataFrame, rows: pl.DataFrame, *, merge: bool) -> list[EpisodeRows]:
     """Failing windows merged per group where they share a record, with their members (the
     group's records from the first window's first to the last window's record)."""
     if failing.is_empty():
@@ -262,6 +262,8 @@ def _episodes(failing: pl.DataFrame, rows: pl.DataFrame) -> list[EpisodeRows]:
     previous = pl.col(_POS).shift(1)
     starts = (
         previous.is_null() | (pl.col(_GID) != pl.col(_GID).shift(1)) | (pl.col(_FIRST) > previous)
+        if merge
+        else pl.repeat(True, pl.len())  # every failing window is an episode of its own
     )
     episodes = (
         failing.with_columns(starts.cum_sum().alias(_EPISODE))

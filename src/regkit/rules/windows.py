@@ -29,9 +29,11 @@ What it means, exactly (both backends and the streaming state follow it):
 * **The assert** is checked at every record's window, with the aggregates by name and the
   record's own fields (and its account's); a window *fails* where the assert does not hold.
 * **Episodes**: failing windows of one group that share a record merge into one episode and
-  one finding. Its ``record_id`` and ``at`` are the record whose window failed first (the
-  trigger, when an alert goes out); its ``evidence`` and ``message`` use that window's
-  aggregates (every aggregate is in the evidence, besides the rule's ``evidence`` names);
+  one finding (with ``episodes: false``, every failing window is a finding of its own, its
+  members the window's records). Its ``record_id`` and ``at`` are the record whose window
+  failed first (the trigger, when an alert goes out); its ``evidence`` and ``message`` use
+  that window's aggregates (every aggregate is in the evidence, besides the rule's
+  ``evidence`` names);
   ``group_key`` holds the group's values and ``member_ids`` every record of every failing
   window of the episode, in order.
 * A rule whose ``where``, ``group_by`` or aggregated expression raises on a record gives an
@@ -46,7 +48,8 @@ to what :func:`regkit.check` finds over the same records.
 
 from __future__ import annotations
 
-from collections import deque
+import enum
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -248,7 +251,7 @@ class AggregateRule:
 
 def _plain(value: Any) -> Any:
     """Enumeration members as their values, so group keys are plain data."""
-    return getattr(value, "value", value) if not isinstance(value, str | int) else value
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def _message(parts: Sequence[MessagePart], names: Mapping[str, Any]) -> str:
@@ -264,8 +267,82 @@ def _message(parts: Sequence[MessagePart], names: Mapping[str, Any]) -> str:
 # --- the streaming state -------------------------------------------------------------------
 
 
+class _Running:
+    """A window's aggregates, kept up to date as records enter and leave it (each record
+    costs the same whatever the window's size; min and max use monotonic queues)."""
+
+    def __init__(self, rule: AggregateRule) -> None:
+        self.functions = rule.functions
+        self.names = rule.names
+        self.sums: list[Any] = list(rule.zeros)
+        self.counts = [0] * len(rule.functions)
+        self.distinct: list[Counter[Any]] = [Counter() for _ in rule.functions]
+        self.extremes: list[deque[tuple[int, Any]]] = [deque() for _ in rule.functions]
+        self.size = 0
+
+    def add(self, entry: _Entry) -> None:
+        self.size += 1
+        for index, (function, value) in enumerate(zip(self.functions, entry.values, strict=True)):
+            if value is None or function == "count":
+                continue
+            if function in ("sum", "mean"):
+                self.sums[index] = _add(self.sums[index], value)
+                self.counts[index] += 1
+            elif function == "count_distinct":
+                self.distinct[index][value] += 1
+            else:
+                queue = self.extremes[index]
+                while queue and (
+                    queue[-1][1] <= value if function == "max" else queue[-1][1] >= value
+                ):
+                    queue.pop()
+                queue.append((entry.position, value))
+
+    def remove(self, entry: _Entry) -> None:
+        self.size -= 1
+        for index, (function, value) in enumerate(zip(self.functions, entry.values, strict=True)):
+            if value is None or function == "count":
+                continue
+            if function in ("sum", "mean"):
+                self.sums[index] = _add(self.sums[index], -value)
+                self.counts[index] -= 1
+            elif function == "count_distinct":
+                counter = self.distinct[index]
+                counter[value] -= 1
+                if not counter[value]:
+                    del counter[value]
+            else:
+                queue = self.extremes[index]
+                if queue and queue[0][0] == entry.position:
+                    queue.popleft()
+
+    def values(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for index, (name, function) in enumerate(zip(self.names, self.functions, strict=True)):
+            if function == "count":
+                found[name] = self.size
+            elif function == "sum":
+                found[name] = self.sums[index]
+            elif function == "mean":
+                found[name] = mean_of(self.sums[index], self.counts[index])
+            elif function == "count_distinct":
+                found[name] = len(self.distinct[index])
+            else:
+                queue = self.extremes[index]
+                found[name] = queue[0][1] if queue else None
+        return found
+
+
+def _add(total: Any, value: Any) -> Any:
+    """Exact addition: decimals at 80 digits (a running sum must not round)."""
+    if isinstance(total, int) and isinstance(value, int):
+        return total + value
+    return _MEAN_CONTEXT.add(total, value)
+
+
 @dataclass
 class _Group:
+    running: _Running
     entries: deque[_Entry] = field(default_factory=deque)
     positions: int = 0
     episode: Episode | None = None
@@ -296,7 +373,9 @@ class _RuleState:
             values = rule.values(names)
         except Exception as exc:
             return self.crash(seq, rule.crashed(record, at, exc))
-        group = self.groups.setdefault(key, _Group())
+        group = self.groups.get(key)
+        if group is None:
+            group = self.groups[key] = _Group(_Running(rule))
         if group.entries and at < group.entries[-1].at:
             last = group.entries[-1]
             raise ValueError(
@@ -307,15 +386,20 @@ class _RuleState:
         entry = _Entry(seq, group.positions, at, record, names, values)
         group.positions += 1
         group.entries.append(entry)
+        group.running.add(entry)
         while not rule.starts_window(group.entries[0], entry):
-            group.entries.popleft()
-        window = tuple(group.entries)
+            group.running.remove(group.entries.popleft())
         try:
-            failing = rule.fails(entry, rule.aggregates(window))
+            failing = rule.fails(entry, group.running.values())
         except Exception as exc:
             return self.crash(seq, rule.crashed(record, at, exc))
         if not failing:
             return []
+        window = tuple(group.entries)
+        if not rule.rule.rule.episodes:  # one finding per failing window
+            single = self.last = Episode(key, entry, window, list(window), entry.position)
+            self.closed.append((seq, single))
+            return [rule.finding(single, as_of)]
         episode = group.episode
         if episode is not None and window[0].position <= episode.end:
             episode.members.extend(e for e in window if e.position > episode.end)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict
@@ -50,6 +51,15 @@ class UpperStrEnum(enum.StrEnum):
         return None
 
 
+def key_text(value: Any) -> str:
+    """A key field's text: times in ISO 8601 with ``Z`` for UTC, dates in ISO 8601."""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
 class Record(BaseModel):
     """Base of every regkit record.
 
@@ -73,8 +83,9 @@ class Record(BaseModel):
 
     @property
     def key(self) -> str:
-        """The record key as one string (fields joined by ``|``)."""
-        return "|".join(str(getattr(self, name)) for name in self.key_fields)
+        """The record key as one string: the key fields joined by ``|``, times in ISO 8601
+        UTC (``A1|2026-11-02T22:00:00Z``), as files write them."""
+        return "|".join(key_text(getattr(self, name)) for name in self.key_fields)
 
     def to_dict(self) -> dict[str, Any]:
         """The record as a nested dict of Python values (Decimal, datetime, str enums)."""

@@ -183,3 +183,15 @@ def test_rules_with_their_own_dates_keep_the_policy_order() -> None:
     early = trade("T2", "50").model_copy(update={"executed_at": datetime(2025, 6, 1, tzinfo=UTC)})
     findings = parse_policy(dated).compile(as_of=AS_OF).check_trade(early, account())
     assert [f.rule_id for f in findings] == ["ESMA-CFD-LEV", "ALWAYS"]
+
+
+def test_a_message_that_formats_a_time_runs_in_the_generated_function() -> None:
+    # Formatting a datetime with %Y imports a module: the generated code (run without
+    # builtins) must format it itself, not raise and fall back to the rule-by-rule path.
+    text = POLICY.replace('message: "leverage', 'message: "{trade.executed_at:%Y-%m-%d}: leverage')
+    checker = parse_policy(text).compile(as_of=AS_OF)
+    deal, owner = trade("T1", "50"), account()
+    batch = checker._batches["trade"]
+    (finding,) = batch.findings(deal, owner, AS_OF, deal.executed_at)
+    assert finding.message == "2026-11-20: leverage 50:1 above the 30:1 cap"
+    assert checker.check_trade(deal, owner) == [finding]

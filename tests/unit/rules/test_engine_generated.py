@@ -383,6 +383,17 @@ def test_one_generated_function_computes_what_each_expression_does(
     ]
     function, reads_as_of = _findings_function(codes, lambda *made: made)
     assert reads_as_of == any("as_of" in text for rule in rules for text in _texts(rule))
+    _same_as_each_expression(function, codes, found, by_id, as_of)
+
+
+def _same_as_each_expression(
+    function: Any,
+    codes: list[_FindingCode],
+    found: list[Any],
+    by_id: dict[str, rk.Account],
+    as_of: datetime,
+) -> None:
+    """``function`` gives, for each trade, what each expression's own function gives."""
     for trade in found:
         names = {"trade": trade, "account": by_id[trade.account_id], "as_of": as_of}
         expected = []
@@ -401,10 +412,189 @@ def test_one_generated_function_computes_what_each_expression_does(
                 pieces.append(text + ("—" if result is None else format(result, spec)))
             message = "".join(pieces) or code.default
             expected.append((code.tag, trade.key, trade.executed_at, evidence, message))
-        got = function(names, as_of, trade.executed_at)
+        got = function(trade, names["account"], as_of, trade.executed_at)
         assert got == expected
         for mine, theirs in zip(got, expected, strict=True):
             assert [type(v) for v in mine[3].values()] == [type(v) for v in theirs[3].values()]
+
+
+#: Conditions that rules share (one comparison made once for all) and that make reads known
+#: not to be ``None`` (a ``when``, an earlier operand of ``and``).
+POOL = [
+    "trade.leverage is not None",
+    "trade.margin is not None",
+    "account.kyc is not None",
+    "account.kyc.expires_at is not None",
+    "account.holder.first_name is not None",
+    'account.category == "retail"',
+    'trade.position_effect == "open"',
+    'account.kyc.status == "verified"',
+    "trade.leverage <= 30",
+    "trade.margin > 100",
+    "trade.leverage * trade.price > 50",
+    "abs(trade.margin - trade.price) < 20",
+    "-trade.margin < -3",
+    "len(account.holder.first_name) > 3",
+    'upper(trade.side) == "BUY"',
+    'trade.instrument.product in ["cfd", "spot"]',
+    "account.kyc.expires_at > trade.executed_at",
+    "trade.notional < 100000",
+    "trade.leverage <= params.leverage_caps[trade.instrument.underlying_class]",
+]
+VALUES = [
+    "trade.leverage",
+    "trade.margin * 2",
+    "trade.notional",
+    "account.kyc.expires_at",
+    "account.kyc.status",
+    "account.holder.first_name",
+    "trade.executed_at",
+    "trade.leverage is None",
+]
+pooled = st.recursive(
+    st.sampled_from(POOL),
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=2, max_size=3).map(lambda x: "(" + " and ".join(x) + ")"),
+        st.tuples(inner, inner).map(lambda p: f"({p[0]} or {p[1]})"),
+        inner.map(lambda c: f"(not {c})"),
+    ),
+    max_leaves=4,
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    books(),
+    st.lists(
+        st.tuples(
+            st.none() | pooled,
+            pooled,
+            st.lists(st.sampled_from(VALUES), max_size=3),
+            st.lists(st.sampled_from(VALUES), max_size=2),
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+)
+def test_shared_comparisons_and_reads_known_not_none_leave_every_value_the_same(
+    book: tuple[list[Any], list[rk.Account]],
+    rules: list[tuple[str | None, str, list[str], list[str]]],
+) -> None:
+    """Rules drawn from a few conditions, so that they share comparisons (made once, before
+    the tests) and guard reads in ``when`` and ``and`` (not tested for ``None`` again)."""
+    found, owners = book
+
+    def compiled(text: str) -> Expr:
+        return compile_expr(text, SCOPE, where="property")
+
+    codes = [
+        _FindingCode(
+            when=None if when is None else compiled(when),
+            assertion=compiled(assertion),
+            evidence=[compiled(text) for text in evidence],
+            message=[(f"<{n}>", compiled(text), "") for n, text in enumerate(message)],
+            default=f"rule {index}",
+            tag=index,
+        )
+        for index, (when, assertion, evidence, message) in enumerate(rules)
+    ]
+    function, _ = _findings_function(codes, lambda *made: made, event="executed_at")
+    by_id = {account.account_id: account for account in owners}
+    _same_as_each_expression(function, codes, found, by_id, AS_OF)
+
+
+def test_the_generated_function_takes_the_records_as_they_are() -> None:
+    checker = parse_policy(POLICY).compile(as_of=AS_OF)
+    names = {"trade": ("trade", "account"), "account": ("account",)}
+    names |= {"movement": ("movement", "account"), "snapshot": ("snapshot", "account")}
+    for kind, expected in names.items():
+        code = checker._batches[kind].findings.__code__
+        assert code.co_varnames[: code.co_argcount] == (*expected, "as_of", "_at")
+
+
+class _OwnNotional(rk.Trade):
+    @property
+    def notional(self) -> Decimal:
+        return Decimal("7.0")
+
+
+NOTIONAL = """policy: notional
+version: "1"
+effective_from: 2020-01-01
+rules:
+  - id: NOTIONAL
+    severity: low
+    applies_to: trade
+    when: account.category == "retail"
+    assert: trade.notional < 5
+    message: "{trade.notional}"
+    evidence: [trade.notional]
+  - id: ALSO
+    severity: low
+    applies_to: trade
+    when: account.category == "retail"
+    assert: trade.notional * 2 < 5 or trade.notional > 1000000000
+"""
+
+
+def test_a_notional_is_the_property_s_for_a_trade_and_for_a_class_of_its_own() -> None:
+    checker = parse_policy(NOTIONAL).compile(as_of=AS_OF)
+    trade = _trade(
+        quantity="1000.0",
+        price="1.10",
+        instrument={
+            "symbol": "US500",
+            "product": "cfd",
+            "underlying_class": "index_major",
+            "price_multiplier": "10.00",
+        },
+    )
+    findings = checker.check_trade(trade, _account())
+    assert [f.rule_id for f in findings] == ["NOTIONAL", "ALSO"]
+    assert str(findings[0].evidence["trade.notional"]) == str(trade.notional) == "11000.00000"
+    assert findings[0].message == "11000.00000"
+    own = _OwnNotional.model_validate(trade.model_dump())
+    findings = checker.check_trade(own, _account())
+    assert [f.rule_id for f in findings] == ["NOTIONAL", "ALSO"]
+    assert findings[0].evidence == {"trade.notional": Decimal("7.0")}
+    assert findings[0].message == "7.0"
+    names = {"trade": trade, "account": _account()}
+    _same(checker.check_trade(trade, _account()), _slow(checker, "trade", trade, names))
+
+
+SHARED = """policy: shared
+version: "1"
+rules:
+  - id: BUY
+    severity: low
+    applies_to: trade
+    when: trade.side == "buy"
+    assert: trade.leverage <= 5
+  - id: BUY-AGAIN
+    severity: medium
+    applies_to: trade
+    when: trade.side == "buy"
+    assert: trade.leverage <= 5 or trade.quantity < 1
+  - id: ANY
+    severity: high
+    applies_to: trade
+    assert: trade.quantity < 1
+"""
+
+
+def test_a_comparison_made_once_that_raises_is_found_rule_by_rule() -> None:
+    """``trade.leverage <= 5`` is made once, before the tests, even for a sale (no rule
+    reads it then): a value that cannot be compared sends the trade rule by rule, which
+    gives the findings of the rules that did read it, and only those."""
+    checker = parse_policy(SHARED).compile(as_of=AS_OF)
+    sale = _trade(side="sell").model_copy(update={"leverage": "fifty"})
+    assert [(f.rule_id, str(f.severity)) for f in checker.check_trade(sale)] == [("ANY", "high")]
+    buy = _trade().model_copy(update={"leverage": "fifty"})
+    assert [(f.rule_id, str(f.severity)) for f in checker.check_trade(buy)] == [
+        ("BUY", "error"),
+        ("BUY-AGAIN", "error"),
+        ("ANY", "high"),
+    ]
 
 
 def _texts(
@@ -435,3 +625,22 @@ def test_a_finding_names_the_record_by_its_key_whatever_its_class() -> None:
     more = _MoreKeys.model_validate(big.model_dump())
     (finding,) = checker.check_trade(more, _account())
     assert finding.record_id == more.key == "A1|T1"
+
+
+def test_python_rules_run_as_usual_after_a_record_rule_raised() -> None:
+    """The rule-by-rule path gets names of its own: the Python rules after it get theirs
+    (not ``as_of`` twice, which made each of them an error finding)."""
+
+    @rk.rules.rule("SMALL-LOT", applies_to="trade", severity="low")
+    def small_lot(trade: rk.Trade, account: rk.Account | None, as_of: datetime) -> bool:
+        return trade.quantity <= 10
+
+    checker = parse_policy(SHARED).with_rules(small_lot).compile(as_of=AS_OF)
+    buy = _trade().model_copy(update={"leverage": "fifty"})
+    found = [(f.rule_id, str(f.severity)) for f in checker.check_trade(buy, _account())]
+    assert found == [
+        ("BUY", "error"),
+        ("BUY-AGAIN", "error"),
+        ("ANY", "high"),
+        ("SMALL-LOT", "low"),
+    ]
