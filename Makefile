@@ -7,7 +7,7 @@ STAMP_DEV  := $(VENV)/.installed-dev
 STAMP_DOCS := $(VENV)/.installed-docs
 STAMP_BENCH := $(VENV)/.installed-bench
 
-.PHONY: demo test lint typecheck pytest docs bench bench-rules clean
+.PHONY: demo test lint typecheck pytest docs pack-docs bench bench-rules clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ test: lint typecheck pytest
 
 docs: $(STAMP_DOCS)
 	$(BIN)/mkdocs build --strict --site-dir build/site
+
+# docs/packs/*.md from src/regkit/rules/packs/*.yaml (tests/docs/test_pack_docs.py checks them)
+pack-docs: $(STAMP_BASE)
+	$(BIN)/python -m regkit.rules.packdocs --out docs/packs
 
 bench: $(STAMP_DEV)
 	$(BIN)/python benchmarks/bench_records.py

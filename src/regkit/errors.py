@@ -156,7 +156,42 @@ class RenderError(RegkitError):
 
 
 class XsdValidationError(RenderError, ValueError):
-    """A document does not validate against the regulator's schema."""
+    """A document does not validate against the regulator's schema.
+
+    Attributes:
+        reason: what is wrong, in words.
+        file: the document's file, when it has one.
+        line: the 1-based line of the element at fault.
+        path: the element's path (``/BizData/Pyld/Document/FinInstrmRptgTxRpt/Tx[2]/New``).
+        xsd: the schema (message short name, ``auth.016``, or an XSD file name).
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        path: str | None = None,
+        xsd: str | None = None,
+    ) -> None:
+        self.reason = reason
+        self.file = file
+        self.line = line
+        self.path = path
+        self.xsd = xsd
+        where = ":".join(str(part) for part in (file, line) if part is not None)
+        head = ": ".join(part for part in (where, path) if part)
+        schema = f" (against {xsd})" if xsd else ""
+        super().__init__(f"{head}: {reason}{schema}" if head else f"{reason}{schema}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        keywords = {"file": self.file, "line": self.line, "path": self.path, "xsd": self.xsd}
+        return (_rebuild_xsd_error, (self.reason, keywords), dict(self.__dict__))
+
+
+def _rebuild_xsd_error(reason: str, keywords: dict[str, Any]) -> XsdValidationError:
+    return XsdValidationError(reason, **keywords)
 
 
 class PackError(RegkitError):

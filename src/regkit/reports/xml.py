@@ -1,0 +1,658 @@
+"""Regulator XML: the schema registry, safe parsing and validation.
+
+The official XSDs ship unchanged under ``regkit/reports/xsd/`` (see ``xsd/SOURCES.md``) and
+are known here by a short name (:data:`SCHEMAS`): ``auth.016`` (MiFIR transaction report),
+``auth.031`` (its feedback), ``head.001`` (business application header), ``head.003`` (the
+``BizData`` envelope), ``auth.030`` (EMIR REFIT trade report) and ``auth.092`` (its
+rejections). :func:`schema` compiles one once per process with lxml (libxml2, fast) and, only
+when a file is invalid, with xmlschema too, for readable reasons and paths.
+
+Newer copies from the regulator: set ``REGKIT_XSD_DIR`` to a folder. For each message regkit
+looks there, in order, for the shipped file's relative path (``mifir/auth.016…xsd``), for its
+file name at the top of the folder, and then for any ``*.xsd`` in the folder or below whose
+``targetNamespace`` is the message's (so ESMA's renamed usage-guideline files are picked up as
+they come). Two candidates with the same namespace are an error, never a silent choice; a
+message with no candidate keeps the shipped copy.
+
+Untrusted XML goes through :func:`parse_safely`: no DTD (a ``DOCTYPE`` is refused, so neither
+entity expansion nor external entities can happen), no network, libxml2's default size limits
+(no ``huge_tree``) and a limit on the file size.
+
+Example:
+    >>> from regkit.reports.xml import validate
+    >>> result = validate("out/DATTRA_GB_000001.xml")  # doctest: +SKIP
+    >>> result.ok, result.message  # doctest: +SKIP
+    (True, 'auth.016')
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import functools
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from itertools import islice
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final, Protocol, cast
+
+from lxml import etree
+
+from regkit.errors import RenderError, XsdValidationError
+
+if TYPE_CHECKING:  # xmlschema costs ~0.1 s to import and is needed only for invalid files
+    import xmlschema
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_PROBLEMS",
+    "SCHEMAS",
+    "XSD_DIR_ENV",
+    "Problem",
+    "Schema",
+    "SchemaInfo",
+    "ValidationResult",
+    "detect",
+    "parse_safely",
+    "schema",
+    "validate",
+]
+
+#: The environment variable naming a folder with newer XSDs from the regulator.
+XSD_DIR_ENV: Final = "REGKIT_XSD_DIR"
+#: The largest file :func:`parse_safely` reads by default: 1 GiB, above the regulators' limits.
+DEFAULT_MAX_BYTES: Final = 1 << 30
+#: How many problems :func:`validate` lists by default before it stops looking.
+DEFAULT_MAX_PROBLEMS: Final = 200
+
+_ISO: Final = "urn:iso:std:iso:20022:tech:xsd:"
+_XSD_NS: Final = "http://www.w3.org/2001/XMLSchema"
+
+
+@dataclass(frozen=True)
+class SchemaInfo:
+    """A message regkit knows: its short name, namespace and shipped XSD.
+
+    Attributes:
+        name: the short name (``auth.016``), the key of :data:`SCHEMAS`.
+        namespace: the XSD's ``targetNamespace``, which identifies a file's message.
+        file: the XSD's path under ``regkit/reports/xsd/``.
+        root: the global element a file of this message starts with.
+        title: what the message is, in words.
+    """
+
+    name: str
+    namespace: str
+    file: str
+    root: str
+    title: str
+
+
+def _info(name: str, version: str, file: str, root: str, title: str) -> SchemaInfo:
+    return SchemaInfo(name, f"{_ISO}{name}.{version}", file, root, title)
+
+
+#: The messages regkit knows, by short name.
+SCHEMAS: Final[Mapping[str, SchemaInfo]] = MappingProxyType(
+    {
+        info.name: info
+        for info in (
+            _info(
+                "auth.016",
+                "001.01",
+                "mifir/auth.016.001.01_ESMAUG_Reporting_1.1.0.xsd",
+                "Document",
+                "MiFIR transaction report (FinInstrmRptgTxRpt), ESMA usage guideline 1.1.0",
+            ),
+            _info(
+                "auth.031",
+                "001.01",
+                "mifir/auth.031.001.01_ESMAUG_Reporting_1.1.0.xsd",
+                "Document",
+                "MiFIR transaction report feedback (FinInstrmRptgStsAdvc), ESMA usage "
+                "guideline 1.1.0",
+            ),
+            _info(
+                "head.001",
+                "001.01",
+                "bah/head.001.001.01_ESMAUG_1.0.0.xsd",
+                "AppHdr",
+                "Business application header (AppHdr), ESMA usage guideline 1.0.0",
+            ),
+            _info(
+                "head.003",
+                "001.01",
+                "bah/head.003.001.01.xsd",
+                "BizData",
+                "Business data envelope (BizData: Hdr/AppHdr + Pyld/Document)",
+            ),
+            _info(
+                "auth.030",
+                "001.03",
+                "emir/auth.030.001.03.xsd",
+                "Document",
+                "EMIR REFIT derivatives trade report (DerivsTradRpt), ISO 20022 base message",
+            ),
+            _info(
+                "auth.092",
+                "001.04",
+                "emir/auth.092.001.04.xsd",
+                "Document",
+                "EMIR REFIT rejection feedback (DerivsTradRjctnSttstclRpt), ISO 20022 base message",
+            ),
+        )
+    }
+)
+
+_BY_NAMESPACE: Final = {info.namespace: info.name for info in SCHEMAS.values()}
+_ENVELOPE: Final = "head.003"
+_HEADER: Final = "head.001"
+
+# Package files that are not plain files (a zipped install) are extracted once per process.
+_EXTRACTED = contextlib.ExitStack()
+atexit.register(_EXTRACTED.close)
+
+
+class _Compiled:
+    """One or more XSD files compiled with lxml now and with xmlschema when first needed."""
+
+    def __init__(self, paths: tuple[Path, ...], compiled: etree.XMLSchema) -> None:
+        self.paths = paths
+        self.lxml = compiled
+        """The lxml (libxml2) schema: the fast verdict."""
+
+    @functools.cached_property
+    def xmlschema(self) -> xmlschema.XMLSchema:
+        """The same XSDs built by xmlschema, for readable reasons (built on first use)."""
+        import xmlschema
+
+        sources: list[Any] = [str(path) for path in self.paths]
+        try:
+            return xmlschema.XMLSchema(sources, allow="local", defuse="always")
+        except (xmlschema.XMLSchemaException, OSError) as exc:
+            raise RenderError(f"{self.paths[0]}: xmlschema cannot build the schema: {exc}") from exc
+
+
+class Schema(_Compiled):
+    """One message's XSD, compiled.
+
+    Attributes:
+        info: the message (:class:`SchemaInfo`).
+        path: the file it was compiled from.
+        overridden: True when the file came from ``REGKIT_XSD_DIR``.
+        sha256: the file's SHA-256, for provenance (audit packs record it).
+        lxml: the compiled lxml schema.
+    """
+
+    def __init__(self, info: SchemaInfo, path: Path, *, overridden: bool) -> None:
+        super().__init__((path,), _compile_lxml(_schema_import(info.namespace, path), path))
+        self.info = info
+        self.path = path
+        self.overridden = overridden
+        self.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+
+    def __repr__(self) -> str:
+        origin = f"{XSD_DIR_ENV} " if self.overridden else ""
+        return f"<Schema {self.info.name} from {origin}{self.path}>"
+
+
+def schema(name: str) -> Schema:
+    """The compiled XSD of a message, by short name, compiled once and cached.
+
+    ``REGKIT_XSD_DIR`` is read on every call, so changing it takes effect at once; each
+    folder's schemas are cached separately.
+
+    Args:
+        name: a key of :data:`SCHEMAS` (``auth.016``).
+
+    Returns:
+        The compiled :class:`Schema`.
+
+    Raises:
+        RenderError: an unknown name, a bad ``REGKIT_XSD_DIR``, or an XSD that does not compile.
+
+    Example:
+        >>> schema("auth.016").info.namespace
+        'urn:iso:std:iso:20022:tech:xsd:auth.016.001.01'
+    """
+    if name not in SCHEMAS:
+        raise RenderError(f"unknown schema {name!r}; known: {', '.join(SCHEMAS)}")
+    return _load(name, _xsd_dir())
+
+
+def _xsd_dir() -> str | None:
+    folder = os.environ.get(XSD_DIR_ENV, "").strip()
+    return folder or None
+
+
+@functools.cache
+def _load(name: str, folder: str | None) -> Schema:
+    info = SCHEMAS[name]
+    if folder is not None:
+        override = _find_override(info, Path(folder))
+        if override is not None:
+            return Schema(info, override, overridden=True)
+    return Schema(info, _shipped(info), overridden=False)
+
+
+def _shipped(info: SchemaInfo) -> Path:
+    resource = resources.files("regkit.reports").joinpath("xsd", *PurePosixPath(info.file).parts)
+    if isinstance(resource, Path):
+        return resource
+    return _EXTRACTED.enter_context(resources.as_file(resource))
+
+
+def _find_override(info: SchemaInfo, folder: Path) -> Path | None:
+    if not folder.is_dir():
+        raise RenderError(f"{XSD_DIR_ENV}={folder}: not a folder")
+    for candidate in (folder / info.file, folder / PurePosixPath(info.file).name):
+        if candidate.is_file():
+            return candidate
+    matches = [
+        path for path in sorted(folder.rglob("*.xsd")) if _namespace_of(path) == info.namespace
+    ]
+    if len(matches) > 1:
+        names = ", ".join(str(path) for path in matches)
+        raise RenderError(
+            f"{XSD_DIR_ENV}={folder}: {len(matches)} files declare {info.namespace} ({names}); "
+            f"keep one, or name it {PurePosixPath(info.file).name}"
+        )
+    return matches[0] if matches else None
+
+
+def _namespace_of(path: Path) -> str | None:
+    """The ``targetNamespace`` of an XSD file, read from its first element only."""
+    try:
+        with open(path, "rb") as handle:
+            for _, element in etree.iterparse(
+                handle,
+                events=("start",),
+                resolve_entities=False,
+                no_network=True,
+                load_dtd=False,
+                huge_tree=False,
+            ):
+                namespace = element.get("targetNamespace")
+                return None if namespace is None else str(namespace)
+    except (etree.XMLSyntaxError, OSError):
+        return None
+    return None
+
+
+def _schema_parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+
+
+def _schema_import(namespace: str, path: Path) -> bytes:
+    location = path.resolve().as_uri()
+    return f'  <xs:import namespace="{namespace}" schemaLocation="{location}"/>\n'.encode()
+
+
+def _compile_lxml(imports: bytes, first: Path) -> etree.XMLSchema:
+    """Compile XSDs with lxml through a wrapper schema that imports each one.
+
+    The wrapper lets one lxml schema hold several namespaces (the envelope, its header and its
+    payload), which a file's strict ``xs:any`` wildcards need.
+    """
+    wrapper = b'<xs:schema xmlns:xs="' + _XSD_NS.encode() + b'">\n' + imports + b"</xs:schema>\n"
+    try:
+        return etree.XMLSchema(etree.fromstring(wrapper, _schema_parser()))
+    except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
+        raise RenderError(f"{first}: the XSD does not compile: {exc}") from exc
+
+
+@functools.cache
+def _envelope(payload: str | None, folder: str | None) -> _Compiled:
+    """head.003 with head.001 and the payload's schema, compiled together."""
+    parts = [_load(_ENVELOPE, folder), _load(_HEADER, folder)]
+    if payload is not None:
+        parts.append(_load(payload, folder))
+    imports = b"".join(_schema_import(part.info.namespace, part.path) for part in parts)
+    paths = tuple(part.path for part in parts)
+    return _Compiled(paths, _compile_lxml(imports, paths[0]))
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+
+def _label(source: str | os.PathLike[str] | bytes) -> str:
+    return "<bytes>" if isinstance(source, bytes) else os.fspath(source)
+
+
+def parse_safely(
+    source: str | os.PathLike[str] | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> etree._ElementTree:
+    """Parse XML that may come from anyone: no DTD, no entities, no network, a size limit.
+
+    A ``DOCTYPE`` is refused outright (regulator files never have one), so a billion-laughs
+    document or an external entity (XXE) is an error, never expanded or fetched. A path is
+    opened as a local file, never as a URL.
+
+    Args:
+        source: a file path, or the document's bytes.
+        max_bytes: refuse anything larger (default :data:`DEFAULT_MAX_BYTES`).
+
+    Returns:
+        The parsed tree, with line numbers.
+
+    Raises:
+        RenderError: the file cannot be read, is too large, is not well-formed XML or has a
+            ``DOCTYPE``; the message names the file.
+    """
+    label = _label(source)
+    try:
+        size = len(source) if isinstance(source, bytes) else os.stat(source).st_size
+    except OSError as exc:
+        raise RenderError(f"{label}: cannot read: {exc.strerror or exc}") from exc
+    if size > max_bytes:
+        raise RenderError(f"{label}: {size:,} bytes, more than the {max_bytes:,} allowed")
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        dtd_validation=False,
+        attribute_defaults=False,
+    )
+    try:
+        if isinstance(source, bytes):
+            tree = etree.fromstring(source, parser).getroottree()
+        else:
+            with open(source, "rb") as handle:
+                tree = etree.parse(handle, parser)
+    except etree.XMLSyntaxError as exc:
+        if _prolog_has_doctype(source):  # e.g. libxml2 stopping a billion-laughs expansion
+            raise RenderError(f"{label}: {_DOCTYPE_REFUSED}") from exc
+        raise RenderError(f"{label}:{exc.lineno}: not well-formed XML: {exc.msg}") from exc
+    except OSError as exc:
+        raise RenderError(f"{label}: cannot read: {exc.strerror or exc}") from exc
+    docinfo = tree.docinfo
+    if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None:
+        raise RenderError(f"{label}: {_DOCTYPE_REFUSED}")
+    return tree
+
+
+_DOCTYPE_REFUSED: Final = (
+    "has a DOCTYPE; regulator files have none, and DTDs (entity expansion, external "
+    "entities) are refused"
+)
+
+
+def _prolog_has_doctype(source: str | os.PathLike[str] | bytes, size: int = 1 << 16) -> bool:
+    if isinstance(source, bytes):
+        head = source[:size]
+    else:
+        try:
+            with open(source, "rb") as handle:
+                head = handle.read(size)
+        except OSError:
+            return False
+    return b"<!DOCTYPE" in head
+
+
+# --- detection -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Identity:
+    message: str
+    envelope: str | None
+
+
+def detect(source: str | os.PathLike[str] | bytes) -> str:
+    """The message of a file, from its root element's namespace.
+
+    A ``BizData`` envelope (head.003) is looked into: the message is the payload's
+    (``Pyld/Document``), e.g. ``auth.016`` for an ESMA MiFIR file; an envelope with no
+    payload is ``head.003``.
+
+    Args:
+        source: a file path, or the document's bytes (parsed with :func:`parse_safely`).
+
+    Returns:
+        A key of :data:`SCHEMAS`.
+
+    Raises:
+        RenderError: the file cannot be parsed, or its namespace is not a known message.
+
+    Example:
+        >>> detect(b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:auth.030.001.03"/>')
+        'auth.030'
+    """
+    return _identify(parse_safely(source), _label(source)).message
+
+
+def _identify(tree: etree._ElementTree, label: str) -> _Identity:
+    root = tree.getroot()
+    name = _BY_NAMESPACE.get(etree.QName(root).namespace or "")
+    if name is None:
+        raise RenderError(
+            f"{label}: unknown message: root element {_local(root.tag)} in namespace "
+            f"{etree.QName(root).namespace or '(none)'}; known: {', '.join(SCHEMAS)}"
+        )
+    if name != _ENVELOPE:
+        return _Identity(name, None)
+    payload = next(
+        (
+            child
+            for part in _children(root)
+            if _local(part.tag) == "Pyld"
+            for child in _children(part)
+        ),
+        None,
+    )
+    if payload is None:
+        return _Identity(_ENVELOPE, None)
+    inner = _BY_NAMESPACE.get(etree.QName(payload).namespace or "")
+    if inner is None or inner in (_ENVELOPE, _HEADER):
+        raise RenderError(
+            f"{label}:{_line(payload, 1)}: unknown payload: {_local(payload.tag)} in namespace "
+            f"{etree.QName(payload).namespace or '(none)'}"
+        )
+    return _Identity(inner, _ENVELOPE)
+
+
+def _children(element: etree._Element) -> Iterator[etree._Element]:
+    """Child elements, without comments and processing instructions."""
+    return (child for child in element if isinstance(child.tag, str))
+
+
+def _local(tag: object) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else str(tag)
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One way a file breaks its schema.
+
+    Attributes:
+        line: the 1-based line of the element at fault (the offending child when one is
+            unexpected; the parent when one is missing).
+        path: the element's path with local names, ``[n]`` where siblings share a name
+            (``/BizData/Pyld/Document/FinInstrmRptgTxRpt/Tx[2]/New/ExctgPty``).
+        reason: what is wrong, in words, with namespaces left out.
+    """
+
+    line: int
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.line}: {self.path}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """What :func:`validate` found in one file.
+
+    Attributes:
+        file: the file validated (``<bytes>`` for bytes).
+        message: the message validated (``auth.016``), the payload's inside an envelope.
+        envelope: ``head.003`` when the file is a ``BizData`` envelope, else None.
+        problems: every problem, in document order (empty when the file is valid).
+        schemas: the XSD files used, for provenance.
+        truncated: True when more problems were found than were listed.
+    """
+
+    file: str
+    message: str
+    envelope: str | None
+    problems: tuple[Problem, ...]
+    schemas: tuple[Path, ...]
+    truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when the file is valid against its schemas."""
+        return not self.problems
+
+    def lines(self) -> list[str]:
+        """One ``FILE:LINE: PATH: REASON`` line per problem (compiler style)."""
+        return [f"{self.file}:{problem}" for problem in self.problems]
+
+    def raise_for_problems(self) -> None:
+        """Raise :class:`~regkit.errors.XsdValidationError` for the first problem, if any."""
+        if self.problems:
+            first = self.problems[0]
+            more = len(self.problems) - 1
+            raise XsdValidationError(
+                first.reason + (f" (and {more} more problems)" if more else ""),
+                file=self.file,
+                line=first.line,
+                path=first.path,
+                xsd=self.message,
+            )
+
+
+def validate(
+    source: str | os.PathLike[str] | bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_problems: int = DEFAULT_MAX_PROBLEMS,
+) -> ValidationResult:
+    """Validate a regulator file against the schema of its message.
+
+    The message comes from the root element's namespace (:func:`detect`). A ``BizData``
+    envelope is validated as a whole: the envelope against head.003, its ``Hdr/AppHdr``
+    against head.001 and its ``Pyld/Document`` against the payload's own schema. lxml gives
+    the verdict; only an invalid file is walked again with xmlschema for the path and a
+    readable reason (lxml's own messages are the fallback).
+
+    Args:
+        source: a file path, or the document's bytes (parsed with :func:`parse_safely`).
+        max_bytes: refuse larger files.
+        max_problems: stop listing problems after this many (``truncated`` is then True).
+
+    Returns:
+        The :class:`ValidationResult`; invalid files are a result, not an exception.
+
+    Raises:
+        RenderError: the file cannot be read or parsed, or is not a known message.
+    """
+    label = _label(source)
+    tree = parse_safely(source, max_bytes=max_bytes)
+    identity = _identify(tree, label)
+    folder = _xsd_dir()
+    compiled: _Compiled
+    if identity.envelope is not None or identity.message == _ENVELOPE:
+        payload = None if identity.message == _ENVELOPE else identity.message
+        compiled = _envelope(payload, folder)
+    else:
+        compiled = schema(identity.message)
+    if compiled.lxml.validate(tree):
+        return ValidationResult(label, identity.message, identity.envelope, (), compiled.paths)
+    log = list(cast("Iterable[_LogEntry]", compiled.lxml.error_log))
+    problems = _readable_problems(compiled, tree, max_problems + 1)
+    if not problems:
+        problems = [_lxml_problem(entry, tree) for entry in log[: max_problems + 1]]
+    if not problems:  # lxml said invalid and explained nothing: still say so
+        root = tree.getroot()
+        problems = [Problem(_line(root, 1), _path(root), "invalid against the schema")]
+    problems.sort(key=lambda problem: problem.line)  # xmlschema words a parent after its children
+    return ValidationResult(
+        label,
+        identity.message,
+        identity.envelope,
+        tuple(problems[:max_problems]),
+        compiled.paths,
+        truncated=len(problems) > max_problems,
+    )
+
+
+def _readable_problems(compiled: _Compiled, tree: etree._ElementTree, limit: int) -> list[Problem]:
+    try:
+        errors = list(islice(compiled.xmlschema.iter_errors(tree), limit))
+    except Exception:  # xmlschema only words the problems; lxml's verdict and log stand
+        return []
+    fallback = _line(tree.getroot(), 1)
+    return [_xmlschema_problem(error, fallback) for error in errors]
+
+
+def _xmlschema_problem(error: xmlschema.XMLSchemaValidationError, fallback: int) -> Problem:
+    element = error.elem
+    reason = _tidy(error.reason or error.message)
+    if not isinstance(element, etree._Element):
+        return Problem(fallback, _tidy(error.path or "/"), reason)
+    index = getattr(error, "index", None)
+    if isinstance(index, int) and 0 <= index < len(element):
+        child = element[index]
+        if isinstance(child.tag, str):  # the unexpected child itself, not its parent
+            element = child
+    return Problem(_line(element, fallback), _path(element), reason)
+
+
+class _LogEntry(Protocol):
+    """What lxml's error log entries offer (lxml-stubs does not describe them)."""
+
+    line: int
+    path: str | None
+    message: str
+
+
+def _line(element: etree._Element, fallback: int) -> int:
+    line = getattr(element, "sourceline", None)
+    return line if isinstance(line, int) and line > 0 else fallback
+
+
+def _lxml_problem(entry: _LogEntry, tree: etree._ElementTree) -> Problem:
+    path = entry.path or "/"
+    try:
+        found = tree.xpath(path)
+    except etree.XPathError:
+        found = None
+    if isinstance(found, list) and found and isinstance(found[0], etree._Element):
+        path = _path(found[0])
+    return Problem(entry.line or 1, path, _tidy(entry.message))
+
+
+def _path(element: etree._Element) -> str:
+    parts: list[str] = []
+    node: etree._Element | None = element
+    while node is not None:
+        name = _local(node.tag)
+        parent = node.getparent()
+        if parent is not None:
+            before = sum(1 for _ in node.itersiblings(node.tag, preceding=True))
+            after = next(node.itersiblings(node.tag), None) is not None
+            if before or after:
+                name += f"[{before + 1}]"
+        parts.append(name)
+        node = parent
+    return "/" + "/".join(reversed(parts))
+
+
+# A namespace in Clark notation ({urn:…}Name). XSD patterns also hold braces ({18,18}) but
+# never a colon inside them.
+_CLARK = re.compile(r"\{[^{}\s]*:[^{}\s]*\}")
+
+
+def _tidy(text: str) -> str:
+    return " ".join(_CLARK.sub("", text).split())
