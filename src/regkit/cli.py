@@ -173,6 +173,12 @@ def _add_check(commands: Any) -> None:
         "write every finding. Exit 1 when a finding reaches --fail-on.",
     )
     check.add_argument("--policy", required=True, help="a policy file or built-in name")
+    check.add_argument(
+        "--parameters",
+        type=Path,
+        metavar="FILE",
+        help="a YAML file of parameter overrides (the firm's own limits)",
+    )
     for kind in ("trades", "accounts", "movements", "snapshots"):
         check.add_argument(f"--{kind}", type=Path, metavar="FILE", help=f"the {kind} file")
     check.add_argument("--engine", choices=("auto", "python", "polars"), default="auto")
@@ -214,7 +220,7 @@ _CHECK_INPUTS: tuple[tuple[str, type[Record]], ...] = (
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    policy = load_policy(args.policy)
+    policy = load_policy(args.policy, parameters=args.parameters)
     inputs: dict[str, Any] = {}
     errors: list[RecordError] = []
     bar = _ProgressBar(sys.stderr)

@@ -303,7 +303,7 @@ class Policy:
 def load_policy(
     source: str | Path,
     *,
-    parameters: Mapping[str, Any] | None = None,
+    parameters: Mapping[str, Any] | str | Path | None = None,
     rules: Sequence[PythonRule] = (),
 ) -> Policy:
     """Load a policy from a YAML file or by built-in name, validated completely.
@@ -311,15 +311,44 @@ def load_policy(
     Args:
         source: a path to a ``.yaml``/``.yml`` file, or the name of a built-in pack
             (``"esma-cfd-retail"``; see :func:`builtin_policies`).
-        parameters: values that override the policy's parameters (a firm's own limits);
-            each must name an existing parameter.
+        parameters: values that override the policy's parameters (a firm's own limits),
+            or the path of a YAML file mapping parameter names to values; each must name an
+            existing parameter.
         rules: Python rules to add (see :mod:`regkit.rules.custom`).
 
     Raises:
-        PolicyError: the file cannot be read or is not a valid policy.
+        PolicyError: the file cannot be read or is not a valid policy, or the overrides
+            cannot be read or name a parameter the policy does not have.
     """
+    if isinstance(parameters, str | Path):
+        path = Path(parameters)
+        parameters = _overrides(path)
+        known = list(_load(source, None).parameters)
+        for key in parameters:
+            if key not in known:
+                raise PolicyError(
+                    f"{path}: parameter override {key!r} is not a parameter of the policy"
+                    f"{_suggest(str(key), known)}"
+                )
     policy = _load(source, parameters)
     return policy.with_rules(*rules) if rules else policy
+
+
+def _overrides(path: Path) -> Mapping[str, Any]:
+    """A firm's parameter overrides from a YAML file (a mapping of names to values)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read the parameter overrides ({exc.strerror})") from exc
+    try:
+        document = yaml.load(text, Loader=_PolicyLoader)  # a SafeLoader subclass: no tags run
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
+    if document is None:
+        return {}
+    if not isinstance(document, Mapping):
+        raise PolicyError(f"{path}: parameter overrides map parameter names to values")
+    return document
 
 
 def _load(source: str | Path, parameters: Mapping[str, Any] | None) -> Policy:

@@ -237,3 +237,34 @@ def test_the_compiled_rule_decides_as_the_regulation_says() -> None:
     text = "".join(part.text for part in rule.message)
     assert text.startswith("leverage ")
     assert ":1 above the cap" in text
+
+
+def test_parameter_overrides_come_from_a_file_too(tmp_path: Path) -> None:
+    overrides = tmp_path / "firm.yaml"
+    overrides.write_text("# our own limit\nthreshold: 15000\n", encoding="utf-8")
+    policy = load_policy("aml", parameters=overrides)
+    assert policy.parameters["threshold"] == 15000
+    assert policy.sha256 != load_policy("aml").sha256
+    assert load_policy("aml", parameters=str(overrides)).sha256 == policy.sha256
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "treshold: 15000\n",
+            r"firm.yaml: parameter override 'treshold' .*did you mean 'threshold'",
+        ),
+        ("- 1\n- 2\n", r"firm.yaml: parameter overrides map parameter names to values"),
+        ("threshold: [\n", r"firm.yaml: not valid YAML"),
+    ],
+)
+def test_a_bad_override_file_is_a_policy_error_naming_it(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    overrides = tmp_path / "firm.yaml"
+    overrides.write_text(text, encoding="utf-8")
+    with pytest.raises(PolicyError, match=message):
+        load_policy("aml", parameters=overrides)
+    with pytest.raises(PolicyError, match="cannot read the parameter overrides"):
+        load_policy("aml", parameters=tmp_path / "missing.yaml")
