@@ -90,7 +90,7 @@ def aggregate_rules(draw: st.DrawFn) -> dict[str, Any]:
     checked = draw(st.sampled_from(names))
     mixed = "n" in names and draw(st.booleans())
     return {
-        "window": draw(st.sampled_from([*WINDOWS, "calendar_day"])),
+        "window": draw(st.sampled_from([*WINDOWS, "calendar_day", "all"])),
         "group_by": draw(
             st.lists(st.sampled_from(sorted(GROUPS)), min_size=1, max_size=2, unique=True)
         ),
@@ -133,7 +133,9 @@ def oracle(spec: dict[str, Any], movements: list[CashMovement]) -> list[tuple[An
     for key, members in groups.items():
         episode: list[Any] | None = None
         for position, movement in enumerate(members):
-            if spec["window"] == "calendar_day":
+            if spec["window"] == "all":
+                start = 0
+            elif spec["window"] == "calendar_day":
                 start = next(i for i, m in enumerate(members) if m.at.date() == movement.at.date())
             else:
                 span = WINDOWS[spec["window"]]

@@ -192,16 +192,26 @@ def _in_words(rule: Rule) -> str:
     one = _SINGULAR_KINDS.get(rule.applies_to, rule.applies_to)
     if rule.is_aggregate:
         kinds = _PLURAL_KINDS.get(rule.applies_to, rule.applies_to)
-        span = (
-            "of the same UTC calendar day"
-            if rule.window is None or rule.window.calendar_day
-            else f"of the {_window(rule.window)}"
+        if rule.window is not None and rule.window.unbounded:
+            span = "(all of them)"
+        elif rule.window is None or rule.window.calendar_day:
+            span = "of the same UTC calendar day"
+        else:
+            span = f"of the {_window(rule.window)}"
+        legs = (
+            f" Each of them counts once per leg ({len(rule.legs)} legs), in the group of that leg."
+            if rule.legs
+            else ""
+        )
+        found = (
+            "one per episode of overlapping failing windows, naming every record of the episode"
+            if rule.episodes
+            else "one per failing window, naming the window's records"
         )
         return (
             f"The {kinds} it selects are grouped; at each of them, the group's {kinds} "
             f"{span} up to it are aggregated, and a finding is raised where the assertion "
-            "does not hold: one per episode of overlapping failing windows, naming every "
-            "record of the episode."
+            f"does not hold: {found}.{legs}"
         )
     if rule.when is not None:
         return (
@@ -217,8 +227,13 @@ def _aggregate(rule: Rule) -> list[str]:
     aggregates = ", ".join(
         f"`{a.name}` = {_code(_call(a.function, a.argument))}" for a in rule.aggregates
     )
+    legs = [
+        f"- Leg {number}: " + ", ".join(f"`{name}` = {_code(text)}" for name, text in leg.items())
+        for number, leg in enumerate(rule.legs, start=1)
+    ]
     return [
         f"- Records: {records}",
+        *legs,
         "- Grouped by: " + ", ".join(_code(name) for name in rule.group_by),
         f"- Window: {_window_line(rule.window)}",
         f"- Aggregates: {aggregates}",
@@ -244,6 +259,8 @@ def _window_line(window: Window | None) -> str:
         return "none"
     if window.calendar_day:
         return f"the UTC calendar day of each record (`{window.text}`)"
+    if window.unbounded:
+        return f"every earlier record of the group: running totals (`{window.text}`)"
     return f"{_window(window)}, rolling (`{window.text}`)"
 
 

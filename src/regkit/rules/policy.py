@@ -116,9 +116,10 @@ _RULE_KEYS = (
     "window",
     "aggregate",
     "episodes",
+    "legs",
 )
 _REQUIRED_RULE_KEYS = ("id", "severity", "applies_to", "assert")
-_AGGREGATE_KEYS = ("where", "group_by", "window", "aggregate", "episodes")
+_AGGREGATE_KEYS = ("where", "group_by", "window", "aggregate", "episodes", "legs")
 _REFERENCE_KEYS = ("regulator", "document", "article", "text", "url")
 _RULE_ID = re.compile(r"[A-Z0-9][A-Z0-9._-]*")
 _WINDOW = re.compile(r"(?P<number>[1-9][0-9]*)(?P<unit>[mhd])")
@@ -128,11 +129,11 @@ _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
 
 @dataclass(frozen=True)
 class Window:
-    """The time window of an aggregate rule: a rolling span or the calendar day.
+    """The time window of an aggregate rule: a rolling span, the calendar day, or all time.
 
     Attributes:
-        text: as written (``24h``, ``7d``, ``calendar_day``).
-        seconds: the span of a rolling window; ``None`` for ``calendar_day``.
+        text: as written (``24h``, ``7d``, ``calendar_day``, ``all``).
+        seconds: the span of a rolling window; ``None`` for ``calendar_day`` and ``all``.
     """
 
     text: str
@@ -141,7 +142,13 @@ class Window:
     @property
     def calendar_day(self) -> bool:
         """Whether the window is the UTC calendar day of each record."""
-        return self.seconds is None
+        return self.text == "calendar_day"
+
+    @property
+    def unbounded(self) -> bool:
+        """Whether the window holds every earlier record of the group (``all``: running
+        totals, such as an open position)."""
+        return self.text == "all"
 
 
 @dataclass(frozen=True)
@@ -187,6 +194,11 @@ class Rule:
     group_by: tuple[str, ...] = ()
     window: Window | None = None
     aggregates: tuple[Aggregate, ...] = ()
+    legs: tuple[Mapping[str, str], ...] = ()
+    """For an aggregate rule whose records count in several groups (a currency trade is a
+    position in each of its two currencies): each leg names values (``currency``,
+    ``amount``) that ``group_by``, the aggregates, ``assert``, ``message`` and ``evidence``
+    read by name; every record that enters counts once per leg."""
     episodes: bool = True
     """Whether failing windows that share records merge into one finding (``episodes:
     false``: one finding per failing window, for rules about single records against their
@@ -225,6 +237,8 @@ class CompiledRule:
     message: tuple[MessagePart, ...]
     group_by: tuple[Expr, ...] = ()
     aggregates: Mapping[str, Expr | None] = field(default_factory=dict)
+    legs: tuple[Mapping[str, Expr], ...] = ()
+    """Each leg's values, over the record (see :attr:`Rule.legs`)."""
 
 
 @dataclass(frozen=True)
@@ -428,18 +442,25 @@ def compile_rule(rule: Rule, parameters: Mapping[str, Any], source: str) -> Comp
     def compiled(text: str, key: str) -> Expr:
         return compile_expr(text, scope, where=f"{where}, {key}")
 
+    record_scope = scope
+    when = None if rule.when is None else compiled(rule.when, "when")
+    selects = None if rule.where is None else compiled(rule.where, "where")
+    legs = tuple(
+        {name: compiled(text, f"legs: {name}") for name, text in leg.items()} for leg in rule.legs
+    )
+    leg_values = _leg_types(legs, where)
+    if leg_values:
+        # group_by and the aggregates read the leg's values by name, besides the record.
+        scope = Scope(rule.applies_to, RELATED[rule.applies_to], parameters, leg_values)
     aggregates = {
         a.name: None if a.argument is None else compiled(a.argument, f"aggregate {a.name}")
         for a in rule.aggregates
     }
-    record_scope = scope
-    when = None if rule.when is None else compiled(rule.when, "when")
-    selects = None if rule.where is None else compiled(rule.where, "where")
     group_by = tuple(compiled(name, "group_by") for name in rule.group_by)
     if rule.is_aggregate:
-        # The assert, message and evidence of an aggregate rule read its aggregates by
-        # name, besides the fields of the record whose window it is.
-        values = {
+        # The assert, message and evidence of an aggregate rule read its aggregates (and
+        # legs) by name, besides the fields of the record whose window it is.
+        values = dict(leg_values) | {
             a.name: _aggregate_type(a, aggregates[a.name], f"{where}, aggregate {a.name}")
             for a in rule.aggregates
         }
@@ -454,7 +475,26 @@ def compile_rule(rule: Rule, parameters: Mapping[str, Any], source: str) -> Comp
         message=_message_parts(rule.message, compiled, where),
         group_by=group_by,
         aggregates=aggregates,
+        legs=legs,
     )
+
+
+def _leg_types(legs: Sequence[Mapping[str, Expr]], where: str) -> dict[str, tuple[Type, bool]]:
+    """Each leg value's type (the same in every leg) and whether it may be ``None``."""
+    types: dict[str, tuple[Type, bool]] = {}
+    for leg in legs:
+        for name, expr in leg.items():
+            nullable = expr.node.nullable
+            if name not in types:
+                types[name] = (expr.type, nullable)
+                continue
+            known, was_nullable = types[name]
+            if known.kind != expr.type.kind or (known.kind == "enum" and known != expr.type):
+                raise PolicyError(
+                    f"{where}, legs: {name} is {known} in one leg and {expr.type} in another"
+                )
+            types[name] = (known, was_nullable or nullable)
+    return types
 
 
 def _aggregate_type(aggregate: Aggregate, argument: Expr | None, where: str) -> tuple[Type, bool]:
@@ -603,7 +643,30 @@ def _rule(item: Any, source: str, index: int) -> Rule:
         window=window,
         aggregates=aggregates,
         episodes=_flag(item.get("episodes", True), f"{where}: episodes"),
+        legs=_legs(item.get("legs"), {a.name for a in aggregates}, where),
     )
+
+
+def _legs(value: Any, aggregate_names: set[str], where: str) -> tuple[Mapping[str, str], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value or not all(isinstance(v, Mapping) for v in value):
+        raise PolicyError(f"{where}: legs is a list of mappings of names to expressions")
+    names = list(value[0])
+    legs: list[Mapping[str, str]] = []
+    for number, leg in enumerate(value, start=1):
+        if list(leg) != names:
+            raise PolicyError(
+                f"{where}: leg {number} names {', '.join(map(str, leg))}; every leg names "
+                f"{', '.join(map(str, names))}, in that order"
+            )
+        for name in leg:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", str(name)):
+                raise PolicyError(f"{where}: leg value {name!r} is not a lower-case identifier")
+            if name in aggregate_names:
+                raise PolicyError(f"{where}: {name!r} names both a leg value and an aggregate")
+        legs.append({str(n): _expression(e, f"{where}: legs: {n}") for n, e in leg.items()})
+    return tuple(legs)
 
 
 def _flag(value: Any, where: str) -> bool:
@@ -629,12 +692,12 @@ def _aggregate_parts(
 
 def _window(value: Any, where: str) -> Window:
     text = str(value).strip()
-    if text == "calendar_day":
+    if text in ("calendar_day", "all"):
         return Window(text, None)
     match = _WINDOW.fullmatch(text)
     if match is None:
         raise PolicyError(
-            f"{where}: window {text!r} is not a span like 30m, 24h or 7d, nor calendar_day"
+            f"{where}: window {text!r} is not a span like 30m, 24h or 7d, nor calendar_day or all"
         )
     return Window(text, int(match["number"]) * _UNIT_SECONDS[match["unit"]])
 

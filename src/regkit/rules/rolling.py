@@ -46,6 +46,8 @@ _FIRST = "__first"
 _DAY = "__day"
 _EPISODE = "__episode"
 _AGG = "__agg."
+_LEG = "__leg"
+_LEG_PREFIX = "__leg."
 _LIMIT = 1 << 62
 
 
@@ -60,6 +62,8 @@ class EpisodeRows:
 
     members: tuple[int, ...]
     window: int
+    legs: tuple[int, ...] = ()
+    """Each member's leg (see :attr:`regkit.rules.policy.Rule.legs`); all 0 without legs."""
 
     @property
     def trigger(self) -> int:
@@ -109,13 +113,15 @@ def _finding(
 ) -> Finding:
     members = []
     name = EVENT_TIME[rule.kind]
-    for position, record in enumerate(records(rows.members)):
+    legs = rows.legs or (0,) * len(rows.members)
+    for position, (record, leg) in enumerate(zip(records(rows.members), legs, strict=True)):
         names: dict[str, Any] = {rule.kind: record, "as_of": as_of}
         if rule.kind != "account":
             names["account"] = related(record)
+        names = rule.leg_names(names)[leg]
         at = getattr(record, name, None) or as_of
         values = rule.values(names) if position < rows.window else ()
-        members.append(_Entry(rows.trigger, position, at, record, names, values))
+        members.append(_Entry(rows.trigger, position, at, record, names, values, leg))
     trigger = members[rows.window - 1]
     episode = Episode(
         group_key=rule.key(trigger.names),
@@ -137,7 +143,9 @@ def failing_episodes(
     rows, period, by = _widen(rule, rows)
     rolled = _roll(rule, rows, period, by)
     compiled = rule.rule
-    fails = ~compiled.assertion.polars(columns=_value_columns(_columns(rule.kind)), as_of=as_of)
+    legs = set(compiled.legs[0]) if compiled.legs else set()
+    mapping = _value_columns(_columns(rule.kind), legs)
+    fails = ~compiled.assertion.polars(columns=mapping, as_of=as_of)
     if compiled.assertion.names:  # the assert reads the record's own fields too
         rolled = rolled.join(frame, on=INDEX, how="left")
     failing = rolled.filter(fails).select(_GID, _ROW, _FIRST, _POS)
@@ -159,8 +167,11 @@ def _entered(rule: AggregateRule, frame: pl.DataFrame, as_of: datetime) -> pl.Da
     if rule.ends is not None:
         entered = entered & (time.dt.date() < rule.ends)
     groups = [f"__g{i}" for i in range(len(compiled.group_by))]
+    leg_names = list(compiled.legs[0]) if compiled.legs else []
+    columns = _leg_columns(columns, set(leg_names))
     selected = [
         pl.col(INDEX),
+        pl.col(_LEG),
         time.alias(_TIME),
         *[
             expr.polars(columns=columns, as_of=as_of).alias(group)
@@ -171,10 +182,26 @@ def _entered(rule: AggregateRule, frame: pl.DataFrame, as_of: datetime) -> pl.Da
             for name, expr in compiled.aggregates.items()
             if expr is not None
         ],
+        *[pl.col(_LEG_PREFIX + name) for name in leg_names],
     ]
-    # The frame is in input order, so a stable sort by time orders ties by input order.
-    query = frame.lazy().filter(entered).select(selected).sort(_TIME, maintain_order=True)
-    rows = query.collect()
+    legs = compiled.legs or ({},)
+    parts = [
+        frame.lazy()
+        .filter(entered)
+        .with_columns(
+            pl.lit(number, dtype=pl.Int64).alias(_LEG),
+            *[
+                expr.polars(columns=_columns(rule.kind), as_of=as_of).alias(_LEG_PREFIX + name)
+                for name, expr in leg.items()
+            ],
+        )
+        .select(selected)
+        for number, leg in enumerate(legs)
+    ]
+    # The frame is in input order, so a stable sort by time orders ties by input order (and
+    # a record's legs by their order).
+    query = parts[0] if len(parts) == 1 else pl.concat(parts).sort([INDEX, _LEG])
+    rows = query.sort(_TIME, maintain_order=True).collect()
     row = pl.int_range(pl.len())
     new_time = (row == 0) | (pl.col(_TIME) != pl.col(_TIME).shift(1))
     rows = rows.with_columns(
@@ -218,6 +245,8 @@ def _widen(rule: AggregateRule, rows: pl.DataFrame) -> tuple[pl.DataFrame, int, 
     index = (pl.col(_TIME).dt.epoch("us") - int(stats["low"])) * step + pl.col(_TIE)
     # Rolling per group wants each group's rows together: a stable sort keeps time order.
     rows = rows.with_columns(index.alias(_T)).sort(_GID, maintain_order=True)
+    if rule.unbounded:
+        return rows, spread * step + 1, [_GID]
     if rule.span is None:
         return rows, spread * step + 1, [_GID, _DAY]
     span = int(rule.span.total_seconds() * 1_000_000)
@@ -231,6 +260,10 @@ def _roll(rule: AggregateRule, rows: pl.DataFrame, period: int, by: list[str]) -
         pl.col(_ROW).last(),
         pl.col(_POS).first().alias(_FIRST),
         pl.col(_POS).last(),
+        *[
+            pl.col(_LEG_PREFIX + name).last()
+            for name in (rule.rule.legs[0] if rule.rule.legs else ())
+        ],
     ]
     for name, function in zip(rule.names, rule.functions, strict=True):
         aggregations.append(_aggregation(function, f"__v.{name}").alias(_AGG + name))
@@ -279,17 +312,17 @@ def _episodes(failing: pl.DataFrame, rows: pl.DataFrame, *, merge: bool) -> list
     )
     members = (
         rows.filter(pl.col(_GID).is_in(episodes.get_column(_GID).implode()))
-        .select(_GID, _POS, INDEX)
+        .select(_GID, _POS, INDEX, _LEG)
         .join(episodes.select(_GID, _EPISODE, "start", "end"), on=_GID)
         .filter(pl.col(_POS).is_between(pl.col("start"), pl.col("end")))
         .sort([_EPISODE, _POS])
         .group_by(_EPISODE, maintain_order=True)
-        .agg(pl.col(INDEX).alias("members"))
+        .agg(pl.col(INDEX).alias("members"), pl.col(_LEG).alias("legs"))
     )
     joined = episodes.join(members, on=_EPISODE, how="left").sort("trigger")
     return [
-        EpisodeRows(tuple(members_), int(window))
-        for members_, window in joined.select("members", "window").iter_rows()
+        EpisodeRows(tuple(members_), int(window), tuple(legs))
+        for members_, window, legs in joined.select("members", "window", "legs").iter_rows()
     ]
 
 
@@ -302,10 +335,22 @@ def _columns(record: str) -> Callable[[str], str]:
     return columns
 
 
-def _value_columns(columns: Callable[[str], str]) -> Callable[[str], str]:
-    """Dotted fields to their columns; an aggregate's plain name to its rolled column."""
+def _value_columns(columns: Callable[[str], str], legs: set[str]) -> Callable[[str], str]:
+    """Dotted fields to their columns; a leg value's name to its column, an aggregate's to
+    its rolled column."""
 
     def mapped(path: str) -> str:
-        return columns(path) if "." in path else _AGG + path
+        if "." in path:
+            return columns(path)
+        return _LEG_PREFIX + path if path in legs else _AGG + path
+
+    return mapped
+
+
+def _leg_columns(columns: Callable[[str], str], legs: set[str]) -> Callable[[str], str]:
+    """Dotted fields to their columns; a leg value's name to its column."""
+
+    def mapped(path: str) -> str:
+        return _LEG_PREFIX + path if path in legs else columns(path)
 
     return mapped

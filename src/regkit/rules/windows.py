@@ -20,7 +20,8 @@ What it means, exactly (both backends and the streaming state follow it):
 * **Groups**: the values of the ``group_by`` expressions (``None`` is a value like any other).
 * **The window of a record**: the records of its group, in that order, up to and including
   it, whose event time is later than the record's time minus the span: ``(t - 24h, t]``.
-  For ``calendar_day``, the records of its group up to and including it on the same UTC day.
+  For ``calendar_day``, the records of its group up to and including it on the same UTC day;
+  for ``all``, every record of its group up to and including it (running totals).
 * **Aggregates** over a window skip ``None`` values: ``count()`` counts the records,
   ``count_distinct(x)`` the distinct values, ``sum(x)`` is 0 when every value is ``None``,
   ``min``/``max``/``mean`` are ``None`` then. ``mean(x)`` is the sum divided by the number of
@@ -111,6 +112,13 @@ class _Entry:
     record: Record
     names: Mapping[str, Any]
     values: tuple[Any, ...]
+    leg: int = 0
+    """Which of the rule's legs of the record this is (0 when the rule has none)."""
+
+    @property
+    def order(self) -> tuple[int, int]:
+        """Its place among every entry: the record's, then the leg's."""
+        return self.seq, self.leg
 
 
 @dataclass
@@ -152,6 +160,7 @@ class AggregateRule:
         self.starts = starts
         self.ends = ends
         self.span = None if window.seconds is None else timedelta(seconds=window.seconds)
+        self.unbounded = window.unbounded
         self.where = None if rule.where is None else rule.where.python()
         self.group_by = tuple(expr.python() for expr in rule.group_by)
         self.functions = tuple(a.function for a in rule.rule.aggregates)
@@ -162,6 +171,9 @@ class AggregateRule:
             0 if expr is None or expr.type.kind == "int" else Decimal(0) for expr in arguments
         )
         self.holds = rule.assertion.python()
+        self.legs = tuple(
+            {name: expr.python() for name, expr in leg.items()} for leg in rule.legs
+        ) or ({},)
 
     # --- records entering -------------------------------------------------------------
 
@@ -175,6 +187,12 @@ class AggregateRule:
     def selects(self, names: Mapping[str, Any]) -> bool:
         """Whether the record enters the windows (``where``)."""
         return self.where is None or bool(self.where(**names))
+
+    def leg_names(self, names: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The names of each leg of the record: the record's, and the leg's values."""
+        return [
+            {**names, **{name: value(**names) for name, value in leg.items()}} for leg in self.legs
+        ]
 
     def key(self, names: Mapping[str, Any]) -> tuple[Any, ...]:
         """The record's group: the values of ``group_by`` (enumerations as their values)."""
@@ -201,6 +219,8 @@ class AggregateRule:
 
     def starts_window(self, first: _Entry, entry: _Entry) -> bool:
         """Whether ``first`` is still in the window of ``entry`` (both of one group)."""
+        if self.unbounded:
+            return True
         if self.span is None:
             return first.at.date() == entry.at.date()
         return first.at > entry.at - self.span
@@ -230,7 +250,7 @@ class AggregateRule:
             evidence=evidence,
             reference=rule.reference,
             group_key=episode.group_key,
-            member_ids=tuple(member.record.key for member in episode.members),
+            member_ids=tuple(dict.fromkeys(member.record.key for member in episode.members)),
             at=trigger.at,
         )
 
@@ -354,7 +374,7 @@ class _RuleState:
     def __init__(self, rule: AggregateRule) -> None:
         self.rule = rule
         self.groups: dict[tuple[Any, ...], _Group] = {}
-        self.closed: list[tuple[int, Episode | Finding]] = []
+        self.closed: list[tuple[tuple[int, int], Episode | Finding]] = []
         """Closed episodes and error findings, by the seq of their record."""
         self.last: Episode | Finding | None = None
         """What the last record added gave: the episode its window failed in, or an error."""
@@ -369,10 +389,32 @@ class _RuleState:
         try:
             if not rule.selects(names):
                 return []
-            key = rule.key(names)
-            values = rule.values(names)
+            legs = [
+                (n, rule.key(ln), rule.values(ln), ln) for n, ln in enumerate(rule.leg_names(names))
+            ]
         except Exception as exc:
-            return self.crash(seq, rule.crashed(record, at, exc))
+            return self.crash((seq, 0), rule.crashed(record, at, exc))
+        alerts: list[Finding] = []
+        last: Episode | Finding | None = None
+        for leg, key, values, leg_names in legs:
+            alerts += self._add_leg(seq, leg, record, at, key, values, leg_names, as_of)
+            last = self.last or last
+        self.last = last
+        return alerts
+
+    def _add_leg(
+        self,
+        seq: int,
+        leg: int,
+        record: Record,
+        at: datetime,
+        key: tuple[Any, ...],
+        values: tuple[Any, ...],
+        names: Mapping[str, Any],
+        as_of: datetime,
+    ) -> list[Finding]:
+        rule = self.rule
+        self.last = None
         group = self.groups.get(key)
         if group is None:
             group = self.groups[key] = _Group(_Running(rule))
@@ -383,7 +425,7 @@ class _RuleState:
                 f"{last.record.key!r} at {last.at.isoformat()} of the same group {key!r} of "
                 f"rule {rule.rule.rule.id}; feed the records of a group in time order"
             )
-        entry = _Entry(seq, group.positions, at, record, names, values)
+        entry = _Entry(seq, group.positions, at, record, names, values, leg)
         group.positions += 1
         group.entries.append(entry)
         group.running.add(entry)
@@ -392,13 +434,13 @@ class _RuleState:
         try:
             failing = rule.fails(entry, group.running.values())
         except Exception as exc:
-            return self.crash(seq, rule.crashed(record, at, exc))
+            return self.crash(entry.order, rule.crashed(record, at, exc))
         if not failing:
             return []
         window = tuple(group.entries)
         if not rule.rule.rule.episodes:  # one finding per failing window
             single = self.last = Episode(key, entry, window, list(window), entry.position)
-            self.closed.append((seq, single))
+            self.closed.append((entry.order, single))
             return [rule.finding(single, as_of)]
         episode = group.episode
         if episode is not None and window[0].position <= episode.end:
@@ -407,18 +449,18 @@ class _RuleState:
             self.last = episode
             return []
         if episode is not None:
-            self.closed.append((episode.trigger.seq, episode))
+            self.closed.append((episode.trigger.order, episode))
         group.episode = self.last = Episode(key, entry, window, list(window), entry.position)
         return [rule.finding(group.episode, as_of)]
 
-    def crash(self, seq: int, finding: Finding) -> list[Finding]:
-        self.closed.append((seq, finding))
+    def crash(self, order: tuple[int, int], finding: Finding) -> list[Finding]:
+        self.closed.append((order, finding))
         self.last = finding
         return [finding]
 
     def findings(self, as_of: datetime) -> list[Finding]:
         items = list(self.closed)
-        items += [(g.episode.trigger.seq, g.episode) for g in self.groups.values() if g.episode]
+        items += [(g.episode.trigger.order, g.episode) for g in self.groups.values() if g.episode]
         items.sort(key=lambda item: item[0])
         return [
             item if isinstance(item, Finding) else self.rule.finding(item, as_of)

@@ -216,3 +216,85 @@ def test_a_wrong_aggregate_rule_is_refused_when_loaded(
         text = STRUCTURING.replace("count()", "median(movement.amount)")
     with pytest.raises(PolicyError, match=message):
         parse_policy(text, "aml.yaml")
+
+
+def fx(number: int, hours: float, quantity: str, side: str = "buy") -> rk.Trade:
+    return rk.Trade.model_validate(
+        {
+            "trade_id": f"T{number}",
+            "account_id": "A1",
+            "side": side,
+            "quantity": quantity,
+            "price": "1.0850",
+            "executed_at": DAY + timedelta(hours=hours),
+            "instrument": {
+                "symbol": "EURUSD",
+                "product": "cfd",
+                "underlying_class": "fx_major",
+                "base_currency": "EUR",
+                "quote_currency": "USD",
+            },
+        }
+    )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_legs_put_one_record_in_several_groups(engine: str) -> None:
+    policy = rk.load_policy("exposure")
+    trades = [
+        fx(1, 1, "600000"),
+        fx(2, 2, "600000", "sell"),
+        fx(3, 3, "700000"),
+        fx(4, 4, "500000"),
+    ]
+    found = rk.check(policy, trades=trades, as_of=AS_OF, engine=engine).findings  # type: ignore[arg-type]
+    net = [
+        (f.record_id, f.group_key, f.member_ids) for f in found if f.rule_id == "EXPO-NET-POSITION"
+    ]
+    # EUR: 600k, 0, 700k, 1.2M (breach at T4); USD: -651k, 0, -759.5k, -1.302M x 0.92 (breach)
+    assert net == [
+        ("T4", ("A1", "EUR"), ("T1", "T2", "T3", "T4")),
+        ("T4", ("A1", "USD"), ("T1", "T2", "T3", "T4")),
+    ]
+
+
+def test_streaming_legs_equal_the_batch() -> None:
+    policy = rk.load_policy("exposure")
+    trades = [fx(n, n, "400000", "buy" if n % 3 else "sell") for n in range(1, 12)]
+    state = policy.compile(as_of=AS_OF).window_state()
+    for deal in trades:
+        state.add_trade(deal)
+    assert state.findings() == rk.check(policy, trades=trades, as_of=AS_OF).findings
+
+
+@pytest.mark.parametrize(
+    ("legs", "message"),
+    [
+        (
+            "[{currency: trade.instrument.base_currency}, {ccy: trade.instrument.quote_currency}]",
+            "every leg names currency",
+        ),
+        (
+            "[{currency: trade.instrument.base_currency}, {currency: trade.quantity}]",
+            "currency is str in one leg and decimal",
+        ),
+        ("[{position: trade.quantity}]", "'position' names both a leg value and an aggregate"),
+        ("{currency: trade.instrument.base_currency}", "legs is a list of mappings"),
+    ],
+)
+def test_wrong_legs_are_refused_when_loaded(legs: str, message: str) -> None:
+    text = f"""\
+policy: p
+version: "1"
+rules:
+  - id: NOP
+    severity: low
+    applies_to: trade
+    legs: {legs}
+    group_by: [trade.account_id]
+    window: all
+    aggregate: {{position: sum(trade.quantity)}}
+    assert: position < 10
+"""
+    with pytest.raises(PolicyError, match=message):
+        parse_policy(text, "p.yaml")
