@@ -301,10 +301,12 @@ def _table(result: CheckResult, limit: int = 50) -> str:
         f"findings {len(result.findings):,}" + (f" ({severities})" if severities else ""),
     ]
     if result.findings:
-        lines.append(f"{'RULE':<16} {'SEVERITY':<9} {'KIND':<9} {'RECORD':<14} MESSAGE")
-        for finding in result.findings[:limit]:
+        shown = result.findings[:limit]
+        wide = max(16, *(len(finding.rule_id) for finding in shown))
+        lines.append(f"{'RULE':<{wide}} {'SEVERITY':<9} {'KIND':<9} {'RECORD':<14} MESSAGE")
+        for finding in shown:
             lines.append(
-                f"{finding.rule_id:<16} {finding.severity!s:<9} {finding.record_kind:<9} "
+                f"{finding.rule_id:<{wide}} {finding.severity!s:<9} {finding.record_kind:<9} "
                 f"{finding.record_id:<14} {finding.message}"
             )
         if len(result.findings) > limit:

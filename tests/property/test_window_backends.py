@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import regkit as rk
 from regkit import CashMovement
+from regkit.rules.expr import format_value
 from regkit.rules.policy import parse_policy
 from regkit.rules.windows import mean_of
 
@@ -199,5 +200,5 @@ def test_python_polars_streaming_and_the_definition_agree(
     event(f"findings: {min(len(python), 3)}")
     for finding in python:
         assert finding.message == " ".join(
-            f"{name}={finding.evidence[name]}" for name in spec["aggregates"]
+            f"{name}={format_value(finding.evidence[name])}" for name in spec["aggregates"]
         )

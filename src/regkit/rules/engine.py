@@ -36,7 +36,7 @@ import polars as pl
 from regkit.errors import PolicyError
 from regkit.rules.custom import Fail, PythonRule
 from regkit.rules.expr import RECORD_KINDS as MODELS
-from regkit.rules.expr import Expr, _FindingCode, _findings_function
+from regkit.rules.expr import Expr, _FindingCode, _findings_function, format_value
 from regkit.rules.findings import CheckResult, Finding, Severity, _quick, _template
 from regkit.rules.inputs import INDEX, KindInput, RecordInput
 from regkit.rules.policy import (
@@ -554,7 +554,7 @@ def _message(parts: Sequence[MessagePart], names: Mapping[str, Any]) -> str:
         pieces.append(part.text)
         if part.value is not None:
             value = _value(part.value, names)
-            pieces.append("—" if value is None else format(value, part.format_spec))
+            pieces.append("—" if value is None else format_value(value, part.format_spec))
     return "".join(pieces)
 
 

@@ -1157,10 +1157,18 @@ def _client_id(holder: Any, regime: Literal["EU", "UK"]) -> str | None:
 _cached_client_id = functools.lru_cache(maxsize=65_536)(_client_id)
 
 
-def _format_value(value: Any, spec: str) -> str:
-    """``format(value, spec)`` for generated code: a Python frame with the real builtins, since
-    formatting a date with ``%Y`` imports a module, which code run without builtins cannot."""
+def format_value(value: Any, spec: str = "") -> str:
+    """A value as a finding's message shows it: ``format(value, spec)``, except that a time
+    with no format spec is ISO 8601 UTC (``2026-11-20T09:30:00Z``), as in files.
+
+    (Generated code calls this too: a Python frame with the real builtins, since formatting
+    a date with ``%Y`` imports a module, which code run without builtins cannot.)"""
+    if not spec and isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
     return format(value, spec)
+
+
+_format_value = format_value
 
 
 #: The functions whose helpers take ``None`` arguments themselves.

@@ -57,6 +57,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import TYPE_CHECKING, Any
 
+from regkit.rules.expr import format_value
 from regkit.rules.findings import Finding, Severity
 from regkit.rules.policy import CompiledRule, MessagePart, Policy
 from regkit.schemas.account import Account
@@ -280,7 +281,7 @@ def _message(parts: Sequence[MessagePart], names: Mapping[str, Any]) -> str:
         pieces.append(part.text)
         if part.value is not None:
             value = part.value.python()(**names)
-            pieces.append("—" if value is None else format(value, part.format_spec))
+            pieces.append("—" if value is None else format_value(value, part.format_spec))
     return "".join(pieces)
 
 

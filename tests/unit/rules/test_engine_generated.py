@@ -16,7 +16,14 @@ from test_expr_backends import SCOPE, books, expressions, numbers
 import regkit as rk
 from regkit.rules import engine
 from regkit.rules.engine import Checker
-from regkit.rules.expr import Expr, _FindingCode, _findings_function, compile_expr, to_python
+from regkit.rules.expr import (
+    Expr,
+    _FindingCode,
+    _findings_function,
+    compile_expr,
+    format_value,
+    to_python,
+)
 from regkit.rules.findings import Finding, Severity, _quick, _template
 from regkit.rules.policy import parse_policy
 from regkit.schemas.base import Record
@@ -409,7 +416,7 @@ def _same_as_each_expression(
             for text, value, spec in code.message:
                 assert value is not None
                 result = to_python(value)(**names)
-                pieces.append(text + ("—" if result is None else format(result, spec)))
+                pieces.append(text + ("—" if result is None else format_value(result, spec)))
             message = "".join(pieces) or code.default
             expected.append((code.tag, trade.key, trade.executed_at, evidence, message))
         got = function(trade, names["account"], as_of, trade.executed_at)
