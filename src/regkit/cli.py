@@ -581,7 +581,7 @@ def _step_packs(ctx: DemoContext) -> None:
     last = inputs["trades"].frame.get_column("executed_at").max()
     day = last.date() + timedelta(days=1)  # type: ignore[union-attr]
     as_of = datetime(day.year, day.month, day.day, 6, tzinfo=UTC)
-    ctx.say(f"as of {as_of.isoformat()}")
+    ctx.say(f"as of {as_of.isoformat().replace('+00:00', 'Z')}")
     ctx.say(f"{'PACK':<20} {'RULES':>5} " + " ".join(f"{s.value:>8}" for s in severities))
     for name in builtin_policies():
         policy = load_policy(name)
