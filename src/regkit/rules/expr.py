@@ -101,7 +101,6 @@ __all__ = [
     "python_source",
     "to_polars",
     "to_python",
-    "to_python_rules",
 ]
 
 #: The record kinds a rule applies to, and their classes.
@@ -1393,61 +1392,6 @@ def to_python(expr: Expr) -> Callable[..., Any]:
     return function
 
 
-def to_python_rules(rules: Sequence[tuple[Expr | None, Expr]]) -> Callable[..., list[int]]:
-    """Many rules as one generated function: the indexes of the rules that fail.
-
-    Each rule is a ``(when, assertion)`` pair of boolean expressions of one scope; rule ``i``
-    fails where ``when`` holds (or is ``None``) and ``assertion`` does not. One call checks
-    every rule, with no call per rule: the embedded path's hot loop.
-
-    Example:
-        >>> from regkit import Trade
-        >>> scope = Scope("trade")
-        >>> rules = [(None, compile_expr("trade.quantity < 100", scope)),
-        ...          (compile_expr("trade.side == 'buy'", scope),
-        ...           compile_expr("trade.price > 2", scope))]
-        >>> failing = to_python_rules(rules)
-        >>> failing(trade=Trade(trade_id="T1", account_id="A1", side="buy", quantity=500,
-        ...                     price=1, executed_at="2026-11-20T09:30:00Z",
-        ...                     instrument={"symbol": "X", "product": "cfd",
-        ...                                 "underlying_class": "equity"}))
-        [0, 1]
-    """
-    if not rules:
-        return lambda **names: []
-    scope = rules[0][1].scope
-    for when, assertion in rules:
-        for expr in (when, assertion):
-            if expr is None:
-                continue
-            if expr.scope != scope or expr.type.kind != "bool":
-                raise PolicyError(
-                    f"rules of one function need one scope and booleans: {expr.text!r}"
-                )
-    gen = _PyGen()
-    tests: list[str] = []
-    for index, (when, assertion) in enumerate(rules):
-        fails = f"not ({gen.truth(assertion.node)})"
-        if when is not None:
-            fails = f"({gen.truth(when.node)}) and {fails}"
-        tests.append(f"        if {fails}:\n            _failing.append({index})\n")
-    params = [scope.record, *(f"{name}=None" for name in scope.related), "params=None"]
-    params.append("as_of=None")
-    consts = ", ".join(f"_c{i}" for i in range(len(gen.consts)))
-    source = (
-        f"def _make({consts}):\n"
-        f"    def _rules(*, {', '.join(params)}):\n"
-        f"        _failing = []\n" + "".join(tests) + "        return _failing\n"
-        "    return _rules\n"
-    )
-    tree = ast.parse(source, mode="exec")
-    _assert_generated(tree)
-    code = compile(tree, "<regkit rules>", "exec")
-    make_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-    make = types.FunctionType(make_code, {"__builtins__": {}})
-    return typing.cast(Callable[..., list[int]], make(*gen.consts))
-
-
 class _FindingCode(typing.NamedTuple):
     """One rule as :func:`_findings_function` generates it: what to check, what to write."""
 
@@ -1477,8 +1421,8 @@ def _findings_function(
 
     ``fn(record, *related, as_of, at)`` takes the record and its related records (in the
     order of the scope's ``related``; ``None`` for a missing one) and returns, in rule
-    order, for each rule in force that fails (as in :func:`to_python_rules`), ``make(tag,
-    record.key, at, evidence, message)``:
+    order, for each rule in force that fails (``when`` holds or is absent, the assertion
+    does not), ``make(tag, record.key, at, evidence, message)``:
     ``evidence`` maps each evidence expression's text to its value and ``message`` joins the
     pieces' texts and formatted values, exactly as :func:`to_python` of each expression
     would give them, with no call per expression. The record's key is read once, at the
