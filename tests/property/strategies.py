@@ -22,11 +22,13 @@ For lists with distinct keys use ``st.lists(trades(), unique_by=key_of)``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import polars as pl
 from hypothesis import strategies as st
 from stdnum import isin as stdnum_isin
 from stdnum.iso7064 import mod_97_10
@@ -54,6 +56,7 @@ from regkit import (
     Trade,
     UnderlyingClass,
 )
+from regkit.schemas.columnar import to_frame
 
 __all__ = [
     "MAJORS",
@@ -72,6 +75,7 @@ __all__ = [
     "identifiers",
     "instruments",
     "isins",
+    "joined_frame",
     "key_of",
     "kycs",
     "leis",
@@ -421,3 +425,14 @@ RECORD_STRATEGIES: dict[type[Record], st.SearchStrategy[Any]] = {
     LegalEntity: entities(),
     Kyc: kycs(),
 }
+
+
+def joined_frame(records: Sequence[Record], accounts: Sequence[Account]) -> pl.DataFrame:
+    """Records as validated columns with their accounts' columns as ``account.*`` (what the
+    polars backend reads), in the records' order."""
+    frame = to_frame(list(records))
+    side = to_frame(list(accounts))
+    side = side.rename({name: f"account.{name}" for name in side.columns})
+    return frame.join(
+        side, left_on="account_id", right_on="account.account_id", how="left", maintain_order="left"
+    )

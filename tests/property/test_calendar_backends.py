@@ -9,12 +9,12 @@ from typing import Any
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import accounts, identifiers, key_of, trades
+from strategies import joined_frame
+from test_expr_backends import books
 
 from regkit import Account
 from regkit.rules import Scope, compile_expr, to_polars, to_python
 from regkit.rules.calendars import holiday_dates, working_days_between
-from regkit.schemas.columnar import to_frame
 
 SCOPE = Scope("trade", {"account": Account}, {"calendar": "UK"})
 CALENDARS = ['"TARGET"', '"EU"', '"UK"', '"DE"', '"CY"', '"IE"', "params.calendar"]
@@ -47,27 +47,6 @@ def calls(draw: st.DrawFn) -> str:
     return call
 
 
-@st.composite
-def books(draw: st.DrawFn) -> tuple[list[Any], list[Account]]:
-    """Accounts with distinct ids and trades on those accounts."""
-    ids = draw(st.lists(identifiers("A"), min_size=1, max_size=3, unique=True))
-    book = [draw(accounts()).model_copy(update={"account_id": i}) for i in ids]
-    found = [
-        trade.model_copy(update={"account_id": draw(st.sampled_from(ids))})
-        for trade in draw(st.lists(trades(), min_size=1, max_size=10, unique_by=key_of))
-    ]
-    return found, book
-
-
-def _frame(found: list[Any], book: list[Account]) -> pl.DataFrame:
-    frame = to_frame(found)
-    side = to_frame(book)
-    side = side.rename({name: f"account.{name}" for name in side.columns})
-    return frame.join(
-        side, left_on="account_id", right_on="account.account_id", how="left", maintain_order="left"
-    )
-
-
 @settings(max_examples=60, deadline=None)
 @given(
     books(),
@@ -79,7 +58,7 @@ def test_python_and_polars_agree(
 ) -> None:
     found, owners = book
     by_id = {account.account_id: account for account in owners}
-    frame = _frame(found, owners)
+    frame = joined_frame(found, owners)
     for text in texts:
         expr = compile_expr(text, SCOPE, where="property")
         function = to_python(expr)

@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import accounts, identifiers, key_of, trades
+from strategies import accounts, identifiers, joined_frame, key_of, trades
 
 from regkit import (
     Account,
@@ -24,7 +23,6 @@ from regkit import (
     UnderlyingClass,
 )
 from regkit.rules import Scope, compile_expr, to_polars, to_python
-from regkit.schemas.columnar import to_frame
 
 PARAMS: dict[str, Any] = {
     "leverage_caps": {"fx_major": 30, "fx_minor": 20, "gold": 20.5, "equity": 5, "crypto": 2},
@@ -176,15 +174,6 @@ def books(draw: st.DrawFn) -> tuple[list[Any], list[Account]]:
     return found, book
 
 
-def _frame(found: list[Any], book: list[Account]) -> pl.DataFrame:
-    frame = to_frame(found)
-    side = to_frame(book)
-    side = side.rename({name: f"account.{name}" for name in side.columns})
-    return frame.join(
-        side, left_on="account_id", right_on="account.account_id", how="left", maintain_order="left"
-    )
-
-
 @settings(max_examples=50, deadline=None)
 @given(
     books(),
@@ -196,7 +185,7 @@ def test_python_and_polars_agree(
 ) -> None:
     found, owners = book
     by_id = {account.account_id: account for account in owners}
-    frame = _frame(found, owners)
+    frame = joined_frame(found, owners)
     for text in texts:
         expr = compile_expr(text, SCOPE, where="property")
         function = to_python(expr)
@@ -213,7 +202,7 @@ def test_python_and_polars_agree(
 def test_numeric_values_agree(book: tuple[list[Any], list[Account]], texts: list[str]) -> None:
     found, owners = book
     by_id = {account.account_id: account for account in owners}
-    frame = _frame(found, owners)
+    frame = joined_frame(found, owners)
     for text in texts:
         expr = compile_expr(text, SCOPE)
         function = to_python(expr)

@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import accounts, identifiers, key_of, movements
+from strategies import accounts, identifiers, joined_frame, key_of, movements
 
 from regkit import Account, CashMovement, NaturalPerson
 from regkit.rules import Scope, compile_expr, to_polars, to_python
@@ -99,15 +99,6 @@ def books(draw: st.DrawFn) -> tuple[list[CashMovement], list[Account]]:
     return found, book
 
 
-def _frame(found: list[CashMovement], book: list[Account]) -> pl.DataFrame:
-    frame = to_frame(found)
-    side = to_frame(book)
-    side = side.rename({name: f"account.{name}" for name in side.columns})
-    return frame.join(
-        side, left_on="account_id", right_on="account.account_id", how="left", maintain_order="left"
-    )
-
-
 SAME_PERSON = "same_name(movement.payer_name, account.holder.first_name, account.holder.surname)"
 SAME_ENTITY = "same_name(movement.payer_name, account.holder.name)"
 MOVEMENT_TEXTS = [
@@ -149,7 +140,7 @@ def test_movement_rules_agree(
 ) -> None:
     found, owners = book
     by_id = {account.account_id: account for account in owners}
-    frame = _frame(found, owners)
+    frame = joined_frame(found, owners)
     for text in texts:
         expr = compile_expr(text, MOVEMENT, where="property")
         function = to_python(expr)

@@ -36,16 +36,16 @@ import polars as pl
 from regkit.errors import PolicyError
 from regkit.rules.custom import Fail, PythonRule
 from regkit.rules.expr import RECORD_KINDS as MODELS
-from regkit.rules.expr import Expr, _FindingCode, _findings_function, format_value
+from regkit.rules.expr import Expr, _FindingCode, _findings_function
 from regkit.rules.findings import CheckResult, Finding, Severity, _quick, _template
 from regkit.rules.inputs import INDEX, KindInput, RecordInput
 from regkit.rules.policy import (
     RECORD_KINDS,
     RELATED,
     CompiledRule,
-    MessagePart,
     Policy,
     canonical_sha256,
+    render_message,
 )
 from regkit.rules.rolling import polars_findings as polars_windows
 from regkit.rules.windows import AggregateRule, WindowState, at_record
@@ -517,7 +517,7 @@ def _finding(
         severity=rule.rule.severity,
         record_kind=kind,
         record_id=record.key,
-        message=_message(rule.message, names) or rule.rule.title or rule.rule.id,
+        message=render_message(rule.message, names) or rule.rule.title or rule.rule.id,
         evidence=evidence,
         reference=rule.rule.reference,
         at=at,
@@ -546,16 +546,6 @@ def _crashed(
 
 def _value(expr: Expr, names: Mapping[str, Any]) -> Any:
     return expr.python()(**names)
-
-
-def _message(parts: Sequence[MessagePart], names: Mapping[str, Any]) -> str:
-    pieces: list[str] = []
-    for part in parts:
-        pieces.append(part.text)
-        if part.value is not None:
-            value = _value(part.value, names)
-            pieces.append("—" if value is None else format_value(value, part.format_spec))
-    return "".join(pieces)
 
 
 def _related(record: Record, by_id: Mapping[str, Account]) -> Account | None:

@@ -51,7 +51,7 @@ import yaml
 from regkit.errors import PolicyError
 from regkit.rules.custom import PythonRule
 from regkit.rules.expr import RECORD_KINDS as EXPR_RECORD_KINDS
-from regkit.rules.expr import Expr, Scope, Type, compile_expr
+from regkit.rules.expr import Expr, Scope, Type, compile_expr, format_value
 from regkit.rules.findings import Severity
 from regkit.schemas.account import Account
 from regkit.schemas.base import Record
@@ -217,6 +217,17 @@ class MessagePart:
     text: str
     value: Expr | None = None
     format_spec: str = ""
+
+
+def render_message(parts: Sequence[MessagePart], names: Mapping[str, Any]) -> str:
+    """A message template filled in with the values of its expressions (``—`` for none)."""
+    pieces: list[str] = []
+    for part in parts:
+        pieces.append(part.text)
+        if part.value is not None:
+            value = part.value.python()(**names)
+            pieces.append("—" if value is None else format_value(value, part.format_spec))
+    return "".join(pieces)
 
 
 @dataclass(frozen=True)

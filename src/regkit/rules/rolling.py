@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from regkit.rules.expr import _default_columns
 from regkit.rules.findings import Finding
 from regkit.rules.windows import EVENT_TIME, AggregateRule, Episode, _Entry
 from regkit.schemas.account import Account
@@ -144,7 +145,7 @@ def failing_episodes(
     rolled = _roll(rule, rows, period, by)
     compiled = rule.rule
     legs = set(compiled.legs[0]) if compiled.legs else set()
-    mapping = _value_columns(_columns(rule.kind), legs)
+    mapping = _value_columns(_default_columns(rule.kind), legs)
     fails = ~compiled.assertion.polars(columns=mapping, as_of=as_of)
     if compiled.assertion.names:  # the assert reads the record's own fields too
         rolled = rolled.join(frame, on=INDEX, how="left")
@@ -156,7 +157,7 @@ def _entered(rule: AggregateRule, frame: pl.DataFrame, as_of: datetime) -> pl.Da
     """The records that enter the rule's windows, narrowed to what the windows need: input
     order, time, group values and aggregated values, sorted by group, time, input order."""
     compiled = rule.rule
-    columns = _columns(rule.kind)
+    record_columns = columns = _default_columns(rule.kind)
     when = pl.lit(as_of.astimezone(UTC), dtype=pl.Datetime("us", "UTC"))
     time = pl.coalesce(pl.col(EVENT_TIME[rule.kind]).cast(pl.Datetime("us", "UTC")), when)
     entered = pl.lit(True)
@@ -191,7 +192,7 @@ def _entered(rule: AggregateRule, frame: pl.DataFrame, as_of: datetime) -> pl.Da
         .with_columns(
             pl.lit(number, dtype=pl.Int64).alias(_LEG),
             *[
-                expr.polars(columns=_columns(rule.kind), as_of=as_of).alias(_LEG_PREFIX + name)
+                expr.polars(columns=record_columns, as_of=as_of).alias(_LEG_PREFIX + name)
                 for name, expr in leg.items()
             ],
         )
@@ -324,15 +325,6 @@ def _episodes(failing: pl.DataFrame, rows: pl.DataFrame, *, merge: bool) -> list
         EpisodeRows(tuple(members_), int(window), tuple(legs))
         for members_, window, legs in joined.select("members", "window", "legs").iter_rows()
     ]
-
-
-def _columns(record: str) -> Callable[[str], str]:
-    prefix = record + "."
-
-    def columns(path: str) -> str:
-        return path[len(prefix) :] if path.startswith(prefix) else path
-
-    return columns
 
 
 def _value_columns(columns: Callable[[str], str], legs: set[str]) -> Callable[[str], str]:

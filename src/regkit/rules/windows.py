@@ -57,9 +57,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import TYPE_CHECKING, Any
 
-from regkit.rules.expr import format_value
 from regkit.rules.findings import Finding, Severity
-from regkit.rules.policy import CompiledRule, MessagePart, Policy
+from regkit.rules.policy import CompiledRule, Policy, render_message
 from regkit.schemas.account import Account
 from regkit.schemas.base import Record
 
@@ -237,7 +236,7 @@ class AggregateRule:
             evidence = dict(values)
             for expr in self.rule.evidence:
                 evidence[expr.text] = expr.python()(**names)
-            message = _message(self.rule.message, names)
+            message = render_message(self.rule.message, names)
         except Exception as exc:
             return self.crashed(trigger.record, trigger.at, exc)
         rule = self.rule.rule
@@ -273,16 +272,6 @@ class AggregateRule:
 def _plain(value: Any) -> Any:
     """Enumeration members as their values, so group keys are plain data."""
     return value.value if isinstance(value, enum.Enum) else value
-
-
-def _message(parts: Sequence[MessagePart], names: Mapping[str, Any]) -> str:
-    pieces: list[str] = []
-    for part in parts:
-        pieces.append(part.text)
-        if part.value is not None:
-            value = part.value.python()(**names)
-            pieces.append("—" if value is None else format_value(value, part.format_spec))
-    return "".join(pieces)
 
 
 # --- the streaming state -------------------------------------------------------------------
