@@ -145,6 +145,18 @@ def oracle(spec: dict[str, Any], movements: list[CashMovement]) -> list[tuple[An
             values = {name: AGGREGATES[name][1](window) for name in spec["aggregates"]}
             if spec["assert"][1](values, movement):
                 continue
+            if spec["window"] == "all":  # running totals: runs of failing records
+                if episode is not None and spec["episodes"] and episode[-1] == position - 1:
+                    episode[1].append(movement)
+                    episode[-1] = position
+                    continue
+                if episode is not None:
+                    found.append(_run(episode, key, order))
+                episode = [movement, [movement], values, position]
+                if not spec["episodes"]:
+                    found.append(_run(episode, key, order))
+                    episode = None
+                continue
             if not spec["episodes"]:
                 found.append(_closed([movement, start, position, values], members, key, order))
                 continue
@@ -155,7 +167,11 @@ def oracle(spec: dict[str, Any], movements: list[CashMovement]) -> list[tuple[An
                 found.append(_closed(episode, members, key, order))
             episode = [movement, start, position, values]
         if episode is not None:
-            found.append(_closed(episode, members, key, order))
+            found.append(
+                _run(episode, key, order)
+                if spec["window"] == "all"
+                else _closed(episode, members, key, order)
+            )
     return [item for *_, item in sorted(found, key=lambda f: (f[0], f[1]))]
 
 
@@ -164,6 +180,14 @@ def _closed(
 ) -> tuple[datetime, int, tuple[Any, ...]]:
     trigger, start, end, values = episode
     ids = tuple(m.movement_id for m in members[start : end + 1])
+    return trigger.at, order[id(trigger)], (trigger.movement_id, key, ids, values)
+
+
+def _run(
+    episode: list[Any], key: tuple[Any, ...], order: dict[int, int]
+) -> tuple[datetime, int, tuple[Any, ...]]:
+    trigger, failed, values, _ = episode
+    ids = tuple(m.movement_id for m in failed)
     return trigger.at, order[id(trigger)], (trigger.movement_id, key, ids, values)
 
 

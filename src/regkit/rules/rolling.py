@@ -27,7 +27,7 @@ import polars as pl
 
 from regkit.rules.expr import _default_columns
 from regkit.rules.findings import Finding
-from regkit.rules.windows import EVENT_TIME, AggregateRule, Episode, _Entry
+from regkit.rules.windows import EVENT_TIME, AggregateRule, Episode, _Entry, _Running
 from regkit.schemas.account import Account
 from regkit.schemas.base import Record
 
@@ -65,6 +65,10 @@ class EpisodeRows:
     window: int
     legs: tuple[int, ...] = ()
     """Each member's leg (see :attr:`regkit.rules.policy.Rule.legs`); all 0 without legs."""
+    group: int = 0
+    """The group's id (running totals only)."""
+    position: int = 0
+    """The trigger's position in its group (running totals only)."""
 
     @property
     def trigger(self) -> int:
@@ -90,19 +94,48 @@ def polars_findings(
         related: a record's account.
     """
     as_of = checker.as_of or datetime.now(UTC)
-    found = [
-        (rule, rows)
-        for rule in checker.aggregate_rules(kind)
-        for rows in failing_episodes(rule, frame, as_of)
-    ]
+    found: list[tuple[AggregateRule, EpisodeRows]] = []
+    histories: dict[int, dict[int, list[tuple[int, int]]]] = {}
+    for rule in checker.aggregate_rules(kind):
+        episodes, history = _failing(rule, frame, as_of)
+        found += [(rule, rows) for rows in episodes]
+        histories[id(rule)] = history
     # Every record the findings need, built in one go (building is per call, not per row).
-    needed = sorted({row for _, rows in found for row in rows.members})
-    by_row = dict(zip(needed, records(needed), strict=True))
+    needed = {row for _, rows in found for row in rows.members}
+    needed.update(row for history in histories.values() for g in history.values() for row, _ in g)
+    ordered = sorted(needed)
+    by_row = dict(zip(ordered, records(ordered), strict=True))
 
     def pick(rows: Sequence[int]) -> list[Record]:
         return [by_row[row] for row in rows]
 
-    return [_finding(rule, rows, pick, related, as_of) for rule, rows in found]
+    totals: dict[tuple[int, int, int], dict[str, Any]] = {}
+    for rule in checker.aggregate_rules(kind):
+        triggers = {(rows.group, rows.position) for r, rows in found if r is rule}
+        for (group, position), values in _running_values(
+            rule, histories[id(rule)], triggers, pick, related, as_of
+        ).items():
+            totals[id(rule), group, position] = values
+    return [
+        _finding(
+            rule, rows, pick, related, as_of, totals.get((id(rule), rows.group, rows.position))
+        )
+        for rule, rows in found
+    ]
+
+
+def _names(
+    rule: AggregateRule,
+    record: Record,
+    leg: int,
+    related: Callable[[Record], Account | None],
+    as_of: datetime,
+) -> dict[str, Any]:
+    """The names a rule's expressions read at one leg of a record."""
+    names: dict[str, Any] = {rule.kind: record, "as_of": as_of}
+    if rule.kind != "account":
+        names["account"] = related(record)
+    return rule.leg_names(names)[leg]
 
 
 def _finding(
@@ -111,18 +144,16 @@ def _finding(
     records: Callable[[Sequence[int]], Sequence[Record]],
     related: Callable[[Record], Account | None],
     as_of: datetime,
+    values: dict[str, Any] | None = None,
 ) -> Finding:
     members = []
     name = EVENT_TIME[rule.kind]
     legs = rows.legs or (0,) * len(rows.members)
     for position, (record, leg) in enumerate(zip(records(rows.members), legs, strict=True)):
-        names: dict[str, Any] = {rule.kind: record, "as_of": as_of}
-        if rule.kind != "account":
-            names["account"] = related(record)
-        names = rule.leg_names(names)[leg]
+        names = _names(rule, record, leg, related, as_of)
         at = getattr(record, name, None) or as_of
-        values = rule.values(names) if position < rows.window else ()
-        members.append(_Entry(rows.trigger, position, at, record, names, values, leg))
+        window_values = rule.values(names) if position < rows.window and values is None else ()
+        members.append(_Entry(rows.trigger, position, at, record, names, window_values, leg))
     trigger = members[rows.window - 1]
     episode = Episode(
         group_key=rule.key(trigger.names),
@@ -130,17 +161,50 @@ def _finding(
         window=tuple(members[: rows.window]),
         members=members,
         end=len(members) - 1,
+        values=values,
     )
     return rule.finding(episode, as_of)
+
+
+def _running_values(
+    rule: AggregateRule,
+    history: dict[int, list[tuple[int, int]]],
+    triggers: set[tuple[int, int]],
+    records: Callable[[Sequence[int]], Sequence[Record]],
+    related: Callable[[Record], Account | None],
+    as_of: datetime,
+) -> dict[tuple[int, int], dict[str, Any]]:
+    """The aggregates of running totals at their triggers, by (group, position): each group's
+    records once through the Python backend's running aggregates, so both backends agree
+    digit for digit."""
+    found: dict[tuple[int, int], dict[str, Any]] = {}
+    for group, rows in history.items():
+        running = _Running(rule)
+        for position, (record, (_, leg)) in enumerate(
+            zip(records([row for row, _ in rows]), rows, strict=True)
+        ):
+            values = rule.values(_names(rule, record, leg, related, as_of))
+            running.add(_Entry(0, position, as_of, record, {}, values, leg))
+            if (group, position) in triggers:
+                found[group, position] = running.values()
+    return found
 
 
 def failing_episodes(
     rule: AggregateRule, frame: pl.DataFrame, as_of: datetime
 ) -> list[EpisodeRows]:
     """The episodes of an aggregate rule over a frame, in the order their first window failed."""
+    return _failing(rule, frame, as_of)[0]
+
+
+def _failing(
+    rule: AggregateRule, frame: pl.DataFrame, as_of: datetime
+) -> tuple[list[EpisodeRows], dict[int, list[tuple[int, int]]]]:
+    """The episodes, and for running totals each group's rows (``__index``, leg) up to its
+    last trigger (their aggregates are computed from them)."""
     rows = _entered(rule, frame, as_of)
     if rows.is_empty():
-        return []
+        return [], {}
     rows, period, by = _widen(rule, rows)
     rolled = _roll(rule, rows, period, by)
     compiled = rule.rule
@@ -149,8 +213,66 @@ def failing_episodes(
     fails = ~compiled.assertion.polars(columns=mapping, as_of=as_of)
     if compiled.assertion.names:  # the assert reads the record's own fields too
         rolled = rolled.join(frame, on=INDEX, how="left")
-    failing = rolled.filter(fails).select(_GID, _ROW, _FIRST, _POS)
-    return _episodes(failing, rows, merge=compiled.rule.episodes)
+    failing = rolled.filter(fails).select(_GID, _ROW, _FIRST, _POS, INDEX, _LEG)
+    if not rule.unbounded:
+        return _episodes(failing, rows, merge=compiled.rule.episodes), {}
+    episodes = _runs(failing, merge=compiled.rule.episodes)
+    return episodes, _histories(rows, episodes)
+
+
+def _runs(failing: pl.DataFrame, *, merge: bool) -> list[EpisodeRows]:
+    """Running totals' episodes: runs of consecutive failing records of a group (each
+    failing record alone without ``merge``), the members being the failing records."""
+    if failing.is_empty():
+        return []
+    failing = failing.sort([_GID, _POS])
+    previous = pl.col(_POS).shift(1)
+    starts = (
+        previous.is_null()
+        | (pl.col(_GID) != pl.col(_GID).shift(1))
+        | (pl.col(_POS) != previous + 1)
+        if merge
+        else pl.repeat(True, pl.len())
+    )
+    runs = (
+        failing.with_columns(starts.cum_sum().alias(_EPISODE))
+        .group_by(_EPISODE, maintain_order=True)
+        .agg(
+            pl.col(_GID).first(),
+            pl.col(_POS).first(),
+            pl.col(_ROW).first().alias("trigger"),
+            pl.col(INDEX).alias("members"),
+            pl.col(_LEG).alias("legs"),
+        )
+        .sort("trigger")
+    )
+    return [
+        EpisodeRows(tuple(members), 1, tuple(legs), int(group), int(position))
+        for members, legs, group, position in runs.select("members", "legs", _GID, _POS).iter_rows()
+    ]
+
+
+def _histories(rows: pl.DataFrame, episodes: list[EpisodeRows]) -> dict[int, list[tuple[int, int]]]:
+    """Each group's rows (``__index``, leg) in order up to its last trigger."""
+    last: dict[int, int] = {}
+    for episode in episodes:
+        last[episode.group] = max(last.get(episode.group, 0), episode.position)
+    if not last:
+        return {}
+    bounds = pl.DataFrame({_GID: list(last), "__last": list(last.values())}).cast(
+        {_GID: rows.schema[_GID], "__last": pl.Int64}
+    )
+    kept = (
+        rows.join(bounds, on=_GID)
+        .filter(pl.col(_POS) <= pl.col("__last"))
+        .sort([_GID, _POS])
+        .group_by(_GID, maintain_order=True)
+        .agg(pl.col(INDEX), pl.col(_LEG))
+    )
+    return {
+        int(group): list(zip(indexes, legs, strict=True))
+        for group, indexes, legs in kept.iter_rows()
+    }
 
 
 def _entered(rule: AggregateRule, frame: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
@@ -261,6 +383,7 @@ def _roll(rule: AggregateRule, rows: pl.DataFrame, period: int, by: list[str]) -
         pl.col(_ROW).last(),
         pl.col(_POS).first().alias(_FIRST),
         pl.col(_POS).last(),
+        pl.col(_LEG).last(),
         *[
             pl.col(_LEG_PREFIX + name).last()
             for name in (rule.rule.legs[0] if rule.rule.legs else ())

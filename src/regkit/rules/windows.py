@@ -37,6 +37,10 @@ What it means, exactly (both backends and the streaming state follow it):
   ``evidence`` names);
   ``group_key`` holds the group's values and ``member_ids`` every record of every failing
   window of the episode, in order.
+* **Running totals** (``window: all``) are the exception: every window of a group shares
+  its first record, so an episode is a run of consecutive failing windows (a position above
+  its limit until it comes back), and its members are the records whose windows failed
+  (with ``episodes: false``, each failing record alone).
 * A rule whose ``where``, ``group_by`` or aggregated expression raises on a record gives an
   ``error`` finding for that record, which does not enter; the same for an ``assert``, an
   ``evidence`` or a ``message`` that raises at a window.
@@ -131,6 +135,8 @@ class Episode:
         window: the members of the trigger's window.
         members: every record of every failing window, in order.
         end: the position in the group of the last failing window's record.
+        values: the trigger window's aggregates, when they are known without its records
+            (running totals, whose windows reach back to the group's first record).
     """
 
     group_key: tuple[Any, ...]
@@ -138,6 +144,7 @@ class Episode:
     window: tuple[_Entry, ...]
     members: list[_Entry]
     end: int
+    values: Mapping[str, Any] | None = None
 
 
 class AggregateRule:
@@ -231,7 +238,11 @@ class AggregateRule:
         """The finding of an episode (an ``error`` finding if explaining it raises)."""
         trigger = episode.trigger
         try:
-            values = self.aggregates(episode.window)
+            values = (
+                dict(episode.values)
+                if episode.values is not None
+                else self.aggregates(episode.window)
+            )
             names = {**trigger.names, "as_of": as_of, **values}
             evidence = dict(values)
             for expr in self.rule.evidence:
@@ -422,9 +433,12 @@ class _RuleState:
         while not rule.starts_window(group.entries[0], entry):
             group.running.remove(group.entries.popleft())
         try:
-            failing = rule.fails(entry, group.running.values())
+            aggregates = group.running.values()
+            failing = rule.fails(entry, aggregates)
         except Exception as exc:
             return self.crash(entry.order, rule.crashed(record, at, exc))
+        if rule.unbounded:
+            return self._running_total(group, key, entry, aggregates if failing else None, as_of)
         if not failing:
             return []
         window = tuple(group.entries)
@@ -442,6 +456,35 @@ class _RuleState:
             self.closed.append((episode.trigger.order, episode))
         group.episode = self.last = Episode(key, entry, window, list(window), entry.position)
         return [rule.finding(group.episode, as_of)]
+
+    def _running_total(
+        self,
+        group: _Group,
+        key: tuple[Any, ...],
+        entry: _Entry,
+        failing: Mapping[str, Any] | None,
+        as_of: datetime,
+    ) -> list[Finding]:
+        """A record of a running total (``window: all``): episodes are runs of failing
+        records, and only the last entry is kept (the running aggregates hold the rest)."""
+        if len(group.entries) > 1:
+            group.entries.popleft()
+        if failing is None:
+            return []
+        episode = group.episode
+        if self.rule.rule.rule.episodes and episode is not None:
+            if episode.end == entry.position - 1:
+                episode.members.append(entry)
+                episode.end = entry.position
+                self.last = episode
+                return []
+            self.closed.append((episode.trigger.order, episode))
+        new = self.last = Episode(key, entry, (entry,), [entry], entry.position, failing)
+        if self.rule.rule.rule.episodes:
+            group.episode = new
+        else:
+            self.closed.append((entry.order, new))
+        return [self.rule.finding(new, as_of)]
 
     def crash(self, order: tuple[int, int], finding: Finding) -> list[Finding]:
         self.closed.append((order, finding))
