@@ -697,27 +697,45 @@ def check(
     def related(record: Record) -> Account | None:
         return _related(record, by_id)
 
+    by_kind = {item.kind: item for item in inputs.values()}
+    frames: dict[str, pl.DataFrame] = {}
+
+    def frame_of(kind: str) -> pl.DataFrame | None:
+        if not len(by_kind[kind]):
+            return None
+        if kind not in frames:
+            frames[kind] = _frame(checker, kind, by_kind[kind], account_input)
+        return frames[kind]
+
+    def pick_of(kind: str) -> Callable[[Sequence[int]], list[Record]]:
+        return by_kind[kind].pick
+
+    def records_of(kind: str) -> list[Record]:
+        return by_kind[kind].records()
+
     findings: list[Finding] = []
     for item in inputs.values():
-        if not len(item):
-            continue
         kind, total = item.kind, len(item)
+        # A rule over several kinds runs when any of its kinds has records.
+        windows = any(
+            len(by_kind[each]) for rule in checker.aggregate_rules(kind) for each in rule.kinds
+        )
         if columnar:
-            if not (
-                checker.rules(kind) or checker.aggregate_rules(kind) or checker.python_rules(kind)
-            ):
-                continue
-            if progress is not None:
-                progress(item.name, 0, total)
-            frame = _frame(checker, kind, item, account_input)
-            findings += _polars_findings(checker, kind, frame, item.pick, related)
-            findings += polars_windows(checker, kind, frame, item.pick, related)
-            if progress is not None:
+            if total and (checker.rules(kind) or checker.python_rules(kind)):
+                if progress is not None:
+                    progress(item.name, 0, total)
+                frame = frame_of(kind)
+                assert frame is not None
+                findings += _polars_findings(checker, kind, frame, item.pick, related)
+            if windows:
+                findings += polars_windows(checker, kind, frame_of, pick_of, related)
+            if total and progress is not None:
                 progress(item.name, total, total)
         else:
-            records = item.records()
-            findings += _python_findings(checker, kind, records, by_id, progress)
-            findings += python_windows(checker, kind, records, related)
+            if total:
+                findings += _python_findings(checker, kind, item.records(), by_id, progress)
+            if windows:
+                findings += python_windows(checker, kind, records_of, related)
     elapsed = time.perf_counter() - clock
     ran = checker.policies
     return CheckResult(

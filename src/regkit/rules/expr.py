@@ -125,6 +125,7 @@ FUNCTIONS: Mapping[str, tuple[int, int | None]] = types.MappingProxyType(
         "same_name": (2, 3),
         "overlaps": (2, 2),
         "national_client_id": (1, 2),
+        "coalesce": (2, None),
     }
 )
 
@@ -320,12 +321,15 @@ class Scope:
             str → value, as YAML gives them; floats become decimals).
         values: plain names with their type and whether they may be ``None`` (an
             aggregate rule's aggregates: ``{"total": (Type("decimal"), False)}``).
+        optional: whether the record itself may be ``None`` (in an aggregate rule over
+            several kinds, at a record of another kind), so its fields may be missing.
     """
 
     record: str
     related: Mapping[str, type[Record]] = field(default_factory=dict)
     params: Mapping[str, Any] = field(default_factory=dict)
     values: Mapping[str, tuple[Type, bool]] = field(default_factory=dict)
+    optional: bool = False
 
     def __post_init__(self) -> None:
         if self.record not in RECORD_KINDS:
@@ -645,7 +649,7 @@ class _Checker:
         model_options: list[type[BaseModel]] = [
             self.scope.related[root] if related else self.scope.model
         ]
-        container_nullable = related
+        container_nullable = related or self.scope.optional
         steps: list[_Step] = []
         leaf: Type | None = None
         nullable = False
@@ -874,6 +878,11 @@ class _Checker:
             if unified is None or unified.kind not in ("decimal", "int", "datetime", "date"):
                 self.fail(node, f"{name}() needs numbers, datetimes or dates of one kind")
             result = unified
+        elif name == "coalesce":
+            unified = _unify([a.type for a in args])
+            if unified is None or unified.kind in ("record", "mapping"):
+                self.fail(node, "coalesce() needs values of one type")
+            result, nullable = unified, all(a.nullable for a in args)
         elif name in ("upper", "lower"):
             if kinds[0] not in ("str", "enum"):
                 self.fail(node, f"{name}() needs a string, not {args[0].type}")
@@ -1134,6 +1143,11 @@ def _overlaps(first: Iterable[Any] | None, second: Iterable[Any] | None) -> bool
     return not {item for item in first if item is not None}.isdisjoint(second)
 
 
+def _coalesce(*values: Any) -> Any:
+    """The first value that is not ``None`` (``None`` when all are)."""
+    return next((value for value in values if value is not None), None)
+
+
 def _national_client_id(holder: Any, regime: Literal["EU", "UK"]) -> str | None:
     """A person holder's national client identifier (country code first), or ``None``.
 
@@ -1178,6 +1192,7 @@ _SELF_GUARDED = frozenset(
         "working_days_between",
         "same_name",
         "overlaps",
+        "coalesce",
         "national_client_id",
     }
 )
@@ -1194,6 +1209,7 @@ _HELPERS: dict[str, Any] = {
     "date": _to_date,
     "same_name": _same_name,
     "overlaps": _overlaps,
+    "coalesce": _coalesce,
     "national_client_id": _national_client_id,
 }
 
@@ -2065,6 +2081,8 @@ class _PlLower:
             if node.args[0].type.kind == "list":
                 return first.list.len().cast(pl.Int64)
             return first.str.len_chars().cast(pl.Int64)
+        if name == "coalesce":
+            return pl.coalesce(args)
         if name in ("min", "max"):
             combined = pl.min_horizontal(args) if name == "min" else pl.max_horizontal(args)
             any_null = pl.any_horizontal([a.is_null() for a in args])

@@ -99,7 +99,7 @@ def render_pack(policy: Policy) -> str:
     if policy.rules:
         lines += ["| rule | severity | applies to | title |", "|---|---|---|---|"]
         lines += [
-            f"| {rule.id} | {rule.severity} | {rule.applies_to} | {_cell(rule.title)} |"
+            f"| {rule.id} | {rule.severity} | {', '.join(rule.kinds)} | {_cell(rule.title)} |"
             for rule in policy.rules
         ]
         lines.append("")
@@ -166,8 +166,7 @@ def _rule(rule: Rule) -> list[str]:
     title = f": {_escape(rule.title)}" if rule.title else ""
     lines = [f"## {rule.id}{title}", ""]
     facts = [("Severity", str(rule.severity))]
-    kinds = _PLURAL_KINDS.get(rule.applies_to, rule.applies_to)
-    facts.append(("Applies to", f"{kinds} (`{rule.applies_to}`)"))
+    facts.append(("Applies to", _kinds_text(rule)))
     if rule.effective_from is not None or rule.effective_to is not None:
         facts.append(("In force", _period(rule.effective_from, rule.effective_to)))
     lines += [f"- **{name}:** {value}" for name, value in facts]
@@ -191,7 +190,7 @@ def _in_words(rule: Rule) -> str:
     """One sentence saying when the rule raises a finding."""
     one = _SINGULAR_KINDS.get(rule.applies_to, rule.applies_to)
     if rule.is_aggregate:
-        kinds = _PLURAL_KINDS.get(rule.applies_to, rule.applies_to)
+        kinds = " and ".join(_PLURAL_KINDS.get(kind, kind) for kind in rule.kinds)
         if rule.window is not None and rule.window.unbounded:
             span = "(all of them)"
         elif rule.window is None or rule.window.calendar_day:
@@ -204,10 +203,18 @@ def _in_words(rule: Rule) -> str:
             else ""
         )
         found = (
-            "one per episode of overlapping failing windows, naming every record of the episode"
-            if rule.episodes
-            else "one per failing window, naming the window's records"
+            "one per failing window, naming the window's records"
+            if not rule.episodes
+            else "one per run of failing records, naming them"
+            if rule.window is not None and rule.window.unbounded
+            else "one per episode of overlapping failing windows, "
+            "naming every record of the episode"
         )
+        if rule.also:
+            legs += (
+                " Records of every kind share the windows, in time order; a field of another "
+                "kind reads as missing."
+            )
         return (
             f"The {kinds} it selects are grouped; at each of them, the group's {kinds} "
             f"{span} up to it are aggregated, and a finding is raised where the assertion "
@@ -221,8 +228,13 @@ def _in_words(rule: Rule) -> str:
     return f"The assertion must hold for every {one}; a finding is raised where it does not."
 
 
+def _kinds_text(rule: Rule) -> str:
+    names = " and ".join(_PLURAL_KINDS.get(kind, kind) for kind in rule.kinds)
+    return f"{names} (" + ", ".join(f"`{kind}`" for kind in rule.kinds) + ")"
+
+
 def _aggregate(rule: Rule) -> list[str]:
-    kinds = _PLURAL_KINDS.get(rule.applies_to, rule.applies_to)
+    kinds = " and ".join(_PLURAL_KINDS.get(kind, kind) for kind in rule.kinds)
     records = _code(rule.where) if rule.where is not None else f"every record ({kinds})"
     aggregates = ", ".join(
         f"`{a.name}` = {_code(_call(a.function, a.argument))}" for a in rule.aggregates

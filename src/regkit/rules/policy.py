@@ -169,7 +169,8 @@ class Rule:
         id: the stable rule id (``ESMA-CFD-LEV``).
         title: one line saying what the rule finds.
         severity: the severity of its findings.
-        applies_to: the record kind it checks.
+        applies_to: the record kind it checks (the first kind, for an aggregate rule over
+            several: ``applies_to: [movement, trade]``).
         assertion: what must hold (``assert``); a finding is raised where it does not.
         when: the precondition; the rule is skipped where it does not hold.
         message: the finding's message, a template over the same names (``{trade.leverage}``).
@@ -199,10 +200,18 @@ class Rule:
     position in each of its two currencies): each leg names values (``currency``,
     ``amount``) that ``group_by``, the aggregates, ``assert``, ``message`` and ``evidence``
     read by name; every record that enters counts once per leg."""
+    also: tuple[str, ...] = ()
+    """The other record kinds whose records enter an aggregate rule's windows, with their
+    own event times (``applies_to: [movement, trade]`` gives ``also == ("trade",)``)."""
     episodes: bool = True
     """Whether failing windows that share records merge into one finding (``episodes:
     false``: one finding per failing window, for rules about single records against their
     group, such as a price far from the day's mean)."""
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """Every record kind the rule reads: ``applies_to``, then ``also``."""
+        return (self.applies_to, *self.also)
 
     @property
     def is_aggregate(self) -> bool:
@@ -447,7 +456,9 @@ def parse_policy(
 def compile_rule(rule: Rule, parameters: Mapping[str, Any], source: str) -> CompiledRule:
     """Check and compile every expression of a rule in its scope; a PolicyError names the
     file, the rule, the key, the field and the closest real names."""
-    scope = Scope(rule.applies_to, RELATED[rule.applies_to], parameters)
+    related = {**RELATED[rule.applies_to], **{kind: EXPR_RECORD_KINDS[kind] for kind in rule.also}}
+    optional = bool(rule.also)  # at a record of another kind, the first kind's is None
+    scope = Scope(rule.applies_to, related, parameters, optional=optional)
     where = f"{source}, rule {rule.id}"
 
     def compiled(text: str, key: str) -> Expr:
@@ -462,7 +473,7 @@ def compile_rule(rule: Rule, parameters: Mapping[str, Any], source: str) -> Comp
     leg_values = _leg_types(legs, where)
     if leg_values:
         # group_by and the aggregates read the leg's values by name, besides the record.
-        scope = Scope(rule.applies_to, RELATED[rule.applies_to], parameters, leg_values)
+        scope = Scope(rule.applies_to, related, parameters, leg_values, optional)
     aggregates = {
         a.name: None if a.argument is None else compiled(a.argument, f"aggregate {a.name}")
         for a in rule.aggregates
@@ -475,7 +486,7 @@ def compile_rule(rule: Rule, parameters: Mapping[str, Any], source: str) -> Comp
             a.name: _aggregate_type(a, aggregates[a.name], f"{where}, aggregate {a.name}")
             for a in rule.aggregates
         }
-        scope = Scope(rule.applies_to, RELATED[rule.applies_to], parameters, values)
+        scope = Scope(rule.applies_to, related, parameters, values, optional)
     return CompiledRule(
         rule=rule,
         scope=record_scope,
@@ -618,12 +629,7 @@ def _rule(item: Any, source: str, index: int) -> Rule:
         raise PolicyError(f"{where}: severity: {exc}") from None
     if severity is Severity.ERROR:
         raise PolicyError(f"{where}: severity 'error' is kept for rules that crash")
-    applies_to = str(item["applies_to"])
-    if applies_to not in RECORD_KINDS:
-        raise PolicyError(
-            f"{where}: applies_to {applies_to!r} is not a record kind; expected one of "
-            f"{', '.join(RECORD_KINDS)}{_suggest(applies_to, RECORD_KINDS)}"
-        )
+    applies_to, *also = _kinds(item["applies_to"], where)
     effective_from = _date(item.get("effective_from"), f"{where}: effective_from")
     effective_to = _date(item.get("effective_to"), f"{where}: effective_to")
     _check_order(effective_from, effective_to, where)
@@ -637,6 +643,11 @@ def _rule(item: Any, source: str, index: int) -> Rule:
                 f"{where}: an aggregate rule chooses its records with 'where'; "
                 "'when' is for record rules"
             )
+    elif also:
+        raise PolicyError(
+            f"{where}: only an aggregate rule (with group_by, window and aggregate) applies "
+            "to several record kinds"
+        )
     return Rule(
         id=rule_id,
         title=str(item.get("title") or ""),
@@ -653,9 +664,32 @@ def _rule(item: Any, source: str, index: int) -> Rule:
         group_by=group_by,
         window=window,
         aggregates=aggregates,
+        also=tuple(also),
         episodes=_flag(item.get("episodes", True), f"{where}: episodes"),
         legs=_legs(item.get("legs"), {a.name for a in aggregates}, where),
     )
+
+
+def _kinds(value: Any, where: str) -> list[str]:
+    """``applies_to``: a record kind, or a list of them (an aggregate rule over several)."""
+    kinds = [str(kind) for kind in value] if isinstance(value, list) else [str(value)]
+    if not kinds:
+        raise PolicyError(f"{where}: applies_to names no record kind")
+    for kind in kinds:
+        if kind not in RECORD_KINDS:
+            raise PolicyError(
+                f"{where}: applies_to {kind!r} is not a record kind; expected one of "
+                f"{', '.join(RECORD_KINDS)}{_suggest(kind, RECORD_KINDS)}"
+            )
+    if len(kinds) > 1:
+        if len(set(kinds)) < len(kinds):
+            raise PolicyError(f"{where}: applies_to names a record kind twice: {kinds}")
+        if "account" in kinds:
+            raise PolicyError(
+                f"{where}: applies_to: accounts cannot share windows with other kinds "
+                "(a trade's, movement's or snapshot's account is read as 'account')"
+            )
+    return kinds
 
 
 def _legs(value: Any, aggregate_names: set[str], where: str) -> tuple[Mapping[str, str], ...]:

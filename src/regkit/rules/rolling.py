@@ -25,9 +25,17 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from regkit.rules.expr import _default_columns
+from regkit.rules.expr import _default_columns, compile_expr
 from regkit.rules.findings import Finding
-from regkit.rules.windows import EVENT_TIME, AggregateRule, Episode, _Entry, _Running
+from regkit.rules.windows import (
+    EVENT_TIME,
+    AggregateRule,
+    Episode,
+    _Entry,
+    _Running,
+    event_time,
+    kind_of,
+)
 from regkit.schemas.account import Account
 from regkit.schemas.base import Record
 
@@ -49,6 +57,7 @@ _EPISODE = "__episode"
 _AGG = "__agg."
 _LEG = "__leg"
 _LEG_PREFIX = "__leg."
+_EVENT = "__event"
 _LIMIT = 1 << 62
 
 
@@ -76,52 +85,144 @@ class EpisodeRows:
         return self.members[self.window - 1]
 
 
+Pick = Callable[[Sequence[int]], Sequence[Record]]
+"""The records of some rows of a frame (by ``__index``)."""
+
+
 def polars_findings(
     checker: Checker,
     kind: str,
-    frame: pl.DataFrame,
-    records: Callable[[Sequence[int]], Sequence[Record]],
+    frames: Callable[[str], pl.DataFrame | None],
+    picks: Callable[[str], Pick],
     related: Callable[[Record], Account | None],
 ) -> list[Finding]:
-    """The findings of a kind's aggregate rules over a frame of its records.
+    """The findings of a kind's aggregate rules over frames of the records.
 
     Args:
         checker: the compiled policy.
-        kind: the record kind.
-        frame: the records as dotted columns (a related account's as ``account.*``) with
-            their input order in ``__index``.
-        records: the records of some rows (by ``__index``), for the findings.
+        kind: the kind whose rules run (``applies_to``, the first kind of a rule).
+        frames: each kind's records as dotted columns (a related account's as
+            ``account.*``) with their input order in ``__index``; ``None`` for no records.
+        picks: each kind's records of some rows (by ``__index``), for the findings.
         related: a record's account.
     """
     as_of = checker.as_of or datetime.now(UTC)
-    found: list[tuple[AggregateRule, EpisodeRows]] = []
-    histories: dict[int, dict[int, list[tuple[int, int]]]] = {}
+    findings: list[Finding] = []
     for rule in checker.aggregate_rules(kind):
-        episodes, history = _failing(rule, frame, as_of)
-        found += [(rule, rows) for rows in episodes]
-        histories[id(rule)] = history
+        if rule.blank:
+            frame, pick = _combined(rule, frames, picks)
+        else:
+            frame, pick = frames(kind), picks(kind)
+        if frame is not None:
+            findings += _rule_findings(rule, frame, pick, related, as_of)
+    return findings
+
+
+def _rule_findings(
+    rule: AggregateRule,
+    frame: pl.DataFrame,
+    records: Pick,
+    related: Callable[[Record], Account | None],
+    as_of: datetime,
+) -> list[Finding]:
+    episodes, history = _failing(rule, frame, as_of)
     # Every record the findings need, built in one go (building is per call, not per row).
-    needed = {row for _, rows in found for row in rows.members}
-    needed.update(row for history in histories.values() for g in history.values() for row, _ in g)
+    needed = {row for rows in episodes for row in rows.members}
+    needed.update(row for group in history.values() for row, _ in group)
     ordered = sorted(needed)
     by_row = dict(zip(ordered, records(ordered), strict=True))
 
     def pick(rows: Sequence[int]) -> list[Record]:
         return [by_row[row] for row in rows]
 
-    totals: dict[tuple[int, int, int], dict[str, Any]] = {}
-    for rule in checker.aggregate_rules(kind):
-        triggers = {(rows.group, rows.position) for r, rows in found if r is rule}
-        for (group, position), values in _running_values(
-            rule, histories[id(rule)], triggers, pick, related, as_of
-        ).items():
-            totals[id(rule), group, position] = values
+    triggers = {(rows.group, rows.position) for rows in episodes}
+    totals = _running_values(rule, history, triggers, pick, related, as_of)
     return [
-        _finding(
-            rule, rows, pick, related, as_of, totals.get((id(rule), rows.group, rows.position))
-        )
-        for rule, rows in found
+        _finding(rule, rows, pick, related, as_of, totals.get((rows.group, rows.position)))
+        for rows in episodes
     ]
+
+
+def _combined(
+    rule: AggregateRule,
+    frames: Callable[[str], pl.DataFrame | None],
+    picks: Callable[[str], Pick],
+) -> tuple[pl.DataFrame | None, Pick]:
+    """The frames of a rule's kinds as one (a diagonal concatenation, in the order of the
+    kinds): the first kind's fields as they are, another kind's under its name
+    (``trade.notional``), the account's as ``account.*``, each row's event time in
+    ``__event`` and ``__index`` numbered on from one kind to the next."""
+    parts: list[pl.DataFrame] = []
+    ranges: list[tuple[int, int, str]] = []
+    start = 0
+    for number, kind in enumerate(rule.kinds):
+        frame = frames(kind)
+        if frame is None or frame.is_empty():
+            continue
+        frame = frame.with_columns(
+            pl.col(EVENT_TIME[kind]).cast(pl.Datetime("us", "UTC")).alias(_EVENT),
+            pl.col(INDEX).cast(pl.Int64) + start,
+        )
+        if number:
+            keep = {INDEX, _EVENT}
+            frame = frame.rename(
+                {
+                    column: f"{kind}.{column}"
+                    for column in frame.columns
+                    if column not in keep and not column.startswith("account.")
+                }
+            )
+        parts.append(frame)
+        ranges.append((start, start + frame.height, kind))
+        start += frame.height
+    if not parts:
+        return None, picks(rule.kind)
+    combined = pl.concat(parts, how="diagonal_relaxed")
+    columns = _default_columns(rule.kind)
+    missing = {columns(name): name for name in _read(rule)}
+    combined = combined.with_columns(
+        pl.lit(None, dtype=_dtype(rule, name)).alias(column)
+        for column, name in sorted(missing.items())
+        if column not in combined.columns
+    )
+
+    def pick(rows: Sequence[int]) -> list[Record]:
+        found: dict[int, Record] = {}
+        for low, high, kind in ranges:
+            inside = [row for row in rows if low <= row < high]
+            if inside:
+                chosen = picks(kind)([row - low for row in inside])
+                found.update(zip(inside, chosen, strict=True))
+        return [found[row] for row in rows]
+
+    return combined, pick
+
+
+_DTYPES: dict[str, pl.DataType] = {
+    "str": pl.String(),
+    "enum": pl.String(),
+    "decimal": pl.Decimal(38, 9),
+    "int": pl.Int64(),
+    "bool": pl.Boolean(),
+    "date": pl.Date(),
+    "datetime": pl.Datetime("us", "UTC"),
+    "list": pl.List(pl.String()),
+}
+
+
+def _dtype(rule: AggregateRule, name: str) -> pl.DataType | None:
+    """The column type of a field the rule reads (for a kind with no records)."""
+    kind = compile_expr(name, rule.rule.scope).type.kind
+    return _DTYPES.get(kind)
+
+
+def _read(rule: AggregateRule) -> set[str]:
+    """The dotted fields the rule's column-wise expressions read."""
+    compiled = rule.rule
+    exprs = [compiled.where, compiled.assertion, *compiled.group_by]
+    exprs += list(compiled.aggregates.values())
+    exprs += [expr for leg in compiled.legs for expr in leg.values()]
+    return {name for expr in exprs if expr is not None for name in expr.names if "." in name}
 
 
 def _names(
@@ -132,8 +233,9 @@ def _names(
     as_of: datetime,
 ) -> dict[str, Any]:
     """The names a rule's expressions read at one leg of a record."""
-    names: dict[str, Any] = {rule.kind: record, "as_of": as_of}
-    if rule.kind != "account":
+    kind = kind_of(record)
+    names: dict[str, Any] = {**rule.blank, kind: record, "as_of": as_of}
+    if kind != "account":
         names["account"] = related(record)
     return rule.leg_names(names)[leg]
 
@@ -147,11 +249,10 @@ def _finding(
     values: dict[str, Any] | None = None,
 ) -> Finding:
     members = []
-    name = EVENT_TIME[rule.kind]
     legs = rows.legs or (0,) * len(rows.members)
     for position, (record, leg) in enumerate(zip(records(rows.members), legs, strict=True)):
         names = _names(rule, record, leg, related, as_of)
-        at = getattr(record, name, None) or as_of
+        at = event_time(record, as_of)
         window_values = rule.values(names) if position < rows.window and values is None else ()
         members.append(_Entry(rows.trigger, position, at, record, names, window_values, leg))
     trigger = members[rows.window - 1]
@@ -281,7 +382,8 @@ def _entered(rule: AggregateRule, frame: pl.DataFrame, as_of: datetime) -> pl.Da
     compiled = rule.rule
     record_columns = columns = _default_columns(rule.kind)
     when = pl.lit(as_of.astimezone(UTC), dtype=pl.Datetime("us", "UTC"))
-    time = pl.coalesce(pl.col(EVENT_TIME[rule.kind]).cast(pl.Datetime("us", "UTC")), when)
+    column = _EVENT if rule.blank else EVENT_TIME[rule.kind]
+    time = pl.coalesce(pl.col(column).cast(pl.Datetime("us", "UTC")), when)
     entered = pl.lit(True)
     if compiled.where is not None:
         entered = compiled.where.polars(columns=columns, as_of=as_of)

@@ -41,6 +41,11 @@ What it means, exactly (both backends and the streaming state follow it):
   its first record, so an episode is a run of consecutive failing windows (a position above
   its limit until it comes back), and its members are the records whose windows failed
   (with ``episodes: false``, each failing record alone).
+* **Several kinds** (``applies_to: [movement, trade]``): the records of every kind listed
+  share the windows, each at its own event time; records with the same time count in the
+  order of the kinds listed, then in input order. At a record of one kind, the other
+  kinds' names are ``None``, so their fields read as missing (``trade.notional`` is
+  ``None`` at a movement); ``coalesce(movement.account_id, trade.account_id)`` groups both.
 * A rule whose ``where``, ``group_by`` or aggregated expression raises on a record gives an
   ``error`` finding for that record, which does not enter; the same for an ``assert``, an
   ``evidence`` or a ``message`` that raises at a window.
@@ -61,6 +66,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import TYPE_CHECKING, Any
 
+from regkit.rules.expr import RECORD_KINDS
 from regkit.rules.findings import Finding, Severity
 from regkit.rules.policy import CompiledRule, Policy, render_message
 from regkit.schemas.account import Account
@@ -74,8 +80,21 @@ __all__ = ["AggregateRule", "Episode", "WindowState", "mean_of"]
 #: The event time of each record kind (an account's is when it opened).
 EVENT_TIME = {"trade": "executed_at", "account": "opened_at", "movement": "at", "snapshot": "at"}
 
+_KIND_OF = {model: kind for kind, model in RECORD_KINDS.items()}
+
 _MEAN_PLACES = Decimal(1).scaleb(-16)
 _MEAN_CONTEXT = Context(prec=80)
+
+
+def kind_of(record: Record) -> str:
+    """The kind of a record (``trade``, ``account``, ``movement``, ``snapshot``)."""
+    return _KIND_OF[type(record)]
+
+
+def event_time(record: Record, as_of: datetime) -> datetime:
+    """A record's event time (``as_of`` when it has none)."""
+    found: datetime | None = getattr(record, EVENT_TIME[kind_of(record)], None)
+    return found or as_of
 
 
 def mean_of(total: Any, count: int) -> Decimal | None:
@@ -164,6 +183,9 @@ class AggregateRule:
         self.rule = rule
         self.policy = policy
         self.kind = rule.rule.applies_to
+        self.kinds = rule.rule.kinds
+        self.blank: dict[str, Any] = dict.fromkeys(self.kinds) if rule.rule.also else {}
+        """Every kind's name as ``None``, under the record's own (several kinds only)."""
         self.starts = starts
         self.ends = ends
         self.span = None if window.seconds is None else timedelta(seconds=window.seconds)
@@ -255,7 +277,7 @@ class AggregateRule:
             rule_id=rule.id,
             rule_version=self.policy.version,
             severity=rule.severity,
-            record_kind=self.kind,
+            record_kind=kind_of(trigger.record),
             record_id=trigger.record.key,
             message=message or rule.title or rule.id,
             evidence=evidence,
@@ -272,7 +294,7 @@ class AggregateRule:
             rule_id=rule.id,
             rule_version=self.policy.version,
             severity=Severity.ERROR,
-            record_kind=self.kind,
+            record_kind=kind_of(record),
             record_id=record.key,
             message=f"the rule could not be decided: {type(exc).__name__}: {exc}",
             reference=rule.reference,
@@ -387,6 +409,8 @@ class _RuleState:
         self.last = None
         if not rule.in_force(at):
             return []
+        if rule.blank:
+            names = {**rule.blank, **names}
         try:
             if not rule.selects(names):
                 return []
@@ -422,7 +446,7 @@ class _RuleState:
         if group.entries and at < group.entries[-1].at:
             last = group.entries[-1]
             raise ValueError(
-                f"{rule.kind} {record.key!r} at {at.isoformat()} is earlier than "
+                f"{kind_of(record)} {record.key!r} at {at.isoformat()} is earlier than "
                 f"{last.record.key!r} at {last.at.isoformat()} of the same group {key!r} of "
                 f"rule {rule.rule.rule.id}; feed the records of a group in time order"
             )
@@ -518,10 +542,17 @@ class WindowState:
 
     def __init__(self, checker: Checker) -> None:
         self.checker = checker
-        self._rules = {
+        self._states = {
             kind: [_RuleState(rule) for rule in checker.aggregate_rules(kind)]
             for kind in EVENT_TIME
         }
+        """Each kind's rules (``applies_to`` first), in policy order."""
+        self._rules: dict[str, list[_RuleState]] = {kind: [] for kind in EVENT_TIME}
+        """The rules each kind's records enter (a rule over several kinds under each)."""
+        for states in self._states.values():
+            for state in states:
+                for kind in state.rule.kinds:
+                    self._rules[kind].append(state)
         self._seq = 0
 
     def add(self, kind: str, record: Record, account: Account | None = None) -> list[Finding]:
@@ -531,7 +562,7 @@ class WindowState:
         if not states:
             return []
         as_of = self.checker.as_of or datetime.now(UTC)
-        at = getattr(record, EVENT_TIME[kind], None) or as_of
+        at = event_time(record, as_of)
         names = {kind: record, "as_of": as_of}
         if kind != "account":
             names["account"] = account
@@ -562,7 +593,7 @@ class WindowState:
         return [
             finding
             for each in kinds
-            for state in self._rules[each]
+            for state in self._states[each]
             for finding in state.findings(as_of)
         ]
 
@@ -578,8 +609,8 @@ def at_record(
     each rule whose window at ``record`` fails, the finding of its episode (so far)."""
     state = WindowState(checker)
     as_of = checker.as_of or datetime.now(UTC)
-    for earlier in ordered(kind, history, as_of):
-        state.add(kind, earlier, account)
+    for earlier in ordered(history, as_of):
+        state.add(kind_of(earlier), earlier, account)
     state.add(kind, record, account)
     findings: list[Finding] = []
     for rule_state in state._rules[kind]:
@@ -594,21 +625,47 @@ def at_record(
 def python_findings(
     checker: Checker,
     kind: str,
-    records: Sequence[Record],
+    records: Callable[[str], Sequence[Record]],
     related: Callable[[Record], Account | None],
 ) -> list[Finding]:
     """The findings of a kind's aggregate rules over a batch, with the Python backend: the
-    records in event-time order (ties in input order) through a :class:`WindowState`."""
-    if not checker.aggregate_rules(kind):
+    records in event-time order (ties in the order of the rule's kinds, then in input
+    order) through each rule's state, rule by rule in policy order.
+
+    Args:
+        checker: the compiled policy.
+        kind: the kind whose rules run (``applies_to``, the first kind of a rule).
+        records: each kind's records, by kind.
+        related: a record's account.
+    """
+    rules = checker.aggregate_rules(kind)
+    if not rules:
         return []
-    state = WindowState(checker)
     as_of = checker.as_of or datetime.now(UTC)
-    for record in ordered(kind, records, as_of):
-        state.add(kind, record, related(record))
-    return state.findings(kind)
+    # The rules of one kind share a pass; a rule over several kinds has one of its own.
+    single = [rule for rule in rules if not rule.blank]
+    passes: list[tuple[list[AggregateRule], tuple[str, ...]]] = (
+        [(single, (kind,))] if single else []
+    )
+    passes += [([rule], rule.kinds) for rule in rules if rule.blank]
+    found: dict[int, list[Finding]] = {}
+    for group, kinds in passes:
+        states = [_RuleState(rule) for rule in group]
+        feed = ordered([record for each in kinds for record in records(each)], as_of)
+        for seq, record in enumerate(feed):
+            record_kind = kind_of(record)
+            names: dict[str, Any] = {record_kind: record, "as_of": as_of}
+            if record_kind != "account":
+                names["account"] = related(record)
+            at = event_time(record, as_of)
+            for state in states:
+                state.add(seq, record, at, names, as_of)
+        for state in states:
+            found[id(state.rule)] = state.findings(as_of)
+    return [finding for rule in rules for finding in found[id(rule)]]
 
 
-def ordered(kind: str, records: Iterable[Record], as_of: datetime) -> list[Record]:
-    """Records in event-time order, ties in input order (a record without one: ``as_of``)."""
-    name = EVENT_TIME[kind]
-    return sorted(records, key=lambda record: getattr(record, name, None) or as_of)
+def ordered(records: Iterable[Record], as_of: datetime) -> list[Record]:
+    """Records in event-time order; ties in the order given (a record without an event
+    time: ``as_of``)."""
+    return sorted(records, key=lambda record: event_time(record, as_of))

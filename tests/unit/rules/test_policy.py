@@ -268,3 +268,31 @@ def test_a_bad_override_file_is_a_policy_error_naming_it(
         load_policy("aml", parameters=overrides)
     with pytest.raises(PolicyError, match="cannot read the parameter overrides"):
         load_policy("aml", parameters=tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("applies_to: movement", "applies_to: [movement, movement]"), "names a record kind twice"),
+        (("applies_to: movement", "applies_to: [movement, account]"), "accounts cannot share"),
+        (("applies_to: movement", "applies_to: [movement, trades]"), "did you mean 'trade'"),
+        (("applies_to: movement", "applies_to: []"), "names no record kind"),
+    ],
+)
+def test_a_wrong_list_of_kinds_is_refused(change: tuple[str, str], message: str) -> None:
+    with pytest.raises(PolicyError, match=message):
+        parse_policy(STRUCTURING.replace(*change), "aml.yaml")
+
+
+def test_several_kinds_make_every_kind_optional_and_need_an_aggregate_rule() -> None:
+    both = STRUCTURING.replace("applies_to: movement", "applies_to: [movement, trade]")
+    (rule,) = parse_policy(both, "aml.yaml").compiled
+    assert rule.rule.kinds == ("movement", "trade")
+    assert rule.rule.also == ("trade",)
+    # At a trade the movement is None: its fields may be missing, as the trade's may.
+    assert rule.scope.optional
+    assert rule.where is not None
+    assert rule.where.python()(movement=None, trade=None) is False
+    record_rule = DESIGN_EXAMPLE.replace("applies_to: trade", "applies_to: [trade, movement]")
+    with pytest.raises(PolicyError, match="only an aggregate rule"):
+        parse_policy(record_rule, "esma.yaml")

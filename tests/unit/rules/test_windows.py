@@ -296,3 +296,29 @@ rules:
 """
     with pytest.raises(PolicyError, match=message):
         parse_policy(text, "p.yaml")
+
+
+def test_check_movement_takes_a_history_of_movements_and_trades() -> None:
+    checker = rk.load_policy("aml").compile(as_of=AS_OF)
+    deposit = CashMovement(
+        movement_id="M1",
+        account_id="A1",
+        kind="deposit",
+        amount="5000",
+        currency="EUR",
+        at="2026-11-10T09:00:00Z",
+    )
+    withdrawal = deposit.model_copy(
+        update={
+            "movement_id": "M2",
+            "kind": "withdrawal",
+            "amount": Decimal("4500"),
+            "at": datetime(2026, 11, 14, 9, tzinfo=UTC),
+        }
+    )
+    alone = checker.check_movement(withdrawal, history=[deposit])
+    assert [(f.rule_id, f.member_ids) for f in alone] == [("AML-IN-AND-OUT", ("M1", "M2"))]
+    traded = fx(1, 1, "10000").model_copy(
+        update={"executed_at": datetime(2026, 11, 12, 9, tzinfo=UTC)}
+    )
+    assert checker.check_movement(withdrawal, history=[traded, deposit]) == []
