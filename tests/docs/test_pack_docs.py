@@ -76,7 +76,7 @@ def test_record_rule_page(examples: dict[str, rk.Policy]) -> None:
     ) in page
     assert "- Message: `leverage {trade.leverage}:1 above the" in page
     assert (
-        "**Citation.** ESMA, Decision (EU) 2018/796, Art. 2(a) and Annex II: "
+        "**Citation.** ESMA, Decision (EU) 2018/796, Art. 2(a) and Annex I: "
         "“leverage limits on the opening of a position by a retail client”."
     ) in page
 
