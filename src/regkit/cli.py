@@ -24,15 +24,20 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable
+import tomllib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO, get_args
 
+from pydantic import ValidationError
+
 from regkit._version import __version__
 from regkit.errors import RecordError, RegkitError
+from regkit.reports.mifir import Reportability
+from regkit.reports.mifir import render as mifir_render
 from regkit.reports.xml import validate as validate_xml
 from regkit.rules.engine import check
 from regkit.rules.findings import CheckResult, Severity
@@ -43,7 +48,7 @@ from regkit.schemas.cash import CashMovement
 from regkit.schemas.columnar import FrameBatch, read_frame
 from regkit.schemas.enums import Product, UnderlyingClass
 from regkit.schemas.firm import Firm
-from regkit.schemas.io import FileFormat, RecordBatch, read_records
+from regkit.schemas.io import FileFormat, RecordBatch, iter_records, read_records
 from regkit.schemas.party import NaturalPerson
 from regkit.schemas.samples import (
     DEFAULT_SEED,
@@ -158,6 +163,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=DEFAULT_SEED, help=argparse.SUPPRESS)
     demo.set_defaults(run=_run_demo)
     _add_check(commands)
+    _add_report(commands)
     _add_validate(commands)
     return parser
 
@@ -342,6 +348,122 @@ def _progress(stream: TextIO) -> Callable[[str, int], None] | None:
         print(f"  wrote {name} ({records:,} records)", file=stream, flush=True)
 
     return report
+
+
+# --- regkit report --------------------------------------------------------------------------
+
+
+def _add_report(commands: Any) -> None:
+    report = commands.add_parser(
+        "report",
+        help="write regulator reports from record files",
+        description="Write regulator report files from trades and accounts.",
+    )
+    kinds = report.add_subparsers(dest="report", metavar="REPORT", required=True)
+    mifir = kinds.add_parser(
+        "mifir",
+        help="MiFIR RTS 22 transaction reports (auth.016 in the ESMA envelope)",
+        description="Write MiFIR transaction reports: one Tx/New per reportable trade, split "
+        "into files of at most --max-records, named SENDER_DATTRA_RECIPIENT_DATE_SEQ.xml, "
+        "each validated against ESMA's schemas before it appears. Exit 2, with nothing "
+        "written, when a row or a trade cannot be reported (each one named).",
+    )
+    mifir.add_argument("--trades", type=Path, required=True, metavar="FILE")
+    mifir.add_argument("--accounts", type=Path, required=True, metavar="FILE")
+    mifir.add_argument(
+        "--firm", type=Path, required=True, metavar="FILE", help="firm.toml or firm.json"
+    )
+    mifir.add_argument("--out", type=Path, required=True, metavar="DIR")
+    mifir.add_argument(
+        "--created-at", type=_as_of, help="the files' creation time (default: now, UTC)"
+    )
+    mifir.add_argument("--max-records", type=int, metavar="N", help="Tx per file (500,000)")
+    mifir.add_argument(
+        "--first-sequence", type=int, default=1, metavar="N", help="the first file's number"
+    )
+    mifir.add_argument(
+        "--cancel",
+        action="append",
+        default=[],
+        metavar="REFERENCE",
+        help="a transaction reference (or trade id) reported before, to cancel (repeatable)",
+    )
+    mifir.add_argument(
+        "--parameters",
+        type=Path,
+        metavar="FILE",
+        help="mifir-data-quality parameter overrides (reportable_products, "
+        "fx_cfds_reportable, regime)",
+    )
+    mifir.add_argument("--no-validate", action="store_true", help="skip schema validation (faster)")
+    mifir.set_defaults(run=_run_report_mifir)
+
+
+def read_firm(path: Path) -> Firm:
+    """The reporting firm from a TOML or JSON file (the keys of :class:`Firm`)."""
+    try:
+        if path.suffix.lower() == ".toml":
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        else:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        return Firm.model_validate(data)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, ValidationError) as exc:
+        raise _UsageError(f"{path}: not a firm file: {exc}") from None
+
+
+def _checked_trades(path: Path, bad: list[RecordError]) -> Iterator[Trade]:
+    """The trades of a file, streamed; after the last one, raise if any row was bad (so
+    that nothing is written)."""
+    for item in iter_records(path, Trade):
+        if isinstance(item, RecordError):
+            bad.append(item)
+        else:
+            yield item
+    if bad:
+        shown = "\n".join(f"  {error}" for error in bad[:50])
+        more = f"\n  ... and {len(bad) - 50} more" if len(bad) > 50 else ""
+        raise RecordError(
+            f"{len(bad)} row(s) of {path} are not valid trades; no file was written:\n{shown}{more}"
+        )
+
+
+def _run_report_mifir(args: argparse.Namespace) -> int:
+    for path in (args.trades, args.accounts, args.firm):
+        if not path.is_file():
+            raise _UsageError(f"{path}: no such file")
+    firm = read_firm(args.firm)
+    accounts = read_records(args.accounts, Account)
+    for error in accounts.errors[:20]:
+        print(f"regkit report: {error}", file=sys.stderr)
+    if accounts.errors:
+        raise _UsageError(f"{len(accounts.errors)} bad row(s) in {args.accounts}")
+    policy = load_policy("mifir-data-quality", parameters=args.parameters)
+    files = mifir_render(
+        _checked_trades(args.trades, []),
+        accounts.records,
+        firm,
+        args.out,
+        created_at=args.created_at,
+        cancellations=args.cancel,
+        max_records=args.max_records,
+        validate=not args.no_validate,
+        reportability=Reportability.from_policy(policy),
+        first_sequence=args.first_sequence,
+    )
+    for path in files:
+        print(f"{path}", file=sys.stdout)
+    print(
+        f"{files.reported:,} reported, {files.cancelled:,} cancelled, "
+        f"{len(files.skipped):,} not reportable, in {len(files)} file(s)",
+        file=sys.stdout,
+    )
+    reasons: dict[str, list[str]] = {}
+    for item in files.skipped:
+        reasons.setdefault(item.reason, []).append(item.key)
+    for reason, keys in reasons.items():
+        shown = ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
+        print(f"  not reportable: {len(keys):,} trade(s) ({shown}): {reason}", file=sys.stdout)
+    return 0
 
 
 # --- regkit validate -----------------------------------------------------------------------
@@ -602,6 +724,42 @@ def _step_packs(ctx: DemoContext) -> None:
     ctx.say("reports were given, so mifir-data-quality finds the trades past T+1 unreported.")
 
 
+def _step_mifir(ctx: DemoContext) -> None:
+    if ctx.firm is None:
+        raise RuntimeError("the sample set has not been read back yet")
+    trades = [trade for trade in ctx.batches["trades"].records if isinstance(trade, Trade)]
+    day = max(trade.executed_at for trade in trades).date()
+    of_day = [trade for trade in trades if trade.executed_at.date() == day]
+    # Reported the morning after, as a daily job would (T+1).
+    after = day + timedelta(days=1)
+    created = datetime(after.year, after.month, after.day, 6, tzinfo=UTC)
+    out = ctx.out_dir / "reports" / "mifir"
+    files = mifir_render(of_day, ctx.batches["accounts"].records, ctx.firm, out, created_at=created)
+    ctx.say(
+        f"{len(of_day):,} trades of {day.isoformat()}: {files.reported:,} reported, "
+        f"{len(files.skipped):,} not reportable"
+    )
+    for path in files:
+        result = validate_xml(path)
+        verdict = "valid" if result.ok else f"INVALID: {result.problems[0].reason}"
+        ctx.say(f"  {path.name}: {result.message} in {result.envelope}, {verdict}")
+        if not result.ok:
+            ctx.problems.append(f"{path.name} does not validate against ESMA's schemas")
+    again = mifir_render(
+        of_day,
+        ctx.batches["accounts"].records,
+        ctx.firm,
+        ctx.out_dir / "reports" / "mifir-again",
+        created_at=created,
+    )
+    same = all(a.read_bytes() == b.read_bytes() for a, b in zip(files, again, strict=True))
+    ctx.say(
+        f"Rendered twice with the same created_at: {'byte-identical' if same else 'DIFFERENT'}."
+    )
+    if not same:
+        ctx.problems.append("the MiFIR files differ between two runs on the same inputs")
+
+
 def _planted(ctx: DemoContext, kind: str) -> list[dict[str, Any]]:
     assert ctx.manifest is not None
     items = []
@@ -632,6 +790,7 @@ DEMO_STEPS: list[DemoStep] = [
     DemoStep("Check the trades against the ESMA retail leverage caps", _step_check),
     DemoStep("Find structuring: deposits split under the threshold", _step_structuring),
     DemoStep("Run every built-in policy pack on the sample data", _step_packs),
+    DemoStep("Write the day's MiFIR transaction reports and validate them", _step_mifir),
 ]
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from regkit.schemas.base import Record
+from regkit.schemas.party import NaturalPerson
 from regkit.schemas.types import CountryCode, Flag, Lei, Text
 
 __all__ = ["Firm"]
@@ -29,6 +32,10 @@ class Firm(Record):
     """Country code of the report's recipient; ``None`` means the home country."""
     investment_firm: Flag = True
     """Whether the executing entity is an investment firm under MiFID II (RTS 22 field 5)."""
+    traders: dict[Text, NaturalPerson] = Field(default_factory=dict)
+    """The people behind the trader ids that trades carry in ``execution_decision`` and
+    ``investment_decision`` (``{"TRD007": NaturalPerson(...)}``): RTS 22 fields 57 and 59
+    identify them by their national identifier, as clients are."""
 
     @property
     def reporting_lei(self) -> str:

@@ -15,6 +15,8 @@ guessed client identifier is worse than no report.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 import unicodedata
@@ -48,6 +50,7 @@ __all__ = [
     "lei_check_digits",
     "mic_codes",
     "national_client_id",
+    "transaction_reference",
     "uti_pattern",
 ]
 
@@ -62,8 +65,9 @@ _IBAN_RE = re.compile(r"[A-Z]{2}[0-9]{2}[0-9A-Z]{11,30}")
 SPECIAL_MICS = frozenset({"XOFF", "XXXX"})
 
 #: ISIN prefixes that are not ISO 3166-1 countries: XS (international, Euroclear and
-#: Clearstream), EU (European Union issuers), XA/XB/XC/XD (CUSIP Global Services), QS, QT.
-_ISIN_EXTRA_PREFIXES = frozenset({"XS", "EU", "XA", "XB", "XC", "XD", "QS", "QT"})
+#: Clearstream), EU (European Union issuers), EZ (OTC derivatives, from the ANNA Derivatives
+#: Service Bureau), XA/XB/XC/XD (CUSIP Global Services), QS, QT.
+_ISIN_EXTRA_PREFIXES = frozenset({"XS", "EU", "EZ", "XA", "XB", "XC", "XD", "QS", "QT"})
 
 
 def _str_check(check: Callable[[str], bool]) -> Callable[[str], bool]:
@@ -587,3 +591,34 @@ def _walk(
         f"accepts {accepted}"
         + ("; CONCAT needs the date of birth, which is missing" if missing_birth else "")
     )
+
+
+_TRN = re.compile(r"[A-Z0-9]{1,52}")
+_NOT_ALNUM = re.compile(r"[^A-Z0-9]")
+
+
+class _Traded(Protocol):
+    @property
+    def trade_id(self) -> str: ...
+
+
+def transaction_reference(trade: _Traded | str) -> str:
+    """The transaction reference number (RTS 22 field 2) of a trade: upper-case letters and
+    digits, at most 52, unique per trade and the same on every run.
+
+    A trade id that is already such a reference is used as it is; any other is cleaned to
+    its first 40 upper-case letters and digits and given 12 characters of the SHA-256 of the
+    id (base32), so that ids that clean to the same text stay apart.
+
+    Example:
+        >>> transaction_reference("T20261120000123")
+        'T20261120000123'
+        >>> transaction_reference("t-1")
+        'T1I3U3YNDWZEXK'
+    """
+    trade_id = trade if isinstance(trade, str) else trade.trade_id
+    if _TRN.fullmatch(trade_id):
+        return trade_id
+    cleaned = _NOT_ALNUM.sub("", trade_id.upper())[:40]
+    digest = base64.b32encode(hashlib.sha256(trade_id.encode()).digest()).decode()
+    return cleaned + digest[:12]

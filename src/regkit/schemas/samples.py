@@ -437,6 +437,7 @@ class _Spec(NamedTuple):
     underlying_index: str | None = None
     expiry_days: int | None = None
     delivery: Delivery = Delivery.CASH
+    isin: str | None = None  # ISIN body (an OTC derivative's from ANNA DSB starts EZ)
 
 
 _C, _FX = Product.CFD, UnderlyingClass.FX_MAJOR
@@ -514,10 +515,11 @@ _SPECS: tuple[_Spec, ...] = (
         "MC", _C, _U.EQUITY, "EUR", "CFD on LVMH", "JESXCC", 60000, 2, "0.1", 500, 5,
         underlying_isin="FR000012101",
     ),
-    _Spec("BTCUSD", _C, _U.CRYPTO, "USD", "CFD Bitcoin/USD", None, 680000, 1, "0.001", 500, 30),
-    _Spec("ETHUSD", _C, _U.CRYPTO, "USD", "CFD Ether/USD", None, 260000, 2, "0.01", 500, 10),
+    # ISO 10962 has no group for crypto-assets; a CFD on one is a commodity forward, other.
+    _Spec("BTCUSD", _C, _U.CRYPTO, "USD", "CFD Bitcoin/USD", "JTMXCC", 680000, 1, "0.001", 500, 30),
+    _Spec("ETHUSD", _C, _U.CRYPTO, "USD", "CFD Ether/USD", "JTMXCC", 260000, 2, "0.01", 500, 10),
     _Spec(
-        "BUND", _C, _U.BOND, "EUR", "CFD on Euro-Bund future", None, 13150, 2, "0.1", 300, 5,
+        "BUND", _C, _U.BOND, "EUR", "CFD on Euro-Bund future", "JRMXCC", 13150, 2, "0.1", 300, 5,
         multiplier="10", underlying_isin="DE000110258",
     ),
     _Spec(
@@ -538,7 +540,7 @@ _SPECS: tuple[_Spec, ...] = (
     ),
     _Spec(
         "EURUSD.C110", Product.OPTION, _FX, "USD", "EUR/USD call 1.10 1M", "HFTAVC", 1250, 5,
-        "1000", 200, 4, "EUR", expiry_days=30,
+        "1000", 200, 4, "EUR", expiry_days=30, isin="EZ7Q4R2W1X8",
     ),
 )  # fmt: skip
 
@@ -556,6 +558,7 @@ def _instrument(spec: _Spec, start: date) -> Instrument:
         price_multiplier=Decimal(spec.multiplier),
         delivery=spec.delivery,
         underlying_isin=None if spec.underlying_isin is None else _isin(spec.underlying_isin),
+        isin=None if spec.isin is None else _isin(spec.isin),
         underlying_index=spec.underlying_index,
         expiry_date=expiry,
     )
@@ -1097,6 +1100,32 @@ def _per_mille(count: int, rate: int) -> int:
 # --- the brokerage ---------------------------------------------------------------------------
 
 
+#: The firm's traders: the ids trades carry as decision makers, each a person with a passport.
+_TRADERS = {
+    0: ("Eleni", "Georgiou"),
+    1: ("Andreas", "Christodoulou"),
+    2: ("Maria", "Ioannou"),
+    7: ("Nikos", "Papadopoulos"),
+    12: ("Sofia", "Constantinou"),
+    42: ("Petros", "Charalambous"),
+    58: ("Katerina", "Demetriou"),
+}
+
+
+def _traders() -> dict[str, NaturalPerson]:
+    """The sample firm's traders (Cypriot nationals, identified by passport: RTS 22 Annex II)."""
+    return {
+        f"TRD{number:03d}": NaturalPerson(
+            first_name=first,
+            surname=surname,
+            date_of_birth=date(1975 + number % 20, 1 + number % 12, 1 + number % 28),
+            nationalities=("CY",),
+            national_ids={"CCPT": f"K{100000 + number:08d}"},
+        )
+        for number, (first, surname) in _TRADERS.items()
+    }
+
+
 class _Brokerage:
     """The generator: one plan, and record streams that must run in a fixed order.
 
@@ -1113,6 +1142,7 @@ class _Brokerage:
             country="CY",
             competent_authority="CY",
             investment_firm=True,
+            traders=_traders(),
         )
         self.instruments = [_instrument(spec, config.start) for spec in _SPECS]
         self.plans = _plan_accounts(config, self.calendar)

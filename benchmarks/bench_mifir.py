@@ -1,0 +1,110 @@
+"""Trades per second: MiFIR RTS 22 files rendered, with and without schema validation.
+
+The trades come from the sample brokerage (:mod:`regkit.schemas.samples`): a pool of
+generated trades whose instruments regkit can report (an ISIN, or a full name and CFI; no
+option without an ISIN) is cycled, each copy with a trade id of its own, so that any number
+of trades streams through :func:`regkit.reports.mifir.render` without being held in memory.
+The time to make the copies is measured on its own and printed ("stream only"); the render
+rates include it.
+
+Peak memory is ``ru_maxrss`` of this process (the validating workers are threads of it),
+each mode run in a fresh process so that one does not inherit the other's peak.
+
+Run: ``.venv/bin/python benchmarks/bench_mifir.py --trades 1000000``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+
+from regkit import Product, Trade
+from regkit.reports import mifir
+from regkit.schemas.samples import SampleConfig, generate
+
+POOL = 20_000
+
+
+def stream(pool: list[Trade], count: int) -> Iterator[Trade]:
+    """``count`` trades: the pool over and over, each copy with its own trade id.
+
+    Each copy is made the way pydantic's own ``__copy__`` makes one, with the new id put in
+    its fields: the pool was validated when it was generated, and ``model_copy`` would cost
+    about as much as rendering the trade.
+    """
+    size = len(pool)
+    setattr_ = object.__setattr__
+    for number in range(count):
+        trade = pool[number % size]
+        copied = object.__new__(Trade)
+        setattr_(copied, "__dict__", {**trade.__dict__, "trade_id": f"B{number:011d}"})
+        setattr_(copied, "__pydantic_fields_set__", trade.__pydantic_fields_set__)
+        setattr_(copied, "__pydantic_extra__", None)
+        setattr_(copied, "__pydantic_private__", None)
+        yield copied
+
+
+def reportable(trade: Trade) -> bool:
+    """Whether regkit can describe the trade's instrument (the samples hold a few it cannot)."""
+    instrument = trade.instrument
+    if instrument.isin is not None:
+        return True
+    return instrument.cfi is not None and instrument.product is not Product.OPTION
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(count: int, validate: bool, workers: int | None) -> None:
+    sample = generate(SampleConfig(trades=POOL))
+    pool = [trade for trade in sample.trades if reportable(trade)]
+    started = time.perf_counter()
+    for _ in stream(pool, min(count, 200_000)):
+        pass
+    copy_rate = min(count, 200_000) / (time.perf_counter() - started)
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        files = mifir.render(
+            stream(pool, count),
+            sample.accounts,
+            sample.firm,
+            out,
+            validate=validate,
+            workers=workers,
+        )
+        elapsed = time.perf_counter() - started
+    peak = peak_mb()
+    label = "validated" if validate else "not validated"
+    print(
+        f"{label:<14} {count / elapsed:>12,.0f} trades/s  ({files.reported:,} Tx, "
+        f"{len(files.skipped):,} skipped, {len(files)} files, {elapsed:.1f} s); "
+        f"stream only {copy_rate:,.0f}/s; peak memory {peak:.0f} MB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--trades", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--mode", choices=("both", "validated", "unvalidated"), default="both")
+    args = parser.parse_args()
+    if args.mode != "both":
+        run(args.trades, args.mode == "validated", args.workers)
+        return
+    print(f"rendering {args.trades:,} trades to MiFIR files")
+    for mode in ("validated", "unvalidated"):
+        command = [sys.executable, __file__, "--trades", str(args.trades), "--mode", mode]
+        if args.workers is not None:
+            command += ["--workers", str(args.workers)]
+        subprocess.run(command, check=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,703 @@
+"""MiFIR transaction report feedback: auth.031 status advice, read and reconciled with trades.
+
+A competent authority answers each transaction report file (auth.016) with a status advice
+(auth.031, ``FinInstrmRptgStsAdvc``): a status for the whole file (``MsgSts``: accepted,
+partially accepted, rejected, corrupted ...) with the file-level validation rules that failed,
+and a status per transaction (``RcrdSts``: the original ``TxId``, accepted, rejected or
+pending, with every validation rule that failed: its code such as ``CON-023`` and its text).
+It arrives either as a bare ``Document`` or inside a ``BizData`` envelope with an ``AppHdr``;
+both are read.
+
+:func:`read_feedback` reads one file (safely: no DTD, no entities, no network, a size limit,
+and the schema checked), :func:`read_feedback_files` several, :meth:`Feedback.merge` joins
+what was read. :func:`reconcile` sorts trades into accepted, rejected (with the reasons) and
+pending, and keeps every feedback entry that matches no trade.
+
+Later feedback supersedes earlier feedback for the same transaction: of two statuses for one
+``TxId``, the one read later (a later file; later in the same file) wins, unless both files
+carry a creation time (``AppHdr/CreDt``) and the later-read one is older. A bare ``Document``
+has no creation time, so file order decides for it.
+
+Example:
+    >>> feedback = read_feedback(_EXAMPLE)
+    >>> status = feedback.status("T2")
+    >>> status.status, [str(rule) for rule in status.rules]
+    (<RecordStatus.REJECTED: 'RJCT'>, ['CON-023: The LEI of the buyer is not valid'])
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from functools import cached_property
+from types import MappingProxyType
+from typing import Final, Literal, TypeAlias
+
+from lxml import etree
+
+from regkit.errors import RenderError
+from regkit.reports.xml import DEFAULT_MAX_BYTES, SCHEMAS, parse_safely, validate
+from regkit.schemas.identifiers import transaction_reference
+from regkit.schemas.trade import Trade
+
+__all__ = [
+    "Feedback",
+    "FeedbackFile",
+    "MessageAdvice",
+    "MessageStatus",
+    "Outcome",
+    "Reconciliation",
+    "RecordStatus",
+    "Rejection",
+    "TransactionStatus",
+    "ValidationRule",
+    "read_feedback",
+    "read_feedback_files",
+    "reconcile",
+]
+
+_MESSAGE: Final = "auth.031"
+_DOC: Final = SCHEMAS[_MESSAGE].namespace
+_ENV: Final = SCHEMAS["head.003"].namespace
+_HDR: Final = SCHEMAS["head.001"].namespace
+
+Source: TypeAlias = str | os.PathLike[str] | bytes
+"""A file path, or a document's bytes."""
+
+
+class MessageStatus(StrEnum):
+    """The status of a whole file (``MsgSts/Sts``; ``ReportingMessageStatus1Code`` in the
+    ESMA auth.031 usage guideline 1.1.0)."""
+
+    ACCEPTED = "ACPT"
+    """The whole message has been accepted."""
+    PARTIALLY_ACCEPTED = "PART"
+    """Some transactions have been accepted, others not (yet)."""
+    RECEIVED = "RCVD"
+    """Received but not processed yet."""
+    REJECTED = "RJCT"
+    """The message has been rejected."""
+    REMINDER = "RMDR"
+    """A reminder of a message not received."""
+    WARNING = "WARN"
+    """Accepted with warnings."""
+    INCORRECT_FILENAME = "INCF"
+    """The file has an incorrect name (the file is rejected)."""
+    CORRUPTED_FILE = "CRPT"
+    """The file is corrupted (the file is rejected)."""
+
+    @property
+    def rejects_file(self) -> bool:
+        """True for RJCT, INCF and CRPT: none of the file's transactions was taken."""
+        return self in _FILE_REJECTIONS
+
+
+_FILE_REJECTIONS: Final = frozenset(
+    {MessageStatus.REJECTED, MessageStatus.INCORRECT_FILENAME, MessageStatus.CORRUPTED_FILE}
+)
+# Message statuses under which a transaction the advice does not list was taken (only used
+# when the caller says unlisted transactions count as accepted).
+_FILE_TAKEN: Final = frozenset(
+    {MessageStatus.ACCEPTED, MessageStatus.PARTIALLY_ACCEPTED, MessageStatus.WARNING}
+)
+
+
+class Outcome(StrEnum):
+    """What a transaction's status means for the firm: done, to correct, or to wait for."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    PENDING = "pending"
+
+
+class RecordStatus(StrEnum):
+    """The status of one transaction (``RcrdSts/Sts``; ``ReportingRecordStatus1Code``)."""
+
+    ACCEPTED = "ACPT"
+    """The transaction has been accepted."""
+    PENDING = "PDNG"
+    """Some validations are still to run (e.g. the instrument is not yet in FIRDS)."""
+    RECEIVED = "RCVD"
+    """Received but not processed yet."""
+    REJECTED = "RJCT"
+    """The transaction has been rejected: correct it and send it again."""
+
+    @property
+    def outcome(self) -> Outcome:
+        """ACPT is accepted, RJCT rejected, PDNG and RCVD pending."""
+        if self is RecordStatus.ACCEPTED:
+            return Outcome.ACCEPTED
+        if self is RecordStatus.REJECTED:
+            return Outcome.REJECTED
+        return Outcome.PENDING
+
+
+@dataclass(frozen=True)
+class ValidationRule:
+    """A validation rule that a file or a transaction failed (``VldtnRule``).
+
+    Attributes:
+        id: the rule's code, e.g. ``CON-023`` (``Id``).
+        description: the regulator's text (``Desc``).
+        scheme: the rule's identification scheme (``SchmeNm/Cd`` or ``SchmeNm/Prtry``), if given.
+        issuer: who issued the rule (``Issr``), if given.
+    """
+
+    id: str
+    description: str
+    scheme: str | None = None
+    issuer: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.id}: {self.description}"
+
+
+@dataclass(frozen=True)
+class TransactionStatus:
+    """The regulator's status of one transaction, and where it was read.
+
+    Attributes:
+        reference: the original transaction reference (``OrgnlRcrdId``; the ``TxId`` sent).
+        status: the transaction's status.
+        rules: every validation rule it failed, in file order (empty when none).
+        message_status: the status of the file the advice is about.
+        original_message: the id of the file the transaction came in, when the advice names
+            it (see :attr:`MessageAdvice.original_message`).
+        feedback_file: the feedback file (``<bytes>`` when read from bytes).
+        feedback_id: the feedback's own ``AppHdr/BizMsgIdr``, when it has a header.
+        created: the feedback's creation time (``AppHdr/CreDt``), when it has a header.
+        line: the line of the ``RcrdSts`` element, or of the ``StsAdvc`` for an inferred status.
+        inferred: True when the status was not listed but inferred from the file's status by
+            :func:`reconcile` (a whole-file rejection, or ``unlisted="accepted"``).
+    """
+
+    reference: str
+    status: RecordStatus
+    rules: tuple[ValidationRule, ...]
+    message_status: MessageStatus
+    original_message: str | None
+    feedback_file: str
+    feedback_id: str | None = None
+    created: datetime | None = None
+    line: int | None = None
+    inferred: bool = False
+
+    @property
+    def outcome(self) -> Outcome:
+        """Accepted, rejected or pending (:attr:`RecordStatus.outcome`)."""
+        return self.status.outcome
+
+
+@dataclass(frozen=True)
+class MessageAdvice:
+    """The status of one submitted file (one ``StsAdvc``) and of its transactions.
+
+    Attributes:
+        original_message: the submitted file's id: ``MsgRptIdr`` when present, otherwise,
+            in a feedback with a single advice, the ``BizMsgIdr`` of the header the feedback
+            relates to (``AppHdr/Rltd``); None when the feedback names neither.
+        status: the status of the whole file.
+        rules: the file-level validation rules that failed.
+        total_records: ``Sttstcs/TtlNbOfRcrds``, when given.
+        records_per_status: ``Sttstcs/NbOfRcrdsPerSts`` as (status, count) pairs.
+        transactions: the per-transaction statuses, in file order.
+        feedback_file: the feedback file (``<bytes>`` when read from bytes).
+        line: the line of the ``StsAdvc`` element.
+    """
+
+    original_message: str | None
+    status: MessageStatus
+    rules: tuple[ValidationRule, ...]
+    total_records: int | None
+    records_per_status: tuple[tuple[RecordStatus, int], ...]
+    transactions: tuple[TransactionStatus, ...]
+    feedback_file: str
+    line: int | None = None
+
+    @property
+    def rejects_file(self) -> bool:
+        """True when the whole file was refused (RJCT, INCF, CRPT)."""
+        return self.status.rejects_file
+
+
+@dataclass(frozen=True)
+class FeedbackFile:
+    """One auth.031 file as read.
+
+    Attributes:
+        file: the file's path (``<bytes>`` when read from bytes).
+        message_id: the feedback's ``AppHdr/BizMsgIdr`` (None for a bare ``Document``).
+        created: the feedback's ``AppHdr/CreDt``, in UTC (None for a bare ``Document``).
+        sender: the sender's id (``AppHdr/Fr/.../Othr/Id``), e.g. the authority.
+        related_message: the ``BizMsgIdr`` of ``AppHdr/Rltd``: the file the feedback answers.
+        advices: one :class:`MessageAdvice` per ``StsAdvc``, in file order.
+    """
+
+    file: str
+    message_id: str | None
+    created: datetime | None
+    sender: str | None
+    related_message: str | None
+    advices: tuple[MessageAdvice, ...]
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The feedback read from one or more auth.031 files, oldest first.
+
+    Attributes:
+        files: the files, in the order read (or merged).
+
+    Example:
+        >>> feedback = read_feedback(_EXAMPLE)
+        >>> sorted((ref, s.status.value) for ref, s in feedback.transactions.items())
+        [('T1', 'ACPT'), ('T2', 'RJCT')]
+    """
+
+    files: tuple[FeedbackFile, ...] = ()
+
+    @property
+    def advices(self) -> tuple[MessageAdvice, ...]:
+        """Every file-level advice, in order."""
+        return tuple(advice for file in self.files for advice in file.advices)
+
+    @property
+    def file_rejections(self) -> tuple[MessageAdvice, ...]:
+        """The advices that refuse a whole file (RJCT, INCF, CRPT), in order."""
+        return tuple(advice for advice in self.advices if advice.rejects_file)
+
+    def records(self) -> Iterator[TransactionStatus]:
+        """Every per-transaction status as listed, superseded ones included, in order."""
+        for advice in self.advices:
+            yield from advice.transactions
+
+    @cached_property
+    def transactions(self) -> Mapping[str, TransactionStatus]:
+        """The current status of each transaction reference: later feedback supersedes
+        earlier (see the module's docstring)."""
+        return _latest(self.records())
+
+    def status(self, reference: str) -> TransactionStatus | None:
+        """The current status of one transaction reference, or None when never listed."""
+        return self.transactions.get(reference)
+
+    def merge(self, *others: Feedback) -> Feedback:
+        """This feedback followed by others: their statuses supersede this one's.
+
+        Example:
+            >>> first = read_feedback(_EXAMPLE)
+            >>> later = read_feedback(_EXAMPLE.replace(b"RJCT", b"ACPT"))
+            >>> first.merge(later).status("T2").status.value
+            'ACPT'
+        """
+        return Feedback(self.files + tuple(file for other in others for file in other.files))
+
+
+def read_feedback(source: Source, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Feedback:
+    """Read one auth.031 status advice file (bare ``Document`` or in a ``BizData`` envelope).
+
+    The file is parsed with :func:`~regkit.reports.xml.parse_safely` (a ``DOCTYPE`` is
+    refused, so no entity is ever expanded or fetched; nothing is read from the network; files
+    above ``max_bytes`` are refused) and validated against the shipped auth.031 schema (with
+    head.003 and head.001 for an envelope) before anything is read from it.
+
+    Args:
+        source: a file path, or the document's bytes.
+        max_bytes: refuse larger files.
+
+    Returns:
+        A :class:`Feedback` holding the one file.
+
+    Raises:
+        RenderError: the file cannot be read, is too large, is not well-formed, has a
+            ``DOCTYPE``, or is not an auth.031 status advice; the message names the file.
+        XsdValidationError: the file breaks the schema (a :class:`RenderError` too); the
+            message names the file, the line, the element and what is wrong.
+
+    Example:
+        >>> feedback = read_feedback(_EXAMPLE)
+        >>> advice = feedback.advices[0]
+        >>> advice.original_message, advice.status.value, len(advice.transactions)
+        ('REGKIT-20240315-0001', 'PART', 2)
+    """
+    label = "<bytes>" if isinstance(source, bytes) else os.fspath(source)
+    tree = parse_safely(source, max_bytes=max_bytes)
+    header, document = _locate(tree.getroot(), label)
+    validate(source, max_bytes=max_bytes).raise_for_problems()
+    return Feedback((_read_file(label, header, document),))
+
+
+def read_feedback_files(
+    sources: Iterable[Source], *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Feedback:
+    """Read several auth.031 files, oldest first: later ones supersede earlier ones.
+
+    Give the files in the order they arrived. For one transaction, a status read later wins
+    unless both files carry a creation time and the later-read one is older, so files with
+    an ``AppHdr`` may come in any order.
+
+    Args:
+        sources: file paths, or documents' bytes.
+        max_bytes: refuse any file larger than this.
+
+    Returns:
+        One :class:`Feedback` with every file, in the order given.
+
+    Raises:
+        RenderError: as :func:`read_feedback`, for the first file that cannot be read.
+
+    Example:
+        >>> corrected = _EXAMPLE.replace(b"RJCT", b"ACPT")
+        >>> read_feedback_files([_EXAMPLE, corrected]).status("T2").status.value
+        'ACPT'
+    """
+    return Feedback().merge(*(read_feedback(source, max_bytes=max_bytes) for source in sources))
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _q(namespace: str, name: str) -> str:
+    return f"{{{namespace}}}{name}"
+
+
+def _describe(element: etree._Element) -> str:
+    qname = etree.QName(element)
+    namespace = qname.namespace or "(no namespace)"
+    known = next((name for name, info in SCHEMAS.items() if info.namespace == namespace), None)
+    return f"{qname.localname} in {namespace}" + (f" ({known})" if known else "")
+
+
+def _locate(root: etree._Element, label: str) -> tuple[etree._Element | None, etree._Element]:
+    """The ``AppHdr`` (or None) and the auth.031 ``Document`` of a file, or a RenderError."""
+    expected = "expected an auth.031 status advice (FinInstrmRptgStsAdvc)"
+    if root.tag == _q(_DOC, "Document"):
+        return None, root
+    if root.tag != _q(_ENV, "BizData"):
+        raise RenderError(f"{label}: not MiFIR feedback: the root is {_describe(root)}; {expected}")
+    header = root.find(f"{_q(_ENV, 'Hdr')}/{_q(_HDR, 'AppHdr')}")
+    payload = next(iter(root.iterfind(f"{_q(_ENV, 'Pyld')}/*")), None)
+    if payload is None or payload.tag != _q(_DOC, "Document"):
+        found = "nothing" if payload is None else _describe(payload)
+        raise RenderError(f"{label}: not MiFIR feedback: the envelope carries {found}; {expected}")
+    return header, payload
+
+
+def _text(element: etree._Element | None, path: str) -> str | None:
+    if element is None:
+        return None
+    found = element.find(path)
+    if found is None or found.text is None:
+        return None
+    return found.text.strip()
+
+
+def _required(element: etree._Element, path: str) -> str:
+    # Only for elements the schema requires, which validation has checked are there.
+    text = _text(element, path)
+    if text is None:
+        raise RenderError(f"{path} missing at line {_line(element)}")  # pragma: no cover
+    return text
+
+
+def _line(element: etree._Element) -> int | None:
+    line = element.sourceline
+    return line if isinstance(line, int) and line > 0 else None
+
+
+def _created(text: str | None) -> datetime | None:
+    # head.001's ISONormalisedDateTime is an xs:dateTime ending in Z, which the schema checked.
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _rules(parent: etree._Element) -> tuple[ValidationRule, ...]:
+    rules = []
+    for rule in parent.iterfind(_q(_DOC, "VldtnRule")):
+        scheme = _text(rule, f"{_q(_DOC, 'SchmeNm')}/*")
+        rules.append(
+            ValidationRule(
+                id=_required(rule, _q(_DOC, "Id")),
+                description=_required(rule, _q(_DOC, "Desc")),
+                scheme=scheme,
+                issuer=_text(rule, _q(_DOC, "Issr")),
+            )
+        )
+    return tuple(rules)
+
+
+def _read_file(label: str, header: etree._Element | None, document: etree._Element) -> FeedbackFile:
+    message_id = _text(header, _q(_HDR, "BizMsgIdr"))
+    created = _created(_text(header, _q(_HDR, "CreDt")))
+    sender = _text(
+        header, "/".join(_q(_HDR, part) for part in ("Fr", "OrgId", "Id", "OrgId", "Othr", "Id"))
+    )
+    related = _text(header, f"{_q(_HDR, 'Rltd')}/{_q(_HDR, 'BizMsgIdr')}")
+    elements = document.findall(f"{_q(_DOC, 'FinInstrmRptgStsAdvc')}/{_q(_DOC, 'StsAdvc')}")
+    single = len(elements) == 1
+    advices = []
+    for element in elements:
+        original = _text(element, _q(_DOC, "MsgRptIdr")) or (related if single else None)
+        status_element = element.find(_q(_DOC, "MsgSts"))
+        if status_element is None:  # pragma: no cover (the schema requires MsgSts)
+            raise RenderError(f"{label}:{_line(element)}: StsAdvc without MsgSts")
+        message_status = MessageStatus(_required(status_element, _q(_DOC, "Sts")))
+        statistics = status_element.find(_q(_DOC, "Sttstcs"))
+        total = _text(statistics, _q(_DOC, "TtlNbOfRcrds"))
+        per_status = tuple(
+            (
+                RecordStatus(_required(count, _q(_DOC, "DtldSts"))),
+                int(_required(count, _q(_DOC, "DtldNbOfRcrds"))),
+            )
+            for count in (
+                () if statistics is None else statistics.iterfind(_q(_DOC, "NbOfRcrdsPerSts"))
+            )
+        )
+        transactions = tuple(
+            TransactionStatus(
+                reference=_required(record, _q(_DOC, "OrgnlRcrdId")),
+                status=RecordStatus(_required(record, _q(_DOC, "Sts"))),
+                rules=_rules(record),
+                message_status=message_status,
+                original_message=original,
+                feedback_file=label,
+                feedback_id=message_id,
+                created=created,
+                line=_line(record),
+            )
+            for record in element.iterfind(_q(_DOC, "RcrdSts"))
+        )
+        advices.append(
+            MessageAdvice(
+                original_message=original,
+                status=message_status,
+                rules=_rules(status_element),
+                total_records=None if total is None else int(total),
+                records_per_status=per_status,
+                transactions=transactions,
+                feedback_file=label,
+                line=_line(element),
+            )
+        )
+    return FeedbackFile(label, message_id, created, sender, related, tuple(advices))
+
+
+def _supersedes(new: TransactionStatus, old: TransactionStatus) -> bool:
+    if new.created is None or old.created is None:
+        return True
+    return new.created >= old.created
+
+
+def _latest(records: Iterable[TransactionStatus]) -> Mapping[str, TransactionStatus]:
+    latest: dict[str, TransactionStatus] = {}
+    for record in records:
+        current = latest.get(record.reference)
+        if current is None or _supersedes(record, current):
+            latest[record.reference] = record
+    return MappingProxyType(latest)
+
+
+# --- reconciling -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A rejected trade and why.
+
+    Attributes:
+        trade: the trade.
+        reasons: the validation rules the transaction failed; for a whole-file rejection, the
+            file's rules (possibly none: see ``status.message_status``).
+        status: the status it was rejected by (file, line, feedback id, time).
+    """
+
+    trade: Trade
+    reasons: tuple[ValidationRule, ...]
+    status: TransactionStatus
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """Trades sorted by the regulator's feedback: every trade is in exactly one of
+    :attr:`accepted`, :attr:`rejected` and :attr:`pending`, in the order given.
+
+    Attributes:
+        accepted: trades whose transaction was accepted.
+        rejected: trades whose transaction was rejected, with the reasons.
+        pending: trades with no status yet, or a pending or received one.
+        unmatched: current statuses of transaction references that match no trade given,
+            sorted by reference; never dropped.
+        unresolved_file_rejections: whole-file rejections whose file was not given in
+            ``submitted`` (or named no file), so their transactions could not be known; the
+            trades in them stay pending until you say which they are.
+        statuses: the current status of every reference, matched or not.
+    """
+
+    accepted: tuple[Trade, ...]
+    rejected: tuple[Rejection, ...]
+    pending: tuple[Trade, ...]
+    unmatched: tuple[TransactionStatus, ...]
+    unresolved_file_rejections: tuple[MessageAdvice, ...]
+    statuses: Mapping[str, TransactionStatus] = field(repr=False)
+
+    @property
+    def resubmit(self) -> tuple[Trade, ...]:
+        """The trades to correct and send again: the rejected ones, in order."""
+        return tuple(rejection.trade for rejection in self.rejected)
+
+    def status_of(self, trade: Trade) -> TransactionStatus | None:
+        """The current status of a trade's transaction, or None when it was never listed."""
+        return self.statuses.get(transaction_reference(trade))
+
+    def reported_references(self) -> frozenset[str]:
+        """Transaction references the regulator holds or may still accept: those of the
+        accepted and pending trades, and the unmatched references accepted or pending.
+
+        For the ``reported`` parameter of the ``mifir-data-quality`` pack.
+        """
+        references = {transaction_reference(trade) for trade in (*self.accepted, *self.pending)}
+        references.update(
+            status.reference for status in self.unmatched if status.outcome != Outcome.REJECTED
+        )
+        return frozenset(references)
+
+    def reported_trade_ids(self) -> frozenset[str]:
+        """The ``trade_id`` of every accepted or pending trade (the pack's lateness rule
+        compares ``trade.trade_id``, which differs from the reference when the id is not
+        already upper-case letters and digits)."""
+        return frozenset(trade.trade_id for trade in (*self.accepted, *self.pending))
+
+
+def reconcile(
+    feedback: Feedback,
+    trades: Iterable[Trade],
+    *,
+    submitted: Mapping[str, Iterable[Trade | str]] | None = None,
+    unlisted: Literal["pending", "accepted"] = "pending",
+) -> Reconciliation:
+    """Sort trades by the regulator's feedback, matched by :func:`transaction_reference`.
+
+    A trade whose transaction has no status yet counts as pending: it was sent and is
+    awaiting feedback. Statuses for references that match no trade are kept in
+    :attr:`Reconciliation.unmatched`.
+
+    A whole-file rejection (RJCT, INCF or CRPT for the file) lists no transactions. Say which
+    transactions each file held with ``submitted`` (the file's id as the feedback names it,
+    usually the ``BizMsgIdr`` of the file's ``AppHdr``, to its trades or transaction
+    references): each then gets an inferred RJCT with the file's rules as reasons, at the
+    feedback's time (a later status supersedes it). A rejected file not in ``submitted`` is
+    listed in :attr:`Reconciliation.unresolved_file_rejections` and its trades stay pending.
+
+    Some authorities list only the transactions in error. With ``unlisted="accepted"``, a
+    transaction of a file in ``submitted`` that the file's advice (ACPT, PART or WARN) does
+    not list counts as accepted; by default it stays pending.
+
+    Args:
+        feedback: what :func:`read_feedback` or :func:`read_feedback_files` returned.
+        trades: the trades reported.
+        submitted: the transactions of each submitted file, by the file's id.
+        unlisted: what a submitted transaction that an accepted file's advice leaves out is.
+
+    Returns:
+        The :class:`Reconciliation`.
+
+    Example:
+        >>> def trade(trade_id: str) -> Trade:
+        ...     return Trade(
+        ...         trade_id=trade_id, account_id="A1", side="buy", quantity="1", price="1.08",
+        ...         executed_at="2024-03-15T10:00:00Z",
+        ...         instrument={"symbol": "EURUSD", "product": "cfd",
+        ...                     "underlying_class": "fx_major",
+        ...                     "base_currency": "EUR", "quote_currency": "USD"},
+        ...     )
+        >>> result = reconcile(read_feedback(_EXAMPLE), [trade("T1"), trade("T2"), trade("T3")])
+        >>> [t.trade_id for t in result.accepted], [t.trade_id for t in result.pending]
+        (['T1'], ['T3'])
+        >>> [(r.trade.trade_id, [str(rule) for rule in r.reasons]) for r in result.rejected]
+        [('T2', ['CON-023: The LEI of the buyer is not valid'])]
+        >>> sorted(result.reported_references())
+        ['T1', 'T3']
+    """
+    contents = {
+        file: tuple(_reference(item) for item in items) for file, items in (submitted or {}).items()
+    }
+    statuses = _latest(_with_inferred(feedback, contents, unlisted))
+    unresolved = tuple(
+        advice
+        for advice in feedback.file_rejections
+        if advice.original_message is None or advice.original_message not in contents
+    )
+    accepted: list[Trade] = []
+    rejected: list[Rejection] = []
+    pending: list[Trade] = []
+    matched: set[str] = set()
+    for trade in trades:
+        reference = transaction_reference(trade)
+        status = statuses.get(reference)
+        if status is None:
+            pending.append(trade)
+            continue
+        matched.add(reference)
+        if status.outcome is Outcome.ACCEPTED:
+            accepted.append(trade)
+        elif status.outcome is Outcome.REJECTED:
+            rejected.append(Rejection(trade, status.rules, status))
+        else:
+            pending.append(trade)
+    unmatched = tuple(
+        statuses[reference] for reference in sorted(statuses) if reference not in matched
+    )
+    return Reconciliation(
+        tuple(accepted), tuple(rejected), tuple(pending), unmatched, unresolved, statuses
+    )
+
+
+def _reference(item: Trade | str) -> str:
+    return item if isinstance(item, str) else transaction_reference(item)
+
+
+def _with_inferred(
+    feedback: Feedback,
+    contents: Mapping[str, Sequence[str]],
+    unlisted: Literal["pending", "accepted"],
+) -> Iterator[TransactionStatus]:
+    """Every listed status, each file advice preceded by the statuses it implies."""
+    for file in feedback.files:
+        for advice in file.advices:
+            members = contents.get(advice.original_message or "")
+            if advice.original_message is not None and members is not None:
+                implied: RecordStatus | None = None
+                if advice.rejects_file:
+                    implied = RecordStatus.REJECTED
+                elif unlisted == "accepted" and advice.status in _FILE_TAKEN:
+                    implied = RecordStatus.ACCEPTED
+                if implied is not None:
+                    listed = {record.reference for record in advice.transactions}
+                    for reference in members:
+                        if reference in listed:
+                            continue
+                        yield TransactionStatus(
+                            reference=reference,
+                            status=implied,
+                            rules=advice.rules if advice.rejects_file else (),
+                            message_status=advice.status,
+                            original_message=advice.original_message,
+                            feedback_file=advice.feedback_file,
+                            feedback_id=file.message_id,
+                            created=file.created,
+                            line=advice.line,
+                            inferred=True,
+                        )
+            yield from advice.transactions
+
+
+_EXAMPLE: Final = b"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:auth.031.001.01"><FinInstrmRptgStsAdvc>
+<StsAdvc><MsgRptIdr>REGKIT-20240315-0001</MsgRptIdr><MsgSts><Sts>PART</Sts></MsgSts>
+<RcrdSts><OrgnlRcrdId>T1</OrgnlRcrdId><Sts>ACPT</Sts></RcrdSts>
+<RcrdSts><OrgnlRcrdId>T2</OrgnlRcrdId><Sts>RJCT</Sts>
+<VldtnRule><Id>CON-023</Id><Desc>The LEI of the buyer is not valid</Desc></VldtnRule></RcrdSts>
+</StsAdvc></FinInstrmRptgStsAdvc></Document>
+"""

@@ -1,0 +1,434 @@
+"""Streaming writer of regulator XML files: split, validated, atomic, byte-stable.
+
+A renderer hands :func:`write_files` its records one at a time, each an lxml element or the
+bytes of one (pre-serialised: much faster than building elements), and says how a file
+opens and closes around them (an :data:`Envelope`), how files are named and how many
+records one may hold. The writer knows nothing of any message: MiFIR wraps its ``Tx``
+elements in ``BizData``/``AppHdr``/``Document``; an EMIR file is a plain ``Document``.
+
+How it works:
+
+* Records are grouped in chunks of a few thousand. With ``validate=True`` each chunk is
+  framed by its file's real opening and closing bytes (so it is a complete file holding
+  those records) and validated with the registry's compiled lxml schema
+  (:func:`regkit.reports.xml.validate`), in worker threads when ``workers > 1``, while
+  the parent renders the next chunks. Chunks are written in their order, whatever order
+  the workers finish in, so the output does not depend on ``workers``.
+* Every chunk is validated and every file is made of the same frame around validated
+  chunks, so every file is valid as a whole without being parsed again: that read would
+  cost as much as the whole validation, for no new information. (The tests still validate
+  every file they produce as a whole.)
+* Files are streamed with :func:`lxml.etree.xmlfile` into temporary files in the output
+  folder (``.<name>.<random>.tmp``); memory stays flat whatever the number of records.
+  Only when every record was written, and the record source finished without raising, are
+  the files renamed to their names. On any error every temporary file is removed: no
+  partial file is ever left behind under a final name.
+* Each record is written on its own line, so that a problem found on a line of a chunk
+  points back to its record, whose key the error names.
+
+Example:
+    >>> import contextlib, tempfile
+    >>> @contextlib.contextmanager
+    ... def envelope(xf, part):
+    ...     with xf.element("Root"):
+    ...         yield
+    >>> folder = tempfile.mkdtemp()
+    >>> paths = write_files(
+    ...     [("r1", b"<Item/>")], folder, envelope=envelope,
+    ...     name=lambda sequence: f"out_{sequence}.xml", schema=None, max_records=10,
+    ... )
+    >>> [path.name for path in paths], paths[0].read_bytes()
+    (['out_1.xml'], b"<?xml version='1.0' encoding='UTF-8'?>\\n<Root>\\n<Item/>\\n</Root>\\n")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import os
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Final, Protocol, cast
+
+from lxml import etree
+
+from regkit.errors import RenderError, XsdValidationError
+from regkit.reports.xml import validate
+
+__all__ = [
+    "DEFAULT_CHUNK_RECORDS",
+    "Envelope",
+    "Part",
+    "XmlWriter",
+    "default_workers",
+    "write_files",
+]
+
+#: Records validated together: big enough to amortise parsing, small enough to stay flat.
+DEFAULT_CHUNK_RECORDS: Final = 2_000
+
+Record = bytes | str | etree._Element
+"""One record: an lxml element, or the text of one element (no declaration) as UTF-8 bytes
+(the fastest: a renderer's f-strings, encoded one by one) or as a string."""
+
+
+class XmlWriter(Protocol):
+    """What an envelope uses of lxml's incremental writer (lxml-stubs does not describe it)."""
+
+    def element(
+        self,
+        tag: str,
+        attrib: dict[str, str] | None = None,
+        nsmap: dict[str | None, str] | None = None,
+    ) -> AbstractContextManager[None]:
+        """Open an element until the ``with`` block ends."""
+
+    def write(self, *content: Any, pretty_print: bool = False) -> None:
+        """Write text (escaped) or elements."""
+
+    def flush(self) -> None:
+        """Push what is buffered to the file."""
+
+    def write_declaration(self) -> None:
+        """Write the XML declaration."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One file of a report that may be split.
+
+    Attributes:
+        sequence: the file's number, from 1.
+        name: the file's name (from the naming function).
+    """
+
+    sequence: int
+    name: str
+
+
+Envelope = Callable[[XmlWriter, Part], AbstractContextManager[None]]
+"""Opens a file's elements around its records: a context manager that writes the opening
+elements with the given writer, yields while the records are written, and closes them."""
+
+
+def default_workers() -> int:
+    """Validating threads by default: two when the machine has two cores or more."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def write_files(
+    records: Iterable[tuple[str, Record]],
+    out_dir: str | os.PathLike[str],
+    *,
+    envelope: Envelope,
+    name: Callable[[int], str],
+    schema: str | None,
+    max_records: int,
+    validate: bool = True,
+    workers: int | None = None,
+    chunk_records: int = DEFAULT_CHUNK_RECORDS,
+) -> list[Path]:
+    """Write records to XML files, split at ``max_records``, each validated, all atomic.
+
+    Args:
+        records: ``(key, record)`` pairs in file order; the key names the record in errors.
+            The iterable may raise (e.g. after its last record, to refuse the batch): then
+            nothing is written.
+        out_dir: the folder to write to (created if missing).
+        envelope: opens and closes a file around its records.
+        name: the file name of the file with a given sequence number (from 1).
+        schema: the message short name the files must validate as (``auth.016``), or None
+            to skip validation whatever ``validate`` says.
+        max_records: the most records in one file.
+        validate: validate every chunk before it is written.
+        workers: validating threads; 1 validates in this thread. Default: two on a
+            machine with two cores or more.
+        chunk_records: records validated together.
+
+    Returns:
+        The files written, in order; none when there were no records.
+
+    Raises:
+        XsdValidationError: a chunk does not validate (the error names the record's key).
+        RenderError: a bad argument; or whatever ``records`` raised.
+        OSError: a file cannot be written.
+    """
+    if max_records < 1:
+        raise RenderError(f"max_records must be at least 1, got {max_records}")
+    if chunk_records < 1:
+        raise RenderError(f"chunk_records must be at least 1, got {chunk_records}")
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    checking = validate and schema is not None
+    count = default_workers() if workers is None else workers
+    if count < 1:
+        raise RenderError(f"workers must be at least 1, got {workers}")
+    with contextlib.ExitStack() as stack:
+        pool: Executor | None = None
+        if checking and count > 1:
+            # Threads, not processes: lxml lets go of the GIL while it parses and validates,
+            # so they use the other core while this thread renders, with nothing to copy
+            # between processes, no fork of a process that polars made multi-threaded, and
+            # no main module imported again in every worker.
+            pool = stack.enter_context(ThreadPoolExecutor(count, "regkit-validate"))
+        run = _Run(folder, envelope, name, schema if checking else None, pool, depth=2 * count + 1)
+        try:
+            for chunk in _chunks(records, min(chunk_records, max_records), max_records):
+                run.add(chunk)
+            run.finish()
+        except BaseException:
+            run.abandon()
+            raise
+        return run.commit()
+
+
+# --- chunks ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Chunk:
+    part: int
+    keys: list[str] = field(default_factory=list)
+    data: list[bytes] = field(default_factory=list)
+
+    @functools.cached_property
+    def payload(self) -> bytes:
+        """The records' bytes, one line each (joined once, to validate and to write)."""
+        return b"".join(self.data)
+
+
+def _chunks(records: Iterable[tuple[str, Record]], size: int, max_records: int) -> Iterator[_Chunk]:
+    """Group records in chunks that never straddle two files."""
+    chunk = _Chunk(1)
+    keys, data = chunk.keys, chunk.data
+    in_part = in_chunk = 0
+    for key, record in records:
+        if in_part == max_records:
+            yield chunk
+            chunk, in_part, in_chunk = _Chunk(chunk.part + 1), 0, 0
+            keys, data = chunk.keys, chunk.data
+        elif in_chunk == size:
+            yield chunk
+            chunk, in_chunk = _Chunk(chunk.part), 0
+            keys, data = chunk.keys, chunk.data
+        keys.append(key)
+        # The common case inline: bytes that already end their line. (Encoding one record
+        # at a time beats encoding a chunk: one non-ASCII name makes a whole chunk's text
+        # wide, and its encoding three times slower.)
+        data.append(
+            record if type(record) is bytes and record[-1:] == b"\n" else _serialised(record)
+        )
+        in_part += 1
+        in_chunk += 1
+    if keys:
+        yield chunk
+
+
+def _serialised(record: Record) -> bytes:
+    if isinstance(record, bytes):
+        data = record
+    elif isinstance(record, str):
+        data = record.encode()
+    else:
+        data = etree.tostring(record, encoding="UTF-8")
+    return data if data.endswith(b"\n") else data + b"\n"
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+class _Open:
+    """One file being written: its temporary path, handle, and the open envelope."""
+
+    def __init__(self, folder: Path, part: Part, envelope: Envelope) -> None:
+        self.part = part
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{part.name}.", suffix=".tmp")
+        self.temporary = Path(temporary)
+        self.stack = contextlib.ExitStack()
+        try:
+            self.handle: IO[bytes] = self.stack.enter_context(os.fdopen(descriptor, "wb"))
+            writer = _xmlfile(self.handle)
+            self.xf = cast(XmlWriter, self.stack.enter_context(writer))
+            self.xf.write_declaration()
+            self.stack.enter_context(envelope(self.xf, part))
+            self.xf.write("\n")
+        except BaseException:
+            self.stack.close()
+            raise
+
+    def write(self, payload: bytes) -> None:
+        self.xf.flush()  # what the envelope wrote goes first
+        self.handle.write(payload)
+
+    def close(self) -> None:
+        self.stack.close()
+        with open(self.temporary, "ab") as handle:
+            handle.write(b"\n")
+
+
+def _xmlfile(target: IO[bytes]) -> AbstractContextManager[Any]:
+    xmlfile = cast(Any, etree).xmlfile  # lxml-stubs lacks xmlfile
+    return cast(AbstractContextManager[Any], xmlfile(target, encoding="UTF-8"))
+
+
+def _frame(envelope: Envelope, part: Part) -> tuple[bytes, bytes]:
+    """The bytes a file has before and after its records, written as :class:`_Open` does."""
+    buffer = io.BytesIO()
+    with _xmlfile(buffer) as writer:
+        xf = cast(XmlWriter, writer)
+        xf.write_declaration()
+        with envelope(xf, part):
+            xf.write("\n")
+            xf.flush()
+            middle = buffer.tell()
+    buffer.write(b"\n")
+    data = buffer.getvalue()
+    return data[:middle], data[middle:]
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+_Problem = tuple[int, str, str]
+"""A validation problem: line, element path, reason."""
+
+
+class _Run:
+    """Chunks in flight, validated in order, written to temporary files, renamed at the end."""
+
+    def __init__(
+        self,
+        folder: Path,
+        envelope: Envelope,
+        name: Callable[[int], str],
+        schema: str | None,
+        pool: Executor | None,
+        depth: int,
+    ) -> None:
+        self.folder = folder
+        self.envelope = envelope
+        self.name = name
+        self.schema = schema
+        self.pool = pool
+        self.depth = depth
+        self.pending: deque[tuple[_Chunk, bytes, Future[_Problem | None] | _Problem | None]] = (
+            deque()
+        )
+        self.frames: dict[int, tuple[Part, bytes, bytes]] = {}
+        self.files: list[_Open] = []
+        self.current: _Open | None = None
+
+    def part(self, sequence: int) -> tuple[Part, bytes, bytes]:
+        """The part's name and frame, made once per file."""
+        if sequence not in self.frames:
+            self.frames = {key: value for key, value in self.frames.items() if key >= sequence - 1}
+            part = Part(sequence, self.name(sequence))
+            self.frames[sequence] = (part, *_frame(self.envelope, part))
+        return self.frames[sequence]
+
+    def add(self, chunk: _Chunk) -> None:
+        outcome: Future[_Problem | None] | _Problem | None = None
+        document = b""
+        if self.schema is not None:
+            _, head, tail = self.part(chunk.part)
+            document = b"".join((head, chunk.payload, tail))
+            if self.pool is not None:
+                outcome = self.pool.submit(check_chunk, self.schema, document)
+            else:
+                outcome = check_chunk(self.schema, document)
+        self.pending.append((chunk, document, outcome))
+        while len(self.pending) > self.depth:
+            self.flush_one()
+
+    def flush_one(self) -> None:
+        chunk, document, outcome = self.pending.popleft()
+        problem = outcome.result() if isinstance(outcome, Future) else outcome
+        if problem is not None and isinstance(outcome, Future) and self.schema is not None:
+            # Worded again here: a schema's error log is shared by the threads using it.
+            problem = check_chunk(self.schema, document) or problem
+        if problem is not None:
+            raise self.error(chunk, problem)
+        self.write(chunk)
+
+    def write(self, chunk: _Chunk) -> None:
+        if self.current is None or self.current.part.sequence != chunk.part:
+            if self.current is not None:
+                self.current.close()
+            self.current = None
+            part, _, _ = self.part(chunk.part)
+            self.current = _Open(self.folder, part, self.envelope)
+            self.files.append(self.current)
+        self.current.write(chunk.payload)
+
+    def finish(self) -> None:
+        while self.pending:
+            self.flush_one()
+        if self.current is not None:
+            self.current.close()
+            self.current = None
+
+    def abandon(self) -> None:
+        """Stop: cancel the validations in flight and remove every temporary file."""
+        for _, _, outcome in self.pending:
+            if isinstance(outcome, Future):
+                outcome.cancel()
+        self.pending.clear()
+        if self.current is not None:
+            with contextlib.suppress(Exception):
+                self.current.stack.close()
+        for opened in self.files:
+            with contextlib.suppress(FileNotFoundError):
+                opened.temporary.unlink()
+
+    def commit(self) -> list[Path]:
+        paths: list[Path] = []
+        try:
+            for opened in self.files:
+                final = self.folder / opened.part.name
+                os.replace(opened.temporary, final)
+                paths.append(final)
+        except BaseException:
+            self.abandon()
+            raise
+        return paths
+
+    def error(self, chunk: _Chunk, problem: _Problem) -> XsdValidationError:
+        line, path, reason = problem
+        part, head, _ = self.part(chunk.part)
+        key = _key_at(chunk, line - head.count(b"\n"))
+        where = f"record {key}: " if key is not None else ""
+        return XsdValidationError(where + reason, file=part.name, path=path, xsd=self.schema)
+
+
+def _key_at(chunk: _Chunk, line: int) -> str | None:
+    """The key of the record on a line counted from the chunk's first line (1)."""
+    seen = 0
+    for key, data in zip(chunk.keys, chunk.data, strict=True):
+        seen += data.count(b"\n")
+        if line <= seen:
+            return key if line >= 1 else None
+    return None
+
+
+def check_chunk(schema: str, document: bytes) -> _Problem | None:
+    """Validate a complete document; the first problem, or None (runs in worker threads).
+
+    Args:
+        schema: the message it must be (``auth.016``).
+        document: the document's bytes.
+
+    Returns:
+        ``(line, path, reason)`` of the first problem, or None when it is valid.
+    """
+    result = validate(document, max_problems=1)
+    if result.message != schema:
+        return (1, "/", f"the document is a {result.message} message, not {schema}")
+    if result.ok:
+        return None
+    first = result.problems[0]
+    return (first.line, first.path, first.reason)
