@@ -71,6 +71,14 @@ GER40 = Instrument(
     price_multiplier=Decimal("25"),
     underlying_index="DAX",
 )
+XAUUSD = Instrument(
+    symbol="XAUUSD",
+    product="cfd",
+    underlying_class="gold",
+    quote_currency="USD",
+    cfi="JTKXCC",
+    full_name="CFD Gold/USD",
+)
 EURUSD_SPOT = Instrument(
     symbol="EURUSD.SPOT",
     product="spot",
@@ -178,6 +186,20 @@ CASES: dict[str, tuple[list[Trade], list[str]]] = {
         [],
     ),
     "cancellation": ([], ["T0OLD1"]),
+    # A commodity derivative: field 64 (RskRdcgTx) is false.
+    "gold_cfd_commodity_flag": (
+        [
+            trade(
+                "T7",
+                "A-NIDN",
+                instrument=XAUUSD,
+                quantity=Decimal("2"),
+                price=Decimal("2650.45"),
+                price_currency="USD",
+            )
+        ],
+        [],
+    ),
 }
 
 

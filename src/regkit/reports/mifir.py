@@ -89,7 +89,7 @@ from regkit.reports.mifir_feedback import (
 )
 from regkit.reports.writer import Envelope, Part, XmlWriter, write_files
 from regkit.schemas.account import Account
-from regkit.schemas.enums import Capacity, Delivery, Product, Side
+from regkit.schemas.enums import Capacity, Delivery, Product, Side, UnderlyingClass
 from regkit.schemas.firm import Firm
 from regkit.schemas.identifiers import (
     SPECIAL_MICS,
@@ -272,6 +272,14 @@ _NOT_ALNUM = re.compile(r"[^A-Z0-9]")
 #: A trade id that is its own transaction reference (the common case, checked inline).
 _TRN_MATCH = re.compile(r"[A-Z0-9]{1,52}").fullmatch
 _CAPACITY = {capacity: capacity.value for capacity in Capacity}
+#: Fields 64 (commodity derivatives only: the firm's trades with clients do not reduce its
+#: risk in the sense of MiFID II Art. 57) and 65 (no securities financing transaction).
+_COMMODITIES = frozenset({UnderlyingClass.GOLD, UnderlyingClass.COMMODITY})
+_FLAGS = {
+    False: "<AddtlAttrbts><SctiesFincgTxInd>false</SctiesFincgTxInd></AddtlAttrbts>",
+    True: "<AddtlAttrbts><RskRdcgTx>false</RskRdcgTx>"
+    "<SctiesFincgTxInd>false</SctiesFincgTxInd></AddtlAttrbts>",
+}
 # Characters XML 1.0 cannot hold at all (most C0 controls, surrogates, U+FFFE, U+FFFF).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ESCAPES = str.maketrans(
@@ -559,7 +567,7 @@ class _Renderer:
             f'<Pric><Pric><MntryVal><Amt Ccy="{currency}">{price}</Amt></MntryVal></Pric></Pric>'
             f"<TradVn>{_venue(trade)}</TradVn></Tx>{instrument}{investment}"
             f"<ExctgPrsn>{execution}</ExctgPrsn>"
-            "<AddtlAttrbts><SctiesFincgTxInd>false</SctiesFincgTxInd></AddtlAttrbts>"
+            f"{_FLAGS[trade.instrument.underlying_class in _COMMODITIES]}"
             "</New></Tx>\n"
         ).encode()
 
