@@ -23,11 +23,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 import tomllib
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO, get_args
@@ -36,8 +38,11 @@ from pydantic import ValidationError
 
 from regkit._version import __version__
 from regkit.errors import RecordError, RegkitError
+from regkit.reports import audit_pack
+from regkit.reports.emir import render as emir_render
 from regkit.reports.mifir import Reportability
 from regkit.reports.mifir import render as mifir_render
+from regkit.reports.values import Rendered
 from regkit.reports.xml import validate as validate_xml
 from regkit.rules.engine import check
 from regkit.rules.findings import CheckResult, Severity
@@ -165,6 +170,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_check(commands)
     _add_report(commands)
     _add_validate(commands)
+    _add_pack(commands)
     return parser
 
 
@@ -397,6 +403,36 @@ def _add_report(commands: Any) -> None:
     )
     mifir.add_argument("--no-validate", action="store_true", help="skip schema validation (faster)")
     mifir.set_defaults(run=_run_report_mifir)
+    emir = kinds.add_parser(
+        "emir",
+        help="EMIR REFIT trade reports (auth.030)",
+        description="Write EMIR REFIT trade reports: one report per reportable derivative "
+        "(NEWT: the CFD openings, forwards, swaps, options), UTIs generated where trades have "
+        "none, split into files of at most --max-records, each validated before it appears. "
+        "Exit 2, with nothing written, when a row or a trade cannot be reported.",
+    )
+    emir.add_argument("--trades", type=Path, required=True, metavar="FILE")
+    emir.add_argument("--accounts", type=Path, required=True, metavar="FILE")
+    emir.add_argument(
+        "--firm", type=Path, required=True, metavar="FILE", help="firm.toml or firm.json"
+    )
+    emir.add_argument("--out", type=Path, required=True, metavar="DIR")
+    emir.add_argument("--snapshots", type=Path, metavar="FILE", help="for VALU reports")
+    emir.add_argument(
+        "--action",
+        default="NEWT",
+        choices=("NEWT", "MODI", "CORR", "TERM", "EROR", "POSC", "VALU"),
+        help="the action type of every report (default NEWT)",
+    )
+    emir.add_argument(
+        "--created-at", type=_as_of, help="the files' creation time (default: now, UTC)"
+    )
+    emir.add_argument("--max-records", type=int, metavar="N", help="reports per file (100,000)")
+    emir.add_argument(
+        "--first-sequence", type=int, default=1, metavar="N", help="the first file's number"
+    )
+    emir.add_argument("--no-validate", action="store_true", help="skip schema validation (faster)")
+    emir.set_defaults(run=_run_report_emir)
 
 
 def read_firm(path: Path) -> Firm:
@@ -427,20 +463,70 @@ def _checked_trades(path: Path, bad: list[RecordError]) -> Iterator[Trade]:
         )
 
 
+def _read_accounts(path: Path) -> list[Account]:
+    accounts = read_records(path, Account)
+    for error in accounts.errors[:20]:
+        print(f"regkit report: {error}", file=sys.stderr)
+    if accounts.errors:
+        raise _UsageError(f"{len(accounts.errors)} bad row(s) in {path}")
+    return [account for account in accounts.records if isinstance(account, Account)]
+
+
+def _run_report_emir(args: argparse.Namespace) -> int:
+    paths = [args.trades, args.accounts, args.firm]
+    paths += [args.snapshots] if args.snapshots is not None else []
+    for path in paths:
+        if not path.is_file():
+            raise _UsageError(f"{path}: no such file")
+    firm = read_firm(args.firm)
+    snapshots: list[AccountSnapshot] = []
+    if args.snapshots is not None:
+        batch = read_records(args.snapshots, AccountSnapshot)
+        if batch.errors:
+            raise _UsageError(f"{len(batch.errors)} bad row(s) in {args.snapshots}")
+        snapshots = [item for item in batch.records if isinstance(item, AccountSnapshot)]
+    files = emir_render(
+        _checked_trades(args.trades, []),
+        _read_accounts(args.accounts),
+        firm,
+        args.out,
+        created_at=args.created_at,
+        action=args.action,
+        snapshots=snapshots,
+        max_records=args.max_records,
+        validate=not args.no_validate,
+        first_sequence=args.first_sequence,
+    )
+    _print_rendered(files, "reported")
+    return 0
+
+
+def _print_rendered(files: Rendered, verb: str) -> None:
+    for path in files:
+        print(f"{path}", file=sys.stdout)
+    cancelled = f"{files.cancelled:,} cancelled, " if files.cancelled else ""
+    print(
+        f"{files.reported:,} {verb}, {cancelled}{len(files.skipped):,} not reportable, "
+        f"in {len(files)} file(s)",
+        file=sys.stdout,
+    )
+    reasons: dict[str, list[str]] = {}
+    for item in files.skipped:
+        reasons.setdefault(item.reason, []).append(item.key)
+    for reason, keys in reasons.items():
+        shown = ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
+        print(f"  not reportable: {len(keys):,} trade(s) ({shown}): {reason}", file=sys.stdout)
+
+
 def _run_report_mifir(args: argparse.Namespace) -> int:
     for path in (args.trades, args.accounts, args.firm):
         if not path.is_file():
             raise _UsageError(f"{path}: no such file")
     firm = read_firm(args.firm)
-    accounts = read_records(args.accounts, Account)
-    for error in accounts.errors[:20]:
-        print(f"regkit report: {error}", file=sys.stderr)
-    if accounts.errors:
-        raise _UsageError(f"{len(accounts.errors)} bad row(s) in {args.accounts}")
     policy = load_policy("mifir-data-quality", parameters=args.parameters)
     files = mifir_render(
         _checked_trades(args.trades, []),
-        accounts.records,
+        _read_accounts(args.accounts),
         firm,
         args.out,
         created_at=args.created_at,
@@ -450,20 +536,156 @@ def _run_report_mifir(args: argparse.Namespace) -> int:
         reportability=Reportability.from_policy(policy),
         first_sequence=args.first_sequence,
     )
-    for path in files:
-        print(f"{path}", file=sys.stdout)
+    _print_rendered(files, "reported")
+    return 0
+
+
+# --- regkit pack and regkit verify -------------------------------------------------------
+
+
+def _add_pack(commands: Any) -> None:
+    pack = commands.add_parser(
+        "pack",
+        help="build an audit pack: the check, its policy, the regulator files, the inputs",
+        description="Check the records of a period (and/or an account) against a policy, "
+        "render the regulator files asked for, and write everything as a deterministic, "
+        "self-verifying BagIt zip with an HTML report.",
+    )
+    pack.add_argument("--policy", required=True, help="a policy file or built-in name")
+    pack.add_argument("--parameters", type=Path, metavar="FILE", help="parameter overrides")
+    for kind in ("trades", "accounts", "movements", "snapshots"):
+        pack.add_argument(f"--{kind}", type=Path, metavar="FILE", help=f"the {kind} file")
+    pack.add_argument("--from", dest="start", type=_day, metavar="DATE", help="first day")
+    pack.add_argument("--to", dest="end", type=_day, metavar="DATE", help="last day")
+    pack.add_argument("--account", metavar="ID", help="only this account's records")
+    pack.add_argument(
+        "--with-reports",
+        default="",
+        metavar="mifir,emir",
+        help="render these regulator files of the period's trades into the pack",
+    )
+    pack.add_argument("--firm", type=Path, metavar="FILE", help="firm.toml or firm.json")
+    pack.add_argument(
+        "--inputs",
+        choices=("records", "fingerprints"),
+        default="records",
+        help="put the input records in the pack, or only their fingerprints",
+    )
+    pack.add_argument("--as-of", type=_as_of, help="the time rules read as as_of")
+    pack.add_argument("--created-at", type=_as_of, help="the pack's date (default: now)")
+    pack.add_argument("--title", help="the report's title")
+    pack.add_argument("--out", type=Path, required=True, metavar="PACK.zip")
+    pack.set_defaults(run=_run_pack)
+    verify = commands.add_parser(
+        "verify",
+        help="verify an audit pack's checksums (and signature)",
+        description="Recompute every checksum of an audit pack and report each mismatch, "
+        "missing and unexpected file. Exit 0 when intact, 1 with the problems, 2 when it "
+        "cannot be read.",
+    )
+    verify.add_argument("pack", type=Path, metavar="PACK.zip")
+    verify.add_argument(
+        "--public-key", type=Path, metavar="PEM", help="check the Ed25519 signature too"
+    )
+    verify.set_defaults(run=_run_verify)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date: {text!r}") from None
+
+
+def _in_scope(record: Record, kind: str, args: argparse.Namespace) -> bool:
+    """Whether a record is in the period and account asked for (accounts: by id only)."""
+    if args.account is not None and getattr(record, "account_id", None) != args.account:
+        return False
+    moment = getattr(record, _EVENT_TIMES[kind], None) if kind != "accounts" else None
+    if moment is None:
+        return True
+    day = moment.date()
+    return (args.start is None or day >= args.start) and (args.end is None or day <= args.end)
+
+
+_EVENT_TIMES = {"trades": "executed_at", "movements": "at", "snapshots": "at"}
+
+
+def _run_pack(args: argparse.Namespace) -> int:
+    reports = [name.strip() for name in args.with_reports.split(",") if name.strip()]
+    unknown = sorted(set(reports) - {"mifir", "emir"})
+    if unknown:
+        raise _UsageError(f"--with-reports: unknown report(s) {', '.join(unknown)}")
+    if reports and (args.firm is None or args.trades is None or args.accounts is None):
+        raise _UsageError("--with-reports needs --firm, --trades and --accounts")
+    policy = load_policy(args.policy, parameters=args.parameters)
+    inputs: dict[str, list[Record]] = {}
+    for name, model in _CHECK_INPUTS:
+        path = getattr(args, name)
+        if path is None:
+            continue
+        if not path.is_file():
+            raise _UsageError(f"{path}: no such file")
+        batch: RecordBatch[Any] = read_records(path, model)
+        for error in batch.errors[:20]:
+            print(f"regkit pack: {error}", file=sys.stderr)
+        if batch.errors:
+            raise _UsageError(f"{len(batch.errors)} bad row(s) in {path}; nothing was packed")
+        inputs[name] = [record for record in batch.records if _in_scope(record, name, args)]
+    if not inputs:
+        raise _UsageError("give at least one of --trades, --accounts, --movements, --snapshots")
+    result = check(
+        policy,
+        trades=inputs.get("trades", ()),
+        accounts=inputs.get("accounts", ()),
+        movements=inputs.get("movements", ()),
+        snapshots=inputs.get("snapshots", ()),
+        as_of=args.as_of,
+    )
+    created = args.created_at or datetime.now(UTC)
+    with tempfile.TemporaryDirectory() as folder:
+        attachments: list[Path] = []
+        firm = read_firm(args.firm) if args.firm is not None else None
+        for name in reports:
+            assert firm is not None
+            render = mifir_render if name == "mifir" else emir_render
+            files = render(
+                [t for t in inputs["trades"] if isinstance(t, Trade)],
+                [a for a in inputs["accounts"] if isinstance(a, Account)],
+                firm,
+                Path(folder) / name,
+                created_at=created,
+            )
+            attachments += files
+        path = audit_pack.build(
+            result,
+            args.out,
+            attachments=attachments,
+            inputs=inputs if args.inputs == "records" else "fingerprints",
+            created_at=created,
+            title=args.title,
+            policies=[policy],
+            organization=firm.name if firm is not None else None,
+        )
+    counts = ", ".join(f"{len(records):,} {name}" for name, records in inputs.items())
     print(
-        f"{files.reported:,} reported, {files.cancelled:,} cancelled, "
-        f"{len(files.skipped):,} not reportable, in {len(files)} file(s)",
+        f"{path}: {len(result.findings):,} findings from {counts}; "
+        f"{len(attachments)} regulator file(s)",
         file=sys.stdout,
     )
-    reasons: dict[str, list[str]] = {}
-    for item in files.skipped:
-        reasons.setdefault(item.reason, []).append(item.key)
-    for reason, keys in reasons.items():
-        shown = ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
-        print(f"  not reportable: {len(keys):,} trade(s) ({shown}): {reason}", file=sys.stdout)
     return 0
+
+
+def _run_verify(args: argparse.Namespace) -> int:
+    key = args.public_key.read_bytes() if args.public_key is not None else None
+    result = audit_pack.verify(args.pack, public_key=key)
+    if result.ok:
+        signed = ", signature good" if result.signature_ok else ""
+        print(f"{args.pack}: intact ({result.files} files{signed})", file=sys.stdout)
+        return 0
+    for line in result.lines():
+        print(line, file=sys.stdout)
+    return 1
 
 
 # --- regkit validate -----------------------------------------------------------------------
@@ -539,6 +761,7 @@ class DemoContext:
         firm: the firm read back from ``firm.json``.
         errors: every record error met on the way.
         problems: what went wrong in a step (the demo then exits 1).
+        report_files: the regulator files the demo wrote (for the audit pack).
     """
 
     out_dir: Path
@@ -549,6 +772,7 @@ class DemoContext:
     firm: Firm | None = None
     errors: list[RecordError] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    report_files: list[Path] = field(default_factory=list)
 
     def say(self, text: str = "") -> None:
         """Print a line of the demo."""
@@ -724,27 +948,38 @@ def _step_packs(ctx: DemoContext) -> None:
     ctx.say("reports were given, so mifir-data-quality finds the trades past T+1 unreported.")
 
 
-def _step_mifir(ctx: DemoContext) -> None:
-    if ctx.firm is None:
-        raise RuntimeError("the sample set has not been read back yet")
+def _last_day(ctx: DemoContext) -> tuple[date, list[Trade], datetime]:
+    """The sample's last trading day, its trades, and the morning after (reports go out
+    T+1, as a daily job would send them)."""
     trades = [trade for trade in ctx.batches["trades"].records if isinstance(trade, Trade)]
     day = max(trade.executed_at for trade in trades).date()
     of_day = [trade for trade in trades if trade.executed_at.date() == day]
-    # Reported the morning after, as a daily job would (T+1).
     after = day + timedelta(days=1)
-    created = datetime(after.year, after.month, after.day, 6, tzinfo=UTC)
+    return day, of_day, datetime(after.year, after.month, after.day, 6, tzinfo=UTC)
+
+
+def _validated(ctx: DemoContext, files: Rendered) -> None:
+    for path in files:
+        result = validate_xml(path)
+        envelope = f" in {result.envelope}" if result.envelope else ""
+        verdict = "valid" if result.ok else f"INVALID: {result.problems[0].reason}"
+        ctx.say(f"  {path.name}: {result.message}{envelope}, {verdict}")
+        if not result.ok:
+            ctx.problems.append(f"{path.name} does not validate against its schema")
+    ctx.report_files += list(files)
+
+
+def _step_mifir(ctx: DemoContext) -> None:
+    if ctx.firm is None:
+        raise RuntimeError("the sample set has not been read back yet")
+    day, of_day, created = _last_day(ctx)
     out = ctx.out_dir / "reports" / "mifir"
     files = mifir_render(of_day, ctx.batches["accounts"].records, ctx.firm, out, created_at=created)
     ctx.say(
         f"{len(of_day):,} trades of {day.isoformat()}: {files.reported:,} reported, "
         f"{len(files.skipped):,} not reportable"
     )
-    for path in files:
-        result = validate_xml(path)
-        verdict = "valid" if result.ok else f"INVALID: {result.problems[0].reason}"
-        ctx.say(f"  {path.name}: {result.message} in {result.envelope}, {verdict}")
-        if not result.ok:
-            ctx.problems.append(f"{path.name} does not validate against ESMA's schemas")
+    _validated(ctx, files)
     again = mifir_render(
         of_day,
         ctx.batches["accounts"].records,
@@ -758,6 +993,74 @@ def _step_mifir(ctx: DemoContext) -> None:
     )
     if not same:
         ctx.problems.append("the MiFIR files differ between two runs on the same inputs")
+
+
+def _step_emir(ctx: DemoContext) -> None:
+    if ctx.firm is None:
+        raise RuntimeError("the sample set has not been read back yet")
+    day, of_day, created = _last_day(ctx)
+    out = ctx.out_dir / "reports" / "emir"
+    files = emir_render(of_day, ctx.batches["accounts"].records, ctx.firm, out, created_at=created)
+    ctx.say(
+        f"{files.reported:,} new derivatives of {day.isoformat()} reported (NEWT), UTIs "
+        f"generated from the firm's LEI; {len(files.skipped):,} trades not reported as new:"
+    )
+    reasons: dict[str, int] = {}
+    for item in files.skipped:
+        reasons[item.reason] = reasons.get(item.reason, 0) + 1
+    for reason, count in reasons.items():
+        ctx.say(f"  {count:,} {reason}")
+    _validated(ctx, files)
+
+
+def _step_pack(ctx: DemoContext) -> None:
+    if ctx.firm is None:
+        raise RuntimeError("the sample set has not been read back yet")
+    day, of_day, created = _last_day(ctx)
+    policy = load_policy("esma-cfd-retail")
+    accounts = [a for a in ctx.batches["accounts"].records if isinstance(a, Account)]
+    snapshots = [
+        s
+        for s in ctx.batches["snapshots"].records
+        if isinstance(s, AccountSnapshot) and s.at.date() == day
+    ]
+    result = check(policy, trades=of_day, accounts=accounts, snapshots=snapshots, as_of=created)
+    path = audit_pack.build(
+        result,
+        ctx.out_dir / "audit-pack.zip",
+        attachments=ctx.report_files,
+        inputs={"trades": of_day, "accounts": accounts, "snapshots": snapshots},
+        created_at=created,
+        title=f"{ctx.firm.name}: retail CFD checks of {day.isoformat()}",
+        policies=[policy],
+        organization=ctx.firm.name,
+    )
+    verified = audit_pack.verify(path)
+    ctx.say(
+        f"{path}: {len(result.findings):,} findings of {policy.id} {policy.version}, "
+        f"{len(ctx.report_files)} regulator files, {verified.files} files in the bag"
+    )
+    ctx.say(f"regkit verify: {'intact' if verified.ok else 'NOT INTACT'}")
+    if not verified.ok:
+        ctx.problems.append(f"the audit pack does not verify: {verified.lines()[:3]}")
+    tampered = ctx.out_dir / "audit-pack-tampered.zip"
+    _tamper(path, tampered, "data/findings.csv")
+    caught = audit_pack.verify(tampered)
+    ctx.say("A copy with one byte of data/findings.csv changed:")
+    for line in caught.lines()[:3]:
+        ctx.say(f"  {line}")
+    if caught.ok:
+        ctx.problems.append("a tampered audit pack verified as intact")
+
+
+def _tamper(source: Path, target: Path, name: str) -> None:
+    """A copy of a zip with the first byte of one entry changed."""
+    with zipfile.ZipFile(source) as reader, zipfile.ZipFile(target, "w") as writer:
+        for info in reader.infolist():
+            data = reader.read(info)
+            if info.filename == name and data:
+                data = bytes([data[0] ^ 1]) + data[1:]
+            writer.writestr(info, data)
 
 
 def _planted(ctx: DemoContext, kind: str) -> list[dict[str, Any]]:
@@ -791,6 +1094,8 @@ DEMO_STEPS: list[DemoStep] = [
     DemoStep("Find structuring: deposits split under the threshold", _step_structuring),
     DemoStep("Run every built-in policy pack on the sample data", _step_packs),
     DemoStep("Write the day's MiFIR transaction reports and validate them", _step_mifir),
+    DemoStep("Write the day's EMIR REFIT reports of new derivatives", _step_emir),
+    DemoStep("Build an audit pack of the day and verify it", _step_pack),
 ]
 
 

@@ -16,6 +16,7 @@ environment, and its one-line ``str()`` says what, where, and what was expected:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
@@ -199,4 +200,13 @@ class PackError(RegkitError):
 
 
 class PackIntegrityError(PackError):
-    """An audit pack does not match its manifests."""
+    """An audit pack does not match its manifests.
+
+    Attributes:
+        problems: every problem, one line each (``data/findings.csv: checksum mismatch``):
+            each mismatch, missing file and unexpected file by name.
+    """
+
+    def __init__(self, message: str, *, problems: Sequence[str] = ()) -> None:
+        self.problems = tuple(problems)
+        super().__init__(message)

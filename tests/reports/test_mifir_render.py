@@ -579,3 +579,29 @@ if __name__ == "__main__":
         os.environ["REGKIT_WRITE_GOLDEN"] = "1"
         sys.exit(pytest.main([__file__, "-q", "-k", "test_golden", "-p", "no:cacheprovider"]))
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_an_option_without_isin_reports_fields_50_to_53(tmp_path: Path) -> None:
+    call = Instrument(
+        symbol="EURUSD.C110",
+        product="option",
+        underlying_class="fx_major",
+        base_currency="EUR",
+        quote_currency="USD",
+        cfi="HFTAVC",
+        full_name="EUR/USD call 1.10",
+        delivery="cash",
+        expiry_date=date(2026, 12, 21),
+        option_type="call",
+        strike_price=Decimal("1.1000"),
+        exercise_style="european",
+    )
+    files = rendered([trade("OPT1", instrument=call, price=Decimal("0.0125"))], tmp_path)
+    assert (
+        '<OptnTp>CALL</OptnTp><StrkPric><Pric><MntryVal><Amt Ccy="USD">1.1000</Amt>'
+        "</MntryVal></Pric></StrkPric><OptnExrcStyle>EURO</OptnExrcStyle>"
+        in files[0].read_text(encoding="utf-8")
+    )
+    incomplete = call.model_copy(update={"exercise_style": None})
+    with pytest.raises(RenderError, match=r"OPT2: instrument\.exercise_style: missing"):
+        rendered([trade("OPT2", instrument=incomplete)], tmp_path / "bad")

@@ -62,11 +62,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
-from pathlib import Path
+from datetime import datetime
 from typing import Any, Final, Literal, Protocol, cast
 
 from lxml import etree
@@ -87,9 +85,27 @@ from regkit.reports.mifir_feedback import (
     read_feedback_files,
     reconcile,
 )
+from regkit.reports.values import (
+    BadField,
+    RefusedError,
+    Rendered,
+    Skipped,
+    creation_time,
+    xml_decimal,
+    xml_text,
+    xml_utc,
+)
 from regkit.reports.writer import Envelope, Part, XmlWriter, write_files
 from regkit.schemas.account import Account
-from regkit.schemas.enums import Capacity, Delivery, Product, Side, UnderlyingClass
+from regkit.schemas.enums import (
+    Capacity,
+    Delivery,
+    ExerciseStyle,
+    OptionType,
+    Product,
+    Side,
+    UnderlyingClass,
+)
 from regkit.schemas.firm import Firm
 from regkit.schemas.identifiers import (
     SPECIAL_MICS,
@@ -211,61 +227,6 @@ class Reportability:
 # --- results ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Skipped:
-    """A trade left out of the report because it is not reportable.
-
-    Attributes:
-        key: the trade's key (its ``trade_id``).
-        reason: why, in words.
-    """
-
-    key: str
-    reason: str
-
-
-class Rendered(list[Path]):
-    """The files written, in order, with what went into them.
-
-    Attributes:
-        reported: trades reported (``Tx/New``).
-        cancelled: transaction references cancelled (``Tx/Cxl``).
-        skipped: trades not reportable, each with the reason.
-    """
-
-    def __init__(
-        self,
-        paths: Iterable[Path] = (),
-        *,
-        reported: int = 0,
-        cancelled: int = 0,
-        skipped: Sequence[Skipped] = (),
-    ) -> None:
-        super().__init__(paths)
-        self.reported = reported
-        self.cancelled = cancelled
-        self.skipped: tuple[Skipped, ...] = tuple(skipped)
-
-
-@dataclass(frozen=True)
-class _Bad:
-    key: str
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.field}: {self.reason}"
-
-
-class _RefusedError(Exception):
-    """One field of one record that cannot be reported (collected, never raised out)."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(reason)
-        self.field = field
-        self.reason = reason
-
-
 # --- text and numbers ------------------------------------------------------------------------
 
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]")
@@ -280,63 +241,11 @@ _FLAGS = {
     True: "<AddtlAttrbts><RskRdcgTx>false</RskRdcgTx>"
     "<SctiesFincgTxInd>false</SctiesFincgTxInd></AddtlAttrbts>",
 }
-# Characters XML 1.0 cannot hold at all (most C0 controls, surrogates, U+FFFE, U+FFFF).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_ESCAPES = str.maketrans(
-    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;"}
-)
 # ESMA_PersonalIdentification_Pattern of the auth.016 usage guideline.
 _PERSON_ID = re.compile(
     r"[A-Z]{2}[A-Z0-9]{1,33}|[A-Z]{2}[0-9]{8}[A-Z][A-Z#]{4}[A-Z][A-Z#]{4}"
     r"|FI[A-Z0-9\-+]{1,33}|LV[A-Z0-9\-]{1,33}"
 )
-
-
-def _text(value: str, field: str, limit: int) -> str:
-    """Escaped XML text of at most ``limit`` characters (newlines kept as references)."""
-    if _NOT_XML.search(value):
-        raise _RefusedError(field, f"{value!r} has characters an XML file cannot hold")
-    if len(value) > limit:
-        raise _RefusedError(field, f"{len(value)} characters, more than the {limit} allowed")
-    return value.translate(_ESCAPES)
-
-
-def _decimal(value: Decimal, field: str, fraction: int, total: int = 18) -> str:
-    """A decimal as the XSD wants it: plain digits, at most ``fraction`` after the point and
-    ``total`` in all. The source's digits are kept; trailing zeros go only when they do not
-    fit."""
-    text = str(value)
-    if "E" in text:  # str() writes exponents where the XSD wants plain digits
-        text = format(value, "f")
-    if len(text) <= fraction + 1 or _fits(text, fraction, total):
-        return text
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-        if _fits(text, fraction, total):
-            return text
-    raise _RefusedError(
-        field, f"{value} has more than {fraction} decimals or {total} digits (the XSD's limit)"
-    )
-
-
-def _fits(text: str, fraction: int, total: int) -> bool:
-    whole, _, decimals = text.partition(".")
-    return len(decimals) <= fraction and len(whole.lstrip("-0")) + len(decimals) <= total
-
-
-def _utc(moment: datetime) -> str:
-    """ISO 8601 UTC ending in ``Z``, with the fractional seconds the time has (none when it has
-    none; ``.123`` for 123 ms: trailing zeros of the microseconds are not digits of the
-    source)."""
-    text = moment.isoformat()
-    if text.endswith("+00:00"):
-        text = text[:-6]
-    else:
-        moment = to_utc(moment)
-        text = moment.replace(tzinfo=None).isoformat()
-    if moment.microsecond:
-        text = text.rstrip("0")
-    return text + "Z"
 
 
 # --- parties ---------------------------------------------------------------------------------
@@ -347,9 +256,9 @@ def _person_id(person: PersonLike, regime: Regime, field: str) -> str:
     try:
         scheme, identifier = national_client_id(person, regime)
     except IdentifierError as exc:
-        raise _RefusedError(field, str(exc)) from exc
+        raise RefusedError(field, str(exc)) from exc
     if not _PERSON_ID.fullmatch(identifier):
-        raise _RefusedError(field, f"identifier {identifier!r} does not have the ESMA format")
+        raise RefusedError(field, f"identifier {identifier!r} does not have the ESMA format")
     name = "<Prtry>CONCAT</Prtry>" if scheme == "CONCAT" else f"<Cd>{scheme}</Cd>"
     return f"<Othr><Id>{identifier}</Id><SchmeNm>{name}</SchmeNm></Othr>"
 
@@ -360,15 +269,15 @@ def _client(account: Account, firm: Firm, regime: Regime) -> str:
     branch = account.branch_country or firm.country
     if isinstance(holder, LegalEntity):
         if holder.lei is None:
-            raise _RefusedError("account.holder.lei", "the client is an entity without an LEI")
+            raise RefusedError("account.holder.lei", "the client is an entity without an LEI")
         return (
             f"<AcctOwnr><Id><LEI>{holder.lei}</LEI></Id>"
             f"<CtryOfBrnch>{branch}</CtryOfBrnch></AcctOwnr>"
         )
     if holder.date_of_birth is None:
-        raise _RefusedError("account.holder.date_of_birth", "missing (RTS 22 fields 11/20)")
-    first = _text(",".join(holder.first_name.split()), "account.holder.first_name", 140)
-    surname = _text(holder.surname, "account.holder.surname", 140)
+        raise RefusedError("account.holder.date_of_birth", "missing (RTS 22 fields 11/20)")
+    first = xml_text(",".join(holder.first_name.split()), "account.holder.first_name", 140)
+    surname = xml_text(holder.surname, "account.holder.surname", 140)
     other = _person_id(holder, regime, "account.holder.national_ids")
     return (
         f"<AcctOwnr><Id><Prsn><FrstNm>{first}</FrstNm><Nm>{surname}</Nm>"
@@ -380,7 +289,7 @@ def _client(account: Account, firm: Firm, regime: Regime) -> str:
 def _algo(decision: str, field: str) -> str:
     code = _NOT_ALNUM.sub("", decision[len("ALGO:") :].upper())[:50]
     if not code:
-        raise _RefusedError(field, f"{decision!r} leaves no letters or digits for the algorithm id")
+        raise RefusedError(field, f"{decision!r} leaves no letters or digits for the algorithm id")
     return f"<Algo>{code}</Algo>"
 
 
@@ -394,7 +303,7 @@ def _decider(
         return _algo(decision, field)
     person = traders.get(decision)
     if person is None:
-        raise _RefusedError(
+        raise RefusedError(
             field,
             f"trader {decision!r} has no national identifier: pass traders={{{decision!r}: "
             "NaturalPerson(...)}} (RTS 22 fields 57/59 identify the person)",
@@ -413,22 +322,16 @@ def _instrument(instrument: Instrument, price_currency: str | None) -> str:
     """``<FinInstrm>`` (RTS 22 fields 41-56): the ISIN, or the instrument described."""
     if instrument.isin is not None:
         return f"<FinInstrm><Id>{instrument.isin}</Id></FinInstrm>"
-    if instrument.product is Product.OPTION:
-        raise _RefusedError(
-            "instrument",
-            "an option without an ISIN needs its type, strike and exercise style (RTS 22 "
-            "fields 51-54), which regkit's Instrument does not hold",
-        )
     if instrument.full_name is None:
-        raise _RefusedError("instrument.full_name", "missing and no ISIN (RTS 22 field 42)")
+        raise RefusedError("instrument.full_name", "missing and no ISIN (RTS 22 field 42)")
     if instrument.cfi is None:
-        raise _RefusedError("instrument.cfi", "missing and no ISIN (RTS 22 field 43)")
-    name = _text(instrument.full_name, "instrument.full_name", 350)
+        raise RefusedError("instrument.cfi", "missing and no ISIN (RTS 22 field 43)")
+    name = xml_text(instrument.full_name, "instrument.full_name", 350)
     first = instrument.base_currency if instrument.is_fx else instrument.quote_currency
     first = first or price_currency
     currency = "" if first is None else f"<NtnlCcy>{first}</NtnlCcy>"
     expiry = "" if instrument.expiry_date is None else f"<XpryDt>{instrument.expiry_date}</XpryDt>"
-    multiplier = _decimal(instrument.price_multiplier, "instrument.price_multiplier", 17)
+    multiplier = xml_decimal(instrument.price_multiplier, "instrument.price_multiplier", 17)
     second = ""
     if instrument.is_fx:
         second = (
@@ -439,8 +342,39 @@ def _instrument(instrument: Instrument, price_currency: str | None) -> str:
         f"<FinInstrm><Othr><FinInstrmGnlAttrbts><FullNm>{name}</FullNm>"
         f"<ClssfctnTp>{instrument.cfi}</ClssfctnTp>{currency}</FinInstrmGnlAttrbts>"
         f"<DerivInstrmAttrbts>{expiry}<PricMltplr>{multiplier}</PricMltplr>"
-        f"{_underlying(instrument)}<DlvryTp>{_delivery(instrument)}</DlvryTp>{second}"
+        f"{_underlying(instrument)}{_option(instrument)}"
+        f"<DlvryTp>{_delivery(instrument)}</DlvryTp>{second}"
         "</DerivInstrmAttrbts></Othr></FinInstrm>"
+    )
+
+
+_OPTION_TYPES = {OptionType.CALL: "CALL", OptionType.PUT: "PUTO"}
+_EXERCISE_STYLES = {
+    ExerciseStyle.EUROPEAN: "EURO",
+    ExerciseStyle.AMERICAN: "AMER",
+    ExerciseStyle.BERMUDAN: "BERM",
+}
+
+
+def _option(instrument: Instrument) -> str:
+    """An option's type, strike and exercise style (RTS 22 fields 50-53), in the quote
+    currency (a currency option's strike is the rate of the pair)."""
+    if instrument.product is not Product.OPTION:
+        return ""
+    for name in ("option_type", "strike_price", "exercise_style"):
+        if getattr(instrument, name) is None:
+            raise RefusedError(
+                f"instrument.{name}", "missing, and the option has no ISIN (RTS 22 fields 50-53)"
+            )
+    assert instrument.option_type is not None
+    assert instrument.strike_price is not None
+    assert instrument.exercise_style is not None
+    strike = xml_decimal(instrument.strike_price, "instrument.strike_price", 13)
+    return (
+        f"<OptnTp>{_OPTION_TYPES[instrument.option_type]}</OptnTp>"
+        f'<StrkPric><Pric><MntryVal><Amt Ccy="{instrument.quote_currency}">{strike}</Amt>'
+        f"</MntryVal></Pric></StrkPric>"
+        f"<OptnExrcStyle>{_EXERCISE_STYLES[instrument.exercise_style]}</OptnExrcStyle>"
     )
 
 
@@ -458,7 +392,7 @@ def _underlying(instrument: Instrument) -> str:
         if is_valid_isin(index):
             inner = f"<Sngl><ISIN>{index}</ISIN></Sngl>"
         else:
-            name = _text(index, "instrument.underlying_index", 25)
+            name = xml_text(index, "instrument.underlying_index", 25)
             inner = f"<Sngl><Indx><Nm><RefRate><Nm>{name}</Nm></RefRate></Nm></Indx></Sngl>"
     else:
         inner = "<Bskt/>"
@@ -470,12 +404,12 @@ def _delivery(instrument: Instrument) -> str:
         return _DELIVERY[instrument.delivery]
     if instrument.product in _CASH_SETTLED:
         return "CASH"  # a CFD or a spread bet settles in cash by definition
-    raise _RefusedError("instrument.delivery", "missing (RTS 22 field 56: cash or physical)")
+    raise RefusedError("instrument.delivery", "missing (RTS 22 field 56: cash or physical)")
 
 
 # --- transactions ----------------------------------------------------------------------------
 
-_Piece = str | _RefusedError
+_Piece = str | RefusedError
 
 
 class _Renderer:
@@ -506,7 +440,7 @@ class _Renderer:
         self.executions: dict[str, _Piece] = {}
         self.investments: dict[str, _Piece] = {}
         self.skipped: list[Skipped] = []
-        self.bad: list[_Bad] = []
+        self.bad: list[BadField] = []
         self.reported = 0
         self.cancelled = 0
 
@@ -532,12 +466,12 @@ class _Renderer:
         quantity: _Piece
         price: _Piece
         try:
-            quantity = _decimal(trade.quantity, "quantity", 17)
-        except _RefusedError as refused:
+            quantity = xml_decimal(trade.quantity, "quantity", 17)
+        except RefusedError as refused:
             quantity = refused
         try:
-            price = _decimal(trade.price, "price", 13)
-        except _RefusedError as refused:
+            price = xml_decimal(trade.price, "price", 13)
+        except RefusedError as refused:
             price = refused
         currency = trade.price_currency
         pieces = (client, instrument, execution, investment, quantity, price)
@@ -562,7 +496,7 @@ class _Renderer:
             f"<Tx><New><TxId>{reference}</TxId>{self.parties}"
             f"<Buyr>{buyer}</Buyr><Sellr>{seller}</Sellr>"
             "<OrdrTrnsmssn><TrnsmssnInd>false</TrnsmssnInd></OrdrTrnsmssn>"
-            f"<Tx><TradDt>{_utc(trade.executed_at)}</TradDt>"
+            f"<Tx><TradDt>{xml_utc(trade.executed_at)}</TradDt>"
             f"<TradgCpcty>{_CAPACITY[trade.capacity]}</TradgCpcty><Qty><Unit>{quantity}</Unit></Qty>"
             f'<Pric><Pric><MntryVal><Amt Ccy="{currency}">{price}</Amt></MntryVal></Pric></Pric>'
             f"<TradVn>{_venue(trade)}</TradVn></Tx>{instrument}{investment}"
@@ -573,25 +507,25 @@ class _Renderer:
 
     def refuse(self, trade: Trade, pieces: tuple[_Piece, ...]) -> None:
         """Record every reason a trade cannot be reported."""
-        refused = [piece for piece in pieces if isinstance(piece, _RefusedError)]
+        refused = [piece for piece in pieces if isinstance(piece, RefusedError)]
         if trade.price_currency is None:
-            refused.append(_RefusedError("price_currency", "missing (RTS 22 field 34)"))
+            refused.append(RefusedError("price_currency", "missing (RTS 22 field 34)"))
         if trade.capacity is Capacity.AOTC:
             refused.append(
-                _RefusedError(
+                RefusedError(
                     "capacity",
                     "AOTC: the client's counterparty is not the firm, and regkit reports the "
                     "firm as the counterparty (DEAL or MTCH)",
                 )
             )
-        self.bad.extend(_Bad(trade.trade_id, item.field, item.reason) for item in refused)
+        self.bad.extend(BadField(trade.trade_id, item.field, item.reason) for item in refused)
 
     def client(self, account_id: str) -> _Piece:
         piece = self.clients.get(account_id)
         if piece is None:
             account = self.accounts.get(account_id)
             if account is None:
-                piece = _RefusedError("account_id", f"no account {account_id!r} was given")
+                piece = RefusedError("account_id", f"no account {account_id!r} was given")
             else:
                 piece = _piece(_client, account, self.firm, self.reportability.regime)
             self.clients[account_id] = piece
@@ -618,7 +552,7 @@ class _Renderer:
         if decision is None:
             if field == "investment_decision":
                 return ""  # the client decided: field 57 stays empty
-            return _RefusedError(field, "missing (RTS 22 field 59: a trader, ALGO:<id> or NORE)")
+            return RefusedError(field, "missing (RTS 22 field 59: a trader, ALGO:<id> or NORE)")
         piece = cache.get(decision)
         if piece is None:
             if len(cache) >= self._CACHE_LIMIT:
@@ -642,7 +576,7 @@ class _Renderer:
 def _piece(build: Callable[..., str], *args: Any) -> _Piece:
     try:
         return build(*args)
-    except _RefusedError as refused:
+    except RefusedError as refused:
         return refused
 
 
@@ -683,6 +617,7 @@ def file_name(firm: Firm, created_at: datetime, sequence: int) -> str:
 
     Example:
         >>> firm = Firm(lei="5493001KJTIIGC8Y1R12", name="Example Markets Ltd", country="CY")
+        >>> from datetime import UTC, datetime
         >>> file_name(firm, datetime(2026, 11, 20, 18, 0, tzinfo=UTC), 1)
         '5493001KJTIIGC8Y1R12_DATTRA_CY_20261120_000001.xml'
     """
@@ -698,6 +633,7 @@ def message_id(created_at: datetime, sequence: int) -> str:
     give the same bytes.
 
     Example:
+        >>> from datetime import UTC, datetime
         >>> message_id(datetime(2026, 11, 20, 18, 0, tzinfo=UTC), 1)
         'DATTRA_20261120T180000_000001'
     """
@@ -716,7 +652,7 @@ def _app_header(firm: Firm, created_at: datetime, sequence: int) -> etree._Eleme
     values = (
         ("BizMsgIdr", message_id(created_at, sequence)),
         ("MsgDefIdr", "auth.016.001.01"),
-        ("CreDt", _utc(created_at)),
+        ("CreDt", xml_utc(created_at)),
     )
     for tag, value in values:
         etree.SubElement(header, f"{{{_HEAD001}}}{tag}").text = value
@@ -796,7 +732,7 @@ def render(
 
     See ``docs/mifir.md`` for an example that renders the sample brokerage's trades.
     """
-    created = _created(created_at)
+    created = creation_time(created_at)
     if first_sequence < 1:
         raise RenderError(f"first_sequence must be at least 1, got {first_sequence}")
     renderer = _Renderer(
@@ -821,11 +757,3 @@ def render(
         cancelled=renderer.cancelled,
         skipped=renderer.skipped,
     )
-
-
-def _created(created_at: datetime | None) -> datetime:
-    if created_at is None:
-        return datetime.now(UTC)
-    if created_at.utcoffset() is None:
-        raise RenderError("created_at has no timezone; give an aware datetime (UTC)")
-    return to_utc(created_at)

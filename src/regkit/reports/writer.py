@@ -25,6 +25,13 @@ How it works:
   partial file is ever left behind under a final name.
 * Each record is written on its own line, so that a problem found on a line of a chunk
   points back to its record, whose key the error names.
+* A message whose header states how many records the file holds (EMIR's
+  ``RptHdr/NbRcrds``) asks for ``count_records=True``: the envelope is then given the
+  number of records in :attr:`Part.records`. A streaming writer knows it only after the
+  last record of the file, so each file's records are streamed to a body file first and
+  the file is assembled from its opening (written with the count), the body and its
+  closing when the file is complete. Each validated chunk is likewise framed with its own
+  count, so that it is a document that says truthfully what it holds.
 
 Example:
     >>> import contextlib, tempfile
@@ -47,6 +54,7 @@ import contextlib
 import functools
 import io
 import os
+import shutil
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -106,10 +114,13 @@ class Part:
     Attributes:
         sequence: the file's number, from 1.
         name: the file's name (from the naming function).
+        records: the number of records in the document the envelope frames, with
+            ``count_records=True`` (the file's, or a validated chunk's); otherwise None.
     """
 
     sequence: int
     name: str
+    records: int | None = None
 
 
 Envelope = Callable[[XmlWriter, Part], AbstractContextManager[None]]
@@ -133,6 +144,7 @@ def write_files(
     validate: bool = True,
     workers: int | None = None,
     chunk_records: int = DEFAULT_CHUNK_RECORDS,
+    count_records: bool = False,
 ) -> list[Path]:
     """Write records to XML files, split at ``max_records``, each validated, all atomic.
 
@@ -150,6 +162,9 @@ def write_files(
         workers: validating threads; 1 validates in this thread. Default: two on a
             machine with two cores or more.
         chunk_records: records validated together.
+        count_records: give the envelope the number of records it frames
+            (:attr:`Part.records`), for a header that states it; each file is then
+            assembled when its last record is written.
 
     Returns:
         The files written, in order; none when there were no records.
@@ -177,7 +192,15 @@ def write_files(
             # between processes, no fork of a process that polars made multi-threaded, and
             # no main module imported again in every worker.
             pool = stack.enter_context(ThreadPoolExecutor(count, "regkit-validate"))
-        run = _Run(folder, envelope, name, schema if checking else None, pool, depth=2 * count + 1)
+        run = _Run(
+            folder,
+            envelope,
+            name,
+            schema if checking else None,
+            pool,
+            depth=2 * count + 1,
+            counted=count_records,
+        )
         try:
             for chunk in _chunks(records, min(chunk_records, max_records), max_records):
                 run.add(chunk)
@@ -272,6 +295,65 @@ class _Open:
             handle.write(b"\n")
 
 
+class _Assembled:
+    """One file whose envelope needs its record count: the records go to a body file, and
+    the file is assembled from the opening, the body and the closing when it is complete."""
+
+    def __init__(self, folder: Path, part: Part, envelope: Envelope) -> None:
+        self.folder = folder
+        self.part = part
+        self.envelope = envelope
+        self.records = 0
+        self.temporary: Path | None = None
+        descriptor, body = tempfile.mkstemp(dir=folder, prefix=f".{part.name}.", suffix=".body.tmp")
+        self.body = Path(body)
+        self.handle: IO[bytes] = os.fdopen(descriptor, "wb")
+
+    def write(self, payload: bytes, records: int) -> None:
+        self.handle.write(payload)
+        self.records += records
+
+    def close(self) -> None:
+        self.handle.close()
+        counted = Part(self.part.sequence, self.part.name, self.records)
+        head, tail = _frame(self.envelope, counted)
+        descriptor, temporary = tempfile.mkstemp(
+            dir=self.folder, prefix=f".{self.part.name}.", suffix=".tmp"
+        )
+        self.temporary = Path(temporary)
+        with os.fdopen(descriptor, "wb") as target, open(self.body, "rb") as source:
+            target.write(head)
+            _copy(source, target)
+            target.write(tail)
+        self.body.unlink()
+
+    def remove(self) -> None:
+        with contextlib.suppress(Exception):
+            self.handle.close()
+        for path in (self.body, self.temporary):
+            if path is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+
+
+def _copy(source: IO[bytes], target: IO[bytes]) -> None:
+    """Append the whole of one file to another, in the kernel where the platform can."""
+    target.flush()
+    size = os.fstat(source.fileno()).st_size
+    copied = 0
+    copy_range = getattr(os, "copy_file_range", None)  # Linux
+    if copy_range is not None:
+        with contextlib.suppress(OSError):  # e.g. a file system without it: copy below
+            while copied < size:
+                done = copy_range(source.fileno(), target.fileno(), size - copied, copied)
+                if done == 0:
+                    break
+                copied += done
+    if copied < size:
+        source.seek(copied)
+        shutil.copyfileobj(source, target, 1 << 20)
+
+
 def _xmlfile(target: IO[bytes]) -> AbstractContextManager[Any]:
     xmlfile = cast(Any, etree).xmlfile  # lxml-stubs lacks xmlfile
     return cast(AbstractContextManager[Any], xmlfile(target, encoding="UTF-8"))
@@ -309,8 +391,11 @@ class _Run:
         schema: str | None,
         pool: Executor | None,
         depth: int,
+        *,
+        counted: bool = False,
     ) -> None:
         self.folder = folder
+        self.counted = counted
         self.envelope = envelope
         self.name = name
         self.schema = schema
@@ -319,23 +404,27 @@ class _Run:
         self.pending: deque[tuple[_Chunk, bytes, Future[_Problem | None] | _Problem | None]] = (
             deque()
         )
-        self.frames: dict[int, tuple[Part, bytes, bytes]] = {}
-        self.files: list[_Open] = []
-        self.current: _Open | None = None
+        self.frames: dict[tuple[int, int | None], tuple[Part, bytes, bytes]] = {}
+        self.files: list[_Open | _Assembled] = []
+        self.current: _Open | _Assembled | None = None
 
-    def part(self, sequence: int) -> tuple[Part, bytes, bytes]:
-        """The part's name and frame, made once per file."""
-        if sequence not in self.frames:
-            self.frames = {key: value for key, value in self.frames.items() if key >= sequence - 1}
-            part = Part(sequence, self.name(sequence))
-            self.frames[sequence] = (part, *_frame(self.envelope, part))
-        return self.frames[sequence]
+    def part(self, sequence: int, records: int | None = None) -> tuple[Part, bytes, bytes]:
+        """The part's name and frame (around ``records`` records when they are counted),
+        made once per file and count."""
+        key = (sequence, records if self.counted else None)
+        if key not in self.frames:
+            self.frames = {
+                old: value for old, value in self.frames.items() if old[0] >= sequence - 1
+            }
+            part = Part(sequence, self.name(sequence), key[1])
+            self.frames[key] = (part, *_frame(self.envelope, part))
+        return self.frames[key]
 
     def add(self, chunk: _Chunk) -> None:
         outcome: Future[_Problem | None] | _Problem | None = None
         document = b""
         if self.schema is not None:
-            _, head, tail = self.part(chunk.part)
+            _, head, tail = self.part(chunk.part, len(chunk.keys))
             document = b"".join((head, chunk.payload, tail))
             if self.pool is not None:
                 outcome = self.pool.submit(check_chunk, self.schema, document)
@@ -360,10 +449,17 @@ class _Run:
             if self.current is not None:
                 self.current.close()
             self.current = None
-            part, _, _ = self.part(chunk.part)
-            self.current = _Open(self.folder, part, self.envelope)
+            if self.counted:  # framed when its count is known
+                part = Part(chunk.part, self.name(chunk.part))
+                self.current = _Assembled(self.folder, part, self.envelope)
+            else:
+                part, _, _ = self.part(chunk.part)
+                self.current = _Open(self.folder, part, self.envelope)
             self.files.append(self.current)
-        self.current.write(chunk.payload)
+        if isinstance(self.current, _Assembled):
+            self.current.write(chunk.payload, len(chunk.keys))
+        else:
+            self.current.write(chunk.payload)
 
     def finish(self) -> None:
         while self.pending:
@@ -378,10 +474,13 @@ class _Run:
             if isinstance(outcome, Future):
                 outcome.cancel()
         self.pending.clear()
-        if self.current is not None:
+        if isinstance(self.current, _Open):
             with contextlib.suppress(Exception):
                 self.current.stack.close()
         for opened in self.files:
+            if isinstance(opened, _Assembled):
+                opened.remove()
+                continue
             with contextlib.suppress(FileNotFoundError):
                 opened.temporary.unlink()
 
@@ -390,6 +489,8 @@ class _Run:
         try:
             for opened in self.files:
                 final = self.folder / opened.part.name
+                if opened.temporary is None:  # never: finish() assembled every file
+                    raise RenderError(f"{opened.part.name} was not assembled")
                 os.replace(opened.temporary, final)
                 paths.append(final)
         except BaseException:
@@ -399,7 +500,7 @@ class _Run:
 
     def error(self, chunk: _Chunk, problem: _Problem) -> XsdValidationError:
         line, path, reason = problem
-        part, head, _ = self.part(chunk.part)
+        part, head, _ = self.part(chunk.part, len(chunk.keys))
         key = _key_at(chunk, line - head.count(b"\n"))
         where = f"record {key}: " if key is not None else ""
         return XsdValidationError(where + reason, file=part.name, path=path, xsd=self.schema)

@@ -8,8 +8,10 @@ __all__ = [
     "Capacity",
     "ClientCategory",
     "Delivery",
+    "ExerciseStyle",
     "KycStatus",
     "MovementKind",
+    "OptionType",
     "PaymentMethod",
     "PositionEffect",
     "Product",
@@ -75,6 +77,21 @@ class Delivery(LowerStrEnum):
 
     CASH = "cash"
     PHYSICAL = "physical"
+
+
+class OptionType(LowerStrEnum):
+    """Call or put (RTS 22 field 50; EMIR REFIT table 2, option type)."""
+
+    CALL = "call"
+    PUT = "put"
+
+
+class ExerciseStyle(LowerStrEnum):
+    """When an option may be exercised (RTS 22 field 53; EMIR REFIT table 2, exercise style)."""
+
+    EUROPEAN = "european"
+    AMERICAN = "american"
+    BERMUDAN = "bermudan"
 
 
 class Side(LowerStrEnum):

@@ -39,6 +39,7 @@ __all__ = [
     "country_codes",
     "currency_codes",
     "currency_minor_units",
+    "generate_uti",
     "is_valid_cfi",
     "is_valid_country",
     "is_valid_currency",
@@ -622,3 +623,43 @@ def transaction_reference(trade: _Traded | str) -> str:
     cleaned = _NOT_ALNUM.sub("", trade_id.upper())[:40]
     digest = base64.b32encode(hashlib.sha256(trade_id.encode()).digest()).decode()
     return cleaned + digest[:12]
+
+
+_UTI_CODE = re.compile(r"[A-Z0-9]{1,32}")
+
+
+def generate_uti(lei: str, trade_id: str) -> str:
+    """An ISO 23897 UTI for a trade that has none: the generating entity's LEI and a code
+    unique to the trade, upper-case letters and digits, 52 characters at most in all.
+
+    The code is the trade id itself when it is already 1-32 upper-case letters and digits;
+    any other id is cleaned to its first 20 upper-case letters and digits and given 12
+    characters of the SHA-256 of the id (base32), so that ids that clean to the same text
+    stay apart. The same LEI and trade id give the same UTI on every run, so a later report
+    (a valuation, a termination) names the derivative that its first report created.
+
+    Args:
+        lei: the LEI of the entity that generates the UTI (the reporting firm).
+        trade_id: the trade's unique id.
+
+    Returns:
+        The UTI (it passes :func:`is_valid_uti`).
+
+    Raises:
+        IdentifierError: ``lei`` is not a valid LEI, or ``trade_id`` is empty.
+
+    Example:
+        >>> generate_uti("5493001KJTIIGC8Y1R12", "T20261120000123")
+        '5493001KJTIIGC8Y1R12T20261120000123'
+        >>> generate_uti("5493001KJTIIGC8Y1R12", "t-1")
+        '5493001KJTIIGC8Y1R12T1I3U3YNDWZEXK'
+    """
+    if not is_valid_lei(lei):
+        raise IdentifierError(f"UTI: {lei!r} is not an ISO 17442 LEI (20 characters, MOD 97-10)")
+    if not trade_id:
+        raise IdentifierError("UTI: the trade id is empty")
+    if _UTI_CODE.fullmatch(trade_id):
+        return lei + trade_id
+    cleaned = _NOT_ALNUM.sub("", trade_id.upper())[:20]
+    digest = base64.b32encode(hashlib.sha256(trade_id.encode()).digest()).decode()
+    return lei + cleaned + digest[:12]

@@ -8,7 +8,7 @@ from typing import ClassVar, Self
 from pydantic import model_validator
 
 from regkit.schemas.base import Record
-from regkit.schemas.enums import Delivery, Product, UnderlyingClass
+from regkit.schemas.enums import Delivery, ExerciseStyle, OptionType, Product, UnderlyingClass
 from regkit.schemas.types import Cfi, CurrencyCode, Isin, IsoDate, PositiveDecimal, Text
 
 __all__ = ["MAJOR_CURRENCIES", "Instrument"]
@@ -61,6 +61,25 @@ class Instrument(Record):
     """Name or ISIN of the underlying index (RTS 22 fields 47-48)."""
     expiry_date: IsoDate | None = None
     """Expiry or maturity (RTS 22 field 55); ``None`` for open-ended CFDs."""
+    option_type: OptionType | None = None
+    """An option's type, call or put (RTS 22 field 50; EMIR REFIT table 2)."""
+    strike_price: PositiveDecimal | None = None
+    """An option's strike (RTS 22 fields 51-52; EMIR REFIT table 2): for a currency option,
+    the exchange rate in the quote currency per unit of the base currency."""
+    exercise_style: ExerciseStyle | None = None
+    """An option's exercise style (RTS 22 field 53; EMIR REFIT table 2)."""
+
+    @model_validator(mode="after")
+    def _option_terms(self) -> Self:
+        terms = {
+            "option_type": self.option_type,
+            "strike_price": self.strike_price,
+            "exercise_style": self.exercise_style,
+        }
+        given = [name for name, value in terms.items() if value is not None]
+        if given and self.product is not Product.OPTION:
+            raise ValueError(f"{', '.join(given)}: only an option has them, not a {self.product}")
+        return self
 
     @model_validator(mode="after")
     def _fx_pair(self) -> Self:

@@ -60,8 +60,10 @@ from regkit.schemas.enums import (
     Capacity,
     ClientCategory,
     Delivery,
+    ExerciseStyle,
     KycStatus,
     MovementKind,
+    OptionType,
     PaymentMethod,
     PositionEffect,
     Product,
@@ -438,6 +440,7 @@ class _Spec(NamedTuple):
     expiry_days: int | None = None
     delivery: Delivery = Delivery.CASH
     isin: str | None = None  # ISIN body (an OTC derivative's from ANNA DSB starts EZ)
+    strike: str | None = None  # an option's strike (a European call)
 
 
 _C, _FX = Product.CFD, UnderlyingClass.FX_MAJOR
@@ -540,7 +543,7 @@ _SPECS: tuple[_Spec, ...] = (
     ),
     _Spec(
         "EURUSD.C110", Product.OPTION, _FX, "USD", "EUR/USD call 1.10 1M", "HFTAVC", 1250, 5,
-        "1000", 200, 4, "EUR", expiry_days=30, isin="EZ7Q4R2W1X8",
+        "1000", 200, 4, "EUR", expiry_days=30, isin="EZ7Q4R2W1X8", strike="1.1000",
     ),
 )  # fmt: skip
 
@@ -559,6 +562,9 @@ def _instrument(spec: _Spec, start: date) -> Instrument:
         delivery=spec.delivery,
         underlying_isin=None if spec.underlying_isin is None else _isin(spec.underlying_isin),
         isin=None if spec.isin is None else _isin(spec.isin),
+        option_type=None if spec.strike is None else OptionType.CALL,
+        strike_price=None if spec.strike is None else Decimal(spec.strike),
+        exercise_style=None if spec.strike is None else ExerciseStyle.EUROPEAN,
         underlying_index=spec.underlying_index,
         expiry_date=expiry,
     )

@@ -1,0 +1,991 @@
+"""Audit packs: one deterministic zip, laid out as a BagIt bag, that shows a check to an auditor.
+
+A pack holds what a check found and everything needed to see it again (see
+``docs/audit-packs.md``)::
+
+    bagit.txt                   BagIt-Version 1.0, UTF-8
+    data/findings.csv           every finding, one row each (CheckResult.to_csv)
+    data/findings.json          the whole result (CheckResult.to_json)
+    data/inputs/...             the input records, or only their fingerprints
+    data/policy/...             the exact policy files that ran, and policies.json
+    data/regulator/...          the regulator files, and validation.json
+    data/report.html            the audit report, one self-contained page
+    bag-info.txt                who, when, regkit version, policies, input fingerprints
+    manifest-sha256.txt         the SHA-256 of every payload file
+    tagmanifest-sha256.txt      the SHA-256 of every tag file above
+    tagmanifest-sha256.txt.sig  optional: an Ed25519 signature of tagmanifest-sha256.txt
+
+The zip sits at the bag's root, so unzipping it into a folder gives the bag, which any BagIt
+tool validates (``bagit.py --validate folder``). The same result and inputs give the same
+bytes: entries in a fixed order, every timestamp ``created_at``, permissions ``0644``, no
+machine paths, Deflate at zlib's default level. Large payloads stream through the zip with
+their hashes taken as they are written, and the pack is written beside ``out_path`` and
+renamed onto it only when complete.
+
+:func:`verify` reads a pack without extracting it: each entry is hashed straight from the
+zip and every mismatch, missing file, unexpected file and unsafe entry (absolute, ``..``, a
+link) is reported by name.
+
+Example:
+    >>> pack = build(result, "pack.zip", attachments=files)  # doctest: +SKIP
+    >>> verify(pack).ok  # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import re
+import stat
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import IO, TYPE_CHECKING, Any, Final, Literal
+
+import polars as pl
+
+from regkit._version import __version__
+from regkit.errors import PackError, PackIntegrityError, RenderError
+from regkit.reports import html
+from regkit.reports.xml import validate
+from regkit.rules.findings import CheckResult
+from regkit.rules.policy import Policy, builtin_policies, load_policy
+from regkit.schemas.base import Record
+from regkit.schemas.columnar import FrameBatch
+from regkit.schemas.io import atomic_path
+
+if TYPE_CHECKING:  # cryptography is optional (the "sign" extra); imported when used
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
+__all__ = [
+    "BAGIT_TXT",
+    "SIGNATURE_FILE",
+    "InputValue",
+    "PackProblem",
+    "VerifyResult",
+    "build",
+    "verify",
+]
+
+#: The exact text of every pack's ``bagit.txt``.
+BAGIT_TXT: Final = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+#: The detached Ed25519 signature of ``tagmanifest-sha256.txt``, at the bag's root.
+SIGNATURE_FILE: Final = "tagmanifest-sha256.txt.sig"
+
+#: What ``inputs`` may hold for one record kind: records, or a DataFrame of them.
+InputValue = Iterable[Record] | pl.DataFrame | FrameBatch[Any]
+
+_MANIFEST: Final = "manifest-sha256.txt"
+_TAGMANIFEST: Final = "tagmanifest-sha256.txt"
+_BAG_INFO: Final = "bag-info.txt"
+_CHUNK: Final = 1 << 20
+_FINDINGS_PER_CHUNK: Final = 10_000
+_FILE_MODE: Final = (stat.S_IFREG | 0o644) << 16
+_UNIX: Final = 3
+_KINDS: Final = {
+    "trade": "trades",
+    "account": "accounts",
+    "movement": "movements",
+    "snapshot": "snapshots",
+}
+_UNSAFE_NAME: Final = re.compile(r"[^A-Za-z0-9._-]")
+_READ_ERRORS: Final = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    RuntimeError,
+    NotImplementedError,
+)
+
+
+# --- building -------------------------------------------------------------------------------
+
+
+def build(
+    result: CheckResult,
+    out_path: str | Path,
+    *,
+    attachments: Iterable[str | Path] = (),
+    inputs: Mapping[str, InputValue] | Literal["fingerprints"] | None = None,
+    created_at: datetime | None = None,
+    title: str | None = None,
+    signer: Ed25519PrivateKey | None = None,
+    policies: Policy | Sequence[Policy] | None = None,
+    organization: str | None = None,
+    max_rows: int = html.DEFAULT_MAX_ROWS,
+) -> Path:
+    """Write an audit pack of a check result: a deterministic BagIt zip.
+
+    Args:
+        result: the check result; its findings go to ``data/findings.json`` and ``.csv``.
+        out_path: the zip to write (replaced only once the new pack is complete).
+        attachments: regulator files (XML) to include, each validated against its schema.
+        inputs: the records that were checked, by kind (``{"trades": records}``; ``trade``
+            works too): records (any iterable, read once, so a generator streams) or a
+            DataFrame / :class:`~regkit.schemas.columnar.FrameBatch`. ``None`` or
+            ``"fingerprints"``: only the inputs' SHA-256 fingerprints and counts, for data
+            that must not leave the firm.
+        created_at: the pack's date (``Bagging-Date``) and every zip timestamp; default the
+            result's ``finished_at``, so that the same result gives the same bytes.
+        title: the report's title.
+        signer: an Ed25519 private key (``cryptography``): sign ``tagmanifest-sha256.txt``.
+        policies: the policies that ran, for their exact text. ``CheckResult`` holds only
+            their ids, versions and hashes; without this a built-in pack whose hash matches
+            the result's is included, and any other policy is named by hash only.
+        organization: ``Source-Organization`` in ``bag-info.txt`` (the firm's name).
+        max_rows: findings shown in the report's table (all are in ``findings.csv``).
+
+    Returns:
+        The path of the pack.
+
+    Raises:
+        PackError: a policy that does not match the result, inputs whose fingerprint is not
+            the result's, two attachments with one file name, an attachment that cannot be
+            read, or signing asked for without ``cryptography``.
+    """
+    target = Path(out_path)
+    moment = _utc(created_at or result.finished_at)
+    ran = _policies_for(result, policies)
+    key = _private_key(signer)
+    regulator = [_attachment(Path(item)) for item in attachments]
+    _check_names([entry.name for entry in regulator])
+    with atomic_path(target) as temporary, zipfile.ZipFile(temporary, "w") as archive:
+        bag = _BagWriter(archive, moment)
+        bag.put("bagit.txt", BAGIT_TXT)
+        _write_findings(bag, result)
+        inputs_summary = _write_inputs(bag, result, inputs)
+        policy_summary = _write_policies(bag, result, ran)
+        validations = _write_regulator(bag, regulator)
+        with bag.entry("data/report.html") as report:
+            for chunk in html.stream(
+                result,
+                title=title,
+                created_at=moment,
+                policies=ran,
+                policy_files=policy_summary,
+                regulator=validations,
+                inputs=inputs_summary,
+                max_rows=max_rows,
+                signed=key is not None,
+            ):
+                report.write(chunk.encode("utf-8"))
+        info = _bag_info(result, moment, bag, organization, title, key)
+        bag.put(_BAG_INFO, info.encode("utf-8"))
+        bag.put(_MANIFEST, _manifest(bag.payload))
+        tagmanifest = _manifest(bag.tags)
+        bag.put(_TAGMANIFEST, tagmanifest, listed=False)
+        if key is not None:
+            bag.put(SIGNATURE_FILE, key.sign(tagmanifest), listed=False)
+    return target
+
+
+@dataclass
+class _Written:
+    """One file written to the pack: its name, SHA-256 and size."""
+
+    name: str
+    sha256: str
+    size: int
+
+
+class _HashingWriter:
+    """Writes to a zip entry in large blocks, hashing and counting the bytes on the way."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._buffer: list[bytes] = []
+        self._buffered = 0
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        """Write some bytes (kept until a block is full)."""
+        self._buffer.append(data)
+        self._buffered += len(data)
+        if self._buffered >= _CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is buffered."""
+        if not self._buffer:
+            return
+        block = b"".join(self._buffer)
+        self._buffer.clear()
+        self._buffered = 0
+        self.digest.update(block)
+        self.size += len(block)
+        self._stream.write(block)
+
+
+class _BagWriter:
+    """Adds entries to the zip in a fixed form and remembers each one's hash and size."""
+
+    def __init__(self, archive: zipfile.ZipFile, moment: datetime) -> None:
+        self.archive = archive
+        self.date_time = _zip_time(moment)
+        self.payload: list[_Written] = []
+        self.tags: list[_Written] = []
+
+    def _info(self, name: str, compress: bool) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, self.date_time)
+        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        info.create_system = _UNIX
+        info.external_attr = _FILE_MODE
+        return info
+
+    @contextmanager
+    def entry(
+        self, name: str, *, compress: bool = True, listed: bool = True
+    ) -> Iterator[_HashingWriter]:
+        """Stream one entry; it is recorded for the manifests once written."""
+        with self.archive.open(self._info(name, compress), "w", force_zip64=True) as stream:
+            writer = _HashingWriter(stream)
+            yield writer
+            writer.flush()
+        if listed:
+            written = _Written(name, writer.digest.hexdigest(), writer.size)
+            (self.payload if name.startswith("data/") else self.tags).append(written)
+
+    def put(self, name: str, data: bytes, *, listed: bool = True) -> str:
+        """Write one whole entry; returns its SHA-256."""
+        with self.entry(name, listed=listed) as writer:
+            writer.write(data)
+        return writer.digest.hexdigest()
+
+    def put_json(self, name: str, data: Any) -> str:
+        """Write JSON data, indented, keys in the order given."""
+        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        return self.put(name, text.encode("utf-8"))
+
+
+def _zip_time(moment: datetime) -> tuple[int, int, int, int, int, int]:
+    # A zip stores local time without a zone, from 1980 to 2107; regkit stores UTC.
+    year = min(max(moment.year, 1980), 2107)
+    return (year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise PackError(f"created_at must carry a time zone, got {moment.isoformat()}")
+    return moment.astimezone(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# --- findings --------------------------------------------------------------------------------
+
+
+def _write_findings(bag: _BagWriter, result: CheckResult) -> None:
+    """``findings.csv`` and ``findings.json``, byte for byte ``to_csv()`` and ``to_json()``,
+    written a slice of findings at a time."""
+    with bag.entry("data/findings.csv") as writer:
+        for number, part in enumerate(_slices(result)):
+            text = part.to_csv()
+            if number:
+                text = text.split("\n", 1)[1]  # the header once, at the top
+            writer.write(text.encode("utf-8"))
+    with bag.entry("data/findings.json") as writer:
+        for piece in _json_pieces(result):
+            writer.write(piece.encode("utf-8"))
+
+
+def _slices(result: CheckResult) -> Iterator[CheckResult]:
+    findings = result.findings
+    yield dataclasses.replace(result, findings=findings[:_FINDINGS_PER_CHUNK])
+    for start in range(_FINDINGS_PER_CHUNK, len(findings), _FINDINGS_PER_CHUNK):
+        yield dataclasses.replace(result, findings=findings[start : start + _FINDINGS_PER_CHUNK])
+
+
+def _json_pieces(result: CheckResult) -> Iterator[str]:
+    """The text of ``result.to_json()``, the findings one at a time (the last key)."""
+    head = result.to_dict() if not result.findings else _head_of(result)
+    text = json.dumps(head, ensure_ascii=False, indent=2)
+    if not result.findings:
+        yield text + "\n"
+        return
+    opening, closing = text.rsplit("[]", 1)
+    yield opening + "[\n"
+    for number, finding in enumerate(result.findings):
+        item = json.dumps(finding.to_dict(), ensure_ascii=False, indent=2)
+        separator = ",\n" if number else ""
+        yield separator + "    " + item.replace("\n", "\n    ")
+    yield "\n  ]" + closing + "\n"
+
+
+def _head_of(result: CheckResult) -> dict[str, Any]:
+    """``result.to_dict()`` with no findings but the counts of all (the keys keep their order)."""
+    return dataclasses.replace(result, findings=[]).to_dict() | {"counts": result.counts}
+
+
+# --- inputs ----------------------------------------------------------------------------------
+
+
+def _input_name(key: str) -> str:
+    if key in _KINDS.values():
+        return key
+    if key in _KINDS:
+        return _KINDS[key]
+    choices = ", ".join(_KINDS.values())
+    raise PackError(f"inputs: unknown record kind {key!r}; expected one of {choices}")
+
+
+def _write_inputs(
+    bag: _BagWriter,
+    result: CheckResult,
+    inputs: Mapping[str, InputValue] | Literal["fingerprints"] | None,
+) -> dict[str, dict[str, Any]]:
+    """The inputs, or their fingerprints; returns what ``data/inputs/inputs.json`` says."""
+    summary: dict[str, dict[str, Any]] = {}
+    for kind, count in result.records_checked.items():
+        name = _KINDS.get(kind, kind)
+        summary[name] = {
+            "records": count,
+            "fingerprint": result.input_fingerprints.get(name),
+            "file": None,
+        }
+    if inputs is not None and inputs != "fingerprints":
+        given = {_input_name(key): value for key, value in inputs.items()}
+        for name in sorted(given):
+            summary[name] = summary.get(name, {"records": 0, "fingerprint": None})
+            summary[name] |= _write_input(bag, name, given[name], summary[name])
+    ordered = {name: summary[name] for name in sorted(summary)}
+    bag.put_json("data/inputs/inputs.json", ordered)
+    return ordered
+
+
+def _write_input(
+    bag: _BagWriter, name: str, value: InputValue, expected: Mapping[str, Any]
+) -> dict[str, Any]:
+    if isinstance(value, FrameBatch | pl.DataFrame):
+        frame = value.frame if isinstance(value, FrameBatch) else value
+        buffer = io.BytesIO()
+        frame.write_parquet(buffer, statistics=False)
+        entry = f"data/inputs/{name}.parquet"
+        sha256 = bag.put(entry, buffer.getvalue())
+        return {"file": entry.removeprefix("data/"), "sha256": sha256, "rows": frame.height}
+    entry = f"data/inputs/{name}.jsonl"
+    count = 0
+    with bag.entry(entry) as writer:
+        for record in value:
+            writer.write(record.to_json().encode("utf-8") + b"\n")
+            count += 1
+    sha256 = writer.digest.hexdigest()
+    fingerprint = expected.get("fingerprint")
+    if fingerprint is not None and sha256 != fingerprint:
+        raise PackError(
+            f"inputs[{name!r}]: these {count:,} records are not the ones the check saw "
+            f"(fingerprint {sha256[:16]}…, the result's {fingerprint[:16]}…); pass the same "
+            f"records in the same order, or inputs='fingerprints'"
+        )
+    return {"file": entry.removeprefix("data/"), "sha256": sha256, "rows": count}
+
+
+# --- policies --------------------------------------------------------------------------------
+
+
+def _result_hashes(result: CheckResult) -> set[str]:
+    if result.policy_versions:
+        return {str(version["sha256"]) for version in result.policy_versions}
+    return {result.policy_sha256}
+
+
+def _policies_for(result: CheckResult, policies: Policy | Sequence[Policy] | None) -> list[Policy]:
+    """The policies whose text goes into the pack, each checked against the result."""
+    hashes = _result_hashes(result)
+    if policies is None:
+        if result.policy_id not in builtin_policies():
+            return []
+        builtin = load_policy(result.policy_id)
+        return [builtin] if builtin.sha256 in hashes else []
+    chosen = [policies] if isinstance(policies, Policy) else list(policies)
+    for policy in chosen:
+        if policy.sha256 not in hashes:
+            raise PackError(
+                f"policy {policy.id} {policy.version} (sha256 {policy.sha256[:16]}…) did not "
+                f"run in this check (it ran {result.policy_id} {result.policy_version})"
+            )
+    return sorted({policy.sha256: policy for policy in chosen}.values(), key=_policy_order)
+
+
+def _policy_order(policy: Policy) -> tuple[str, str, str]:
+    return (policy.id, policy.version, policy.sha256)
+
+
+def _policy_bytes(policy: Policy) -> bytes:
+    """The policy file's bytes when they are still on disk and unchanged, else its text."""
+    if not policy.source.startswith("builtin:"):
+        path = Path(policy.source)
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            raw = None
+        if raw is not None and _universal(raw) == policy.text:
+            return raw
+    return policy.text.encode("utf-8")
+
+
+def _universal(raw: bytes) -> str | None:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _write_policies(
+    bag: _BagWriter, result: CheckResult, ran: Sequence[Policy]
+) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    taken: set[str] = set()
+    for policy in ran:
+        stem = _UNSAFE_NAME.sub("_", f"{policy.id}-{policy.version}")
+        name = f"policy/{stem}.yaml"
+        if name in taken:
+            name = f"policy/{stem}-{policy.sha256[:12]}.yaml"
+        taken.add(name)
+        data = _policy_bytes(policy)
+        file_sha256 = bag.put(f"data/{name}", data)
+        source = policy.source if policy.source.startswith("builtin:") else Path(policy.source).name
+        entries.append(
+            {
+                "id": policy.id,
+                "version": policy.version,
+                "sha256": policy.sha256,
+                "source": source,
+                "file": name,
+                "file_sha256": file_sha256,
+                "python_rules": [rule.id for rule in policy.python_rules],
+            }
+        )
+    included = {entry["sha256"] for entry in entries}
+    for version, sha256 in _versions_ran(result):
+        if sha256 not in included:
+            entries.append(
+                {
+                    "id": result.policy_id,
+                    "version": version,
+                    "sha256": sha256,
+                    "source": None,
+                    "file": None,
+                    "file_sha256": None,
+                    "python_rules": [],
+                }
+            )
+    bag.put_json("data/policy/policies.json", entries)
+    return entries
+
+
+def _versions_ran(result: CheckResult) -> list[tuple[str, str]]:
+    if result.policy_versions:
+        return [(str(v["version"]), str(v["sha256"])) for v in result.policy_versions]
+    return [(result.policy_version, result.policy_sha256)]
+
+
+# --- regulator files -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Attachment:
+    path: Path
+    name: str
+    validation: dict[str, Any]
+
+
+def _attachment(path: Path) -> _Attachment:
+    if not path.is_file():
+        raise PackError(f"attachment {path}: no such file")
+    name = path.name
+    try:
+        checked = validate(path)
+    except RenderError as exc:  # not XML, or not a message regkit knows: say so, keep it
+        validation: dict[str, Any] = {"file": name, "ok": False, "error": str(exc)}
+        return _Attachment(path, name, validation)
+    validation = {
+        "file": name,
+        "ok": checked.ok,
+        "message": checked.message,
+        "envelope": checked.envelope,
+        "schemas": [schema.name for schema in checked.schemas],
+        "problems": [
+            {"line": problem.line, "path": problem.path, "reason": problem.reason}
+            for problem in checked.problems
+        ],
+        "truncated": checked.truncated,
+    }
+    return _Attachment(path, name, validation)
+
+
+def _check_names(names: Sequence[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise PackError(f"two attachments are named {name!r}; rename one")
+        seen.add(name)
+
+
+def _write_regulator(bag: _BagWriter, attachments: Sequence[_Attachment]) -> list[dict[str, Any]]:
+    validations: list[dict[str, Any]] = []
+    for attachment in sorted(attachments, key=lambda item: item.name):
+        entry = f"data/regulator/{attachment.name}"
+        try:
+            with bag.entry(entry) as writer, attachment.path.open("rb") as handle:
+                for block in iter(lambda: handle.read(_CHUNK), b""):
+                    writer.write(block)
+        except OSError as exc:
+            raise PackError(f"attachment {attachment.path}: cannot read ({exc.strerror})") from exc
+        validations.append(
+            attachment.validation | {"sha256": writer.digest.hexdigest(), "bytes": writer.size}
+        )
+    if attachments:
+        bag.put_json("data/regulator/validation.json", validations)
+    return validations
+
+
+# --- tag files -------------------------------------------------------------------------------
+
+
+def _bag_info(
+    result: CheckResult,
+    moment: datetime,
+    bag: _BagWriter,
+    organization: str | None,
+    title: str | None,
+    key: Ed25519PrivateKey | None,
+) -> str:
+    size = sum(item.size for item in bag.payload)
+    lines: list[tuple[str, str]] = []
+    if organization:
+        lines.append(("Source-Organization", organization))
+    lines += [
+        ("Bagging-Date", moment.date().isoformat()),
+        ("Bag-Software-Agent", f"regkit {__version__}"),
+        ("Payload-Oxum", f"{size}.{len(bag.payload)}"),
+    ]
+    if title:
+        lines.append(("External-Description", title))
+    lines += [
+        ("Regkit-Created-At", _iso(moment)),
+        ("Regkit-Version", __version__),
+        ("Regkit-Check-Version", result.regkit_version),
+        ("Regkit-Check-Started", _iso(result.started_at)),
+        ("Regkit-Check-Finished", _iso(result.finished_at)),
+    ]
+    for version, sha256 in _versions_ran(result):
+        lines.append(("Regkit-Policy", f"{result.policy_id} {version} sha256:{sha256}"))
+    for name in sorted(result.input_fingerprints):
+        kind = next((k for k, v in _KINDS.items() if v == name), name)
+        count = result.records_checked.get(kind, 0)
+        fingerprint = result.input_fingerprints[name]
+        lines.append(("Regkit-Input", f"{name} {count} sha256:{fingerprint}"))
+    lines.append(("Regkit-Findings", str(len(result.findings))))
+    if key is not None:
+        lines.append(("Regkit-Signature", f"ed25519 {SIGNATURE_FILE} key {_key_id(key)}"))
+    return "".join(f"{label}: {_one_line(value)}\n" for label, value in lines)
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.split())
+
+
+def _manifest(files: Sequence[_Written]) -> bytes:
+    lines = sorted(f"{item.sha256}  {_encode_path(item.name)}\n" for item in files)
+    return "".join(lines).encode("utf-8")
+
+
+def _encode_path(name: str) -> str:
+    return name.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _decode_path(text: str) -> str:
+    return re.sub(
+        "%(0D|0A|25)",
+        lambda m: {"0D": "\r", "0A": "\n", "25": "%"}[m.group(1).upper()],
+        text,
+        flags=re.I,
+    )
+
+
+# --- signatures ------------------------------------------------------------------------------
+
+
+def _need_cryptography(what: str) -> None:
+    try:
+        import cryptography  # noqa: F401
+    except ImportError as exc:
+        raise PackError(
+            f"{what} needs the 'cryptography' package: pip install 'regkit-compliance[sign]'"
+        ) from exc
+
+
+def _private_key(signer: Ed25519PrivateKey | None) -> Ed25519PrivateKey | None:
+    if signer is None:
+        return None
+    _need_cryptography("signing an audit pack")
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    if not isinstance(signer, Ed25519PrivateKey):
+        raise PackError(f"signer must be an Ed25519 private key, got {type(signer).__name__}")
+    return signer
+
+
+def _public_key(public_key: Ed25519PublicKey | bytes) -> Ed25519PublicKey:
+    _need_cryptography("checking an audit pack's signature")
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    if isinstance(public_key, bytes):
+        try:
+            loaded = load_pem_public_key(public_key)
+        except ValueError as exc:
+            raise PackError(f"public_key: not a PEM public key ({exc})") from exc
+        public_key = loaded  # type: ignore[assignment]
+    if not isinstance(public_key, Ed25519PublicKey):
+        raise PackError(f"public_key must be Ed25519, got {type(public_key).__name__}")
+    return public_key
+
+
+def _key_id(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+    """``sha256:`` of the raw public key: which key signed, for the auditor."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    raw = public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+# --- verifying -------------------------------------------------------------------------------
+
+#: The kinds of :class:`PackProblem`.
+ProblemKind = Literal[
+    "mismatch", "missing", "unexpected", "unsafe", "corrupt", "malformed", "signature"
+]
+
+
+@dataclass(frozen=True)
+class PackProblem:
+    """One way a pack differs from its manifests.
+
+    Attributes:
+        kind: ``mismatch`` (a file's SHA-256 is not the one listed), ``missing`` (listed,
+            not in the zip), ``unexpected`` (in the zip, listed nowhere), ``unsafe`` (an
+            absolute path, ``..``, a link or a duplicate name: never read), ``corrupt`` (the
+            zip entry cannot be read back), ``malformed`` (a tag file that breaks BagIt),
+            ``signature`` (the signature is missing or does not match).
+        path: the file at fault, as named in the zip.
+        detail: what is wrong, in words.
+        listed_in: the manifest that lists the file, when one does.
+    """
+
+    kind: ProblemKind
+    path: str
+    detail: str
+    listed_in: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What :func:`verify` found.
+
+    Attributes:
+        path: the pack verified.
+        problems: every problem, payload files first, in name order.
+        files: zip entries hashed.
+        payload_bytes: bytes of payload (``data/``) read.
+        signed: whether the pack holds a signature.
+        signature_ok: True or False when a public key was given and a signature was
+            checked; None when not checked.
+        info: ``bag-info.txt``, each label with its values in order.
+    """
+
+    path: str
+    problems: tuple[PackProblem, ...]
+    files: int = 0
+    payload_bytes: int = 0
+    signed: bool = False
+    signature_ok: bool | None = None
+    info: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when every file matches its manifest (and the signature, if checked)."""
+        return not self.problems
+
+    def lines(self) -> list[str]:
+        """One ``PACK: FILE: PROBLEM`` line per problem."""
+        return [f"{self.path}: {problem}" for problem in self.problems]
+
+    def raise_for_problems(self) -> None:
+        """Raise :class:`~regkit.errors.PackIntegrityError` naming the first problem, if any."""
+        if self.problems:
+            first = self.problems[0]
+            more = len(self.problems) - 1
+            tail = f" (and {more} more problems)" if more else ""
+            raise PackIntegrityError(
+                f"{self.path}: {first}{tail}", problems=[str(p) for p in self.problems]
+            )
+
+
+@dataclass
+class _Entry:
+    sha256: str | None
+    size: int
+    error: str | None = None
+
+
+def verify(path: str | Path, *, public_key: Ed25519PublicKey | bytes | None = None) -> VerifyResult:
+    """Check an audit pack against its manifests, without extracting anything.
+
+    Every entry is hashed as it is read from the zip. Entries with an absolute path, a
+    ``..`` part, a backslash, a link type or a duplicate name are reported as ``unsafe``
+    and never read.
+
+    Args:
+        path: the pack (a zip).
+        public_key: an Ed25519 public key (object, or PEM bytes): check the signature of
+            ``tagmanifest-sha256.txt`` too; a pack without one is then a problem.
+
+    Returns:
+        The :class:`VerifyResult`; a changed pack is a result with problems, not an error
+        (:meth:`VerifyResult.raise_for_problems` raises one).
+
+    Raises:
+        PackError: the file cannot be read or is not a zip, or the key is not Ed25519.
+    """
+    label = str(path)
+    key = None if public_key is None else _public_key(public_key)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise PackError(f"{label}: not a readable zip ({exc})") from exc
+    with archive:
+        problems: list[PackProblem] = []
+        entries = _hash_entries(archive, problems)
+        checker = _Checker(entries, problems)
+        for name, entry in entries.items():
+            if "/" not in name and entry.error is None:
+                checker.texts[name] = _read_small(archive, name)
+    checker.check_manifests()
+    info = checker.bag_info()
+    checker.check_oxum(info)
+    signed = SIGNATURE_FILE in entries
+    signature_ok = None
+    if key is not None:
+        signature_ok = checker.check_signature(key)
+    payload = sum(entry.size for name, entry in entries.items() if name.startswith("data/"))
+    return VerifyResult(
+        path=label,
+        problems=tuple(sorted(problems, key=_problem_order)),
+        files=len(entries),
+        payload_bytes=payload,
+        signed=signed,
+        signature_ok=signature_ok,
+        info=info,
+    )
+
+
+def _problem_order(problem: PackProblem) -> tuple[bool, str, str]:
+    return (not problem.path.startswith("data/"), problem.path, problem.kind)
+
+
+def _unsafe_reason(info: zipfile.ZipInfo) -> str | None:
+    name = info.filename
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        return "a symbolic link entry"
+    if "\\" in name or "\x00" in name:
+        return "a name with a backslash or NUL"
+    if name.startswith("/") or re.match(r"[A-Za-z]:", name):
+        return "an absolute path"
+    parts = PurePosixPath(name).parts
+    if ".." in name.split("/"):
+        return "a path with '..'"
+    if not parts or "" in name.rstrip("/").split("/"):
+        return "an empty path part"
+    return None
+
+
+def _hash_entries(archive: zipfile.ZipFile, problems: list[PackProblem]) -> dict[str, _Entry]:
+    """Hash each safe, regular entry straight from the zip."""
+    entries: dict[str, _Entry] = {}
+    seen: set[str] = set()
+    for info in archive.infolist():
+        name = info.filename
+        reason = _unsafe_reason(info)
+        if reason is None and name in seen:
+            reason = "a name that appears twice in the zip"
+        seen.add(name)
+        if reason is not None:
+            entries.pop(name, None)
+            problems.append(PackProblem("unsafe", name, f"refused: {reason}"))
+            continue
+        if info.is_dir():
+            continue
+        entries[name] = _hash_entry(archive, info)
+    return entries
+
+
+def _hash_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Entry:
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with archive.open(info) as stream:
+            for block in iter(lambda: stream.read(_CHUNK), b""):
+                digest.update(block)
+                size += len(block)
+    except _READ_ERRORS as exc:  # a damaged, encrypted or oddly compressed entry
+        return _Entry(None, size, f"cannot be read from the zip ({exc})")
+    return _Entry(digest.hexdigest(), size)
+
+
+class _Checker:
+    """Compares the hashed entries with the manifests, collecting problems."""
+
+    def __init__(self, entries: dict[str, _Entry], problems: list[PackProblem]) -> None:
+        self.entries = entries
+        self.problems = problems
+        self.texts: dict[str, bytes | None] = {}
+
+    def add(self, kind: ProblemKind, path: str, detail: str, listed_in: str | None = None) -> None:
+        self.problems.append(PackProblem(kind, path, detail, listed_in))
+
+    def check_manifests(self) -> None:
+        for name in ("bagit.txt", _MANIFEST, _TAGMANIFEST):
+            if name not in self.entries:
+                self.add("missing", name, "a required tag file is not in the pack")
+        listed: set[str] = set()
+        for manifest, payload in ((_MANIFEST, True), (_TAGMANIFEST, False)):
+            for name, expected in self._lines(manifest):
+                listed.add(name)
+                self._compare(manifest, name, expected, payload)
+        exempt = {_TAGMANIFEST, SIGNATURE_FILE}
+        for name, entry in self.entries.items():
+            if entry.error is not None:
+                self.add("corrupt", name, entry.error)
+            if name not in listed and name not in exempt:
+                where = _MANIFEST if name.startswith("data/") else _TAGMANIFEST
+                self.add("unexpected", name, f"in the pack but not listed in {where}")
+        self._check_bagit_txt()
+
+    def _lines(self, manifest: str) -> Iterator[tuple[str, str]]:
+        data = self.read(manifest)
+        if data is None:
+            return
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            self.add("malformed", manifest, "not UTF-8 text")
+            return
+        for number, line in enumerate(text.splitlines(), start=1):
+            parts = line.strip().split(None, 1)
+            if not parts:
+                continue
+            if len(parts) != 2 or not re.fullmatch(r"[0-9a-fA-F]{64}", parts[0]):
+                self.add("malformed", manifest, f"line {number} is not 'SHA256  PATH': {line!r}")
+                continue
+            yield _decode_path(parts[1].lstrip("*")), parts[0].lower()
+
+    def _compare(self, manifest: str, name: str, expected: str, payload: bool) -> None:
+        if payload != name.startswith("data/"):
+            where = "outside data/" if payload else "under data/"
+            self.add("malformed", name, f"{manifest} lists a file {where}", manifest)
+            return
+        entry = self.entries.get(name)
+        if entry is None:
+            self.add("missing", name, f"listed in {manifest} but not in the pack", manifest)
+        elif entry.sha256 is not None and entry.sha256 != expected:
+            self.add(
+                "mismatch",
+                name,
+                f"SHA-256 {entry.sha256} but {manifest} lists {expected}",
+                manifest,
+            )
+
+    def read(self, name: str) -> bytes | None:
+        """A tag file's bytes (kept small: tag files are a few kB)."""
+        return self.texts.get(name)
+
+    def _check_bagit_txt(self) -> None:
+        data = self.read("bagit.txt")
+        if data is not None and not data.startswith(b"BagIt-Version: "):
+            self.add("malformed", "bagit.txt", "does not start with 'BagIt-Version: '")
+
+    def bag_info(self) -> dict[str, tuple[str, ...]]:
+        """``bag-info.txt`` as labels and values (folded lines joined)."""
+        data = self.read(_BAG_INFO)
+        info: dict[str, list[str]] = {}
+        if data is None:
+            return {}
+        last: str | None = None
+        for line in data.decode("utf-8", "replace").splitlines():
+            if line[:1].isspace() and last is not None:
+                info[last][-1] += " " + line.strip()
+            elif ":" in line:
+                label, value = line.split(":", 1)
+                last = label.strip()
+                info.setdefault(last, []).append(value.strip())
+        return {label: tuple(values) for label, values in info.items()}
+
+    def check_oxum(self, info: Mapping[str, tuple[str, ...]]) -> None:
+        stated = info.get("Payload-Oxum")
+        if not stated:
+            return
+        payload = [entry for name, entry in self.entries.items() if name.startswith("data/")]
+        found = f"{sum(entry.size for entry in payload)}.{len(payload)}"
+        if stated[0] != found:
+            self.add(
+                "mismatch",
+                _BAG_INFO,
+                f"Payload-Oxum {stated[0]} but the payload is {found} (bytes.files)",
+            )
+
+    def check_signature(self, key: Ed25519PublicKey) -> bool:
+        from cryptography.exceptions import InvalidSignature
+
+        signature = self.read(SIGNATURE_FILE)
+        message = self.read(_TAGMANIFEST)
+        if signature is None:
+            self.add("signature", SIGNATURE_FILE, "missing: the pack is not signed")
+            return False
+        if message is None:
+            return False
+        try:
+            key.verify(signature, message)
+        except InvalidSignature:
+            self.add(
+                "signature",
+                SIGNATURE_FILE,
+                f"does not match {_TAGMANIFEST} under the key {_key_id(key)}",
+            )
+            return False
+        return True
+
+
+def _read_small(archive: zipfile.ZipFile, name: str, limit: int = 1 << 24) -> bytes | None:
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        return None
+    if info.file_size > limit:
+        return None
+    try:
+        with archive.open(info) as stream:
+            return stream.read(limit + 1)[:limit]
+    except _READ_ERRORS:
+        return None

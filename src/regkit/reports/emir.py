@@ -1,0 +1,938 @@
+"""EMIR REFIT trade reports: auth.030 ``DerivsTradRpt`` files.
+
+:func:`render` turns trades into files of ``Document/DerivsTradRpt``: a ``RptHdr`` that
+states the number of reports in the file (``NbRcrds``), then one ``TradData/Rpt`` per
+trade, in the element of the action type (``New``, ``Mod``, ``Crrctn``, ``Termntn``,
+``Err``, ``PosCmpnt``, ``ValtnUpd``). See ``docs/emir.md`` for the field-by-field mapping
+(REFIT table and field, XML path, regkit source). The decisions worth knowing:
+
+* **Counterparties.** The firm deals on own account: it is counterparty 1 (``firm.lei``),
+  a financial counterparty (``FI``) of sector ``INVF`` (investment firm), trading as
+  principal; it is the seller (``SLLR``) when the client buys and the buyer when the client
+  sells (for a swap: payer of the first leg, ``MAKE``, when the client buys). The client is
+  counterparty 2: an entity by its LEI, a natural person by a client code (the firm's LEI
+  followed by a code of the account id, :func:`client_code`, as REFIT wants for natural
+  persons) and the person's country of residence. The report submitting entity is
+  ``firm.reporting_lei`` and the entity responsible for reporting the firm.
+* **UTIs** (ISO 23897): a trade's ``uti`` is checked and kept; a trade without one gets
+  :func:`~regkit.schemas.identifiers.generate_uti` of the firm's LEI and its trade id, the
+  same on every run, so that later reports (valuations, the termination) name the
+  derivative its first report created.
+* **Action and event types.** One action type per call (``action=``). ``New``, ``Mod``,
+  ``Crrctn`` and ``PosCmpnt`` carry the whole report; ``Termntn``, ``ValtnUpd`` and
+  ``Err`` only what identifies the derivative and what changes (ESMA's usage guideline
+  leaves the rest out). Event types: NEWT ``TRAD``, MODI ``TRAD`` (renegotiated terms),
+  TERM ``ETRM`` (early termination: a CFD has no maturity, so closing one ends it early);
+  CORR, EROR, POSC and VALU carry no event. ``events`` maps a trade id to another event
+  type, or to an :class:`Event` with its time and, for POSC, the position's UTI.
+* **CFD lifecycle.** A CFD opening is a NEWT (or a POSC into a position); its daily
+  valuations VALU (from :class:`Valuation` records or account snapshots); its closing a
+  TERM of the opening's UTI: render the closing trade carrying that UTI in ``uti``, or the
+  opening trade with an :class:`Event` at the closing time. A closing trade is never a new
+  derivative: NEWT and POSC skip it.
+* **Instruments.** Contract type from the product (CFDS, SPDB, FORW, SWAP, OPTN; a spot
+  trade is not a derivative and is skipped), asset class from ``underlying_class`` (CURR,
+  COMM, EQUI, INTR, OTHR), CFI, ISIN where there is one; regkit's Instrument has no UPI.
+  Notional amounts: for a currency pair, quantity × multiplier in the base currency and
+  that × the price in the quote currency, with the price as the forward exchange rate of
+  the pair; otherwise quantity × price × multiplier in the price currency, with the price.
+* **Clearing and confirmation.** Not cleared and no clearing obligation (``FLSE``, reason
+  ``NORE``), not intragroup, confirmed electronically (``ECNF``) at execution, as a
+  platform's trades are.
+
+Files. Each file is named ``{submitting LEI}_DATTAR_{YYYYMMDD}_{NNNNNN}.xml``: the report
+submitting entity's LEI, ``DATTAR`` (ESMA's file type for auth.030 trade reports), the
+creation date (UTC) and a six-digit sequence number from ``first_sequence``; trade
+repositories set their own naming rules, and this one keeps names unique per submitter
+and day when runs continue the numbering. A file holds at most ``max_records`` reports
+(100,000 by default: 100-160 MB of XML at 1-1.6 KB a report; no trade repository limit was
+found published, so lower it to the repository's); more go to the next sequence number.
+The files are written by :func:`regkit.reports.writer.write_files` with
+``count_records=True``: every chunk is validated against auth.030 (or ESMA's restricted
+schema from ``REGKIT_XSD_DIR``) before it is written, ``NbRcrds`` is the number of
+reports in the file, and files appear only when every trade was rendered and every chunk
+validated. The same inputs and ``created_at`` give the same bytes.
+
+Example:
+    >>> client_code("5493001KJTIIGC8Y1R12", "ACC-0001")
+    '5493001KJTIIGC8Y1R12ACC0001LWSCVE43PQCG'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Context, Decimal
+from typing import Any, Final, Literal, NamedTuple
+
+from regkit.errors import RenderError
+from regkit.reports.emir_feedback import read_rejection_files, read_rejections, reconcile
+from regkit.reports.values import (
+    BadField,
+    RefusedError,
+    Rendered,
+    Skipped,
+    creation_time,
+    xml_decimal,
+    xml_text,
+    xml_utc,
+)
+from regkit.reports.writer import Envelope, Part, XmlWriter, write_files
+from regkit.schemas.account import Account, AccountSnapshot
+from regkit.schemas.enums import (
+    Capacity,
+    Delivery,
+    ExerciseStyle,
+    OptionType,
+    PositionEffect,
+    Product,
+    Side,
+    UnderlyingClass,
+)
+from regkit.schemas.firm import Firm
+from regkit.schemas.identifiers import (
+    SPECIAL_MICS,
+    generate_uti,
+    is_valid_currency,
+    is_valid_isin,
+    is_valid_uti,
+    transaction_reference,
+)
+from regkit.schemas.instrument import Instrument
+from regkit.schemas.party import LegalEntity
+from regkit.schemas.trade import Trade
+from regkit.schemas.types import to_utc
+
+__all__ = [
+    "ACTIONS",
+    "DEFAULT_EVENTS",
+    "DEFAULT_MAX_RECORDS",
+    "EVENT_TYPES",
+    "Action",
+    "Event",
+    "Rendered",
+    "Skipped",
+    "Valuation",
+    "client_code",
+    "file_name",
+    "generate_uti",
+    "position_uti",
+    "read_rejection_files",
+    "read_rejections",
+    "reconcile",
+    "render",
+    "uti_of",
+]
+
+Action = Literal["NEWT", "MODI", "CORR", "TERM", "EROR", "POSC", "VALU"]
+"""The action types :func:`render` writes (REFIT table 2 field 151)."""
+
+#: The element of ``TradData/Rpt`` that carries each action type.
+ACTIONS: Final[Mapping[str, str]] = {
+    "NEWT": "New",
+    "MODI": "Mod",
+    "CORR": "Crrctn",
+    "TERM": "Termntn",
+    "EROR": "Err",
+    "POSC": "PosCmpnt",
+    "VALU": "ValtnUpd",
+}
+#: The event type of each action type when ``events`` names none (None: no event).
+DEFAULT_EVENTS: Final[Mapping[str, str | None]] = {
+    "NEWT": "TRAD",
+    "MODI": "TRAD",
+    "TERM": "ETRM",
+    "CORR": None,
+    "EROR": None,
+    "POSC": None,
+    "VALU": None,
+}
+#: The event types of auth.030 (DerivativeEventType3Code; REFIT table 2 field 152).
+EVENT_TYPES: Final = frozenset(
+    {"ALOC", "CLRG", "CLAL", "COMP", "CORP", "CREV", "ETRM", "EXER", "INCP", "NOVA", "PTNG"}
+    | {"TRAD", "UPDT"}
+)
+#: Reports in one file unless told otherwise.
+DEFAULT_MAX_RECORDS: Final = 100_000
+
+_AUTH030: Final = "urn:iso:std:iso:20022:tech:xsd:auth.030.001.03"
+_MAX_SEQUENCE: Final = 999_999
+_FULL: Final = frozenset({"NEWT", "MODI", "CORR", "POSC"})
+_VALUATION_METHODS: Final = frozenset({"MTMA", "MTMO", "CCPV"})
+# Exact products: the default context (28 digits) would round a large notional silently.
+_EXACT: Final = Context(prec=80)
+_UTI_CODE: Final = re.compile(r"[A-Z0-9]{1,32}").fullmatch
+
+
+# --- inputs ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    """What happened to a derivative, for the report of one trade (``events={trade_id: ...}``).
+
+    Attributes:
+        type: the event type (TRAD, ETRM, INCP ...); None for the action's default
+            (:data:`DEFAULT_EVENTS`).
+        at: when it happened (REFIT table 2 field 153, and the early termination date of a
+            TERM); default the trade's ``executed_at``.
+        position: for POSC, the UTI of the position the trade goes into (table 2 field 4);
+            default :func:`position_uti` of the trade's account and instrument.
+
+    Example:
+        >>> from datetime import UTC
+        >>> Event("ETRM", at=datetime(2026, 11, 21, 8, 0, tzinfo=UTC)).type
+        'ETRM'
+    """
+
+    type: str | None = None
+    at: datetime | None = None
+    position: str | None = None
+
+
+@dataclass(frozen=True)
+class Valuation:
+    """The mark-to-market value of one derivative (REFIT table 2 fields 21-25).
+
+    Attributes:
+        trade_id: the trade whose derivative is valued.
+        value: the value to the firm (counterparty 1): positive when the contract is in the
+            firm's favour, negative when in the client's.
+        currency: the value's currency (ISO 4217).
+        at: when the value was taken (timezone-aware).
+        method: ``MTMA`` (mark-to-market), ``MTMO`` (mark-to-model) or ``CCPV`` (CCP's).
+        delta: the option's delta, if any.
+
+    Example:
+        >>> from datetime import UTC
+        >>> Valuation("T1", Decimal("-12.50"), "USD", datetime(2026, 11, 20, 22, tzinfo=UTC)).method
+        'MTMA'
+    """
+
+    trade_id: str
+    value: Decimal
+    currency: str
+    at: datetime
+    method: str = "MTMA"
+    delta: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        where = f"valuation of {self.trade_id!r}"
+        for name, number in (("value", self.value), ("delta", self.delta)):
+            if number is not None and (not isinstance(number, Decimal) or not number.is_finite()):
+                raise RenderError(f"{where}: {name} must be a finite Decimal, got {number!r}")
+        if not is_valid_currency(self.currency):
+            raise RenderError(f"{where}: currency {self.currency!r} is not an ISO 4217 code")
+        if not isinstance(self.at, datetime) or self.at.utcoffset() is None:
+            raise RenderError(f"{where}: at must be a timezone-aware datetime, got {self.at!r}")
+        if self.method not in _VALUATION_METHODS:
+            raise RenderError(f"{where}: method must be MTMA, MTMO or CCPV, got {self.method!r}")
+
+
+# --- identifiers -----------------------------------------------------------------------------
+
+
+def client_code(lei: str, account_id: str) -> str:
+    """The code of a client who is a natural person (REFIT table 1 field 9): the reporting
+    counterparty's LEI followed by a code it keeps for the client, 72 characters at most.
+
+    The code is :func:`~regkit.schemas.identifiers.transaction_reference` of the account id:
+    the id itself when it is 1-52 upper-case letters and digits, otherwise the id cleaned
+    with a hash suffix; the same on every run.
+
+    Example:
+        >>> client_code("5493001KJTIIGC8Y1R12", "A1")
+        '5493001KJTIIGC8Y1R12A1'
+    """
+    return lei + transaction_reference(account_id)
+
+
+def uti_of(firm: Firm) -> Callable[[Trade], str]:
+    """The UTI :func:`render` reports a trade under: its own, or the one generated from the
+    firm's LEI and its trade id. Give it to :func:`reconcile` as ``uti_of``.
+
+    Example:
+        >>> firm = Firm(lei="5493001KJTIIGC8Y1R12", name="Example Markets Ltd", country="CY")
+        >>> uti_of(firm)(Trade(trade_id="T1", account_id="A1", side="buy", quantity="1",
+        ...     price="1.1", executed_at="2026-11-20T09:00:00Z", instrument={"symbol": "EURUSD",
+        ...     "product": "cfd", "underlying_class": "fx_major", "base_currency": "EUR",
+        ...     "quote_currency": "USD"}))
+        '5493001KJTIIGC8Y1R12T1'
+    """
+
+    def uti(trade: Trade) -> str:
+        return trade.uti or generate_uti(firm.lei, trade.trade_id)
+
+    return uti
+
+
+def position_uti(lei: str, account_id: str, symbol: str) -> str:
+    """The UTI of a client's position in an instrument, for POSC reports (one position per
+    client account and instrument, as CFD positions net): :func:`generate_uti` of
+    ``position:{account_id}:{symbol}`` (the colons keep it apart from any trade id's UTI
+    that is the id itself).
+
+    Example:
+        >>> position_uti("5493001KJTIIGC8Y1R12", "A1", "EURUSD")
+        '5493001KJTIIGC8Y1R12POSITIONA1EURUSDO5ASY63URQE3'
+    """
+    return generate_uti(lei, f"position:{account_id}:{symbol}")
+
+
+# --- pieces ----------------------------------------------------------------------------------
+
+_CONTRACT_TYPES: Final = {
+    Product.CFD: "CFDS",
+    Product.SPREAD_BET: "SPDB",
+    Product.FORWARD: "FORW",
+    Product.SWAP: "SWAP",
+    Product.OPTION: "OPTN",
+}
+_ASSET_CLASSES: Final = {
+    UnderlyingClass.FX_MAJOR: "CURR",
+    UnderlyingClass.FX_MINOR: "CURR",
+    UnderlyingClass.GOLD: "COMM",
+    UnderlyingClass.COMMODITY: "COMM",
+    UnderlyingClass.INDEX_MAJOR: "EQUI",
+    UnderlyingClass.INDEX_MINOR: "EQUI",
+    UnderlyingClass.EQUITY: "EQUI",
+    UnderlyingClass.BOND: "INTR",
+    UnderlyingClass.CRYPTO: "OTHR",
+    UnderlyingClass.OTHER: "OTHR",
+}
+_CASH_SETTLED: Final = frozenset({Product.CFD, Product.SPREAD_BET})
+_DELIVERY: Final = {Delivery.CASH: "CASH", Delivery.PHYSICAL: "PHYS"}
+_CLEARING: Final = (
+    "<TradClr><ClrOblgtn>FLSE</ClrOblgtn><ClrSts><NonClrd><Rsn>NORE</Rsn></NonClrd></ClrSts>"
+    "<IntraGrp>false</IntraGrp></TradClr>"
+)
+
+_Piece = str | RefusedError
+
+
+class _Contract(NamedTuple):
+    """What a report says of an instrument, rendered once per instrument."""
+
+    data: str  # CtrctData
+    fx: bool
+    base: str | None
+    currency: str  # notional currency (price or quote currency)
+    multiplier: Decimal | None  # None when 1
+    swap: bool
+    tail: str  # DlvryTp
+    dates: str  # XprtnDt (after FctvDt)
+    settlement: str  # SttlmDt (after EarlyTermntnDt)
+    pair: str  # XchgRateBsis of a currency pair
+    option: str  # Optn: an option's type, exercise style and strike
+    strike: Decimal | None  # an option's strike (the rate of a currency option's second leg)
+
+
+def _contract(instrument: Instrument, price_currency: str | None) -> _Contract:
+    """``CtrctData`` and the instrument's parts of ``TxData`` (REFIT table 2 fields 7-20,
+    44-47, 113-116)."""
+    option = _option(instrument)
+    currency = price_currency or instrument.quote_currency
+    if currency is None:
+        raise RefusedError("price_currency", "missing, and the instrument has no quote currency")
+    if instrument.cfi is None and instrument.isin is None:
+        raise RefusedError("instrument.cfi", "missing (REFIT table 2 field 9: the CFI)")
+    fx = instrument.is_fx
+    data = [
+        f"<CtrctData><CtrctTp>{_CONTRACT_TYPES[instrument.product]}</CtrctTp>"
+        f"<AsstClss>{_ASSET_CLASSES[instrument.underlying_class]}</AsstClss>"
+    ]
+    if instrument.cfi is not None:
+        data.append(f"<PdctClssfctn>{instrument.cfi}</PdctClssfctn>")
+    if instrument.isin is not None:
+        data.append(f"<PdctId><ISIN>{instrument.isin}</ISIN></PdctId>")
+    data.append(_underlying(instrument))
+    crypto = "true" if instrument.underlying_class is UnderlyingClass.CRYPTO else "false"
+    data.append(
+        f"<SttlmCcy><Ccy>{currency}</Ccy></SttlmCcy>"
+        f"<DerivBasedOnCrptAsst>{crypto}</DerivBasedOnCrptAsst></CtrctData>"
+    )
+    expiry = instrument.expiry_date
+    multiplier = instrument.price_multiplier
+    pair = ""
+    if fx:
+        pair = (
+            f"<XchgRateBsis><CcyPair><BaseCcy>{instrument.base_currency}</BaseCcy>"
+            f"<QtdCcy>{instrument.quote_currency}</QtdCcy></CcyPair></XchgRateBsis>"
+        )
+    return _Contract(
+        data="".join(data),
+        fx=fx,
+        base=instrument.base_currency,
+        currency=instrument.quote_currency if fx and instrument.quote_currency else currency,
+        multiplier=None if multiplier == 1 else multiplier,
+        swap=instrument.product is Product.SWAP,
+        tail=f"<DlvryTp>{_delivery(instrument)}</DlvryTp>",
+        dates="" if expiry is None else f"<XprtnDt>{expiry.isoformat()}</XprtnDt>",
+        settlement="" if expiry is None else f"<SttlmDt>{expiry.isoformat()}</SttlmDt>",
+        pair=pair,
+        option=option,
+        strike=instrument.strike_price,
+    )
+
+
+_OPTION_TYPES = {OptionType.CALL: "CALL", OptionType.PUT: "PUTO"}
+_EXERCISE_STYLES = {
+    ExerciseStyle.EUROPEAN: "EURO",
+    ExerciseStyle.AMERICAN: "AMER",
+    ExerciseStyle.BERMUDAN: "BERM",
+}
+
+
+def _option(instrument: Instrument) -> str:
+    """``Optn`` of an option (REFIT table 2 fields 128-130: type, exercise style, strike; a
+    currency option's strike is a rate, any other's a price in the quote currency)."""
+    if instrument.product is not Product.OPTION:
+        return ""
+    missing = [
+        name
+        for name in ("option_type", "exercise_style", "strike_price")
+        if getattr(instrument, name) is None
+    ]
+    if missing:
+        raise RefusedError(
+            f"instrument.{missing[0]}",
+            f"an option needs {', '.join(missing)} (REFIT table 2 fields 128-130)",
+        )
+    assert instrument.option_type is not None
+    assert instrument.exercise_style is not None
+    assert instrument.strike_price is not None
+    if instrument.is_fx:
+        rate = xml_decimal(instrument.strike_price, "instrument.strike_price", 10, 11)
+        strike = f"<Dcml>{rate}</Dcml>"
+    else:
+        amount = xml_decimal(instrument.strike_price, "instrument.strike_price", 19, 25)
+        strike = f'<MntryVal><Amt Ccy="{instrument.quote_currency}">{amount}</Amt></MntryVal>'
+    return (
+        f"<Optn><Tp>{_OPTION_TYPES[instrument.option_type]}</Tp>"
+        f"<ExrcStyle>{_EXERCISE_STYLES[instrument.exercise_style]}</ExrcStyle>"
+        f"<StrkPric>{strike}</StrkPric></Optn>"
+    )
+
+
+def _underlying(instrument: Instrument) -> str:
+    """``UndrlygInstrm`` (REFIT table 2 fields 13-16): the underlying's ISIN, or the index's
+    ISIN or name; none for a currency pair, a commodity or a crypto-asset."""
+    if instrument.underlying_isin is not None:
+        return f"<UndrlygInstrm><ISIN>{instrument.underlying_isin}</ISIN></UndrlygInstrm>"
+    index = instrument.underlying_index
+    if index is None:
+        return ""
+    if is_valid_isin(index):
+        return f"<UndrlygInstrm><Indx><ISIN>{index}</ISIN></Indx></UndrlygInstrm>"
+    name = xml_text(index, "instrument.underlying_index", 350)
+    return f"<UndrlygInstrm><Indx><Nm>{name}</Nm></Indx></UndrlygInstrm>"
+
+
+def _delivery(instrument: Instrument) -> str:
+    if instrument.delivery is not None:
+        return _DELIVERY[instrument.delivery]
+    if instrument.product in _CASH_SETTLED:
+        return "CASH"  # a CFD or a spread bet settles in cash by definition
+    raise RefusedError("instrument.delivery", "missing (REFIT table 2 field 47: cash or physical)")
+
+
+class _Client(NamedTuple):
+    full: str  # OthrCtrPty of a whole report
+    short: str  # OthrCtrPty of TERM, EROR, VALU
+
+
+def _client(account: Account, lei: str) -> _Client:
+    """``OthrCtrPty`` (REFIT table 1 fields 8-14): an entity's LEI, or a person's client
+    code and country of residence."""
+    holder = account.holder
+    if isinstance(holder, LegalEntity):
+        if holder.lei is None:
+            raise RefusedError("account.holder.lei", "the client is an entity without an LEI")
+        country = "" if holder.country is None else f"<Ctry>{holder.country}</Ctry>"
+        ident = f"<IdTp><Lgl><Id><LEI>{holder.lei}</LEI></Id>{country}</Lgl></IdTp>"
+        return _Client(f"<OthrCtrPty>{ident}</OthrCtrPty>", f"<OthrCtrPty>{ident}</OthrCtrPty>")
+    if holder.residence_country is None:
+        raise RefusedError(
+            "account.holder.residence_country",
+            "missing (REFIT table 1 field 10: a natural person's country of residence)",
+        )
+    code = client_code(lei, account.account_id)
+    ident = (
+        f"<IdTp><Ntrl><Id><Id><Id>{code}</Id></Id></Id>"
+        f"<Ctry>{holder.residence_country}</Ctry></Ntrl></IdTp>"
+    )
+    # A natural person is not an undertaking: no EMIR reporting obligation of its own.
+    return _Client(
+        f"<OthrCtrPty>{ident}<RptgOblgtn>false</RptgOblgtn></OthrCtrPty>",
+        f"<OthrCtrPty>{ident}</OthrCtrPty>",
+    )
+
+
+def _valuation(valuation: Valuation) -> str:
+    """``Valtn`` (REFIT table 2 fields 21-25)."""
+    amount = xml_decimal(abs(valuation.value), "valuation.value", 19, 25)
+    sign = "<Sgn>false</Sgn>" if valuation.value < 0 else ""
+    delta = ""
+    if valuation.delta is not None:
+        delta = f"<Dlta>{xml_decimal(valuation.delta, 'valuation.delta', 19, 25)}</Dlta>"
+    return (
+        f'<Valtn><CtrctVal><Amt Ccy="{valuation.currency}">{amount}</Amt>{sign}</CtrctVal>'
+        f"<TmStmp>{xml_utc(valuation.at)}</TmStmp><Tp>{valuation.method}</Tp>{delta}</Valtn>"
+    )
+
+
+def _venue(trade: Trade) -> str:
+    """REFIT table 2 field 41: the trade's MIC when it was executed on a venue; otherwise
+    XOFF for an instrument traded on a venue (regkit's sign: it has an ISIN), XXXX (OTC)."""
+    if trade.venue not in SPECIAL_MICS:
+        return trade.venue
+    return "XOFF" if trade.instrument.isin is not None else "XXXX"
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+class _Renderer:
+    """Turns trades into ``Rpt`` bytes for one action type, caching what repeats (clients,
+    instruments) and collecting the trades it skips and every field it cannot report."""
+
+    _CACHE_LIMIT: Final = 4096
+
+    def __init__(
+        self,
+        firm: Firm,
+        accounts: Mapping[str, Account],
+        action: str,
+        created_at: datetime,
+        events: Mapping[str, str | Event],
+        valuations: Mapping[str, Valuation],
+        snapshots: Mapping[str, AccountSnapshot],
+    ) -> None:
+        self.firm = firm
+        self.accounts = accounts
+        self.action = action
+        self.element = ACTIONS[action]
+        self.full = action in _FULL
+        self.events = events
+        self.valuations = valuations
+        self.snapshots = snapshots
+        self.stamp = f"<RptgTmStmp>{xml_utc(created_at)}</RptgTmStmp>"
+        own = f"<RptgCtrPty><Id><Lgl><Id><LEI>{firm.lei}</LEI></Id></Lgl></Id>"
+        nature = "<Ntr><FI><Sctr><Cd>INVF</Cd></Sctr></FI></Ntr><TradgCpcty>PRIN</TradgCpcty>"
+        # The firm sells when the client buys; for a swap, it pays the first leg.
+        self.own = {
+            (side, swap): f"{own}{nature}<DrctnOrSd>{_direction(side, swap)}</DrctnOrSd>"
+            "</RptgCtrPty>"
+            for side in Side
+            for swap in (False, True)
+        }
+        self.own_short = f"{own}</RptgCtrPty>"
+        self.agents = (
+            f"<SubmitgAgt><LEI>{firm.reporting_lei}</LEI></SubmitgAgt>"
+            f"<NttyRspnsblForRpt><LEI>{firm.lei}</LEI></NttyRspnsblForRpt>"
+        )
+        self.clients: dict[str, _Client | RefusedError] = {}
+        self.contracts: dict[tuple[int, str | None], tuple[Instrument, _Contract | RefusedError]]
+        self.contracts = {}
+        self.skipped: list[Skipped] = []
+        self.bad: list[BadField] = []
+        self.reported = 0
+
+    def report(self, trade: Trade) -> bytes | None:
+        """The ``Rpt`` of a trade; None when it is skipped or cannot be reported."""
+        instrument = trade.instrument
+        if instrument.product is Product.SPOT:
+            self.skipped.append(Skipped(trade.trade_id, "product spot is not a derivative"))
+            return None
+        if trade.position_effect is PositionEffect.CLOSE and self.action in ("NEWT", "POSC"):
+            self.skipped.append(
+                Skipped(
+                    trade.trade_id,
+                    "closes a position: report it as a TERM of the opening's UTI, not as a new "
+                    "derivative",
+                )
+            )
+            return None
+        refused: list[RefusedError] = []
+        client = self.client(trade.account_id)
+        contract = self.contract(instrument, trade.price_currency)
+        uti = self.uti(trade, refused)
+        for piece in (client, contract):
+            if isinstance(piece, RefusedError):
+                refused.append(piece)
+        if trade.capacity is Capacity.AOTC:
+            refused.append(
+                RefusedError(
+                    "capacity",
+                    "AOTC: the client's counterparty is not the firm, and regkit reports the "
+                    "firm as counterparty 1 (DEAL or MTCH)",
+                )
+            )
+        if refused or isinstance(client, RefusedError) or isinstance(contract, RefusedError):
+            self.refuse(trade, refused)
+            return None
+        try:
+            data = self.build(trade, client, contract, uti)
+        except RefusedError as problem:
+            self.refuse(trade, [problem])
+            return None
+        self.reported += 1
+        return data.encode()
+
+    def build(self, trade: Trade, client: _Client, contract: _Contract, uti: str) -> str:
+        """The ``Rpt`` text of a trade whose parties and instrument were rendered."""
+        event, at, position = self.event(trade)
+        tx_id = f"<TxId><UnqTxIdr>{uti}</UnqTxIdr></TxId>"
+        happened = ""
+        if event is not None:
+            happened = f"<DerivEvt><Tp>{event}</Tp><TmStmp><Dt>{at.date()}</Dt></TmStmp></DerivEvt>"
+        valuation = self.valuation(trade)
+        head = f"<Rpt><{self.element}><CtrPtySpcfcData><CtrPty>"
+        level = "<Lvl>TCTN</Lvl>" if self.action != "EROR" else ""
+        if not self.full:
+            body = tx_id
+            if self.action == "TERM":
+                body += f"<EarlyTermntnDt>{at.date()}</EarlyTermntnDt>{happened}"
+            return (
+                f"{head}{self.own_short}{client.short}{self.agents}</CtrPty>{valuation}"
+                f"{self.stamp}</CtrPtySpcfcData><CmonTradData><TxData>{body}</TxData>"
+                f"</CmonTradData>{level}</{self.element}></Rpt>\n"
+            )
+        if position is not None:
+            tx_id += f"<SbsqntTxId><UnqTxIdr>{position}</UnqTxIdr></SbsqntTxId>"
+        executed = xml_utc(trade.executed_at)
+        return (
+            f"{head}{self.own[trade.side, contract.swap]}{client.full}{self.agents}</CtrPty>"
+            f"{valuation}{self.stamp}</CtrPtySpcfcData><CmonTradData>{contract.data}<TxData>"
+            f"{tx_id}<PltfmIdr>{_venue(trade)}</PltfmIdr>{_amounts(trade, contract)}"
+            f"{contract.tail}<ExctnTmStmp>{executed}</ExctnTmStmp>"
+            f"<FctvDt>{trade.executed_at.date()}</FctvDt>{contract.dates}{contract.settlement}"
+            "<PstTradRskRdctnFlg>false</PstTradRskRdctnFlg>"
+            f"{happened}<TradConf><Confd><Tp>ECNF</Tp><TmStmp>{executed}</TmStmp></Confd>"
+            f"</TradConf>{_CLEARING}{_rate(trade, contract)}{contract.option}</TxData>"
+            f"</CmonTradData>{level}"
+            f"</{self.element}></Rpt>\n"
+        )
+
+    def uti(self, trade: Trade, refused: list[RefusedError]) -> str:
+        given = trade.uti
+        if given is None:
+            if trade.position_effect is PositionEffect.CLOSE and self.action == "TERM":
+                refused.append(
+                    RefusedError(
+                        "uti",
+                        "a closing trade terminates the derivative its opening created: give "
+                        "the opening's UTI in uti (or render the opening with an Event)",
+                    )
+                )
+                return ""
+            if _UTI_CODE(trade.trade_id):  # generate_uti's common case, inline
+                return self.firm.lei + trade.trade_id
+            return generate_uti(self.firm.lei, trade.trade_id)
+        if not is_valid_uti(given):
+            refused.append(
+                RefusedError(
+                    "uti",
+                    f"{given!r} is not an ISO 23897 UTI (an LEI, then 1-32 upper-case letters "
+                    "or digits)",
+                )
+            )
+        return given
+
+    def event(self, trade: Trade) -> tuple[str | None, datetime, str | None]:
+        """The event type (None: none), its time, and the position's UTI (POSC)."""
+        given = self.events.get(trade.trade_id) if self.events else None
+        if given is None and self.action != "POSC":  # the common case, inline
+            return DEFAULT_EVENTS[self.action], trade.executed_at, None
+        detail = given if isinstance(given, Event) else Event(given)
+        default = DEFAULT_EVENTS[self.action]
+        event = detail.type or default
+        if event is not None and event not in EVENT_TYPES:
+            raise RefusedError("event", f"{event!r} is not an event type ({_listed(EVENT_TYPES)})")
+        if event is not None and default is None:
+            raise RefusedError("event", f"action {self.action} reports no event type ({event})")
+        at = trade.executed_at if detail.at is None else to_utc(detail.at)
+        position = None
+        if self.action == "POSC":
+            position = detail.position or position_uti(
+                self.firm.lei, trade.account_id, trade.instrument.symbol
+            )
+            if not is_valid_uti(position):
+                raise RefusedError("event.position", f"{position!r} is not an ISO 23897 UTI")
+        return event, at, position
+
+    def valuation(self, trade: Trade) -> str:
+        """``Valtn`` of the trade's derivative: required by VALU, optional elsewhere."""
+        valuation = self.valuations.get(trade.trade_id)
+        if valuation is None and self.action == "VALU":
+            valuation = self.snapshot_valuation(trade)
+        return "" if valuation is None else _valuation(valuation)
+
+    def snapshot_valuation(self, trade: Trade) -> Valuation:
+        """A valuation from the account's latest snapshot, when it holds this one position:
+        the client's unrealised result (equity - balance) is then the contract's value, and
+        its opposite the value to the firm."""
+        snapshot = self.snapshots.get(trade.account_id)
+        if snapshot is None:
+            raise RefusedError("valuation", "no Valuation and no snapshot of the account")
+        if snapshot.open_positions != 1:
+            raise RefusedError(
+                "valuation",
+                f"no Valuation, and the account's snapshot at {xml_utc(snapshot.at)} values "
+                f"{snapshot.open_positions} open positions together, not this one",
+            )
+        value = snapshot.balance - snapshot.equity
+        return Valuation(trade.trade_id, value, snapshot.currency, snapshot.at)
+
+    def refuse(self, trade: Trade, refused: list[RefusedError]) -> None:
+        self.bad.extend(BadField(trade.trade_id, item.field, item.reason) for item in refused)
+
+    def client(self, account_id: str) -> _Client | RefusedError:
+        piece = self.clients.get(account_id)
+        if piece is None:
+            account = self.accounts.get(account_id)
+            if account is None:
+                piece = RefusedError("account_id", f"no account {account_id!r} was given")
+            else:
+                try:
+                    piece = _client(account, self.firm.lei)
+                except RefusedError as refused:
+                    piece = refused
+            if len(self.clients) >= self._CACHE_LIMIT:
+                self.clients.clear()
+            self.clients[account_id] = piece
+        return piece
+
+    def contract(
+        self, instrument: Instrument, price_currency: str | None
+    ) -> _Contract | RefusedError:
+        # By identity, as in mifir: the loaders share one instance per instrument.
+        key = (id(instrument), price_currency)
+        cached = self.contracts.get(key)
+        if cached is not None and cached[0] is instrument:
+            return cached[1]
+        if len(self.contracts) >= self._CACHE_LIMIT:
+            self.contracts.clear()
+        piece: _Contract | RefusedError
+        try:
+            piece = _contract(instrument, price_currency)
+        except RefusedError as refused:
+            piece = refused
+        self.contracts[key] = (instrument, piece)
+        return piece
+
+    def refusal(self) -> RenderError:
+        lines = "\n".join(f"  {item}" for item in self.bad)
+        trades = len({item.key for item in self.bad})
+        return RenderError(
+            f"{trades} trade(s) cannot be reported ({len(self.bad)} problem(s)); no file was "
+            f"written. Trade: field: reason:\n{lines}"
+        )
+
+
+def _direction(side: Side, swap: bool) -> str:
+    """REFIT table 1 fields 17-19 for the firm: its side, or the direction of its legs."""
+    if swap:
+        first, second = ("MAKE", "TAKE") if side is Side.BUY else ("TAKE", "MAKE")
+        return (
+            f"<Drctn><DrctnOfTheFrstLeg>{first}</DrctnOfTheFrstLeg>"
+            f"<DrctnOfTheScndLeg>{second}</DrctnOfTheScndLeg></Drctn>"
+        )
+    return "<CtrPtySd>SLLR</CtrPtySd>" if side is Side.BUY else "<CtrPtySd>BYER</CtrPtySd>"
+
+
+def _amounts(trade: Trade, contract: _Contract) -> str:
+    """``TxPric`` and ``NtnlAmt`` (REFIT table 2 fields 48-49, 55-56, 64-65)."""
+    units = trade.quantity
+    if contract.multiplier is not None:
+        units = _EXACT.multiply(units, contract.multiplier)
+    if contract.fx:
+        # A currency option's second leg is at its strike; the trade's price is its premium.
+        rate = trade.price if contract.strike is None else contract.strike
+        first = xml_decimal(units, "notional", 19, 25)
+        second = xml_decimal(_EXACT.multiply(units, rate), "notional", 19, 25)
+        return (
+            f'<NtnlAmt><FrstLeg><Amt><Amt Ccy="{contract.base}">{first}</Amt></Amt></FrstLeg>'
+            f'<ScndLeg><Amt><Amt Ccy="{contract.currency}">{second}</Amt></Amt></ScndLeg>'
+            "</NtnlAmt>"
+        )
+    price = xml_decimal(trade.price, "price", 19, 25)
+    notional = xml_decimal(_EXACT.multiply(units, trade.price), "notional", 19, 25)
+    currency = contract.currency
+    return (
+        f'<TxPric><Pric><MntryVal><Amt Ccy="{currency}">{price}</Amt></MntryVal></Pric></TxPric>'
+        f'<NtnlAmt><FrstLeg><Amt><Amt Ccy="{currency}">{notional}</Amt></Amt></FrstLeg></NtnlAmt>'
+    )
+
+
+def _rate(trade: Trade, contract: _Contract) -> str:
+    """``Ccy`` of a currency pair: the agreed rate and the pair (REFIT table 2 fields 115-116)."""
+    if not contract.fx:
+        return ""
+    if contract.option:  # the price is the premium, not a rate: Optn holds the strike
+        return f"<Ccy>{contract.pair}</Ccy>"
+    rate = xml_decimal(trade.price, "price", 13, 18)
+    return f"<Ccy><FwdXchgRate>{rate}</FwdXchgRate>{contract.pair}</Ccy>"
+
+
+def _listed(codes: Iterable[str]) -> str:
+    return ", ".join(sorted(codes))
+
+
+def _records(renderer: _Renderer, trades: Iterable[Trade]) -> Iterator[tuple[str, bytes]]:
+    """The ``Rpt`` of every trade; raises once every trade was seen if any was bad."""
+    for trade in trades:
+        data = renderer.report(trade)
+        if data is not None:
+            yield trade.trade_id, data
+    if renderer.bad:
+        raise renderer.refusal()
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+def file_name(firm: Firm, created_at: datetime, sequence: int) -> str:
+    """The name of a report file: ``{submitting LEI}_DATTAR_{YYYYMMDD}_{NNNNNN}.xml``.
+
+    Example:
+        >>> from datetime import UTC
+        >>> firm = Firm(lei="5493001KJTIIGC8Y1R12", name="Example Markets Ltd", country="CY")
+        >>> file_name(firm, datetime(2026, 11, 20, 18, 0, tzinfo=UTC), 1)
+        '5493001KJTIIGC8Y1R12_DATTAR_20261120_000001.xml'
+    """
+    if not 1 <= sequence <= _MAX_SEQUENCE:
+        raise RenderError(f"file sequence {sequence} is outside 1 to {_MAX_SEQUENCE:,}")
+    day = to_utc(created_at).strftime("%Y%m%d")
+    return f"{firm.reporting_lei}_DATTAR_{day}_{sequence:06d}.xml"
+
+
+def _envelope() -> Envelope:
+    """``Document/DerivsTradRpt``: ``RptHdr/NbRcrds`` (the reports framed), ``TradData``."""
+
+    @contextlib.contextmanager
+    def envelope(xf: XmlWriter, part: Part) -> Iterator[None]:
+        if part.records is None:  # never: render asks the writer to count
+            raise RenderError("an auth.030 file states its number of reports")
+        namespaces: Any = {None: _AUTH030}  # lxml-stubs does not allow the default namespace
+        with xf.element(f"{{{_AUTH030}}}Document", nsmap=namespaces):
+            xf.write("\n")
+            with xf.element(f"{{{_AUTH030}}}DerivsTradRpt"):
+                xf.write("\n")
+                with xf.element(f"{{{_AUTH030}}}RptHdr"), xf.element(f"{{{_AUTH030}}}NbRcrds"):
+                    xf.write(str(part.records))
+                xf.write("\n")
+                with xf.element(f"{{{_AUTH030}}}TradData"):
+                    yield
+                xf.write("\n")
+            xf.write("\n")
+
+    return envelope
+
+
+def render(
+    trades: Iterable[Trade],
+    accounts: Iterable[Account],
+    firm: Firm,
+    out_dir: str | os.PathLike[str],
+    *,
+    created_at: datetime | None = None,
+    action: Action = "NEWT",
+    events: Mapping[str, str | Event] | None = None,
+    valuations: Iterable[Valuation] = (),
+    snapshots: Iterable[AccountSnapshot] = (),
+    max_records: int | None = None,
+    validate: bool = True,
+    workers: int | None = None,
+    first_sequence: int = 1,
+) -> Rendered:
+    """Write the EMIR REFIT reports (auth.030) of a batch of trades, all of one action type.
+
+    Every derivative trade becomes one report; spot trades (and, for NEWT and POSC, trades
+    that close a position) are skipped and listed in the result. Any trade that cannot be
+    reported (no account, no client LEI or country, an invalid UTI, no valuation for
+    VALU ...) stops the whole batch: one :class:`~regkit.errors.RenderError` names every
+    problem (trade, field, reason), and no file is written.
+
+    Args:
+        trades: the trades, in any order (an iterator is read once; memory stays flat).
+        accounts: the accounts the trades are on.
+        firm: the reporting firm (counterparty 1 and entity responsible for reporting; the
+            report submitting entity is ``firm.reporting_lei``).
+        out_dir: the folder to write to (created if missing).
+        created_at: the reporting timestamp and the files' date; default now, in UTC. The
+            same inputs and ``created_at`` give the same bytes.
+        action: NEWT, MODI, CORR, TERM, EROR, POSC or VALU.
+        events: trade id → event type, or an :class:`Event` (type, time, position UTI);
+            trades not named get :data:`DEFAULT_EVENTS`.
+        valuations: the derivatives' values (required by VALU, reported by the other full
+            reports when given); one per trade id.
+        snapshots: account snapshots; for VALU, a trade without a :class:`Valuation` is
+            valued from its account's latest snapshot when that holds one open position.
+        max_records: most reports in one file (default :data:`DEFAULT_MAX_RECORDS`).
+        validate: validate every report against the schema before it is written.
+        workers: validating threads; 1 validates inline; default two on two cores.
+        first_sequence: the sequence number of the first file (continue a day's numbering).
+
+    Returns:
+        The files written (a list of paths) with ``reported`` and ``skipped``.
+
+    Raises:
+        RenderError: bad records (all of them named), or bad arguments.
+        XsdValidationError: a report does not validate (a regkit bug: please report it).
+
+    See ``docs/emir.md`` for the lifecycle of a CFD and an example.
+    """
+    created = creation_time(created_at)
+    if action not in ACTIONS:
+        raise RenderError(f"action must be one of {_listed(ACTIONS)}, got {action!r}")
+    if first_sequence < 1:
+        raise RenderError(f"first_sequence must be at least 1, got {first_sequence}")
+    if not firm.investment_firm:
+        raise RenderError(
+            "firm.investment_firm is false: regkit reports the firm as a financial "
+            "counterparty of sector INVF (investment firm), and has no other sector for it"
+        )
+    renderer = _Renderer(
+        firm,
+        {account.account_id: account for account in accounts},
+        action,
+        created,
+        events or {},
+        _by_trade(valuations),
+        _latest(snapshots),
+    )
+    paths = write_files(
+        _records(renderer, trades),
+        out_dir,
+        envelope=_envelope(),
+        name=lambda sequence: file_name(firm, created, first_sequence + sequence - 1),
+        schema="auth.030",
+        max_records=DEFAULT_MAX_RECORDS if max_records is None else max_records,
+        validate=validate,
+        workers=workers,
+        count_records=True,
+    )
+    return Rendered(paths, reported=renderer.reported, skipped=renderer.skipped)
+
+
+def _by_trade(valuations: Iterable[Valuation]) -> dict[str, Valuation]:
+    found: dict[str, Valuation] = {}
+    for valuation in valuations:
+        if valuation.trade_id in found:
+            raise RenderError(f"two valuations of trade {valuation.trade_id!r}; give one")
+        found[valuation.trade_id] = valuation
+    return found
+
+
+def _latest(snapshots: Iterable[AccountSnapshot]) -> dict[str, AccountSnapshot]:
+    latest: dict[str, AccountSnapshot] = {}
+    for snapshot in snapshots:
+        known = latest.get(snapshot.account_id)
+        if known is None or snapshot.at > known.at:
+            latest[snapshot.account_id] = snapshot
+    return latest

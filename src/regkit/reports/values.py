@@ -1,0 +1,145 @@
+"""What the regulator-file renderers share: their result, the problems they collect, and
+the text of values as the XSDs want it (escaped text, plain decimals, UTC times)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from regkit.errors import RenderError
+from regkit.schemas.types import to_utc
+
+__all__ = [
+    "BadField",
+    "RefusedError",
+    "Rendered",
+    "Skipped",
+    "creation_time",
+    "xml_decimal",
+    "xml_text",
+    "xml_utc",
+]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A trade left out of the report because it is not reportable.
+
+    Attributes:
+        key: the trade's key (its ``trade_id``).
+        reason: why, in words.
+    """
+
+    key: str
+    reason: str
+
+
+class Rendered(list[Path]):
+    """The files written, in order, with what went into them.
+
+    Attributes:
+        reported: trades reported (``Tx/New``).
+        cancelled: transaction references cancelled (``Tx/Cxl``).
+        skipped: trades not reportable, each with the reason.
+    """
+
+    def __init__(
+        self,
+        paths: Iterable[Path] = (),
+        *,
+        reported: int = 0,
+        cancelled: int = 0,
+        skipped: Sequence[Skipped] = (),
+    ) -> None:
+        super().__init__(paths)
+        self.reported = reported
+        self.cancelled = cancelled
+        self.skipped: tuple[Skipped, ...] = tuple(skipped)
+
+
+@dataclass(frozen=True)
+class BadField:
+    """One field of one record that cannot be reported: the record's key, the field, why."""
+
+    key: str
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.field}: {self.reason}"
+
+
+class RefusedError(Exception):
+    """One field of one record that cannot be reported (collected, never raised out)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+# Characters XML 1.0 cannot hold at all (most C0 controls, surrogates, U+FFFE, U+FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;"}
+)
+
+
+def xml_text(value: str, field: str, limit: int) -> str:
+    """Escaped XML text of at most ``limit`` characters (newlines kept as references)."""
+    if _NOT_XML.search(value):
+        raise RefusedError(field, f"{value!r} has characters an XML file cannot hold")
+    if len(value) > limit:
+        raise RefusedError(field, f"{len(value)} characters, more than the {limit} allowed")
+    return value.translate(_ESCAPES)
+
+
+def xml_decimal(value: Decimal, field: str, fraction: int, total: int = 18) -> str:
+    """A decimal as the XSD wants it: plain digits, at most ``fraction`` after the point and
+    ``total`` in all. The source's digits are kept; trailing zeros go only when they do not
+    fit."""
+    text = str(value)
+    if "E" in text:  # str() writes exponents where the XSD wants plain digits
+        text = format(value, "f")
+    if len(text) <= fraction + 1 or _fits(text, fraction, total):
+        return text
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+        if _fits(text, fraction, total):
+            return text
+    raise RefusedError(
+        field, f"{value} has more than {fraction} decimals or {total} digits (the XSD's limit)"
+    )
+
+
+def _fits(text: str, fraction: int, total: int) -> bool:
+    whole, _, decimals = text.partition(".")
+    return len(decimals) <= fraction and len(whole.lstrip("-0")) + len(decimals) <= total
+
+
+def xml_utc(moment: datetime) -> str:
+    """ISO 8601 UTC ending in ``Z``, with the fractional seconds the time has (none when it has
+    none; ``.123`` for 123 ms: trailing zeros of the microseconds are not digits of the
+    source)."""
+    text = moment.isoformat()
+    if text.endswith("+00:00"):
+        text = text[:-6]
+    else:
+        moment = to_utc(moment)
+        text = moment.replace(tzinfo=None).isoformat()
+    if moment.microsecond:
+        text = text.rstrip("0")
+    return text + "Z"
+
+
+def creation_time(created_at: datetime | None) -> datetime:
+    """``created_at`` in UTC, now when it is None (a naive time is refused)."""
+    if created_at is None:
+        return datetime.now(UTC)
+    if created_at.utcoffset() is None:
+        raise RenderError("created_at has no timezone; give an aware datetime (UTC)")
+    return to_utc(created_at)

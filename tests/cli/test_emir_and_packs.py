@@ -1,0 +1,108 @@
+"""``regkit report emir``, ``regkit pack`` and ``regkit verify``: sample files in, valid EMIR
+files and an intact audit pack out; a changed pack is caught and named."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from regkit.cli import main
+from regkit.reports import audit_pack
+from regkit.reports.xml import validate
+from regkit.schemas.samples import SampleConfig, write_samples
+
+CREATED = "2026-11-20T18:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def brokerage(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("brokerage")
+    write_samples(folder, SampleConfig(trades=300), "parquet")
+    return folder
+
+
+def files(folder: Path, *names: str) -> list[str]:
+    found = []
+    for name in names:
+        found += [f"--{name}", str(folder / f"{name}.parquet")]
+    return found
+
+
+def test_report_emir_writes_valid_files_the_same_every_time(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for out in ("a", "b"):
+        code = main(
+            ["report", "emir", *files(brokerage, "trades", "accounts"),
+             "--firm", str(brokerage / "firm.json"), "--out", str(tmp_path / out),
+             "--created-at", CREATED]
+        )  # fmt: skip
+        assert code == 0
+    printed = capsys.readouterr().out
+    assert "closes a position" in printed  # closing trades are named, not dropped
+    (first,) = sorted((tmp_path / "a").iterdir())
+    (second,) = sorted((tmp_path / "b").iterdir())
+    assert first.name == "529900RKSAMPLEFIRM88_DATTAR_20261120_000001.xml"
+    assert validate(first).ok
+    assert first.read_bytes() == second.read_bytes()
+
+
+def pack(brokerage: Path, out: Path, *extra: str) -> int:
+    return main(
+        ["pack", "--policy", "esma-cfd-retail",
+         *files(brokerage, "trades", "accounts", "snapshots"),
+         "--firm", str(brokerage / "firm.json"), "--created-at", CREATED,
+         "--as-of", CREATED, "--out", str(out), *extra]
+    )  # fmt: skip
+
+
+def test_pack_with_reports_verifies_and_a_changed_byte_is_named(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "pack.zip"
+    assert pack(brokerage, out, "--with-reports", "mifir,emir") == 0
+    with zipfile.ZipFile(out) as bag:
+        names = bag.namelist()
+    assert any(n.startswith("data/regulator/") and "DATTRA" in n for n in names)
+    assert any(n.startswith("data/regulator/") and "DATTAR" in n for n in names)
+    assert main(["verify", str(out)]) == 0
+    assert "intact" in capsys.readouterr().out
+    changed = tmp_path / "changed.zip"
+    with zipfile.ZipFile(out) as reader, zipfile.ZipFile(changed, "w") as writer:
+        for info in reader.infolist():
+            data = reader.read(info)
+            if info.filename == "data/findings.json":
+                data = data.replace(b"ESMA", b"ESMB", 1)
+            writer.writestr(info, data)
+    assert main(["verify", str(changed)]) == 1
+    assert "data/findings.json" in capsys.readouterr().out
+
+
+def test_pack_of_one_account_and_period_holds_only_its_records(
+    brokerage: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "one.zip"
+    code = pack(
+        brokerage, out, "--account", "A000001", "--from", "2026-11-02", "--to", "2026-11-03",
+        "--inputs", "records",
+    )  # fmt: skip
+    assert code == 0
+    result = audit_pack.verify(out)
+    assert result.ok
+    with zipfile.ZipFile(out) as bag:
+        trades = [n for n in bag.namelist() if n.startswith("data/inputs/") and "trade" in n]
+        text = b"".join(bag.read(n) for n in trades).decode("utf-8")
+    ids = {line.split('"account_id":"')[1].split('"')[0] for line in text.splitlines() if line}
+    assert ids == {"A000001"}
+
+
+def test_pack_refuses_an_unknown_report_and_verify_an_unreadable_file(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert pack(brokerage, tmp_path / "p.zip", "--with-reports", "fatca") == 2
+    assert "unknown report(s) fatca" in capsys.readouterr().err
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"not a zip")
+    assert main(["verify", str(junk)]) == 2

@@ -1,0 +1,94 @@
+"""Any findings make a report that renders, escapes what records say, and a pack that verifies."""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import regkit as rk
+from regkit.reports import audit_pack
+
+RULE_IDS = ("ESMA-CFD-LEV", "AML-STRUCT.1", "KYC_EXPIRED", "X-9")
+STARTED = datetime(2026, 11, 2, tzinfo=UTC)
+
+evidence_values = st.one_of(
+    st.text(max_size=20),
+    st.decimals(
+        allow_nan=False, allow_infinity=False, places=4, max_value=10**9, min_value=-(10**9)
+    ),
+    st.integers(),
+    st.none(),
+)
+
+findings = st.builds(
+    rk.Finding,
+    rule_id=st.sampled_from(RULE_IDS),
+    severity=st.sampled_from([str(severity) for severity in rk.Severity]),
+    record_kind=st.sampled_from(["trade", "account", "movement", "snapshot"]),
+    record_id=st.text(min_size=1, max_size=12),
+    message=st.text(max_size=60),
+    evidence=st.dictionaries(st.text(min_size=1, max_size=12), evidence_values, max_size=3),
+    reference=st.fixed_dictionaries(
+        {}, optional={"regulator": st.text(max_size=8), "article": st.text(max_size=8)}
+    ),
+    at=st.none()
+    | st.datetimes(
+        min_value=datetime(2026, 1, 1),
+        max_value=datetime(2027, 12, 31),
+        timezones=st.just(UTC),
+    ),
+)
+
+
+def result_of(items: list[rk.Finding]) -> rk.CheckResult:
+    return rk.CheckResult(
+        findings=items,
+        policy_id="prop<&>",
+        policy_version="1",
+        policy_sha256="0" * 64,
+        started_at=STARTED,
+        finished_at=STARTED,
+        rules_evaluated=RULE_IDS,
+        records_checked={"trade": 10},
+        input_fingerprints={"trades": "1" * 64},
+    )
+
+
+@settings(max_examples=25)
+@given(items=st.lists(findings, max_size=40), max_rows=st.integers(1, 50))
+def test_any_findings_make_a_pack_that_verifies(items: list[rk.Finding], max_rows: int) -> None:
+    result = result_of(items)
+    with tempfile.TemporaryDirectory() as folder:
+        pack = audit_pack.build(result, Path(folder) / "pack.zip", max_rows=max_rows)
+        checked = audit_pack.verify(pack)
+        assert checked.ok, checked.lines()
+        with zipfile.ZipFile(pack) as archive:
+            page = archive.read("data/report.html").decode("utf-8")
+            assert archive.read("data/findings.json").decode("utf-8") == result.to_json()
+            assert archive.read("data/findings.csv").decode("utf-8") == result.to_csv()
+    assert "<script" not in page
+    assert "prop&lt;&amp;&gt;" in page
+    for rule_id in result.counts_by_rule:
+        assert f"<code>{rule_id}</code>" in page
+    assert page.count('<tr><td><span class="badge sev-') - 6 == min(len(items), max_rows)
+
+
+def test_decimal_evidence_stays_text() -> None:
+    finding = rk.Finding(
+        rule_id="X-9",
+        severity="low",
+        record_kind="trade",
+        record_id="T1",
+        message="m",
+        evidence={"trade.price": Decimal("1.10")},
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        pack = audit_pack.build(result_of([finding]), Path(folder) / "pack.zip")
+        with zipfile.ZipFile(pack) as archive:
+            assert '"trade.price": "1.10"' in archive.read("data/findings.json").decode()

@@ -1,0 +1,226 @@
+"""Properties of EMIR REFIT rendering and of generated UTIs.
+
+* Any valid records, under any action type, render to files that validate against auth.030
+  (with ``NbRcrds`` equal to the reports in each file), or are refused with an error that
+  names every bad trade; never an invalid file, never a partial one.
+* Generated UTIs are ISO 23897 UTIs of the firm's LEI, the same for the same trade id and
+  different for different trade ids.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from strategies import (
+    countries,
+    firms,
+    holders,
+    identifiers,
+    instruments,
+    leis,
+    trades,
+)
+
+from regkit import Account, ClientCategory, Firm, Instrument, Trade
+from regkit.errors import RenderError
+from regkit.reports.emir import ACTIONS, Valuation, render
+from regkit.reports.xml import validate
+from regkit.schemas.identifiers import generate_uti, is_valid_uti
+
+CREATED = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+_PROBLEM = re.compile(r"^  (.+?): [a-z_.]+: .+$")
+
+
+@st.composite
+def client_accounts(draw: st.DrawFn, clean: bool) -> Account:
+    """An account with what an EMIR report reads: a person with a country of residence or
+    an entity with an LEI; when not ``clean``, either may lack it."""
+    holder = draw(holders())
+    if clean and holder.kind == "person" and holder.residence_country is None:
+        holder = holder.model_copy(update={"residence_country": draw(countries)})
+    if clean and holder.kind == "entity" and holder.lei is None:
+        holder = holder.model_copy(update={"lei": draw(leis())})
+    return Account(
+        account_id=draw(identifiers("A")),
+        holder=holder,
+        category=draw(st.sampled_from(ClientCategory)),
+        branch_country=draw(st.none() | countries),
+    )
+
+
+@st.composite
+def derivatives(draw: st.DrawFn) -> Instrument:
+    """An instrument regkit can report: a CFD, spread bet, forward or swap with a CFI."""
+    data = draw(instruments()).model_dump()
+    data["product"] = draw(st.sampled_from(("cfd", "spread_bet", "forward", "swap")))
+    data["cfi"] = data["cfi"] or "JFTXCC"
+    data["delivery"] = data["delivery"] or "cash"
+    return Instrument(**data)
+
+
+@st.composite
+def reportable_trades(
+    draw: st.DrawFn, account_id: st.SearchStrategy[str], instrument: st.SearchStrategy[Instrument]
+) -> Trade:
+    """A trade that opens a position, dealt by the firm, with a price currency."""
+    data = draw(trades(account_id=account_id, instrument=instrument)).model_dump()
+    data["capacity"] = draw(st.sampled_from(("DEAL", "MTCH")))
+    data["position_effect"] = draw(st.sampled_from((None, "open")))
+    data["price_currency"] = data["price_currency"] or "EUR"
+    return Trade(**data)
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> dict[str, Any]:
+    """A firm, accounts, trades on them, an action type and valuations: two batches in three
+    reportable throughout, the others with gaps of every kind (missing accounts, LEIs,
+    countries, CFIs, valuations, options, spot and closing trades, invalid values)."""
+    clean = draw(st.integers(0, 2)) > 0
+    the_accounts: list[Account] = draw(
+        st.lists(client_accounts(clean), min_size=1, max_size=4, unique_by=lambda a: a.account_id)
+    )
+    account_ids = st.sampled_from([account.account_id for account in the_accounts])
+    described = derivatives()
+    shared = draw(st.lists(described if clean else described | instruments(), min_size=1,
+                           max_size=3))  # fmt: skip
+    instrument = st.sampled_from(shared) | described
+    any_trade = reportable_trades(account_ids, instrument)
+    if not clean:
+        any_trade |= trades(account_id=account_ids | identifiers("A"), instrument=instrument)
+    the_trades: list[Trade] = draw(
+        st.lists(any_trade, max_size=6, unique_by=lambda trade: trade.trade_id)
+    )
+    valued = [trade for trade in the_trades if clean or draw(st.booleans())]
+    valuations = [
+        Valuation(
+            trade.trade_id,
+            draw(st.decimals(-(10**9), 10**9, places=2, allow_nan=False, allow_infinity=False)),
+            "EUR",
+            CREATED,
+        )
+        for trade in valued
+    ]
+    firm: Firm = draw(firms()).model_copy(update={"investment_firm": True})
+    return {
+        "firm": firm,
+        "accounts": the_accounts,
+        "trades": the_trades,
+        "action": draw(st.sampled_from(sorted(ACTIONS))),
+        "valuations": valuations,
+        "max_records": draw(st.integers(1, 4)),
+    }
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batches())
+def test_records_render_to_valid_files_or_are_refused_by_name(batch: dict[str, Any]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        try:
+            files = render(
+                batch["trades"],
+                batch["accounts"],
+                batch["firm"],
+                out,
+                created_at=CREATED,
+                action=batch["action"],
+                valuations=batch["valuations"],
+                max_records=batch["max_records"],
+                workers=1,
+            )
+        except RenderError as error:
+            event("refused")
+            assert list(out.iterdir()) == [], "a refused batch left a file behind"
+            assert_names_bad_trades(str(error), batch["trades"])
+            return
+        event("rendered" if files else "nothing to report")
+        assert sorted(out.iterdir()) == sorted(files), "files other than those returned"
+        for path in files:
+            result = validate(path)
+            assert result.ok, result.lines()
+            text = path.read_text(encoding="utf-8")
+            assert re.findall(r"<NbRcrds>(\d+)</NbRcrds>", text) == [str(text.count("<Rpt>"))]
+        assert files.reported + len(files.skipped) == len(batch["trades"])
+        assert len(files) == -(-files.reported // batch["max_records"])
+
+
+def assert_names_bad_trades(message: str, the_trades: list[Trade]) -> None:
+    head, *lines = message.splitlines()
+    assert "cannot be reported" in head
+    assert "no file was written" in head
+    assert lines, "the error names no record"
+    keys = {trade.trade_id for trade in the_trades}
+    for line in lines:
+        match = _PROBLEM.match(line)
+        assert match is not None, line
+        assert match.group(1) in keys, line
+
+
+# --- UTIs ------------------------------------------------------------------------------------
+
+_TRADE_IDS = st.text(min_size=1, max_size=80) | st.text("ABC0123-_ ", min_size=1, max_size=40)
+
+
+@given(leis(), st.lists(_TRADE_IDS, min_size=2, max_size=30, unique=True))
+def test_distinct_trade_ids_get_distinct_utis(lei: str, trade_ids: list[str]) -> None:
+    utis = [generate_uti(lei, trade_id) for trade_id in trade_ids]
+    assert len(set(utis)) == len(utis)
+
+
+@given(leis(), _TRADE_IDS)
+def test_generated_utis_are_valid_and_stable(lei: str, trade_id: str) -> None:
+    uti = generate_uti(lei, trade_id)
+    assert is_valid_uti(uti)
+    assert uti.startswith(lei)
+    assert len(uti) <= 52
+    assert re.fullmatch(r"[A-Z0-9]+", uti)
+    assert generate_uti(lei, str(trade_id)) == uti  # same inputs, same UTI
+    if re.fullmatch(r"[A-Z0-9]{1,32}", trade_id):
+        assert uti == lei + trade_id
+
+
+@settings(max_examples=25, deadline=None)
+@given(firms(), st.lists(identifiers("T"), min_size=1, max_size=5, unique=True))
+def test_rendered_utis_are_the_generated_ones(firm: Firm, trade_ids: list[str]) -> None:
+    """A trade without a UTI is reported under generate_uti(firm LEI, trade id), run after
+    run: later reports of the same trade name the same derivative."""
+    firm = firm.model_copy(update={"investment_firm": True})
+    account = Account(
+        account_id="A1",
+        holder={"kind": "entity", "name": "Client Ltd", "lei": firm.lei},
+        category="professional",
+    )
+    the_trades = [
+        Trade(
+            trade_id=trade_id,
+            account_id="A1",
+            instrument={
+                "symbol": "EURUSD",
+                "product": "cfd",
+                "underlying_class": "fx_major",
+                "base_currency": "EUR",
+                "quote_currency": "USD",
+                "cfi": "JFTXCC",
+            },
+            side="buy",
+            quantity=Decimal("1000"),
+            price=Decimal("1.1"),
+            executed_at=CREATED,
+        )
+        for trade_id in trade_ids
+    ]
+    seen = []
+    for action in ("NEWT", "EROR"):
+        with tempfile.TemporaryDirectory() as folder:
+            files = render(the_trades, [account], firm, folder, created_at=CREATED, action=action)
+            text = "".join(Path(path).read_text(encoding="utf-8") for path in files)
+            seen.append(re.findall(r"<UnqTxIdr>([A-Z0-9]+)</UnqTxIdr>", text))
+    expected = [generate_uti(firm.lei, trade_id) for trade_id in trade_ids]
+    assert seen == [expected, expected]

@@ -1,0 +1,574 @@
+"""EMIR REFIT rendering: golden files per action type and client kind, NbRcrds, splitting,
+naming, UTIs, refusal, atomic writes, and ESMA's restricted schema from REGKIT_XSD_DIR.
+
+Every file a test here produces is validated as a whole against auth.030 with
+:func:`regkit.reports.xml.validate`.
+
+Regenerate the golden files after an intended change with
+``.venv/bin/python tests/reports/test_emir_render.py --write`` (or run the tests with
+``REGKIT_WRITE_GOLDEN=1``), then review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from regkit import (
+    Account,
+    AccountSnapshot,
+    Firm,
+    Instrument,
+    LegalEntity,
+    NaturalPerson,
+    Product,
+    Trade,
+)
+from regkit.errors import RenderError, XsdValidationError
+from regkit.reports import emir
+from regkit.reports.emir import Event, Rendered, Valuation, render
+from regkit.reports.xml import SCHEMAS, schema, validate
+from regkit.schemas.identifiers import generate_uti, is_valid_uti
+
+GOLDEN = Path(__file__).parent / "golden" / "emir"
+WRITE = os.environ.get("REGKIT_WRITE_GOLDEN") == "1"
+CREATED = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+
+FIRM_LEI = "5493001KJTIIGC8Y1R12"
+ARM_LEI = "529900T8BM49AURSDO55"
+CLIENT_LEI = "529900HNOAA1KXQJUQ27"
+
+
+def firm(**changes: Any) -> Firm:
+    return Firm(lei=FIRM_LEI, name="Example Markets Ltd", country="CY", **changes)
+
+
+EURUSD = Instrument(
+    symbol="EURUSD",
+    product="cfd",
+    underlying_class="fx_major",
+    base_currency="EUR",
+    quote_currency="USD",
+    cfi="JFTXCC",
+    full_name="CFD EUR/USD",
+)
+GER40 = Instrument(
+    symbol="GER40",
+    product="cfd",
+    underlying_class="index_major",
+    quote_currency="EUR",
+    cfi="JEIXCC",
+    full_name="CFD on DAX",
+    price_multiplier=Decimal("25"),
+    underlying_index="DAX",
+)
+EURUSD_1M = Instrument(
+    symbol="EURUSD.1M",
+    product="forward",
+    underlying_class="fx_major",
+    base_currency="EUR",
+    quote_currency="USD",
+    cfi="JFTXFP",
+    delivery="physical",
+    expiry_date=date(2026, 12, 21),
+)
+EURUSD_SPOT = Instrument(
+    symbol="EURUSD.SPOT",
+    product="spot",
+    underlying_class="fx_major",
+    base_currency="EUR",
+    quote_currency="USD",
+)
+
+PERSON = Account(
+    account_id="A-PERSON",
+    holder=NaturalPerson(
+        first_name="Anna",
+        surname="Müller",
+        date_of_birth=date(1980, 5, 17),
+        nationalities=["DE"],
+        residence_country="AT",
+    ),
+    category="retail",
+)
+ENTITY = Account(
+    account_id="a/entity 7",
+    holder=LegalEntity(name="Client Fund Ltd", lei=CLIENT_LEI, country="DE"),
+    category="professional",
+)
+ACCOUNTS = (PERSON, ENTITY)
+
+
+def trade(trade_id: str, account_id: str = "A-PERSON", **changes: Any) -> Trade:
+    fields: dict[str, Any] = {
+        "trade_id": trade_id,
+        "account_id": account_id,
+        "instrument": EURUSD,
+        "side": "buy",
+        "quantity": Decimal("100000"),
+        "price": Decimal("1.08500"),
+        "price_currency": "USD",
+        "executed_at": datetime(2026, 11, 20, 9, 30, 0, 123000, tzinfo=UTC),
+        "position_effect": "open",
+    }
+    fields.update(changes)
+    return Trade(**fields)
+
+
+CLOSE_AT = datetime(2026, 11, 20, 15, 45, tzinfo=UTC)
+OPENING_UTI = generate_uti(FIRM_LEI, "T1")
+
+#: name → (trades, render options)
+CASES: dict[str, tuple[list[Trade], dict[str, Any]]] = {
+    "newt_person_fx_cfd": ([trade("T1")], {}),
+    "newt_entity_index_cfd": (
+        [
+            trade(
+                "t-2",
+                "a/entity 7",
+                instrument=GER40,
+                side="sell",
+                quantity=Decimal("0.5"),
+                price=Decimal("19000.1"),
+                price_currency="EUR",
+            )
+        ],
+        {},
+    ),
+    "newt_entity_fx_forward": (
+        [trade("T3", "a/entity 7", instrument=EURUSD_1M, uti=f"{ARM_LEI}FWD0001")],
+        {},
+    ),
+    "modi_person": (
+        [trade("T1", quantity=Decimal("50000"))],
+        {"action": "MODI", "events": {"T1": Event(at=datetime(2026, 11, 20, 12, tzinfo=UTC))}},
+    ),
+    "corr_entity": ([trade("T4", "a/entity 7", price=Decimal("1.08600"))], {"action": "CORR"}),
+    "term_person_closing_trade": (
+        [trade("T1C", side="sell", position_effect="close", executed_at=CLOSE_AT, uti=OPENING_UTI)],
+        {"action": "TERM"},
+    ),
+    "term_entity_opening_with_event": (
+        [trade("T4", "a/entity 7")],
+        {"action": "TERM", "events": {"T4": Event(at=CLOSE_AT)}},
+    ),
+    "eror_entity": ([trade("T4", "a/entity 7")], {"action": "EROR"}),
+    "posc_person": ([trade("T5")], {"action": "POSC"}),
+    "valu_person": (
+        [trade("T1")],
+        {
+            "action": "VALU",
+            "valuations": [
+                Valuation("T1", Decimal("-125.40"), "USD", datetime(2026, 11, 20, 22, tzinfo=UTC))
+            ],
+        },
+    ),
+    "valu_entity_from_snapshot": (
+        [trade("T4", "a/entity 7")],
+        {
+            "action": "VALU",
+            "snapshots": [
+                AccountSnapshot(
+                    account_id="a/entity 7",
+                    at=datetime(2026, 11, 20, 22, tzinfo=UTC),
+                    balance=Decimal("10000.00"),
+                    equity=Decimal("10250.50"),
+                    currency="EUR",
+                    open_positions=1,
+                )
+            ],
+        },
+    ),
+}
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def rendered(
+    trades: Sequence[Trade],
+    out: Path,
+    *,
+    accounts: Sequence[Account] = ACCOUNTS,
+    the_firm: Firm | None = None,
+    **options: Any,
+) -> Rendered:
+    """Render inline and validate every file produced as a whole."""
+    options.setdefault("workers", 1)
+    options.setdefault("created_at", CREATED)
+    files = render(trades, accounts, the_firm or firm(), out, **options)
+    for path in files:
+        result = validate(path)
+        assert result.ok, result.lines()
+        assert result.message == "auth.030"
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in files)
+    return files
+
+
+def text_of(path: Path, tag: str) -> list[str]:
+    return re.findall(rf"<{tag}>([^<]*)</{tag}>", path.read_text(encoding="utf-8"))
+
+
+def reports_in(path: Path) -> int:
+    return path.read_bytes().count(b"<Rpt>")
+
+
+# --- golden files ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_golden(case: str, tmp_path: Path) -> None:
+    trades, options = CASES[case]
+    files = rendered(trades, tmp_path, **options)
+    assert len(files) == 1
+    golden = GOLDEN / f"{case}.xml"
+    if WRITE:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_bytes(files[0].read_bytes())
+    assert files[0].read_bytes() == golden.read_bytes(), f"{case}: regenerate with --write"
+    assert validate(golden).ok
+
+
+def golden(case: str) -> str:
+    return (GOLDEN / f"{case}.xml").read_text(encoding="utf-8")
+
+
+def test_golden_elements_follow_the_action_type() -> None:
+    elements = {
+        "newt_person_fx_cfd": "New",
+        "modi_person": "Mod",
+        "corr_entity": "Crrctn",
+        "term_person_closing_trade": "Termntn",
+        "eror_entity": "Err",
+        "posc_person": "PosCmpnt",
+        "valu_person": "ValtnUpd",
+    }
+    for case, element in elements.items():
+        assert f"<Rpt><{element}><CtrPtySpcfcData>" in golden(case), case
+        assert "<RptHdr><NbRcrds>1</NbRcrds></RptHdr>" in golden(case)
+
+
+def test_golden_counterparties() -> None:
+    person = golden("newt_person_fx_cfd")
+    code = FIRM_LEI + "APERSON726EQQ5D4DIY"
+    assert emir.client_code(FIRM_LEI, "A-PERSON") == code
+    assert f"<Ntrl><Id><Id><Id>{code}</Id></Id></Id><Ctry>AT</Ctry></Ntrl>" in person
+    assert f"<RptgCtrPty><Id><Lgl><Id><LEI>{FIRM_LEI}</LEI></Id></Lgl></Id>" in person
+    assert "<Ntr><FI><Sctr><Cd>INVF</Cd></Sctr></FI></Ntr><TradgCpcty>PRIN</TradgCpcty>" in person
+    assert "<CtrPtySd>SLLR</CtrPtySd>" in person  # the client buys
+    entity = golden("newt_entity_index_cfd")
+    assert "<CtrPtySd>BYER</CtrPtySd>" in entity  # the client sells
+    assert f"<IdTp><Lgl><Id><LEI>{CLIENT_LEI}</LEI></Id><Ctry>DE</Ctry></Lgl></IdTp>" in entity
+    arm = golden("newt_entity_fx_forward")
+    assert f"<SubmitgAgt><LEI>{FIRM_LEI}</LEI></SubmitgAgt>" in arm
+    assert f"<NttyRspnsblForRpt><LEI>{FIRM_LEI}</LEI></NttyRspnsblForRpt>" in arm
+
+
+def test_golden_contract_data() -> None:
+    fx = golden("newt_person_fx_cfd")
+    assert "<CtrctTp>CFDS</CtrctTp><AsstClss>CURR</AsstClss><PdctClssfctn>JFTXCC" in fx
+    assert '<FrstLeg><Amt><Amt Ccy="EUR">100000</Amt></Amt></FrstLeg>' in fx
+    assert '<ScndLeg><Amt><Amt Ccy="USD">108500.00000</Amt></Amt></ScndLeg>' in fx
+    assert "<FwdXchgRate>1.08500</FwdXchgRate><XchgRateBsis><CcyPair><BaseCcy>EUR" in fx
+    assert "<PltfmIdr>XXXX</PltfmIdr>" in fx
+    assert "<ExctnTmStmp>2026-11-20T09:30:00.123Z</ExctnTmStmp>" in fx
+    assert "<DerivEvt><Tp>TRAD</Tp><TmStmp><Dt>2026-11-20</Dt></TmStmp></DerivEvt>" in fx
+    assert "<NonClrd><Rsn>NORE</Rsn></NonClrd>" in fx
+    index = golden("newt_entity_index_cfd")
+    assert "<AsstClss>EQUI</AsstClss>" in index
+    assert "<UndrlygInstrm><Indx><Nm>DAX</Nm></Indx></UndrlygInstrm>" in index
+    assert '<TxPric><Pric><MntryVal><Amt Ccy="EUR">19000.1</Amt>' in index
+    assert '<FrstLeg><Amt><Amt Ccy="EUR">237501.25</Amt>' in index  # 0.5 × 19000.1 × 25
+    forward = golden("newt_entity_fx_forward")
+    assert "<CtrctTp>FORW</CtrctTp>" in forward
+    assert "<DlvryTp>PHYS</DlvryTp>" in forward
+    assert "<XprtnDt>2026-12-21</XprtnDt><SttlmDt>2026-12-21</SttlmDt>" in forward
+
+
+def test_golden_lifecycle_reports() -> None:
+    term = golden("term_person_closing_trade")
+    assert f"<UnqTxIdr>{OPENING_UTI}</UnqTxIdr>" in term
+    assert "<EarlyTermntnDt>2026-11-20</EarlyTermntnDt><DerivEvt><Tp>ETRM</Tp>" in term
+    assert "<CtrctData>" not in term
+    modi = golden("modi_person")
+    assert "<DerivEvt><Tp>TRAD</Tp>" in modi
+    for case in ("corr_entity", "eror_entity", "posc_person", "valu_person"):
+        assert "<DerivEvt>" not in golden(case), case
+    assert "<Lvl>" not in golden("eror_entity")
+    posc = golden("posc_person")
+    assert f"<SbsqntTxId><UnqTxIdr>{emir.position_uti(FIRM_LEI, 'A-PERSON', 'EURUSD')}" in posc
+    valu = golden("valu_person")
+    assert '<CtrctVal><Amt Ccy="USD">125.40</Amt><Sgn>false</Sgn></CtrctVal>' in valu
+    assert "<TmStmp>2026-11-20T22:00:00Z</TmStmp><Tp>MTMA</Tp>" in valu
+    # The client gained 250.50: the contract is worth that much less to the firm.
+    snapshot = golden("valu_entity_from_snapshot")
+    assert '<CtrctVal><Amt Ccy="EUR">250.50</Amt><Sgn>false</Sgn></CtrctVal>' in snapshot
+
+
+# --- UTIs ------------------------------------------------------------------------------------
+
+
+def test_uti_generated_when_missing_and_kept_when_given(tmp_path: Path) -> None:
+    given = f"{ARM_LEI}GIVEN0001"
+    files = rendered(
+        [trade("T1"), trade("t 2/b"), trade("T3", uti=given)], tmp_path, max_records=10
+    )
+    utis = text_of(files[0], "UnqTxIdr")
+    assert utis == [FIRM_LEI + "T1", generate_uti(FIRM_LEI, "t 2/b"), given]
+    assert all(is_valid_uti(uti) for uti in utis)
+    again = rendered([trade("t 2/b")], tmp_path / "again")
+    assert text_of(again[0], "UnqTxIdr") == [utis[1]]
+
+
+def test_an_invalid_uti_is_refused_naming_the_trade(tmp_path: Path) -> None:
+    bad = trade("T9").model_copy(update={"uti": "NOT-A-UTI"})
+    with pytest.raises(RenderError, match=r"T9: uti: 'NOT-A-UTI' is not an ISO 23897 UTI"):
+        render([trade("T1"), bad], ACCOUNTS, firm(), tmp_path, workers=1)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+def test_split_names_and_counts_per_file(tmp_path: Path) -> None:
+    trades = [trade(f"T{n}", side="sell" if n % 2 else "buy") for n in range(7)]
+    files = rendered(trades, tmp_path, max_records=3, first_sequence=41)
+    assert [path.name for path in files] == [
+        f"{FIRM_LEI}_DATTAR_20261120_0000{n}.xml" for n in (41, 42, 43)
+    ]
+    assert [reports_in(path) for path in files] == [3, 3, 1]
+    assert [text_of(path, "NbRcrds") for path in files] == [["3"], ["3"], ["1"]]
+    assert files.reported == 7
+
+
+def test_counts_with_chunks_smaller_than_files(tmp_path: Path) -> None:
+    original = emir.write_files
+
+    def small_chunks(*args: Any, **kwargs: Any) -> Any:
+        return original(*args, chunk_records=4, **kwargs)
+
+    emir.write_files = small_chunks  # type: ignore[assignment]
+    try:
+        files = rendered([trade(f"T{n:02d}") for n in range(25)], tmp_path, max_records=10)
+    finally:
+        emir.write_files = original
+    assert [text_of(path, "NbRcrds") for path in files] == [["10"], ["10"], ["5"]]
+    assert [uti[20:] for path in files for uti in text_of(path, "UnqTxIdr")] == [
+        f"T{n:02d}" for n in range(25)
+    ]
+
+
+def test_naming_with_an_arm(tmp_path: Path) -> None:
+    files = rendered([trade("T1")], tmp_path, the_firm=firm(submitting_entity_lei=ARM_LEI))
+    assert files[0].name == f"{ARM_LEI}_DATTAR_20261120_000001.xml"
+    assert f"<SubmitgAgt><LEI>{ARM_LEI}</LEI></SubmitgAgt>" in files[0].read_text()
+    assert emir.file_name(firm(), CREATED, 7) == f"{FIRM_LEI}_DATTAR_20261120_000007.xml"
+
+
+def test_same_inputs_same_bytes_whatever_the_workers_and_validation(tmp_path: Path) -> None:
+    trades = [trade(f"T{n}", side="sell" if n % 2 else "buy") for n in range(9)]
+    runs = {"a": {}, "b": {}, "c": {"workers": 2}, "d": {"validate": False}}
+    contents = {}
+    for name, options in runs.items():
+        files = rendered(trades, tmp_path / name, max_records=4, **options)
+        contents[name] = [(path.name, path.read_bytes()) for path in files]
+    assert contents["a"] == contents["b"] == contents["c"] == contents["d"]
+
+
+def test_spot_and_closing_trades_are_skipped_from_new_reports(tmp_path: Path) -> None:
+    trades = [
+        trade("T1"),
+        trade("S1", instrument=EURUSD_SPOT),
+        trade("C1", side="sell", position_effect="close", uti=OPENING_UTI),
+    ]
+    files = rendered(trades, tmp_path)
+    assert files.reported == 1
+    assert [item.key for item in files.skipped] == ["S1", "C1"]
+    assert "TERM" in files.skipped[1].reason
+
+
+def test_no_reportable_trade_writes_no_file(tmp_path: Path) -> None:
+    files = rendered([trade("S1", instrument=EURUSD_SPOT)], tmp_path)
+    assert list(files) == []
+    assert files.reported == 0
+
+
+# --- refusal ---------------------------------------------------------------------------------
+
+
+def test_bad_records_are_all_named_and_nothing_is_written(tmp_path: Path) -> None:
+    nowhere = Account(
+        account_id="A-NOWHERE",
+        holder=NaturalPerson(first_name="Jan", surname="Nowak", nationalities=["PL"]),
+        category="retail",
+    )
+    no_lei = Account(
+        account_id="A-NOLEI", holder=LegalEntity(name="No LEI GmbH"), category="professional"
+    )
+    option = EURUSD.model_copy(update={"product": Product.OPTION})
+    trades = [
+        trade("GOOD1"),
+        trade("B1", "A-MISSING"),
+        trade("B2", "A-NOWHERE"),
+        trade("B3", "A-NOLEI"),
+        trade("B4", instrument=option),
+        trade("B5", instrument=EURUSD.model_copy(update={"cfi": None})),
+        trade("B6", capacity="AOTC"),
+        trade("B7").model_copy(update={"uti": "BAD"}),
+        trade("B8", instrument=EURUSD_1M.model_copy(update={"delivery": None})),
+        trade("GOOD2"),
+    ]
+    accounts = [*ACCOUNTS, nowhere, no_lei]
+    with pytest.raises(RenderError) as caught:
+        render(trades, accounts, firm(), tmp_path, created_at=CREATED, workers=1, max_records=1)
+    message = str(caught.value)
+    assert message.startswith("8 trade(s) cannot be reported (8 problem(s)); no file was written")
+    for expected in (
+        "B1: account_id: no account 'A-MISSING'",
+        "B2: account.holder.residence_country: missing",
+        "B3: account.holder.lei: the client is an entity without an LEI",
+        "B4: instrument.option_type: an option needs option_type, exercise_style, strike_price",
+        "B5: instrument.cfi: missing",
+        "B6: capacity: AOTC",
+        "B7: uti: 'BAD' is not an ISO 23897 UTI",
+        "B8: instrument.delivery: missing",
+    ):
+        assert expected in message
+    assert "GOOD" not in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_lifecycle_inputs_that_are_missing_are_named(tmp_path: Path) -> None:
+    snapshot = AccountSnapshot(
+        account_id="A-PERSON",
+        at=CREATED,
+        balance=Decimal("1"),
+        equity=Decimal("2"),
+        currency="EUR",
+        open_positions=3,
+    )
+    with pytest.raises(RenderError) as caught:
+        render([trade("T1"), trade("T2", "a/entity 7")], ACCOUNTS, firm(), tmp_path,
+               action="VALU", snapshots=[snapshot], workers=1)  # fmt: skip
+    assert "T1: valuation: no Valuation, and the account's snapshot" in str(caught.value)
+    assert "3 open positions together" in str(caught.value)
+    assert "T2: valuation: no Valuation and no snapshot of the account" in str(caught.value)
+    closing = trade("C1", side="sell", position_effect="close")
+    with pytest.raises(RenderError, match=r"C1: uti: a closing trade terminates"):
+        render([closing], ACCOUNTS, firm(), tmp_path, action="TERM", workers=1)
+    with pytest.raises(RenderError, match=r"T1: event: action CORR reports no event type"):
+        render([trade("T1")], ACCOUNTS, firm(), tmp_path, action="CORR", events={"T1": "TRAD"})
+    with pytest.raises(RenderError, match=r"T1: event: 'OOPS' is not an event type"):
+        render([trade("T1")], ACCOUNTS, firm(), tmp_path, events={"T1": "OOPS"})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failing_source_leaves_no_file_behind(tmp_path: Path) -> None:
+    def trades() -> Iterator[Trade]:
+        for n in range(10):
+            yield trade(f"T{n}")
+        raise OSError("the trades file went away")
+
+    with pytest.raises(OSError, match="went away"):
+        render(trades(), ACCOUNTS, firm(), tmp_path, workers=1, max_records=3)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_arguments(tmp_path: Path) -> None:
+    with pytest.raises(RenderError, match="max_records"):
+        render([trade("T1")], ACCOUNTS, firm(), tmp_path, max_records=0, workers=1)
+    with pytest.raises(RenderError, match="first_sequence"):
+        render([trade("T1")], ACCOUNTS, firm(), tmp_path, first_sequence=0)
+    with pytest.raises(RenderError, match="action"):
+        render([trade("T1")], ACCOUNTS, firm(), tmp_path, action="REVI")  # type: ignore[arg-type]
+    with pytest.raises(RenderError, match="investment_firm"):
+        render([trade("T1")], ACCOUNTS, firm(investment_firm=False), tmp_path)
+    with pytest.raises(RenderError, match="timezone"):
+        render([trade("T1")], ACCOUNTS, firm(), tmp_path, created_at=datetime(2026, 1, 1))
+    value = Valuation("T1", Decimal(1), "EUR", CREATED)
+    with pytest.raises(RenderError, match="two valuations"):
+        render([trade("T1")], ACCOUNTS, firm(), tmp_path, action="VALU", valuations=[value] * 2)
+    with pytest.raises(RenderError, match="finite Decimal"):
+        Valuation("T1", 1.5, "EUR", CREATED)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- ESMA's restricted schema ----------------------------------------------------------------
+
+
+def restricted_copy(folder: Path, *, only_buyer: bool = False) -> Path:
+    """A stand-in for ESMA's ``auth.030.001.03_ESMAUG_DATTAR_*.xsd``: the ISO schema under
+    ESMA's file name, optionally narrowed so that a firm may only be a buyer."""
+    shipped = schema("auth.030").path
+    text = shipped.read_text(encoding="utf-8")
+    if only_buyer:
+        text = text.replace('<xs:enumeration value="SLLR"/>', "", 1)
+    target = folder / "auth.030.001.03_ESMAUG_DATTAR_1.1.0.xsd"
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def test_render_validates_against_a_restricted_schema_from_the_xsd_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    xsd_dir = tmp_path / "xsd"
+    xsd_dir.mkdir()
+    copy = restricted_copy(xsd_dir)
+    monkeypatch.setenv("REGKIT_XSD_DIR", str(xsd_dir))
+    files = rendered([trade("T1")], tmp_path / "ok")
+    assert validate(files[0]).schemas == (copy,)
+    assert SCHEMAS["auth.030"].file != copy.name
+
+    narrow = tmp_path / "narrow"
+    narrow.mkdir()
+    restricted_copy(narrow, only_buyer=True)
+    monkeypatch.setenv("REGKIT_XSD_DIR", str(narrow))
+    out = tmp_path / "refused"
+    with pytest.raises(XsdValidationError, match="record T1") as caught:
+        render([trade("T1")], ACCOUNTS, firm(), out, created_at=CREATED, workers=1)
+    assert "CtrPtySd" in str(caught.value.path)
+    assert not out.exists() or list(out.iterdir()) == []
+    # The client sells: the firm buys, which the narrowed schema still allows.
+    assert rendered([trade("T2", side="sell")], tmp_path / "sell")
+    shutil.rmtree(narrow)
+
+
+if __name__ == "__main__":
+    if "--write" in sys.argv:
+        os.environ["REGKIT_WRITE_GOLDEN"] = "1"
+        sys.exit(pytest.main([__file__, "-q", "-k", "test_golden", "-p", "no:cacheprovider"]))
+    sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_a_currency_option_reports_its_type_style_and_strike(tmp_path: Path) -> None:
+    call = Instrument(
+        symbol="EURUSD.C110",
+        product="option",
+        underlying_class="fx_major",
+        base_currency="EUR",
+        quote_currency="USD",
+        cfi="HFTAVC",
+        delivery="cash",
+        expiry_date=date(2026, 12, 21),
+        option_type="call",
+        strike_price=Decimal("1.1000"),
+        exercise_style="european",
+    )
+    files = rendered([trade("OPT1", instrument=call, price=Decimal("0.0125"))], tmp_path)
+    text = files[0].read_text(encoding="utf-8")
+    assert (
+        "<Optn><Tp>CALL</Tp><ExrcStyle>EURO</ExrcStyle><StrkPric><Dcml>1.1000</Dcml>"
+        "</StrkPric></Optn>" in text
+    )
+    # The premium is not a rate: no FwdXchgRate; the second leg is at the strike.
+    assert "<FwdXchgRate>" not in text
+    assert '<ScndLeg><Amt><Amt Ccy="USD">110000.0000</Amt>' in text
