@@ -41,7 +41,17 @@ from typing import Final, Literal, TypeAlias
 
 from lxml import etree
 
-from regkit.errors import IdentifierError, RenderError
+from regkit.errors import IdentifierError
+from regkit.reports.reading import (
+    child_text,
+    iso_datetime,
+    line_of,
+    locate,
+    required_text,
+)
+from regkit.reports.reading import (
+    qualified as _q,
+)
 from regkit.reports.xml import DEFAULT_MAX_BYTES, SCHEMAS, parse_safely, validate
 from regkit.schemas.trade import Trade
 
@@ -372,67 +382,25 @@ def read_rejection_files(
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _q(namespace: str, name: str) -> str:
-    return f"{{{namespace}}}{name}"
-
-
 def _d(*names: str) -> str:
     """A path of auth.092 elements."""
     return "/".join(_q(_DOC, name) for name in names)
 
 
-def _describe(element: etree._Element) -> str:
-    qname = etree.QName(element)
-    namespace = qname.namespace or "(no namespace)"
-    known = next((name for name, info in SCHEMAS.items() if info.namespace == namespace), None)
-    return f"{qname.localname} in {namespace}" + (f" ({known})" if known else "")
-
-
 def _locate(root: etree._Element, label: str) -> tuple[etree._Element | None, etree._Element]:
     """The ``AppHdr`` (or None) and the auth.092 ``Document`` of a file, or a RenderError."""
-    expected = "expected an auth.092 rejection feedback (DerivsTradRjctnSttstclRpt)"
-    if root.tag == _q(_DOC, "Document"):
-        return None, root
-    if root.tag != _q(_ENV, "BizData"):
-        raise RenderError(f"{label}: not EMIR feedback: the root is {_describe(root)}; {expected}")
-    header = root.find(f"{_q(_ENV, 'Hdr')}/{_q(_HDR, 'AppHdr')}")
-    payload = next(iter(root.iterfind(f"{_q(_ENV, 'Pyld')}/*")), None)
-    if payload is None or payload.tag != _q(_DOC, "Document"):
-        found = "nothing" if payload is None else _describe(payload)
-        raise RenderError(f"{label}: not EMIR feedback: the envelope carries {found}; {expected}")
-    return header, payload
-
-
-def _text(element: etree._Element | None, path: str) -> str | None:
-    if element is None:
-        return None
-    found = element.find(path)
-    if found is None or found.text is None:
-        return None
-    return found.text.strip()
-
-
-def _required(element: etree._Element, path: str) -> str:
-    # Only for elements the schema requires, which validation has checked are there.
-    text = _text(element, path)
-    if text is None:  # pragma: no cover (the schema requires it)
-        raise RenderError(f"{path} missing at line {_line(element)}")
-    return text
+    return locate(
+        root,
+        label,
+        namespace=_DOC,
+        what="EMIR feedback",
+        expected="an auth.092 rejection feedback (DerivsTradRjctnSttstclRpt)",
+    )
 
 
 def _count(element: etree._Element | None, name: str) -> int | None:
-    text = _text(element, _q(_DOC, name))
+    text = child_text(element, _q(_DOC, name))
     return None if text is None else int(text)
-
-
-def _line(element: etree._Element) -> int | None:
-    line = element.sourceline
-    return line if isinstance(line, int) and line > 0 else None
-
-
-def _datetime(text: str | None) -> datetime | None:
-    # xs:dateTime, checked by the schema; "Z" is read as UTC.
-    return None if text is None else datetime.fromisoformat(text)
 
 
 def _organisation(element: etree._Element | None) -> str | None:
@@ -440,9 +408,9 @@ def _organisation(element: etree._Element | None) -> str | None:
     if element is None:
         return None
     return (
-        _text(element, _d("LEI"))
-        or _text(element, _d("Othr", "Id", "Id"))
-        or _text(element, _d("AnyBIC"))
+        child_text(element, _d("LEI"))
+        or child_text(element, _d("Othr", "Id", "Id"))
+        or child_text(element, _d("AnyBIC"))
     )
 
 
@@ -453,16 +421,16 @@ def _party(element: etree._Element | None) -> str | None:
     legal = element.find(_d("Lgl", "Id"))
     if legal is not None:
         return _organisation(legal)
-    return _text(element, _d("Ntrl", "Id", "Id", "Id"))
+    return child_text(element, _d("Ntrl", "Id", "Id", "Id"))
 
 
 def _rules(parent: etree._Element) -> tuple[ValidationRule, ...]:
     return tuple(
         ValidationRule(
-            id=_required(rule, _q(_DOC, "Id")),
-            description=_text(rule, _q(_DOC, "Desc")),
-            scheme=_text(rule, f"{_q(_DOC, 'SchmeNm')}/*"),
-            issuer=_text(rule, _q(_DOC, "Issr")),
+            id=required_text(rule, _q(_DOC, "Id")),
+            description=child_text(rule, _q(_DOC, "Desc")),
+            scheme=child_text(rule, f"{_q(_DOC, 'SchmeNm')}/*"),
+            issuer=child_text(rule, _q(_DOC, "Issr")),
         )
         for rule in parent.iterfind(_q(_DOC, "DtldVldtnRule"))
     )
@@ -479,9 +447,11 @@ def _read_file(
     label: str, header: etree._Element | None, document: etree._Element
 ) -> RejectionFile:
     context = _Context(
-        label, _text(header, _q(_HDR, "BizMsgIdr")), _datetime(_text(header, _q(_HDR, "CreDt")))
+        label,
+        child_text(header, _q(_HDR, "BizMsgIdr")),
+        iso_datetime(child_text(header, _q(_HDR, "CreDt"))),
     )
-    related = _text(header, f"{_q(_HDR, 'Rltd')}/{_q(_HDR, 'BizMsgIdr')}")
+    related = child_text(header, f"{_q(_HDR, 'Rltd')}/{_q(_HDR, 'BizMsgIdr')}")
     report = document.find(_d("DerivsTradRjctnSttstclRpt", "RjctnSttstcs", "Rpt"))
     if report is None:  # DataSetActn NOTX: the schema allows nothing else
         return RejectionFile(
@@ -502,7 +472,7 @@ def _read_file(
         context.feedback_id,
         context.created,
         related,
-        date.fromisoformat(_required(report, _q(_DOC, "RefDt"))),
+        date.fromisoformat(required_text(report, _q(_DOC, "RefDt"))),
         False,
         tuple(counterparties),
         tuple(messages.values()),
@@ -523,7 +493,7 @@ def _counterparty(statistics: etree._Element, reporting: str | None) -> Counterp
         total_transactions=_count(derivatives, "TtlNbOfTxs"),
         accepted_transactions=_count(derivatives, "TtlNbOfTxsAccptd"),
         rejected_transactions=_count(derivatives, "TtlNbOfTxsRjctd"),
-        line=_line(statistics),
+        line=line_of(statistics),
     )
 
 
@@ -535,8 +505,8 @@ def _add_message(
 ) -> None:
     """Fold one ``RptSts`` into the status of its message (one message may fail several
     rules, each listed under its own ``NbOfRptsRjctdPerErr``)."""
-    message_id = _required(element, _q(_DOC, "MsgRptId"))
-    status = ReportStatus(_required(element, _q(_DOC, "Sts")))
+    message_id = required_text(element, _q(_DOC, "MsgRptId"))
+    status = ReportStatus(required_text(element, _q(_DOC, "Sts")))
     rules = _rules(element)
     current = messages.get(message_id)
     if current is None:
@@ -548,7 +518,7 @@ def _add_message(
             context.label,
             context.feedback_id,
             context.created,
-            _line(element),
+            line_of(element),
         )
         return
     keep = current.status if current.rejects_message else status
@@ -568,16 +538,16 @@ def _transaction(
     element: etree._Element, reporting: str | None, context: _Context
 ) -> TransactionStatus:
     identification = element.find(_q(_DOC, "TxId"))
-    uti = _text(identification, _d("UnqIdr", "UnqTxIdr")) or _text(
+    uti = child_text(identification, _d("UnqIdr", "UnqTxIdr")) or child_text(
         identification, _d("UnqIdr", "Prtry", "Id")
     )
     return TransactionStatus(
         uti=uti,
-        status=ReportStatus(_required(element, _q(_DOC, "Sts"))),
+        status=ReportStatus(required_text(element, _q(_DOC, "Sts"))),
         rules=_rules(element),
-        action_type=_text(identification, _q(_DOC, "ActnTp")),
-        technical_record_id=_text(identification, _q(_DOC, "TechRcrdId")),
-        reporting_timestamp=_datetime(_text(identification, _q(_DOC, "RptgTmStmp"))),
+        action_type=child_text(identification, _q(_DOC, "ActnTp")),
+        technical_record_id=child_text(identification, _q(_DOC, "TechRcrdId")),
+        reporting_timestamp=iso_datetime(child_text(identification, _q(_DOC, "RptgTmStmp"))),
         reporting_counterparty=reporting,
         other_counterparty=_party(
             None if identification is None else identification.find(_q(_DOC, "OthrCtrPty"))
@@ -585,7 +555,7 @@ def _transaction(
         feedback_file=context.label,
         feedback_id=context.feedback_id,
         created=context.created,
-        line=_line(element),
+        line=line_of(element),
     )
 
 

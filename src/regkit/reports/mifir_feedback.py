@@ -39,6 +39,16 @@ from typing import Final, Literal, TypeAlias
 from lxml import etree
 
 from regkit.errors import RenderError
+from regkit.reports.reading import (
+    child_text,
+    iso_datetime,
+    line_of,
+    locate,
+    required_text,
+)
+from regkit.reports.reading import (
+    qualified as _q,
+)
 from regkit.reports.xml import DEFAULT_MAX_BYTES, SCHEMAS, parse_safely, validate
 from regkit.schemas.identifiers import transaction_reference
 from regkit.schemas.trade import Trade
@@ -360,96 +370,55 @@ def read_feedback_files(
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _q(namespace: str, name: str) -> str:
-    return f"{{{namespace}}}{name}"
-
-
-def _describe(element: etree._Element) -> str:
-    qname = etree.QName(element)
-    namespace = qname.namespace or "(no namespace)"
-    known = next((name for name, info in SCHEMAS.items() if info.namespace == namespace), None)
-    return f"{qname.localname} in {namespace}" + (f" ({known})" if known else "")
-
-
 def _locate(root: etree._Element, label: str) -> tuple[etree._Element | None, etree._Element]:
     """The ``AppHdr`` (or None) and the auth.031 ``Document`` of a file, or a RenderError."""
-    expected = "expected an auth.031 status advice (FinInstrmRptgStsAdvc)"
-    if root.tag == _q(_DOC, "Document"):
-        return None, root
-    if root.tag != _q(_ENV, "BizData"):
-        raise RenderError(f"{label}: not MiFIR feedback: the root is {_describe(root)}; {expected}")
-    header = root.find(f"{_q(_ENV, 'Hdr')}/{_q(_HDR, 'AppHdr')}")
-    payload = next(iter(root.iterfind(f"{_q(_ENV, 'Pyld')}/*")), None)
-    if payload is None or payload.tag != _q(_DOC, "Document"):
-        found = "nothing" if payload is None else _describe(payload)
-        raise RenderError(f"{label}: not MiFIR feedback: the envelope carries {found}; {expected}")
-    return header, payload
-
-
-def _text(element: etree._Element | None, path: str) -> str | None:
-    if element is None:
-        return None
-    found = element.find(path)
-    if found is None or found.text is None:
-        return None
-    return found.text.strip()
-
-
-def _required(element: etree._Element, path: str) -> str:
-    # Only for elements the schema requires, which validation has checked are there.
-    text = _text(element, path)
-    if text is None:
-        raise RenderError(f"{path} missing at line {_line(element)}")  # pragma: no cover
-    return text
-
-
-def _line(element: etree._Element) -> int | None:
-    line = element.sourceline
-    return line if isinstance(line, int) and line > 0 else None
-
-
-def _created(text: str | None) -> datetime | None:
-    # head.001's ISONormalisedDateTime is an xs:dateTime ending in Z, which the schema checked.
-    return None if text is None else datetime.fromisoformat(text)
+    return locate(
+        root,
+        label,
+        namespace=_DOC,
+        what="MiFIR feedback",
+        expected="an auth.031 status advice (FinInstrmRptgStsAdvc)",
+    )
 
 
 def _rules(parent: etree._Element) -> tuple[ValidationRule, ...]:
     rules = []
     for rule in parent.iterfind(_q(_DOC, "VldtnRule")):
-        scheme = _text(rule, f"{_q(_DOC, 'SchmeNm')}/*")
+        scheme = child_text(rule, f"{_q(_DOC, 'SchmeNm')}/*")
         rules.append(
             ValidationRule(
-                id=_required(rule, _q(_DOC, "Id")),
-                description=_required(rule, _q(_DOC, "Desc")),
+                id=required_text(rule, _q(_DOC, "Id")),
+                description=required_text(rule, _q(_DOC, "Desc")),
                 scheme=scheme,
-                issuer=_text(rule, _q(_DOC, "Issr")),
+                issuer=child_text(rule, _q(_DOC, "Issr")),
             )
         )
     return tuple(rules)
 
 
 def _read_file(label: str, header: etree._Element | None, document: etree._Element) -> FeedbackFile:
-    message_id = _text(header, _q(_HDR, "BizMsgIdr"))
-    created = _created(_text(header, _q(_HDR, "CreDt")))
-    sender = _text(
-        header, "/".join(_q(_HDR, part) for part in ("Fr", "OrgId", "Id", "OrgId", "Othr", "Id"))
+    message_id = child_text(header, _q(_HDR, "BizMsgIdr"))
+    created = iso_datetime(child_text(header, _q(_HDR, "CreDt")))
+    sender = child_text(
+        header,
+        "/".join(_q(_HDR, part) for part in ("Fr", "OrgId", "Id", "OrgId", "Othr", "Id")),
     )
-    related = _text(header, f"{_q(_HDR, 'Rltd')}/{_q(_HDR, 'BizMsgIdr')}")
+    related = child_text(header, f"{_q(_HDR, 'Rltd')}/{_q(_HDR, 'BizMsgIdr')}")
     elements = document.findall(f"{_q(_DOC, 'FinInstrmRptgStsAdvc')}/{_q(_DOC, 'StsAdvc')}")
     single = len(elements) == 1
     advices = []
     for element in elements:
-        original = _text(element, _q(_DOC, "MsgRptIdr")) or (related if single else None)
+        original = child_text(element, _q(_DOC, "MsgRptIdr")) or (related if single else None)
         status_element = element.find(_q(_DOC, "MsgSts"))
         if status_element is None:  # pragma: no cover (the schema requires MsgSts)
-            raise RenderError(f"{label}:{_line(element)}: StsAdvc without MsgSts")
-        message_status = MessageStatus(_required(status_element, _q(_DOC, "Sts")))
+            raise RenderError(f"{label}:{line_of(element)}: StsAdvc without MsgSts")
+        message_status = MessageStatus(required_text(status_element, _q(_DOC, "Sts")))
         statistics = status_element.find(_q(_DOC, "Sttstcs"))
-        total = _text(statistics, _q(_DOC, "TtlNbOfRcrds"))
+        total = child_text(statistics, _q(_DOC, "TtlNbOfRcrds"))
         per_status = tuple(
             (
-                RecordStatus(_required(count, _q(_DOC, "DtldSts"))),
-                int(_required(count, _q(_DOC, "DtldNbOfRcrds"))),
+                RecordStatus(required_text(count, _q(_DOC, "DtldSts"))),
+                int(required_text(count, _q(_DOC, "DtldNbOfRcrds"))),
             )
             for count in (
                 () if statistics is None else statistics.iterfind(_q(_DOC, "NbOfRcrdsPerSts"))
@@ -457,15 +426,15 @@ def _read_file(label: str, header: etree._Element | None, document: etree._Eleme
         )
         transactions = tuple(
             TransactionStatus(
-                reference=_required(record, _q(_DOC, "OrgnlRcrdId")),
-                status=RecordStatus(_required(record, _q(_DOC, "Sts"))),
+                reference=required_text(record, _q(_DOC, "OrgnlRcrdId")),
+                status=RecordStatus(required_text(record, _q(_DOC, "Sts"))),
                 rules=_rules(record),
                 message_status=message_status,
                 original_message=original,
                 feedback_file=label,
                 feedback_id=message_id,
                 created=created,
-                line=_line(record),
+                line=line_of(record),
             )
             for record in element.iterfind(_q(_DOC, "RcrdSts"))
         )
@@ -478,7 +447,7 @@ def _read_file(label: str, header: etree._Element | None, document: etree._Eleme
                 records_per_status=per_status,
                 transactions=transactions,
                 feedback_file=label,
-                line=_line(element),
+                line=line_of(element),
             )
         )
     return FeedbackFile(label, message_id, created, sender, related, tuple(advices))
