@@ -121,6 +121,11 @@ MOVEMENT_TEXTS = [
     'national_client_id(account.holder, "EU") == national_client_id(account.holder, "UK")',
     "len(national_client_id(account.holder))",
     f"national_client_id(account.holder) is not None and {SAME_PERSON}",
+    'startswith(movement.payer_name, "A")',
+    "startswith(movement.payer_name, account.holder.first_name)",
+    'startswith(movement.kind, "dep") and not startswith(movement.payer_iban, "DE")',
+    'coalesce(movement.payer_name, "nobody") == "nobody"',
+    "coalesce(movement.payer_country, movement.currency) == movement.currency",
 ]
 ACCOUNT_TEXTS = [
     "national_client_id(account.holder)",

@@ -126,6 +126,7 @@ FUNCTIONS: Mapping[str, tuple[int, int | None]] = types.MappingProxyType(
         "overlaps": (2, 2),
         "national_client_id": (1, 2),
         "coalesce": (2, None),
+        "startswith": (2, 2),
     }
 )
 
@@ -878,6 +879,11 @@ class _Checker:
             if unified is None or unified.kind not in ("decimal", "int", "datetime", "date"):
                 self.fail(node, f"{name}() needs numbers, datetimes or dates of one kind")
             result = unified
+        elif name == "startswith":
+            for arg in args:
+                if arg.type.kind not in ("str", "enum"):
+                    self.fail(node, f"startswith() needs two strings, not {arg.type}")
+            result, nullable = _BOOL, False
         elif name == "coalesce":
             unified = _unify([a.type for a in args])
             if unified is None or unified.kind in ("record", "mapping"):
@@ -1143,6 +1149,17 @@ def _overlaps(first: Iterable[Any] | None, second: Iterable[Any] | None) -> bool
     return not {item for item in first if item is not None}.isdisjoint(second)
 
 
+def _startswith(text: Any, prefix: Any) -> bool:
+    """Whether a text starts with a prefix; ``False`` when either is missing."""
+    if text is None or prefix is None:
+        return False
+    return str(_plain_value(text)).startswith(str(_plain_value(prefix)))
+
+
+def _plain_value(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
 def _coalesce(*values: Any) -> Any:
     """The first value that is not ``None`` (``None`` when all are)."""
     return next((value for value in values if value is not None), None)
@@ -1193,6 +1210,7 @@ _SELF_GUARDED = frozenset(
         "same_name",
         "overlaps",
         "coalesce",
+        "startswith",
         "national_client_id",
     }
 )
@@ -1210,6 +1228,7 @@ _HELPERS: dict[str, Any] = {
     "same_name": _same_name,
     "overlaps": _overlaps,
     "coalesce": _coalesce,
+    "startswith": _startswith,
     "national_client_id": _national_client_id,
 }
 
@@ -2083,6 +2102,9 @@ class _PlLower:
             return first.str.len_chars().cast(pl.Int64)
         if name == "coalesce":
             return pl.coalesce(args)
+        if name == "startswith":
+            text = first.cast(pl.String)
+            return text.str.starts_with(args[1].cast(pl.String)).fill_null(False)
         if name in ("min", "max"):
             combined = pl.min_horizontal(args) if name == "min" else pl.max_horizontal(args)
             any_null = pl.any_horizontal([a.is_null() for a in args])
