@@ -374,19 +374,7 @@ def _add_report(commands: Any) -> None:
         "each validated against ESMA's schemas before it appears. Exit 2, with nothing "
         "written, when a row or a trade cannot be reported (each one named).",
     )
-    mifir.add_argument("--trades", type=Path, required=True, metavar="FILE")
-    mifir.add_argument("--accounts", type=Path, required=True, metavar="FILE")
-    mifir.add_argument(
-        "--firm", type=Path, required=True, metavar="FILE", help="firm.toml or firm.json"
-    )
-    mifir.add_argument("--out", type=Path, required=True, metavar="DIR")
-    mifir.add_argument(
-        "--created-at", type=_as_of, help="the files' creation time (default: now, UTC)"
-    )
-    mifir.add_argument("--max-records", type=int, metavar="N", help="Tx per file (500,000)")
-    mifir.add_argument(
-        "--first-sequence", type=int, default=1, metavar="N", help="the first file's number"
-    )
+    _add_report_files(mifir, "Tx per file (500,000)")
     mifir.add_argument(
         "--cancel",
         action="append",
@@ -401,7 +389,6 @@ def _add_report(commands: Any) -> None:
         help="mifir-data-quality parameter overrides (reportable_products, "
         "fx_cfds_reportable, regime)",
     )
-    mifir.add_argument("--no-validate", action="store_true", help="skip schema validation (faster)")
     mifir.set_defaults(run=_run_report_mifir)
     emir = kinds.add_parser(
         "emir",
@@ -411,12 +398,7 @@ def _add_report(commands: Any) -> None:
         "none, split into files of at most --max-records, each validated before it appears. "
         "Exit 2, with nothing written, when a row or a trade cannot be reported.",
     )
-    emir.add_argument("--trades", type=Path, required=True, metavar="FILE")
-    emir.add_argument("--accounts", type=Path, required=True, metavar="FILE")
-    emir.add_argument(
-        "--firm", type=Path, required=True, metavar="FILE", help="firm.toml or firm.json"
-    )
-    emir.add_argument("--out", type=Path, required=True, metavar="DIR")
+    _add_report_files(emir, "reports per file (100,000)")
     emir.add_argument("--snapshots", type=Path, metavar="FILE", help="for VALU reports")
     emir.add_argument(
         "--action",
@@ -424,15 +406,27 @@ def _add_report(commands: Any) -> None:
         choices=("NEWT", "MODI", "CORR", "TERM", "EROR", "POSC", "VALU"),
         help="the action type of every report (default NEWT)",
     )
-    emir.add_argument(
+    emir.set_defaults(run=_run_report_emir)
+
+
+def _add_report_files(parser: argparse.ArgumentParser, per_file: str) -> None:
+    """The arguments every ``regkit report`` takes: inputs, the firm, and the files."""
+    parser.add_argument("--trades", type=Path, required=True, metavar="FILE")
+    parser.add_argument("--accounts", type=Path, required=True, metavar="FILE")
+    parser.add_argument(
+        "--firm", type=Path, required=True, metavar="FILE", help="firm.toml or firm.json"
+    )
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    parser.add_argument(
         "--created-at", type=_as_of, help="the files' creation time (default: now, UTC)"
     )
-    emir.add_argument("--max-records", type=int, metavar="N", help="reports per file (100,000)")
-    emir.add_argument(
+    parser.add_argument("--max-records", type=int, metavar="N", help=per_file)
+    parser.add_argument(
         "--first-sequence", type=int, default=1, metavar="N", help="the first file's number"
     )
-    emir.add_argument("--no-validate", action="store_true", help="skip schema validation (faster)")
-    emir.set_defaults(run=_run_report_emir)
+    parser.add_argument(
+        "--no-validate", action="store_true", help="skip schema validation (faster)"
+    )
 
 
 def read_firm(path: Path) -> Firm:
