@@ -751,6 +751,8 @@ def check(
         rules_evaluated=checker.rule_ids,
         records_checked={item.kind: len(item) for item in inputs.values() if len(item)},
         input_fingerprints={name: item.fingerprint() for name, item in inputs.items() if len(item)},
+        as_of=checker.as_of,
+        policies=ran,
     )
 
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import polars as pl
 
@@ -43,6 +43,9 @@ from regkit._version import __version__
 from regkit.errors import ComplianceError
 from regkit.schemas.base import Record
 from regkit.schemas.io import atomic_path
+
+if TYPE_CHECKING:
+    from regkit.rules.policy import Policy
 
 __all__ = ["CheckResult", "Finding", "Severity", "fingerprint"]
 
@@ -216,6 +219,9 @@ class CheckResult:
         input_fingerprints: SHA-256 of each input, by name (see :func:`fingerprint`).
         regkit_version: the regkit that ran the check.
         started_at, finished_at: when the run started and ended (UTC).
+        as_of: the time the rules read as ``as_of`` (UTC), so the run can be repeated.
+        policies: the policy objects that ran (their exact text is ``policy.text``), so an
+            audit pack built from the result holds them; not part of ``to_dict``.
     """
 
     findings: list[Finding]
@@ -229,6 +235,8 @@ class CheckResult:
     records_checked: Mapping[str, int] = field(default_factory=dict)
     input_fingerprints: Mapping[str, str] = field(default_factory=dict)
     regkit_version: str = __version__
+    as_of: datetime | None = None
+    policies: tuple[Policy, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def counts_by_rule(self) -> dict[str, int]:
@@ -279,6 +287,7 @@ class CheckResult:
             "regkit_version": self.regkit_version,
             "started_at": _plain(self.started_at),
             "finished_at": _plain(self.finished_at),
+            "as_of": _plain(self.as_of),
             "rules_evaluated": list(self.rules_evaluated),
             "records_checked": dict(self.records_checked),
             "input_fingerprints": dict(self.input_fingerprints),
