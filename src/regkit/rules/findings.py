@@ -308,13 +308,21 @@ class CheckResult:
         return text
 
     def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
-        """One row per finding; evidence, reference and lists as JSON text in their cells."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        """One row per finding; evidence, reference and lists as JSON text in their cells.
+
+        A cell that a spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-``,
+        ``@``, a tab or a carriage return) gets a leading ``'``, as OWASP's guidance on CSV
+        injection recommends: record ids and messages come from the checked files, which an
+        outsider may have written. ``to_json`` and ``to_polars`` keep the text as it is.
+        """
+        buffer = io.StringIO(newline="")
+        # RFC 4180 line ends: the writer then quotes a cell holding a bare carriage return
+        # too (with "\n" alone it did not, and such a message broke the file).
+        writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(_CSV_COLUMNS)
         for finding in self.findings:
             data = finding.to_dict()
-            writer.writerow([_csv_cell(data[name]) for name in _CSV_COLUMNS])
+            writer.writerow([_spreadsheet_safe(_csv_cell(data[name])) for name in _CSV_COLUMNS])
         text = buffer.getvalue()
         if path is not None:
             _write_text(Path(path), text)
@@ -368,6 +376,16 @@ def _csv_cell(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)
+
+
+# OWASP, "CSV Injection": cells starting with these are formulas to Excel, LibreOffice and
+# Google Sheets (tab and carriage return too, as they can precede one).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(text: str) -> str:
+    """The cell text, with a leading ``'`` when a spreadsheet would run it as a formula."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from datetime import UTC, datetime
@@ -119,3 +120,34 @@ def test_fingerprints_name_exactly_the_inputs_seen() -> None:
     assert fingerprint([first, second]) != fingerprint([second, first])
     assert fingerprint([first]) != fingerprint([changed])
     assert len(fingerprint([])) == 64
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"],
+)
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(text: str) -> None:
+    # OWASP "CSV Injection": a record id or message from an outsider's file must not run as
+    # a formula when a compliance officer opens findings.csv in a spreadsheet.
+    hostile = dataclasses.replace(finding(record=text), message=text)
+    rows = list(csv.reader(io.StringIO(result(hostile).to_csv())))
+    header, row = rows[0], rows[1]
+    for column in ("record_id", "message"):
+        assert row[header.index(column)] == "'" + text
+    frame = result(hostile).to_polars()
+    assert frame["record_id"].to_list() == [text]  # only the CSV is for spreadsheets
+
+
+def test_ordinary_csv_cells_are_left_alone() -> None:
+    rows = list(csv.DictReader(io.StringIO(result(finding(record="T-1")).to_csv())))
+    assert rows[0]["record_id"] == "T-1"
+    assert rows[0]["message"] == "leverage 50:1 above the 30:1 cap"
+
+
+def test_a_carriage_return_in_a_message_keeps_the_csv_readable() -> None:
+    broken = dataclasses.replace(finding(), message="first\rsecond\nthird")
+    text = result(broken).to_csv()
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert [row["message"] for row in rows] == ["first\rsecond\nthird"]
+    assert text.startswith("rule_id,rule_version,severity,")
+    assert text.endswith("\r\n")
