@@ -19,10 +19,13 @@ How it works:
   cost as much as the whole validation, for no new information. (The tests still validate
   every file they produce as a whole.)
 * Files are streamed with :func:`lxml.etree.xmlfile` into temporary files in the output
-  folder (``.<name>.<random>.tmp``); memory stays flat whatever the number of records.
-  Only when every record was written, and the record source finished without raising, are
-  the files renamed to their names. On any error every temporary file is removed: no
-  partial file is ever left behind under a final name.
+  folder (``.<name>.<pid>-<random>.partial``); memory stays flat whatever the number of
+  records. Only when every record was written, and the record source finished without
+  raising, are the files renamed to their names, as one set through a journal, so that a
+  run killed between two renames is finished by the next (:mod:`regkit._files`). On any
+  error every temporary file is removed: no partial file is ever left behind under a final
+  name. A run holds an exclusive lock on its folder (a second run at the same time is
+  refused at once), and never replaces a file of the same name that holds other bytes.
 * Each record is written on its own line, so that a problem found on a line of a chunk
   points back to its record, whose key the error names.
 * A message whose header states how many records the file holds (EMIR's
@@ -55,7 +58,6 @@ import functools
 import io
 import os
 import shutil
-import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -66,6 +68,7 @@ from typing import IO, Any, Final, Protocol, cast
 
 from lxml import etree
 
+from regkit._files import commit_set, folder_lock, new_temporary
 from regkit.errors import RenderError, XsdValidationError
 from regkit.reports.xml import validate
 
@@ -185,6 +188,8 @@ def write_files(
     if count < 1:
         raise RenderError(f"workers must be at least 1, got {workers}")
     with contextlib.ExitStack() as stack:
+        # One run at a time in a folder: a second would interleave its files with ours.
+        stack.enter_context(folder_lock(folder, RenderError))
         pool: Executor | None = None
         if checking and count > 1:
             # Threads, not processes: lxml lets go of the GIL while it parses and validates,
@@ -271,8 +276,7 @@ class _Open:
 
     def __init__(self, folder: Path, part: Part, envelope: Envelope) -> None:
         self.part = part
-        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{part.name}.", suffix=".tmp")
-        self.temporary = Path(temporary)
+        descriptor, self.temporary = new_temporary(folder / part.name)
         self.stack = contextlib.ExitStack()
         try:
             self.handle: IO[bytes] = self.stack.enter_context(os.fdopen(descriptor, "wb"))
@@ -305,8 +309,7 @@ class _Assembled:
         self.envelope = envelope
         self.records = 0
         self.temporary: Path | None = None
-        descriptor, body = tempfile.mkstemp(dir=folder, prefix=f".{part.name}.", suffix=".body.tmp")
-        self.body = Path(body)
+        descriptor, self.body = new_temporary(folder / f"{part.name}.body")
         self.handle: IO[bytes] = os.fdopen(descriptor, "wb")
 
     def write(self, payload: bytes, records: int) -> None:
@@ -317,10 +320,7 @@ class _Assembled:
         self.handle.close()
         counted = Part(self.part.sequence, self.part.name, self.records)
         head, tail = _frame(self.envelope, counted)
-        descriptor, temporary = tempfile.mkstemp(
-            dir=self.folder, prefix=f".{self.part.name}.", suffix=".tmp"
-        )
-        self.temporary = Path(temporary)
+        descriptor, self.temporary = new_temporary(self.folder / self.part.name)
         with os.fdopen(descriptor, "wb") as target, open(self.body, "rb") as source:
             target.write(head)
             _copy(source, target)
@@ -485,18 +485,20 @@ class _Run:
                 opened.temporary.unlink()
 
     def commit(self) -> list[Path]:
-        paths: list[Path] = []
+        """Rename the files onto their names, as one set (see :mod:`regkit._files`)."""
+        renames: list[tuple[Path, Path]] = []
         try:
             for opened in self.files:
                 final = self.folder / opened.part.name
                 if opened.temporary is None:  # never: finish() assembled every file
                     raise RenderError(f"{opened.part.name} was not assembled")
-                os.replace(opened.temporary, final)
-                paths.append(final)
+                _refuse_to_replace(final, opened.temporary)
+                renames.append((opened.temporary, final))
+            commit_set(self.folder, renames)
         except BaseException:
             self.abandon()
             raise
-        return paths
+        return [final for _, final in renames]
 
     def error(self, chunk: _Chunk, problem: _Problem) -> XsdValidationError:
         line, path, reason = problem
@@ -504,6 +506,29 @@ class _Run:
         key = _key_at(chunk, line - head.count(b"\n"))
         where = f"record {key}: " if key is not None else ""
         return XsdValidationError(where + reason, file=part.name, path=path, xsd=self.schema)
+
+
+def _refuse_to_replace(final: Path, new: Path) -> None:
+    """A file already under the name must be the same bytes (the same report written again);
+    a different one is another report, which a run must not overwrite."""
+    if not final.exists():
+        return
+    if final.stat().st_size == new.stat().st_size and _same_bytes(final, new):
+        return
+    raise RenderError(
+        f"{final} exists and holds another report; write to another folder or continue the "
+        "day's numbering (first_sequence, --first-sequence)"
+    )
+
+
+def _same_bytes(one: Path, other: Path) -> bool:
+    with open(one, "rb") as first, open(other, "rb") as second:
+        while True:
+            block = first.read(1 << 20)
+            if block != second.read(1 << 20):
+                return False
+            if not block:
+                return True
 
 
 def _key_at(chunk: _Chunk, line: int) -> str | None:

@@ -44,6 +44,7 @@ from typing import IO, Any, Generic, Literal, TypeVar
 import polars as pl
 from pydantic import ValidationError
 
+from regkit._files import atomic_path
 from regkit.errors import RecordError
 from regkit.schemas.base import LIST_SEPARATOR, Record
 from regkit.schemas.layout import ModelLayout, layout_of
@@ -772,19 +773,6 @@ def write_records(
         if kind == "csv":
             return _write_csv(items, temporary, names)
         return _write_parquet(items, temporary, names)
-
-
-@contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it to ``target`` on success."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    try:
-        yield temporary
-        os.replace(temporary, target)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
 
 
 def _first_model(items: Iterable[Record]) -> type[Record] | None:
