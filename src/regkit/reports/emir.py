@@ -27,9 +27,14 @@ trade, in the element of the action type (``New``, ``Mod``, ``Crrctn``, ``Termnt
   type, or to an :class:`Event` with its time and, for POSC, the position's UTI.
 * **CFD lifecycle.** A CFD opening is a NEWT (or a POSC into a position); its daily
   valuations VALU (from :class:`Valuation` records or account snapshots); its closing a
-  TERM of the opening's UTI: render the closing trade carrying that UTI in ``uti``, or the
-  opening trade with an :class:`Event` at the closing time. A closing trade is never a new
-  derivative: NEWT and POSC skip it.
+  TERM of the opening's UTI (REFIT table 2 field 151: the termination of an existing
+  derivative, named by field 1). A closing trade carries that UTI in ``uti``: regkit has no
+  other link from a close to its opening. A closing trade is never a new derivative: NEWT
+  and POSC skip it. An opening is never terminated by itself: TERM skips it (its close
+  terminates it) unless ``events`` names it with the closing time; TERM refuses a close
+  without a UTI, one under its own generated UTI (never reported) that no opening of the
+  batch carries, a second termination of one UTI, and a close of an opening of another
+  account or instrument.
 * **Instruments.** Contract type from the product (CFDS, SPDB, FORW, SWAP, OPTN; a spot
   trade is not a derivative and is skipped), asset class from ``underlying_class`` (CURR,
   COMM, EQUI, INTR, OTHR), CFI, ISIN where there is one; regkit's Instrument has no UPI.
@@ -995,10 +1000,15 @@ def render(
     """Write the EMIR REFIT reports (auth.030) of a batch of trades, all of one action type.
 
     Every derivative trade becomes one report; spot trades (and, for NEWT and POSC, trades
-    that close a position) are skipped and listed in the result. Any trade that cannot be
-    reported (no account, no client LEI or country, an invalid UTI, no valuation for
-    VALU ...) stops the whole batch: one :class:`~regkit.errors.RenderError` names every
-    problem (trade, field, reason), and no file is written.
+    that close a position) are skipped and listed in the result. With TERM, each closing
+    trade terminates the derivative its opening reported, under the opening's UTI, which the
+    close carries in ``uti``; openings (and trades of no position effect, which NEWT reports
+    as new derivatives) are skipped and listed, unless ``events`` names them with the time
+    their position closed. Any trade that cannot be reported (no account, no client LEI or
+    country, an invalid UTI, no valuation for VALU, a close whose opening's UTI is unknown
+    or already terminated ...) stops the whole batch: one
+    :class:`~regkit.errors.RenderError` names every problem (trade, field, reason), and no
+    file is written.
 
     Args:
         trades: the trades, in any order (an iterator is read once; memory stays flat).
@@ -1010,7 +1020,8 @@ def render(
             same inputs and ``created_at`` give the same bytes.
         action: NEWT, MODI, CORR, TERM, EROR, POSC or VALU.
         events: trade id → event type, or an :class:`Event` (type, time, position UTI);
-            trades not named get :data:`DEFAULT_EVENTS`.
+            trades not named get :data:`DEFAULT_EVENTS`. With TERM, naming an opening with
+            ``Event(at=closing time)`` terminates it without its closing trade.
         valuations: the derivatives' values (required by VALU, reported by the other full
             reports when given); one per trade id.
         snapshots: account snapshots; for VALU, a trade without a :class:`Valuation` is
