@@ -396,7 +396,10 @@ def _add_report(commands: Any) -> None:
         description="Write EMIR REFIT trade reports: one report per reportable derivative "
         "(NEWT: the CFD openings, forwards, swaps, options), UTIs generated where trades have "
         "none, split into files of at most --max-records, each validated before it appears. "
-        "Exit 2, with nothing written, when a row or a trade cannot be reported.",
+        "TERM: each closing trade terminates the derivative its opening reported, under the "
+        "opening's UTI, which the close carries in uti; openings are listed, not terminated. "
+        "Exit 2, with nothing written, when a row or a trade cannot be reported (each one "
+        "named, e.g. a close whose opening's UTI is unknown).",
     )
     _add_report_files(emir, "reports per file (100,000)")
     emir.add_argument("--snapshots", type=Path, metavar="FILE", help="for VALU reports")

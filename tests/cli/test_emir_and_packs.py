@@ -3,11 +3,13 @@ files and an intact audit pack out; a changed pack is caught and named."""
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from regkit import PositionEffect, Product, Side, Trade, read_records, write_records
 from regkit.cli import main
 from regkit.reports import audit_pack
 from regkit.reports.xml import validate
@@ -47,6 +49,69 @@ def test_report_emir_writes_valid_files_the_same_every_time(
     assert first.name == "529900RKSAMPLEFIRM88_DATTAR_20261120_000001.xml"
     assert validate(first).ok
     assert first.read_bytes() == second.read_bytes()
+
+
+def report_term(brokerage: Path, trades: Path, out: Path) -> int:
+    return main(
+        ["report", "emir", "--action", "TERM", "--trades", str(trades),
+         "--accounts", str(brokerage / "accounts.parquet"),
+         "--firm", str(brokerage / "firm.json"), "--out", str(out), "--created-at", CREATED]
+    )  # fmt: skip
+
+
+def closing(opening: Trade, trade_id: str, uti: str | None) -> Trade:
+    side = "sell" if opening.side is Side.BUY else "buy"
+    changes = {"trade_id": trade_id, "side": side, "position_effect": "close", "uti": uti}
+    return Trade(**{**opening.model_dump(), **changes})
+
+
+def test_report_emir_term_ends_each_closed_position_under_its_openings_uti(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Delegated Regulation (EU) 2022/1855, Annex, Table 2, field 151: TERM terminates an
+    existing derivative, by the UTI (field 1) its opening's NEWT reported; openings are not
+    terminated, and a close whose opening is unknown is refused by name."""
+    cfds = [
+        t
+        for t in read_records(brokerage / "trades.parquet", Trade).records
+        if t.instrument.product is Product.CFD and t.position_effect is PositionEffect.OPEN
+    ]
+    first, second, alone = cfds[:3]
+    trades = tmp_path / "trades.jsonl"
+    write_records(
+        [first, second, alone, closing(first, "C1", first.uti), closing(second, "C2", second.uti)],
+        trades,
+    )
+    assert report_term(brokerage, trades, tmp_path / "term") == 0
+    (path,) = sorted((tmp_path / "term").iterdir())
+    assert validate(path).ok
+    text = path.read_text(encoding="utf-8")
+    assert re.findall(r"<UnqTxIdr>([A-Z0-9]+)</UnqTxIdr>", text) == [first.uti, second.uti]
+    assert text.count("<Termntn>") == 2
+    printed = capsys.readouterr().out
+    assert "2 reported, 3 not reportable" in printed
+    assert f"not reportable: 3 trade(s) ({first.trade_id}, {second.trade_id}, " in printed
+    assert "opens a position, reported by NEWT" in printed
+
+    orphans = tmp_path / "orphans.jsonl"
+    write_records([first, closing(first, "C1", first.uti), closing(alone, "C9", None)], orphans)
+    assert report_term(brokerage, orphans, tmp_path / "refused") == 2
+    error = capsys.readouterr().err
+    assert "1 trade(s) cannot be reported" in error
+    assert "C9: uti: closes a position but carries no UTI" in error
+    assert not (tmp_path / "refused").exists() or not any((tmp_path / "refused").iterdir())
+
+
+def test_report_emir_term_never_terminates_under_a_closes_own_uti(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The sample closes carry their own UTIs, which no NEWT reported: TERM refuses them."""
+    out = tmp_path / "term"
+    assert report_term(brokerage, brokerage / "trades.parquet", out) == 2
+    error = capsys.readouterr().err
+    assert "no file was written" in error
+    assert re.search(r"T\d{9}: uti: \w+ is this closing trade's own UTI", error)
+    assert not out.exists() or not any(out.iterdir())
 
 
 def pack(brokerage: Path, out: Path, *extra: str) -> int:

@@ -5,6 +5,9 @@
   names every bad trade; never an invalid file, never a partial one.
 * Generated UTIs are ISO 23897 UTIs of the firm's LEI, the same for the same trade id and
   different for different trade ids.
+* A TERM batch terminates only what its NEWT reported: every TERM's UTI is the UTI of an
+  opening the same trades report under NEWT, once each, one per closing trade; a close that
+  names no opening (or an opening already terminated) is refused by name.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from strategies import (
     trades,
 )
 
-from regkit import Account, ClientCategory, Firm, Instrument, Trade
+from regkit import Account, ClientCategory, Firm, Instrument, PositionEffect, Trade
 from regkit.errors import RenderError
 from regkit.reports.emir import ACTIONS, Valuation, render
 from regkit.reports.xml import validate
@@ -161,6 +164,89 @@ def assert_names_bad_trades(message: str, the_trades: list[Trade]) -> None:
         match = _PROBLEM.match(line)
         assert match is not None, line
         assert match.group(1) in keys, line
+
+
+# --- TERM: terminations name what NEWT reported ---------------------------------------------
+# Delegated Regulation (EU) 2022/1855, Annex, Table 2, field 151: TERM terminates an existing
+# derivative, named by field 1 (its UTI); for a CFD, the UTI its opening's NEWT reported.
+
+
+@st.composite
+def positions(draw: st.DrawFn) -> dict[str, Any]:
+    """Openings on clean accounts, closes that carry the UTI of an opening of the batch (of
+    the opening's account and instrument, the same opening possibly twice), and maybe
+    orphan closes, with no UTI or with their own generated one; in any order."""
+    firm: Firm = draw(firms()).model_copy(update={"investment_firm": True})
+    the_accounts: list[Account] = draw(
+        st.lists(client_accounts(True), min_size=1, max_size=3, unique_by=lambda a: a.account_id)
+    )
+    account_ids = st.sampled_from([account.account_id for account in the_accounts])
+    openings: list[Trade] = draw(
+        st.lists(
+            reportable_trades(account_ids, derivatives()),
+            min_size=1,
+            max_size=5,
+            unique_by=lambda trade: trade.trade_id,
+        )
+    )
+    closes: list[Trade] = []
+    for number, opening in enumerate(draw(st.lists(st.sampled_from(openings), max_size=5))):
+        uti = opening.uti or generate_uti(firm.lei, opening.trade_id)
+        closes.append(closing(opening, f"C{number}", uti))
+    for number in range(draw(st.integers(0, 2))):
+        trade_id = f"X{number}"
+        own = draw(st.booleans())
+        closes.append(
+            closing(draw(st.sampled_from(openings)), trade_id,
+                    generate_uti(firm.lei, trade_id) if own else None)
+        )  # fmt: skip
+    the_trades = draw(st.permutations([*openings, *closes]))
+    return {"firm": firm, "accounts": the_accounts, "trades": the_trades}
+
+
+def closing(opening: Trade, trade_id: str, uti: str | None) -> Trade:
+    """The trade that closes ``opening``'s position, carrying ``uti``."""
+    side = "sell" if opening.side.value == "buy" else "buy"
+    changes = {"trade_id": trade_id, "side": side, "position_effect": "close", "uti": uti}
+    return Trade(**{**opening.model_dump(), **changes})
+
+
+def reported_utis(batch: dict[str, Any], action: str) -> list[str]:
+    with tempfile.TemporaryDirectory() as folder:
+        files = render(batch["trades"], batch["accounts"], batch["firm"], folder,
+                       created_at=CREATED, action=action, workers=1)  # fmt: skip
+        text = "".join(Path(path).read_text(encoding="utf-8") for path in files)
+    return re.findall(r"<UnqTxIdr>([A-Z0-9]+)</UnqTxIdr>", text)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(positions())
+def test_every_termination_names_a_derivative_its_newt_reported(batch: dict[str, Any]) -> None:
+    closes = [t for t in batch["trades"] if t.position_effect is PositionEffect.CLOSE]
+    ended = [t.uti for t in closes if t.trade_id.startswith("C")]
+    bad = {t.trade_id for t in closes if t.trade_id.startswith("X")}
+    seen: set[str | None] = set()
+    for trade in closes:  # a second close of one opening, in input order
+        if trade.trade_id.startswith("C") and trade.uti in seen:
+            bad.add(trade.trade_id)
+        seen.add(trade.uti)
+    try:
+        terminated = reported_utis(batch, "TERM")
+    except RenderError as error:
+        refusal = str(error)
+    else:
+        refusal = ""
+    if refusal:
+        event("refused")
+        assert bad, f"a batch whose closes all name an opening was refused: {refusal}"
+        assert_names_bad_trades(refusal, batch["trades"])
+        assert {line.split(":")[0].strip() for line in refusal.splitlines()[1:]} == bad
+        return
+    event("terminated")
+    assert not bad, f"closes {sorted(bad)} name no opening, or one already terminated"
+    assert sorted(terminated) == sorted(uti for uti in ended if uti is not None)
+    assert len(set(terminated)) == len(terminated), "a derivative terminated twice"
+    assert set(terminated) <= set(reported_utis(batch, "NEWT"))
 
 
 # --- UTIs ------------------------------------------------------------------------------------

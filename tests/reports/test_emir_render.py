@@ -463,13 +463,109 @@ def test_lifecycle_inputs_that_are_missing_are_named(tmp_path: Path) -> None:
     assert "3 open positions together" in str(caught.value)
     assert "T2: valuation: no Valuation and no snapshot of the account" in str(caught.value)
     closing = trade("C1", side="sell", position_effect="close")
-    with pytest.raises(RenderError, match=r"C1: uti: a closing trade terminates"):
+    with pytest.raises(RenderError, match=r"C1: uti: closes a position but carries no UTI"):
         render([closing], ACCOUNTS, firm(), tmp_path, action="TERM", workers=1)
     with pytest.raises(RenderError, match=r"T1: event: action CORR reports no event type"):
         render([trade("T1")], ACCOUNTS, firm(), tmp_path, action="CORR", events={"T1": "TRAD"})
     with pytest.raises(RenderError, match=r"T1: event: 'OOPS' is not an event type"):
         render([trade("T1")], ACCOUNTS, firm(), tmp_path, events={"T1": "OOPS"})
     assert list(tmp_path.iterdir()) == []
+
+
+# --- TERM: a closing trade ends the derivative its opening reported --------------------------
+# Delegated Regulation (EU) 2022/1855, Annex, Table 2: field 2.151 (action type) TERM is the
+# termination of an existing derivative, named by field 2.1, the UTI its NEWT reported (ESMA
+# Guidelines on reporting under EMIR, action and event types: a CFD's close is a TERM, event
+# ETRM, of the opening's UTI). An opening is that NEWT, never a termination of its own.
+
+OPEN_AT = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+GIVEN_UTI = f"{ARM_LEI}OPENING0002"
+
+
+def position_book() -> list[Trade]:
+    """Three openings (O3 never closed) and the closes of O1 and O2, each carrying its
+    opening's UTI; C2 comes before its opening in the input."""
+    return [
+        trade("O1", executed_at=OPEN_AT),
+        trade("C2", "a/entity 7", side="sell", position_effect="close", executed_at=CLOSE_AT,
+              uti=GIVEN_UTI),
+        trade("O2", "a/entity 7", uti=GIVEN_UTI, executed_at=OPEN_AT),
+        trade("O3", executed_at=OPEN_AT),
+        trade("C1", side="sell", position_effect="close", executed_at=CLOSE_AT,
+              uti=generate_uti(FIRM_LEI, "O1")),
+    ]  # fmt: skip
+
+
+def test_term_ends_each_closed_position_under_its_openings_uti(tmp_path: Path) -> None:
+    files = rendered(position_book(), tmp_path, action="TERM")
+    assert files.reported == 2  # one TERM per closed position, none for an opening
+    (path,) = files
+    assert text_of(path, "UnqTxIdr") == [GIVEN_UTI, FIRM_LEI + "O1"]
+    assert text_of(path, "EarlyTermntnDt") == ["2026-11-20", "2026-11-20"]
+    assert path.read_text(encoding="utf-8").count("<Tp>ETRM</Tp>") == 2
+    assert [item.key for item in files.skipped] == ["O1", "O2", "O3"]
+    assert all("opens a position" in item.reason for item in files.skipped)
+
+
+def test_term_of_an_opening_alone_terminates_nothing(tmp_path: Path) -> None:
+    files = rendered([trade("O3"), trade("F1", instrument=EURUSD_1M, position_effect=None)],
+                     tmp_path, action="TERM")  # fmt: skip
+    assert list(files) == []
+    assert files.reported == 0
+    assert [item.key for item in files.skipped] == ["O3", "F1"]
+    assert "reported by NEWT" in files.skipped[0].reason
+
+
+def test_term_refuses_every_close_whose_opening_is_unknown(tmp_path: Path) -> None:
+    trades = [
+        *position_book(),
+        trade("C-NONE", side="sell", position_effect="close"),  # carries no UTI
+        # Its own UTI (what regkit would generate for it): NEWT skips closes, so no
+        # derivative was ever reported under it.
+        trade("COWN", side="sell", position_effect="close", uti=generate_uti(FIRM_LEI, "COWN")),
+    ]
+    with pytest.raises(RenderError) as caught:
+        render(trades, ACCOUNTS, firm(), tmp_path, created_at=CREATED, action="TERM", workers=1)
+    message = str(caught.value)
+    assert message.startswith("2 trade(s) cannot be reported (2 problem(s)); no file was written")
+    assert "C-NONE: uti: closes a position but carries no UTI" in message
+    assert f"COWN: uti: {FIRM_LEI}COWN is this closing trade's own UTI" in message
+    for fine in ("O1", "O2", "O3", "C1:", "C2:"):
+        assert fine not in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_term_refuses_a_second_termination_and_a_close_of_another_position(
+    tmp_path: Path,
+) -> None:
+    trades = [
+        *position_book(),
+        trade("C1B", side="sell", position_effect="close", uti=generate_uti(FIRM_LEI, "O1")),
+        # O3's UTI, but O3 is on another account: not this client's position.
+        trade("CX", "a/entity 7", side="sell", position_effect="close",
+              uti=generate_uti(FIRM_LEI, "O3")),
+    ]  # fmt: skip
+    with pytest.raises(RenderError) as caught:
+        render(trades, ACCOUNTS, firm(), tmp_path, created_at=CREATED, action="TERM", workers=1)
+    message = str(caught.value)
+    assert f"C1B: uti: {FIRM_LEI}O1 is already terminated by trade C1" in message
+    assert f"CX: uti: {FIRM_LEI}O3 is the UTI of opening O3 (account A-PERSON, EURUSD)" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_term_of_an_opening_named_in_events(tmp_path: Path) -> None:
+    """An opening is terminated only when the caller names it with the closing time."""
+    files = rendered([trade("O3")], tmp_path / "named", action="TERM",
+                     events={"O3": Event(at=CLOSE_AT)})  # fmt: skip
+    assert text_of(files[0], "UnqTxIdr") == [FIRM_LEI + "O3"]
+    with pytest.raises(RenderError, match=r"O3: event.at: an opening is terminated at the time"):
+        render([trade("O3")], ACCOUNTS, firm(), tmp_path / "bare", action="TERM",
+               events={"O3": "ETRM"})  # fmt: skip
+    # Named and closed in the same batch: the derivative would be terminated twice.
+    closing = trade("C3", side="sell", position_effect="close", uti=FIRM_LEI + "O3")
+    with pytest.raises(RenderError, match=r"C3: uti: .*O3 is already terminated by trade O3"):
+        render([trade("O3"), closing], ACCOUNTS, firm(), tmp_path / "twice", action="TERM",
+               events={"O3": Event(at=CLOSE_AT)})  # fmt: skip
 
 
 def test_a_failing_source_leaves_no_file_behind(tmp_path: Path) -> None:

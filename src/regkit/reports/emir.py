@@ -27,9 +27,14 @@ trade, in the element of the action type (``New``, ``Mod``, ``Crrctn``, ``Termnt
   type, or to an :class:`Event` with its time and, for POSC, the position's UTI.
 * **CFD lifecycle.** A CFD opening is a NEWT (or a POSC into a position); its daily
   valuations VALU (from :class:`Valuation` records or account snapshots); its closing a
-  TERM of the opening's UTI: render the closing trade carrying that UTI in ``uti``, or the
-  opening trade with an :class:`Event` at the closing time. A closing trade is never a new
-  derivative: NEWT and POSC skip it.
+  TERM of the opening's UTI (REFIT table 2 field 151: the termination of an existing
+  derivative, named by field 1). A closing trade carries that UTI in ``uti``: regkit has no
+  other link from a close to its opening. A closing trade is never a new derivative: NEWT
+  and POSC skip it. An opening is never terminated by itself: TERM skips it (its close
+  terminates it) unless ``events`` names it with the closing time; TERM refuses a close
+  without a UTI, one under its own generated UTI (never reported) that no opening of the
+  batch carries, a second termination of one UTI, and a close of an opening of another
+  account or instrument.
 * **Instruments.** Contract type from the product (CFDS, SPDB, FORW, SWAP, OPTN; a spot
   trade is not a derivative and is skipped), asset class from ``underlying_class`` (CURR,
   COMM, EQUI, INTR, OTHR), CFI, ISIN where there is one; regkit's Instrument has no UPI.
@@ -493,6 +498,107 @@ def _venue(trade: Trade) -> str:
     return "XOFF" if trade.instrument.isin is not None else "XXXX"
 
 
+# --- terminations ----------------------------------------------------------------------------
+
+#: Why a TERM batch leaves out a trade that opens a derivative.
+_OPENS: Final = (
+    "opens a position, reported by NEWT: the trade that closes it reports its TERM, under this "
+    "trade's UTI"
+)
+
+
+class _Link(NamedTuple):
+    """A trade that opens, or terminates, the derivative of one UTI."""
+
+    trade_id: str
+    account_id: str
+    symbol: str
+
+
+class _Terminations:
+    """What a TERM batch checks across its trades.
+
+    A TERM is "the termination of an existing derivative" (Delegated Regulation (EU)
+    2022/1855, Annex, Table 2, field 151, action type), named by field 1 (the UTI) under
+    which its NEWT reported it: for a CFD, the opening's UTI (ESMA Guidelines on reporting
+    under EMIR, action and event types: a close is a TERM with event ETRM). regkit links a
+    closing trade to its opening by the UTI the close carries in ``uti``, the opening's; so
+    each UTI is terminated once, by a close of the same account and instrument as its
+    opening when the opening is in the batch, and never under the close's own generated UTI,
+    which no NEWT reported (NEWT skips closes). Trades arrive in any order: a close is checked
+    against its opening when the second of the two arrives, and the closes that name their
+    own UTI are refused at the end unless an opening carried it.
+    """
+
+    def __init__(self) -> None:
+        self.opened: dict[str, _Link] = {}
+        self.ended: dict[str, _Link] = {}
+        self.unproven: dict[str, _Link] = {}  # closes under their own UTI, no opening seen yet
+
+    def opening(self, trade: Trade, uti: str) -> list[BadField]:
+        """Note the UTI an opening was reported under; check a close that named it earlier."""
+        if uti in self.opened:  # two openings of one UTI: the EMIR-UTI-UNIQUE rule's finding
+            return []
+        link = _Link(trade.trade_id, trade.account_id, trade.instrument.symbol)
+        self.opened[uti] = link
+        self.unproven.pop(uti, None)
+        ended = self.ended.get(uti)
+        if ended is None or ended.trade_id == link.trade_id:
+            return []
+        problems = _other(uti, link, ended)
+        return [BadField(ended.trade_id, item.field, item.reason) for item in problems]
+
+    def termination(self, trade: Trade, uti: str, own: bool) -> list[RefusedError]:
+        """Note a TERM of ``uti`` by ``trade`` (``own``: a close under its own generated UTI);
+        the reasons it cannot be one."""
+        link = _Link(trade.trade_id, trade.account_id, trade.instrument.symbol)
+        earlier = self.ended.get(uti)
+        if earlier is not None:
+            return [
+                RefusedError(
+                    "uti",
+                    f"{uti} is already terminated by trade {earlier.trade_id} in this batch: a "
+                    "derivative is terminated once (a partial close is a MODI of it)",
+                )
+            ]
+        self.ended[uti] = link
+        opening = self.opened.get(uti)
+        if opening is not None:
+            return _other(uti, opening, link)
+        if own:
+            self.unproven[uti] = link
+        return []
+
+    def orphans(self) -> list[BadField]:
+        """The closes that named their own UTI and no opening of the batch carried it."""
+        return [
+            BadField(
+                link.trade_id,
+                "uti",
+                f"{uti} is this closing trade's own UTI, under which no derivative was reported "
+                "(NEWT skips closing trades), and no opening in the input has it: a TERM names "
+                "the UTI its opening's NEWT reported (REFIT table 2 fields 1 and 151); give "
+                "that UTI in uti",
+            )
+            for uti, link in self.unproven.items()
+        ]
+
+
+def _other(uti: str, opening: _Link, close: _Link) -> list[RefusedError]:
+    """Why ``close`` cannot terminate the derivative ``opening`` reported under ``uti``: a
+    position of another account or instrument (none when it is the same)."""
+    if (opening.account_id, opening.symbol) == (close.account_id, close.symbol):
+        return []
+    return [
+        RefusedError(
+            "uti",
+            f"{uti} is the UTI of opening {opening.trade_id} (account {opening.account_id}, "
+            f"{opening.symbol}), not of a position of account {close.account_id} in "
+            f"{close.symbol}",
+        )
+    ]
+
+
 # --- reports ---------------------------------------------------------------------------------
 
 
@@ -541,6 +647,7 @@ class _Renderer:
         self.skipped: list[Skipped] = []
         self.bad: list[BadField] = []
         self.reported = 0
+        self.terms = _Terminations() if action == "TERM" else None
 
     def report(self, trade: Trade) -> bytes | None:
         """The ``Rpt`` of a trade; None when it is skipped or cannot be reported."""
@@ -558,9 +665,14 @@ class _Renderer:
             )
             return None
         refused: list[RefusedError] = []
+        if self.terms is not None and not self.terminates(trade, refused):
+            return None
         client = self.client(trade.account_id)
         contract = self.contract(instrument, trade.price_currency)
         uti = self.uti(trade, refused)
+        if self.terms is not None and uti and not refused:
+            own = trade.position_effect is PositionEffect.CLOSE and uti == self.generated(trade)
+            refused += self.terms.termination(trade, uti, own)
         for piece in (client, contract):
             if isinstance(piece, RefusedError):
                 refused.append(piece)
@@ -618,21 +730,54 @@ class _Renderer:
             f"</{self.element}></Rpt>\n"
         )
 
+    def terminates(self, trade: Trade, refused: list[RefusedError]) -> bool:
+        """Whether a trade of a TERM batch reports a termination.
+
+        A closing trade does (its UTI is checked in :meth:`report`). Any other trade opened a
+        derivative, which NEWT reports (with no position effect, as NEWT takes it): it is
+        terminated by the trade that closes it, so it is skipped, unless ``events`` names it
+        with the time its position closed (the early termination date, REFIT table 2 field
+        45) to terminate it without a closing trade.
+        """
+        assert self.terms is not None
+        if trade.position_effect is PositionEffect.CLOSE:
+            return True
+        self.bad += self.terms.opening(trade, trade.uti or self.generated(trade))
+        given = self.events.get(trade.trade_id)
+        if given is None:
+            self.skipped.append(Skipped(trade.trade_id, _OPENS))
+            return False
+        if not isinstance(given, Event) or given.at is None:
+            refused.append(
+                RefusedError(
+                    "event.at",
+                    "an opening is terminated at the time its position closed (REFIT table 2 "
+                    "field 45, early termination date): name it with Event(at=...)",
+                )
+            )
+        return True
+
+    def generated(self, trade: Trade) -> str:
+        """The UTI regkit gives a trade that has none (:func:`generate_uti`)."""
+        if _UTI_CODE(trade.trade_id):  # generate_uti's common case, inline
+            return self.firm.lei + trade.trade_id
+        return generate_uti(self.firm.lei, trade.trade_id)
+
     def uti(self, trade: Trade, refused: list[RefusedError]) -> str:
         given = trade.uti
         if given is None:
             if trade.position_effect is PositionEffect.CLOSE and self.action == "TERM":
+                # A close is a TERM of its opening's UTI (REFIT table 2 fields 1 and 151);
+                # regkit knows that UTI only from the close's uti.
                 refused.append(
                     RefusedError(
                         "uti",
-                        "a closing trade terminates the derivative its opening created: give "
-                        "the opening's UTI in uti (or render the opening with an Event)",
+                        "closes a position but carries no UTI, so the derivative it terminates "
+                        "is unknown: give the UTI its opening's NEWT reported in uti",
                     )
                 )
                 return ""
-            if _UTI_CODE(trade.trade_id):  # generate_uti's common case, inline
-                return self.firm.lei + trade.trade_id
-            return generate_uti(self.firm.lei, trade.trade_id)
+            return self.generated(trade)
         if not is_valid_uti(given):
             refused.append(
                 RefusedError(
@@ -789,6 +934,8 @@ def _records(renderer: _Renderer, trades: Iterable[Trade]) -> Iterator[tuple[str
         data = renderer.report(trade)
         if data is not None:
             yield trade.trade_id, data
+    if renderer.terms is not None:
+        renderer.bad += renderer.terms.orphans()
     if renderer.bad:
         raise renderer.refusal()
 
@@ -853,10 +1000,15 @@ def render(
     """Write the EMIR REFIT reports (auth.030) of a batch of trades, all of one action type.
 
     Every derivative trade becomes one report; spot trades (and, for NEWT and POSC, trades
-    that close a position) are skipped and listed in the result. Any trade that cannot be
-    reported (no account, no client LEI or country, an invalid UTI, no valuation for
-    VALU ...) stops the whole batch: one :class:`~regkit.errors.RenderError` names every
-    problem (trade, field, reason), and no file is written.
+    that close a position) are skipped and listed in the result. With TERM, each closing
+    trade terminates the derivative its opening reported, under the opening's UTI, which the
+    close carries in ``uti``; openings (and trades of no position effect, which NEWT reports
+    as new derivatives) are skipped and listed, unless ``events`` names them with the time
+    their position closed. Any trade that cannot be reported (no account, no client LEI or
+    country, an invalid UTI, no valuation for VALU, a close whose opening's UTI is unknown
+    or already terminated ...) stops the whole batch: one
+    :class:`~regkit.errors.RenderError` names every problem (trade, field, reason), and no
+    file is written.
 
     Args:
         trades: the trades, in any order (an iterator is read once; memory stays flat).
@@ -868,7 +1020,8 @@ def render(
             same inputs and ``created_at`` give the same bytes.
         action: NEWT, MODI, CORR, TERM, EROR, POSC or VALU.
         events: trade id → event type, or an :class:`Event` (type, time, position UTI);
-            trades not named get :data:`DEFAULT_EVENTS`.
+            trades not named get :data:`DEFAULT_EVENTS`. With TERM, naming an opening with
+            ``Event(at=closing time)`` terminates it without its closing trade.
         valuations: the derivatives' values (required by VALU, reported by the other full
             reports when given); one per trade id.
         snapshots: account snapshots; for VALU, a trade without a :class:`Valuation` is
