@@ -102,16 +102,24 @@ def test_report_emir_term_ends_each_closed_position_under_its_openings_uti(
     assert not (tmp_path / "refused").exists() or not any((tmp_path / "refused").iterdir())
 
 
-def test_report_emir_term_never_terminates_under_a_closes_own_uti(
-    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_report_emir_term_on_a_days_sample_terminates_each_close_under_its_opening(
+    brokerage: Path, tmp_path: Path
 ) -> None:
-    """The sample closes carry their own UTIs, which no NEWT reported: TERM refuses them."""
+    """A whole day's file: the sample closes carry their openings' UTIs, so TERM reports one
+    termination per close, each under a UTI that an opening in the file carries (never a
+    UTI no NEWT reported)."""
     out = tmp_path / "term"
-    assert report_term(brokerage, brokerage / "trades.parquet", out) == 2
-    error = capsys.readouterr().err
-    assert "no file was written" in error
-    assert re.search(r"T\d{9}: uti: \w+ is this closing trade's own UTI", error)
-    assert not out.exists() or not any(out.iterdir())
+    assert report_term(brokerage, brokerage / "trades.parquet", out) == 0
+    trades = read_records(brokerage / "trades.parquet", Trade).records
+    opened = {t.uti for t in trades if t.position_effect is PositionEffect.OPEN}
+    closes = [t for t in trades if t.position_effect is PositionEffect.CLOSE and t.uti]
+    (path,) = out.iterdir()
+    text = path.read_text(encoding="utf-8")
+    reported = re.findall(r"<UnqTxIdr>(\w+)</UnqTxIdr>", text)
+    assert validate(path).ok
+    assert len(reported) == len(closes) > 0
+    assert set(reported) <= opened
+    assert text.count("<Termntn>") == len(closes)  # auth.030: a TERM is a Termntn report
 
 
 def pack(brokerage: Path, out: Path, *extra: str) -> int:

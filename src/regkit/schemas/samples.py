@@ -1668,6 +1668,7 @@ class _Position(NamedTuple):
     quantity: Decimal
     leverage: Decimal | None
     margin_cents: int
+    uti: str | None  # the opening's: its close carries it, as EMIR's TERM needs
 
 
 _EXECUTORS = (
@@ -1786,11 +1787,12 @@ class _Simulation:
                 return self._close(number, at_ms, plan, positions)
         if breach:
             self._plant_breach(number, plan, info, leverage)
-        positions.append(_Position(spec, buy, quantity, leverage, _in_cents(margin)))
-        self.margin_used[plan.index] += _in_cents(margin)
-        return self._record(
-            number, at_ms, plan, spec, buy, quantity, price_ticks, leverage, margin, True
+        opened = self._record(
+            number, at_ms, plan, spec, buy, quantity, price_ticks, leverage, margin, None
         )
+        positions.append(_Position(spec, buy, quantity, leverage, _in_cents(margin), opened.uti))
+        self.margin_used[plan.index] += _in_cents(margin)
+        return opened
 
     def _size(
         self, spec: int, unit: Decimal, leverage: Decimal | None, free: int
@@ -1835,7 +1837,7 @@ class _Simulation:
         price_ticks = self._walk(position.spec) + (4 if buy else -4)
         return self._record(
             number, at_ms, plan, position.spec, buy, position.quantity, price_ticks,
-            position.leverage, None, False,
+            position.leverage, None, position,
         )  # fmt: skip
 
     def _record(
@@ -1849,8 +1851,9 @@ class _Simulation:
         price_ticks: int,
         leverage: Decimal | None,
         margin: Decimal | None,
-        opening: bool,
+        closes: _Position | None,
     ) -> Trade:
+        """A trade opening a position, or closing ``closes`` (under the opening's UTI)."""
         rng = self.rng
         info = _SPECS[spec]
         slip = rng.choice((-2, -1, 0, 0, 0, 0, 1, 2))
@@ -1871,8 +1874,14 @@ class _Simulation:
             capacity=Capacity.DEAL,
             leverage=leverage,
             margin=margin,
-            position_effect=PositionEffect.OPEN if opening else PositionEffect.CLOSE,
-            uti=None if info.product is Product.SPOT else f"{self.book.firm.lei}{trade_id}",
+            position_effect=PositionEffect.OPEN if closes is None else PositionEffect.CLOSE,
+            uti=(
+                closes.uti
+                if closes is not None
+                else None
+                if info.product is Product.SPOT
+                else f"{self.book.firm.lei}{trade_id}"
+            ),
             lp_reference=(
                 f"{_LIQUIDITY_PROVIDERS[lp]}-{number * 2654435761 % 10**10:010d}"
                 if lp < len(_LIQUIDITY_PROVIDERS)
