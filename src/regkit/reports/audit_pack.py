@@ -72,6 +72,7 @@ from regkit.schemas.account import Account
 from regkit.schemas.base import Record
 from regkit.schemas.columnar import FrameBatch
 from regkit.schemas.io import atomic_path
+from regkit.schemas.layout import layout_of
 
 if TYPE_CHECKING:  # cryptography is optional (the "sign" extra); imported when used
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -515,7 +516,7 @@ def _write_input(
     lookup: _AccountLookup,
 ) -> dict[str, Any]:
     if isinstance(value, FrameBatch | pl.DataFrame):
-        frame = value.frame if isinstance(value, FrameBatch) else value
+        frame = _record_columns(value)
         lookup.see_frame(name, frame)
         buffer = io.BytesIO()
         frame.write_parquet(buffer, statistics=False)
@@ -538,6 +539,15 @@ def _write_input(
             f"records in the same order, or inputs='fingerprints'"
         )
     return {"file": entry.removeprefix("data/"), "sha256": sha256, "rows": count}
+
+
+def _record_columns(value: FrameBatch[Any] | pl.DataFrame) -> pl.DataFrame:
+    """The frame in the form ``rk.check`` reads back: a validated batch without the columns
+    it derives (``Trade.notional``), which no record file has."""
+    if isinstance(value, pl.DataFrame):
+        return value
+    layout = layout_of(value.model)
+    return value.frame.select(name for name in value.frame.columns if layout.is_known(name))
 
 
 class _AccountLookup:

@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
 import jinja2
+from markupsafe import Markup
 
 from regkit._version import __version__
 from regkit.rules.findings import CheckResult, Finding, Severity
@@ -90,16 +91,17 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
-def css_string(value: str) -> str:
+def css_string(value: str) -> Markup:
     """A CSS string literal of any text (for ``content:`` in the print header).
 
-    HTML escaping does not apply inside ``<style>``, so every character but letters and
-    digits becomes a six-digit CSS escape: no quote, backslash or ``</style>`` survives.
+    HTML escaping does not apply inside ``<style>``, so every character but ASCII letters
+    and digits becomes a six-digit CSS escape: no quote, backslash, ``&`` or ``</style>``
+    survives, and the result is safe to place in the page as it is.
     """
     escaped = "".join(
         char if char.isascii() and char.isalnum() else f"\\{ord(char):06X}" for char in value
     )
-    return f'"{escaped}"'
+    return Markup(f'"{escaped}"')
 
 
 @dataclass(frozen=True)
