@@ -546,7 +546,8 @@ def _record_columns(value: FrameBatch[Any] | pl.DataFrame) -> pl.DataFrame:
     it derives (``Trade.notional``), which no record file has."""
     if isinstance(value, pl.DataFrame):
         return value
-    layout = layout_of(value.model)
+    model: type[Record] = value.model
+    layout = layout_of(model)
     return value.frame.select(name for name in value.frame.columns if layout.is_known(name))
 
 
