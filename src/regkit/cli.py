@@ -613,18 +613,8 @@ def _in_scope(record: Record, kind: str, args: argparse.Namespace) -> bool:
 _EVENT_TIMES = {"trades": "executed_at", "movements": "at", "snapshots": "at"}
 
 
-def _run_pack(args: argparse.Namespace) -> int:
-    reports = [name.strip() for name in args.with_reports.split(",") if name.strip()]
-    unknown = sorted(set(reports) - {"mifir", "emir"})
-    if unknown:
-        raise _UsageError(f"--with-reports: unknown report(s) {', '.join(unknown)}")
-    if reports and (args.firm is None or args.trades is None or args.accounts is None):
-        raise _UsageError("--with-reports needs --firm, --trades and --accounts")
-    if args.start is not None and args.end is not None and args.end < args.start:
-        raise _UsageError(f"--to {args.end} is before --from {args.start}")
-    # Read the key first: a bad key should fail before minutes of checking.
-    key = audit_pack.load_private_key(args.sign.read_bytes()) if args.sign else None
-    policy = load_policy(args.policy, parameters=args.parameters)
+def _pack_inputs(args: argparse.Namespace) -> dict[str, list[Record]]:
+    """The records of each file given, those in the scope asked for."""
     inputs: dict[str, list[Record]] = {}
     for name, model in _CHECK_INPUTS:
         path = getattr(args, name)
@@ -640,6 +630,22 @@ def _run_pack(args: argparse.Namespace) -> int:
         inputs[name] = [record for record in batch.records if _in_scope(record, name, args)]
     if not inputs:
         raise _UsageError("give at least one of --trades, --accounts, --movements, --snapshots")
+    return inputs
+
+
+def _run_pack(args: argparse.Namespace) -> int:
+    reports = [name.strip() for name in args.with_reports.split(",") if name.strip()]
+    unknown = sorted(set(reports) - {"mifir", "emir"})
+    if unknown:
+        raise _UsageError(f"--with-reports: unknown report(s) {', '.join(unknown)}")
+    if reports and (args.firm is None or args.trades is None or args.accounts is None):
+        raise _UsageError("--with-reports needs --firm, --trades and --accounts")
+    if args.start is not None and args.end is not None and args.end < args.start:
+        raise _UsageError(f"--to {args.end} is before --from {args.start}")
+    # Read the key first: a bad key should fail before minutes of checking.
+    key = audit_pack.load_private_key(args.sign.read_bytes()) if args.sign else None
+    policy = load_policy(args.policy, parameters=args.parameters)
+    inputs = _pack_inputs(args)
     result = check(
         policy,
         trades=inputs.get("trades", ()),

@@ -608,6 +608,12 @@ def _literal(text: str) -> str:
     return json.dumps(text)
 
 
+def _comment(text: str) -> str:
+    """Text for a ``#`` comment: on one line, so a policy id cannot end the comment and
+    become code in a script an auditor runs."""
+    return " ".join(text.split())
+
+
 def _policy_lines(entries: Sequence[Mapping[str, Any]]) -> list[str]:
     lines: list[str] = []
     calls: list[str] = []
@@ -615,8 +621,10 @@ def _policy_lines(entries: Sequence[Mapping[str, Any]]) -> list[str]:
         file = entry.get("file")
         if file is None:
             lines.append(
-                f"# not in this pack: the text of policy {entry['id']} {entry['version']} "
-                f"(sha256 {entry['sha256']}); give its file"
+                _comment(
+                    f"# not in this pack: the text of policy {entry['id']} {entry['version']} "
+                    f"(sha256 {entry['sha256']}); give its file"
+                )
             )
             file = f"{entry['id']}.yaml"
         call = f"rk.load_policy({_literal(str(file))}"
@@ -624,7 +632,7 @@ def _policy_lines(entries: Sequence[Mapping[str, Any]]) -> list[str]:
             call += f", parameters={_literal(str(entry['parameters']))}"
         if entry.get("python_rules"):
             names = ", ".join(entry["python_rules"])
-            lines.append(f"# add the Python rules {names}: rk.load_policy(..., rules=[...])")
+            lines.append(_comment(f"# add the Python rules {names}: load_policy(..., rules=[...])"))
         calls.append(call + ")")
     if len(calls) == 1:
         return [*lines, f"policy = {calls[0]}"]
@@ -642,8 +650,8 @@ def _input_line(row: Mapping[str, Any]) -> str | None:
         return f"{name} = rk.read_records({_literal(str(file))}, rk.{model}).records"
     if not row.get("records"):
         return None
-    return (
-        f"{name} = rk.read_records({_literal(name + '.jsonl')}, rk.{model}).records"
-        f"  # not in this pack: the {row['records']:,} records of fingerprint "
+    note = _comment(
+        f"# not in this pack: the {row['records']:,} records of fingerprint "
         f"sha256:{row.get('fingerprint')}"
     )
+    return f"{name} = rk.read_records({_literal(name + '.jsonl')}, rk.{model}).records  {note}"
