@@ -609,9 +609,10 @@ def _literal(text: str) -> str:
 
 
 def _comment(text: str) -> str:
-    """Text for a ``#`` comment: on one line, so a policy id cannot end the comment and
-    become code in a script an auditor runs."""
-    return " ".join(text.split())
+    """Text for a ``#`` comment: on one line, with control characters escaped, so a policy
+    id cannot end the comment and become code in a script an auditor runs."""
+    line = " ".join(text.split())
+    return "".join(char if char.isprintable() else f"\\u{ord(char):04x}" for char in line)
 
 
 def _policy_lines(entries: Sequence[Mapping[str, Any]]) -> list[str]:
