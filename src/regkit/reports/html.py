@@ -39,6 +39,7 @@ from regkit.schemas.account import Account
 __all__ = [
     "DEFAULT_MAX_ROWS",
     "AccountDetails",
+    "css_string",
     "render",
     "rerun_script",
     "shown_findings",
