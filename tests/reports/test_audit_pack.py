@@ -571,6 +571,12 @@ def test_the_rerun_snippet_reproduces_parameters_frames_and_every_kind(
     assert 'parameters="policy/esma-cfd-retail-2026.1.parameters.yaml"' in snippet
     assert 'trades = pl.read_parquet("inputs/trades.parquet")' in snippet
     assert "snapshots=snapshots," in snippet
+    with zipfile.ZipFile(pack) as archive:
+        report = archive.read("data/report.html").decode()
+    owner = {trade.trade_id: trade.account_id for trade in sample.trades}
+    rows = re.findall(r'<td class="id">([^<]*)</td><td>trade ([^<]*)</td>', report)
+    assert rows, "trades given as a frame still name their accounts"
+    assert all(account == owner[trade] for account, trade in rows)
 
 
 def test_a_pack_dated_before_its_check_finished_warns(
@@ -619,16 +625,26 @@ def test_an_account_scoped_pack_names_the_holder_category_and_kyc(
     pack = build(
         checked, tmp_path / "p.zip", inputs={"trades": trades, "accounts": [account]}, scope=scope
     )
-    with zipfile.ZipFile(pack) as archive:
-        report = archive.read("data/report.html").decode()
-    section = report.split('<section id="accounts">', 1)[1].split("</section>", 1)[0]
+    accounts_file = tmp_path / "accounts.parquet"
+    rk.write_records([account], accounts_file)
+    framed = build(
+        checked,
+        tmp_path / "framed.zip",
+        inputs={"trades": trades, "accounts": rk.read_frame(accounts_file, rk.Account)},
+        scope=scope,
+    )
     holder = html.AccountDetails.of(account)
     assert holder.holder != "—"
-    assert (
+    row = (
         f'<td class="id"><code>{account.account_id}</code></td><td>{holder.holder}</td>'
         f"<td>{account.category.value}</td><td>{holder.kyc_status}</td>"
-    ) in section
-    assert '<a href="#accounts">' in report
+    )
+    for each in (pack, framed):
+        with zipfile.ZipFile(each) as archive:
+            report = archive.read("data/report.html").decode()
+        section = report.split('<section id="accounts">', 1)[1].split("</section>", 1)[0]
+        assert row in section
+        assert '<a href="#accounts">' in report
 
 
 def test_the_report_has_contents_the_firm_in_its_title_and_a_print_header(

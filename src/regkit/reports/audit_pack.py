@@ -577,15 +577,22 @@ class _AccountLookup:
             self.found[account_id] = html.AccountDetails.of(record)
 
     def see_frame(self, name: str, frame: pl.DataFrame) -> None:
-        """The same for records given as a frame (only the rows needed become records)."""
+        """The same for records given as a frame: the rows needed are picked by key."""
+        if "account_id" not in frame.columns:
+            return
         wanted = self.wanted.get(name)
         keys = {"trades": "trade_id", "movements": "movement_id", "accounts": "account_id"}
         column = keys.get(name)
-        if not wanted or column not in frame.columns or "account_id" not in frame.columns:
-            return
-        rows = frame.filter(pl.col(column).is_in(sorted(wanted))).select(column, "account_id")
-        for key, account_id in rows.iter_rows():
-            self.of_record[(_singular(name), str(key))] = str(account_id)
+        if wanted and column in frame.columns:
+            rows = frame.filter(pl.col(column).is_in(sorted(wanted))).select(column, "account_id")
+            for key, account_id in rows.iter_rows():
+                self.of_record[(_singular(name), str(key))] = str(account_id)
+        layout = layout_of(Account)
+        if name == "accounts" and self.scoped and all(map(layout.is_known, frame.columns)):
+            scoped = frame.filter(pl.col("account_id").is_in(sorted(self.scoped)))
+            for row in scoped.iter_rows(named=True):
+                account = Account.model_validate(layout.from_flat(row))
+                self.found[account.account_id] = html.AccountDetails.of(account)
 
     def details(self, scope: PackScope) -> list[html.AccountDetails]:
         """The accounts in scope, each with what the inputs said about it."""
