@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import tomllib
+import warnings
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -571,6 +572,13 @@ def _add_pack(commands: Any) -> None:
     pack.add_argument("--as-of", type=_as_of, help="the time rules read as as_of")
     pack.add_argument("--created-at", type=_as_of, help="the pack's date (default: now)")
     pack.add_argument("--title", help="the report's title")
+    pack.add_argument(
+        "--sign",
+        type=Path,
+        metavar="KEY.pem",
+        help="sign the pack with this Ed25519 private key (unencrypted PEM; needs the "
+        "'sign' extra: pip install 'regkit-compliance[sign]')",
+    )
     pack.add_argument("--out", type=Path, required=True, metavar="PACK.zip")
     pack.set_defaults(run=_run_pack)
     verify = commands.add_parser(
@@ -608,14 +616,8 @@ def _in_scope(record: Record, kind: str, args: argparse.Namespace) -> bool:
 _EVENT_TIMES = {"trades": "executed_at", "movements": "at", "snapshots": "at"}
 
 
-def _run_pack(args: argparse.Namespace) -> int:
-    reports = [name.strip() for name in args.with_reports.split(",") if name.strip()]
-    unknown = sorted(set(reports) - {"mifir", "emir"})
-    if unknown:
-        raise _UsageError(f"--with-reports: unknown report(s) {', '.join(unknown)}")
-    if reports and (args.firm is None or args.trades is None or args.accounts is None):
-        raise _UsageError("--with-reports needs --firm, --trades and --accounts")
-    policy = load_policy(args.policy, parameters=args.parameters)
+def _pack_inputs(args: argparse.Namespace) -> dict[str, list[Record]]:
+    """The records of each file given, those in the scope asked for."""
     inputs: dict[str, list[Record]] = {}
     for name, model in _CHECK_INPUTS:
         path = getattr(args, name)
@@ -631,6 +633,22 @@ def _run_pack(args: argparse.Namespace) -> int:
         inputs[name] = [record for record in batch.records if _in_scope(record, name, args)]
     if not inputs:
         raise _UsageError("give at least one of --trades, --accounts, --movements, --snapshots")
+    return inputs
+
+
+def _run_pack(args: argparse.Namespace) -> int:
+    reports = [name.strip() for name in args.with_reports.split(",") if name.strip()]
+    unknown = sorted(set(reports) - {"mifir", "emir"})
+    if unknown:
+        raise _UsageError(f"--with-reports: unknown report(s) {', '.join(unknown)}")
+    if reports and (args.firm is None or args.trades is None or args.accounts is None):
+        raise _UsageError("--with-reports needs --firm, --trades and --accounts")
+    if args.start is not None and args.end is not None and args.end < args.start:
+        raise _UsageError(f"--to {args.end} is before --from {args.start}")
+    # Read the key first: a bad key should fail before minutes of checking.
+    key = audit_pack.load_private_key(args.sign.read_bytes()) if args.sign else None
+    policy = load_policy(args.policy, parameters=args.parameters)
+    inputs = _pack_inputs(args)
     result = check(
         policy,
         trades=inputs.get("trades", ()),
@@ -654,20 +672,31 @@ def _run_pack(args: argparse.Namespace) -> int:
                 created_at=created,
             )
             attachments += files
-        path = audit_pack.build(
-            result,
-            args.out,
-            attachments=attachments,
-            inputs=inputs if args.inputs == "records" else "fingerprints",
-            created_at=created,
-            title=args.title,
-            policies=[policy],
-            organization=firm.name if firm is not None else None,
+        scope = audit_pack.PackScope(
+            accounts=(args.account,) if args.account is not None else (),
+            start=args.start,
+            end=args.end,
+            kinds=tuple(inputs),
         )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", audit_pack.PackWarning)
+            path = audit_pack.build(
+                result,
+                args.out,
+                attachments=attachments,
+                inputs=inputs if args.inputs == "records" else "fingerprints",
+                scope=scope,
+                created_at=created,
+                title=args.title,
+                signer=key,
+                organization=firm.name if firm is not None else None,
+            )
+    for warning in caught:
+        print(f"regkit pack: warning: {warning.message}", file=sys.stderr)
     counts = ", ".join(f"{len(records):,} {name}" for name, records in inputs.items())
     print(
         f"{path}: {len(result.findings):,} findings from {counts}; "
-        f"{len(attachments)} regulator file(s)",
+        f"{len(attachments)} regulator file(s){'; signed' if key is not None else ''}",
         file=sys.stdout,
     )
     return 0
@@ -1027,7 +1056,6 @@ def _step_pack(ctx: DemoContext) -> None:
         ctx.out_dir / "audit-pack.zip",
         attachments=ctx.report_files,
         inputs={"trades": of_day, "accounts": accounts, "snapshots": snapshots},
-        created_at=created,
         title=f"{ctx.firm.name}: retail CFD checks of {day.isoformat()}",
         policies=[policy],
         organization=ctx.firm.name,

@@ -3,11 +3,19 @@ files and an intact audit pack out; a changed pack is caught and named."""
 
 from __future__ import annotations
 
+import json
 import re
 import zipfile
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 from regkit import PositionEffect, Product, Side, Trade, read_records, write_records
 from regkit.cli import main
@@ -153,8 +161,8 @@ def test_pack_with_reports_verifies_and_a_changed_byte_is_named(
     assert "data/findings.json" in capsys.readouterr().out
 
 
-def test_pack_of_one_account_and_period_holds_only_its_records(
-    brokerage: Path, tmp_path: Path
+def test_pack_of_one_account_and_period_holds_only_its_records_and_says_so(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "one.zip"
     code = pack(
@@ -167,8 +175,67 @@ def test_pack_of_one_account_and_period_holds_only_its_records(
     with zipfile.ZipFile(out) as bag:
         trades = [n for n in bag.namelist() if n.startswith("data/inputs/") and "trade" in n]
         text = b"".join(bag.read(n) for n in trades).decode("utf-8")
+        scope = json.loads(bag.read("data/scope.json"))
+        report = bag.read("data/report.html").decode("utf-8")
     ids = {line.split('"account_id":"')[1].split('"')[0] for line in text.splitlines() if line}
     assert ids == {"A000001"}
+    assert result.info["Regkit-Scope-Accounts"] == ("A000001",)
+    assert result.info["Regkit-Scope-Period"] == ("2026-11-02 to 2026-11-03",)
+    assert result.info["Regkit-As-Of"] == (CREATED,)
+    assert (scope["accounts"], scope["from"], scope["to"]) == (
+        ["A000001"],
+        "2026-11-02",
+        "2026-11-03",
+    )
+    assert set(scope["records"]) == {"trades", "accounts", "snapshots"}
+    assert scope["records"]["accounts"] == 1
+    assert "<td>2026-11-02 to 2026-11-03</td>" in report
+    assert '<section id="accounts">' in report, "an account-scoped pack names its account"
+    # --created-at is before the check ran (now): the pack says so, on stderr too.
+    assert (
+        "regkit pack: warning: This pack is dated 2026-11-20T18:00:00Z" in capsys.readouterr().err
+    )
+    assert scope["warnings"]
+
+
+def test_a_period_with_no_records_is_stated_not_clean(brokerage: Path, tmp_path: Path) -> None:
+    out = tmp_path / "empty.zip"
+    assert pack(brokerage, out, "--from", "2030-01-01", "--to", "2030-01-31") == 0
+    info = audit_pack.verify(out).info
+    assert info["Regkit-Scope-Period"] == ("2030-01-01 to 2030-01-31",)
+    assert "trades 0" in info["Regkit-Records-In-Scope"]
+    assert "snapshots 0" in info["Regkit-Records-In-Scope"]
+
+
+def test_pack_sign_then_verify_public_key(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    private = tmp_path / "signer.key.pem"
+    private.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    public = tmp_path / "signer.pem"
+    public.write_bytes(
+        key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    )
+    out = tmp_path / "signed.zip"
+    assert pack(brokerage, out, "--sign", str(private)) == 0
+    assert "; signed" in capsys.readouterr().out
+    assert main(["verify", str(out), "--public-key", str(public)]) == 0
+    assert "signature good" in capsys.readouterr().out
+    stranger = tmp_path / "stranger.pem"
+    other = Ed25519PrivateKey.generate().public_key()
+    stranger.write_bytes(other.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
+    assert main(["verify", str(out), "--public-key", str(stranger)]) == 1
+
+
+def test_pack_sign_refuses_a_key_that_is_not_ed25519(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a key")
+    assert pack(brokerage, tmp_path / "p.zip", "--sign", str(bad)) == 2
+    assert "signing key: not a PEM private key" in capsys.readouterr().err
+    assert not (tmp_path / "p.zip").exists()
 
 
 def test_pack_refuses_an_unknown_report_and_verify_an_unreadable_file(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import tempfile
 import zipfile
 from datetime import UTC, datetime
@@ -46,10 +48,10 @@ findings = st.builds(
 )
 
 
-def result_of(items: list[rk.Finding]) -> rk.CheckResult:
+def result_of(items: list[rk.Finding], policy_id: str = "prop<&>") -> rk.CheckResult:
     return rk.CheckResult(
         findings=items,
-        policy_id="prop<&>",
+        policy_id=policy_id,
         policy_version="1",
         policy_sha256="0" * 64,
         started_at=STARTED,
@@ -77,6 +79,29 @@ def test_any_findings_make_a_pack_that_verifies(items: list[rk.Finding], max_row
     for rule_id in result.counts_by_rule:
         assert f"<code>{rule_id}</code>" in page
     assert page.count('<tr><td><span class="badge sev-') - 6 == min(len(items), max_rows)
+
+
+@settings(max_examples=25)
+@given(policy_id=st.text(min_size=1, max_size=30), items=st.lists(findings, max_size=5))
+def test_the_rerun_script_is_code_only_where_regkit_writes_code(
+    policy_id: str, items: list[rk.Finding]
+) -> None:
+    """Whatever a policy id or a record says, rerun.py parses and imports only what it
+    should: text from the result never becomes a statement an auditor would run."""
+    result = result_of(items, policy_id)
+    with tempfile.TemporaryDirectory() as folder:
+        pack = audit_pack.build(result, Path(folder) / "pack.zip", inputs="fingerprints")
+        with zipfile.ZipFile(pack) as archive:
+            script = archive.read("data/rerun.py").decode("utf-8")
+            scope = json.loads(archive.read("data/scope.json"))
+    tree = ast.parse(script)
+    statements = [type(node).__name__ for node in tree.body]
+    assert statements == [
+        "Import", "ImportFrom", "ImportFrom", "Import", "Assign", "Assign", "Assign",
+        "Assign", "Assign", "For",
+    ]  # fmt: skip
+    assert scope["findings"] == len(items)
+    assert scope["records"] == {"trades": 10}
 
 
 def test_decimal_evidence_stays_text() -> None:

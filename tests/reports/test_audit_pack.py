@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import html as html_module
 import importlib.resources
 import json
+import os
+import re
 import shutil
 import stat
 import subprocess
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import bagit  # type: ignore[import-untyped]
 import polars as pl
 import pytest
+import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -41,6 +46,8 @@ ENTRIES = (
     "data/policy/policies.json",
     f"data/regulator/{MIFIR.name}",
     "data/regulator/validation.json",
+    "data/rerun.py",
+    "data/scope.json",
     "data/report.html",
     "bag-info.txt",
     "manifest-sha256.txt",
@@ -80,7 +87,6 @@ def signed_pack(
         out,
         attachments=[MIFIR],
         inputs={"trades": sample.trades, "account": sample.accounts},
-        created_at=CREATED,
         title="Q4 review",
         organization="Example Markets Ltd",
         signer=KEY,
@@ -105,12 +111,15 @@ def flip_middle(data: bytes) -> bytes:
 # --- building ---------------------------------------------------------------------------------
 
 
-def test_the_pack_holds_every_entry_in_a_fixed_order(signed_pack: Path) -> None:
+def test_the_pack_holds_every_entry_in_a_fixed_order(
+    signed_pack: Path, result: rk.CheckResult
+) -> None:
     with zipfile.ZipFile(signed_pack) as archive:
         infos = archive.infolist()
     assert tuple(info.filename for info in infos) == ENTRIES
-    for info in infos:
-        assert info.date_time == (2026, 11, 30, 18, 0, 0)
+    done = result.finished_at.replace(microsecond=0)
+    for info in infos:  # a zip keeps even seconds
+        assert timedelta(0) <= done - datetime(*info.date_time, tzinfo=UTC) < timedelta(seconds=2)
         assert info.external_attr >> 16 == stat.S_IFREG | 0o644
         assert info.create_system == 3
 
@@ -123,7 +132,6 @@ def test_same_inputs_give_the_same_bytes(
         tmp_path / "elsewhere" / "other-name.zip",
         attachments=[MIFIR],
         inputs={"trades": iter(sample.trades), "accounts": sample.accounts},
-        created_at=CREATED,
         title="Q4 review",
         organization="Example Markets Ltd",
         signer=KEY,
@@ -206,10 +214,12 @@ def test_frames_are_written_as_parquet(
 ) -> None:
     frame = rk.read_frame(sample_file(tmp_path, sample), rk.Trade)
     first = build(result, tmp_path / "a.zip", inputs={"trades": frame})
-    second = build(result, tmp_path / "b.zip", inputs={"trades": frame.frame})
     with zipfile.ZipFile(first) as archive:
         data = archive.read("data/inputs/trades.parquet")
-    assert pl.read_parquet(data).equals(frame.frame)
+    written = pl.read_parquet(data)
+    assert "notional" not in written.columns, "derived columns are no record's"
+    assert written.equals(frame.frame.drop("notional"))
+    second = build(result, tmp_path / "b.zip", inputs={"trades": written})
     assert first.read_bytes() == second.read_bytes()
 
 
@@ -255,11 +265,19 @@ def test_a_policy_that_did_not_run_is_refused(
         build(result, tmp_path / "p.zip", policies=other)
 
 
-def test_without_its_text_a_policy_is_named_by_hash(tmp_path: Path, result: rk.CheckResult) -> None:
-    custom = dataclasses.replace(result, policy_id="house-rules", policy_sha256="ab" * 32)
-    with zipfile.ZipFile(build(custom, tmp_path / "p.zip")) as archive:
+def test_without_its_text_a_policy_is_named_by_hash_and_the_pack_says_so(
+    tmp_path: Path, result: rk.CheckResult
+) -> None:
+    # A result read back from JSON carries no policy objects, only the policy's hash.
+    custom = dataclasses.replace(
+        result, policy_id="house-rules", policy_sha256="ab" * 32, policies=()
+    )
+    pack = build(custom, tmp_path / "p.zip")
+    with zipfile.ZipFile(pack) as archive:
         entries = json.loads(archive.read("data/policy/policies.json"))
         report = archive.read("data/report.html").decode()
+        scope = json.loads(archive.read("data/scope.json"))
+        rerun = archive.read("data/rerun.py").decode()
     assert entries == [
         {
             "id": "house-rules",
@@ -268,10 +286,72 @@ def test_without_its_text_a_policy_is_named_by_hash(tmp_path: Path, result: rk.C
             "source": None,
             "file": None,
             "file_sha256": None,
+            "parameters": None,
             "python_rules": [],
         }
     ]
-    assert "not included" in report
+    notice = f"The text of policy house-rules 2026.1 (sha256 {'ab' * 32}) is not included"
+    assert "policy text not included" in report
+    assert notice in report
+    assert scope["warnings"][0].startswith(notice)
+    assert any(line.startswith(notice) for line in verify(pack).info["Regkit-Warning"])
+    assert "# not in this pack: the text of policy house-rules 2026.1" in rerun
+
+
+def test_the_policy_that_ran_is_in_the_pack_by_default(tmp_path: Path, sample: SampleSet) -> None:
+    """A user's policy file, never passed to build(), is in the pack byte for byte."""
+    source = rk.rules.policy.builtin_policies()["esma-cfd-retail"]
+    path = tmp_path / "house.yaml"
+    path.write_bytes(
+        ("# our house copy\r\n" + source.replace("esma-cfd-retail", "house-cfd"))
+        .replace("\n", "\r\n")
+        .encode()
+    )
+    policy = rk.load_policy(path)
+    checked = rk.check(policy, trades=sample.trades[:50], accounts=sample.accounts, as_of=CREATED)
+    pack = build(checked, tmp_path / "p.zip")
+    with zipfile.ZipFile(pack) as archive:
+        assert archive.read("data/policy/house-cfd-2026.1.yaml") == path.read_bytes()
+        entries = json.loads(archive.read("data/policy/policies.json"))
+    assert [(e["id"], e["sha256"], e["source"]) for e in entries] == [
+        ("house-cfd", checked.policy_sha256, "house.yaml")
+    ]
+    path.unlink()  # gone from disk: the text the check read is still the pack's
+    with zipfile.ZipFile(build(checked, tmp_path / "q.zip")) as archive:
+        kept = archive.read("data/policy/house-cfd-2026.1.yaml").decode()
+    assert kept == policy.text
+    assert kept.startswith("# our house copy\n")
+
+
+def test_every_version_that_ran_is_in_the_pack(tmp_path: Path, sample: SampleSet) -> None:
+    source = rk.rules.policy.builtin_policies()["esma-cfd-retail"]
+    old = rk.rules.policy.parse_policy(
+        source.replace('version: "2026.1"', 'version: "2025.1"').replace(
+            "effective_from: 2018-08-01", "effective_from: 2018-08-01\neffective_to: 2026-11-10"
+        ),
+        "old.yaml",
+    )
+    new = rk.rules.policy.parse_policy(
+        source.replace('version: "2026.1"', 'version: "2026.2"').replace(
+            "effective_from: 2018-08-01", "effective_from: 2026-11-10"
+        ),
+        "new.yaml",
+    )
+    checked = rk.check([old, new], trades=sample.trades, accounts=sample.accounts, as_of=CREATED)
+    with zipfile.ZipFile(build(checked, tmp_path / "p.zip")) as archive:
+        names = [n for n in archive.namelist() if n.endswith(".yaml")]
+    assert names == [
+        "data/policy/esma-cfd-retail-2025.1.yaml",
+        "data/policy/esma-cfd-retail-2026.2.yaml",
+    ]
+
+
+def test_a_result_whose_policies_do_not_match_it_is_refused(
+    tmp_path: Path, result: rk.CheckResult
+) -> None:
+    forged = dataclasses.replace(result, policy_sha256="cd" * 32)
+    with pytest.raises(rk.PackError, match=r"result\.policies holds policy esma-cfd-retail"):
+        build(forged, tmp_path / "p.zip")
 
 
 def test_attachments_carry_their_validation(tmp_path: Path, result: rk.CheckResult) -> None:
@@ -316,7 +396,7 @@ def test_the_report_names_every_rule_that_fired(
     with zipfile.ZipFile(signed_pack) as archive:
         report = archive.read("data/report.html").decode()
     for rule_id in result.counts_by_rule:
-        assert f"<code>{rule_id}</code>" in report
+        assert f'<td class="id"><code>{rule_id}</code></td>' in report
         assert policy.rule(rule_id).title in report
     assert f"version <strong>{policy.version}</strong>" in report
     assert policy.sha256 in report
@@ -348,7 +428,7 @@ def test_the_report_lists_the_most_serious_findings_up_to_the_cap(
     page = html.render(dataclasses.replace(result, findings=many), max_rows=10)
     table = page.split('id="findings"', 1)[1]
     assert table.count('<span class="badge sev-critical">') == 10
-    assert 'sev-low">low</span></td><td><code>' not in table
+    assert 'sev-low">low</span>' not in table
     assert "The 10 most serious of 60 findings are listed" in page
 
 
@@ -356,6 +436,253 @@ def test_templates_ship_with_the_package() -> None:
     folder = importlib.resources.files("regkit.reports") / "templates"
     assert (folder / "audit_report.html.j2").is_file()
     assert (folder / "audit_report.css").is_file()
+
+
+# --- scope, re-run and dating ----------------------------------------------------------------
+
+
+def test_the_pack_states_its_scope_everywhere(
+    tmp_path: Path, sample: SampleSet, policy: rk.Policy
+) -> None:
+    """An account and a period that hold no trades: the pack says so, it does not look clean."""
+    account = sample.accounts[0].account_id
+    accounts = [a for a in sample.accounts if a.account_id == account]
+    checked = rk.check(policy, trades=[], accounts=accounts, as_of=CREATED)
+    scope = audit_pack.PackScope(
+        accounts=(account,),
+        start=date(2026, 1, 5),
+        end=date(2026, 1, 6),
+        kinds=("trades", "accounts"),
+    )
+    pack = build(checked, tmp_path / "p.zip", inputs={"accounts": accounts}, scope=scope)
+    info = verify(pack).info
+    assert info["Regkit-Scope-Accounts"] == (account,)
+    assert info["Regkit-Scope-Period"] == ("2026-01-05 to 2026-01-06",)
+    assert info["Regkit-As-Of"] == ("2026-11-30T18:00:00Z",)
+    assert info["Regkit-Records-In-Scope"] == ("accounts 1", "trades 0")
+    with zipfile.ZipFile(pack) as archive:
+        stated = json.loads(archive.read("data/scope.json"))
+        report = archive.read("data/report.html").decode()
+    assert stated == {
+        "accounts": [account],
+        "from": "2026-01-05",
+        "to": "2026-01-06",
+        "period": "2026-01-05 to 2026-01-06",
+        "as_of": "2026-11-30T18:00:00Z",
+        "records": {"accounts": 1, "trades": 0},
+        "findings": len(checked.findings),
+        "warnings": [],
+    }
+    summary = report.split('id="summary"', 1)[1].split("</section>", 1)[0]
+    assert f'<code class="id">{account}</code>' in summary
+    assert "<td>2026-01-05 to 2026-01-06</td>" in summary
+    assert "<td>2026-11-30T18:00:00Z</td>" in summary
+    assert '<div class="value">0</div><div class="label">trades in scope</div>' in summary
+
+
+def test_a_pack_without_a_scope_says_all_accounts_and_all_time(
+    signed_pack: Path, result: rk.CheckResult
+) -> None:
+    info = verify(signed_pack).info
+    assert info["Regkit-Scope-Accounts"] == ("all",)
+    assert info["Regkit-Scope-Period"] == ("all time",)
+    assert info["Regkit-Records-In-Scope"] == ("accounts 10", "trades 400")
+    with zipfile.ZipFile(signed_pack) as archive:
+        stated = json.loads(archive.read("data/scope.json"))
+    assert (stated["accounts"], stated["period"]) == (None, "all time")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"accounts": "A1"}, "scope.accounts must be account ids"),
+        ({"start": datetime(2026, 1, 1, tzinfo=UTC)}, "scope.start must be a date"),
+        ({"start": date(2026, 1, 2), "end": date(2026, 1, 1)}, "is before the first"),
+        ({"kinds": ("orders",)}, "unknown record kind 'orders'"),
+    ],
+)
+def test_a_bad_scope_is_refused(arguments: dict[str, Any], message: str) -> None:
+    with pytest.raises(rk.PackError, match=message):
+        audit_pack.PackScope(**arguments)
+
+
+def rerun_text(pack: Path) -> str:
+    """The re-run snippet as the report shows it (unescaped), checked against rerun.py."""
+    with zipfile.ZipFile(pack) as archive:
+        report = archive.read("data/report.html").decode()
+        script = archive.read("data/rerun.py").decode()
+    shown = html_module.unescape(report.split('<pre id="rerun">', 1)[1].split("</pre>", 1)[0])
+    assert shown == script
+    return shown
+
+
+def run_rerun(pack: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> rk.CheckResult:
+    """Unzip the pack, run its report's re-run snippet in data/, return the snippet's result."""
+    snippet = rerun_text(pack)
+    with zipfile.ZipFile(pack) as archive:
+        archive.extractall(folder)
+    monkeypatch.chdir(folder / "data")
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    exec(compile(snippet, "rerun.py", "exec"), namespace)
+    assert all(namespace["same"].values()), namespace["same"]
+    rerun: rk.CheckResult = namespace["result"]
+    return rerun
+
+
+def test_the_rerun_snippet_reproduces_the_packs_findings(
+    tmp_path: Path, signed_pack: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rerun = run_rerun(signed_pack, tmp_path / "unzipped", monkeypatch)
+    packed = json.loads((tmp_path / "unzipped" / "data" / "findings.json").read_text())
+    assert [finding.to_dict() for finding in rerun.findings] == packed["findings"]
+    assert rerun.findings, "the sample has findings to reproduce"
+    assert rerun.as_of is not None
+    assert rerun.as_of.isoformat().replace("+00:00", "Z") == packed["as_of"]
+
+
+def test_the_rerun_snippet_reproduces_parameters_frames_and_every_kind(
+    tmp_path: Path, sample: SampleSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A firm's parameter overrides, a DataFrame input and snapshots all come back."""
+    overrides = tmp_path / "limits.yaml"
+    base = rk.load_policy("esma-cfd-retail")
+    caps = dict(base.parameters["leverage_caps"]) | {"fx_major": 20, "fx_minor": 15}
+    overrides.write_text(yaml.safe_dump({"leverage_caps": caps, "close_out_level": 0.45}))
+    policy = rk.load_policy("esma-cfd-retail", parameters=overrides)
+    assert policy.sha256 != base.sha256
+    frame = rk.read_frame(sample_file(tmp_path, sample), rk.Trade)
+    checked = rk.check(
+        policy,
+        trades=frame,
+        accounts=sample.accounts,
+        snapshots=sample.snapshots,
+        as_of=CREATED,
+    )
+    pack = build(
+        checked,
+        tmp_path / "p.zip",
+        inputs={"trades": frame, "accounts": sample.accounts, "snapshots": sample.snapshots},
+    )
+    rerun = run_rerun(pack, tmp_path / "unzipped", monkeypatch)
+    assert rerun.policy_sha256 == policy.sha256
+    assert [f.to_dict() for f in rerun.findings] == [f.to_dict() for f in checked.findings]
+    assert len(checked.findings) > 0
+    snippet = rerun_text(pack)
+    assert 'parameters="policy/esma-cfd-retail-2026.1.parameters.yaml"' in snippet
+    assert 'trades = pl.read_parquet("inputs/trades.parquet")' in snippet
+    assert "snapshots=snapshots," in snippet
+    with zipfile.ZipFile(pack) as archive:
+        report = archive.read("data/report.html").decode()
+    owner = {trade.trade_id: trade.account_id for trade in sample.trades}
+    rows = re.findall(r'<td class="id">([^<]*)</td><td>trade ([^<]*)</td>', report)
+    assert rows, "trades given as a frame still name their accounts"
+    assert all(account == owner[trade] for account, trade in rows)
+
+
+def test_a_pack_dated_before_its_check_finished_warns(
+    tmp_path: Path, result: rk.CheckResult
+) -> None:
+    early = result.finished_at - timedelta(days=1)
+    with pytest.warns(audit_pack.PackWarning, match="before the check it reports finished"):
+        pack = build(result, tmp_path / "p.zip", created_at=early)
+    with zipfile.ZipFile(pack) as archive:
+        report = archive.read("data/report.html").decode()
+    (warning,) = verify(pack).info["Regkit-Warning"]
+    assert warning.startswith("This pack is dated ")
+    assert f"<strong>Warning:</strong> {warning}" in report
+
+
+def test_a_pack_dated_after_its_check_does_not_warn(tmp_path: Path, result: rk.CheckResult) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pack = build(result, tmp_path / "p.zip", created_at=result.finished_at)
+    assert "Regkit-Warning" not in verify(pack).info
+
+
+# --- the report's tables and print layout -----------------------------------------------------
+
+
+def test_the_findings_table_names_each_findings_account(
+    signed_pack: Path, sample: SampleSet
+) -> None:
+    owner = {trade.trade_id: trade.account_id for trade in sample.trades}
+    with zipfile.ZipFile(signed_pack) as archive:
+        report = archive.read("data/report.html").decode()
+    table = report.split('<table class="findings">', 1)[1].split("</table>", 1)[0]
+    assert "<th>Account</th>" in table
+    rows = re.findall(r'<td class="id">([^<]*)</td><td>trade ([^<]*)</td>', table)
+    assert rows, "trade findings are listed"
+    assert all(account == owner[trade] for account, trade in rows)
+
+
+def test_an_account_scoped_pack_names_the_holder_category_and_kyc(
+    tmp_path: Path, sample: SampleSet, policy: rk.Policy
+) -> None:
+    account = sample.accounts[0]
+    trades = [trade for trade in sample.trades if trade.account_id == account.account_id]
+    checked = rk.check(policy, trades=trades, accounts=[account], as_of=CREATED)
+    scope = audit_pack.PackScope(accounts=(account.account_id,))
+    pack = build(
+        checked, tmp_path / "p.zip", inputs={"trades": trades, "accounts": [account]}, scope=scope
+    )
+    accounts_file = tmp_path / "accounts.parquet"
+    rk.write_records([account], accounts_file)
+    framed = build(
+        checked,
+        tmp_path / "framed.zip",
+        inputs={"trades": trades, "accounts": rk.read_frame(accounts_file, rk.Account)},
+        scope=scope,
+    )
+    holder = html.AccountDetails.of(account)
+    assert holder.holder != "—"
+    row = (
+        f'<td class="id"><code>{account.account_id}</code></td><td>{holder.holder}</td>'
+        f"<td>{account.category.value}</td><td>{holder.kyc_status}</td>"
+    )
+    for each in (pack, framed):
+        with zipfile.ZipFile(each) as archive:
+            report = archive.read("data/report.html").decode()
+        section = report.split('<section id="accounts">', 1)[1].split("</section>", 1)[0]
+        assert row in section
+        assert '<a href="#accounts">' in report
+
+
+def test_the_report_has_contents_the_firm_in_its_title_and_a_print_header(
+    signed_pack: Path,
+) -> None:
+    with zipfile.ZipFile(signed_pack) as archive:
+        report = archive.read("data/report.html").decode()
+    assert "<title>Q4 review — Example Markets Ltd</title>" in report
+    for section in ("summary", "charts", "rules", "findings", "regulator", "reproducibility"):
+        assert f'<a href="#{section}">' in report
+        assert f'<section id="{section}"' in report
+    assert 'counter(page) " of " counter(pages)' in report
+    assert (
+        f"@top-left {{ content: {html.css_string('Q4 review — Example Markets Ltd')}; }}" in report
+    )
+    assert "white-space: nowrap" in report
+
+
+def test_the_print_header_cannot_break_out_of_the_style(result: rk.CheckResult) -> None:
+    page = html.render(result, title='x"; } </style><script>alert(1)</script>', organization="A&B")
+    style = page.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert "<script" not in page
+    (header,) = re.findall(r'@top-left \{ content: "(.*?)"; \} \}', style)
+    assert re.fullmatch(r"[A-Za-z0-9\\]*", header), "only letters, digits and escapes"
+    assert "</" not in style
+    assert html.css_string('a"b') == '"a\\000022b"'
+    assert "<title>x&#34;; } &lt;/style&gt;&lt;script&gt;" in page
+
+
+def test_one_day_of_findings_is_one_bar_on_a_labelled_axis(result: rk.CheckResult) -> None:
+    moment = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    one_day = [dataclasses.replace(f, at=moment) for f in result.findings[:3]]
+    page = html.render(dataclasses.replace(result, findings=one_day))
+    chart = page.split('aria-label="Findings per day"', 1)[1].split("</svg>", 1)[0]
+    (bar,) = re.findall(r'<rect class="bar" x="(\d+)" y="\d+" width="(\d+)"', chart)
+    assert int(bar[1]) <= 36, "one day is a bar, not a block across the chart"
+    assert '<text x="44" y="10" text-anchor="end">3</text>' in chart, "the y axis says 3"
+    assert 'text-anchor="middle">2026-11-20</text>' in chart
 
 
 CHROMIUM = next(
@@ -368,42 +695,74 @@ CHROMIUM = next(
 )
 
 
+def chromium(*arguments: str) -> None:
+    assert CHROMIUM is not None, "CI installs Debian's chromium: the report must print there"
+    subprocess.run(
+        [CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", *arguments],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+
+
+def pdf_title(pdf: bytes) -> str:
+    """The document title Chromium writes (the page's <title>), as UTF-16 hex or text."""
+    found = re.search(rb"/Title\s*(<FEFF[0-9A-Fa-f]*>|\((?:[^)\\]|\\.)*\))", pdf)
+    assert found, "the PDF has a title"
+    value = found.group(1)
+    if value.startswith(b"<"):
+        return bytes.fromhex(value[1:-1].decode()).decode("utf-16-be").lstrip("\ufeff")
+    return value[1:-1].decode("latin-1")
+
+
+def png_pixels(png: bytes) -> tuple[int, int, bytes]:
+    """Width, height and the inflated pixel rows of a PNG (no image library needed)."""
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    chunks, at = [], 8
+    while at < len(png):
+        size = int.from_bytes(png[at : at + 4], "big")
+        if png[at + 4 : at + 8] == b"IDAT":
+            chunks.append(png[at + 8 : at + 8 + size])
+        at += size + 12
+    return width, height, zlib.decompress(b"".join(chunks))
+
+
 @pytest.mark.skipif(
-    CHROMIUM is None, reason="headless Chromium is not installed (chromium, google-chrome)"
+    CHROMIUM is None and not os.environ.get("CI"),
+    reason="headless Chromium is not installed (chromium, google-chrome); required under CI",
 )
-def test_the_report_prints_to_pdf_in_chromium(tmp_path: Path, signed_pack: Path) -> None:
-    assert CHROMIUM is not None
+def test_the_report_prints_and_shows_in_chromium(tmp_path: Path, signed_pack: Path) -> None:
     page = tmp_path / "report.html"
     with zipfile.ZipFile(signed_pack) as archive:
         page.write_bytes(archive.read("data/report.html"))
-    pdf = tmp_path / "report.pdf"
-    subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--disable-gpu",
-            "--no-sandbox",
-            f"--print-to-pdf={pdf}",
-            page.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    assert pdf.read_bytes().startswith(b"%PDF")
+    pdf_path, png_path = tmp_path / "report.pdf", tmp_path / "report.png"
+    chromium("--no-pdf-header-footer", f"--print-to-pdf={pdf_path}", page.as_uri())
+    chromium(f"--screenshot={png_path}", "--window-size=1280,2000", page.as_uri())
+    pdf = pdf_path.read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    pages = len(re.findall(rb"/Type\s*/Page\b", pdf))
+    assert pages >= 3, "summary, findings and reproducibility each start a page"
+    assert f"/Count {pages}".encode() in pdf
+    assert pdf_title(pdf) == "Q4 review — Example Markets Ltd"
+    width, height, pixels = png_pixels(png_path.read_bytes())
+    assert (width, height) == (1280, 2000)
+    assert len(set(pixels)) > 16, "the screenshot shows a rendered page, not a blank one"
 
 
 # --- verifying --------------------------------------------------------------------------------
 
 
-def test_the_pack_validates_with_bagit(tmp_path: Path, signed_pack: Path) -> None:
+def test_the_pack_validates_with_bagit(
+    tmp_path: Path, signed_pack: Path, result: rk.CheckResult
+) -> None:
     folder = tmp_path / "bag"
     with zipfile.ZipFile(signed_pack) as archive:
         archive.extractall(folder)
     bag = bagit.Bag(str(folder))
     assert bag.validate()
     assert bag.info["Source-Organization"] == "Example Markets Ltd"
-    assert bag.info["Bagging-Date"] == "2026-11-30"
+    assert bag.info["Bagging-Date"] == result.finished_at.date().isoformat()
 
 
 def test_a_clean_pack_verifies(signed_pack: Path) -> None:

@@ -9,8 +9,10 @@ A pack holds what a check found and everything needed to see it again (see
     data/inputs/...             the input records, or only their fingerprints
     data/policy/...             the exact policy files that ran, and policies.json
     data/regulator/...          the regulator files, and validation.json
+    data/rerun.py               a script that re-runs the check from the pack's own files
+    data/scope.json             what the pack covers: accounts, period, as_of, records per kind
     data/report.html            the audit report, one self-contained page
-    bag-info.txt                who, when, regkit version, policies, input fingerprints
+    bag-info.txt                who, when, scope, regkit version, policies, input fingerprints
     manifest-sha256.txt         the SHA-256 of every payload file
     tagmanifest-sha256.txt      the SHA-256 of every tag file above
     tagmanifest-sha256.txt.sig  optional: an Ed25519 signature of tagmanifest-sha256.txt
@@ -40,26 +42,37 @@ import io
 import json
 import re
 import stat
+import warnings
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any, Final, Literal
 
 import polars as pl
+import yaml
 
 from regkit._version import __version__
 from regkit.errors import PackError, PackIntegrityError, RenderError
 from regkit.reports import html
 from regkit.reports.xml import validate
-from regkit.rules.findings import CheckResult
-from regkit.rules.policy import Policy, builtin_policies, load_policy
+from regkit.rules.findings import CheckResult, Finding
+from regkit.rules.policy import (
+    Policy,
+    builtin_policies,
+    canonical_sha256,
+    load_policy,
+    parse_policy,
+)
+from regkit.schemas.account import Account
 from regkit.schemas.base import Record
 from regkit.schemas.columnar import FrameBatch
 from regkit.schemas.io import atomic_path
+from regkit.schemas.layout import layout_of
 
 if TYPE_CHECKING:  # cryptography is optional (the "sign" extra); imported when used
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -72,8 +85,11 @@ __all__ = [
     "SIGNATURE_FILE",
     "InputValue",
     "PackProblem",
+    "PackScope",
+    "PackWarning",
     "VerifyResult",
     "build",
+    "load_private_key",
     "verify",
 ]
 
@@ -112,15 +128,72 @@ _READ_ERRORS: Final = (
 # --- building -------------------------------------------------------------------------------
 
 
+class PackWarning(UserWarning):
+    """A pack was built, but something in it deserves a reader's attention (the report and
+    ``bag-info.txt`` say the same)."""
+
+
+@dataclass(frozen=True)
+class PackScope:
+    """What a pack covers, as asked for: the pack states it in ``bag-info.txt``,
+    ``data/scope.json`` and the report, so that an empty result reads as "nothing in this
+    scope", not as "clean".
+
+    Attributes:
+        accounts: the accounts asked for; empty means all accounts.
+        start: the first day asked for (UTC, inclusive); ``None``: from the first record.
+        end: the last day asked for (UTC, inclusive); ``None``: to the last record.
+        kinds: the record kinds given to the check (``trades``, ``accounts``, ``movements``,
+            ``snapshots``), so that a kind with no record in scope is stated as 0; the
+            kinds with records and those in ``inputs`` are stated anyway.
+
+    Example:
+        >>> PackScope(accounts=("A1",), start=date(2026, 11, 2)).period
+        'from 2026-11-02'
+    """
+
+    accounts: tuple[str, ...] = ()
+    start: date | None = None
+    end: date | None = None
+    kinds: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.accounts, str) or not all(
+            isinstance(item, str) for item in self.accounts
+        ):
+            raise PackError(f"scope.accounts must be account ids, got {self.accounts!r}")
+        object.__setattr__(self, "accounts", tuple(sorted(set(self.accounts))))
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, datetime) or not isinstance(value, date)):
+                raise PackError(f"scope.{name} must be a date, got {value!r}")
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise PackError(f"scope: the last day {self.end} is before the first {self.start}")
+        object.__setattr__(self, "kinds", tuple(sorted({_input_name(k) for k in self.kinds})))
+
+    @property
+    def period(self) -> str:
+        """The period in words: ``2026-11-02 to 2026-11-03``, ``from …``, ``to …`` or
+        ``all time``."""
+        first = None if self.start is None else self.start.isoformat()
+        last = None if self.end is None else self.end.isoformat()
+        if first and last:
+            return f"{first} to {last}"
+        if first or last:
+            return f"from {first}" if first else f"to {last}"
+        return "all time"
+
+
 def build(
     result: CheckResult,
     out_path: str | Path,
     *,
     attachments: Iterable[str | Path] = (),
     inputs: Mapping[str, InputValue] | Literal["fingerprints"] | None = None,
+    scope: PackScope | None = None,
     created_at: datetime | None = None,
     title: str | None = None,
-    signer: Ed25519PrivateKey | None = None,
+    signer: Ed25519PrivateKey | bytes | None = None,
     policies: Policy | Sequence[Policy] | None = None,
     organization: str | None = None,
     max_rows: int = html.DEFAULT_MAX_ROWS,
@@ -136,14 +209,20 @@ def build(
             DataFrame / :class:`~regkit.schemas.columnar.FrameBatch`. ``None`` or
             ``"fingerprints"``: only the inputs' SHA-256 fingerprints and counts, for data
             that must not leave the firm.
+        scope: the accounts and period the check was asked for (default: all accounts, all
+            time), stated in ``bag-info.txt``, ``data/scope.json`` and the report.
         created_at: the pack's date (``Bagging-Date``) and every zip timestamp; default the
-            result's ``finished_at``, so that the same result gives the same bytes.
+            result's ``finished_at``, so that the same result gives the same bytes. A date
+            before the check finished is a :class:`PackWarning`, and the report says so.
         title: the report's title.
-        signer: an Ed25519 private key (``cryptography``): sign ``tagmanifest-sha256.txt``.
-        policies: the policies that ran, for their exact text. ``CheckResult`` holds only
-            their ids, versions and hashes; without this a built-in pack whose hash matches
-            the result's is included, and any other policy is named by hash only.
-        organization: ``Source-Organization`` in ``bag-info.txt`` (the firm's name).
+        signer: an Ed25519 private key (``cryptography``), or its unencrypted PEM bytes:
+            sign ``tagmanifest-sha256.txt``.
+        policies: the policies that ran, for their exact text; default ``result.policies``
+            (what :func:`regkit.check` ran), else the built-in pack whose hash matches the
+            result's. Without any, the pack names the policy by hash and states that its
+            text is not included.
+        organization: the firm's name: ``Source-Organization`` in ``bag-info.txt`` and the
+            report's title.
         max_rows: findings shown in the report's table (all are in ``findings.csv``).
 
     Returns:
@@ -151,36 +230,54 @@ def build(
 
     Raises:
         PackError: a policy that does not match the result, inputs whose fingerprint is not
-            the result's, two attachments with one file name, an attachment that cannot be
-            read, or signing asked for without ``cryptography``.
+            the result's, a bad scope, two attachments with one file name, an attachment
+            that cannot be read, or signing asked for without ``cryptography``.
     """
+    if not isinstance(result, CheckResult):
+        raise TypeError(f"result must be a CheckResult, got {type(result).__name__}")
+    if scope is not None and not isinstance(scope, PackScope):
+        raise TypeError(f"scope must be a PackScope, got {type(scope).__name__}")
     target = Path(out_path)
     moment = _utc(created_at or result.finished_at)
+    asked = scope or PackScope()
+    notices = _date_notices(result, moment)
     ran = _policies_for(result, policies)
     key = _private_key(signer)
     regulator = [_attachment(Path(item)) for item in attachments]
     _check_names([entry.name for entry in regulator])
+    lookup = _AccountLookup(html.shown_findings(result.findings, max_rows), asked)
     with atomic_path(target) as temporary, zipfile.ZipFile(temporary, "w") as archive:
         bag = _BagWriter(archive, moment)
         bag.put("bagit.txt", BAGIT_TXT)
         _write_findings(bag, result)
-        inputs_summary = _write_inputs(bag, result, inputs)
+        inputs_summary = _write_inputs(bag, result, inputs, asked, lookup)
         policy_summary = _write_policies(bag, result, ran)
+        notices += _policy_notices(policy_summary)
         validations = _write_regulator(bag, regulator)
+        rerun = html.rerun_script(result, policy_summary, inputs_summary)
+        bag.put("data/rerun.py", rerun.encode("utf-8"))
+        stated = _scope_data(result, asked, inputs_summary, notices)
+        bag.put_json("data/scope.json", stated)
         with bag.entry("data/report.html") as report:
             for chunk in html.stream(
                 result,
                 title=title,
+                organization=organization,
                 created_at=moment,
                 policies=ran,
                 policy_files=policy_summary,
                 regulator=validations,
                 inputs=inputs_summary,
+                scope=stated,
+                notices=notices,
+                record_accounts=lookup.of_record,
+                accounts=lookup.details(asked),
+                rerun=rerun,
                 max_rows=max_rows,
                 signed=key is not None,
             ):
                 report.write(chunk.encode("utf-8"))
-        info = _bag_info(result, moment, bag, organization, title, key)
+        info = _bag_info(result, moment, bag, organization, title, key, stated)
         bag.put(_BAG_INFO, info.encode("utf-8"))
         bag.put(_MANIFEST, _manifest(bag.payload))
         tagmanifest = _manifest(bag.tags)
@@ -188,6 +285,47 @@ def build(
         if key is not None:
             bag.put(SIGNATURE_FILE, key.sign(tagmanifest), listed=False)
     return target
+
+
+def _date_notices(result: CheckResult, moment: datetime) -> list[str]:
+    """A pack dated before its check finished reads as if it predates its own findings."""
+    if moment >= result.finished_at:
+        return []
+    text = (
+        f"This pack is dated {_iso(moment)}, before the check it reports finished "
+        f"({_iso(result.finished_at)})."
+    )
+    warnings.warn(text, PackWarning, stacklevel=3)
+    return [text]
+
+
+def _policy_notices(entries: Sequence[Mapping[str, Any]]) -> list[str]:
+    return [
+        f"The text of policy {entry['id']} {entry['version']} (sha256 {entry['sha256']}) is "
+        "not included: the result does not carry it; build the pack from the result of "
+        "rk.check, or pass policies=, to include it."
+        for entry in entries
+        if entry["file"] is None
+    ]
+
+
+def _scope_data(
+    result: CheckResult,
+    scope: PackScope,
+    inputs: Mapping[str, Mapping[str, Any]],
+    notices: Sequence[str],
+) -> dict[str, Any]:
+    """What ``data/scope.json`` says: the scope asked for, and what was in it."""
+    return {
+        "accounts": list(scope.accounts) or None,
+        "from": None if scope.start is None else scope.start.isoformat(),
+        "to": None if scope.end is None else scope.end.isoformat(),
+        "period": scope.period,
+        "as_of": None if result.as_of is None else _iso(result.as_of),
+        "records": {name: int(entry["records"]) for name, entry in inputs.items()},
+        "findings": len(result.findings),
+        "warnings": list(notices),
+    }
 
 
 @dataclass
@@ -346,6 +484,8 @@ def _write_inputs(
     bag: _BagWriter,
     result: CheckResult,
     inputs: Mapping[str, InputValue] | Literal["fingerprints"] | None,
+    scope: PackScope,
+    lookup: _AccountLookup,
 ) -> dict[str, dict[str, Any]]:
     """The inputs, or their fingerprints; returns what ``data/inputs/inputs.json`` says."""
     summary: dict[str, dict[str, Any]] = {}
@@ -356,21 +496,28 @@ def _write_inputs(
             "fingerprint": result.input_fingerprints.get(name),
             "file": None,
         }
+    for name in scope.kinds:  # given to the check, but no record was in scope
+        summary.setdefault(name, {"records": 0, "fingerprint": None, "file": None})
     if inputs is not None and inputs != "fingerprints":
         given = {_input_name(key): value for key, value in inputs.items()}
         for name in sorted(given):
             summary[name] = summary.get(name, {"records": 0, "fingerprint": None})
-            summary[name] |= _write_input(bag, name, given[name], summary[name])
+            summary[name] |= _write_input(bag, name, given[name], summary[name], lookup)
     ordered = {name: summary[name] for name in sorted(summary)}
     bag.put_json("data/inputs/inputs.json", ordered)
     return ordered
 
 
 def _write_input(
-    bag: _BagWriter, name: str, value: InputValue, expected: Mapping[str, Any]
+    bag: _BagWriter,
+    name: str,
+    value: InputValue,
+    expected: Mapping[str, Any],
+    lookup: _AccountLookup,
 ) -> dict[str, Any]:
     if isinstance(value, FrameBatch | pl.DataFrame):
-        frame = value.frame if isinstance(value, FrameBatch) else value
+        frame = _record_columns(value)
+        lookup.see_frame(name, frame)
         buffer = io.BytesIO()
         frame.write_parquet(buffer, statistics=False)
         entry = f"data/inputs/{name}.parquet"
@@ -381,6 +528,7 @@ def _write_input(
     with bag.entry(entry) as writer:
         for record in value:
             writer.write(record.to_json().encode("utf-8") + b"\n")
+            lookup.see(name, record)
             count += 1
     sha256 = writer.digest.hexdigest()
     fingerprint = expected.get("fingerprint")
@@ -391,6 +539,68 @@ def _write_input(
             f"records in the same order, or inputs='fingerprints'"
         )
     return {"file": entry.removeprefix("data/"), "sha256": sha256, "rows": count}
+
+
+def _record_columns(value: FrameBatch[Any] | pl.DataFrame) -> pl.DataFrame:
+    """The frame in the form ``rk.check`` reads back: a validated batch without the columns
+    it derives (``Trade.notional``), which no record file has."""
+    if isinstance(value, pl.DataFrame):
+        return value
+    model: type[Record] = value.model
+    layout = layout_of(model)
+    return value.frame.select(name for name in value.frame.columns if layout.is_known(name))
+
+
+class _AccountLookup:
+    """While the inputs stream into the pack, notes the account of each finding the report
+    lists and the details (holder, category, KYC) of the accounts in scope: the findings
+    name records, and only the records name their account."""
+
+    def __init__(self, shown: Sequence[Finding], scope: PackScope) -> None:
+        self.wanted: dict[str, set[str]] = {}
+        for finding in shown:
+            name = _KINDS.get(finding.record_kind, finding.record_kind)
+            self.wanted.setdefault(name, set()).add(finding.record_id)
+        self.scoped = set(scope.accounts)
+        self.of_record: dict[tuple[str, str], str] = {}
+        self.found: dict[str, html.AccountDetails] = {}
+
+    def see(self, name: str, record: Record) -> None:
+        """Note what a record says, if the report needs it."""
+        account_id = getattr(record, "account_id", None)
+        if not isinstance(account_id, str):
+            return
+        wanted = self.wanted.get(name)
+        if wanted and record.key in wanted:
+            self.of_record[(_singular(name), record.key)] = account_id
+        if isinstance(record, Account) and account_id in self.scoped:
+            self.found[account_id] = html.AccountDetails.of(record)
+
+    def see_frame(self, name: str, frame: pl.DataFrame) -> None:
+        """The same for records given as a frame: the rows needed are picked by key."""
+        if "account_id" not in frame.columns:
+            return
+        wanted = self.wanted.get(name)
+        keys = {"trades": "trade_id", "movements": "movement_id", "accounts": "account_id"}
+        column = keys.get(name)
+        if wanted and column in frame.columns:
+            rows = frame.filter(pl.col(column).is_in(sorted(wanted))).select(column, "account_id")
+            for key, account_id in rows.iter_rows():
+                self.of_record[(_singular(name), str(key))] = str(account_id)
+        layout = layout_of(Account)
+        if name == "accounts" and self.scoped and all(map(layout.is_known, frame.columns)):
+            scoped = frame.filter(pl.col("account_id").is_in(sorted(self.scoped)))
+            for row in scoped.iter_rows(named=True):
+                account = Account.model_validate(layout.from_flat(row))
+                self.found[account.account_id] = html.AccountDetails.of(account)
+
+    def details(self, scope: PackScope) -> list[html.AccountDetails]:
+        """The accounts in scope, each with what the inputs said about it."""
+        return [self.found.get(item, html.AccountDetails(item)) for item in scope.accounts]
+
+
+def _singular(name: str) -> str:
+    return next((kind for kind, plural in _KINDS.items() if plural == name), name)
 
 
 # --- policies --------------------------------------------------------------------------------
@@ -405,17 +615,24 @@ def _result_hashes(result: CheckResult) -> set[str]:
 def _policies_for(result: CheckResult, policies: Policy | Sequence[Policy] | None) -> list[Policy]:
     """The policies whose text goes into the pack, each checked against the result."""
     hashes = _result_hashes(result)
-    if policies is None:
+    if policies is None and result.policies:
+        chosen, where = list(result.policies), "result.policies holds"
+    elif policies is None:
         if result.policy_id not in builtin_policies():
             return []
         builtin = load_policy(result.policy_id)
         return [builtin] if builtin.sha256 in hashes else []
-    chosen = [policies] if isinstance(policies, Policy) else list(policies)
+    else:
+        chosen = [policies] if isinstance(policies, Policy) else list(policies)
+        where = "policies:"
     for policy in chosen:
+        if not isinstance(policy, Policy):
+            raise TypeError(f"policies must be Policy objects, got {type(policy).__name__}")
         if policy.sha256 not in hashes:
             raise PackError(
-                f"policy {policy.id} {policy.version} (sha256 {policy.sha256[:16]}…) did not "
-                f"run in this check (it ran {result.policy_id} {result.policy_version})"
+                f"{where} policy {policy.id} {policy.version} (sha256 {policy.sha256[:16]}…), "
+                f"which did not run in this check (it ran {result.policy_id} "
+                f"{result.policy_version})"
             )
     return sorted({policy.sha256: policy for policy in chosen}.values(), key=_policy_order)
 
@@ -459,6 +676,11 @@ def _write_policies(
         data = _policy_bytes(policy)
         file_sha256 = bag.put(f"data/{name}", data)
         source = policy.source if policy.source.startswith("builtin:") else Path(policy.source).name
+        overrides = _parameter_overrides(policy)
+        parameters = None
+        if overrides is not None:
+            parameters = name.removesuffix(".yaml") + ".parameters.yaml"
+            bag.put(f"data/{parameters}", overrides)
         entries.append(
             {
                 "id": policy.id,
@@ -467,6 +689,7 @@ def _write_policies(
                 "source": source,
                 "file": name,
                 "file_sha256": file_sha256,
+                "parameters": parameters,
                 "python_rules": [rule.id for rule in policy.python_rules],
             }
         )
@@ -481,11 +704,51 @@ def _write_policies(
                     "source": None,
                     "file": None,
                     "file_sha256": None,
+                    "parameters": None,
                     "python_rules": [],
                 }
             )
     bag.put_json("data/policy/policies.json", entries)
     return entries
+
+
+class _ParameterDumper(yaml.SafeDumper):
+    """YAML for parameter overrides: a Decimal as the number it is (policies read numbers
+    as exact decimals)."""
+
+
+def _decimal_scalar(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    if value == value.to_integral_value():
+        return dumper.represent_int(int(value))
+    return dumper.represent_scalar("tag:yaml.org,2002:float", str(value))
+
+
+_ParameterDumper.add_representer(Decimal, _decimal_scalar)
+
+
+def _parameter_overrides(policy: Policy) -> bytes | None:
+    """The parameters the policy ran with that its file does not say (``--parameters``), as
+    a YAML file for ``load_policy(..., parameters=...)``; None when there are none.
+
+    Raises:
+        PackError: the overrides would not read back as the values that ran.
+    """
+    written = parse_policy(policy.text, policy.source)
+    changed = {
+        name: value
+        for name, value in policy.parameters.items()
+        if canonical_sha256({"v": value}) != canonical_sha256({"v": written.parameters.get(name)})
+    }
+    if not changed:
+        return None
+    text = yaml.dump(changed, Dumper=_ParameterDumper, sort_keys=True, allow_unicode=True)
+    again = parse_policy(policy.text, policy.source, parameters=yaml.safe_load(text))
+    if canonical_sha256(again.parameters) != canonical_sha256(policy.parameters):
+        raise PackError(
+            f"policy {policy.id} {policy.version}: its parameter overrides "
+            f"({', '.join(sorted(changed))}) do not read back as the values that ran"
+        )
+    return text.encode("utf-8")
 
 
 def _versions_ran(result: CheckResult) -> list[tuple[str, str]]:
@@ -564,6 +827,7 @@ def _bag_info(
     organization: str | None,
     title: str | None,
     key: Ed25519PrivateKey | None,
+    scope: Mapping[str, Any],
 ) -> str:
     size = sum(item.size for item in bag.payload)
     lines: list[tuple[str, str]] = []
@@ -582,7 +846,12 @@ def _bag_info(
         ("Regkit-Check-Version", result.regkit_version),
         ("Regkit-Check-Started", _iso(result.started_at)),
         ("Regkit-Check-Finished", _iso(result.finished_at)),
+        ("Regkit-As-Of", scope["as_of"] or "not recorded"),
+        ("Regkit-Scope-Accounts", ", ".join(scope["accounts"] or ["all"])),
+        ("Regkit-Scope-Period", scope["period"]),
     ]
+    for name, count in scope["records"].items():
+        lines.append(("Regkit-Records-In-Scope", f"{name} {count}"))
     for version, sha256 in _versions_ran(result):
         lines.append(("Regkit-Policy", f"{result.policy_id} {version} sha256:{sha256}"))
     for name in sorted(result.input_fingerprints):
@@ -593,6 +862,7 @@ def _bag_info(
     lines.append(("Regkit-Findings", str(len(result.findings))))
     if key is not None:
         lines.append(("Regkit-Signature", f"ed25519 {SIGNATURE_FILE} key {_key_id(key)}"))
+    lines += [("Regkit-Warning", notice) for notice in scope["warnings"]]
     return "".join(f"{label}: {_one_line(value)}\n" for label, value in lines)
 
 
@@ -630,15 +900,39 @@ def _need_cryptography(what: str) -> None:
         ) from exc
 
 
-def _private_key(signer: Ed25519PrivateKey | None) -> Ed25519PrivateKey | None:
+def _private_key(signer: Ed25519PrivateKey | bytes | None) -> Ed25519PrivateKey | None:
     if signer is None:
         return None
+    if isinstance(signer, bytes):
+        return load_private_key(signer)
     _need_cryptography("signing an audit pack")
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     if not isinstance(signer, Ed25519PrivateKey):
         raise PackError(f"signer must be an Ed25519 private key, got {type(signer).__name__}")
     return signer
+
+
+def load_private_key(pem: bytes) -> Ed25519PrivateKey:
+    """An Ed25519 private key from unencrypted PEM (``openssl genpkey -algorithm ed25519``).
+
+    Raises:
+        PackError: ``cryptography`` is missing, or the PEM is not an unencrypted Ed25519
+            private key.
+    """
+    _need_cryptography("signing an audit pack")
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        key = load_pem_private_key(pem, password=None)
+    except TypeError as exc:  # cryptography's way of saying "encrypted"
+        raise PackError(f"signing key: an encrypted key is not supported ({exc})") from exc
+    except ValueError as exc:
+        raise PackError(f"signing key: not a PEM private key ({exc})") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise PackError(f"signing key: must be Ed25519, got {type(key).__name__}")
+    return key
 
 
 def _public_key(public_key: Ed25519PublicKey | bytes) -> Ed25519PublicKey:
