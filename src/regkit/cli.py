@@ -53,7 +53,7 @@ from regkit.schemas.cash import CashMovement
 from regkit.schemas.columnar import FrameBatch, read_frame
 from regkit.schemas.enums import Product, UnderlyingClass
 from regkit.schemas.firm import Firm
-from regkit.schemas.io import FileFormat, RecordBatch, iter_records, read_records
+from regkit.schemas.io import FileFormat, RecordBatch, atomic_path, iter_records, read_records
 from regkit.schemas.party import NaturalPerson
 from regkit.schemas.samples import (
     DEFAULT_SEED,
@@ -64,7 +64,7 @@ from regkit.schemas.samples import (
 )
 from regkit.schemas.trade import Trade
 
-__all__ = ["DEMO_STEPS", "DemoContext", "DemoStep", "main"]
+__all__ = ["DEMO_STEPS", "FINDINGS_FORMATS", "DemoContext", "DemoStep", "main"]
 
 _FORMATS: tuple[str, ...] = get_args(FileFormat)
 _MIN_TRADES, _MAX_TRADES = 10, 10_000_000
@@ -184,7 +184,13 @@ def _add_check(commands: Any) -> None:
         description="Check trades, accounts, movements and snapshots against a policy and "
         "write every finding. Exit 1 when a finding reaches --fail-on.",
     )
-    check.add_argument("--policy", required=True, help="a policy file or built-in name")
+    packs = ", ".join(builtin_policies()) or "none"
+    check.add_argument(
+        "--policy",
+        required=True,
+        metavar="POLICY",
+        help=f"a policy file, or the name of a built-in pack ({packs})",
+    )
     check.add_argument(
         "--parameters",
         type=Path,
@@ -193,10 +199,14 @@ def _add_check(commands: Any) -> None:
     )
     for kind in ("trades", "accounts", "movements", "snapshots"):
         check.add_argument(f"--{kind}", type=Path, metavar="FILE", help=f"the {kind} file")
-    check.add_argument("--engine", choices=("auto", "python", "polars"), default="auto")
+    check.add_argument(
+        "--engine",
+        choices=("auto", "python", "polars"),
+        default="auto",
+        help="the rule engine; both find the same findings (default: auto, polars for files)",
+    )
     check.add_argument("--as-of", type=_as_of, help="the time rules read as as_of (ISO 8601)")
-    check.add_argument("--out", type=Path, metavar="FILE", help="write findings here")
-    check.add_argument("--format", choices=("json", "csv", "table"), default="table")
+    _add_findings_output(check)
     check.add_argument(
         "--fail-on",
         default="info",
@@ -232,6 +242,7 @@ _CHECK_INPUTS: tuple[tuple[str, type[Record]], ...] = (
 
 
 def _run_check(args: argparse.Namespace) -> int:
+    output = _findings_format(args.out, args.format)  # refused before any file is read
     policy = load_policy(args.policy, parameters=args.parameters)
     inputs: dict[str, Any] = {}
     errors: list[RecordError] = []
@@ -253,9 +264,11 @@ def _run_check(args: argparse.Namespace) -> int:
         more = f" ({len(errors) - 20} more not shown)" if len(errors) > 20 else ""
         print(f"regkit check: {len(errors)} input errors{more}; nothing checked", file=sys.stderr)
         return 2
+    # Until the engine reports its first kind, the bar must not still say "reading".
+    bar.say(f"checking against {policy.id} {policy.version}")
     result = check(policy, as_of=args.as_of, engine=args.engine, progress=bar.show, **inputs)
     bar.done()
-    _write_result(result, args)
+    _write_findings(result, args.out, output)
     return 0 if result.is_compliant(args.fail_on) else 1
 
 
@@ -289,22 +302,28 @@ class _ProgressBar:
             self.stream.flush()
 
 
-def _write_result(result: CheckResult, args: argparse.Namespace) -> None:
-    if args.format == "json":
-        text = result.to_json(args.out)
-    elif args.format == "csv":
-        text = result.to_csv(args.out)
-    else:
-        text = _table(result)
-        if args.out is not None:
-            args.out.write_text(text, encoding="utf-8")
-    if args.out is None:
-        sys.stdout.write(text)
-    else:
-        print(f"{len(result.findings):,} findings written to {args.out}", file=sys.stdout)
+# --- findings output: the formats a command writing findings can write ------------------
 
 
-def _table(result: CheckResult, limit: int = 50) -> str:
+@dataclass(frozen=True)
+class _FindingsFormat:
+    """One format findings can be written in.
+
+    Attributes:
+        name: the ``--format`` value.
+        suffix: the file extension that names it in ``--out``.
+        write: writes every finding to a path, atomically.
+        text: the findings as text for the terminal, or ``None`` when the format is binary.
+    """
+
+    name: str
+    suffix: str
+    write: Callable[[CheckResult, Path], None]
+    text: Callable[[CheckResult], str] | None
+
+
+def _table(result: CheckResult, limit: int | None = 50) -> str:
+    """The findings as a text table; the first ``limit`` of them (``None``: every one)."""
     checked = ", ".join(f"{count:,} {kind}s" for kind, count in result.records_checked.items())
     severities = ", ".join(f"{name} {count}" for name, count in result.counts_by_severity.items())
     lines = [
@@ -313,7 +332,7 @@ def _table(result: CheckResult, limit: int = 50) -> str:
         f"findings {len(result.findings):,}" + (f" ({severities})" if severities else ""),
     ]
     if result.findings:
-        shown = result.findings[:limit]
+        shown = result.findings if limit is None else result.findings[:limit]
         wide = max(16, *(len(finding.rule_id) for finding in shown))
         lines.append(f"{'RULE':<{wide}} {'SEVERITY':<9} {'KIND':<9} {'RECORD':<14} MESSAGE")
         for finding in shown:
@@ -321,9 +340,108 @@ def _table(result: CheckResult, limit: int = 50) -> str:
                 f"{finding.rule_id:<{wide}} {finding.severity!s:<9} {finding.record_kind:<9} "
                 f"{finding.record_id:<14} {finding.message}"
             )
-        if len(result.findings) > limit:
-            lines.append(f"... {len(result.findings) - limit:,} more (--format json or csv)")
+        if len(result.findings) > len(shown):
+            lines.append(
+                f"... {len(result.findings) - len(shown):,} more not shown; --out FILE writes "
+                "them all (.txt, .json, .csv or .parquet)"
+            )
     return "\n".join(lines) + "\n"
+
+
+def _write_table(result: CheckResult, path: Path) -> None:
+    with atomic_path(path) as temporary:
+        temporary.write_text(_table(result, limit=None), encoding="utf-8", newline="")
+
+
+def _write_json(result: CheckResult, path: Path) -> None:
+    result.to_json(path)  # written atomically
+
+
+def _write_csv(result: CheckResult, path: Path) -> None:
+    result.to_csv(path)  # written atomically
+
+
+def _write_parquet(result: CheckResult, path: Path) -> None:
+    with atomic_path(path) as temporary:
+        result.to_polars().write_parquet(temporary)
+
+
+def _json_text(result: CheckResult) -> str:
+    return result.to_json()
+
+
+def _csv_text(result: CheckResult) -> str:
+    return result.to_csv()
+
+
+#: The formats of findings, by ``--format`` name; ``--out`` picks one by its extension.
+FINDINGS_FORMATS: dict[str, _FindingsFormat] = {
+    item.name: item
+    for item in (
+        _FindingsFormat("table", ".txt", _write_table, _table),
+        _FindingsFormat("json", ".json", _write_json, _json_text),
+        _FindingsFormat("csv", ".csv", _write_csv, _csv_text),
+        _FindingsFormat("parquet", ".parquet", _write_parquet, None),
+    )
+}
+
+
+def _add_findings_output(parser: argparse.ArgumentParser) -> None:
+    """The ``--out`` and ``--format`` options of a command that writes findings."""
+    suffixes = ", ".join(f"{item.suffix} {item.name}" for item in FINDINGS_FORMATS.values())
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help=f"write every finding to FILE, in the format its extension names ({suffixes}); "
+        "default: a table of the first 50 on stdout",
+    )
+    parser.add_argument(
+        "--format",
+        choices=tuple(FINDINGS_FORMATS),
+        help="the format of the findings (default: from the --out extension, else table); "
+        "it must match the --out extension",
+    )
+
+
+def _findings_format(out: Path | None, given: str | None) -> _FindingsFormat:
+    """The format to write findings in: ``--format``, or the one ``--out``'s extension names.
+
+    Raises:
+        _UsageError: the two disagree, the extension is unknown and no ``--format`` says
+            what to write, or a binary format would go to the terminal.
+    """
+    by_suffix = {item.suffix: item for item in FINDINGS_FORMATS.values()}
+    if out is None:
+        chosen = FINDINGS_FORMATS[given or "table"]
+        if chosen.text is None:
+            raise _UsageError(f"--format {chosen.name} is binary: give --out FILE{chosen.suffix}")
+        return chosen
+    named = by_suffix.get(out.suffix.lower())
+    if given is None:
+        if named is None:
+            known = ", ".join(f"{item.suffix} ({item.name})" for item in FINDINGS_FORMATS.values())
+            raise _UsageError(
+                f"--out {out}: unknown extension {out.suffix or '(none)'!r}; use one of "
+                f"{known}, or say the format with --format"
+            )
+        return named
+    if named is not None and named.name != given:
+        raise _UsageError(
+            f"--format {given} does not match --out {out}, whose extension {out.suffix!r} "
+            f"means {named.name}; drop --format or change the extension"
+        )
+    return FINDINGS_FORMATS[given]
+
+
+def _write_findings(result: CheckResult, out: Path | None, chosen: _FindingsFormat) -> None:
+    """Every finding to ``out``, or the text of the format to stdout."""
+    if out is None:
+        assert chosen.text is not None  # _findings_format refuses a binary format here
+        sys.stdout.write(chosen.text(result))
+        return
+    chosen.write(result, out)
+    print(f"{len(result.findings):,} findings written to {out} ({chosen.name})", file=sys.stdout)
 
 
 def _trade_count(text: str) -> int:
