@@ -24,6 +24,7 @@ import argparse
 import json
 import sys
 import tempfile
+import textwrap
 import time
 import tomllib
 import zipfile
@@ -43,6 +44,7 @@ from regkit.reports.emir import render as emir_render
 from regkit.reports.mifir import Reportability
 from regkit.reports.mifir import render as mifir_render
 from regkit.reports.values import Rendered
+from regkit.reports.xml import DEFAULT_MAX_PROBLEMS, ValidationResult
 from regkit.reports.xml import validate as validate_xml
 from regkit.rules.engine import check
 from regkit.rules.findings import CheckResult, Severity
@@ -118,8 +120,34 @@ def _exit_code(code: object) -> int:
     return code if isinstance(code, int) else 2
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's layout of help, without breaking a line inside a hyphenated name
+    (``esma-cfd-\\nretail`` cannot be copied back into a command)."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return textwrap.fill(
+            " ".join(text.split()),
+            width,
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_on_hyphens=False,
+        )
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """A parser whose help uses :class:`_HelpFormatter`; its subcommands' parsers are of
+    this class too, so every command's help is laid out the same way."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _ArgumentParser(
         prog="regkit",
         description="Typed brokerage records, compliance checks and regulator reports.",
     )
@@ -184,12 +212,12 @@ def _add_check(commands: Any) -> None:
         description="Check trades, accounts, movements and snapshots against a policy and "
         "write every finding. Exit 1 when a finding reaches --fail-on.",
     )
-    packs = ", ".join(builtin_policies()) or "none"
+    packs = ", ".join(builtin_policies()) or "none yet"
     check.add_argument(
         "--policy",
         required=True,
         metavar="POLICY",
-        help=f"a policy file, or the name of a built-in pack ({packs})",
+        help=f"a policy file, or the name of a built-in pack: {packs}",
     )
     check.add_argument(
         "--parameters",
@@ -529,12 +557,22 @@ def _add_report(commands: Any) -> None:
 
 def _add_report_files(parser: argparse.ArgumentParser, per_file: str) -> None:
     """The arguments every ``regkit report`` takes: inputs, the firm, and the files."""
-    parser.add_argument("--trades", type=Path, required=True, metavar="FILE")
-    parser.add_argument("--accounts", type=Path, required=True, metavar="FILE")
+    parser.add_argument(
+        "--trades", type=Path, required=True, metavar="FILE", help="the trades to report"
+    )
+    parser.add_argument(
+        "--accounts",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the accounts of those trades (the clients reported)",
+    )
     parser.add_argument(
         "--firm", type=Path, required=True, metavar="FILE", help="firm.toml or firm.json"
     )
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    parser.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="the folder to write the files to"
+    )
     parser.add_argument(
         "--created-at", type=_as_of, help="the files' creation time (default: now, UTC)"
     )
@@ -570,15 +608,19 @@ def _checked_trades(path: Path, bad: list[RecordError]) -> Iterator[Trade]:
     if bad:
         shown = "\n".join(f"  {error}" for error in bad[:50])
         more = f"\n  ... and {len(bad) - 50} more" if len(bad) > 50 else ""
-        raise RecordError(
-            f"{len(bad)} row(s) of {path} are not valid trades; no file was written:\n{shown}{more}"
-        )
+        # A file-level error (its header) stands for the file, not for a row.
+        what = f"{len(bad)} row(s) of {path} are not valid trades"
+        if all(error.row is None for error in bad):
+            what = f"{path} cannot be read as trades"
+        raise RecordError(f"{what}; no file was written:\n{shown}{more}")
 
 
 def _read_accounts(path: Path) -> list[Account]:
     accounts = read_records(path, Account)
     for error in accounts.errors[:20]:
         print(f"regkit report: {error}", file=sys.stderr)
+    if any(error.row is None for error in accounts.errors):
+        raise _UsageError(f"{path} cannot be read as accounts")
     if accounts.errors:
         raise _UsageError(f"{len(accounts.errors)} bad row(s) in {path}")
     return [account for account in accounts.records if isinstance(account, Account)]
@@ -812,15 +854,41 @@ def _add_validate(commands: Any) -> None:
         "FILE:LINE: PATH: REASON per problem. Exit 1 when a file is invalid, 2 when one "
         "cannot be read or is no known message.",
     )
-    validate.add_argument("files", nargs="+", type=Path, metavar="FILE.xml")
+    validate.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE.xml", help="the files to validate"
+    )
+    validate.add_argument(
+        "--max-problems",
+        type=_positive,
+        default=DEFAULT_MAX_PROBLEMS,
+        metavar="N",
+        help=f"list at most N problems of a file (default: {DEFAULT_MAX_PROBLEMS}); "
+        "how many more there are is said after them",
+    )
     validate.set_defaults(run=_run_validate)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value:,}")
+    return value
+
+
+#: ``validate`` counts up to this many times the problems it lists, to say how many it did
+#: not show (counting them all would cost as much again on a large, badly broken file).
+_COUNTED_PER_SHOWN = 10
 
 
 def _run_validate(args: argparse.Namespace) -> int:
     code = 0
+    shown: int = args.max_problems
     for path in args.files:
         try:
-            result = validate_xml(path)
+            result = validate_xml(path, max_problems=shown * _COUNTED_PER_SHOWN)
         except RegkitError as exc:
             print(f"regkit validate: error: {exc}", file=sys.stderr)
             code = 2
@@ -829,12 +897,22 @@ def _run_validate(args: argparse.Namespace) -> int:
             envelope = f" in {result.envelope}" if result.envelope else ""
             print(f"{path}: OK ({result.message}{envelope})", file=sys.stdout)
             continue
-        for line in result.lines():
-            print(line, file=sys.stdout)
-        if result.truncated:
-            print(f"{path}: more problems not shown", file=sys.stdout)
+        _print_problems(path, result, shown)
         code = max(code, 1)
     return code
+
+
+def _print_problems(path: Path, result: ValidationResult, shown: int) -> None:
+    """The first ``shown`` problems, then how many more there are."""
+    for line in result.lines()[:shown]:
+        print(line, file=sys.stdout)
+    hidden = len(result.problems) - shown
+    if hidden > 0:
+        more = f"more than {hidden:,}" if result.truncated else f"{hidden:,}"
+        print(
+            f"{path}: {more} more problem(s) not shown (--max-problems N lists more)",
+            file=sys.stdout,
+        )
 
 
 # --- regkit samples ------------------------------------------------------------------------

@@ -45,8 +45,11 @@ import polars as pl
 from pydantic import ValidationError
 
 from regkit.errors import RecordError
+from regkit.schemas.account import Account, AccountSnapshot
 from regkit.schemas.base import LIST_SEPARATOR, Record
+from regkit.schemas.cash import CashMovement
 from regkit.schemas.layout import ModelLayout, layout_of
+from regkit.schemas.trade import Trade
 
 __all__ = [
     "ErrorMode",
@@ -54,6 +57,7 @@ __all__ = [
     "RecordBatch",
     "atomic_path",
     "detect_format",
+    "header_problems",
     "iter_records",
     "read_records",
     "unnest_structs",
@@ -179,6 +183,37 @@ def detect_format(path: str | os.PathLike[str]) -> FileFormat:
             f"{', '.join(sorted(_SUFFIXES))}",
             file=os.fspath(path),
         ) from None
+
+
+# --- the header -----------------------------------------------------------------------------
+
+#: The record files a brokerage hands over, by what they hold. A header that is one of these
+#: kinds and not the one asked for gets one hint rather than a line per unknown column.
+_FILE_KINDS: tuple[tuple[str, type[Record]], ...] = (
+    ("trades", Trade),
+    ("accounts", Account),
+    ("movements", CashMovement),
+    ("snapshots", AccountSnapshot),
+)
+
+
+def header_problems(layout: ModelLayout, names: Sequence[str]) -> list[str]:
+    """Problems with the columns of a file read as ``layout``'s model: duplicated, unknown
+    or missing columns, or a single line when they are the columns of another record kind
+    (``looks like a file of accounts, not trades: its columns match Account``)."""
+    problems = layout.check_columns(names)
+    if not problems or all(layout.is_known(name) for name in names):
+        return problems  # the right kind of file, with a column too few or twice
+    matches = [
+        (len(layout_of(model).check_columns(names)), noun, model)
+        for noun, model in _FILE_KINDS
+        if model is not layout.model and all(layout_of(model).is_known(name) for name in names)
+    ]
+    if not matches:
+        return problems
+    _, noun, model = min(matches, key=operator.itemgetter(0))
+    wanted = next((n for n, m in _FILE_KINDS if m is layout.model), f"{layout.model.__name__}s")
+    return [f"looks like a file of {noun}, not {wanted}: its columns match {model.__name__}"]
 
 
 # --- chunking and validation -------------------------------------------------------------
@@ -470,7 +505,7 @@ def _csv_rows(path: str, layout: ModelLayout) -> tuple[Iterator[_Row | _Slice], 
         handle.close()
         return iter(()), [RecordError(f"unreadable header: {exc}", file=path, line=1)]
     header = [name.strip() for name in header]
-    problems = layout.check_columns(header)
+    problems = header_problems(layout, header)
     if lines.bad_lines:
         problems.insert(0, "the header is not valid UTF-8")
     if problems:
@@ -669,7 +704,7 @@ def _parquet_rows(
     except Exception as exc:  # polars raises several error types for a broken file
         return iter(()), [RecordError(f"not a readable Parquet file: {exc}", file=path)]
     columns = _flat_columns(schema)
-    problems = layout.check_columns(columns)
+    problems = header_problems(layout, columns)
     if problems:
         return iter(()), [
             RecordError(f"{problem}; no row of the file was read", file=path)
@@ -681,7 +716,7 @@ def _parquet_rows(
 def _frame_rows(
     frame: pl.DataFrame, layout: ModelLayout, file: str | None
 ) -> tuple[Iterator[_Row | _Slice], list[RecordError]]:
-    problems = layout.check_columns(_flat_columns(frame.schema))
+    problems = header_problems(layout, _flat_columns(frame.schema))
     if problems:
         return iter(()), [RecordError(problem, file=file) for problem in problems]
     return _lazy_rows(frame.lazy(), layout), []
