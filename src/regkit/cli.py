@@ -66,7 +66,14 @@ from regkit.schemas.samples import (
 )
 from regkit.schemas.trade import Trade
 
-__all__ = ["DEMO_STEPS", "FINDINGS_FORMATS", "DemoContext", "DemoStep", "main"]
+__all__ = [
+    "DEMO_STEPS",
+    "FINDINGS_FORMATS",
+    "DemoContext",
+    "DemoStep",
+    "build_parser",
+    "main",
+]
 
 _FORMATS: tuple[str, ...] = get_args(FileFormat)
 _MIN_TRADES, _MAX_TRADES = 10, 10_000_000
@@ -94,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         0 on success, 1 when the demo finds a problem, 2 for bad input or usage.
     """
-    parser = _parser()
+    parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help, --version and usage errors
@@ -146,7 +153,9 @@ class _ArgumentParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of the ``regkit`` command and all its subcommands (the CLI reference,
+    docs/cli.md, is generated from it by :mod:`regkit.clidocs`)."""
     parser = _ArgumentParser(
         prog="regkit",
         description="Typed brokerage records, compliance checks and regulator reports.",
@@ -233,13 +242,21 @@ def _add_check(commands: Any) -> None:
         default="auto",
         help="the rule engine; both find the same findings (default: auto, polars for files)",
     )
-    check.add_argument("--as-of", type=_as_of, help="the time rules read as as_of (ISO 8601)")
+    check.add_argument(
+        "--as-of",
+        type=_as_of,
+        metavar="TIME",
+        help="the time rules read as as_of, ISO 8601 with a zone (default: now)",
+    )
     _add_findings_output(check)
+    severities = ", ".join(severity.value for severity in Severity)
     check.add_argument(
         "--fail-on",
         default="info",
         type=_severity,
-        help="exit 1 when a finding is at least this severe (default: info, any finding)",
+        metavar="SEVERITY",
+        help=f"exit 1 when a finding is at least this severe: {severities} "
+        "(default: info, any finding)",
     )
     check.set_defaults(run=_run_check)
 
@@ -574,7 +591,10 @@ def _add_report_files(parser: argparse.ArgumentParser, per_file: str) -> None:
         "--out", type=Path, required=True, metavar="DIR", help="the folder to write the files to"
     )
     parser.add_argument(
-        "--created-at", type=_as_of, help="the files' creation time (default: now, UTC)"
+        "--created-at",
+        type=_as_of,
+        metavar="TIME",
+        help="the files' creation time, ISO 8601 with a zone (default: now)",
     )
     parser.add_argument("--max-records", type=int, metavar="N", help=per_file)
     parser.add_argument(

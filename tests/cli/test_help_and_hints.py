@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import regkit as rk
-from regkit.cli import _parser, main
+from regkit.cli import build_parser, main
 from regkit.rules.policy import builtin_policies
 from regkit.schemas.samples import SampleConfig, write_samples
 
@@ -40,7 +40,7 @@ def commands(
 
 def test_every_option_of_every_command_has_help() -> None:
     missing = set()
-    for name, parser in commands(_parser()):
+    for name, parser in commands(build_parser()):
         for action in parser._actions:
             if isinstance(action, argparse._HelpAction | argparse._VersionAction):
                 continue
