@@ -69,7 +69,11 @@ def _exit_codes() -> str:
 
 
 def _formatter(parser: argparse.ArgumentParser) -> argparse.HelpFormatter:
-    return parser.formatter_class(prog=parser.prog, width=WIDTH)
+    """The parser's own help formatter, at :data:`WIDTH` rather than the terminal's."""
+    kind = parser.formatter_class
+    if not (isinstance(kind, type) and issubclass(kind, argparse.HelpFormatter)):
+        kind = argparse.HelpFormatter
+    return kind(prog=parser.prog, width=WIDTH)
 
 
 def _usage(parser: argparse.ArgumentParser) -> str:
