@@ -466,9 +466,9 @@ def _findings_format(out: Path | None, given: str | None) -> _FindingsFormat:
     if given is None:
         if named is None:
             known = ", ".join(f"{item.suffix} ({item.name})" for item in FINDINGS_FORMATS.values())
+            extension = f"unknown extension {out.suffix!r}" if out.suffix else "no extension"
             raise _UsageError(
-                f"--out {out}: unknown extension {out.suffix or '(none)'!r}; use one of "
-                f"{known}, or say the format with --format"
+                f"--out {out}: {extension}; use one of {known}, or say the format with --format"
             )
         return named
     if named is not None and named.name != given:

@@ -70,14 +70,14 @@ def test_check_help_lists_the_built_in_packs(capsys: pytest.CaptureFixture[str])
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folders = {}
-    for form in ("parquet", "csv"):
+    for form in ("parquet", "csv", "jsonl"):
         folder = tmp_path_factory.mktemp(form)
         write_samples(folder, SampleConfig(trades=20), form)
         folders[form] = folder
     return folders
 
 
-@pytest.mark.parametrize("form", ["parquet", "csv"])
+@pytest.mark.parametrize("form", ["parquet", "csv", "jsonl"])
 def test_check_gives_one_hint_for_accounts_given_as_trades(
     samples: dict[str, Path], form: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -117,11 +117,17 @@ def test_report_and_pack_give_the_hint_too(
     assert "unknown column" not in err
 
 
-@pytest.mark.parametrize("form", ["parquet", "csv"])
+@pytest.mark.parametrize("form", ["parquet", "csv", "jsonl"])
 def test_read_records_and_read_frame_give_one_hint(samples: dict[str, Path], form: str) -> None:
     snapshots = samples[form] / f"snapshots.{form}"
-    for batch in (rk.read_records(snapshots, rk.Trade), rk.read_frame(snapshots, rk.Trade)):
-        (error,) = batch.errors
+    streamed = list(rk.iter_records(snapshots, rk.Trade))
+    for errors in (
+        rk.read_records(snapshots, rk.Trade).errors,
+        rk.read_frame(snapshots, rk.Trade).errors,
+        streamed,
+    ):
+        (error,) = errors
+        assert isinstance(error, rk.RecordError)
         assert error.reason.startswith(
             "looks like a file of snapshots, not trades: its columns match AccountSnapshot"
         )

@@ -30,6 +30,7 @@ import codecs
 import csv
 import enum
 import gc
+import itertools
 import json
 import operator
 import os
@@ -46,7 +47,7 @@ from pydantic import ValidationError
 
 from regkit.errors import RecordError
 from regkit.schemas.account import Account, AccountSnapshot
-from regkit.schemas.base import LIST_SEPARATOR, Record
+from regkit.schemas.base import LIST_SEPARATOR, Record, flatten
 from regkit.schemas.cash import CashMovement
 from regkit.schemas.layout import ModelLayout, layout_of
 from regkit.schemas.trade import Trade
@@ -202,18 +203,26 @@ def header_problems(layout: ModelLayout, names: Sequence[str]) -> list[str]:
     or missing columns, or a single line when they are the columns of another record kind
     (``looks like a file of accounts, not trades: its columns match Account``)."""
     problems = layout.check_columns(names)
-    if not problems or all(layout.is_known(name) for name in names):
-        return problems  # the right kind of file, with a column too few or twice
+    if not problems:
+        return problems
+    hint = _wrong_kind(layout, names)
+    return problems if hint is None else [hint]
+
+
+def _wrong_kind(layout: ModelLayout, names: Sequence[str]) -> str | None:
+    """What kind of record file ``names`` are the columns of, when not ``layout``'s."""
+    if all(layout.is_known(name) for name in names):
+        return None  # the right kind of file, perhaps with a column too few or twice
     matches = [
         (len(layout_of(model).check_columns(names)), noun, model)
         for noun, model in _FILE_KINDS
         if model is not layout.model and all(layout_of(model).is_known(name) for name in names)
     ]
     if not matches:
-        return problems
+        return None
     _, noun, model = min(matches, key=operator.itemgetter(0))
     wanted = next((n for n, m in _FILE_KINDS if m is layout.model), f"{layout.model.__name__}s")
-    return [f"looks like a file of {noun}, not {wanted}: its columns match {model.__name__}"]
+    return f"looks like a file of {noun}, not {wanted}: its columns match {model.__name__}"
 
 
 # --- chunking and validation -------------------------------------------------------------
@@ -648,7 +657,18 @@ def _utf8_problem(raw: bytes, exc: UnicodeDecodeError) -> str:
 def _jsonl_rows(
     path: str, layout: ModelLayout
 ) -> tuple[Iterator[_Row | _Slice], list[RecordError]]:
-    return _jsonl_body(path), []
+    rows = _jsonl_body(path)
+    first = next(rows, None)
+    if first is None:
+        return iter(()), []
+    # JSON Lines has no header: the first object's fields say what kind of record file it is.
+    hint = None if first.data is None else _wrong_kind(layout, list(flatten(first.data)))
+    if hint is not None:
+        rows.close()
+        return iter(()), [
+            RecordError(f"{hint}; no row of the file was read", file=path, line=first.line)
+        ]
+    return itertools.chain([first], rows), []
 
 
 def _jsonl_body(path: str) -> Iterator[_Row]:
