@@ -34,7 +34,7 @@ import itertools
 import json
 import operator
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -671,7 +671,7 @@ def _jsonl_rows(
     return itertools.chain([first], rows), []
 
 
-def _jsonl_body(path: str) -> Iterator[_Row]:
+def _jsonl_body(path: str) -> Generator[_Row, None, None]:
     number = 0
     with open(path, "rb") as handle:
         for line_number, raw in enumerate(handle, start=1):
