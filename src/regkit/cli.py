@@ -109,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     command: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
     if command is None:
         parser.print_usage(sys.stderr)
-        print("regkit: error: choose a command (samples, demo)", file=sys.stderr)
+        names = ", ".join(_command_names(parser))
+        print(f"regkit: error: choose a command ({names}); regkit --help", file=sys.stderr)
         return 2
     try:
         return command(args)
@@ -119,6 +120,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("regkit: interrupted", file=sys.stderr)
         return 130
+
+
+def _command_names(parser: argparse.ArgumentParser) -> list[str]:
+    """The names of the commands, as the parser has them."""
+    return [
+        name
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for name in action.choices
+    ]
 
 
 def _exit_code(code: object) -> int:

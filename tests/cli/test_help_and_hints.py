@@ -55,6 +55,13 @@ def test_every_option_of_every_command_has_help() -> None:
     assert missing <= PACK_OWNED, f"options without a help line: {sorted(missing - PACK_OWNED)}"
 
 
+def test_no_command_names_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    names = "samples, demo, check, report, validate, pack, verify"
+    assert f"choose a command ({names}); regkit --help" in err
+
+
 def test_check_help_lists_the_built_in_packs(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
