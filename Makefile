@@ -7,7 +7,7 @@ STAMP_DEV  := $(VENV)/.installed-dev
 STAMP_DOCS := $(VENV)/.installed-docs
 STAMP_BENCH := $(VENV)/.installed-bench
 
-.PHONY: demo test lint typecheck pytest docs pack-docs bench bench-rules clean
+.PHONY: demo test lint typecheck pytest docs pack-docs cli-docs bench bench-rules clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ docs: $(STAMP_DOCS)
 # docs/packs/*.md from src/regkit/rules/packs/*.yaml (tests/docs/test_pack_docs.py checks them)
 pack-docs: $(STAMP_BASE)
 	$(BIN)/python -m regkit.rules.packdocs --out docs/packs
+
+# docs/cli.md from the regkit argument parser (tests/cli/test_cli_docs.py checks it)
+cli-docs: $(STAMP_BASE)
+	$(BIN)/python -m regkit.clidocs --out docs/cli.md
 
 bench: $(STAMP_DEV)
 	$(BIN)/python benchmarks/bench_records.py

@@ -24,6 +24,7 @@ import argparse
 import json
 import sys
 import tempfile
+import textwrap
 import time
 import tomllib
 import warnings
@@ -44,6 +45,7 @@ from regkit.reports.emir import render as emir_render
 from regkit.reports.mifir import Reportability
 from regkit.reports.mifir import render as mifir_render
 from regkit.reports.values import Rendered
+from regkit.reports.xml import DEFAULT_MAX_PROBLEMS, ValidationResult
 from regkit.reports.xml import validate as validate_xml
 from regkit.rules.engine import check
 from regkit.rules.findings import CheckResult, Severity
@@ -54,7 +56,7 @@ from regkit.schemas.cash import CashMovement
 from regkit.schemas.columnar import FrameBatch, read_frame
 from regkit.schemas.enums import Product, UnderlyingClass
 from regkit.schemas.firm import Firm
-from regkit.schemas.io import FileFormat, RecordBatch, iter_records, read_records
+from regkit.schemas.io import FileFormat, RecordBatch, atomic_path, iter_records, read_records
 from regkit.schemas.party import NaturalPerson
 from regkit.schemas.samples import (
     DEFAULT_SEED,
@@ -65,7 +67,14 @@ from regkit.schemas.samples import (
 )
 from regkit.schemas.trade import Trade
 
-__all__ = ["DEMO_STEPS", "DemoContext", "DemoStep", "main"]
+__all__ = [
+    "DEMO_STEPS",
+    "FINDINGS_FORMATS",
+    "DemoContext",
+    "DemoStep",
+    "build_parser",
+    "main",
+]
 
 _FORMATS: tuple[str, ...] = get_args(FileFormat)
 _MIN_TRADES, _MAX_TRADES = 10, 10_000_000
@@ -93,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         0 on success, 1 when the demo finds a problem, 2 for bad input or usage.
     """
-    parser = _parser()
+    parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help, --version and usage errors
@@ -101,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     command: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
     if command is None:
         parser.print_usage(sys.stderr)
-        print("regkit: error: choose a command (samples, demo)", file=sys.stderr)
+        names = ", ".join(_command_names(parser))
+        print(f"regkit: error: choose a command ({names}); regkit --help", file=sys.stderr)
         return 2
     try:
         return command(args)
@@ -113,14 +123,52 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _command_names(parser: argparse.ArgumentParser) -> list[str]:
+    """The names of the commands, as the parser has them."""
+    return [
+        name
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for name in action.choices
+    ]
+
+
 def _exit_code(code: object) -> int:
     if code is None:
         return 0
     return code if isinstance(code, int) else 2
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's layout of help, without breaking a line inside a hyphenated name
+    (``esma-cfd-\\nretail`` cannot be copied back into a command)."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return textwrap.fill(
+            " ".join(text.split()),
+            width,
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_on_hyphens=False,
+        )
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """A parser whose help uses :class:`_HelpFormatter`; its subcommands' parsers are of
+    this class too, so every command's help is laid out the same way."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of the ``regkit`` command and all its subcommands (the CLI reference,
+    docs/cli.md, is generated from it by :mod:`regkit.clidocs`)."""
+    parser = _ArgumentParser(
         prog="regkit",
         description="Typed brokerage records, compliance checks and regulator reports.",
     )
@@ -185,7 +233,13 @@ def _add_check(commands: Any) -> None:
         description="Check trades, accounts, movements and snapshots against a policy and "
         "write every finding. Exit 1 when a finding reaches --fail-on.",
     )
-    check.add_argument("--policy", required=True, help="a policy file or built-in name")
+    packs = ", ".join(builtin_policies()) or "none yet"
+    check.add_argument(
+        "--policy",
+        required=True,
+        metavar="POLICY",
+        help=f"a policy file, or the name of a built-in pack: {packs}",
+    )
     check.add_argument(
         "--parameters",
         type=Path,
@@ -194,15 +248,27 @@ def _add_check(commands: Any) -> None:
     )
     for kind in ("trades", "accounts", "movements", "snapshots"):
         check.add_argument(f"--{kind}", type=Path, metavar="FILE", help=f"the {kind} file")
-    check.add_argument("--engine", choices=("auto", "python", "polars"), default="auto")
-    check.add_argument("--as-of", type=_as_of, help="the time rules read as as_of (ISO 8601)")
-    check.add_argument("--out", type=Path, metavar="FILE", help="write findings here")
-    check.add_argument("--format", choices=("json", "csv", "table"), default="table")
+    check.add_argument(
+        "--engine",
+        choices=("auto", "python", "polars"),
+        default="auto",
+        help="the rule engine; both find the same findings (default: auto, polars for files)",
+    )
+    check.add_argument(
+        "--as-of",
+        type=_as_of,
+        metavar="TIME",
+        help="the time rules read as as_of, ISO 8601 with a zone (default: now)",
+    )
+    _add_findings_output(check)
+    severities = ", ".join(severity.value for severity in Severity)
     check.add_argument(
         "--fail-on",
         default="info",
         type=_severity,
-        help="exit 1 when a finding is at least this severe (default: info, any finding)",
+        metavar="SEVERITY",
+        help=f"exit 1 when a finding is at least this severe: {severities} "
+        "(default: info, any finding)",
     )
     check.set_defaults(run=_run_check)
 
@@ -233,6 +299,7 @@ _CHECK_INPUTS: tuple[tuple[str, type[Record]], ...] = (
 
 
 def _run_check(args: argparse.Namespace) -> int:
+    output = _findings_format(args.out, args.format)  # refused before any file is read
     policy = load_policy(args.policy, parameters=args.parameters)
     inputs: dict[str, Any] = {}
     errors: list[RecordError] = []
@@ -254,9 +321,11 @@ def _run_check(args: argparse.Namespace) -> int:
         more = f" ({len(errors) - 20} more not shown)" if len(errors) > 20 else ""
         print(f"regkit check: {len(errors)} input errors{more}; nothing checked", file=sys.stderr)
         return 2
+    # Until the engine reports its first kind, the bar must not still say "reading".
+    bar.say(f"checking against {policy.id} {policy.version}")
     result = check(policy, as_of=args.as_of, engine=args.engine, progress=bar.show, **inputs)
     bar.done()
-    _write_result(result, args)
+    _write_findings(result, args.out, output)
     return 0 if result.is_compliant(args.fail_on) else 1
 
 
@@ -290,22 +359,28 @@ class _ProgressBar:
             self.stream.flush()
 
 
-def _write_result(result: CheckResult, args: argparse.Namespace) -> None:
-    if args.format == "json":
-        text = result.to_json(args.out)
-    elif args.format == "csv":
-        text = result.to_csv(args.out)
-    else:
-        text = _table(result)
-        if args.out is not None:
-            args.out.write_text(text, encoding="utf-8")
-    if args.out is None:
-        sys.stdout.write(text)
-    else:
-        print(f"{len(result.findings):,} findings written to {args.out}", file=sys.stdout)
+# --- findings output: the formats a command writing findings can write ------------------
 
 
-def _table(result: CheckResult, limit: int = 50) -> str:
+@dataclass(frozen=True)
+class _FindingsFormat:
+    """One format findings can be written in.
+
+    Attributes:
+        name: the ``--format`` value.
+        suffix: the file extension that names it in ``--out``.
+        write: writes every finding to a path, atomically.
+        text: the findings as text for the terminal, or ``None`` when the format is binary.
+    """
+
+    name: str
+    suffix: str
+    write: Callable[[CheckResult, Path], None]
+    text: Callable[[CheckResult], str] | None
+
+
+def _table(result: CheckResult, limit: int | None = 50) -> str:
+    """The findings as a text table; the first ``limit`` of them (``None``: every one)."""
     checked = ", ".join(f"{count:,} {kind}s" for kind, count in result.records_checked.items())
     severities = ", ".join(f"{name} {count}" for name, count in result.counts_by_severity.items())
     lines = [
@@ -314,7 +389,7 @@ def _table(result: CheckResult, limit: int = 50) -> str:
         f"findings {len(result.findings):,}" + (f" ({severities})" if severities else ""),
     ]
     if result.findings:
-        shown = result.findings[:limit]
+        shown = result.findings if limit is None else result.findings[:limit]
         wide = max(16, *(len(finding.rule_id) for finding in shown))
         lines.append(f"{'RULE':<{wide}} {'SEVERITY':<9} {'KIND':<9} {'RECORD':<14} MESSAGE")
         for finding in shown:
@@ -322,9 +397,108 @@ def _table(result: CheckResult, limit: int = 50) -> str:
                 f"{finding.rule_id:<{wide}} {finding.severity!s:<9} {finding.record_kind:<9} "
                 f"{finding.record_id:<14} {finding.message}"
             )
-        if len(result.findings) > limit:
-            lines.append(f"... {len(result.findings) - limit:,} more (--format json or csv)")
+        if len(result.findings) > len(shown):
+            lines.append(
+                f"... {len(result.findings) - len(shown):,} more not shown; --out FILE writes "
+                "them all (.txt, .json, .csv or .parquet)"
+            )
     return "\n".join(lines) + "\n"
+
+
+def _write_table(result: CheckResult, path: Path) -> None:
+    with atomic_path(path) as temporary:
+        temporary.write_text(_table(result, limit=None), encoding="utf-8", newline="")
+
+
+def _write_json(result: CheckResult, path: Path) -> None:
+    result.to_json(path)  # written atomically
+
+
+def _write_csv(result: CheckResult, path: Path) -> None:
+    result.to_csv(path)  # written atomically
+
+
+def _write_parquet(result: CheckResult, path: Path) -> None:
+    with atomic_path(path) as temporary:
+        result.to_polars().write_parquet(temporary)
+
+
+def _json_text(result: CheckResult) -> str:
+    return result.to_json()
+
+
+def _csv_text(result: CheckResult) -> str:
+    return result.to_csv()
+
+
+#: The formats of findings, by ``--format`` name; ``--out`` picks one by its extension.
+FINDINGS_FORMATS: dict[str, _FindingsFormat] = {
+    item.name: item
+    for item in (
+        _FindingsFormat("table", ".txt", _write_table, _table),
+        _FindingsFormat("json", ".json", _write_json, _json_text),
+        _FindingsFormat("csv", ".csv", _write_csv, _csv_text),
+        _FindingsFormat("parquet", ".parquet", _write_parquet, None),
+    )
+}
+
+
+def _add_findings_output(parser: argparse.ArgumentParser) -> None:
+    """The ``--out`` and ``--format`` options of a command that writes findings."""
+    suffixes = ", ".join(f"{item.suffix} {item.name}" for item in FINDINGS_FORMATS.values())
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help=f"write every finding to FILE, in the format its extension names ({suffixes}); "
+        "default: a table of the first 50 on stdout",
+    )
+    parser.add_argument(
+        "--format",
+        choices=tuple(FINDINGS_FORMATS),
+        help="the format of the findings (default: from the --out extension, else table); "
+        "it must match the --out extension",
+    )
+
+
+def _findings_format(out: Path | None, given: str | None) -> _FindingsFormat:
+    """The format to write findings in: ``--format``, or the one ``--out``'s extension names.
+
+    Raises:
+        _UsageError: the two disagree, the extension is unknown and no ``--format`` says
+            what to write, or a binary format would go to the terminal.
+    """
+    by_suffix = {item.suffix: item for item in FINDINGS_FORMATS.values()}
+    if out is None:
+        chosen = FINDINGS_FORMATS[given or "table"]
+        if chosen.text is None:
+            raise _UsageError(f"--format {chosen.name} is binary: give --out FILE{chosen.suffix}")
+        return chosen
+    named = by_suffix.get(out.suffix.lower())
+    if given is None:
+        if named is None:
+            known = ", ".join(f"{item.suffix} ({item.name})" for item in FINDINGS_FORMATS.values())
+            extension = f"unknown extension {out.suffix!r}" if out.suffix else "no extension"
+            raise _UsageError(
+                f"--out {out}: {extension}; use one of {known}, or say the format with --format"
+            )
+        return named
+    if named is not None and named.name != given:
+        raise _UsageError(
+            f"--format {given} does not match --out {out}, whose extension {out.suffix!r} "
+            f"means {named.name}; drop --format or change the extension"
+        )
+    return FINDINGS_FORMATS[given]
+
+
+def _write_findings(result: CheckResult, out: Path | None, chosen: _FindingsFormat) -> None:
+    """Every finding to ``out``, or the text of the format to stdout."""
+    if out is None:
+        assert chosen.text is not None  # _findings_format refuses a binary format here
+        sys.stdout.write(chosen.text(result))
+        return
+    chosen.write(result, out)
+    print(f"{len(result.findings):,} findings written to {out} ({chosen.name})", file=sys.stdout)
 
 
 def _trade_count(text: str) -> int:
@@ -415,14 +589,27 @@ def _add_report(commands: Any) -> None:
 
 def _add_report_files(parser: argparse.ArgumentParser, per_file: str) -> None:
     """The arguments every ``regkit report`` takes: inputs, the firm, and the files."""
-    parser.add_argument("--trades", type=Path, required=True, metavar="FILE")
-    parser.add_argument("--accounts", type=Path, required=True, metavar="FILE")
+    parser.add_argument(
+        "--trades", type=Path, required=True, metavar="FILE", help="the trades to report"
+    )
+    parser.add_argument(
+        "--accounts",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the accounts of those trades (the clients reported)",
+    )
     parser.add_argument(
         "--firm", type=Path, required=True, metavar="FILE", help="firm.toml or firm.json"
     )
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR")
     parser.add_argument(
-        "--created-at", type=_as_of, help="the files' creation time (default: now, UTC)"
+        "--out", type=Path, required=True, metavar="DIR", help="the folder to write the files to"
+    )
+    parser.add_argument(
+        "--created-at",
+        type=_as_of,
+        metavar="TIME",
+        help="the files' creation time, ISO 8601 with a zone (default: now)",
     )
     parser.add_argument("--max-records", type=int, metavar="N", help=per_file)
     parser.add_argument(
@@ -456,15 +643,19 @@ def _checked_trades(path: Path, bad: list[RecordError]) -> Iterator[Trade]:
     if bad:
         shown = "\n".join(f"  {error}" for error in bad[:50])
         more = f"\n  ... and {len(bad) - 50} more" if len(bad) > 50 else ""
-        raise RecordError(
-            f"{len(bad)} row(s) of {path} are not valid trades; no file was written:\n{shown}{more}"
-        )
+        # A file-level error (its header) stands for the file, not for a row.
+        what = f"{len(bad)} row(s) of {path} are not valid trades"
+        if all(error.row is None for error in bad):
+            what = f"{path} cannot be read as trades"
+        raise RecordError(f"{what}; no file was written:\n{shown}{more}")
 
 
 def _read_accounts(path: Path) -> list[Account]:
     accounts = read_records(path, Account)
     for error in accounts.errors[:20]:
         print(f"regkit report: {error}", file=sys.stderr)
+    if any(error.row is None for error in accounts.errors):
+        raise _UsageError(f"{path} cannot be read as accounts")
     if accounts.errors:
         raise _UsageError(f"{len(accounts.errors)} bad row(s) in {path}")
     return [account for account in accounts.records if isinstance(account, Account)]
@@ -726,15 +917,41 @@ def _add_validate(commands: Any) -> None:
         "FILE:LINE: PATH: REASON per problem. Exit 1 when a file is invalid, 2 when one "
         "cannot be read or is no known message.",
     )
-    validate.add_argument("files", nargs="+", type=Path, metavar="FILE.xml")
+    validate.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE.xml", help="the files to validate"
+    )
+    validate.add_argument(
+        "--max-problems",
+        type=_positive,
+        default=DEFAULT_MAX_PROBLEMS,
+        metavar="N",
+        help=f"list at most N problems of a file (default: {DEFAULT_MAX_PROBLEMS}); "
+        "how many more there are is said after them",
+    )
     validate.set_defaults(run=_run_validate)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value:,}")
+    return value
+
+
+#: ``validate`` counts up to this many times the problems it lists, to say how many it did
+#: not show (counting them all would cost as much again on a large, badly broken file).
+_COUNTED_PER_SHOWN = 10
 
 
 def _run_validate(args: argparse.Namespace) -> int:
     code = 0
+    shown: int = args.max_problems
     for path in args.files:
         try:
-            result = validate_xml(path)
+            result = validate_xml(path, max_problems=shown * _COUNTED_PER_SHOWN)
         except RegkitError as exc:
             print(f"regkit validate: error: {exc}", file=sys.stderr)
             code = 2
@@ -743,12 +960,22 @@ def _run_validate(args: argparse.Namespace) -> int:
             envelope = f" in {result.envelope}" if result.envelope else ""
             print(f"{path}: OK ({result.message}{envelope})", file=sys.stdout)
             continue
-        for line in result.lines():
-            print(line, file=sys.stdout)
-        if result.truncated:
-            print(f"{path}: more problems not shown", file=sys.stdout)
+        _print_problems(path, result, shown)
         code = max(code, 1)
     return code
+
+
+def _print_problems(path: Path, result: ValidationResult, shown: int) -> None:
+    """The first ``shown`` problems, then how many more there are."""
+    for line in result.lines()[:shown]:
+        print(line, file=sys.stdout)
+    hidden = len(result.problems) - shown
+    if hidden > 0:
+        more = f"more than {hidden:,}" if result.truncated else f"{hidden:,}"
+        print(
+            f"{path}: {more} more problem(s) not shown (--max-problems N lists more)",
+            file=sys.stdout,
+        )
 
 
 # --- regkit samples ------------------------------------------------------------------------

@@ -136,6 +136,7 @@ def test_the_python_engine_reports_progress_as_it_goes() -> None:
     policy = rk.load_policy(POLICY)
     rk.check(policy, trades=trades, engine="python", progress=lambda *c: calls.append(c))
     assert calls == [
+        ("trades", 0, 25_000),  # the start, so that a bar names the kind at once
         ("trades", 10_000, 25_000),
         ("trades", 20_000, 25_000),
         ("trades", 25_000, 25_000),

@@ -670,7 +670,8 @@ def check(
     ``engine="python"`` runs the generated per-record functions; ``"polars"`` decides
     column-wise which records (and which windows of aggregate rules) fail, and builds
     records only for those; ``"auto"`` uses polars when an input is a DataFrame. Both give
-    the same findings. ``progress``, when given, is told how far the check has come
+    the same findings. ``progress``, when given, is told when each kind's check starts
+    (``progress("trades", 0, 200_000)``) and how far it has come
     (``progress("trades", 20_000, 200_000)``), for a progress bar.
 
     Raises:
@@ -716,14 +717,14 @@ def check(
     findings: list[Finding] = []
     for item in inputs.values():
         kind, total = item.kind, len(item)
+        if total and progress is not None:
+            progress(item.name, 0, total)  # so that a progress bar names the kind now checked
         # A rule over several kinds runs when any of its kinds has records.
         windows = any(
             len(by_kind[each]) for rule in checker.aggregate_rules(kind) for each in rule.kinds
         )
         if columnar:
             if total and (checker.rules(kind) or checker.python_rules(kind)):
-                if progress is not None:
-                    progress(item.name, 0, total)
                 frame = frame_of(kind)
                 assert frame is not None
                 findings += _polars_findings(checker, kind, frame, item.pick, related)

@@ -45,7 +45,14 @@ from pydantic.fields import FieldInfo
 from regkit.errors import RecordError
 from regkit.schemas.base import LIST_SEPARATOR, Record
 from regkit.schemas.instrument import MAJOR_CURRENCIES, Instrument
-from regkit.schemas.io import ErrorMode, FileFormat, detect_format, iter_records, unnest_structs
+from regkit.schemas.io import (
+    ErrorMode,
+    FileFormat,
+    detect_format,
+    header_problems,
+    iter_records,
+    unnest_structs,
+)
 from regkit.schemas.layout import ModelLayout, layout_of
 from regkit.schemas.types import Checked
 
@@ -724,7 +731,7 @@ def validate_frame(
     """
     spec = _spec(model)
     frame = unnest_structs(frame)
-    problems = spec.layout.check_columns([name for name in frame.columns if name != _ROW])
+    problems = header_problems(spec.layout, [name for name in frame.columns if name != _ROW])
     if problems:
         found = [RecordError(p, file=source, model=model.__name__) for p in problems]
         return _finish(FrameBatch(model, pl.DataFrame(), found, frame.height, source), errors)

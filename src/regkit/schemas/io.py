@@ -30,10 +30,11 @@ import codecs
 import csv
 import enum
 import gc
+import itertools
 import json
 import operator
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -46,8 +47,11 @@ from pydantic import ValidationError
 
 from regkit._files import atomic_path
 from regkit.errors import RecordError
-from regkit.schemas.base import LIST_SEPARATOR, Record
+from regkit.schemas.account import Account, AccountSnapshot
+from regkit.schemas.base import LIST_SEPARATOR, Record, flatten
+from regkit.schemas.cash import CashMovement
 from regkit.schemas.layout import ModelLayout, layout_of
+from regkit.schemas.trade import Trade
 
 __all__ = [
     "ErrorMode",
@@ -55,6 +59,7 @@ __all__ = [
     "RecordBatch",
     "atomic_path",
     "detect_format",
+    "header_problems",
     "iter_records",
     "read_records",
     "unnest_structs",
@@ -180,6 +185,45 @@ def detect_format(path: str | os.PathLike[str]) -> FileFormat:
             f"{', '.join(sorted(_SUFFIXES))}",
             file=os.fspath(path),
         ) from None
+
+
+# --- the header -----------------------------------------------------------------------------
+
+#: The record files a brokerage hands over, by what they hold. A header that is one of these
+#: kinds and not the one asked for gets one hint rather than a line per unknown column.
+_FILE_KINDS: tuple[tuple[str, type[Record]], ...] = (
+    ("trades", Trade),
+    ("accounts", Account),
+    ("movements", CashMovement),
+    ("snapshots", AccountSnapshot),
+)
+
+
+def header_problems(layout: ModelLayout, names: Sequence[str]) -> list[str]:
+    """Problems with the columns of a file read as ``layout``'s model: duplicated, unknown
+    or missing columns, or a single line when they are the columns of another record kind
+    (``looks like a file of accounts, not trades: its columns match Account``)."""
+    problems = layout.check_columns(names)
+    if not problems:
+        return problems
+    hint = _wrong_kind(layout, names)
+    return problems if hint is None else [hint]
+
+
+def _wrong_kind(layout: ModelLayout, names: Sequence[str]) -> str | None:
+    """What kind of record file ``names`` are the columns of, when not ``layout``'s."""
+    if all(layout.is_known(name) for name in names):
+        return None  # the right kind of file, perhaps with a column too few or twice
+    matches = [
+        (len(layout_of(model).check_columns(names)), noun, model)
+        for noun, model in _FILE_KINDS
+        if model is not layout.model and all(layout_of(model).is_known(name) for name in names)
+    ]
+    if not matches:
+        return None
+    _, noun, model = min(matches, key=operator.itemgetter(0))
+    wanted = next((n for n, m in _FILE_KINDS if m is layout.model), f"{layout.model.__name__}s")
+    return f"looks like a file of {noun}, not {wanted}: its columns match {model.__name__}"
 
 
 # --- chunking and validation -------------------------------------------------------------
@@ -471,7 +515,7 @@ def _csv_rows(path: str, layout: ModelLayout) -> tuple[Iterator[_Row | _Slice], 
         handle.close()
         return iter(()), [RecordError(f"unreadable header: {exc}", file=path, line=1)]
     header = [name.strip() for name in header]
-    problems = layout.check_columns(header)
+    problems = header_problems(layout, header)
     if lines.bad_lines:
         problems.insert(0, "the header is not valid UTF-8")
     if problems:
@@ -614,10 +658,21 @@ def _utf8_problem(raw: bytes, exc: UnicodeDecodeError) -> str:
 def _jsonl_rows(
     path: str, layout: ModelLayout
 ) -> tuple[Iterator[_Row | _Slice], list[RecordError]]:
-    return _jsonl_body(path), []
+    rows = _jsonl_body(path)
+    first = next(rows, None)
+    if first is None:
+        return iter(()), []
+    # JSON Lines has no header: the first object's fields say what kind of record file it is.
+    hint = None if first.data is None else _wrong_kind(layout, list(flatten(first.data)))
+    if hint is not None:
+        rows.close()
+        return iter(()), [
+            RecordError(f"{hint}; no row of the file was read", file=path, line=first.line)
+        ]
+    return itertools.chain([first], rows), []
 
 
-def _jsonl_body(path: str) -> Iterator[_Row]:
+def _jsonl_body(path: str) -> Generator[_Row, None, None]:
     number = 0
     with open(path, "rb") as handle:
         for line_number, raw in enumerate(handle, start=1):
@@ -670,7 +725,7 @@ def _parquet_rows(
     except Exception as exc:  # polars raises several error types for a broken file
         return iter(()), [RecordError(f"not a readable Parquet file: {exc}", file=path)]
     columns = _flat_columns(schema)
-    problems = layout.check_columns(columns)
+    problems = header_problems(layout, columns)
     if problems:
         return iter(()), [
             RecordError(f"{problem}; no row of the file was read", file=path)
@@ -682,7 +737,7 @@ def _parquet_rows(
 def _frame_rows(
     frame: pl.DataFrame, layout: ModelLayout, file: str | None
 ) -> tuple[Iterator[_Row | _Slice], list[RecordError]]:
-    problems = layout.check_columns(_flat_columns(frame.schema))
+    problems = header_problems(layout, _flat_columns(frame.schema))
     if problems:
         return iter(()), [RecordError(problem, file=file) for problem in problems]
     return _lazy_rows(frame.lazy(), layout), []

@@ -1,0 +1,194 @@
+"""``regkit check --out``: the file holds what its name says, every finding of it; and the
+progress line on a terminal always says what is being done."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+import regkit.rules.engine as engine
+from regkit.cli import FINDINGS_FORMATS, main
+from regkit.schemas.samples import SampleConfig, write_samples
+
+#: A rule every trade breaks, so that there are more findings than the terminal table shows.
+EVERY_TRADE = """\
+policy: every-trade
+version: "1"
+rules:
+  - id: EVERY-TRADE
+    title: Every trade is a finding
+    severity: high
+    applies_to: trade
+    assert: trade.quantity < 0
+    message: "quantity {trade.quantity}"
+"""
+
+
+#: Rules over trades and accounts: the accounts file is read last, the trades checked first.
+BOTH_KINDS = (
+    EVERY_TRADE
+    + """\
+  - id: EVERY-ACCOUNT
+    title: Every account is a finding
+    severity: high
+    applies_to: account
+    assert: len(account.account_id) < 0
+    message: "account {account.account_id}"
+"""
+)
+
+
+@pytest.fixture(scope="module")
+def brokerage(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("brokerage")
+    write_samples(folder, SampleConfig(trades=120), "parquet")
+    (folder / "every-trade.yaml").write_text(EVERY_TRADE, encoding="utf-8")
+    return folder
+
+
+def run_check(folder: Path, *extra: str) -> int:
+    policy = str(folder / "every-trade.yaml")
+    trades = str(folder / "trades.parquet")
+    return main(["check", "--policy", policy, "--trades", trades, "--fail-on", "critical", *extra])
+
+
+def test_out_json_without_format_writes_json(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "findings.json"
+    assert run_check(brokerage, "--out", str(out)) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert len(data["findings"]) == 120
+    assert capsys.readouterr().out == f"120 findings written to {out} (json)\n"
+
+
+def test_out_csv_and_parquet_hold_every_finding(brokerage: Path, tmp_path: Path) -> None:
+    assert run_check(brokerage, "--out", str(tmp_path / "findings.csv")) == 0
+    rows = (tmp_path / "findings.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("rule_id,")
+    assert len(rows) == 121
+    assert run_check(brokerage, "--out", str(tmp_path / "findings.parquet")) == 0
+    frame = pl.read_parquet(tmp_path / "findings.parquet")
+    assert frame.height == 120
+    assert set(frame.get_column("rule_id")) == {"EVERY-TRADE"}
+    assert not list(tmp_path.glob(".*partial"))  # written under a temporary name, then renamed
+
+
+def test_a_table_file_holds_every_finding_and_the_terminal_50(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "findings.txt"
+    assert run_check(brokerage, "--out", str(out)) == 0
+    table = out.read_text(encoding="utf-8")
+    assert table.count("EVERY-TRADE ") == 120
+    assert "more not shown" not in table
+    capsys.readouterr()
+    assert run_check(brokerage) == 0
+    shown = capsys.readouterr().out
+    assert shown.count("EVERY-TRADE ") == 50
+    assert "... 70 more not shown; --out FILE writes them all" in shown
+
+
+def test_format_and_extension_must_agree(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "findings.json"
+    assert run_check(brokerage, "--format", "csv", "--out", str(out)) == 2
+    err = capsys.readouterr().err
+    assert "--format csv does not match --out" in err
+    assert "'.json' means json" in err
+    assert not out.exists()
+    assert run_check(brokerage, "--format", "json", "--out", str(out)) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["findings"]
+
+
+def test_an_unknown_extension_is_refused_naming_the_known_ones(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "findings.xlsx"
+    assert run_check(brokerage, "--out", str(out)) == 2
+    err = capsys.readouterr().err
+    assert "unknown extension '.xlsx'" in err
+    for item in FINDINGS_FORMATS.values():
+        assert f"{item.suffix} ({item.name})" in err
+    assert not out.exists()
+    # --format says what to write where the extension cannot
+    assert run_check(brokerage, "--format", "csv", "--out", str(out)) == 0
+    assert out.read_text(encoding="utf-8").startswith("rule_id,")
+
+
+def test_parquet_is_not_written_to_the_terminal(
+    brokerage: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_check(brokerage, "--format", "parquet") == 2
+    assert "give --out FILE.parquet" in capsys.readouterr().err
+
+
+def test_every_format_has_its_own_extension() -> None:
+    suffixes = [item.suffix for item in FINDINGS_FORMATS.values()]
+    assert len(set(suffixes)) == len(suffixes)
+    assert set(FINDINGS_FORMATS) == {"table", "json", "csv", "parquet"}
+
+
+# --- progress --------------------------------------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+    def line(self) -> str:
+        """What the progress line shows now."""
+        return self.getvalue().rsplit("\r\033[K", 1)[-1]
+
+
+@pytest.mark.parametrize("engine_name", ["python", "polars"])
+def test_the_progress_line_names_the_kind_being_checked(
+    brokerage: Path,
+    engine_name: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)  # in the test: pytest's capture resets it
+    # What the screen shows at the moment each kind's records are checked.
+    seen: dict[str, set[str]] = {}
+
+    def spy(name: str, original: Any) -> Any:
+        def wrapped(checker: Any, kind: str, *args: Any, **kwargs: Any) -> Any:
+            seen.setdefault(kind, set()).add(terminal.line())
+            return original(checker, kind, *args, **kwargs)
+
+        monkeypatch.setattr(engine, name, wrapped)
+        return wrapped
+
+    spy("_python_findings", engine._python_findings)
+    spy("_polars_findings", engine._polars_findings)
+    policy = brokerage / "both-kinds.yaml"
+    policy.write_text(BOTH_KINDS, encoding="utf-8")
+    code = main(
+        [
+            "check",
+            "--policy",
+            str(policy),
+            "--engine",
+            engine_name,
+            "--fail-on",
+            "critical",
+            "--trades",
+            str(brokerage / "trades.parquet"),
+            "--accounts",
+            str(brokerage / "accounts.parquet"),
+        ]
+    )
+    assert code == 0
+    assert set(seen) == {"trade", "account"}
+    for kind, lines in seen.items():
+        for line in lines:
+            assert line.startswith(f"regkit check: checking {kind}s ["), (kind, line)
+    assert "reading " in terminal.getvalue()  # it did say what it read, before
