@@ -770,7 +770,9 @@ def _add_pack(commands: Any) -> None:
         help="sign the pack with this Ed25519 private key (unencrypted PEM; needs the "
         "'sign' extra: pip install 'regkit-compliance[sign]')",
     )
-    pack.add_argument("--out", type=Path, required=True, metavar="PACK.zip")
+    pack.add_argument(
+        "--out", type=Path, required=True, metavar="PACK.zip", help="the audit pack to write"
+    )
     pack.set_defaults(run=_run_pack)
     verify = commands.add_parser(
         "verify",
@@ -779,7 +781,7 @@ def _add_pack(commands: Any) -> None:
         "missing and unexpected file. Exit 0 when intact, 1 with the problems, 2 when it "
         "cannot be read.",
     )
-    verify.add_argument("pack", type=Path, metavar="PACK.zip")
+    verify.add_argument("pack", type=Path, metavar="PACK.zip", help="the audit pack to check")
     verify.add_argument(
         "--public-key", type=Path, metavar="PEM", help="check the Ed25519 signature too"
     )

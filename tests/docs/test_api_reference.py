@@ -28,6 +28,7 @@ DIRECTIVE = re.compile(r"^::: ([\w.]+)\s*$", re.M)
 # reached through the documented modules. A new module goes on the page or here.
 INTERNAL = {
     "regkit.cli",
+    "regkit.clidocs",
     "regkit.reports.html",
     "regkit.reports.reading",
     "regkit.reports.values",
