@@ -54,6 +54,7 @@ from regkit.schemas.account import Account, AccountSnapshot
 from regkit.schemas.base import Record
 from regkit.schemas.cash import CashMovement
 from regkit.schemas.trade import Trade
+from regkit.schemas.types import TimeArgument, utc_time
 
 __all__ = ["Checker", "check"]
 
@@ -97,14 +98,25 @@ class Checker:
     Args:
         policy: the loaded policy, or several versions of one policy: each record is then
             checked against the version in force at its event time (see :func:`versions`).
-        as_of: the time ``as_of`` means in expressions (default: now, UTC, at each call).
+        as_of: the time ``as_of`` means in expressions (default: now, UTC, at each call): a
+            date (the start of that day, UTC), an aware datetime, or ISO 8601 text with an
+            offset or ``Z`` or a plain date; see :func:`~regkit.schemas.types.utc_time`.
+
+    Raises:
+        TypeError: ``as_of`` is not a date, a datetime or text (a number, a bool).
+        ValueError: ``as_of`` is a naive datetime, or text that is not such ISO 8601.
     """
 
-    def __init__(self, policy: Policy | Sequence[Policy], *, as_of: datetime | None = None) -> None:
+    def __init__(
+        self, policy: Policy | Sequence[Policy], *, as_of: TimeArgument | None = None
+    ) -> None:
+        # Every way in (rk.check, Policy.compile, Checker) comes through here, so both
+        # backends, the windows and CheckResult.as_of read one aware UTC datetime.
+        self.as_of: datetime | None = None if as_of is None else utc_time(as_of, "as_of")
+        """The time rules read as ``as_of``, in UTC (``None``: now, at each call)."""
         self.policies = versions(policy)
         self.policy = self.policies[-1]
         """The newest version (the only one, for a single policy)."""
-        self.as_of = as_of
         self._rules: dict[str, tuple[_Compiled, ...]] = {
             kind: tuple(
                 _prepare(rule, version)
@@ -653,7 +665,7 @@ def check(
     accounts: RecordInput = (),
     movements: RecordInput = (),
     snapshots: RecordInput = (),
-    as_of: datetime | None = None,
+    as_of: TimeArgument | None = None,
     engine: Engine = "auto",
     progress: Progress | None = None,
 ) -> CheckResult:
@@ -665,7 +677,9 @@ def check(
     Each input is records, or a DataFrame of them (read with ``pl.read_parquet``, or the
     validated frame of :func:`regkit.read_frame`). Trades, movements and snapshots see their
     account (joined by ``account_id``); accounts are checked themselves. ``as_of`` is the
-    time rules read as ``as_of`` (default: now).
+    time rules read as ``as_of`` (default: now): a date (the start of that day, UTC), an
+    aware datetime, or ISO 8601 text with an offset or ``Z`` or a plain date, the same
+    instant on both engines (``CheckResult.as_of`` holds it, in UTC).
 
     ``engine="python"`` runs the generated per-record functions; ``"polars"`` decides
     column-wise which records (and which windows of aggregate rules) fail, and builds
@@ -676,10 +690,12 @@ def check(
     Raises:
         RecordError: a DataFrame holds rows that are not valid records (every one is named
             in the error's ``errors``; nothing is checked).
+        TypeError: ``as_of`` is not a date, a datetime or text (a number, a bool).
+        ValueError: ``as_of`` is a naive datetime, or text that is not such ISO 8601.
     """
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    checker = Checker(policy, as_of=as_of or started)
+    checker = Checker(policy, as_of=started if as_of is None else as_of)
     inputs = {
         "trades": KindInput("trade", trades, "trades"),
         "accounts": KindInput("account", accounts, "accounts"),
