@@ -38,7 +38,7 @@ from regkit.rules.custom import Fail, PythonRule
 from regkit.rules.expr import RECORD_KINDS as MODELS
 from regkit.rules.expr import Expr, _FindingCode, _findings_function
 from regkit.rules.findings import CheckResult, Finding, Severity, _quick, _template
-from regkit.rules.inputs import INDEX, KindInput, RecordInput
+from regkit.rules.inputs import INDEX, KindInput, RecordInput, kind_model, refuse_misfit
 from regkit.rules.policy import (
     RECORD_KINDS,
     RELATED,
@@ -179,7 +179,14 @@ class Checker:
         return WindowState(self)
 
     def check(self, kind: str, record: Record, account: Account | None = None) -> list[Finding]:
-        """The findings of one record of any kind (``trade``, ``account``, ...)."""
+        """The findings of one record of any kind (``trade``, ``account``, ...).
+
+        Raises:
+            ValueError: an unknown ``kind``, or an ``account`` that is not the record's.
+            TypeError: a ``record`` that is not of the kind, or an ``account`` that is not
+                an Account.
+        """
+        refuse_misfit("check", "record", kind_model("check", kind), record, account)
         if kind == "trade":
             return self.check_trade(record, account)  # type: ignore[arg-type]
         if kind == "account":
@@ -189,8 +196,23 @@ class Checker:
         return self.check_snapshot(record, account)  # type: ignore[arg-type]
 
     def check_trade(self, trade: Trade, account: Account | None = None) -> list[Finding]:
-        """The findings of the policy's trade rules on one trade (and its account)."""
-        # The embedded hot path: ``_check`` written out, with no names built to pass.
+        """The findings of the policy's trade rules on one trade (and its account).
+
+        Raises:
+            TypeError: ``trade`` is not a Trade, or ``account`` not an Account.
+            ValueError: ``account`` is not the trade's (another ``account_id``).
+        """
+        # The embedded hot path: ``_check`` written out, with no names built to pass; the
+        # guard's cheap half inline, ``refuse_misfit`` (which says what is wrong) only when
+        # it trips (a Trade subclass trips it and passes).
+        try:
+            misfit = type(trade) is not Trade or (
+                account is not None and account.account_id != trade.account_id
+            )
+        except AttributeError:  # a dict, or another object, as the trade or the account
+            misfit = True
+        if misfit:
+            refuse_misfit("check_trade", "trade", Trade, trade, account)
         at = trade.executed_at
         as_of = self.as_of
         if as_of is None:
@@ -207,7 +229,12 @@ class Checker:
         return findings
 
     def check_account(self, account: Account) -> list[Finding]:
-        """The findings of the policy's account rules on one account."""
+        """The findings of the policy's account rules on one account.
+
+        Raises:
+            TypeError: ``account`` is not an Account.
+        """
+        refuse_misfit("check_account", "account", Account, account, None)
         findings = self._check("account", account, account.opened_at, ())
         if self._python["account"]:
             findings += self._run_python(
@@ -227,7 +254,12 @@ class Checker:
         account's last days), the aggregate rules run too: a finding for each rule whose
         window at this movement fails, for the episode it belongs to. A service that keeps
         no history of its own uses this; one that does feeds a :meth:`window_state`.
+
+        Raises:
+            TypeError: ``movement`` is not a CashMovement, or ``account`` not an Account.
+            ValueError: ``account`` is not the movement's (another ``account_id``).
         """
+        refuse_misfit("check_movement", "movement", CashMovement, movement, account)
         findings = self._check("movement", movement, movement.at, (account,))
         if self._python["movement"]:
             names = {"movement": movement, "account": account}
@@ -239,7 +271,13 @@ class Checker:
     def check_snapshot(
         self, snapshot: AccountSnapshot, account: Account | None = None
     ) -> list[Finding]:
-        """The findings of the policy's snapshot rules on one account snapshot."""
+        """The findings of the policy's snapshot rules on one account snapshot.
+
+        Raises:
+            TypeError: ``snapshot`` is not an AccountSnapshot, or ``account`` not an Account.
+            ValueError: ``account`` is not the snapshot's (another ``account_id``).
+        """
+        refuse_misfit("check_snapshot", "snapshot", AccountSnapshot, snapshot, account)
         findings = self._check("snapshot", snapshot, snapshot.at, (account,))
         if self._python["snapshot"]:
             names = {"snapshot": snapshot, "account": account}

@@ -303,3 +303,99 @@ def test_an_as_of_that_is_not_a_time_is_refused_naming_as_of(
         policy.compile(as_of=as_of)
     with pytest.raises(error, match=r"^as_of: "):
         Checker(policy, as_of=as_of)
+
+
+# --- the embedded checker refuses a wrong account or a non-record (issue 12, item 7) ------
+
+
+def test_check_trade_refuses_an_account_that_is_not_the_trades() -> None:
+    # Checking a client's trade against another client's account (another category, other
+    # limits) would silently give the wrong answer.
+    checker = parse_policy(POLICY).compile(as_of=AS_OF)
+    with pytest.raises(
+        ValueError, match=r"^check_trade: account: 'A2' is not the trade's account 'A1'$"
+    ):
+        checker.check_trade(trade("T1", "50"), account("professional", account_id="A2"))
+    assert checker.check_trade(trade("T1", "50"), account=None) == []  # no account: none read
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda c, t, a, m, s: c.check_trade(t.model_dump(), a),
+            "check_trade: trade: expected a regkit.Trade, got dict",
+        ),
+        (
+            lambda c, t, a, m, s: c.check_trade(t, a.model_dump()),
+            "check_trade: account: expected a regkit.Account or None, got dict",
+        ),
+        (
+            lambda c, t, a, m, s: c.check_trade(m, a),
+            "check_trade: trade: expected a regkit.Trade, got CashMovement",
+        ),
+        (
+            lambda c, t, a, m, s: c.check_movement(m.model_dump(), a),
+            "check_movement: movement: expected a regkit.CashMovement, got dict",
+        ),
+        (
+            lambda c, t, a, m, s: c.check_snapshot(t, a),
+            "check_snapshot: snapshot: expected a regkit.AccountSnapshot, got Trade",
+        ),
+        (
+            lambda c, t, a, m, s: c.check_account(a.model_dump()),
+            "check_account: account: expected a regkit.Account, got dict",
+        ),
+        (
+            lambda c, t, a, m, s: c.check("trade", m, a),
+            "check: record: expected a regkit.Trade, got CashMovement",
+        ),
+        (
+            lambda c, t, a, m, s: c.check("trades", t, a),
+            "check: kind: expected one of 'trade', 'account', 'movement', 'snapshot', got 'trades'",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_the_embedded_checker_refuses_a_non_record_naming_the_argument(
+    call: Any,
+    message: str,
+    movement_data: dict[str, Any],
+    snapshot_data: dict[str, Any],
+) -> None:
+    checker = parse_policy(POLICY).compile(as_of=AS_OF)
+    movement = rk.CashMovement.model_validate(movement_data)
+    snapshot = rk.AccountSnapshot.model_validate(snapshot_data)
+    with pytest.raises((TypeError, ValueError)) as raised:
+        call(checker, trade("T1", "50"), account(), movement, snapshot)
+    assert str(raised.value) == message
+    assert isinstance(raised.value, ValueError if "kind" in message else TypeError)
+
+
+@pytest.mark.parametrize("method", ["check_movement", "check_snapshot", "check"])
+def test_every_record_kind_refuses_an_account_that_is_not_its_own(
+    method: str, movement_data: dict[str, Any], snapshot_data: dict[str, Any]
+) -> None:
+    checker = parse_policy(POLICY).compile(as_of=AS_OF)
+    movement = rk.CashMovement.model_validate(movement_data)
+    snapshot = rk.AccountSnapshot.model_validate(snapshot_data)
+    other = account(account_id="A2")
+    calls = {
+        "check_movement": (lambda: checker.check_movement(movement, other), "movement"),
+        "check_snapshot": (lambda: checker.check_snapshot(snapshot, other), "snapshot"),
+        "check": (lambda: checker.check("movement", movement, other), "record"),
+    }
+    run, name = calls[method]
+    with pytest.raises(
+        ValueError, match=rf"^{method}: account: 'A2' is not the {name}'s account 'A1'$"
+    ):
+        run()
+
+
+def test_a_trade_of_a_subclass_is_still_a_trade() -> None:
+    class Booked(rk.Trade):
+        pass
+
+    deal = Booked.model_validate(trade("T1", "50").model_dump())
+    checker = parse_policy(POLICY).compile(as_of=AS_OF)
+    assert [f.record_id for f in checker.check_trade(deal, account())] == ["T1"]
