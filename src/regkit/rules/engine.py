@@ -187,6 +187,11 @@ class Checker:
                 an Account.
         """
         refuse_misfit("check", "record", kind_model("check", kind), record, account)
+        return self._check_any(kind, record, account)
+
+    def _check_any(self, kind: str, record: Record, account: Account | None) -> list[Finding]:
+        """``check`` without its own guard, for a batch: its records are of their kind and
+        each account is found by the record's ``account_id``."""
         if kind == "trade":
             return self.check_trade(record, account)  # type: ignore[arg-type]
         if kind == "account":
@@ -614,7 +619,7 @@ def _python_findings(
     total = len(records)
     for start in range(0, total, _PROGRESS_STEP):
         for record in records[start : start + _PROGRESS_STEP]:
-            findings += checker.check(kind, record, _related(record, by_id))
+            findings += checker._check_any(kind, record, _related(record, by_id))
         if progress is not None:
             progress(f"{kind}s", min(start + _PROGRESS_STEP, total), total)
     return findings
@@ -643,7 +648,7 @@ def _polars_findings(
         failing.update(frame.filter(_fails(rule, kind, checker.as_of)).get_column(INDEX))
     findings: list[Finding] = []
     for record in pick(sorted(failing)):
-        findings += checker.check(kind, record, related(record))
+        findings += checker._check_any(kind, record, related(record))
     return findings
 
 

@@ -58,7 +58,7 @@ class KindInput:
             _refuse_errors(batch, name)
             self._frame = batch.frame
         else:
-            self._records = list(value)
+            self._records = _records(value, self.model, name)
 
     @property
     def from_frame(self) -> bool:
@@ -104,6 +104,19 @@ class KindInput:
             part = frame.slice(offset, _FINGERPRINT_ROWS)
             digest.update(part.write_csv(include_header=offset == 0).encode("utf-8"))
         return digest.hexdigest()
+
+
+def _records(value: Iterable[Any], model: type[Record], name: str) -> list[Record]:
+    """The records given for a kind, refused whole if one is not a ``model``: the engines
+    read their fields, and a dict would fail on one engine and not the other."""
+    records = list(value)
+    for index, record in enumerate(records):
+        if not isinstance(record, model):
+            raise TypeError(
+                f"check: {name}[{index}]: expected a regkit.{model.__name__}, "
+                f"got {type(record).__name__}"
+            )
+    return records
 
 
 def kind_model(method: str, kind: object) -> type[Record]:

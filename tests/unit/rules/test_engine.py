@@ -399,3 +399,10 @@ def test_a_trade_of_a_subclass_is_still_a_trade() -> None:
     deal = Booked.model_validate(trade("T1", "50").model_dump())
     checker = parse_policy(POLICY).compile(as_of=AS_OF)
     assert [f.record_id for f in checker.check_trade(deal, account())] == ["T1"]
+
+
+@pytest.mark.parametrize("engine", ["python", "polars"])
+def test_check_refuses_an_input_that_is_not_records_of_its_kind(engine: str) -> None:
+    deals = [trade("T1", "50"), trade("T2", "10").model_dump()]
+    with pytest.raises(TypeError, match=r"^check: trades\[1\]: expected a regkit.Trade, got dict$"):
+        rk.check(parse_policy(POLICY), trades=deals, as_of=AS_OF, engine=engine)
