@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -250,7 +251,8 @@ def test_the_embedded_checker_reads_as_of_in_any_form_as_utc(as_of: Any) -> None
     checker = parse_policy(CLOCK).compile(as_of=as_of)
     assert checker.as_of == MIDNIGHT
     assert checker.as_of.tzinfo is UTC
-    assert [f.record_id for f in checker.check_trade(executed("T3", "2026-11-20T00:00:01+00:00"))]
+    late = executed("T3", "2026-11-20T00:00:01+00:00")
+    assert [f.record_id for f in checker.check_trade(late)] == ["T3"]
     assert Checker(parse_policy(CLOCK), as_of=as_of).as_of == MIDNIGHT
 
 
@@ -323,51 +325,51 @@ def test_check_trade_refuses_an_account_that_is_not_the_trades() -> None:
     ("call", "message"),
     [
         (
-            lambda c, t, a, m, s: c.check_trade(t.model_dump(), a),
+            lambda c, r: c.check_trade(r.trade.model_dump(), r.account),
             "check_trade: trade: expected a regkit.Trade, got dict",
         ),
         (
-            lambda c, t, a, m, s: c.check_trade(t, a.model_dump()),
+            lambda c, r: c.check_trade(r.trade, r.account.model_dump()),
             "check_trade: account: expected a regkit.Account or None, got dict",
         ),
         (
-            lambda c, t, a, m, s: c.check_trade(m, a),
+            lambda c, r: c.check_trade(r.movement, r.account),
             "check_trade: trade: expected a regkit.Trade, got CashMovement",
         ),
         (
-            lambda c, t, a, m, s: c.check_movement(m.model_dump(), a),
+            lambda c, r: c.check_movement(r.movement.model_dump(), r.account),
             "check_movement: movement: expected a regkit.CashMovement, got dict",
         ),
         (
-            lambda c, t, a, m, s: c.check_snapshot(t, a),
+            lambda c, r: c.check_snapshot(r.trade, r.account),
             "check_snapshot: snapshot: expected a regkit.AccountSnapshot, got Trade",
         ),
         (
-            lambda c, t, a, m, s: c.check_account(a.model_dump()),
+            lambda c, r: c.check_account(r.account.model_dump()),
             "check_account: account: expected a regkit.Account, got dict",
         ),
         (
-            lambda c, t, a, m, s: c.check("trade", m, a),
+            lambda c, r: c.check("trade", r.movement, r.account),
             "check: record: expected a regkit.Trade, got CashMovement",
         ),
         (
-            lambda c, t, a, m, s: c.check("trades", t, a),
+            lambda c, r: c.check("trades", r.trade, r.account),
             "check: kind: expected one of 'trade', 'account', 'movement', 'snapshot', got 'trades'",
         ),
     ],
     ids=lambda value: value if isinstance(value, str) else "",
 )
 def test_the_embedded_checker_refuses_a_non_record_naming_the_argument(
-    call: Any,
-    message: str,
-    movement_data: dict[str, Any],
-    snapshot_data: dict[str, Any],
+    call: Any, message: str, movement_data: dict[str, Any]
 ) -> None:
     checker = parse_policy(POLICY).compile(as_of=AS_OF)
-    movement = rk.CashMovement.model_validate(movement_data)
-    snapshot = rk.AccountSnapshot.model_validate(snapshot_data)
+    records = SimpleNamespace(
+        trade=trade("T1", "50"),
+        account=account(),
+        movement=rk.CashMovement.model_validate(movement_data),
+    )
     with pytest.raises((TypeError, ValueError)) as raised:
-        call(checker, trade("T1", "50"), account(), movement, snapshot)
+        call(checker, records)
     assert str(raised.value) == message
     assert isinstance(raised.value, ValueError if "kind" in message else TypeError)
 
