@@ -66,6 +66,7 @@ from regkit.schemas.samples import (
     write_samples,
 )
 from regkit.schemas.trade import Trade
+from regkit.schemas.types import utc_time
 
 __all__ = [
     "DEMO_STEPS",
@@ -275,12 +276,9 @@ def _add_check(commands: Any) -> None:
 
 def _as_of(text: str) -> datetime:
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"give a timezone (Z or an offset): {text!r}")
-    return value.astimezone(UTC)
+        return utc_time(text, None)  # the library's own reading; argparse names the option
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _severity(text: str) -> Severity:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import polars as pl
 from hypothesis import HealthCheck, given, settings
@@ -73,3 +74,58 @@ def test_python_and_polars_find_the_same(data: st.DataObject) -> None:
     assert [(f.rule_id, f.record_id, f.evidence) for f in from_frame] == [
         (f.rule_id, f.record_id, f.evidence) for f in python.findings
     ]
+
+
+#: Any fixed offset (seconds included, up to a day either way) or a zone with summer time.
+ZONES = st.one_of(
+    st.timedeltas(-timedelta(hours=23, minutes=59), timedelta(hours=23, minutes=59)).map(
+        lambda offset: timezone(timedelta(seconds=round(offset.total_seconds())))
+    ),
+    st.sampled_from([ZoneInfo("Europe/Nicosia"), ZoneInfo("America/New_York")]),
+)
+
+CLOCK_RULES = """\
+  - id: AFTER-AS-OF
+    severity: low
+    applies_to: trade
+    assert: trade.executed_at <= as_of
+    message: "executed {trade.executed_at} after as_of {as_of}"
+"""
+
+
+@st.composite
+def as_of_forms(draw: st.DrawFn, near: datetime) -> tuple[object, datetime]:
+    """``as_of`` in one of the forms it may take, and the UTC instant it means: a date (the
+    start of that day in UTC), an aware datetime in any offset, or ISO 8601 text."""
+    instant = (near + timedelta(microseconds=draw(st.sampled_from([-1, 0, 1])))).astimezone(UTC)
+    zone = draw(ZONES)
+    form = draw(st.sampled_from(["date", "date text", "datetime", "text", "text Z"]))
+    if form.startswith("date"):
+        day = instant.date()
+        return (day if form == "date" else day.isoformat()), datetime.combine(day, time(), UTC)
+    if form == "datetime":
+        return instant.astimezone(zone), instant
+    if form == "text Z":
+        return instant.isoformat().replace("+00:00", "Z"), instant
+    return instant.astimezone(zone).isoformat(), instant
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_both_engines_read_as_of_the_same_in_any_form(data: st.DataObject) -> None:
+    people = data.draw(
+        st.lists(accounts(), min_size=1, max_size=3, unique_by=lambda a: a.account_id)
+    )
+    ids = st.sampled_from([a.account_id for a in people])
+    deals = data.draw(
+        st.lists(trades(account_id=ids), min_size=1, max_size=8, unique_by=lambda t: t.trade_id)
+    )
+    # Near a trade's time, so that rules reading as_of find on either side of it.
+    near = data.draw(st.sampled_from([deal.executed_at for deal in deals]))
+    as_of, instant = data.draw(as_of_forms(near))
+    policy = parse_policy(POLICY + CLOCK_RULES)
+    expected = rk.check(policy, trades=deals, accounts=people, as_of=instant, engine="python")
+    for engine in ("python", "polars"):
+        result = rk.check(policy, trades=deals, accounts=people, as_of=as_of, engine=engine)
+        assert result.as_of == instant
+        assert result.findings == expected.findings, (engine, as_of)

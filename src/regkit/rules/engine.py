@@ -38,7 +38,7 @@ from regkit.rules.custom import Fail, PythonRule
 from regkit.rules.expr import RECORD_KINDS as MODELS
 from regkit.rules.expr import Expr, _FindingCode, _findings_function
 from regkit.rules.findings import CheckResult, Finding, Severity, _quick, _template
-from regkit.rules.inputs import INDEX, KindInput, RecordInput
+from regkit.rules.inputs import INDEX, KindInput, RecordInput, kind_model, refuse_misfit
 from regkit.rules.policy import (
     RECORD_KINDS,
     RELATED,
@@ -54,6 +54,7 @@ from regkit.schemas.account import Account, AccountSnapshot
 from regkit.schemas.base import Record
 from regkit.schemas.cash import CashMovement
 from regkit.schemas.trade import Trade
+from regkit.schemas.types import TimeArgument, utc_time
 
 __all__ = ["Checker", "check"]
 
@@ -97,14 +98,25 @@ class Checker:
     Args:
         policy: the loaded policy, or several versions of one policy: each record is then
             checked against the version in force at its event time (see :func:`versions`).
-        as_of: the time ``as_of`` means in expressions (default: now, UTC, at each call).
+        as_of: the time ``as_of`` means in expressions (default: now, UTC, at each call): a
+            date (the start of that day, UTC), an aware datetime, or ISO 8601 text with an
+            offset or ``Z`` or a plain date; see :func:`~regkit.schemas.types.utc_time`.
+
+    Raises:
+        TypeError: ``as_of`` is not a date, a datetime or text (a number, a bool).
+        ValueError: ``as_of`` is a naive datetime, or text that is not such ISO 8601.
     """
 
-    def __init__(self, policy: Policy | Sequence[Policy], *, as_of: datetime | None = None) -> None:
+    def __init__(
+        self, policy: Policy | Sequence[Policy], *, as_of: TimeArgument | None = None
+    ) -> None:
+        # Every way in (rk.check, Policy.compile, Checker) comes through here, so both
+        # backends, the windows and CheckResult.as_of read one aware UTC datetime.
+        self.as_of: datetime | None = None if as_of is None else utc_time(as_of, "as_of")
+        """The time rules read as ``as_of``, in UTC (``None``: now, at each call)."""
         self.policies = versions(policy)
         self.policy = self.policies[-1]
         """The newest version (the only one, for a single policy)."""
-        self.as_of = as_of
         self._rules: dict[str, tuple[_Compiled, ...]] = {
             kind: tuple(
                 _prepare(rule, version)
@@ -167,7 +179,19 @@ class Checker:
         return WindowState(self)
 
     def check(self, kind: str, record: Record, account: Account | None = None) -> list[Finding]:
-        """The findings of one record of any kind (``trade``, ``account``, ...)."""
+        """The findings of one record of any kind (``trade``, ``account``, ...).
+
+        Raises:
+            ValueError: an unknown ``kind``, or an ``account`` that is not the record's.
+            TypeError: a ``record`` that is not of the kind, or an ``account`` that is not
+                an Account.
+        """
+        refuse_misfit("check", "record", kind_model("check", kind), record, account)
+        return self._check_any(kind, record, account)
+
+    def _check_any(self, kind: str, record: Record, account: Account | None) -> list[Finding]:
+        """``check`` without its own guard, for a batch: its records are of their kind and
+        each account is found by the record's ``account_id``."""
         if kind == "trade":
             return self.check_trade(record, account)  # type: ignore[arg-type]
         if kind == "account":
@@ -177,8 +201,23 @@ class Checker:
         return self.check_snapshot(record, account)  # type: ignore[arg-type]
 
     def check_trade(self, trade: Trade, account: Account | None = None) -> list[Finding]:
-        """The findings of the policy's trade rules on one trade (and its account)."""
-        # The embedded hot path: ``_check`` written out, with no names built to pass.
+        """The findings of the policy's trade rules on one trade (and its account).
+
+        Raises:
+            TypeError: ``trade`` is not a Trade, or ``account`` not an Account.
+            ValueError: ``account`` is not the trade's (another ``account_id``).
+        """
+        # The embedded hot path: ``_check`` written out, with no names built to pass; the
+        # guard's cheap half inline, ``refuse_misfit`` (which says what is wrong) only when
+        # it trips (a Trade subclass trips it and passes).
+        try:
+            misfit = type(trade) is not Trade or (
+                account is not None and account.account_id != trade.account_id
+            )
+        except AttributeError:  # a dict, or another object, as the trade or the account
+            misfit = True
+        if misfit:
+            refuse_misfit("check_trade", "trade", Trade, trade, account)
         at = trade.executed_at
         as_of = self.as_of
         if as_of is None:
@@ -195,7 +234,12 @@ class Checker:
         return findings
 
     def check_account(self, account: Account) -> list[Finding]:
-        """The findings of the policy's account rules on one account."""
+        """The findings of the policy's account rules on one account.
+
+        Raises:
+            TypeError: ``account`` is not an Account.
+        """
+        refuse_misfit("check_account", "account", Account, account, None)
         findings = self._check("account", account, account.opened_at, ())
         if self._python["account"]:
             findings += self._run_python(
@@ -215,7 +259,12 @@ class Checker:
         account's last days), the aggregate rules run too: a finding for each rule whose
         window at this movement fails, for the episode it belongs to. A service that keeps
         no history of its own uses this; one that does feeds a :meth:`window_state`.
+
+        Raises:
+            TypeError: ``movement`` is not a CashMovement, or ``account`` not an Account.
+            ValueError: ``account`` is not the movement's (another ``account_id``).
         """
+        refuse_misfit("check_movement", "movement", CashMovement, movement, account)
         findings = self._check("movement", movement, movement.at, (account,))
         if self._python["movement"]:
             names = {"movement": movement, "account": account}
@@ -227,7 +276,13 @@ class Checker:
     def check_snapshot(
         self, snapshot: AccountSnapshot, account: Account | None = None
     ) -> list[Finding]:
-        """The findings of the policy's snapshot rules on one account snapshot."""
+        """The findings of the policy's snapshot rules on one account snapshot.
+
+        Raises:
+            TypeError: ``snapshot`` is not an AccountSnapshot, or ``account`` not an Account.
+            ValueError: ``account`` is not the snapshot's (another ``account_id``).
+        """
+        refuse_misfit("check_snapshot", "snapshot", AccountSnapshot, snapshot, account)
         findings = self._check("snapshot", snapshot, snapshot.at, (account,))
         if self._python["snapshot"]:
             names = {"snapshot": snapshot, "account": account}
@@ -564,7 +619,7 @@ def _python_findings(
     total = len(records)
     for start in range(0, total, _PROGRESS_STEP):
         for record in records[start : start + _PROGRESS_STEP]:
-            findings += checker.check(kind, record, _related(record, by_id))
+            findings += checker._check_any(kind, record, _related(record, by_id))
         if progress is not None:
             progress(f"{kind}s", min(start + _PROGRESS_STEP, total), total)
     return findings
@@ -593,7 +648,7 @@ def _polars_findings(
         failing.update(frame.filter(_fails(rule, kind, checker.as_of)).get_column(INDEX))
     findings: list[Finding] = []
     for record in pick(sorted(failing)):
-        findings += checker.check(kind, record, related(record))
+        findings += checker._check_any(kind, record, related(record))
     return findings
 
 
@@ -653,7 +708,7 @@ def check(
     accounts: RecordInput = (),
     movements: RecordInput = (),
     snapshots: RecordInput = (),
-    as_of: datetime | None = None,
+    as_of: TimeArgument | None = None,
     engine: Engine = "auto",
     progress: Progress | None = None,
 ) -> CheckResult:
@@ -665,7 +720,9 @@ def check(
     Each input is records, or a DataFrame of them (read with ``pl.read_parquet``, or the
     validated frame of :func:`regkit.read_frame`). Trades, movements and snapshots see their
     account (joined by ``account_id``); accounts are checked themselves. ``as_of`` is the
-    time rules read as ``as_of`` (default: now).
+    time rules read as ``as_of`` (default: now): a date (the start of that day, UTC), an
+    aware datetime, or ISO 8601 text with an offset or ``Z`` or a plain date, the same
+    instant on both engines (``CheckResult.as_of`` holds it, in UTC).
 
     ``engine="python"`` runs the generated per-record functions; ``"polars"`` decides
     column-wise which records (and which windows of aggregate rules) fail, and builds
@@ -677,10 +734,12 @@ def check(
     Raises:
         RecordError: a DataFrame holds rows that are not valid records (every one is named
             in the error's ``errors``; nothing is checked).
+        TypeError: ``as_of`` is not a date, a datetime or text (a number, a bool).
+        ValueError: ``as_of`` is a naive datetime, or text that is not such ISO 8601.
     """
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    checker = Checker(policy, as_of=as_of or started)
+    checker = Checker(policy, as_of=started if as_of is None else as_of)
     inputs = {
         "trades": KindInput("trade", trades, "trades"),
         "accounts": KindInput("account", accounts, "accounts"),

@@ -7,6 +7,10 @@ are built only for the rows that have findings, to write those findings.
 
 A DataFrame is validated by the record model's checks first (column-wise); a frame with
 invalid rows is refused as a whole with every bad row named, never checked in part.
+
+The embedded checker is given one record (and its account) per call; :func:`refuse_misfit`
+refuses a record of the wrong kind, and an account that is not the record's, before a rule
+reads them.
 """
 
 from __future__ import annotations
@@ -19,11 +23,12 @@ import polars as pl
 
 from regkit.errors import RecordError
 from regkit.rules.expr import RECORD_KINDS
+from regkit.schemas.account import Account
 from regkit.schemas.base import Record
 from regkit.schemas.columnar import FrameBatch, to_frame, validate_frame
 from regkit.schemas.io import read_records
 
-__all__ = ["INDEX", "KindInput", "RecordInput"]
+__all__ = ["INDEX", "KindInput", "RecordInput", "kind_model", "refuse_misfit"]
 
 #: Records, a DataFrame of them (flat dotted or struct columns), or a validated batch.
 RecordInput = Iterable[Record] | pl.DataFrame | FrameBatch[Any]
@@ -53,7 +58,7 @@ class KindInput:
             _refuse_errors(batch, name)
             self._frame = batch.frame
         else:
-            self._records = list(value)
+            self._records = _records(value, self.model, name)
 
     @property
     def from_frame(self) -> bool:
@@ -99,6 +104,69 @@ class KindInput:
             part = frame.slice(offset, _FINGERPRINT_ROWS)
             digest.update(part.write_csv(include_header=offset == 0).encode("utf-8"))
         return digest.hexdigest()
+
+
+def _records(value: Iterable[Any], model: type[Record], name: str) -> list[Record]:
+    """The records given for a kind, refused whole if one is not a ``model``: the engines
+    read their fields, and a dict would fail on one engine and not the other."""
+    records = list(value)
+    for index, record in enumerate(records):
+        if not isinstance(record, model):
+            raise TypeError(
+                f"check: {name}[{index}]: expected a regkit.{model.__name__}, "
+                f"got {type(record).__name__}"
+            )
+    return records
+
+
+def kind_model(method: str, kind: object) -> type[Record]:
+    """The record class of a kind named by a caller (``"trade"``).
+
+    Raises:
+        ValueError: no such kind, naming ``method`` and its ``kind`` argument.
+    """
+    model = RECORD_KINDS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        known = ", ".join(map(repr, RECORD_KINDS))
+        raise ValueError(f"{method}: kind: expected one of {known}, got {kind!r}")
+    return model
+
+
+def refuse_misfit(
+    method: str, name: str, model: type[Record], record: object, account: object
+) -> None:
+    """Refuse a record that is not a ``model``, or an account that is not the record's.
+
+    One isinstance and one string compare: cheap enough for the embedded hot path, where a
+    wrong account would otherwise be checked silently as if it were the client's.
+
+    Args:
+        method: the public method called (``check_trade``), for the message.
+        name: its record argument's name (``trade``).
+        model: the record class it takes.
+        record: the record given.
+        account: the account given with it (``None``: none).
+
+    Raises:
+        TypeError: ``record`` is not a ``model`` (a dict, a movement given as a trade), or
+            ``account`` is not an :class:`~regkit.schemas.account.Account`.
+        ValueError: ``account`` is another account than the record's (``account_id``).
+    """
+    if not isinstance(record, model):
+        raise TypeError(
+            f"{method}: {name}: expected a regkit.{model.__name__}, got {type(record).__name__}"
+        )
+    if account is None or model is Account:
+        return
+    if not isinstance(account, Account):
+        raise TypeError(
+            f"{method}: account: expected a regkit.Account or None, got {type(account).__name__}"
+        )
+    owner = getattr(record, "account_id", None)
+    if account.account_id != owner:
+        raise ValueError(
+            f"{method}: account: {account.account_id!r} is not the {name}'s account {owner!r}"
+        )
 
 
 def _refuse_errors(batch: FrameBatch[Any], name: str) -> None:

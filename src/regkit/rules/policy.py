@@ -58,6 +58,7 @@ from regkit.schemas.base import Record
 
 if TYPE_CHECKING:
     from regkit.rules.engine import Checker
+    from regkit.schemas.types import TimeArgument
 
 __all__ = [
     "AGGREGATE_FUNCTIONS",
@@ -315,8 +316,9 @@ class Policy:
         )
         return dataclasses.replace(self, python_rules=added, sha256=sha256)
 
-    def compile(self, *, as_of: datetime | None = None) -> Checker:
-        """The policy as a :class:`~regkit.rules.engine.Checker` for one record at a time."""
+    def compile(self, *, as_of: TimeArgument | None = None) -> Checker:
+        """The policy as a :class:`~regkit.rules.engine.Checker` for one record at a time
+        (``as_of``: see :class:`~regkit.rules.engine.Checker`)."""
         from regkit.rules.engine import Checker  # the engine builds on this module
 
         return Checker(self, as_of=as_of)

@@ -68,6 +68,7 @@ from typing import TYPE_CHECKING, Any
 
 from regkit.rules.expr import RECORD_KINDS
 from regkit.rules.findings import Finding, Severity
+from regkit.rules.inputs import kind_model, refuse_misfit
 from regkit.rules.policy import CompiledRule, Policy, render_message
 from regkit.schemas.account import Account
 from regkit.schemas.base import Record
@@ -557,7 +558,19 @@ class WindowState:
 
     def add(self, kind: str, record: Record, account: Account | None = None) -> list[Finding]:
         """Feed one record of a kind; return the alerts: the episodes it opened (with the
-        members so far) and the ``error`` findings of rules that raised on it."""
+        members so far) and the ``error`` findings of rules that raised on it.
+
+        Raises:
+            ValueError: an unknown ``kind``, or an ``account`` that is not the record's.
+            TypeError: a ``record`` that is not of the kind, or an ``account`` that is not
+                an Account.
+        """
+        refuse_misfit(
+            "WindowState.add", "record", kind_model("WindowState.add", kind), record, account
+        )
+        return self._add(kind, record, account)
+
+    def _add(self, kind: str, record: Record, account: Account | None) -> list[Finding]:
         states = self._rules[kind]
         if not states:
             return []
@@ -610,8 +623,8 @@ def at_record(
     state = WindowState(checker)
     as_of = checker.as_of or datetime.now(UTC)
     for earlier in ordered(history, as_of):
-        state.add(kind_of(earlier), earlier, account)
-    state.add(kind, record, account)
+        state._add(kind_of(earlier), earlier, account)
+    state._add(kind, record, account)
     findings: list[Finding] = []
     for rule_state in state._rules[kind]:
         last = rule_state.last

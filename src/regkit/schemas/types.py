@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -33,9 +33,11 @@ __all__ = [
     "NonNegativeDecimal",
     "PositiveDecimal",
     "Text",
+    "TimeArgument",
     "UtcDatetime",
     "Uti",
     "to_utc",
+    "utc_time",
 ]
 
 _Code = StringConstraints(strip_whitespace=True, to_upper=True)
@@ -119,6 +121,72 @@ def to_utc(value: datetime) -> datetime:
     if value.tzinfo is UTC:
         return value
     return value.astimezone(UTC)
+
+
+#: A point in time given as an argument (``as_of``): a date, an aware datetime or ISO 8601
+#: text; :func:`utc_time` makes it an aware datetime in UTC.
+TimeArgument = datetime | date | str
+
+_TEXT_FORMS = (
+    "ISO 8601 text with an offset or Z (2026-11-21T09:30:00Z) or a plain date (2026-11-21)"
+)
+_TIME_FORMS = f"a date, an aware datetime or {_TEXT_FORMS}"
+
+
+def utc_time(value: object, name: str | None = "as_of") -> datetime:
+    """A point in time given as an argument, as an aware datetime in UTC.
+
+    Time is UTC and an argument must name one instant: a ``date`` means the start of that
+    day in UTC; an aware datetime is converted to UTC; ISO 8601 text is a time with an
+    offset or ``Z``, or a plain date. A naive datetime (its instant depends on the
+    machine's zone) is refused, and so is anything else: a number, a bool, ``None``.
+
+    Args:
+        value: the time as given.
+        name: the argument's name, which the error message starts with (``None``: when the
+            caller names it, as a command line's option does).
+
+    Raises:
+        TypeError: ``value`` is not a date, a datetime or text.
+        ValueError: a naive datetime, or text that is not such ISO 8601.
+
+    Example:
+        >>> utc_time("2026-11-21T10:30:00+01:00")
+        datetime.datetime(2026, 11, 21, 9, 30, tzinfo=datetime.timezone.utc)
+        >>> utc_time(date(2026, 11, 21)) == utc_time("2026-11-21T00:00:00Z")
+        True
+    """
+    head = f"{name}: " if name else ""
+    if isinstance(value, str):
+        return _parse_time(value.strip(), head)
+    if isinstance(value, datetime):
+        try:
+            return to_utc(value)
+        except ValueError:
+            raise ValueError(
+                f"{head}expected an aware datetime, got a naive one ({value.isoformat()}), "
+                "whose instant is unknown; give tzinfo=UTC (or an offset) or a date"
+            ) from None
+    if isinstance(value, date):
+        return datetime.combine(value, time(), UTC)
+    raise TypeError(f"{head}expected {_TIME_FORMS}, got {type(value).__name__} {value!r}")
+
+
+def _parse_time(text: str, head: str) -> datetime:
+    try:
+        return datetime.combine(date.fromisoformat(text), time(), UTC)  # a plain date
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{head}expected {_TEXT_FORMS}, got {text!r}") from None
+    if moment.tzinfo is None:
+        raise ValueError(
+            f"{head}{text!r} has no offset, so its instant is unknown; add Z or an offset "
+            "(2026-11-21T09:30:00Z), or give a plain date"
+        )
+    return to_utc(moment)
 
 
 _LEI = Checked(ids.is_valid_lei, "an ISO 17442 LEI (20 characters, MOD 97-10 check digits)")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 import regkit as rk
+from regkit.rules.engine import Checker
 from regkit.rules.findings import Severity
 from regkit.rules.policy import parse_policy
 
@@ -195,3 +197,214 @@ def test_a_message_that_formats_a_time_runs_in_the_generated_function() -> None:
     (finding,) = batch.findings(deal, owner, AS_OF, deal.executed_at)
     assert finding.message == "2026-11-20: leverage 50:1 above the 30:1 cap"
     assert checker.check_trade(deal, owner) == [finding]
+
+
+# --- as_of: one instant, however it is given (issue 12, item 2) --------------------------
+
+CLOCK = """\
+policy: clock
+version: "1"
+rules:
+  - id: AFTER-AS-OF
+    severity: high
+    applies_to: trade
+    assert: trade.executed_at <= as_of
+    message: "executed {trade.executed_at} after as_of {as_of}"
+"""
+
+#: The start of 2026-11-20 in UTC, in every form ``as_of`` may take.
+MIDNIGHT = datetime(2026, 11, 20, tzinfo=UTC)
+MIDNIGHT_FORMS = [
+    date(2026, 11, 20),
+    MIDNIGHT,
+    datetime(2026, 11, 19, 19, tzinfo=timezone(timedelta(hours=-5))),
+    "2026-11-20",
+    "2026-11-20T00:00:00Z",
+    " 2026-11-20T01:00:00+01:00 ",
+]
+
+
+def executed(trade_id: str, at: str) -> rk.Trade:
+    return trade(trade_id, "10").model_copy(update={"executed_at": datetime.fromisoformat(at)})
+
+
+@pytest.mark.parametrize("engine", ["python", "polars"])
+@pytest.mark.parametrize("as_of", MIDNIGHT_FORMS, ids=repr)
+def test_as_of_is_one_utc_instant_in_any_form_on_both_engines(engine: str, as_of: Any) -> None:
+    # A date is the start of its day in UTC; text and other offsets are the same instant.
+    deals = [
+        executed("T1", "2026-11-19T23:59:59+00:00"),
+        executed("T2", "2026-11-20T00:00:00+00:00"),
+        executed("T3", "2026-11-20T00:00:01+00:00"),
+    ]
+    result = rk.check(parse_policy(CLOCK), trades=deals, as_of=as_of, engine=engine)
+    assert [(f.record_id, f.severity) for f in result.findings] == [("T3", Severity.HIGH)]
+    assert result.findings[0].message == (
+        "executed 2026-11-20T00:00:01Z after as_of 2026-11-20T00:00:00Z"
+    )
+    assert result.as_of == MIDNIGHT
+    assert result.as_of.tzinfo is UTC
+
+
+@pytest.mark.parametrize("as_of", MIDNIGHT_FORMS, ids=repr)
+def test_the_embedded_checker_reads_as_of_in_any_form_as_utc(as_of: Any) -> None:
+    checker = parse_policy(CLOCK).compile(as_of=as_of)
+    assert checker.as_of == MIDNIGHT
+    assert checker.as_of.tzinfo is UTC
+    late = executed("T3", "2026-11-20T00:00:01+00:00")
+    assert [f.record_id for f in checker.check_trade(late)] == ["T3"]
+    assert Checker(parse_policy(CLOCK), as_of=as_of).as_of == MIDNIGHT
+
+
+def test_mifir_data_quality_finds_the_same_for_as_of_as_text_or_datetime() -> None:
+    # Traded on Monday 16 November; by Wednesday 08:00 UTC the T+1 deadline has passed.
+    pack = rk.load_policy("mifir-data-quality")
+    deals = [executed("T1", "2026-11-16T09:30:00+00:00"), executed("T2", "2026-11-17T15:00:00Z")]
+    owner = account()
+    found = {
+        (repr(as_of), engine): [
+            (f.rule_id, f.record_id, f.severity, f.message)
+            for f in rk.check(
+                pack, trades=deals, accounts=[owner], as_of=as_of, engine=engine
+            ).findings
+        ]
+        for as_of in ("2026-11-18T09:00:00+01:00", datetime(2026, 11, 18, 8, tzinfo=UTC))
+        for engine in ("python", "polars")
+    }
+    first = next(iter(found.values()))
+    assert all(findings == first for findings in found.values()), found
+    assert [(rule, record) for rule, record, *_ in first if rule == "MIFIR-LATE"] == [
+        ("MIFIR-LATE", "T1")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "error", "says"),
+    [
+        (12345, TypeError, "got int 12345"),
+        (..., TypeError, "got ellipsis Ellipsis"),
+        (True, TypeError, "got bool True"),  # a bool is not a date
+        (1.7e9, TypeError, "got float"),
+        (datetime(2026, 11, 20, 9, 30), ValueError, "naive"),
+        ("2026-11-20T09:30:00", ValueError, "no offset"),
+        ("yesterday", ValueError, "got 'yesterday'"),
+        ("", ValueError, "got ''"),
+    ],
+    ids=repr,
+)
+def test_an_as_of_that_is_not_a_time_is_refused_naming_as_of(
+    as_of: Any, error: type[Exception], says: str
+) -> None:
+    policy = parse_policy(CLOCK)
+    deals = [executed("T1", "2026-11-19T23:59:59+00:00")]
+    for engine in ("python", "polars"):
+        with pytest.raises(error, match=r"^as_of: ") as raised:
+            rk.check(policy, trades=deals, as_of=as_of, engine=engine)
+        assert says in str(raised.value)
+    with pytest.raises(error, match=r"^as_of: "):
+        policy.compile(as_of=as_of)
+    with pytest.raises(error, match=r"^as_of: "):
+        Checker(policy, as_of=as_of)
+
+
+# --- the embedded checker refuses a wrong account or a non-record (issue 12, item 7) ------
+
+
+def test_check_trade_refuses_an_account_that_is_not_the_trades() -> None:
+    # Checking a client's trade against another client's account (another category, other
+    # limits) would silently give the wrong answer.
+    checker = parse_policy(POLICY).compile(as_of=AS_OF)
+    with pytest.raises(
+        ValueError, match=r"^check_trade: account: 'A2' is not the trade's account 'A1'$"
+    ):
+        checker.check_trade(trade("T1", "50"), account("professional", account_id="A2"))
+    assert checker.check_trade(trade("T1", "50"), account=None) == []  # no account: none read
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda c, r: c.check_trade(r.trade.model_dump(), r.account),
+            "check_trade: trade: expected a regkit.Trade, got dict",
+        ),
+        (
+            lambda c, r: c.check_trade(r.trade, r.account.model_dump()),
+            "check_trade: account: expected a regkit.Account or None, got dict",
+        ),
+        (
+            lambda c, r: c.check_trade(r.movement, r.account),
+            "check_trade: trade: expected a regkit.Trade, got CashMovement",
+        ),
+        (
+            lambda c, r: c.check_movement(r.movement.model_dump(), r.account),
+            "check_movement: movement: expected a regkit.CashMovement, got dict",
+        ),
+        (
+            lambda c, r: c.check_snapshot(r.trade, r.account),
+            "check_snapshot: snapshot: expected a regkit.AccountSnapshot, got Trade",
+        ),
+        (
+            lambda c, r: c.check_account(r.account.model_dump()),
+            "check_account: account: expected a regkit.Account, got dict",
+        ),
+        (
+            lambda c, r: c.check("trade", r.movement, r.account),
+            "check: record: expected a regkit.Trade, got CashMovement",
+        ),
+        (
+            lambda c, r: c.check("trades", r.trade, r.account),
+            "check: kind: expected one of 'trade', 'account', 'movement', 'snapshot', got 'trades'",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_the_embedded_checker_refuses_a_non_record_naming_the_argument(
+    call: Any, message: str, movement_data: dict[str, Any]
+) -> None:
+    checker = parse_policy(POLICY).compile(as_of=AS_OF)
+    records = SimpleNamespace(
+        trade=trade("T1", "50"),
+        account=account(),
+        movement=rk.CashMovement.model_validate(movement_data),
+    )
+    with pytest.raises((TypeError, ValueError)) as raised:
+        call(checker, records)
+    assert str(raised.value) == message
+    assert isinstance(raised.value, ValueError if "kind" in message else TypeError)
+
+
+@pytest.mark.parametrize("method", ["check_movement", "check_snapshot", "check"])
+def test_every_record_kind_refuses_an_account_that_is_not_its_own(
+    method: str, movement_data: dict[str, Any], snapshot_data: dict[str, Any]
+) -> None:
+    checker = parse_policy(POLICY).compile(as_of=AS_OF)
+    movement = rk.CashMovement.model_validate(movement_data)
+    snapshot = rk.AccountSnapshot.model_validate(snapshot_data)
+    other = account(account_id="A2")
+    calls = {
+        "check_movement": (lambda: checker.check_movement(movement, other), "movement"),
+        "check_snapshot": (lambda: checker.check_snapshot(snapshot, other), "snapshot"),
+        "check": (lambda: checker.check("movement", movement, other), "record"),
+    }
+    run, name = calls[method]
+    with pytest.raises(
+        ValueError, match=rf"^{method}: account: 'A2' is not the {name}'s account 'A1'$"
+    ):
+        run()
+
+
+def test_a_trade_of_a_subclass_is_still_a_trade() -> None:
+    class Booked(rk.Trade):
+        pass
+
+    deal = Booked.model_validate(trade("T1", "50").model_dump())
+    checker = parse_policy(POLICY).compile(as_of=AS_OF)
+    assert [f.record_id for f in checker.check_trade(deal, account())] == ["T1"]
+
+
+@pytest.mark.parametrize("engine", ["python", "polars"])
+def test_check_refuses_an_input_that_is_not_records_of_its_kind(engine: str) -> None:
+    deals = [trade("T1", "50"), trade("T2", "10").model_dump()]
+    with pytest.raises(TypeError, match=r"^check: trades\[1\]: expected a regkit.Trade, got dict$"):
+        rk.check(parse_policy(POLICY), trades=deals, as_of=AS_OF, engine=engine)

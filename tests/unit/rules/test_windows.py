@@ -322,3 +322,18 @@ def test_check_movement_takes_a_history_of_movements_and_trades() -> None:
         update={"executed_at": datetime(2026, 11, 12, 9, tzinfo=UTC)}
     )
     assert checker.check_movement(withdrawal, history=[traded, deposit]) == []
+
+
+def test_streaming_refuses_a_wrong_account_or_a_non_record() -> None:
+    state = parse_policy(STRUCTURING).compile(as_of=AS_OF).window_state()
+    other = rk.Account.model_validate(
+        {"account_id": "A2", "category": "retail",
+         "holder": {"first_name": "Ana", "surname": "Silva", "nationalities": ["PT"]}}
+    )  # fmt: skip
+    with pytest.raises(ValueError, match=r"^WindowState.add: account: 'A2' is not the record's"):
+        state.add_movement(deposit(1, 1), account=other)
+    with pytest.raises(TypeError, match=r"^WindowState.add: record: expected a regkit.CashMov"):
+        state.add_movement(deposit(1, 1).model_dump())  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^WindowState.add: kind: expected one of"):
+        state.add("deposit", deposit(1, 1))
+    assert state.findings() == []  # nothing refused went in
