@@ -561,7 +561,10 @@ def _message_parts(
         if conversion is not None:
             raise PolicyError(f"{where}, message: {{{name}!{conversion}}}: no conversions allowed")
         value = compiled(name, "message")
-        _check_format_spec(value.type, spec or "", f"{where}, message: {{{name}:{spec}}}")
+        placeholder = (
+            f"{{{name}:{spec}}}" if len(spec or "") <= 40 else f"{{{name}:{spec[:20]}...}}"
+        )
+        _check_format_spec(value.type, spec or "", f"{where}, message: {placeholder}")
         parts.append(MessagePart(text, value, spec or ""))
     return tuple(parts)
 
