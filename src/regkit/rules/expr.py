@@ -2137,7 +2137,7 @@ class _PlLower:
         if node.op == "%":
             # polars' decimal remainder is exact at the finer of the operands' scales, as
             # Python's (_mod); widening the dividend would only lose integer digits.
-            value = left % right
+            value = _remainder(left, right, node.right)
         else:
             if decimal:
                 left = left.cast(pl.Decimal(38, _WORK_SCALE))
@@ -2294,6 +2294,25 @@ def _national_id_batch(
         return _national_client_id(person, regime)
 
     return _by_distinct_rows(series, identify, pl.String())
+
+
+def _remainder(left: pl.Expr, right: pl.Expr, divisor: _Node) -> pl.Expr:
+    """``left % right`` on polars, exact as :func:`_mod`.
+
+    polars aligns both operands to the finer scale, so a large dividend and a divisor of many
+    places (``quantity % 0.0000000001``) would overflow 38 digits. For a literal divisor ``b``
+    of ``k`` places, ``a % b == (a % (b * 10**k)) % b`` (a positive multiple of ``b``), and
+    ``b * 10**k`` is an integer: the first remainder keeps the dividend's scale, and the
+    second works on a number smaller than the divisor's digits.
+    """
+    value = divisor.value if isinstance(divisor, _Const) else None
+    if not isinstance(value, Decimal) or not value:
+        return left % right
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent >= 0:
+        return left % right
+    whole = value.scaleb(-exponent).to_integral_value()  # exact: the coefficient, signed
+    return (left % pl.lit(whole, dtype=pl.Decimal(38, 0))) % right
 
 
 def _literal(value: Any, type_: Type) -> pl.Expr:
