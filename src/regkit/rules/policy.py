@@ -560,12 +560,10 @@ def _message_parts(
             continue
         if conversion is not None:
             raise PolicyError(f"{where}, message: {{{name}!{conversion}}}: no conversions allowed")
-        value = compiled(name, "message")
-        placeholder = (
-            f"{{{name}:{spec}}}" if len(spec or "") <= 40 else f"{{{name}:{spec[:20]}...}}"
-        )
-        _check_format_spec(value.type, spec or "", f"{where}, message: {placeholder}")
-        parts.append(MessagePart(text, value, spec or ""))
+        value, spec = compiled(name, "message"), spec or ""
+        placeholder = f"{{{name}:{spec}}}" if len(spec) <= 40 else f"{{{name}:{spec[:20]}...}}"
+        _check_format_spec(value.type, spec, f"{where}, message: {placeholder}")
+        parts.append(MessagePart(text, value, spec))
     return tuple(parts)
 
 
