@@ -699,12 +699,18 @@ class _PolicyLoader(yaml.SafeLoader):
                 node.start_mark,
                 f"the number {_short(node.value)} is out of range; allowed: {NUMBERS_ALLOWED}",
             )
-        value = super().construct_yaml_int(node)
+        try:
+            value = super().construct_yaml_int(node)
+        except ValueError:  # an explicit !!int on text
+            raise _Refused(node.start_mark, f"{_short(node.value)} is not an integer") from None
         _check_number(node, value)
         return value
 
     def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
-        value = super().construct_yaml_float(node)
+        try:
+            value = super().construct_yaml_float(node)
+        except ValueError:  # an explicit !!float on text
+            raise _Refused(node.start_mark, f"{_short(node.value)} is not a number") from None
         if not math.isfinite(value):
             raise _Refused(
                 node.start_mark,
@@ -712,6 +718,12 @@ class _PolicyLoader(yaml.SafeLoader):
             )
         _check_number(node, Decimal(repr(value)))
         return value
+
+    def construct_yaml_bool(self, node: yaml.ScalarNode) -> bool:
+        try:
+            return bool(super().construct_yaml_bool(node))
+        except KeyError:  # an explicit !!bool on text
+            raise _Refused(node.start_mark, f"{_short(node.value)} is not true or false") from None
 
     def refuse_tag(self, node: yaml.Node) -> typing.NoReturn:
         raise _Refused(
@@ -727,6 +739,7 @@ _PolicyLoader.yaml_implicit_resolvers = {
 }
 _PolicyLoader.add_constructor("tag:yaml.org,2002:int", _PolicyLoader.construct_yaml_int)
 _PolicyLoader.add_constructor("tag:yaml.org,2002:float", _PolicyLoader.construct_yaml_float)
+_PolicyLoader.add_constructor("tag:yaml.org,2002:bool", _PolicyLoader.construct_yaml_bool)
 for _tag in _REFUSED_TAGS:
     _PolicyLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _PolicyLoader.refuse_tag)
 

@@ -310,6 +310,19 @@ def test_yaml_types_beyond_json_are_refused(value: str) -> None:
     assert "a policy holds only text, numbers, true/false, null, lists and mappings" in message
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("!!float dz", "'dz' is not a number"),
+        ("!!int twelve", "'twelve' is not an integer"),
+        ("!!bool maybe", "'maybe' is not true or false"),
+    ],
+)
+def test_an_explicit_scalar_tag_on_the_wrong_text_is_refused(value: str, expected: str) -> None:
+    # Found by the fuzz test: float(), int() and the bool table raised ValueError/KeyError.
+    assert refused(with_parameter(f"odd: {value}")).startswith(f"hostile.yaml, line 6: {expected}")
+
+
 def test_python_tags_stay_refused() -> None:
     message = refused(with_parameter("odd: !!python/object/apply:os.system [echo]"))
     assert "could not determine a constructor" in message
