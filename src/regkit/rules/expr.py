@@ -58,8 +58,10 @@ and the test of a conditional need booleans (no truthiness of numbers or strings
 
 Arithmetic is exact decimal arithmetic in Python (28 significant digits); the polars
 backend multiplies at 16 decimal places and divides to 16 places (half to even), so results of
-``/`` may differ from Python's in the last places. ``%`` takes the sign of the divisor (as
-Python's int ``%``) for decimals too; ``as_of`` should be given in UTC.
+``/`` may differ from Python's in the last places. ``%`` is exact on both backends (Python
+widens its context to the quotient's digits) and takes the sign of the divisor (as Python's
+int ``%``) for decimals too; ``as_of`` should be given in UTC. Numeric literals are those
+both backends hold exactly (:data:`NUMBERS_ALLOWED`).
 """
 
 from __future__ import annotations

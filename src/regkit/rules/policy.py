@@ -25,6 +25,13 @@ key: an unknown key (with the closest real ones), a missing ``assert``, a bad se
 record kind, a malformed window or aggregate, dates out of order, duplicate rule ids. The
 expressions themselves are checked by :mod:`regkit.rules.expr` (fields, functions, types).
 
+The YAML is read by a restricted, bounded loader (:class:`_PolicyLoader`), so a broken or
+hostile file is a PolicyError naming the line, within a fraction of a second: a key given
+twice in a mapping, tags beyond JSON's types (``!!set``, ``!!binary``, ``!!timestamp`` ...),
+alias bombs, deep nesting, numbers out of range (``.nan``, ``1.0e+999``, thousands of
+digits) and text that is not UTF-8. Windows are at most :data:`MAX_WINDOW_DAYS` long and a
+message's format specs are tried when the policy loads.
+
 A policy hashes to the SHA-256 of a canonical form (keys sorted, dates in ISO 8601,
 numbers as text), so a result names exactly the policy that ran, whatever the file's
 formatting or comments.
