@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from hypothesis import given, settings
@@ -84,6 +85,8 @@ def numbers(draw: st.DrawFn) -> str:
                 f"({field} + {other})",
                 f"({field} - {literal})",
                 f"({field} * {literal})",
+                f"({field} % {literal})",
+                f"({field} % {other})",
                 f"(-{field})",
                 f"abs({field} - {literal})",
                 f"min({field}, {literal})",
@@ -212,3 +215,61 @@ def test_numeric_values_agree(book: tuple[list[Any], list[Account]], texts: list
             assert (mine is None) == (theirs is None), text
             if mine is not None:
                 assert Decimal(theirs) == Decimal(mine), (text, mine, theirs)
+
+
+# --- remainders: large dividends, tiny divisors ------------------------------------------
+
+
+@st.composite
+def dividends(draw: st.DrawFn) -> list[Decimal]:
+    """Positive quantities of one scale (a column's), up to 10^15 so that a frame's notional
+    (quantity × price × multiplier) still fits polars' decimals."""
+    places = draw(st.integers(0, 8))
+    numbers = st.integers(10**places, 10 ** (15 + places) - 1)
+    return [Decimal(n).scaleb(-places) for n in draw(st.lists(numbers, min_size=1, max_size=8))]
+
+
+@st.composite
+def divisors(draw: st.DrawFn) -> Decimal:
+    """A divisor from 10^-28 (the finest literal) to 10^4, either sign."""
+    digits = draw(st.integers(1, 999_999))
+    value = Decimal(digits).scaleb(-draw(st.integers(0, 28)))
+    return -value if draw(st.booleans()) else value
+
+
+def _exact_remainder(dividend: Decimal, divisor: Decimal) -> Fraction:
+    """The remainder with the sign of the divisor, by exact rational arithmetic."""
+    return Fraction(dividend) % Fraction(divisor)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    books(),
+    dividends(),
+    st.lists(divisors(), min_size=1, max_size=3),
+)
+def test_remainders_agree_for_large_dividends_and_tiny_divisors(
+    book: tuple[list[Any], list[Account]], quantities: list[Decimal], divisors: list[Decimal]
+) -> None:
+    # Python's 28-digit context raised DivisionImpossible once the integer quotient had more
+    # than 28 digits (10^20 % 10^-10); polars' remainder is exact. Both are exact now.
+    found, owners = book
+    by_id = {account.account_id: account for account in owners}
+    found = [
+        trade.model_copy(update={"quantity": quantities[index % len(quantities)]})
+        for index, trade in enumerate(found)
+    ]
+    frame = joined_frame(found, owners)
+    for divisor in divisors:
+        literal = format(divisor, "f")
+        for text in (f"trade.quantity % {literal}", f"trade.quantity % {literal} == 0"):
+            expr = compile_expr(text, SCOPE)
+            function = to_python(expr)
+            expected = [function(trade=t, account=by_id[t.account_id]) for t in found]
+            got = frame.with_columns(to_polars(expr).alias("v"))["v"].to_list()
+            exact = [_exact_remainder(t.quantity, divisor) for t in found]
+            if expr.type.kind == "bool":
+                assert expected == got == [rest == 0 for rest in exact], text
+            else:
+                assert [Fraction(v) for v in expected] == exact, text
+                assert [Fraction(v) for v in got] == exact, text

@@ -58,8 +58,10 @@ and the test of a conditional need booleans (no truthiness of numbers or strings
 
 Arithmetic is exact decimal arithmetic in Python (28 significant digits); the polars
 backend multiplies at 16 decimal places and divides to 16 places (half to even), so results of
-``/`` may differ from Python's in the last places. ``%`` takes the sign of the divisor (as
-Python's int ``%``) for decimals too; ``as_of`` should be given in UTC.
+``/`` may differ from Python's in the last places. ``%`` is exact on both backends (Python
+widens its context to the quotient's digits) and takes the sign of the divisor (as Python's
+int ``%``) for decimals too; ``as_of`` should be given in UTC. Numeric literals are those
+both backends hold exactly (:data:`NUMBERS_ALLOWED`).
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any, Literal
 
 import polars as pl
@@ -132,6 +134,40 @@ FUNCTIONS: Mapping[str, tuple[int, int | None]] = types.MappingProxyType(
 
 _MAX_LENGTH = 10_000
 _MAX_DEPTH = 100
+
+#: The numbers a policy may hold (literals and parameters): what both backends represent
+#: exactly. Integers fit polars' Int64; decimals fit polars' 38-digit decimals.
+MAX_INTEGER_DIGITS = 18
+MAX_DECIMAL_DIGITS = 38
+MAX_DECIMAL_PLACES = 28
+NUMBERS_ALLOWED = (
+    f"integers of at most {MAX_INTEGER_DIGITS} digits; decimals that are finite, below "
+    f"10^{MAX_DECIMAL_PLACES}, with at most {MAX_DECIMAL_PLACES} decimal places and "
+    f"{MAX_DECIMAL_DIGITS} digits in all"
+)
+
+
+def number_problem(value: int | Decimal) -> str | None:
+    """Why a number cannot be a literal or parameter of a policy, or ``None`` when it can
+    (see :data:`NUMBERS_ALLOWED`)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if abs(value) >= 10**MAX_INTEGER_DIGITS:
+            return f"an integer of more than {MAX_INTEGER_DIGITS} digits"
+        return None
+    if not value.is_finite():
+        return f"{value} is not a finite number"
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    places = max(0, -exponent)
+    if value and value.adjusted() >= MAX_DECIMAL_PLACES:
+        return f"a number of 10^{MAX_DECIMAL_PLACES} or more"
+    if places > MAX_DECIMAL_PLACES:
+        return f"a number of more than {MAX_DECIMAL_PLACES} decimal places"
+    if max(0, value.adjusted() + 1) + places > MAX_DECIMAL_DIGITS:
+        return f"a number of more than {MAX_DECIMAL_DIGITS} digits"
+    return None
 
 
 def _depth(tree: ast.AST) -> int:
@@ -429,6 +465,11 @@ def compile_expr(text: str, scope: Scope, *, where: str = "") -> Expr:
             "or holds a NUL character"
         ) from None
     except SyntaxError as exc:
+        if "integer string conversion" in str(exc.msg):  # thousands of digits
+            raise PolicyError(
+                f"{_prefix(where)}an integer of more than {MAX_INTEGER_DIGITS} digits is out of "
+                f"range in {text.strip()[:60]!r}...; allowed: {NUMBERS_ALLOWED}"
+            ) from None
         raise PolicyError(
             f"{_prefix(where)}syntax error in {text.strip()!r}: {exc.msg} "
             f"(column {exc.offset}); expected a Python-style expression"
@@ -550,6 +591,7 @@ class _Checker:
         if isinstance(value, bool):
             return _Const(_BOOL, False, value)
         if isinstance(value, int):
+            self.check_number(node, value)
             return _Const(_INT, False, value)
         if isinstance(value, float):
             piece = (ast.get_source_segment(self.text, node) or repr(value)).replace("_", "")
@@ -557,12 +599,16 @@ class _Checker:
                 number = Decimal(piece)
             except InvalidOperation:
                 number = Decimal(repr(value))
-            if not number.is_finite():
-                self.fail(node, "a number must be finite")
+            self.check_number(node, number)
             return _Const(_DECIMAL, False, number)
         if isinstance(value, str):
             return _Const(_STR, False, value)
         raise self.error(node, f"a {type(value).__name__} literal is not allowed")
+
+    def check_number(self, node: ast.AST, value: int | Decimal) -> None:
+        problem = number_problem(value)
+        if problem is not None:
+            self.fail(node, f"{problem} is out of range", f"allowed: {NUMBERS_ALLOWED}")
 
     def _List(self, node: ast.List | ast.Tuple) -> _Node:  # noqa: N802
         items = [self.check(item) for item in node.elts]
@@ -1120,11 +1166,29 @@ def _working_days_between(a: date | None, b: date | None, calendar: str) -> int 
 
 
 def _mod(a: Any, b: Any) -> Any:
-    """The remainder with the sign of the divisor (as int ``%`` and polars), for decimals too."""
+    """The remainder with the sign of the divisor (as int ``%`` and polars), for decimals too.
+
+    A decimal remainder is exact: the context holds every digit of the integer quotient, so
+    ``10**20 % 0.0000000001`` is ``0`` (as on polars) where Python's default 28 digits raise
+    ``DivisionImpossible``."""
+    if isinstance(a, Decimal) or isinstance(b, Decimal):
+        a, b = Decimal(a), Decimal(b)
+        with localcontext() as context:
+            context.prec = max(context.prec, _exact_digits(a, b))
+            rest = a % b
+            if rest and (rest < 0) != (b < 0):
+                rest += b
+            return rest
     rest = a % b
     if rest and (rest < 0) != (b < 0):
         rest += b
     return rest
+
+
+def _exact_digits(a: Decimal, b: Decimal) -> int:
+    """Digits that hold ``a``, ``b``, their integer quotient and remainder exactly."""
+    finest = min(typing.cast(int, a.as_tuple().exponent), typing.cast(int, b.as_tuple().exponent))
+    return max(a.adjusted(), b.adjusted(), 0) - finest + 2
 
 
 def _lei(value: str | None) -> bool:
@@ -2072,9 +2136,14 @@ class _PlLower:
             if decimal:
                 left = left.cast(pl.Decimal(38, _WORK_SCALE))
             return left * right
-        if decimal:
-            left = left.cast(pl.Decimal(38, _WORK_SCALE))
-        value = left / right if node.op == "/" else left % right
+        if node.op == "%":
+            # polars' decimal remainder is exact at the finer of the operands' scales, as
+            # Python's (_mod); widening the dividend would only lose integer digits.
+            value = _remainder(left, right, node.right)
+        else:
+            if decimal:
+                left = left.cast(pl.Decimal(38, _WORK_SCALE))
+            value = left / right
         return pl.when(right != 0).then(value).otherwise(None)
 
     def call(self, node: _Call) -> pl.Expr:
@@ -2227,6 +2296,25 @@ def _national_id_batch(
         return _national_client_id(person, regime)
 
     return _by_distinct_rows(series, identify, pl.String())
+
+
+def _remainder(left: pl.Expr, right: pl.Expr, divisor: _Node) -> pl.Expr:
+    """``left % right`` on polars, exact as :func:`_mod`.
+
+    polars aligns both operands to the finer scale, so a large dividend and a divisor of many
+    places (``quantity % 0.0000000001``) would overflow 38 digits. For a literal divisor ``b``
+    of ``k`` places, ``a % b == (a % (b * 10**k)) % b`` (a positive multiple of ``b``), and
+    ``b * 10**k`` is an integer: the first remainder keeps the dividend's scale, and the
+    second works on a number smaller than the divisor's digits.
+    """
+    value = divisor.value if isinstance(divisor, _Const) else None
+    if not isinstance(value, Decimal) or not value:
+        return left % right
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent >= 0:
+        return left % right
+    whole = value.scaleb(-exponent).to_integral_value()  # exact: the coefficient, signed
+    return (left % pl.lit(whole, dtype=pl.Decimal(38, 0))) % right
 
 
 def _literal(value: Any, type_: Type) -> pl.Expr:

@@ -25,6 +25,13 @@ key: an unknown key (with the closest real ones), a missing ``assert``, a bad se
 record kind, a malformed window or aggregate, dates out of order, duplicate rule ids. The
 expressions themselves are checked by :mod:`regkit.rules.expr` (fields, functions, types).
 
+The YAML is read by a restricted, bounded loader (:class:`_PolicyLoader`), so a broken or
+hostile file is a PolicyError naming the line, within a fraction of a second: a key given
+twice in a mapping, tags beyond JSON's types (``!!set``, ``!!binary``, ``!!timestamp`` ...),
+alias bombs, deep nesting, numbers out of range (``.nan``, ``1.0e+999``, thousands of
+digits) and text that is not UTF-8. Windows are at most :data:`MAX_WINDOW_DAYS` long and a
+message's format specs are tried when the policy loads.
+
 A policy hashes to the SHA-256 of a canonical form (keys sorted, dates in ISO 8601,
 numbers as text), so a result names exactly the policy that ran, whatever the file's
 formatting or comments.
@@ -36,11 +43,13 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import math
 import re
 import string
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -50,8 +59,17 @@ import yaml
 
 from regkit.errors import PolicyError
 from regkit.rules.custom import PythonRule
+from regkit.rules.expr import (
+    MAX_INTEGER_DIGITS,
+    NUMBERS_ALLOWED,
+    Expr,
+    Scope,
+    Type,
+    compile_expr,
+    format_value,
+    number_problem,
+)
 from regkit.rules.expr import RECORD_KINDS as EXPR_RECORD_KINDS
-from regkit.rules.expr import Expr, Scope, Type, compile_expr, format_value
 from regkit.rules.findings import Severity
 from regkit.schemas.account import Account
 from regkit.schemas.base import Record
@@ -126,6 +144,9 @@ _RULE_ID = re.compile(r"[A-Z0-9][A-Z0-9._-]*")
 _WINDOW = re.compile(r"(?P<number>[1-9][0-9]*)(?P<unit>[mhd])")
 _AGGREGATE = re.compile(r"(?P<function>[a-z_]+)\((?P<argument>.*)\)", re.S)
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
+#: The longest window span: about a century, far inside Python's timedelta and polars'
+#: microsecond durations (which overflow near 106,000 days).
+MAX_WINDOW_DAYS = 36_600
 
 
 @dataclass(frozen=True)
@@ -372,14 +393,7 @@ def load_policy(
 
 def _overrides(path: Path) -> Mapping[str, Any]:
     """A firm's parameter overrides from a YAML file (a mapping of names to values)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read the parameter overrides ({exc.strerror})") from exc
-    try:
-        document = yaml.load(text, Loader=_PolicyLoader)  # a SafeLoader subclass: no tags run
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
+    document = _yaml_document(_read_text(path, "parameter overrides"), str(path))
     if document is None:
         return {}
     if not isinstance(document, Mapping):
@@ -390,11 +404,7 @@ def _overrides(path: Path) -> Mapping[str, Any]:
 def _load(source: str | Path, parameters: Mapping[str, Any] | None) -> Policy:
     path = Path(source)
     if path.suffix in (".yaml", ".yml") or path.exists():
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise PolicyError(f"{path}: cannot read the policy file ({exc.strerror})") from exc
-        return parse_policy(text, str(path), parameters=parameters)
+        return parse_policy(_read_text(path, "policy file"), str(path), parameters=parameters)
     packs = builtin_policies()
     name = str(source)
     if name not in packs:
@@ -421,10 +431,7 @@ def parse_policy(
     text: str, source: str = "<policy>", *, parameters: Mapping[str, Any] | None = None
 ) -> Policy:
     """Parse and validate a policy from YAML text (``source`` names it in errors)."""
-    try:
-        document = yaml.load(text, Loader=_PolicyLoader)  # a SafeLoader subclass: no tags run
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{source}: not valid YAML: {exc}") from exc
+    document = _yaml_document(text, source)
     if not isinstance(document, Mapping):
         raise PolicyError(
             f"{source}: a policy is a mapping with {', '.join(_REQUIRED_POLICY_KEYS)}"
@@ -562,8 +569,59 @@ def _message_parts(
             continue
         if conversion is not None:
             raise PolicyError(f"{where}, message: {{{name}!{conversion}}}: no conversions allowed")
-        parts.append(MessagePart(text, compiled(name, "message"), spec or ""))
+        value, spec = compiled(name, "message"), spec or ""
+        placeholder = f"{{{name}:{spec}}}" if len(spec) <= 40 else f"{{{name}:{spec[:20]}...}}"
+        _check_format_spec(value.type, spec, f"{where}, message: {placeholder}")
+        parts.append(MessagePart(text, value, spec))
     return tuple(parts)
+
+
+#: The widest field and the most digits a message's format spec may ask for.
+MAX_FORMAT_WIDTH = 100
+_FORMAT_SPEC = re.compile(
+    r"(?:.?[<>=^])?[-+ ]?z?#?0?(?P<width>[0-9]*)[,_]?(?:\.(?P<precision>[0-9]*))?[a-zA-Z%]?",
+    re.S,
+)
+_FORMAT_ALLOWED = (
+    "[[fill]align][sign][width][,][.precision][type] with width and precision at most "
+    f"{MAX_FORMAT_WIDTH} (as Python's format), or a strftime format for a date or time"
+)
+
+
+def _check_format_spec(type_: Type, spec: str, where: str) -> None:
+    """Refuse, when the policy loads, a message format spec that cannot format the value's
+    type (``:zz``) or that would build a huge text (``:>999999999``)."""
+    if not spec or type_.kind == "none":
+        return
+    problem = None
+    if len(spec) > MAX_FORMAT_WIDTH:
+        problem = f"the format spec is longer than {MAX_FORMAT_WIDTH} characters"
+    elif type_.kind not in ("date", "datetime"):  # strftime text has no width
+        match = _FORMAT_SPEC.fullmatch(spec)
+        numbers = [] if match is None else [match["width"], match["precision"] or ""]
+        if any(len(n) > 3 or (n and int(n) > MAX_FORMAT_WIDTH) for n in numbers):
+            problem = f"a width or precision above {MAX_FORMAT_WIDTH}"
+    sample = _FORMAT_SAMPLES.get(type_.kind)
+    if problem is None and sample is not None:
+        try:
+            format_value(sample(type_), spec)
+        except (ValueError, TypeError) as exc:
+            problem = f"an invalid format spec for a {type_} ({exc})"
+    if problem is not None:
+        raise PolicyError(f"{where}: {problem}; allowed: {_FORMAT_ALLOWED}")
+
+
+#: A value of each type, to try a message's format spec on when the policy loads.
+_FORMAT_SAMPLES: Mapping[str, Callable[[Type], Any]] = {
+    "decimal": lambda _: Decimal("-1234.5"),
+    "int": lambda _: -1234,
+    "str": lambda _: "text",
+    "bool": lambda _: True,
+    "enum": lambda t: next(iter(t.enum)) if t.enum is not None else "text",
+    "date": lambda _: date(2026, 1, 31),
+    "datetime": lambda _: datetime(2026, 1, 31, 9, 30, tzinfo=UTC),
+    "list": lambda _: ("text",),
+}
 
 
 def canonical_sha256(document: Mapping[str, Any]) -> str:
@@ -586,15 +644,218 @@ def _canonical(value: Any) -> Any:
     return str(value)
 
 
+#: Bounds on a policy file's YAML, so that a hostile file is refused in well under a second.
+MAX_YAML_NODES = 100_000
+"""Values (scalars, lists and mappings) once aliases are expanded: aliases stay usable,
+while a few hundred bytes of nested aliases (a "billion laughs") are refused."""
+MAX_YAML_NESTING = 50
+"""Lists and mappings within one another."""
+_ALLOWED_YAML = "text, numbers, true/false, null, lists and mappings"
+_REFUSED_TAGS = ("set", "binary", "omap", "pairs", "timestamp")
+
+
+class _Refused(yaml.YAMLError):
+    """Something a policy file may not hold, at a line of the file."""
+
+    def __init__(self, mark: yaml.Mark | None, problem: str) -> None:
+        super().__init__(problem)
+        self.line = None if mark is None else mark.line + 1
+        self.problem = problem
+
+
 class _PolicyLoader(yaml.SafeLoader):
-    """YAML's safe loader, but dates stay text until the policy reads them as ISO 8601
-    (so ``2018-13-01`` is reported as a bad date of a named key, not a YAML crash)."""
+    """YAML's safe loader, restricted to what a policy holds and bounded.
+
+    Dates stay text until the policy reads them as ISO 8601 (so ``2018-13-01`` is reported
+    as a bad date of a named key, not a YAML crash). Refused, with the line: a key given
+    twice in one mapping (YAML would keep the last silently), tags beyond JSON's types
+    (``!!set``, ``!!binary``, ``!!omap``, ``!!pairs``, ``!!timestamp``: a set's order
+    follows the process's hash seed, so its policy hash would too), numbers outside the
+    range both engines hold exactly, more than :data:`MAX_YAML_NESTING` levels, and more
+    than :data:`MAX_YAML_NODES` values once aliases are expanded (or an alias that holds
+    itself).
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._nesting = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        self._nesting += 1
+        try:
+            if self._nesting > MAX_YAML_NESTING:
+                raise _Refused(
+                    self.peek_event().start_mark,  # type: ignore[no-untyped-call]
+                    f"lists and mappings nest more than {MAX_YAML_NESTING} levels deep",
+                )
+            return typing.cast(yaml.Node, super().compose_node(parent, index))
+        finally:
+            self._nesting -= 1
+
+    def compose_document(self) -> yaml.Node:
+        node = typing.cast(yaml.Node, super().compose_document())
+        _check_expanded_size(node)
+        return node
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        _check_unique_keys(self, node)
+        return typing.cast(dict[Any, Any], super().construct_mapping(node, deep=deep))
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        # int() of thousands of digits raises ValueError (or takes long): refuse by length.
+        if len(str(node.value)) > 2 * MAX_INTEGER_DIGITS:
+            raise _Refused(
+                node.start_mark,
+                f"the number {_short(node.value)} is out of range; allowed: {NUMBERS_ALLOWED}",
+            )
+        try:
+            value = super().construct_yaml_int(node)
+        except ValueError:  # an explicit !!int on text
+            raise _Refused(node.start_mark, f"{_short(node.value)} is not an integer") from None
+        _check_number(node, value)
+        return value
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
+        try:
+            value = super().construct_yaml_float(node)
+        except ValueError:  # an explicit !!float on text
+            raise _Refused(node.start_mark, f"{_short(node.value)} is not a number") from None
+        if not math.isfinite(value):
+            raise _Refused(
+                node.start_mark,
+                f"{node.value!r} is not a finite number; allowed: {NUMBERS_ALLOWED}",
+            )
+        _check_number(node, Decimal(repr(value)))
+        return value
+
+    def construct_yaml_bool(self, node: yaml.ScalarNode) -> bool:
+        try:
+            return bool(super().construct_yaml_bool(node))
+        except KeyError:  # an explicit !!bool on text
+            raise _Refused(node.start_mark, f"{_short(node.value)} is not true or false") from None
+
+    def refuse_tag(self, node: yaml.Node) -> typing.NoReturn:
+        raise _Refused(
+            node.start_mark,
+            f"the YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed; "
+            f"a policy holds only {_ALLOWED_YAML} (write dates as text: 2026-01-31)",
+        )
 
 
 _PolicyLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_PolicyLoader.add_constructor("tag:yaml.org,2002:int", _PolicyLoader.construct_yaml_int)
+_PolicyLoader.add_constructor("tag:yaml.org,2002:float", _PolicyLoader.construct_yaml_float)
+_PolicyLoader.add_constructor("tag:yaml.org,2002:bool", _PolicyLoader.construct_yaml_bool)
+for _tag in _REFUSED_TAGS:
+    _PolicyLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _PolicyLoader.refuse_tag)
+
+
+def _short(text: Any) -> str:
+    text = str(text)
+    return repr(text) if len(text) <= 40 else repr(f"{text[:20]}...{text[-10:]}")
+
+
+def _check_number(node: yaml.Node, value: int | Decimal) -> None:
+    problem = number_problem(value)
+    if problem is not None:
+        raise _Refused(
+            node.start_mark,
+            f"the number {_short(node.value)} is out of range ({problem}); "
+            f"allowed: {NUMBERS_ALLOWED}",
+        )
+
+
+def _check_unique_keys(loader: yaml.SafeLoader, node: yaml.MappingNode) -> None:
+    """Refuse a key given twice in one mapping (merged keys, ``<<: *defaults``, may be
+    overridden: that is what they are for)."""
+    seen: dict[Any, yaml.Node] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+            continue
+        key = loader.construct_object(key_node)
+        try:
+            first = seen.setdefault(key, key_node)
+        except TypeError:  # unhashable: the constructor reports it
+            continue
+        if first is not key_node:
+            raise _Refused(
+                key_node.start_mark,
+                f"the key {key!r} is given twice, at {_place(first)} and {_place(key_node)}; "
+                "each key may appear once in a mapping",
+            )
+
+
+def _place(node: yaml.Node) -> str:
+    return f"line {node.start_mark.line + 1}, column {node.start_mark.column + 1}"
+
+
+def _check_expanded_size(root: yaml.Node) -> None:
+    """Refuse a document of more than MAX_YAML_NODES values once its aliases are expanded,
+    counted without expanding them (each node's size is worked out once), and an alias
+    inside the value it names (an endless value)."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()  # being counted: every node met meanwhile is inside them
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, counted = stack.pop()
+        children = _yaml_children(node)
+        if counted:
+            open_nodes.discard(id(node))
+            sizes[id(node)] = size = 1 + sum(sizes[id(child)] for child in children)
+            if size > MAX_YAML_NODES:
+                raise _Refused(
+                    node.start_mark,
+                    f"the value holds more than {MAX_YAML_NODES} values once its aliases "
+                    "are expanded",
+                )
+            continue
+        if id(node) in sizes:
+            continue
+        if id(node) in open_nodes:
+            raise _Refused(node.start_mark, "an alias refers to a value that holds it")
+        open_nodes.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+
+
+def _yaml_children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [item for pair in node.value for item in pair]
+    return []
+
+
+def _yaml_document(text: str, source: str) -> Any:
+    """The YAML document of a policy or overrides file; a PolicyError naming the file and
+    line for anything the loader refuses."""
+    try:
+        return yaml.load(text, Loader=_PolicyLoader)  # a SafeLoader subclass: no tags run
+    except _Refused as exc:
+        line = "" if exc.line is None else f", line {exc.line}"
+        raise PolicyError(f"{source}{line}: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{source}: not valid YAML: {exc}") from exc
+    except RecursionError:  # a backstop: the nesting bound should come first
+        raise PolicyError(f"{source}: the YAML nests too deeply") from None
+
+
+def _read_text(path: Path, what: str) -> str:
+    """A file's text as UTF-8; a PolicyError naming the file and the first bad byte."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read the {what} ({exc.strerror})") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError(
+            f"{path}: the {what} is not UTF-8: byte {exc.start} (0x{data[exc.start]:02x}) "
+            f"{exc.reason}; save the file as UTF-8"
+        ) from None
 
 
 # --- rules ---------------------------------------------------------------------------------
@@ -744,9 +1005,17 @@ def _window(value: Any, where: str) -> Window:
     match = _WINDOW.fullmatch(text)
     if match is None:
         raise PolicyError(
-            f"{where}: window {text!r} is not a span like 30m, 24h or 7d, nor calendar_day or all"
+            f"{where}: window {_short(text)} is not a span like 30m, 24h or 7d, "
+            "nor calendar_day or all"
         )
-    return Window(text, int(match["number"]) * _UNIT_SECONDS[match["unit"]])
+    digits = match["number"]
+    seconds = None if len(digits) > 12 else int(digits) * _UNIT_SECONDS[match["unit"]]
+    if seconds is None or seconds > MAX_WINDOW_DAYS * _UNIT_SECONDS["d"]:
+        raise PolicyError(
+            f"{where}: window {_short(text)} is longer than {MAX_WINDOW_DAYS} days; "
+            "a span is at most that long (use 'all' for every earlier record of the group)"
+        )
+    return Window(text, seconds)
 
 
 def _aggregates(value: Any, where: str) -> tuple[Aggregate, ...]:
@@ -803,7 +1072,32 @@ def _parameters(value: Any, overrides: Mapping[str, Any] | None, source: str) ->
                 f"{_suggest(str(key), list(params))}"
             )
         params[key] = _exact(item)
+    for key, item in params.items():
+        _check_parameter(item, f"{source}: parameters: {key}")
     return params
+
+
+def _check_parameter(value: Any, where: str) -> None:
+    """A parameter holds what a policy file can (an override given in Python too): text,
+    numbers in range, true/false, None, dates, lists and mappings."""
+    if value is None or isinstance(value, bool | str | date):
+        return
+    if isinstance(value, int | Decimal):
+        problem = number_problem(value)
+        if problem is not None:
+            raise PolicyError(f"{where}: {problem} is out of range; allowed: {NUMBERS_ALLOWED}")
+        return
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_parameter(item, f"{where}[{index}]")
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_parameter(item, f"{where}.{key}")
+        return
+    raise PolicyError(
+        f"{where}: a {type(value).__name__} cannot be a parameter; allowed: {_ALLOWED_YAML}"
+    )
 
 
 def _exact(value: Any) -> Any:

@@ -117,14 +117,18 @@ def test_a_rule_applies_only_while_it_is_in_force() -> None:
     assert parse_policy(later).compile(as_of=AS_OF).check_trade(trade("T1", "50"), account()) == []
 
 
+#: A price whose square overflows Python's decimal context (a literal that large is refused
+#: when the policy loads, so an overflow comes from a record).
+HUGE_PRICE = Decimal("1e600000")
+
+
 def test_a_rule_that_cannot_decide_is_an_error_finding_never_a_pass() -> None:
     overflowing = POLICY.replace(
         "assert: trade.leverage <=",
-        "assert: trade.price * 1e999999 * 1e999999 > 0 and trade.leverage <=",
+        "assert: trade.price * trade.price > 0 and trade.leverage <=",
     )
-    (finding,) = (
-        parse_policy(overflowing).compile(as_of=AS_OF).check_trade(trade("T1", "5"), account())
-    )
+    huge = trade("T1", "5").model_copy(update={"price": HUGE_PRICE})
+    (finding,) = parse_policy(overflowing).compile(as_of=AS_OF).check_trade(huge, account())
     assert finding.severity is Severity.ERROR
     assert finding.message.startswith("the rule could not be decided: Overflow")
 
@@ -150,14 +154,15 @@ def test_one_crashing_rule_does_not_hide_the_others() -> None:
   - id: OVERFLOW
     severity: low
     applies_to: trade
-    assert: trade.price * 1e999999 * 1e999999 > 0
+    assert: trade.price * trade.price > 0
   - id: SMALL
     severity: low
     applies_to: trade
     assert: trade.quantity < 10
 """
     )
-    findings = parse_policy(two).compile(as_of=AS_OF).check_trade(trade("T1", "50"), account())
+    huge = trade("T1", "50").model_copy(update={"price": HUGE_PRICE})
+    findings = parse_policy(two).compile(as_of=AS_OF).check_trade(huge, account())
     assert [(f.rule_id, str(f.severity)) for f in findings] == [
         ("ESMA-CFD-LEV", "high"),
         ("OVERFLOW", "error"),
