@@ -413,3 +413,28 @@ def test_check_refuses_an_input_that_is_not_records_of_its_kind(engine: str) -> 
     deals = [trade("T1", "50"), trade("T2", "10").model_dump()]
     with pytest.raises(TypeError, match=r"^check: trades\[1\]: expected a regkit.Trade, got dict$"):
         rk.check(parse_policy(POLICY), trades=deals, as_of=AS_OF, engine=engine)
+
+
+def test_a_product_past_polars_decimals_is_decided_per_record_on_both_engines() -> None:
+    # Issue 13: polars refuses ``quantity * 1000`` for a whole column once one product
+    # passes Decimal(38, 16); the check must not crash, and must find what python finds.
+    big = POLICY.replace(
+        "assert: trade.leverage <= params.leverage_caps[trade.instrument.underlying_class]",
+        "assert: trade.quantity * 1000 < 5000000",
+    )
+    trades = [
+        trade("T1", "10").model_copy(update={"quantity": Decimal("1E+20")}),
+        trade("T2", "10"),
+        trade("T3", "10").model_copy(update={"quantity": Decimal("5000")}),
+    ]
+    found = {
+        engine: [
+            (f.record_id, f.severity)
+            for f in rk.check(
+                parse_policy(big), trades=trades, accounts=[account()], engine=engine
+            ).findings
+        ]
+        for engine in ("python", "polars")
+    }
+    assert found["python"] == [("T1", Severity.HIGH), ("T3", Severity.HIGH)]
+    assert found["polars"] == found["python"]
