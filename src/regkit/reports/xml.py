@@ -33,7 +33,7 @@ import functools
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from itertools import islice
@@ -500,6 +500,8 @@ class ValidationResult:
         problems: every problem, in document order (empty when the file is valid).
         schemas: the XSD files used, for provenance.
         truncated: True when more problems were found than were listed.
+        unlisted: how many problems were found but not listed (0 unless ``truncated``):
+            libxml2's count, which checks the whole file, beyond the ``max_problems`` listed.
     """
 
     file: str
@@ -508,6 +510,7 @@ class ValidationResult:
     problems: tuple[Problem, ...]
     schemas: tuple[Path, ...]
     truncated: bool = False
+    unlisted: int = 0
 
     @property
     def ok(self) -> bool:
@@ -569,44 +572,142 @@ def validate(
         compiled = schema(identity.message)
     if compiled.lxml.validate(tree):
         return ValidationResult(label, identity.message, identity.envelope, (), compiled.paths)
-    log = list(cast("Iterable[_LogEntry]", compiled.lxml.error_log))
-    problems = _readable_problems(compiled, tree, max_problems + 1)
-    if not problems:
-        problems = [_lxml_problem(entry, tree) for entry in log[: max_problems + 1]]
+    error_log = cast("Sequence[_LogEntry]", compiled.lxml.error_log)
+    found = len(error_log)
+    faults = [_Fault(entry, tree) for entry in islice(error_log, max_problems + 1)]
+    problems = _worded(compiled, tree, faults, max_problems + 1)
     if not problems:  # lxml said invalid and explained nothing: still say so
         root = tree.getroot()
         problems = [Problem(_line(root, 1), _path(root), "invalid against the schema")]
     problems.sort(key=lambda problem: problem.line)  # xmlschema words a parent after its children
+    listed = tuple(problems[:max_problems])
+    unlisted = max(found, len(problems)) - len(listed)
     return ValidationResult(
         label,
         identity.message,
         identity.envelope,
-        tuple(problems[:max_problems]),
+        listed,
         compiled.paths,
-        truncated=len(problems) > max_problems,
+        truncated=unlisted > 0,
+        unlisted=unlisted,
     )
 
 
-def _readable_problems(compiled: _Compiled, tree: etree._ElementTree, limit: int) -> list[Problem]:
+#: An element with more attributes than this is worded by libxml2 alone: each xmlschema error
+#: about an attribute copies all of the element's attributes, so the time would grow with
+#: their square (ISO 20022 elements have one or two).
+_MAX_WORDED_ATTRIBUTES: Final = 64
+#: How many elements xmlschema may look at, per problem to list, before it stops.
+_WALK_PER_PROBLEM: Final = 50
+
+
+class _Fault:
+    """One libxml2 error and the element it is about (None when its path finds none)."""
+
+    def __init__(self, entry: _LogEntry, tree: etree._ElementTree) -> None:
+        self.entry = entry
+        self.element = _element_at(tree, entry.path)
+
+    def problem(self) -> Problem:
+        """libxml2's own words, at the element's line and path when it was found."""
+        message = _tidy(self.entry.message)
+        if self.element is None:
+            return Problem(self.entry.line or 1, self.entry.path or "/", message)
+        return Problem(_line(self.element, self.entry.line or 1), _path(self.element), message)
+
+
+def _element_at(tree: etree._ElementTree, path: str | None) -> etree._Element | None:
+    """The element libxml2's error path names (the owner of an attribute it names)."""
+    if not path:
+        return None
     try:
-        errors = list(islice(compiled.xmlschema.iter_errors(tree), limit))
+        found = tree.xpath(path)
+    except etree.XPathError:
+        return None
+    first = found[0] if isinstance(found, list) and found else None
+    if isinstance(first, etree._Element):
+        return first
+    parent = getattr(first, "getparent", None)  # an attribute's value knows its element
+    owner = parent() if callable(parent) else None
+    return owner if isinstance(owner, etree._Element) else None
+
+
+class _Walk:
+    """xmlschema's validation hook: what it looks at, and when it stops.
+
+    xmlschema checks the whole file before it yields its first error, so stopping its
+    iterator early saves nothing: the hook bounds its work instead. It looks only at the
+    elements libxml2 found fault with, their ancestors, and the rest of their parents'
+    content (libxml2 stops checking an element's children at the first misplaced one); it
+    skips every other element, and elements with too many attributes; and it stops after
+    ``budget`` elements.
+    """
+
+    def __init__(self, faults: list[_Fault], budget: int) -> None:
+        faulty = {fault.element for fault in faults if fault.element is not None}
+        self.walked = faulty | {above for element in faulty for above in element.iterancestors()}
+        self.opened = {parent for element in faulty if (parent := element.getparent()) is not None}
+        self.seen: set[etree._Element] = set()
+        self.budget = budget
+
+    def __call__(self, element: etree._Element, _: object) -> bool:
+        """True skips the element and everything in it; raises to stop xmlschema."""
+        if len(element.attrib) > _MAX_WORDED_ATTRIBUTES:
+            return True
+        if element not in self.walked and not any(
+            above in self.opened for above in element.iterancestors()
+        ):
+            return True
+        if self.budget <= 0:
+            import xmlschema
+
+            raise xmlschema.XMLSchemaStopValidation()
+        self.budget -= 1
+        self.seen.add(element)
+        return False
+
+
+def _worded(
+    compiled: _Compiled, tree: etree._ElementTree, faults: list[_Fault], limit: int
+) -> list[Problem]:
+    """xmlschema's readable words for what libxml2 found, and libxml2's own words for the
+    faulty elements xmlschema did not look at (see :class:`_Walk`)."""
+    walk = _Walk(faults, _WALK_PER_PROBLEM * limit)
+    worded = _readable_problems(compiled, tree, walk, limit)
+    if not worded:
+        return [fault.problem() for fault in faults]
+    covered = walk.seen | {element for element, _ in worded}
+    return [problem for _, problem in worded] + [
+        fault.problem() for fault in faults if fault.element not in covered
+    ]
+
+
+def _readable_problems(
+    compiled: _Compiled, tree: etree._ElementTree, walk: _Walk, limit: int
+) -> list[tuple[etree._Element | None, Problem]]:
+    hook = cast("Callable[..., bool]", walk)  # xmlschema's stubs say ElementTree elements
+    try:
+        errors = list(islice(compiled.xmlschema.iter_errors(tree, validation_hook=hook), limit))
     except Exception:  # xmlschema only words the problems; lxml's verdict and log stand
         return []
     fallback = _line(tree.getroot(), 1)
     return [_xmlschema_problem(error, fallback) for error in errors]
 
 
-def _xmlschema_problem(error: xmlschema.XMLSchemaValidationError, fallback: int) -> Problem:
+def _xmlschema_problem(
+    error: xmlschema.XMLSchemaValidationError, fallback: int
+) -> tuple[etree._Element | None, Problem]:
+    """The element an xmlschema error is about, and the problem in words."""
     element = error.elem
     reason = _tidy(error.reason or error.message)
     if not isinstance(element, etree._Element):
-        return Problem(fallback, _tidy(error.path or "/"), reason)
+        return None, Problem(fallback, _tidy(error.path or "/"), reason)
     index = getattr(error, "index", None)
     if isinstance(index, int) and 0 <= index < len(element):
         child = element[index]
         if isinstance(child.tag, str):  # the unexpected child itself, not its parent
             element = child
-    return Problem(_line(element, fallback), _path(element), reason)
+    return element, Problem(_line(element, fallback), _path(element), reason)
 
 
 class _LogEntry(Protocol):
@@ -622,29 +723,22 @@ def _line(element: etree._Element, fallback: int) -> int:
     return line if isinstance(line, int) and line > 0 else fallback
 
 
-def _lxml_problem(entry: _LogEntry, tree: etree._ElementTree) -> Problem:
-    path = entry.path or "/"
-    try:
-        found = tree.xpath(path)
-    except etree.XPathError:
-        found = None
-    if isinstance(found, list) and found and isinstance(found[0], etree._Element):
-        path = _path(found[0])
-    return Problem(entry.line or 1, path, _tidy(entry.message))
-
-
 def _path(element: etree._Element) -> str:
+    """``/Document/…/Tx[2]/New``: local names, ``[n]`` where siblings share a name.
+
+    Each step's number comes from lxml's ``getelementpath`` (in C): counting siblings in
+    Python would cost, for each of many problems among many siblings, a pass over them all.
+    """
     parts: list[str] = []
     node: etree._Element | None = element
     while node is not None:
-        name = _local(node.tag)
         parent = node.getparent()
+        step = _local(node.tag)
         if parent is not None:
-            before = sum(1 for _ in node.itersiblings(node.tag, preceding=True))
-            after = next(node.itersiblings(node.tag), None) is not None
-            if before or after:
-                name += f"[{before + 1}]"
-        parts.append(name)
+            index = etree.ElementTree(parent).getelementpath(node).rpartition("[")[2]
+            if index.endswith("]"):
+                step += f"[{index}"
+        parts.append(step)
         node = parent
     return "/" + "/".join(reversed(parts))
 
