@@ -288,6 +288,51 @@ def test_xmlschema_stops_after_its_budget(monkeypatch: pytest.MonkeyPatch) -> No
     assert problem.reason.startswith("Element 'Nickname': This element is not expected.")
 
 
+def faults_made(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Record each libxml2 problem read from a validated tree (xml._Fault)."""
+    made: list[object] = []
+
+    class Recorded(xml._Fault):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            made.append(self)
+
+    monkeypatch.setattr(xml, "_Fault", Recorded)
+    return made
+
+
+def test_a_large_file_with_many_problems_is_not_validated_as_a_tree(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # lxml records the path of every problem it finds in a tree, a pass over the element's
+    # earlier siblings each time: a large file is counted as a stream first, and with many
+    # problems xmlschema words the first ones.
+    made = faults_made(monkeypatch)
+    monkeypatch.setattr(xml, "_STREAMED_ABOVE", 0)  # every file counts as large
+    transactions = [cancellation(f"TX{n}", executing="not-a-lei") for n in range(300)]
+    document = envelope(*transactions)
+    result = xml.validate(document, max_problems=10)
+    assert made == []
+    assert (len(result.problems), result.truncated, result.unlisted) == (10, True, 290)
+    first = line_of(document, b"not-a-lei")
+    assert [problem.line for problem in result.problems] == list(range(first, first + 10))
+    assert result.problems[0].path.endswith("/Tx[1]/Cxl/ExctgPty")
+    assert "doesn't match any pattern" in result.problems[0].reason
+
+
+def test_a_large_file_with_few_problems_is_read_as_a_small_one(
+    monkeypatch: pytest.MonkeyPatch, mifir_bytes: bytes
+) -> None:
+    document = corrupt(mifir_bytes, f"<LEI>{LEI}</LEI>".encode(), b"<LEI>bad</LEI>")
+    small = xml.validate(document)
+    made = faults_made(monkeypatch)
+    monkeypatch.setattr(xml, "_STREAMED_ABOVE", 0)
+    assert xml.validate(mifir_bytes).ok
+    assert made == []  # a valid file is not validated twice
+    assert xml.validate(document) == small
+    assert len(made) == 1
+
+
 def test_raise_for_problems_raises_an_xsd_validation_error(
     tmp_path: Path, mifir_bytes: bytes
 ) -> None:

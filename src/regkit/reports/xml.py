@@ -570,11 +570,17 @@ def validate(
         compiled = _envelope(payload, folder)
     else:
         compiled = schema(identity.message)
-    if compiled.lxml.validate(tree):
-        return ValidationResult(label, identity.message, identity.envelope, (), compiled.paths)
-    error_log = cast("Sequence[_LogEntry]", compiled.lxml.error_log)
-    found = len(error_log)
-    faults = [_Fault(entry, tree) for entry in islice(error_log, max_problems + 1)]
+    valid = ValidationResult(label, identity.message, identity.envelope, (), compiled.paths)
+    found = _streamed_problems(source, compiled) if _size(source) > _STREAMED_ABOVE else None
+    if found == 0:
+        return valid
+    faults: list[_Fault] = []
+    if found is None or found <= max_problems + 1:
+        if compiled.lxml.validate(tree):
+            return valid
+        error_log = cast("Sequence[_LogEntry]", compiled.lxml.error_log)
+        found = len(error_log)
+        faults = [_Fault(entry, tree) for entry in islice(error_log, max_problems + 1)]
     problems = _worded(compiled, tree, faults, max_problems + 1)
     if not problems:  # lxml said invalid and explained nothing: still say so
         root = tree.getroot()
@@ -591,6 +597,42 @@ def validate(
         truncated=unlisted > 0,
         unlisted=unlisted,
     )
+
+
+#: Larger files are first validated as a stream, in time proportional to the file. lxml's
+#: validation of a parsed tree records each problem's path, which costs a pass over the
+#: element's earlier siblings: 100,000 invalid values in one list took minutes. The stream
+#: gives no lines, so the tree is still validated when the stream found few problems; with
+#: many, xmlschema words the first ones (:class:`_Walk`). Below this size, at worst some
+#: thousands of problems among as many siblings, the tree alone is quicker.
+_STREAMED_ABOVE: Final = 1 << 20
+
+
+def _size(source: str | os.PathLike[str] | bytes) -> int:
+    return len(source) if isinstance(source, bytes) else os.stat(source).st_size
+
+
+def _streamed_problems(source: str | os.PathLike[str] | bytes, compiled: _Compiled) -> int:
+    """How many problems libxml2 finds validating the file as it parses it (the file has
+    already been parsed safely, so only schema problems are counted)."""
+    parser = etree.XMLParser(
+        schema=compiled.lxml,
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+    )
+    with contextlib.suppress(etree.XMLSyntaxError):
+        if isinstance(source, bytes):
+            etree.fromstring(source, parser)
+        else:
+            with open(source, "rb") as handle:
+                etree.parse(handle, parser)
+    log = cast("Sequence[_LogEntry]", parser.error_log)
+    return sum(1 for entry in log if entry.domain == _SCHEMA_VALIDITY)
+
+
+_SCHEMA_VALIDITY: Final = int(etree.ErrorDomains.SCHEMASV)
 
 
 #: An element with more attributes than this is worded by libxml2 alone: each xmlschema error
@@ -640,22 +682,28 @@ class _Walk:
     elements libxml2 found fault with, their ancestors, and the rest of their parents'
     content (libxml2 stops checking an element's children at the first misplaced one); it
     skips every other element, and elements with too many attributes; and it stops after
-    ``budget`` elements.
+    ``budget`` elements. Given no faults (a large file with many problems, see
+    :data:`_STREAMED_ABOVE`), it looks at the file from its start, within the budget.
     """
 
     def __init__(self, faults: list[_Fault], budget: int) -> None:
+        self.everything = not faults  # libxml2 named none: look at the file from its start
         faulty = {fault.element for fault in faults if fault.element is not None}
         self.walked = faulty | {above for element in faulty for above in element.iterancestors()}
         self.opened = {parent for element in faulty if (parent := element.getparent()) is not None}
         self.seen: set[etree._Element] = set()
+        self.crowded: list[etree._Element] = []
         self.budget = budget
 
     def __call__(self, element: etree._Element, _: object) -> bool:
         """True skips the element and everything in it; raises to stop xmlschema."""
         if len(element.attrib) > _MAX_WORDED_ATTRIBUTES:
+            self.crowded.append(element)
             return True
-        if element not in self.walked and not any(
-            above in self.opened for above in element.iterancestors()
+        if (
+            not self.everything
+            and element not in self.walked
+            and not any(above in self.opened for above in element.iterancestors())
         ):
             return True
         if self.budget <= 0:
@@ -674,6 +722,15 @@ def _worded(
     faulty elements xmlschema did not look at (see :class:`_Walk`)."""
     walk = _Walk(faults, _WALK_PER_PROBLEM * limit)
     worded = _readable_problems(compiled, tree, walk, limit)
+    if not faults:  # no libxml2 words to fall back on: say which elements were not worded
+        return [problem for _, problem in worded] + [
+            Problem(
+                _line(element, 1),
+                _path(element),
+                f"{len(element.attrib):,} attributes, too many to check one by one",
+            )
+            for element in walk.crowded
+        ]
     if not worded:
         return [fault.problem() for fault in faults]
     covered = walk.seen | {element for element, _ in worded}
@@ -716,6 +773,7 @@ class _LogEntry(Protocol):
     line: int
     path: str | None
     message: str
+    domain: int
 
 
 def _line(element: etree._Element, fallback: int) -> int:
