@@ -501,7 +501,8 @@ class ValidationResult:
         schemas: the XSD files used, for provenance.
         truncated: True when more problems were found than were listed.
         unlisted: how many problems were found but not listed (0 unless ``truncated``):
-            libxml2's count, which checks the whole file, beyond the ``max_problems`` listed.
+            libxml2's count over the whole file (or xmlschema's, when larger) beyond those
+            listed.
     """
 
     file: str
@@ -592,28 +593,30 @@ def validate(
         problems = [Problem(_line(root, 1), _path(root), "invalid against the schema")]
     problems.sort(key=lambda problem: problem.line)  # xmlschema words a parent after its children
     listed = tuple(problems[:max_problems])
-    unlisted = max(found, len(problems)) - len(listed)
+    # The two libraries may word one fault as one problem or two: only a count above the
+    # limit means problems were left out.
+    truncated = max(found, len(problems)) > max_problems
     return ValidationResult(
         label,
         identity.message,
         identity.envelope,
         listed,
         compiled.paths,
-        truncated=unlisted > 0,
-        unlisted=unlisted,
+        truncated=truncated,
+        unlisted=max(found, len(problems)) - len(listed) if truncated else 0,
     )
-
-
-#: Files are first validated as a stream, in time proportional to the file. lxml's validation
-#: of a parsed tree records each problem's path, a pass over the element's earlier siblings:
-#: 100,000 invalid values in one list took minutes, and 40,000 empty elements in 600 KB some
-#: seconds. The stream gives no lines, so the tree is still validated when the stream found
-#: few problems; with many, xmlschema words the first ones (:class:`_Walk`).
 
 
 def _streamed_problems(source: str | os.PathLike[str] | bytes, compiled: _Compiled) -> int:
     """How many problems libxml2 finds validating the file as it parses it (the file has
-    already been parsed safely, so only schema problems are counted)."""
+    already been parsed safely, so only schema problems are counted).
+
+    This takes time in proportion to the file. lxml's validation of a parsed tree records
+    each problem's path, a pass over the element's earlier siblings: 100,000 invalid values
+    in one list took minutes, 40,000 empty elements in 600 KB some seconds. The stream gives
+    no lines, so the tree is validated too when the stream found few problems; with many,
+    xmlschema words the first ones (:class:`_Walk`).
+    """
     parser = etree.XMLParser(
         schema=compiled.lxml,
         resolve_entities=False,
