@@ -31,6 +31,7 @@ import atexit
 import contextlib
 import functools
 import hashlib
+import io
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -345,12 +346,7 @@ def parse_safely(
             ``DOCTYPE``; the message names the file.
     """
     label = _label(source)
-    try:
-        size = len(source) if isinstance(source, bytes) else os.stat(source).st_size
-    except OSError as exc:
-        raise RenderError(f"{label}: cannot read: {exc.strerror or exc}") from exc
-    if size > max_bytes:
-        raise RenderError(f"{label}: {size:,} bytes, more than the {max_bytes:,} allowed")
+    _check_size(source, label, max_bytes)
     parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -371,10 +367,23 @@ def parse_safely(
         raise RenderError(f"{label}:{exc.lineno}: not well-formed XML: {exc.msg}") from exc
     except OSError as exc:
         raise RenderError(f"{label}: cannot read: {exc.strerror or exc}") from exc
-    docinfo = tree.docinfo
-    if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None:
+    if _has_doctype(tree):
         raise RenderError(f"{label}: {_DOCTYPE_REFUSED}")
     return tree
+
+
+def _check_size(source: str | os.PathLike[str] | bytes, label: str, max_bytes: int) -> None:
+    try:
+        size = len(source) if isinstance(source, bytes) else os.stat(source).st_size
+    except OSError as exc:
+        raise RenderError(f"{label}: cannot read: {exc.strerror or exc}") from exc
+    if size > max_bytes:
+        raise RenderError(f"{label}: {size:,} bytes, more than the {max_bytes:,} allowed")
+
+
+def _has_doctype(tree: etree._ElementTree) -> bool:
+    docinfo = tree.docinfo
+    return bool(getattr(docinfo, "doctype", "")) or docinfo.internalDTD is not None
 
 
 _DOCTYPE_REFUSED: Final = (
@@ -429,14 +438,6 @@ def detect(source: str | os.PathLike[str] | bytes) -> str:
 
 def _identify(tree: etree._ElementTree, label: str) -> _Identity:
     root = tree.getroot()
-    name = _BY_NAMESPACE.get(etree.QName(root).namespace or "")
-    if name is None:
-        raise RenderError(
-            f"{label}: unknown message: root element {_local(root.tag)} in namespace "
-            f"{etree.QName(root).namespace or '(none)'}; known: {', '.join(SCHEMAS)}"
-        )
-    if name != _ENVELOPE:
-        return _Identity(name, None)
     payload = next(
         (
             child
@@ -446,6 +447,19 @@ def _identify(tree: etree._ElementTree, label: str) -> _Identity:
         ),
         None,
     )
+    return _classify(root, payload, label)
+
+
+def _classify(root: etree._Element, payload: etree._Element | None, label: str) -> _Identity:
+    """The message of a file from its root and, in an envelope, its payload's first element."""
+    name = _BY_NAMESPACE.get(etree.QName(root).namespace or "")
+    if name is None:
+        raise RenderError(
+            f"{label}: unknown message: root element {_local(root.tag)} in namespace "
+            f"{etree.QName(root).namespace or '(none)'}; known: {', '.join(SCHEMAS)}"
+        )
+    if name != _ENVELOPE:
+        return _Identity(name, None)
     if payload is None:
         return _Identity(_ENVELOPE, None)
     inner = _BY_NAMESPACE.get(etree.QName(payload).namespace or "")
@@ -455,6 +469,45 @@ def _identify(tree: etree._ElementTree, label: str) -> _Identity:
             f"{etree.QName(payload).namespace or '(none)'}"
         )
     return _Identity(inner, _ENVELOPE)
+
+
+def _peek(source: str | os.PathLike[str] | bytes, label: str) -> _Identity | None:
+    """The message of a file from its first elements, without parsing it all; None when they
+    do not tell (the whole parse then says what is wrong)."""
+    root: etree._Element | None = None
+    try:
+        with _opened(source) as handle:
+            for _, element in etree.iterparse(
+                handle,
+                events=("start",),
+                resolve_entities=False,
+                no_network=True,
+                load_dtd=False,
+                huge_tree=False,
+            ):
+                if root is None:
+                    root = element
+                    if _BY_NAMESPACE.get(etree.QName(root).namespace or "") != _ENVELOPE:
+                        return _classify(root, None, label)
+                    continue
+                parent = element.getparent()
+                if (
+                    parent is not None
+                    and parent.getparent() is root
+                    and _local(parent.tag) == "Pyld"
+                ):
+                    return _classify(root, element, label)
+    except (etree.XMLSyntaxError, OSError, RenderError):
+        return None
+    return None if root is None else _classify(root, None, label)
+
+
+def _opened(source: str | os.PathLike[str] | bytes) -> contextlib.AbstractContextManager[Any]:
+    return (
+        contextlib.nullcontext(io.BytesIO(source))
+        if isinstance(source, bytes)
+        else open(source, "rb")
+    )
 
 
 def _children(element: etree._Element) -> Iterator[etree._Element]:
@@ -567,8 +620,12 @@ def validate(
         RenderError: the file cannot be read or parsed, or is not a known message.
     """
     label = _label(source)
-    tree = parse_safely(source, max_bytes=max_bytes)
-    identity = _identify(tree, label)
+    _check_size(source, label, max_bytes)
+    tree: etree._ElementTree | None = None
+    identity = _peek(source, label)
+    if identity is None:
+        tree = parse_safely(source, max_bytes=max_bytes)
+        identity = _identify(tree, label)
     folder = _xsd_dir()
     compiled: _Compiled
     if identity.envelope is not None or identity.message == _ENVELOPE:
@@ -577,9 +634,11 @@ def validate(
     else:
         compiled = schema(identity.message)
     valid = ValidationResult(label, identity.message, identity.envelope, (), compiled.paths)
-    found = _streamed_problems(source, compiled)
-    if found == 0:
-        return valid
+    found, streamed = _streamed(source, compiled)
+    if streamed is not None and not _has_doctype(streamed):
+        return valid  # valid as it was parsed: the common case costs one parse
+    if tree is None:
+        tree = parse_safely(source, max_bytes=max_bytes)  # says why a bad file is bad
     faults: list[_Fault] = []
     if found <= max_problems + 1:
         if compiled.lxml.validate(tree):
@@ -607,9 +666,11 @@ def validate(
     )
 
 
-def _streamed_problems(source: str | os.PathLike[str] | bytes, compiled: _Compiled) -> int:
-    """How many problems libxml2 finds validating the file as it parses it (the file has
-    already been parsed safely, so only schema problems are counted).
+def _streamed(
+    source: str | os.PathLike[str] | bytes, compiled: _Compiled
+) -> tuple[int, etree._ElementTree | None]:
+    """The file parsed and validated by libxml2 as it reads it: how many schema problems it
+    found, and the tree when there were none (None when the parse failed).
 
     This takes time in proportion to the file. lxml's validation of a parsed tree records
     each problem's path, a pass over the element's earlier siblings: 100,000 invalid values
@@ -623,15 +684,18 @@ def _streamed_problems(source: str | os.PathLike[str] | bytes, compiled: _Compil
         no_network=True,
         huge_tree=False,
         load_dtd=False,
+        dtd_validation=False,
+        attribute_defaults=False,
     )
-    with contextlib.suppress(etree.XMLSyntaxError):
+    tree: etree._ElementTree | None = None
+    with contextlib.suppress(etree.XMLSyntaxError, OSError):
         if isinstance(source, bytes):
-            etree.fromstring(source, parser)
+            tree = etree.fromstring(source, parser).getroottree()
         else:
             with open(source, "rb") as handle:
-                etree.parse(handle, parser)
+                tree = etree.parse(handle, parser)
     log = cast("Sequence[_LogEntry]", parser.error_log)
-    return sum(1 for entry in log if entry.domain == _SCHEMA_VALIDITY)
+    return sum(1 for entry in log if entry.domain == _SCHEMA_VALIDITY), tree
 
 
 _SCHEMA_VALIDITY: Final = int(etree.ErrorDomains.SCHEMASV)
