@@ -78,6 +78,24 @@ def sub(
     return child
 
 
+def interrupt(document: bytes, data: st.DataObject) -> bytes:
+    """The same file with comments or processing instructions inside some values: a reader
+    must read each value whole (``element.text`` stops at the first of them)."""
+    root = etree.fromstring(document)
+    for element in root.iter(etree.Element):
+        text = element.text
+        if len(element) or not text or len(text) < 2 or not data.draw(st.booleans()):
+            continue
+        cut = data.draw(st.integers(1, len(text) - 1))
+        if data.draw(st.booleans()):
+            marker: etree._Element = etree.Comment(data.draw(st.sampled_from(["", " c ", "x"])))
+        else:
+            marker = etree.ProcessingInstruction("regkit", data.draw(st.sampled_from(["", "a"])))
+        element.text, marker.tail = text[:cut], text[cut:]
+        element.append(marker)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
 def add_rules(parent: etree._Element, added: tuple[ValidationRule, ...]) -> None:
     for rule in added:
         element = sub(parent, DOC, "VldtnRule")
@@ -151,14 +169,18 @@ def trade(trade_id: str) -> Trade:
     message_status=st.sampled_from(MessageStatus),
     file_rules=st.lists(rules, max_size=2).map(tuple),
     enveloped=st.booleans(),
+    data=st.data(),
 )
 def test_a_generated_advice_validates_and_reads_back_exactly(
     listed: list[Record],
     message_status: MessageStatus,
     file_rules: tuple[ValidationRule, ...],
     enveloped: bool,
+    data: st.DataObject,
 ) -> None:
     document = advice_file(listed, message_status, file_rules, enveloped=enveloped)
+    if data.draw(st.booleans()):
+        document = interrupt(document, data)
     result = xml.validate(document)
     assert result.ok, result.lines()
     feedback = read_feedback(document)

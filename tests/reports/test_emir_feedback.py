@@ -281,3 +281,32 @@ def test_nothing_to_report_leaves_every_trade_pending() -> None:
     result = reconcile(read_rejections(NOTHING), [trade(1)])
     assert ids(result.pending) == ["T1"]
     assert result.unmatched == ()
+
+
+# --- values read whole -----------------------------------------------------------------------
+
+
+def test_a_comment_or_instruction_inside_a_value_does_not_cut_it() -> None:
+    document = REJECTED.read_bytes()
+    for old, new in (
+        (
+            b"<UnqTxIdr>529900T8BM49AURSDO55CFD0002<",
+            b"<UnqTxIdr>529900T8<!---->BM49AURSDO55CFD0002<",
+        ),
+        (b"<Sts>RJCT</Sts>", b"<Sts>RJ<?regkit x?>CT</Sts>"),
+        (b"<RefDt>2024-03-15<", b"<RefDt>2024-<!-- m -->03-15<"),
+        (b"<TtlNbOfTxs>5<", b"<TtlNbOfTxs><![CDATA[5]]><!----><"),
+    ):
+        assert old in document, old
+        document = document.replace(old, new)
+    plain = read_rejections(REJECTED.read_bytes())
+    read = read_rejections(document)
+    assert read.files[0].reference_date == date(2024, 3, 15)
+    assert read.files[0].counterparties == plain.files[0].counterparties
+    assert list(read.messages.values()) == list(plain.messages.values())
+    assert [(s.uti, s.status, s.rules) for s in read.records()] == [
+        (s.uti, s.status, s.rules) for s in plain.records()
+    ]
+    status = read.status(uti(2))
+    assert status is not None
+    assert status.status is ReportStatus.REJECTED

@@ -668,3 +668,27 @@ def test_a_currency_option_reports_its_type_style_and_strike(tmp_path: Path) -> 
     # The premium is not a rate: no FwdXchgRate; the second leg is at the strike.
     assert "<FwdXchgRate>" not in text
     assert '<ScndLeg><Amt><Amt Ccy="USD">110000.0000</Amt>' in text
+
+
+def test_a_decimal_too_large_to_write_is_refused_by_name(tmp_path: Path) -> None:
+    # The model accepts these; writing 1E+999999999999 out in plain digits needs a terabyte,
+    # and multiplying it into a notional must not overflow either.
+    trades = [
+        trade("HUGE", quantity=Decimal("1E+999999999999")),
+        trade("HUGEPRICE", price=Decimal("1E+999999999999")),
+        trade("TINY", price=Decimal("1E-999999999999")),
+        trade("NAN").model_copy(update={"price": Decimal("NaN")}),
+        trade("INF").model_copy(update={"quantity": Decimal("-Infinity")}),
+    ]
+    with pytest.raises(RenderError) as caught:
+        render(trades, ACCOUNTS, firm(), tmp_path, created_at=CREATED, workers=1)
+    message = str(caught.value)
+    for expected in (
+        "HUGE: notional: 1E+999999999999 has more than 19 decimals or 25 digits",
+        "HUGEPRICE: notional: 1.00000E+1000000000004 has more than 19 decimals or 25 digits",
+        "TINY: notional: 1.00000E-999999999994 has more than 19 decimals or 25 digits",
+        "NAN: notional: NaN is not a number",
+        "INF: notional: -Infinity is not a number",
+    ):
+        assert expected in message
+    assert list(tmp_path.iterdir()) == []

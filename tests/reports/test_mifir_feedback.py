@@ -21,6 +21,7 @@ from regkit.reports.mifir_feedback import (
     read_feedback_files,
     reconcile,
 )
+from regkit.reports.reading import child_text, text_of
 from regkit.schemas.trade import Trade
 
 DATA = Path(__file__).parent / "data"
@@ -432,3 +433,51 @@ def test_a_missing_element_is_a_schema_error() -> None:
     document = PARTIAL_BARE.read_bytes().replace(b"<Sts>PART</Sts>", b"")
     with pytest.raises(XsdValidationError, match=r"^<bytes>:\d+: .*MsgSts"):
         read_feedback(document)
+
+
+# --- values read whole -----------------------------------------------------------------------
+
+
+def commented(document: bytes) -> bytes:
+    """The same file with a comment, a processing instruction and CDATA inside values."""
+    for old, new in (
+        (b"T20240315000002<", b"T2024<!-- split -->0315<?regkit x?>000002<"),
+        (b"<Sts>RJCT</Sts>", b"<Sts>R<!---->JCT</Sts>"),
+        (b"<Id>CON-023</Id>", b"<Id><![CDATA[CON]]>-<?pi?>023</Id>"),
+        (b"2024-03-16T06:05:00Z", b"2024-03-16<!-- T -->T06:05:00Z"),
+    ):
+        assert old in document, old
+        document = document.replace(old, new, 1)
+    return document
+
+
+def test_a_comment_or_instruction_inside_a_value_does_not_cut_it() -> None:
+    plain = read_feedback(PARTIAL)
+    feedback = read_feedback(commented(PARTIAL.read_bytes()))
+    status = feedback.status("T20240315000002")
+    assert status is not None
+    assert feedback.status("T2024") is None
+    assert status.status is RecordStatus.REJECTED
+    assert [rule.id for rule in status.rules] == ["CON-023", "CON-370"]
+    assert feedback.files[0].created == datetime(2024, 3, 16, 6, 5, tzinfo=UTC)
+    assert dict(feedback.transactions).keys() == dict(plain.transactions).keys()
+    for reference, expected in plain.transactions.items():
+        read = feedback.transactions[reference]
+        assert (read.status, read.rules, read.created) == (
+            expected.status,
+            expected.rules,
+            expected.created,
+        )
+
+
+def test_an_element_inside_a_value_is_refused_naming_file_line_and_element() -> None:
+    document = b'<Document xmlns="urn:x"><Rule><Id>CON<Part/>-023</Id></Rule></Document>'
+    tree = xml.parse_safely(document)
+    rule = tree.getroot()[0]
+    with pytest.raises(XsdValidationError) as caught:
+        child_text(rule, "{urn:x}Id", "feedback.xml")
+    error = caught.value
+    assert (error.file, error.line, error.path) == ("feedback.xml", 1, "/Document/Rule/Id")
+    assert "holds the element Part where a value is expected" in str(error)
+    assert isinstance(error, ValueError)
+    assert text_of(tree.getroot()[0][0][0], "feedback.xml") is None  # <Part/>: no text

@@ -605,3 +605,28 @@ def test_an_option_without_isin_reports_fields_50_to_53(tmp_path: Path) -> None:
     incomplete = call.model_copy(update={"exercise_style": None})
     with pytest.raises(RenderError, match=r"OPT2: instrument\.exercise_style: missing"):
         rendered([trade("OPT2", instrument=incomplete)], tmp_path / "bad")
+
+
+def test_a_decimal_too_large_to_write_is_refused_by_name(tmp_path: Path) -> None:
+    # The model accepts these; writing 1E+999999999999 out in plain digits needs a terabyte.
+    trades = [
+        trade("HUGE", quantity=Decimal("1E+999999999999")),
+        trade("TINY", price=Decimal("1E-999999999999")),
+        trade("NAN").model_copy(update={"quantity": Decimal("NaN")}),
+        trade("SNAN").model_copy(update={"price": Decimal("sNaN")}),
+        trade("INF").model_copy(update={"quantity": Decimal("Infinity")}),
+        trade("ZERO").model_copy(update={"quantity": Decimal("0E-999999999999")}),
+    ]
+    with pytest.raises(RenderError) as caught:
+        render(trades, ACCOUNTS.values(), firm(), tmp_path, created_at=CREATED, workers=1)
+    message = str(caught.value)
+    for expected in (
+        "HUGE: quantity: 1E+999999999999 has more than 17 decimals or 18 digits",
+        "TINY: price: 1E-999999999999 has more than 13 decimals or 18 digits",
+        "NAN: quantity: NaN is not a number",
+        "SNAN: price: sNaN is not a number",
+        "INF: quantity: Infinity is not a number",
+    ):
+        assert expected in message
+    assert "ZERO" not in message  # zero, however many zeros it was given, is "0"
+    assert list(tmp_path.iterdir()) == []

@@ -96,3 +96,17 @@ def test_a_safe_parse_keeps_line_numbers_and_comments(emir_path: Path) -> None:
     tree = xml.parse_safely(emir_path)
     assert tree.getroot().sourceline == 6
     assert tree.getroot().getprevious() is not None  # the leading comment
+
+
+def test_validate_refuses_a_doctype_on_a_file_that_is_otherwise_valid(emir_bytes: bytes) -> None:
+    # validate reads a valid file once, validating as it parses: the DOCTYPE is still refused.
+    declaration, _, rest = emir_bytes.partition(b"\n")
+    document = declaration + b"\n<!DOCTYPE Document>\n" + rest
+    assert xml.validate(emir_bytes).ok
+    started = time.monotonic()
+    with pytest.raises(RenderError, match=r"^<bytes>: has a DOCTYPE"):
+        xml.validate(document)
+    for bomb in (BILLION_LAUGHS, QUADRATIC):
+        with pytest.raises(RenderError, match="DOCTYPE"):
+            xml.validate(bomb)
+    assert time.monotonic() - started < 1.0

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pickle
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+from lxml import etree
 
 from regkit.errors import RenderError, XsdValidationError
 from regkit.reports import xml
@@ -210,6 +212,133 @@ def test_max_problems_truncates(mifir_bytes: bytes) -> None:
     assert len(result.problems) == 1
     assert result.truncated
     assert not xml.validate(document).truncated
+
+
+def test_many_problems_list_max_problems_and_count_the_rest() -> None:
+    transactions = [cancellation(f"TX{n}", executing="not-a-lei") for n in range(300)]
+    document = envelope(*transactions)
+    result = xml.validate(document, max_problems=10)
+    assert len(result.problems) == 10
+    assert (result.truncated, result.unlisted) == (True, 290)
+    first = line_of(document, b"not-a-lei")
+    assert [problem.line for problem in result.problems] == list(range(first, first + 10))
+    assert result.problems[9].path.endswith("/Tx[10]/Cxl/ExctgPty")
+    complete = xml.validate(document, max_problems=300)
+    assert (len(complete.problems), complete.truncated, complete.unlisted) == (300, False, 0)
+
+
+def test_xmlschema_looks_only_near_what_libxml2_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    # xmlschema checks a whole file before it yields its first error: its walk is what is
+    # bounded, to the faulty elements, their ancestors and their parents' content.
+    walks: list[xml._Walk] = []
+
+    class Recorded(xml._Walk):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            walks.append(self)
+
+    monkeypatch.setattr(xml, "_Walk", Recorded)
+    transactions = [cancellation(f"TX{n}") for n in range(400)]
+    transactions[1] = cancellation("TX1", executing="not-a-lei")
+    transactions[2] = cancellation("TX2", executing="not-a-lei")
+    document = envelope(*transactions)
+    result = xml.validate(document, max_problems=1)
+    [problem] = result.problems
+    assert problem.path.endswith("/Tx[2]/Cxl/ExctgPty")
+    assert result.unlisted == 1
+    [walk] = walks
+    looked_at = {etree.QName(element).localname for element in walk.seen}
+    assert len(walk.seen) < 20  # of some 1,600 elements
+    assert "ExctgPty" in looked_at
+    assert {"TxId", "SubmitgPty"} & looked_at  # the rest of the faulty element's parent
+
+
+def test_an_element_with_too_many_attributes_is_worded_by_libxml2(emir_bytes: bytes) -> None:
+    attributes = b"".join(b' a%d="v"' % number for number in range(100))
+    document = corrupt(emir_bytes, b"<RptHdr>", b"<RptHdr" + attributes + b">")
+    result = xml.validate(document)
+    assert [problem.path for problem in result.problems] == ["/Document/DerivsTradRpt/RptHdr"] * 100
+    assert "The attribute 'a0' is not allowed" in result.problems[0].reason
+    assert (result.truncated, result.unlisted) == (False, 0)
+
+
+def test_xmlschema_stops_after_its_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A misplaced element directly in the report opens the whole report to xmlschema (libxml2
+    # stops checking the report's content there): the budget still bounds the walk.
+    walks: list[xml._Walk] = []
+
+    class Recorded(xml._Walk):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            walks.append(self)
+
+    monkeypatch.setattr(xml, "_Walk", Recorded)
+    monkeypatch.setattr(xml, "_WALK_PER_PROBLEM", 5)
+    transactions = [cancellation(f"TX{n}") for n in range(100)]
+    transactions[50] = "<Nickname>JD</Nickname>"
+    document = envelope(*transactions)
+    [problem] = xml.validate(document, max_problems=2).problems
+    [walk] = walks
+    assert len(walk.seen) == 5 * 3
+    # xmlschema stopped short of it: libxml2's own words, at the element's line and path
+    assert problem.line == line_of(document, b"<Nickname>")
+    assert problem.path == "/BizData/Pyld/Document/FinInstrmRptgTxRpt/Nickname"
+    assert problem.reason.startswith("Element 'Nickname': This element is not expected.")
+
+
+def faults_made(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Record each libxml2 problem read from a validated tree (xml._Fault)."""
+    made: list[object] = []
+
+    class Recorded(xml._Fault):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            made.append(self)
+
+    monkeypatch.setattr(xml, "_Fault", Recorded)
+    return made
+
+
+def test_a_file_with_many_problems_is_not_validated_as_a_tree(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # lxml records the path of every problem it finds in a tree, a pass over the element's
+    # earlier siblings each time: the problems are counted as the file is parsed, and with
+    # many of them xmlschema words the first ones.
+    made = faults_made(monkeypatch)
+    transactions = [cancellation(f"TX{n}", executing="not-a-lei") for n in range(300)]
+    document = envelope(*transactions)
+    result = xml.validate(document, max_problems=10)
+    assert made == []
+    assert (len(result.problems), result.truncated, result.unlisted) == (10, True, 290)
+    first = line_of(document, b"not-a-lei")
+    assert [problem.line for problem in result.problems] == list(range(first, first + 10))
+    assert result.problems[0].path.endswith("/Tx[1]/Cxl/ExctgPty")
+    assert "doesn't match any pattern" in result.problems[0].reason
+
+
+def test_a_file_with_few_problems_is_located_in_the_tree(
+    monkeypatch: pytest.MonkeyPatch, mifir_bytes: bytes
+) -> None:
+    made = faults_made(monkeypatch)
+    assert xml.validate(mifir_bytes).ok
+    assert made == []  # a valid file is validated once, as it is parsed
+    document = corrupt(mifir_bytes, f"<LEI>{LEI}</LEI>".encode(), b"<LEI>bad</LEI>")
+    [problem] = xml.validate(document).problems
+    assert problem.line == line_of(document, b"<LEI>bad")
+    assert len(made) == 1
+
+
+def test_an_element_with_too_many_attributes_among_many_problems_is_named(
+    emir_bytes: bytes,
+) -> None:
+    attributes = b"".join(b' a%d="v"' % number for number in range(300))
+    document = corrupt(emir_bytes, b"<RptHdr>", b"<RptHdr" + attributes + b">")
+    result = xml.validate(document, max_problems=3)
+    [problem] = result.problems
+    assert problem.path == "/Document/DerivsTradRpt/RptHdr"
+    assert problem.reason == "300 attributes, too many to check one by one"
+    assert (result.truncated, result.unlisted) == (True, 299)
 
 
 def test_raise_for_problems_raises_an_xsd_validation_error(

@@ -168,8 +168,9 @@ _AUTH030: Final = "urn:iso:std:iso:20022:tech:xsd:auth.030.001.03"
 _MAX_SEQUENCE: Final = 999_999
 _FULL: Final = frozenset({"NEWT", "MODI", "CORR", "POSC"})
 _VALUATION_METHODS: Final = frozenset({"MTMA", "MTMO", "CCPV"})
-# Exact products: the default context (28 digits) would round a large notional silently.
-_EXACT: Final = Context(prec=80)
+# Exact products: the default context (28 digits) would round a large notional silently,
+# and its exponent limit would raise Overflow where xml_decimal names the field instead.
+_EXACT: Final = Context(prec=80, Emax=999_999_999_999_999_999, Emin=-999_999_999_999_999_999)
 _UTI_CODE: Final = re.compile(r"[A-Z0-9]{1,32}").fullmatch
 
 

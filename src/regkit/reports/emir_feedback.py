@@ -398,39 +398,39 @@ def _locate(root: etree._Element, label: str) -> tuple[etree._Element | None, et
     )
 
 
-def _count(element: etree._Element | None, name: str) -> int | None:
-    text = child_text(element, _q(_DOC, name))
+def _count(element: etree._Element | None, name: str, label: str) -> int | None:
+    text = child_text(element, _q(_DOC, name), label)
     return None if text is None else int(text)
 
 
-def _organisation(element: etree._Element | None) -> str | None:
+def _organisation(element: etree._Element | None, label: str) -> str | None:
     """The id in an OrganisationIdentification15Choice (LEI, other id or BIC)."""
     if element is None:
         return None
     return (
-        child_text(element, _d("LEI"))
-        or child_text(element, _d("Othr", "Id", "Id"))
-        or child_text(element, _d("AnyBIC"))
+        child_text(element, _d("LEI"), label)
+        or child_text(element, _d("Othr", "Id", "Id"), label)
+        or child_text(element, _d("AnyBIC"), label)
     )
 
 
-def _party(element: etree._Element | None) -> str | None:
+def _party(element: etree._Element | None, label: str) -> str | None:
     """The id in a PartyIdentification248Choice (a legal or a natural person)."""
     if element is None:
         return None
     legal = element.find(_d("Lgl", "Id"))
     if legal is not None:
-        return _organisation(legal)
-    return child_text(element, _d("Ntrl", "Id", "Id", "Id"))
+        return _organisation(legal, label)
+    return child_text(element, _d("Ntrl", "Id", "Id", "Id"), label)
 
 
-def _rules(parent: etree._Element) -> tuple[ValidationRule, ...]:
+def _rules(parent: etree._Element, label: str) -> tuple[ValidationRule, ...]:
     return tuple(
         ValidationRule(
-            id=required_text(rule, _q(_DOC, "Id")),
-            description=child_text(rule, _q(_DOC, "Desc")),
-            scheme=child_text(rule, f"{_q(_DOC, 'SchmeNm')}/*"),
-            issuer=child_text(rule, _q(_DOC, "Issr")),
+            id=required_text(rule, _q(_DOC, "Id"), label),
+            description=child_text(rule, _q(_DOC, "Desc"), label),
+            scheme=child_text(rule, f"{_q(_DOC, 'SchmeNm')}/*", label),
+            issuer=child_text(rule, _q(_DOC, "Issr"), label),
         )
         for rule in parent.iterfind(_q(_DOC, "DtldVldtnRule"))
     )
@@ -448,10 +448,10 @@ def _read_file(
 ) -> RejectionFile:
     context = _Context(
         label,
-        child_text(header, _q(_HDR, "BizMsgIdr")),
-        iso_datetime(child_text(header, _q(_HDR, "CreDt"))),
+        child_text(header, _q(_HDR, "BizMsgIdr"), label),
+        iso_datetime(child_text(header, _q(_HDR, "CreDt"), label)),
     )
-    related = child_text(header, f"{_q(_HDR, 'Rltd')}/{_q(_HDR, 'BizMsgIdr')}")
+    related = child_text(header, f"{_q(_HDR, 'Rltd')}/{_q(_HDR, 'BizMsgIdr')}", label)
     report = document.find(_d("DerivsTradRjctnSttstclRpt", "RjctnSttstcs", "Rpt"))
     if report is None:  # DataSetActn NOTX: the schema allows nothing else
         return RejectionFile(
@@ -461,8 +461,8 @@ def _read_file(
     messages: dict[str, MessageStatus] = {}
     transactions: list[TransactionStatus] = []
     for statistics in report.iterfind(_q(_DOC, "RjctnSttstcs")):
-        reporting = _organisation(statistics.find(_d("CtrPtyId", "RptgCtrPty")))
-        counterparties.append(_counterparty(statistics, reporting))
+        reporting = _organisation(statistics.find(_d("CtrPtyId", "RptgCtrPty")), label)
+        counterparties.append(_counterparty(statistics, reporting, label))
         for status in statistics.iterfind(_d("RptSttstcs", "NbOfRptsRjctdPerErr", "RptSts")):
             _add_message(messages, status, reporting, context)
         for reason in statistics.iterfind(_d("DerivSttstcs", "DtldSttstcs", "TxsRjctnsRsn")):
@@ -472,7 +472,7 @@ def _read_file(
         context.feedback_id,
         context.created,
         related,
-        date.fromisoformat(required_text(report, _q(_DOC, "RefDt"))),
+        date.fromisoformat(required_text(report, _q(_DOC, "RefDt"), label)),
         False,
         tuple(counterparties),
         tuple(messages.values()),
@@ -480,19 +480,23 @@ def _read_file(
     )
 
 
-def _counterparty(statistics: etree._Element, reporting: str | None) -> CounterpartyStatistics:
+def _counterparty(
+    statistics: etree._Element, reporting: str | None, label: str
+) -> CounterpartyStatistics:
     reports = statistics.find(_q(_DOC, "RptSttstcs"))
     derivatives = statistics.find(_d("DerivSttstcs", "DtldSttstcs"))
     return CounterpartyStatistics(
         reporting_counterparty=reporting,
-        submitting_entity=_organisation(statistics.find(_d("CtrPtyId", "RptSubmitgNtty"))),
-        entity_responsible=_organisation(statistics.find(_d("CtrPtyId", "NttyRspnsblForRpt"))),
-        total_reports=_count(reports, "TtlNbOfRpts") or 0,
-        accepted_reports=_count(reports, "TtlNbOfRptsAccptd") or 0,
-        rejected_reports=_count(reports, "TtlNbOfRptsRjctd") or 0,
-        total_transactions=_count(derivatives, "TtlNbOfTxs"),
-        accepted_transactions=_count(derivatives, "TtlNbOfTxsAccptd"),
-        rejected_transactions=_count(derivatives, "TtlNbOfTxsRjctd"),
+        submitting_entity=_organisation(statistics.find(_d("CtrPtyId", "RptSubmitgNtty")), label),
+        entity_responsible=_organisation(
+            statistics.find(_d("CtrPtyId", "NttyRspnsblForRpt")), label
+        ),
+        total_reports=_count(reports, "TtlNbOfRpts", label) or 0,
+        accepted_reports=_count(reports, "TtlNbOfRptsAccptd", label) or 0,
+        rejected_reports=_count(reports, "TtlNbOfRptsRjctd", label) or 0,
+        total_transactions=_count(derivatives, "TtlNbOfTxs", label),
+        accepted_transactions=_count(derivatives, "TtlNbOfTxsAccptd", label),
+        rejected_transactions=_count(derivatives, "TtlNbOfTxsRjctd", label),
         line=line_of(statistics),
     )
 
@@ -505,9 +509,9 @@ def _add_message(
 ) -> None:
     """Fold one ``RptSts`` into the status of its message (one message may fail several
     rules, each listed under its own ``NbOfRptsRjctdPerErr``)."""
-    message_id = required_text(element, _q(_DOC, "MsgRptId"))
-    status = ReportStatus(required_text(element, _q(_DOC, "Sts")))
-    rules = _rules(element)
+    message_id = required_text(element, _q(_DOC, "MsgRptId"), context.label)
+    status = ReportStatus(required_text(element, _q(_DOC, "Sts"), context.label))
+    rules = _rules(element, context.label)
     current = messages.get(message_id)
     if current is None:
         messages[message_id] = MessageStatus(
@@ -538,19 +542,22 @@ def _transaction(
     element: etree._Element, reporting: str | None, context: _Context
 ) -> TransactionStatus:
     identification = element.find(_q(_DOC, "TxId"))
-    uti = child_text(identification, _d("UnqIdr", "UnqTxIdr")) or child_text(
-        identification, _d("UnqIdr", "Prtry", "Id")
+    uti = child_text(identification, _d("UnqIdr", "UnqTxIdr"), context.label) or child_text(
+        identification, _d("UnqIdr", "Prtry", "Id"), context.label
     )
     return TransactionStatus(
         uti=uti,
-        status=ReportStatus(required_text(element, _q(_DOC, "Sts"))),
-        rules=_rules(element),
-        action_type=child_text(identification, _q(_DOC, "ActnTp")),
-        technical_record_id=child_text(identification, _q(_DOC, "TechRcrdId")),
-        reporting_timestamp=iso_datetime(child_text(identification, _q(_DOC, "RptgTmStmp"))),
+        status=ReportStatus(required_text(element, _q(_DOC, "Sts"), context.label)),
+        rules=_rules(element, context.label),
+        action_type=child_text(identification, _q(_DOC, "ActnTp"), context.label),
+        technical_record_id=child_text(identification, _q(_DOC, "TechRcrdId"), context.label),
+        reporting_timestamp=iso_datetime(
+            child_text(identification, _q(_DOC, "RptgTmStmp"), context.label)
+        ),
         reporting_counterparty=reporting,
         other_counterparty=_party(
-            None if identification is None else identification.find(_q(_DOC, "OthrCtrPty"))
+            None if identification is None else identification.find(_q(_DOC, "OthrCtrPty")),
+            context.label,
         ),
         feedback_file=context.label,
         feedback_id=context.feedback_id,

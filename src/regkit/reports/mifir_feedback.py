@@ -381,44 +381,47 @@ def _locate(root: etree._Element, label: str) -> tuple[etree._Element | None, et
     )
 
 
-def _rules(parent: etree._Element) -> tuple[ValidationRule, ...]:
+def _rules(parent: etree._Element, label: str) -> tuple[ValidationRule, ...]:
     rules = []
     for rule in parent.iterfind(_q(_DOC, "VldtnRule")):
-        scheme = child_text(rule, f"{_q(_DOC, 'SchmeNm')}/*")
+        scheme = child_text(rule, f"{_q(_DOC, 'SchmeNm')}/*", label)
         rules.append(
             ValidationRule(
-                id=required_text(rule, _q(_DOC, "Id")),
-                description=required_text(rule, _q(_DOC, "Desc")),
+                id=required_text(rule, _q(_DOC, "Id"), label),
+                description=required_text(rule, _q(_DOC, "Desc"), label),
                 scheme=scheme,
-                issuer=child_text(rule, _q(_DOC, "Issr")),
+                issuer=child_text(rule, _q(_DOC, "Issr"), label),
             )
         )
     return tuple(rules)
 
 
 def _read_file(label: str, header: etree._Element | None, document: etree._Element) -> FeedbackFile:
-    message_id = child_text(header, _q(_HDR, "BizMsgIdr"))
-    created = iso_datetime(child_text(header, _q(_HDR, "CreDt")))
+    message_id = child_text(header, _q(_HDR, "BizMsgIdr"), label)
+    created = iso_datetime(child_text(header, _q(_HDR, "CreDt"), label))
     sender = child_text(
         header,
         "/".join(_q(_HDR, part) for part in ("Fr", "OrgId", "Id", "OrgId", "Othr", "Id")),
+        label,
     )
-    related = child_text(header, f"{_q(_HDR, 'Rltd')}/{_q(_HDR, 'BizMsgIdr')}")
+    related = child_text(header, f"{_q(_HDR, 'Rltd')}/{_q(_HDR, 'BizMsgIdr')}", label)
     elements = document.findall(f"{_q(_DOC, 'FinInstrmRptgStsAdvc')}/{_q(_DOC, 'StsAdvc')}")
     single = len(elements) == 1
     advices = []
     for element in elements:
-        original = child_text(element, _q(_DOC, "MsgRptIdr")) or (related if single else None)
+        original = child_text(element, _q(_DOC, "MsgRptIdr"), label) or (
+            related if single else None
+        )
         status_element = element.find(_q(_DOC, "MsgSts"))
         if status_element is None:  # pragma: no cover (the schema requires MsgSts)
             raise RenderError(f"{label}:{line_of(element)}: StsAdvc without MsgSts")
-        message_status = MessageStatus(required_text(status_element, _q(_DOC, "Sts")))
+        message_status = MessageStatus(required_text(status_element, _q(_DOC, "Sts"), label))
         statistics = status_element.find(_q(_DOC, "Sttstcs"))
-        total = child_text(statistics, _q(_DOC, "TtlNbOfRcrds"))
+        total = child_text(statistics, _q(_DOC, "TtlNbOfRcrds"), label)
         per_status = tuple(
             (
-                RecordStatus(required_text(count, _q(_DOC, "DtldSts"))),
-                int(required_text(count, _q(_DOC, "DtldNbOfRcrds"))),
+                RecordStatus(required_text(count, _q(_DOC, "DtldSts"), label)),
+                int(required_text(count, _q(_DOC, "DtldNbOfRcrds"), label)),
             )
             for count in (
                 () if statistics is None else statistics.iterfind(_q(_DOC, "NbOfRcrdsPerSts"))
@@ -426,9 +429,9 @@ def _read_file(label: str, header: etree._Element | None, document: etree._Eleme
         )
         transactions = tuple(
             TransactionStatus(
-                reference=required_text(record, _q(_DOC, "OrgnlRcrdId")),
-                status=RecordStatus(required_text(record, _q(_DOC, "Sts"))),
-                rules=_rules(record),
+                reference=required_text(record, _q(_DOC, "OrgnlRcrdId"), label),
+                status=RecordStatus(required_text(record, _q(_DOC, "Sts"), label)),
+                rules=_rules(record, label),
                 message_status=message_status,
                 original_message=original,
                 feedback_file=label,
@@ -442,7 +445,7 @@ def _read_file(label: str, header: etree._Element | None, document: etree._Eleme
             MessageAdvice(
                 original_message=original,
                 status=message_status,
-                rules=_rules(status_element),
+                rules=_rules(status_element, label),
                 total_records=None if total is None else int(total),
                 records_per_status=per_status,
                 transactions=transactions,

@@ -1,5 +1,5 @@
 """Reading regulator feedback files (auth.031, auth.092) once they are parsed safely and
-validated: elements by qualified name, their text, their line, and the message inside a
+validated: elements by qualified name, their whole text, their line, and the message inside a
 ``BizData`` envelope or on its own."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ from datetime import datetime
 
 from lxml import etree
 
-from regkit.errors import RenderError
+from regkit.errors import RenderError, XsdValidationError
 from regkit.reports.xml import SCHEMAS
+from regkit.reports.xml import _path as element_path
 
 __all__ = [
     "child_text",
@@ -19,6 +20,7 @@ __all__ = [
     "locate",
     "qualified",
     "required_text",
+    "text_of",
 ]
 
 _ENV = SCHEMAS["head.003"].namespace
@@ -66,21 +68,61 @@ def locate(
     return header, payload
 
 
-def child_text(element: etree._Element | None, path: str) -> str | None:
-    """The stripped text of the first element at ``path``, or None."""
+def text_of(element: etree._Element, label: str) -> str | None:
+    """The whole text of an element holding a simple value, or None when it has none.
+
+    ``element.text`` stops at the first comment or processing instruction
+    (``<TxId>T<!---->2</TxId>`` would read ``T``), so the element's own text nodes are
+    joined: its text, CDATA included, and the tail of each comment and processing
+    instruction in it. The schema checks the joined value, so this is the value it accepted.
+
+    Args:
+        element: the element.
+        label: the file, for the error.
+
+    Returns:
+        The joined text, or None when the element holds no character data at all.
+
+    Raises:
+        XsdValidationError: the element holds an element (or an unexpanded entity) where a
+            simple value is expected; the message names the file, the line and the element.
+    """
+    pieces = [element.text or ""]
+    for child in element:
+        if isinstance(child, etree._Comment | etree._ProcessingInstruction):
+            pieces.append(child.tail or "")
+            continue
+        found = (
+            f"the element {etree.QName(child).localname}"
+            if isinstance(child.tag, str)
+            else f"the entity reference {child!s}"
+        )
+        raise XsdValidationError(
+            f"holds {found} where a value is expected",
+            file=label,
+            line=line_of(child) or line_of(element),
+            path=element_path(element),
+        )
+    text = "".join(pieces)
+    return text or None
+
+
+def child_text(element: etree._Element | None, path: str, label: str) -> str | None:
+    """The stripped text (:func:`text_of`) of the first element at ``path``, or None."""
     if element is None:
         return None
     found = element.find(path)
-    if found is None or found.text is None:
+    if found is None:
         return None
-    return found.text.strip()
+    text = text_of(found, label)
+    return None if text is None else text.strip()
 
 
-def required_text(element: etree._Element, path: str) -> str:
+def required_text(element: etree._Element, path: str, label: str) -> str:
     """The text of an element the schema requires (validation has checked it is there)."""
-    text = child_text(element, path)
+    text = child_text(element, path, label)
     if text is None:  # pragma: no cover (the schema requires it)
-        raise RenderError(f"{path} missing at line {line_of(element)}")
+        raise RenderError(f"{label}:{line_of(element)}: {path} missing")
     return text
 
 

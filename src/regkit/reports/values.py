@@ -101,7 +101,31 @@ def xml_text(value: str, field: str, limit: int) -> str:
 def xml_decimal(value: Decimal, field: str, fraction: int, total: int = 18) -> str:
     """A decimal as the XSD wants it: plain digits, at most ``fraction`` after the point and
     ``total`` in all. The source's digits are kept; trailing zeros go only when they do not
-    fit."""
+    fit.
+
+    The size is checked on the decimal's digits and exponent before any text is made: the
+    plain form of ``1E+999999999999`` would need a terabyte. NaN and infinities are refused.
+    """
+    if not value.is_finite():
+        raise RefusedError(field, f"{value} is not a number an XML file can hold")
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # a finite decimal has a numeric exponent
+    significant = len(digits)
+    while significant > 1 and digits[significant - 1] == 0:
+        significant -= 1
+    if digits[:significant] == (0,):  # zero: "0" (or "-0"), however many zeros it was given
+        significant, shift = 1, -exponent
+    else:
+        shift = len(digits) - significant
+    decimals = max(0, -(exponent + shift))
+    whole = max(0, significant + exponent + shift) if digits[0] else 0
+    if decimals > fraction or whole + decimals > total:
+        raise RefusedError(
+            field, f"{value} has more than {fraction} decimals or {total} digits (the XSD's limit)"
+        )
+    plain = len(digits) + exponent if exponent >= 0 else max(len(digits), -exponent) + 2
+    if plain > fraction + total + 2:  # the source's trailing zeros cannot all fit: drop them
+        return format(Decimal((sign, digits[:significant], exponent + shift)), "f")
     text = str(value)
     if "E" in text:  # str() writes exponents where the XSD wants plain digits
         text = format(value, "f")
@@ -111,7 +135,7 @@ def xml_decimal(value: Decimal, field: str, fraction: int, total: int = 18) -> s
         text = text.rstrip("0").rstrip(".")
         if _fits(text, fraction, total):
             return text
-    raise RefusedError(
+    raise RefusedError(  # pragma: no cover (the digit count above refused it)
         field, f"{value} has more than {fraction} decimals or {total} digits (the XSD's limit)"
     )
 

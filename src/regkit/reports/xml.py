@@ -31,9 +31,10 @@ import atexit
 import contextlib
 import functools
 import hashlib
+import io
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from itertools import islice
@@ -345,12 +346,7 @@ def parse_safely(
             ``DOCTYPE``; the message names the file.
     """
     label = _label(source)
-    try:
-        size = len(source) if isinstance(source, bytes) else os.stat(source).st_size
-    except OSError as exc:
-        raise RenderError(f"{label}: cannot read: {exc.strerror or exc}") from exc
-    if size > max_bytes:
-        raise RenderError(f"{label}: {size:,} bytes, more than the {max_bytes:,} allowed")
+    _check_size(source, label, max_bytes)
     parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -371,10 +367,23 @@ def parse_safely(
         raise RenderError(f"{label}:{exc.lineno}: not well-formed XML: {exc.msg}") from exc
     except OSError as exc:
         raise RenderError(f"{label}: cannot read: {exc.strerror or exc}") from exc
-    docinfo = tree.docinfo
-    if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None:
+    if _has_doctype(tree):
         raise RenderError(f"{label}: {_DOCTYPE_REFUSED}")
     return tree
+
+
+def _check_size(source: str | os.PathLike[str] | bytes, label: str, max_bytes: int) -> None:
+    try:
+        size = len(source) if isinstance(source, bytes) else os.stat(source).st_size
+    except OSError as exc:
+        raise RenderError(f"{label}: cannot read: {exc.strerror or exc}") from exc
+    if size > max_bytes:
+        raise RenderError(f"{label}: {size:,} bytes, more than the {max_bytes:,} allowed")
+
+
+def _has_doctype(tree: etree._ElementTree) -> bool:
+    docinfo = tree.docinfo
+    return bool(getattr(docinfo, "doctype", "")) or docinfo.internalDTD is not None
 
 
 _DOCTYPE_REFUSED: Final = (
@@ -429,14 +438,6 @@ def detect(source: str | os.PathLike[str] | bytes) -> str:
 
 def _identify(tree: etree._ElementTree, label: str) -> _Identity:
     root = tree.getroot()
-    name = _BY_NAMESPACE.get(etree.QName(root).namespace or "")
-    if name is None:
-        raise RenderError(
-            f"{label}: unknown message: root element {_local(root.tag)} in namespace "
-            f"{etree.QName(root).namespace or '(none)'}; known: {', '.join(SCHEMAS)}"
-        )
-    if name != _ENVELOPE:
-        return _Identity(name, None)
     payload = next(
         (
             child
@@ -446,6 +447,19 @@ def _identify(tree: etree._ElementTree, label: str) -> _Identity:
         ),
         None,
     )
+    return _classify(root, payload, label)
+
+
+def _classify(root: etree._Element, payload: etree._Element | None, label: str) -> _Identity:
+    """The message of a file from its root and, in an envelope, its payload's first element."""
+    name = _BY_NAMESPACE.get(etree.QName(root).namespace or "")
+    if name is None:
+        raise RenderError(
+            f"{label}: unknown message: root element {_local(root.tag)} in namespace "
+            f"{etree.QName(root).namespace or '(none)'}; known: {', '.join(SCHEMAS)}"
+        )
+    if name != _ENVELOPE:
+        return _Identity(name, None)
     if payload is None:
         return _Identity(_ENVELOPE, None)
     inner = _BY_NAMESPACE.get(etree.QName(payload).namespace or "")
@@ -455,6 +469,45 @@ def _identify(tree: etree._ElementTree, label: str) -> _Identity:
             f"{etree.QName(payload).namespace or '(none)'}"
         )
     return _Identity(inner, _ENVELOPE)
+
+
+def _peek(source: str | os.PathLike[str] | bytes, label: str) -> _Identity | None:
+    """The message of a file from its first elements, without parsing it all; None when they
+    do not tell (the whole parse then says what is wrong)."""
+    root: etree._Element | None = None
+    try:
+        with _opened(source) as handle:
+            for _, element in etree.iterparse(
+                handle,
+                events=("start",),
+                resolve_entities=False,
+                no_network=True,
+                load_dtd=False,
+                huge_tree=False,
+            ):
+                if root is None:
+                    root = element
+                    if _BY_NAMESPACE.get(etree.QName(root).namespace or "") != _ENVELOPE:
+                        return _classify(root, None, label)
+                    continue
+                parent = element.getparent()
+                if (
+                    parent is not None
+                    and parent.getparent() is root
+                    and _local(parent.tag) == "Pyld"
+                ):
+                    return _classify(root, element, label)
+    except (etree.XMLSyntaxError, OSError, RenderError):
+        return None
+    return None if root is None else _classify(root, None, label)
+
+
+def _opened(source: str | os.PathLike[str] | bytes) -> contextlib.AbstractContextManager[Any]:
+    return (
+        contextlib.nullcontext(io.BytesIO(source))
+        if isinstance(source, bytes)
+        else open(source, "rb")
+    )
 
 
 def _children(element: etree._Element) -> Iterator[etree._Element]:
@@ -500,6 +553,9 @@ class ValidationResult:
         problems: every problem, in document order (empty when the file is valid).
         schemas: the XSD files used, for provenance.
         truncated: True when more problems were found than were listed.
+        unlisted: how many problems were found but not listed (0 unless ``truncated``):
+            libxml2's count over the whole file (or xmlschema's, when larger) beyond those
+            listed.
     """
 
     file: str
@@ -508,6 +564,7 @@ class ValidationResult:
     problems: tuple[Problem, ...]
     schemas: tuple[Path, ...]
     truncated: bool = False
+    unlisted: int = 0
 
     @property
     def ok(self) -> bool:
@@ -546,10 +603,15 @@ def validate(
     the verdict; only an invalid file is walked again with xmlschema for the path and a
     readable reason (lxml's own messages are the fallback).
 
+    The time is bounded by the file's size, not by how many problems it has: libxml2 counts
+    them as it parses (and locates them in the parsed tree only when there are at most
+    ``max_problems + 1``), and xmlschema looks at a bounded number of elements near them.
+
     Args:
         source: a file path, or the document's bytes (parsed with :func:`parse_safely`).
         max_bytes: refuse larger files.
-        max_problems: stop listing problems after this many (``truncated`` is then True).
+        max_problems: stop listing problems after this many (``truncated`` is then True and
+            ``unlisted`` says how many more libxml2 found).
 
     Returns:
         The :class:`ValidationResult`; invalid files are a result, not an exception.
@@ -558,8 +620,12 @@ def validate(
         RenderError: the file cannot be read or parsed, or is not a known message.
     """
     label = _label(source)
-    tree = parse_safely(source, max_bytes=max_bytes)
-    identity = _identify(tree, label)
+    _check_size(source, label, max_bytes)
+    tree: etree._ElementTree | None = None
+    identity = _peek(source, label)
+    if identity is None:
+        tree = parse_safely(source, max_bytes=max_bytes)
+        identity = _identify(tree, label)
     folder = _xsd_dir()
     compiled: _Compiled
     if identity.envelope is not None or identity.message == _ENVELOPE:
@@ -567,46 +633,204 @@ def validate(
         compiled = _envelope(payload, folder)
     else:
         compiled = schema(identity.message)
-    if compiled.lxml.validate(tree):
-        return ValidationResult(label, identity.message, identity.envelope, (), compiled.paths)
-    log = list(cast("Iterable[_LogEntry]", compiled.lxml.error_log))
-    problems = _readable_problems(compiled, tree, max_problems + 1)
-    if not problems:
-        problems = [_lxml_problem(entry, tree) for entry in log[: max_problems + 1]]
+    valid = ValidationResult(label, identity.message, identity.envelope, (), compiled.paths)
+    found, streamed = _streamed(source, compiled)
+    if streamed is not None and not _has_doctype(streamed):
+        return valid  # valid as it was parsed: the common case costs one parse
+    if tree is None:
+        tree = parse_safely(source, max_bytes=max_bytes)  # says why a bad file is bad
+    faults: list[_Fault] = []
+    if found <= max_problems + 1:
+        if compiled.lxml.validate(tree):
+            return valid
+        error_log = cast("Sequence[_LogEntry]", compiled.lxml.error_log)
+        found = len(error_log)
+        faults = [_Fault(entry, tree) for entry in islice(error_log, max_problems + 1)]
+    problems = _worded(compiled, tree, faults, max_problems + 1)
     if not problems:  # lxml said invalid and explained nothing: still say so
         root = tree.getroot()
         problems = [Problem(_line(root, 1), _path(root), "invalid against the schema")]
     problems.sort(key=lambda problem: problem.line)  # xmlschema words a parent after its children
+    listed = tuple(problems[:max_problems])
+    # The two libraries may word one fault as one problem or two: only a count above the
+    # limit means problems were left out.
+    truncated = max(found, len(problems)) > max_problems
     return ValidationResult(
         label,
         identity.message,
         identity.envelope,
-        tuple(problems[:max_problems]),
+        listed,
         compiled.paths,
-        truncated=len(problems) > max_problems,
+        truncated=truncated,
+        unlisted=max(found, len(problems)) - len(listed) if truncated else 0,
     )
 
 
-def _readable_problems(compiled: _Compiled, tree: etree._ElementTree, limit: int) -> list[Problem]:
+def _streamed(
+    source: str | os.PathLike[str] | bytes, compiled: _Compiled
+) -> tuple[int, etree._ElementTree | None]:
+    """The file parsed and validated by libxml2 as it reads it: how many schema problems it
+    found, and the tree when there were none (None when the parse failed).
+
+    This takes time in proportion to the file. lxml's validation of a parsed tree records
+    each problem's path, a pass over the element's earlier siblings: 100,000 invalid values
+    in one list took minutes, 40,000 empty elements in 600 KB some seconds. The stream gives
+    no lines, so the tree is validated too when the stream found few problems; with many,
+    xmlschema words the first ones (:class:`_Walk`).
+    """
+    parser = etree.XMLParser(
+        schema=compiled.lxml,
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        dtd_validation=False,
+        attribute_defaults=False,
+    )
+    tree: etree._ElementTree | None = None
+    with contextlib.suppress(etree.XMLSyntaxError, OSError):
+        if isinstance(source, bytes):
+            tree = etree.fromstring(source, parser).getroottree()
+        else:
+            with open(source, "rb") as handle:
+                tree = etree.parse(handle, parser)
+    log = cast("Sequence[_LogEntry]", parser.error_log)
+    return sum(1 for entry in log if entry.domain == _SCHEMA_VALIDITY), tree
+
+
+_SCHEMA_VALIDITY: Final = int(etree.ErrorDomains.SCHEMASV)
+
+
+#: An element with more attributes than this is worded by libxml2 alone: each xmlschema error
+#: about an attribute copies all of the element's attributes, so the time would grow with
+#: their square (ISO 20022 elements have one or two).
+_MAX_WORDED_ATTRIBUTES: Final = 64
+#: How many elements xmlschema may look at, per problem to list, before it stops.
+_WALK_PER_PROBLEM: Final = 20
+
+
+class _Fault:
+    """One libxml2 error and the element it is about (None when its path finds none)."""
+
+    def __init__(self, entry: _LogEntry, tree: etree._ElementTree) -> None:
+        self.entry = entry
+        self.element = _element_at(tree, entry.path)
+
+    def problem(self) -> Problem:
+        """libxml2's own words, at the element's line and path when it was found."""
+        message = _tidy(self.entry.message)
+        if self.element is None:
+            return Problem(self.entry.line or 1, self.entry.path or "/", message)
+        return Problem(_line(self.element, self.entry.line or 1), _path(self.element), message)
+
+
+def _element_at(tree: etree._ElementTree, path: str | None) -> etree._Element | None:
+    """The element libxml2's error path names (the owner of an attribute it names)."""
+    if not path:
+        return None
     try:
-        errors = list(islice(compiled.xmlschema.iter_errors(tree), limit))
+        found = tree.xpath(path)
+    except etree.XPathError:
+        return None
+    first = found[0] if isinstance(found, list) and found else None
+    if isinstance(first, etree._Element):
+        return first
+    parent = getattr(first, "getparent", None)  # an attribute's value knows its element
+    owner = parent() if callable(parent) else None
+    return owner if isinstance(owner, etree._Element) else None
+
+
+class _Walk:
+    """xmlschema's validation hook: what it looks at, and when it stops.
+
+    xmlschema checks the whole file before it yields its first error, so stopping its
+    iterator early saves nothing: the hook bounds its work instead. It looks only at the
+    elements libxml2 found fault with, their ancestors, and the rest of their parents'
+    content (libxml2 stops checking an element's children at the first misplaced one); it
+    skips every other element, and elements with too many attributes; and it stops after
+    ``budget`` elements. Given no faults (a file with many problems, which lxml does not
+    validate as a tree), it looks at the file from its start, within the budget.
+    """
+
+    def __init__(self, faults: list[_Fault], budget: int) -> None:
+        self.everything = not faults  # libxml2 named none: look at the file from its start
+        faulty = {fault.element for fault in faults if fault.element is not None}
+        self.walked = faulty | {above for element in faulty for above in element.iterancestors()}
+        self.opened = {parent for element in faulty if (parent := element.getparent()) is not None}
+        self.seen: set[etree._Element] = set()
+        self.crowded: list[etree._Element] = []
+        self.budget = budget
+
+    def __call__(self, element: etree._Element, _: object) -> bool:
+        """True skips the element and everything in it; raises to stop xmlschema."""
+        if len(element.attrib) > _MAX_WORDED_ATTRIBUTES:
+            self.crowded.append(element)
+            return True
+        if (
+            not self.everything
+            and element not in self.walked
+            and not any(above in self.opened for above in element.iterancestors())
+        ):
+            return True
+        if self.budget <= 0:
+            import xmlschema
+
+            raise xmlschema.XMLSchemaStopValidation()
+        self.budget -= 1
+        self.seen.add(element)
+        return False
+
+
+def _worded(
+    compiled: _Compiled, tree: etree._ElementTree, faults: list[_Fault], limit: int
+) -> list[Problem]:
+    """xmlschema's readable words for what libxml2 found, and libxml2's own words for the
+    faulty elements xmlschema did not look at (see :class:`_Walk`)."""
+    walk = _Walk(faults, _WALK_PER_PROBLEM * limit)
+    worded = _readable_problems(compiled, tree, walk, limit)
+    if not faults:  # no libxml2 words to fall back on: say which elements were not worded
+        return [problem for _, problem in worded] + [
+            Problem(
+                _line(element, 1),
+                _path(element),
+                f"{len(element.attrib):,} attributes, too many to check one by one",
+            )
+            for element in walk.crowded
+        ]
+    if not worded:
+        return [fault.problem() for fault in faults]
+    covered = walk.seen | {element for element, _ in worded}
+    return [problem for _, problem in worded] + [
+        fault.problem() for fault in faults if fault.element not in covered
+    ]
+
+
+def _readable_problems(
+    compiled: _Compiled, tree: etree._ElementTree, walk: _Walk, limit: int
+) -> list[tuple[etree._Element | None, Problem]]:
+    hook = cast("Callable[..., bool]", walk)  # xmlschema's stubs say ElementTree elements
+    try:
+        errors = list(islice(compiled.xmlschema.iter_errors(tree, validation_hook=hook), limit))
     except Exception:  # xmlschema only words the problems; lxml's verdict and log stand
         return []
     fallback = _line(tree.getroot(), 1)
     return [_xmlschema_problem(error, fallback) for error in errors]
 
 
-def _xmlschema_problem(error: xmlschema.XMLSchemaValidationError, fallback: int) -> Problem:
+def _xmlschema_problem(
+    error: xmlschema.XMLSchemaValidationError, fallback: int
+) -> tuple[etree._Element | None, Problem]:
+    """The element an xmlschema error is about, and the problem in words."""
     element = error.elem
     reason = _tidy(error.reason or error.message)
     if not isinstance(element, etree._Element):
-        return Problem(fallback, _tidy(error.path or "/"), reason)
+        return None, Problem(fallback, _tidy(error.path or "/"), reason)
     index = getattr(error, "index", None)
     if isinstance(index, int) and 0 <= index < len(element):
         child = element[index]
         if isinstance(child.tag, str):  # the unexpected child itself, not its parent
             element = child
-    return Problem(_line(element, fallback), _path(element), reason)
+    return element, Problem(_line(element, fallback), _path(element), reason)
 
 
 class _LogEntry(Protocol):
@@ -615,6 +839,7 @@ class _LogEntry(Protocol):
     line: int
     path: str | None
     message: str
+    domain: int
 
 
 def _line(element: etree._Element, fallback: int) -> int:
@@ -622,29 +847,22 @@ def _line(element: etree._Element, fallback: int) -> int:
     return line if isinstance(line, int) and line > 0 else fallback
 
 
-def _lxml_problem(entry: _LogEntry, tree: etree._ElementTree) -> Problem:
-    path = entry.path or "/"
-    try:
-        found = tree.xpath(path)
-    except etree.XPathError:
-        found = None
-    if isinstance(found, list) and found and isinstance(found[0], etree._Element):
-        path = _path(found[0])
-    return Problem(entry.line or 1, path, _tidy(entry.message))
-
-
 def _path(element: etree._Element) -> str:
+    """``/Document/…/Tx[2]/New``: local names, ``[n]`` where siblings share a name.
+
+    Each step's number comes from lxml's ``getelementpath`` (in C): counting siblings in
+    Python would cost, for each of many problems among many siblings, a pass over them all.
+    """
     parts: list[str] = []
     node: etree._Element | None = element
     while node is not None:
-        name = _local(node.tag)
         parent = node.getparent()
+        step = _local(node.tag)
         if parent is not None:
-            before = sum(1 for _ in node.itersiblings(node.tag, preceding=True))
-            after = next(node.itersiblings(node.tag), None) is not None
-            if before or after:
-                name += f"[{before + 1}]"
-        parts.append(name)
+            index = etree.ElementTree(parent).getelementpath(node).rpartition("[")[2]
+            if index.endswith("]"):
+                step += f"[{index}"
+        parts.append(step)
         node = parent
     return "/" + "/".join(reversed(parts))
 
