@@ -303,7 +303,7 @@ def test_the_policy_that_ran_is_in_the_pack_by_default(tmp_path: Path, sample: S
     source = rk.rules.policy.builtin_policies()["esma-cfd-retail"]
     path = tmp_path / "house.yaml"
     path.write_bytes(
-        ("# our house copy\r\n" + source.replace("esma-cfd-retail", "house-cfd"))
+        ("# our house copy\n" + source.replace("esma-cfd-retail", "house-cfd"))
         .replace("\n", "\r\n")
         .encode()
     )
@@ -320,7 +320,7 @@ def test_the_policy_that_ran_is_in_the_pack_by_default(tmp_path: Path, sample: S
     with zipfile.ZipFile(build(checked, tmp_path / "q.zip")) as archive:
         kept = archive.read("data/policy/house-cfd-2026.1.yaml").decode()
     assert kept == policy.text
-    assert kept.startswith("# our house copy\n")
+    assert kept.startswith("# our house copy\r\n")  # line ends as written, too
 
 
 def test_every_version_that_ran_is_in_the_pack(tmp_path: Path, sample: SampleSet) -> None:
