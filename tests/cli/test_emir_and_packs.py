@@ -246,3 +246,17 @@ def test_pack_refuses_an_unknown_report_and_verify_an_unreadable_file(
     junk = tmp_path / "junk.zip"
     junk.write_bytes(b"not a zip")
     assert main(["verify", str(junk)]) == 2
+
+
+def test_pack_twice_with_the_same_inputs_and_created_at_gives_the_same_bytes(
+    brokerage: Path, tmp_path: Path
+) -> None:
+    """Each `regkit pack` runs its own check (other wall-clock times), yet with the same
+    inputs, --as-of and --created-at the two zips are byte for byte the same."""
+    first, second = tmp_path / "first.zip", tmp_path / "second.zip"
+    assert pack(brokerage, first, "--with-reports", "mifir,emir", "--account", "A000001") == 0
+    assert pack(brokerage, second, "--with-reports", "mifir,emir", "--account", "A000001") == 0
+    with zipfile.ZipFile(first) as one, zipfile.ZipFile(second) as two:
+        differ = [n for n in one.namelist() if one.read(n) != two.read(n)]
+    assert differ == []
+    assert first.read_bytes() == second.read_bytes()

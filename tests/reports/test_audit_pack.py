@@ -149,10 +149,61 @@ def test_created_at_defaults_to_the_end_of_the_check(
     assert info["Bagging-Date"] == (result.finished_at.date().isoformat(),)
 
 
+def test_two_checks_of_the_same_inputs_give_the_same_pack(
+    tmp_path: Path, sample: SampleSet, policy: rk.Policy
+) -> None:
+    """Two runs of the same check differ only in their wall-clock times, which the pack
+    leaves out: with the same created_at, their packs are byte for byte the same."""
+    packs = []
+    for name in ("first", "second"):
+        checked = rk.check(policy, trades=sample.trades, accounts=sample.accounts, as_of=CREATED)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", audit_pack.PackWarning)  # dated before the run
+            pack = build(
+                checked,
+                tmp_path / f"{name}.zip",
+                inputs={"trades": sample.trades, "accounts": sample.accounts},
+                created_at=CREATED,
+                signer=KEY,
+            )
+        packs.append(pack)
+    first, second = packs
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_the_pack_holds_no_wall_clock_time_of_the_check(
+    tmp_path: Path, result: rk.CheckResult
+) -> None:
+    ran = dataclasses.replace(
+        result,
+        started_at=datetime(2026, 12, 1, 9, 15, 1, 123456, tzinfo=UTC),
+        finished_at=datetime(2026, 12, 1, 9, 15, 3, 654321, tzinfo=UTC),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", audit_pack.PackWarning)
+        pack = build(ran, tmp_path / "p.zip", created_at=CREATED)
+    with zipfile.ZipFile(pack) as archive:
+        for name in archive.namelist():
+            text = archive.read(name).decode("utf-8", "replace")
+            assert "09:15" not in text, name
+            assert "2026-12-01" not in text, name
+
+
 def test_findings_are_the_results_json_and_csv(signed_pack: Path, result: rk.CheckResult) -> None:
     with zipfile.ZipFile(signed_pack) as archive:
-        assert archive.read("data/findings.json").decode() == result.to_json()
+        packed = json.loads(archive.read("data/findings.json"))
         assert archive.read("data/findings.csv").decode() == result.to_csv()
+    expected = result.to_dict()
+    del expected["started_at"], expected["finished_at"]
+    assert packed == expected
+    assert list(packed) == list(expected)
+
+
+def _findings_json(result: rk.CheckResult) -> str:
+    """What ``findings.json`` holds: ``result.to_json()`` without the run's wall-clock times."""
+    data = result.to_dict()
+    del data["started_at"], data["finished_at"]
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 def test_findings_stream_in_slices_to_the_same_bytes(
@@ -160,7 +211,7 @@ def test_findings_stream_in_slices_to_the_same_bytes(
 ) -> None:
     monkeypatch.setattr(audit_pack, "_FINDINGS_PER_CHUNK", 3)
     with zipfile.ZipFile(build(result, tmp_path / "p.zip")) as archive:
-        assert archive.read("data/findings.json").decode() == result.to_json()
+        assert archive.read("data/findings.json").decode() == _findings_json(result)
         assert archive.read("data/findings.csv").decode() == result.to_csv()
 
 
@@ -169,7 +220,7 @@ def test_no_findings_still_make_a_valid_pack(tmp_path: Path, result: rk.CheckRes
     pack = build(empty, tmp_path / "empty.zip")
     assert verify(pack).ok
     with zipfile.ZipFile(pack) as archive:
-        assert archive.read("data/findings.json").decode() == empty.to_json()
+        assert archive.read("data/findings.json").decode() == _findings_json(empty)
         assert "No findings." in archive.read("data/report.html").decode()
 
 

@@ -5,7 +5,7 @@ A pack holds what a check found and everything needed to see it again (see
 
     bagit.txt                   BagIt-Version 1.0, UTF-8
     data/findings.csv           every finding, one row each (CheckResult.to_csv)
-    data/findings.json          the whole result (CheckResult.to_json)
+    data/findings.json          the whole result (CheckResult.to_json) but its run's times
     data/inputs/...             the input records, or only their fingerprints
     data/policy/...             the exact policy files that ran, and policies.json
     data/regulator/...          the regulator files, and validation.json
@@ -20,7 +20,9 @@ A pack holds what a check found and everything needed to see it again (see
 The zip sits at the bag's root, so unzipping it into a folder gives the bag, which any BagIt
 tool validates (``bagit.py --validate folder``). The same result and inputs give the same
 bytes: entries in a fixed order, every timestamp ``created_at``, permissions ``0644``, no
-machine paths, Deflate at zlib's default level. Large payloads stream through the zip with
+machine paths, Deflate at zlib's default level. The check's wall-clock times
+(``started_at``, ``finished_at``) are in no file: they differ on every run of the same check,
+and are no part of what it found, so two checks of the same inputs give the same pack. Large payloads stream through the zip with
 their hashes taken as they are written, and the pack is written beside ``out_path`` and
 renamed onto it only when complete.
 
@@ -275,6 +277,7 @@ def build(
                 rerun=rerun,
                 max_rows=max_rows,
                 signed=key is not None,
+                run_times=False,
             ):
                 report.write(chunk.encode("utf-8"))
         info = _bag_info(result, moment, bag, organization, title, key, stated)
@@ -288,14 +291,14 @@ def build(
 
 
 def _date_notices(result: CheckResult, moment: datetime) -> list[str]:
-    """A pack dated before its check finished reads as if it predates its own findings."""
+    """A pack dated before its check finished reads as if it predates its own findings.
+
+    The pack's own notice leaves out the time the check finished, which would make every
+    rebuild differ; the warning raised here names it."""
     if moment >= result.finished_at:
         return []
-    text = (
-        f"This pack is dated {_iso(moment)}, before the check it reports finished "
-        f"({_iso(result.finished_at)})."
-    )
-    warnings.warn(text, PackWarning, stacklevel=3)
+    text = f"This pack is dated {_iso(moment)}, before the check it reports finished."
+    warnings.warn(f"{text[:-1]} ({_iso(result.finished_at)}).", PackWarning, stacklevel=3)
     return [text]
 
 
@@ -426,9 +429,14 @@ def _iso(moment: datetime) -> str:
 # --- findings --------------------------------------------------------------------------------
 
 
+#: Keys of ``CheckResult.to_dict()`` left out of ``findings.json``: the run's wall-clock
+#: times, which differ on every run of the same check (see the module docstring).
+_RUN_TIMES: Final = ("started_at", "finished_at")
+
+
 def _write_findings(bag: _BagWriter, result: CheckResult) -> None:
-    """``findings.csv`` and ``findings.json``, byte for byte ``to_csv()`` and ``to_json()``,
-    written a slice of findings at a time."""
+    """``findings.csv``, byte for byte ``to_csv()``, and ``findings.json``, the text of
+    ``to_json()`` without the run's times; written a slice of findings at a time."""
     with bag.entry("data/findings.csv") as writer:
         for number, part in enumerate(_slices(result)):
             text = part.to_csv()
@@ -448,8 +456,11 @@ def _slices(result: CheckResult) -> Iterator[CheckResult]:
 
 
 def _json_pieces(result: CheckResult) -> Iterator[str]:
-    """The text of ``result.to_json()``, the findings one at a time (the last key)."""
+    """The text of ``result.to_json()`` without the run's times, the findings one at a time
+    (the last key)."""
     head = result.to_dict() if not result.findings else _head_of(result)
+    for key in _RUN_TIMES:
+        del head[key]
     text = json.dumps(head, ensure_ascii=False, indent=2)
     if not result.findings:
         yield text + "\n"
@@ -844,8 +855,6 @@ def _bag_info(
         ("Regkit-Created-At", _iso(moment)),
         ("Regkit-Version", __version__),
         ("Regkit-Check-Version", result.regkit_version),
-        ("Regkit-Check-Started", _iso(result.started_at)),
-        ("Regkit-Check-Finished", _iso(result.finished_at)),
         ("Regkit-As-Of", scope["as_of"] or "not recorded"),
         ("Regkit-Scope-Accounts", ", ".join(scope["accounts"] or ["all"])),
         ("Regkit-Scope-Period", scope["period"]),
