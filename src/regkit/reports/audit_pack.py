@@ -1093,9 +1093,8 @@ class VerifyResult:
 
 @dataclass
 class _Entry:
-    sha256: str | None
+    sha256: str | None  # None: not read (its problems say why)
     size: int
-    error: str | None = None
 
 
 #: Tag files (at the bag's root) are kept in memory to be parsed; they are a few kB.
