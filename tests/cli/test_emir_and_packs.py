@@ -149,7 +149,7 @@ def test_pack_with_reports_verifies_and_a_changed_byte_is_named(
     assert any(n.startswith("data/regulator/") and "DATTRA" in n for n in names)
     assert any(n.startswith("data/regulator/") and "DATTAR" in n for n in names)
     assert main(["verify", str(out)]) == 0
-    assert "intact" in capsys.readouterr().out
+    assert capsys.readouterr().out.endswith(": intact; unsigned (" + f"{len(names)} files)\n")
     changed = tmp_path / "changed.zip"
     with zipfile.ZipFile(out) as reader, zipfile.ZipFile(changed, "w") as writer:
         for info in reader.infolist():
@@ -221,7 +221,12 @@ def test_pack_sign_then_verify_public_key(
     assert pack(brokerage, out, "--sign", str(private)) == 0
     assert "; signed" in capsys.readouterr().out
     assert main(["verify", str(out), "--public-key", str(public)]) == 0
-    assert "signature good" in capsys.readouterr().out
+    assert f"{out}: intact; signature good (" in capsys.readouterr().out
+    # Without a key, "intact" is not "from the signer": verify says the signature was not checked.
+    assert main(["verify", str(out)]) == 0
+    assert ": intact; signed, signature not checked (give --public-key) (" in (
+        capsys.readouterr().out
+    )
     stranger = tmp_path / "stranger.pem"
     other = Ed25519PrivateKey.generate().public_key()
     stranger.write_bytes(other.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
@@ -246,3 +251,33 @@ def test_pack_refuses_an_unknown_report_and_verify_an_unreadable_file(
     junk = tmp_path / "junk.zip"
     junk.write_bytes(b"not a zip")
     assert main(["verify", str(junk)]) == 2
+
+
+def test_pack_twice_with_the_same_inputs_and_created_at_gives_the_same_bytes(
+    brokerage: Path, tmp_path: Path
+) -> None:
+    """Each `regkit pack` runs its own check (other wall-clock times), yet with the same
+    inputs, --as-of and --created-at the two zips are byte for byte the same."""
+    first, second = tmp_path / "first.zip", tmp_path / "second.zip"
+    assert pack(brokerage, first, "--with-reports", "mifir,emir", "--account", "A000001") == 0
+    assert pack(brokerage, second, "--with-reports", "mifir,emir", "--account", "A000001") == 0
+    with zipfile.ZipFile(first) as one, zipfile.ZipFile(second) as two:
+        differ = [n for n in one.namelist() if one.read(n) != two.read(n)]
+    assert differ == []
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_verify_refuses_bytes_before_the_pack_and_names_them(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "pack.zip"
+    assert pack(brokerage, out) == 0
+    stubbed = tmp_path / "stubbed.zip"
+    stubbed.write_bytes(b"#!/bin/sh\nexit 0\n" + out.read_bytes())
+    with zipfile.ZipFile(stubbed) as archive:  # zipfile reads it as if nothing were there
+        assert archive.testzip() is None
+    capsys.readouterr()
+    assert main(["verify", str(stubbed)]) == 1
+    printed = capsys.readouterr().out.splitlines()
+    assert f"{stubbed}: unaccounted bytes at offset 0: 17 bytes before the first entry" in printed
+    assert printed[-1].startswith(f"{stubbed}: NOT intact: ")

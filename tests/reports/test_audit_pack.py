@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import html as html_module
 import importlib.resources
+import io
 import json
 import os
 import re
 import shutil
 import stat
+import struct
 import subprocess
 import warnings
 import zipfile
@@ -149,10 +151,61 @@ def test_created_at_defaults_to_the_end_of_the_check(
     assert info["Bagging-Date"] == (result.finished_at.date().isoformat(),)
 
 
+def test_two_checks_of_the_same_inputs_give_the_same_pack(
+    tmp_path: Path, sample: SampleSet, policy: rk.Policy
+) -> None:
+    """Two runs of the same check differ only in their wall-clock times, which the pack
+    leaves out: with the same created_at, their packs are byte for byte the same."""
+    packs = []
+    for name in ("first", "second"):
+        checked = rk.check(policy, trades=sample.trades, accounts=sample.accounts, as_of=CREATED)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", audit_pack.PackWarning)  # dated before the run
+            pack = build(
+                checked,
+                tmp_path / f"{name}.zip",
+                inputs={"trades": sample.trades, "accounts": sample.accounts},
+                created_at=CREATED,
+                signer=KEY,
+            )
+        packs.append(pack)
+    first, second = packs
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_the_pack_holds_no_wall_clock_time_of_the_check(
+    tmp_path: Path, result: rk.CheckResult
+) -> None:
+    ran = dataclasses.replace(
+        result,
+        started_at=datetime(2026, 12, 1, 9, 15, 1, 123456, tzinfo=UTC),
+        finished_at=datetime(2026, 12, 1, 9, 15, 3, 654321, tzinfo=UTC),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", audit_pack.PackWarning)
+        pack = build(ran, tmp_path / "p.zip", created_at=CREATED)
+    with zipfile.ZipFile(pack) as archive:
+        for name in archive.namelist():
+            text = archive.read(name).decode("utf-8", "replace")
+            assert "09:15" not in text, name
+            assert "2026-12-01" not in text, name
+
+
 def test_findings_are_the_results_json_and_csv(signed_pack: Path, result: rk.CheckResult) -> None:
     with zipfile.ZipFile(signed_pack) as archive:
-        assert archive.read("data/findings.json").decode() == result.to_json()
+        packed = json.loads(archive.read("data/findings.json"))
         assert archive.read("data/findings.csv").decode() == result.to_csv()
+    expected = result.to_dict()
+    del expected["started_at"], expected["finished_at"]
+    assert packed == expected
+    assert list(packed) == list(expected)
+
+
+def _findings_json(result: rk.CheckResult) -> str:
+    """What ``findings.json`` holds: ``result.to_json()`` without the run's wall-clock times."""
+    data = result.to_dict()
+    del data["started_at"], data["finished_at"]
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 def test_findings_stream_in_slices_to_the_same_bytes(
@@ -160,7 +213,7 @@ def test_findings_stream_in_slices_to_the_same_bytes(
 ) -> None:
     monkeypatch.setattr(audit_pack, "_FINDINGS_PER_CHUNK", 3)
     with zipfile.ZipFile(build(result, tmp_path / "p.zip")) as archive:
-        assert archive.read("data/findings.json").decode() == result.to_json()
+        assert archive.read("data/findings.json").decode() == _findings_json(result)
         assert archive.read("data/findings.csv").decode() == result.to_csv()
 
 
@@ -169,7 +222,7 @@ def test_no_findings_still_make_a_valid_pack(tmp_path: Path, result: rk.CheckRes
     pack = build(empty, tmp_path / "empty.zip")
     assert verify(pack).ok
     with zipfile.ZipFile(pack) as archive:
-        assert archive.read("data/findings.json").decode() == empty.to_json()
+        assert archive.read("data/findings.json").decode() == _findings_json(empty)
         assert "No findings." in archive.read("data/report.html").decode()
 
 
@@ -907,10 +960,328 @@ def test_a_zip_that_is_not_a_bag(tmp_path: Path) -> None:
     path = tmp_path / "pack.zip"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("data/a.txt", "a")
-    problems: list[Any] = [(p.kind, p.path) for p in verify(path).problems]
+    checked = verify(path).problems
+    problems: list[Any] = [(p.kind, p.path) for p in checked if p.kind != "structure"]
+    assert {p.path for p in checked if p.kind == "structure"} == {"data/a.txt"}  # mode 0600
     assert problems == [
         ("unexpected", "data/a.txt"),
         ("missing", "bagit.txt"),
         ("missing", "manifest-sha256.txt"),
         ("missing", "tagmanifest-sha256.txt"),
     ]
+
+
+# --- every byte of the zip accounted for ------------------------------------------------------
+#
+# zipfile reads each of these packs without complaint (the files hash as listed); verify must
+# refuse the bytes that belong to no file. The helpers edit the zip's bytes, keeping the
+# offsets right, so that only the case at hand is wrong.
+
+_END_RECORD = b"PK\x05\x06"
+
+
+def _central(data: bytes | bytearray) -> tuple[int, int, int]:
+    """(end record offset, central directory size, central directory offset)."""
+    end = bytes(data).rindex(_END_RECORD)
+    size, offset = struct.unpack_from("<II", data, end + 12)
+    return end, size, offset
+
+
+def _central_entries(data: bytes | bytearray, at: int | None = None) -> list[tuple[int, str]]:
+    """(offset of its central directory entry, name) of each entry."""
+    _, size, offset = _central(data)
+    position = offset if at is None else at
+    entries = []
+    while position < (offset if at is None else at) + size:
+        names, extra, comment = struct.unpack_from("<HHH", data, position + 28)
+        entries.append((position, bytes(data[position + 46 : position + 46 + names]).decode()))
+        position += 46 + names + extra + comment
+    return entries
+
+
+def _insert(data: bytes, at: int, blob: bytes) -> bytes:
+    """``blob`` inserted at ``at`` (before the central directory), with the offsets of what
+    follows moved on: zipfile then reads every entry as before."""
+    _, _, offset = _central(data)
+    assert at <= offset
+    grown = bytearray(data[:at] + blob + data[at:])
+    for position, _ in _central_entries(grown, offset + len(blob)):
+        (local,) = struct.unpack_from("<I", grown, position + 42)
+        if local >= at:
+            struct.pack_into("<I", grown, position + 42, local + len(blob))
+    end, _, _ = _central(grown)
+    struct.pack_into("<I", grown, end + 16, offset + len(blob))
+    return bytes(grown)
+
+
+def _local_offset(data: bytes, name: str) -> tuple[int, int]:
+    """Where an entry's local header and its data start."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo(name)
+    names, extra = struct.unpack_from("<HH", data, info.header_offset + 26)
+    return info.header_offset, info.header_offset + 30 + names + extra
+
+
+def _grow_entry(data: bytes, name: str, blob: bytes) -> bytes:
+    """``blob`` appended to an entry's compressed data, its compressed size grown to match
+    (zipfile inflates the stream and ignores what follows its end)."""
+    local, start = _local_offset(data, name)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        compressed = archive.getinfo(name).compress_size
+    grown = bytearray(_insert(data, start + compressed, blob))
+    names = struct.unpack_from("<H", grown, local + 26)[0]
+    struct.pack_into("<Q", grown, local + 30 + names + 12, compressed + len(blob))  # zip64
+    for position, entry in _central_entries(grown):
+        if entry == name:
+            struct.pack_into("<I", grown, position + 20, compressed + len(blob))
+    return bytes(grown)
+
+
+def _write(tmp_path: Path, data: bytes, name: str = "tampered.zip") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def _zipfile_reads_it(path: Path) -> None:
+    """The tampered pack still reads with zipfile: the case is one a lax reader lets pass."""
+    with zipfile.ZipFile(path) as archive:
+        assert archive.testzip() is None
+
+
+def _problems(path: Path) -> set[tuple[str, str, str]]:
+    return {(p.kind, p.path, p.detail) for p in verify(path, public_key=KEY.public_key()).problems}
+
+
+def test_bytes_before_the_zip_are_refused(tmp_path: Path, signed_pack: Path) -> None:
+    stub = b"MZ\x90\x00 a self-extracting stub "
+    path = _write(tmp_path, stub + signed_pack.read_bytes())
+    _zipfile_reads_it(path)
+    problems = _problems(path)
+    assert ("unaccounted", "", f"unaccounted bytes at offset 0: {len(stub)} bytes before the "
+            "first entry") in problems  # fmt: skip
+    assert {kind for kind, _, _ in problems} == {"unaccounted", "structure"}
+
+
+def test_bytes_between_entries_are_refused(tmp_path: Path, signed_pack: Path) -> None:
+    data = signed_pack.read_bytes()
+    at, _ = _local_offset(data, "data/report.html")
+    path = _write(tmp_path, _insert(data, at, b"hidden"))
+    _zipfile_reads_it(path)
+    assert [str(p) for p in verify(path, public_key=KEY.public_key()).problems] == [
+        f"unaccounted bytes at offset {at}: 6 bytes after the entry 'data/scope.json'"
+    ]
+
+
+def test_bytes_after_the_end_record_and_a_zip_comment_are_refused(
+    tmp_path: Path, signed_pack: Path
+) -> None:
+    data = signed_pack.read_bytes()
+    trailing = _write(tmp_path, data + b"trailing", "trailing.zip")
+    _zipfile_reads_it(trailing)
+    assert [str(p) for p in verify(trailing).problems] == [
+        f"unaccounted bytes at offset {len(data)}: 8 bytes after the end record"
+    ]
+    commented = _write(tmp_path, data, "commented.zip")
+    with zipfile.ZipFile(commented, "a") as archive:
+        archive.comment = b"a note"
+    assert [str(p) for p in verify(commented).problems] == [
+        f"unaccounted bytes at offset {len(data)}: a zip comment of 6 bytes"
+    ]
+
+
+def test_a_directory_entry_that_carries_data_is_refused(tmp_path: Path, signed_pack: Path) -> None:
+    path = _write(tmp_path, signed_pack.read_bytes())
+    folder = zipfile.ZipInfo("data/folder/", date_time=(2026, 11, 30, 18, 0, 0))
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr(folder, b"smuggled in a directory")
+    _zipfile_reads_it(path)
+    with zipfile.ZipFile(path) as archive:
+        assert archive.getinfo("data/folder/").is_dir()
+    refused = [p for p in verify(path).problems if p.kind == "unaccounted"]
+    assert [(p.path, p.detail.split(": ")[1]) for p in refused] == [
+        ("data/folder/", "a directory entry that carries 23 bytes")
+    ]
+
+
+def test_bytes_after_an_entrys_deflate_stream_are_refused(
+    tmp_path: Path, signed_pack: Path
+) -> None:
+    path = _write(tmp_path, _grow_entry(signed_pack.read_bytes(), "data/rerun.py", b"hidden"))
+    _zipfile_reads_it(path)
+    (problem,) = verify(path, public_key=KEY.public_key()).problems
+    assert (problem.kind, problem.path) == ("unaccounted", "data/rerun.py")
+    assert problem.detail.endswith("6 bytes after the end of its compressed data")
+
+
+def test_set_bits_after_the_end_of_a_deflate_stream_are_refused(
+    tmp_path: Path, signed_pack: Path
+) -> None:
+    """Deflate readers ignore the bits after a stream's last code; zlib writes them as 0."""
+    data = signed_pack.read_bytes()
+    with zipfile.ZipFile(signed_pack) as archive:
+        infos = [i for i in archive.infolist() if i.compress_type == zipfile.ZIP_DEFLATED]
+    for info in infos:
+        _, start = _local_offset(data, info.filename)
+        last = start + info.compress_size - 1
+        changed = bytearray(data)
+        changed[last] |= 0x80
+        try:
+            with zipfile.ZipFile(io.BytesIO(bytes(changed))) as archive:
+                same = archive.read(info.filename) == zipfile.ZipFile(signed_pack).read(info)
+        except (zipfile.BadZipFile, zlib.error):
+            same = False
+        if changed[last] != data[last] and same:
+            break
+    else:
+        pytest.skip("no entry ends with a padding bit in its top bit")
+    problems = verify(_write(tmp_path, bytes(changed)), public_key=KEY.public_key()).problems
+    assert [(p.kind, p.path, p.detail) for p in problems] == [
+        (
+            "unaccounted",
+            info.filename,
+            f"unaccounted bits at offset {last}: set bits after the end of its Deflate stream",
+        )
+    ]
+
+
+def _rewritten(
+    source: Path, target: Path, change: Callable[[zipfile.ZipInfo], zipfile.ZipInfo]
+) -> Path:
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            data = old.read(info)
+            new.writestr(change(info), data)
+    return target
+
+
+def test_an_extra_field_is_refused(tmp_path: Path, signed_pack: Path) -> None:
+    def extra(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+        if info.filename == "data/scope.json":
+            info.extra = struct.pack("<HH", 0xCAFE, 6) + b"hidden"
+        return info
+
+    path = _rewritten(signed_pack, tmp_path / "extra.zip", extra)
+    _zipfile_reads_it(path)
+    problems = list(verify(path).problems)
+    assert {(p.kind, p.path) for p in problems} == {("structure", "data/scope.json")}
+    assert any("extra field of 10 bytes" in p.detail for p in problems)
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_another_compression_method_is_refused(
+    tmp_path: Path, signed_pack: Path, method: int
+) -> None:
+    def compress(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+        if info.filename == "data/findings.csv":
+            info.compress_type = method
+        return info
+
+    path = _rewritten(signed_pack, tmp_path / "method.zip", compress)
+    _zipfile_reads_it(path)
+    problems = verify(path).problems
+    assert {(p.kind, p.path) for p in problems} >= {
+        ("structure", "data/findings.csv"),
+        ("corrupt", "data/findings.csv"),
+    }
+    assert f"compressed with method {method}; a pack uses Deflate (8)" in {
+        p.detail for p in problems
+    }
+
+
+def test_an_entry_dated_otherwise_or_a_changed_mode_is_refused(
+    tmp_path: Path, signed_pack: Path
+) -> None:
+    def redate(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+        if info.filename == "data/findings.json":
+            info.date_time = (2020, 1, 1, 0, 0, 0)
+        if info.filename == "data/rerun.py":
+            info.external_attr = (stat.S_IFREG | 0o755) << 16
+        return info
+
+    path = _rewritten(signed_pack, tmp_path / "dated.zip", redate)
+    problems = {(p.kind, p.path, p.detail.split(",")[0]) for p in verify(path).problems}
+    assert ("structure", "data/findings.json", "dated 2020-01-01 00:00:00 in the zip") in {
+        (kind, name, detail.split(", not")[0]) for kind, name, detail in problems
+    }
+    assert (
+        "structure",
+        "data/rerun.py",
+        "the central directory gives mode 0o100755",
+    ) in problems
+
+
+def test_a_local_header_that_disagrees_with_the_central_directory_is_refused(
+    tmp_path: Path, signed_pack: Path
+) -> None:
+    data = bytearray(signed_pack.read_bytes())
+    local, _ = _local_offset(bytes(data), "bagit.txt")
+    data[local + 10] ^= 0x01  # the local header's time
+    (problem,) = verify(_write(tmp_path, bytes(data)), public_key=KEY.public_key()).problems
+    assert str(problem) == (
+        "bagit.txt: the local header at offset 0 disagrees with the central directory: "
+        "date and time"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "line"),
+    [
+        (lambda text: text.upper(), "upper-case hex"),
+        (lambda text: text.replace("  ", "\t", 1), "a tab"),
+        (lambda text: text + "\n", "a blank line"),
+    ],
+    ids=["upper", "tab", "blank"],
+)
+def test_the_tag_manifest_must_be_as_a_pack_writes_it(
+    tmp_path: Path, signed_pack: Path, change: Callable[[str], str], line: str
+) -> None:
+    """The tag manifest is hashed nowhere: read loosely, a changed byte in it would pass."""
+    path = rewrite(
+        signed_pack,
+        tmp_path / "loose.zip",
+        lambda name, data: (
+            change(data.decode()).encode() if name == "tagmanifest-sha256.txt" else data
+        ),
+    )
+    problems = {(p.kind, p.path) for p in verify(path).problems}
+    assert ("malformed", "tagmanifest-sha256.txt") in problems, line
+
+
+# --- what verify says of the signature --------------------------------------------------------
+
+
+def test_verify_says_whether_the_pack_is_signed_and_the_signature_checked(
+    tmp_path: Path, signed_pack: Path, result: rk.CheckResult
+) -> None:
+    unsigned = verify(build(result, tmp_path / "unsigned.zip"))
+    assert (unsigned.ok, unsigned.signature) == (True, "unsigned")
+    assert unsigned.summary() == "intact; unsigned"
+    unchecked = verify(signed_pack)
+    assert (unchecked.ok, unchecked.signature) == (True, "not checked")
+    assert unchecked.summary() == "intact; signed, signature not checked (give public_key)"
+    good = verify(signed_pack, public_key=KEY.public_key())
+    assert good.summary("--public-key") == "intact; signature good"
+
+
+def test_a_dropped_signature_is_caught_without_a_key(tmp_path: Path, signed_pack: Path) -> None:
+    dropped = rewrite(
+        signed_pack, tmp_path / "dropped.zip", lambda n, d: None if n == SIGNATURE_FILE else d
+    )
+    checked = verify(dropped)
+    assert [(p.kind, p.path) for p in checked.problems] == [("signature", SIGNATURE_FILE)]
+    assert checked.problems[0].detail.startswith("missing: bag-info.txt says the pack is signed")
+    assert checked.summary() == "NOT intact: 1 problem"
+
+
+def test_a_pack_resigned_with_another_key_is_not_reported_as_checked(
+    tmp_path: Path, result: rk.CheckResult
+) -> None:
+    stranger = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
+    forged = build(result, tmp_path / "forged.zip", signer=stranger)
+    unchecked = verify(forged)
+    assert unchecked.signature == "not checked"
+    assert "signature not checked" in unchecked.summary()
+    checked = verify(forged, public_key=KEY.public_key())
+    assert (checked.ok, checked.signature) == (False, "bad")
+    assert "bag-info.txt names: ed25519" in checked.problems[0].detail

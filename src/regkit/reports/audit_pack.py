@@ -5,7 +5,7 @@ A pack holds what a check found and everything needed to see it again (see
 
     bagit.txt                   BagIt-Version 1.0, UTF-8
     data/findings.csv           every finding, one row each (CheckResult.to_csv)
-    data/findings.json          the whole result (CheckResult.to_json)
+    data/findings.json          the whole result (CheckResult.to_json) but its run's times
     data/inputs/...             the input records, or only their fingerprints
     data/policy/...             the exact policy files that ran, and policies.json
     data/regulator/...          the regulator files, and validation.json
@@ -20,13 +20,17 @@ A pack holds what a check found and everything needed to see it again (see
 The zip sits at the bag's root, so unzipping it into a folder gives the bag, which any BagIt
 tool validates (``bagit.py --validate folder``). The same result and inputs give the same
 bytes: entries in a fixed order, every timestamp ``created_at``, permissions ``0644``, no
-machine paths, Deflate at zlib's default level. Large payloads stream through the zip with
-their hashes taken as they are written, and the pack is written beside ``out_path`` and
+machine paths, Deflate at zlib's default level (or stored, for data Deflate would not
+shrink). The check's wall-clock times (``started_at``, ``finished_at``) are in no file: they
+differ on every run of the same check and are no part of what it found, so two checks of the
+same inputs give the same pack. Large payloads stream through the zip with their hashes
+taken as they are written, and the pack is written beside ``out_path`` and
 renamed onto it only when complete.
 
 :func:`verify` reads a pack without extracting it: each entry is hashed straight from the
 zip and every mismatch, missing file, unexpected file and unsafe entry (absolute, ``..``, a
-link) is reported by name.
+link) is reported by name, and every byte of the zip must be accounted for (see
+:mod:`regkit.reports._zipread`).
 
 Example:
     >>> pack = build(result, "pack.zip", attachments=files)  # doctest: +SKIP
@@ -40,6 +44,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import os
 import re
 import stat
 import warnings
@@ -51,14 +56,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
-from typing import IO, TYPE_CHECKING, Any, Final, Literal
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Final, Literal
 
 import polars as pl
 import yaml
 
 from regkit._version import __version__
 from regkit.errors import PackError, PackIntegrityError, RenderError
-from regkit.reports import html
+from regkit.reports import _zipread, html
 from regkit.reports.xml import validate
 from regkit.rules.findings import CheckResult, Finding
 from regkit.rules.policy import (
@@ -115,14 +120,6 @@ _KINDS: Final = {
     "snapshot": "snapshots",
 }
 _UNSAFE_NAME: Final = re.compile(r"[^A-Za-z0-9._-]")
-_READ_ERRORS: Final = (
-    zipfile.BadZipFile,
-    zlib.error,
-    EOFError,
-    OSError,
-    RuntimeError,
-    NotImplementedError,
-)
 
 
 # --- building -------------------------------------------------------------------------------
@@ -275,6 +272,7 @@ def build(
                 rerun=rerun,
                 max_rows=max_rows,
                 signed=key is not None,
+                run_times=False,
             ):
                 report.write(chunk.encode("utf-8"))
         info = _bag_info(result, moment, bag, organization, title, key, stated)
@@ -288,14 +286,14 @@ def build(
 
 
 def _date_notices(result: CheckResult, moment: datetime) -> list[str]:
-    """A pack dated before its check finished reads as if it predates its own findings."""
+    """A pack dated before its check finished reads as if it predates its own findings.
+
+    The pack's own notice leaves out the time the check finished, which would make every
+    rebuild differ; the warning raised here names it."""
     if moment >= result.finished_at:
         return []
-    text = (
-        f"This pack is dated {_iso(moment)}, before the check it reports finished "
-        f"({_iso(result.finished_at)})."
-    )
-    warnings.warn(text, PackWarning, stacklevel=3)
+    text = f"This pack is dated {_iso(moment)}, before the check it reports finished."
+    warnings.warn(f"{text[:-1]} ({_iso(result.finished_at)}).", PackWarning, stacklevel=3)
     return [text]
 
 
@@ -396,8 +394,12 @@ class _BagWriter:
             (self.payload if name.startswith("data/") else self.tags).append(written)
 
     def put(self, name: str, data: bytes, *, listed: bool = True) -> str:
-        """Write one whole entry; returns its SHA-256."""
-        with self.entry(name, listed=listed) as writer:
+        """Write one whole entry, Deflated or, when Deflate would not shrink it, stored;
+        returns its SHA-256."""
+        # Deflate stores such data (a signature, compressed Parquet) in stored blocks,
+        # whose padding bits readers ignore; stored as is, every bit of it is the file's.
+        shrinks = len(zlib.compress(data, wbits=-zlib.MAX_WBITS)) < len(data)
+        with self.entry(name, listed=listed, compress=shrinks) as writer:
             writer.write(data)
         return writer.digest.hexdigest()
 
@@ -426,9 +428,14 @@ def _iso(moment: datetime) -> str:
 # --- findings --------------------------------------------------------------------------------
 
 
+#: Keys of ``CheckResult.to_dict()`` left out of ``findings.json``: the run's wall-clock
+#: times, which differ on every run of the same check (see the module docstring).
+_RUN_TIMES: Final = ("started_at", "finished_at")
+
+
 def _write_findings(bag: _BagWriter, result: CheckResult) -> None:
-    """``findings.csv`` and ``findings.json``, byte for byte ``to_csv()`` and ``to_json()``,
-    written a slice of findings at a time."""
+    """``findings.csv``, byte for byte ``to_csv()``, and ``findings.json``, the text of
+    ``to_json()`` without the run's times; written a slice of findings at a time."""
     with bag.entry("data/findings.csv") as writer:
         for number, part in enumerate(_slices(result)):
             text = part.to_csv()
@@ -448,8 +455,11 @@ def _slices(result: CheckResult) -> Iterator[CheckResult]:
 
 
 def _json_pieces(result: CheckResult) -> Iterator[str]:
-    """The text of ``result.to_json()``, the findings one at a time (the last key)."""
+    """The text of ``result.to_json()`` without the run's times, the findings one at a time
+    (the last key)."""
     head = result.to_dict() if not result.findings else _head_of(result)
+    for key in _RUN_TIMES:
+        del head[key]
     text = json.dumps(head, ensure_ascii=False, indent=2)
     if not result.findings:
         yield text + "\n"
@@ -844,8 +854,6 @@ def _bag_info(
         ("Regkit-Created-At", _iso(moment)),
         ("Regkit-Version", __version__),
         ("Regkit-Check-Version", result.regkit_version),
-        ("Regkit-Check-Started", _iso(result.started_at)),
-        ("Regkit-Check-Finished", _iso(result.finished_at)),
         ("Regkit-As-Of", scope["as_of"] or "not recorded"),
         ("Regkit-Scope-Accounts", ", ".join(scope["accounts"] or ["all"])),
         ("Regkit-Scope-Period", scope["period"]),
@@ -965,22 +973,39 @@ def _key_id(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
 
 #: The kinds of :class:`PackProblem`.
 ProblemKind = Literal[
-    "mismatch", "missing", "unexpected", "unsafe", "corrupt", "malformed", "signature"
+    "mismatch",
+    "missing",
+    "unexpected",
+    "unsafe",
+    "corrupt",
+    "malformed",
+    "signature",
+    "unaccounted",
+    "structure",
 ]
+#: What :attr:`VerifyResult.signature` says of a pack's signature.
+SignatureState = Literal["unsigned", "not checked", "good", "bad"]
 
 
 @dataclass(frozen=True)
 class PackProblem:
-    """One way a pack differs from its manifests.
+    """One way a pack differs from its manifests, or from the zip regkit writes.
 
     Attributes:
         kind: ``mismatch`` (a file's SHA-256 is not the one listed), ``missing`` (listed,
             not in the zip), ``unexpected`` (in the zip, listed nowhere), ``unsafe`` (an
             absolute path, ``..``, a link or a duplicate name: never read), ``corrupt`` (the
-            zip entry cannot be read back), ``malformed`` (a tag file that breaks BagIt),
-            ``signature`` (the signature is missing or does not match).
-        path: the file at fault, as named in the zip.
-        detail: what is wrong, in words.
+            zip entry cannot be read back), ``malformed`` (a tag file that breaks BagIt or
+            is not in the form regkit writes), ``signature`` (the signature is missing, does
+            not match, or contradicts ``bag-info.txt``), ``unaccounted`` (bytes, or bits at
+            the end of a Deflate stream, that belong to no file, nor to the zip's central
+            directory or end record: a prepended stub, bytes between entries or after the
+            end, a zip comment, data in a directory entry), ``structure`` (a zip header field
+            other than regkit writes: an extra field, another compression method, a local
+            header that disagrees with the central directory, an entry not dated as the
+            pack).
+        path: the file at fault, as named in the zip; ``""`` for the zip as a whole.
+        detail: what is wrong, in words (with the byte offset, for the zip's own bytes).
         listed_in: the manifest that lists the file, when one does.
     """
 
@@ -990,7 +1015,7 @@ class PackProblem:
     listed_in: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.detail}"
+        return f"{self.path}: {self.detail}" if self.path else self.detail
 
 
 @dataclass(frozen=True)
@@ -999,7 +1024,7 @@ class VerifyResult:
 
     Attributes:
         path: the pack verified.
-        problems: every problem, payload files first, in name order.
+        problems: every problem: the zip's own first, then payload files, in name order.
         files: zip entries hashed.
         payload_bytes: bytes of payload (``data/``) read.
         signed: whether the pack holds a signature.
@@ -1018,8 +1043,38 @@ class VerifyResult:
 
     @property
     def ok(self) -> bool:
-        """True when every file matches its manifest (and the signature, if checked)."""
+        """True when every byte is accounted for and every file matches its manifest (and the
+        signature, if checked). It says nothing of who made the pack unless
+        :attr:`signature` is ``good``."""
         return not self.problems
+
+    @property
+    def signature(self) -> SignatureState:
+        """``unsigned``; ``not checked`` (signed, but no public key was given, so anyone
+        could have made the pack); ``good`` or ``bad`` (checked with the key given)."""
+        if not self.signed:
+            return "unsigned"
+        if self.signature_ok is None:
+            return "not checked"
+        return "good" if self.signature_ok else "bad"
+
+    def summary(self, key_hint: str = "public_key") -> str:
+        """The verdict in words: ``intact; unsigned``, ``intact; signed, signature not checked
+        (give public_key)``, ``intact; signature good`` or ``NOT intact: 2 problems``.
+
+        Args:
+            key_hint: how the reader gives a public key (the CLI says ``--public-key``).
+        """
+        if self.problems:
+            count = len(self.problems)
+            return f"NOT intact: {count} problem{'s' if count > 1 else ''}"
+        said = {
+            "unsigned": "unsigned",
+            "not checked": f"signed, signature not checked (give {key_hint})",
+            "good": "signature good",
+            "bad": "signature bad",
+        }
+        return f"intact; {said[self.signature]}"
 
     def lines(self) -> list[str]:
         """One ``PACK: FILE: PROBLEM`` line per problem."""
@@ -1038,17 +1093,29 @@ class VerifyResult:
 
 @dataclass
 class _Entry:
-    sha256: str | None
+    sha256: str | None  # None: not read (its problems say why)
     size: int
-    error: str | None = None
+
+
+#: Tag files (at the bag's root) are kept in memory to be parsed; they are a few kB.
+_TAG_LIMIT: Final = 1 << 24
 
 
 def verify(path: str | Path, *, public_key: Ed25519PublicKey | bytes | None = None) -> VerifyResult:
     """Check an audit pack against its manifests, without extracting anything.
 
-    Every entry is hashed as it is read from the zip. Entries with an absolute path, a
-    ``..`` part, a backslash, a link type or a duplicate name are reported as ``unsafe``
-    and never read.
+    Every byte of the file must belong to a listed file's zip entry, the central directory
+    or the end record, in the form regkit writes: bytes before, between or after the
+    entries, a zip comment, extra fields, other compression methods, data in a directory
+    entry and bits past the end of a Deflate stream are problems (``unaccounted``,
+    ``structure``), each named with its offset. Every entry is hashed as it is read from
+    the zip. Entries with an absolute path, a ``..`` part, a backslash, a link type or a
+    duplicate name are reported as ``unsafe`` and never read.
+
+    Without ``public_key``, a signed pack is not proven to come from its signer:
+    :attr:`VerifyResult.signature` is then ``not checked`` (and :meth:`VerifyResult.summary`
+    says so); a signature the pack's ``bag-info.txt`` announces but that is not there is a
+    problem even so.
 
     Args:
         path: the pack (a zip).
@@ -1064,29 +1131,31 @@ def verify(path: str | Path, *, public_key: Ed25519PublicKey | bytes | None = No
     """
     label = str(path)
     key = None if public_key is None else _public_key(public_key)
+    problems: list[PackProblem] = []
     try:
-        archive = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise PackError(f"{label}: not a readable zip ({exc})") from exc
-    with archive:
-        problems: list[PackProblem] = []
-        entries = _hash_entries(archive, problems)
-        checker = _Checker(entries, problems)
-        for name, entry in entries.items():
-            if "/" not in name and entry.error is None:
-                checker.texts[name] = _read_small(archive, name)
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            layout = _zipread.read_layout(handle, size)
+            problems += [_problem(flaw) for flaw in layout.flaws]
+            reader = _EntryReader(handle, problems)
+            for member in layout.members:
+                reader.read(member)
+    except (OSError, PackError) as exc:
+        raise PackError(f"{label}: {_reason(exc)}") from exc
+    checker = _Checker(reader.entries, problems)
+    checker.texts = reader.texts
     checker.check_manifests()
     info = checker.bag_info()
     checker.check_oxum(info)
-    signed = SIGNATURE_FILE in entries
-    signature_ok = None
-    if key is not None:
-        signature_ok = checker.check_signature(key)
-    payload = sum(entry.size for name, entry in entries.items() if name.startswith("data/"))
+    checker.check_dates(reader.dated, info)
+    signed = SIGNATURE_FILE in reader.entries
+    checker.check_announced_signature(info, signed)
+    signature_ok = None if key is None else checker.check_signature(key, info)
+    payload = sum(e.size for name, e in reader.entries.items() if name.startswith("data/"))
     return VerifyResult(
         path=label,
         problems=tuple(sorted(problems, key=_problem_order)),
-        files=len(entries),
+        files=len(reader.entries),
         payload_bytes=payload,
         signed=signed,
         signature_ok=signature_ok,
@@ -1094,13 +1163,22 @@ def verify(path: str | Path, *, public_key: Ed25519PublicKey | bytes | None = No
     )
 
 
-def _problem_order(problem: PackProblem) -> tuple[bool, str, str]:
-    return (not problem.path.startswith("data/"), problem.path, problem.kind)
+def _reason(exc: OSError | PackError) -> str:
+    if isinstance(exc, PackError):
+        return str(exc)
+    return f"not a readable zip ({exc})"
 
 
-def _unsafe_reason(info: zipfile.ZipInfo) -> str | None:
-    name = info.filename
-    mode = info.external_attr >> 16
+def _problem(flaw: _zipread.Flaw) -> PackProblem:
+    return PackProblem(flaw.kind, flaw.path, flaw.detail)
+
+
+def _problem_order(problem: PackProblem) -> tuple[int, str, str]:
+    group = 0 if not problem.path else 1 if problem.path.startswith("data/") else 2
+    return (group, problem.path, problem.kind)
+
+
+def _unsafe_reason(name: str, mode: int) -> str | None:
     if stat.S_ISLNK(mode):
         return "a symbolic link entry"
     if "\\" in name or "\x00" in name:
@@ -1115,37 +1193,61 @@ def _unsafe_reason(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
-def _hash_entries(archive: zipfile.ZipFile, problems: list[PackProblem]) -> dict[str, _Entry]:
-    """Hash each safe, regular entry straight from the zip."""
-    entries: dict[str, _Entry] = {}
-    seen: set[str] = set()
-    for info in archive.infolist():
-        name = info.filename
-        reason = _unsafe_reason(info)
-        if reason is None and name in seen:
+class _EntryReader:
+    """Hashes each safe entry straight from the file, keeping the tag files' text."""
+
+    def __init__(self, handle: BinaryIO, problems: list[PackProblem]) -> None:
+        self.handle = handle
+        self.problems = problems
+        self.entries: dict[str, _Entry] = {}
+        self.texts: dict[str, bytes | None] = {}
+        self.dated: list[_zipread.Member] = []
+        self.seen: set[str] = set()
+
+    def read(self, member: _zipread.Member) -> None:
+        """Check one entry's name, then hash it (a directory: check it holds nothing)."""
+        name = member.name
+        reason = _unsafe_reason(name, member.mode)
+        if reason is None and name in self.seen:
             reason = "a name that appears twice in the zip"
-        seen.add(name)
+        self.seen.add(name)
         if reason is not None:
-            entries.pop(name, None)
-            problems.append(PackProblem("unsafe", name, f"refused: {reason}"))
-            continue
-        if info.is_dir():
-            continue
-        entries[name] = _hash_entry(archive, info)
-    return entries
+            self.entries.pop(name, None)
+            self.texts.pop(name, None)
+            self.problems.append(PackProblem("unsafe", name, f"refused: {reason}"))
+            return
+        self.problems += [_problem(flaw) for flaw in member.flaws]
+        if member.is_dir:
+            self._directory(member)
+            return
+        self.dated.append(member)
+        if not member.readable:  # its flaws say why
+            self.entries[name] = _Entry(None, 0)
+            return
+        keep = _TAG_LIMIT if "/" not in name else 0
+        digest = _zipread.digest(self.handle, member, keep)
+        self.problems += [_problem(flaw) for flaw in digest.flaws]
+        self.entries[name] = _Entry(digest.sha256, digest.size)
+        if "/" not in name:
+            self.texts[name] = digest.data
 
-
-def _hash_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Entry:
-    digest = hashlib.sha256()
-    size = 0
-    try:
-        with archive.open(info) as stream:
-            for block in iter(lambda: stream.read(_CHUNK), b""):
-                digest.update(block)
-                size += len(block)
-    except _READ_ERRORS as exc:  # a damaged, encrypted or oddly compressed entry
-        return _Entry(None, size, f"cannot be read from the zip ({exc})")
-    return _Entry(digest.hexdigest(), size)
+    def _directory(self, member: _zipread.Member) -> None:
+        # a directory entry is harmless only if empty: zipfile skips its data when reading
+        size = member.size
+        if member.readable:
+            digest = _zipread.digest(self.handle, member, 0)
+            self.problems += [_problem(flaw) for flaw in digest.flaws]
+            size = max(size, digest.size)
+        if size or (member.method == 0 and member.compressed):
+            where = f" at offset {member.data_at}" if member.readable else ""
+            shown = max(size, member.compressed)
+            self.problems.append(
+                PackProblem(
+                    "unaccounted",
+                    member.name,
+                    f"unaccounted bytes{where}: a directory entry that carries {shown} bytes",
+                )
+            )
 
 
 class _Checker:
@@ -1169,31 +1271,40 @@ class _Checker:
                 listed.add(name)
                 self._compare(manifest, name, expected, payload)
         exempt = {_TAGMANIFEST, SIGNATURE_FILE}
-        for name, entry in self.entries.items():
-            if entry.error is not None:
-                self.add("corrupt", name, entry.error)
+        for name in self.entries:
             if name not in listed and name not in exempt:
                 where = _MANIFEST if name.startswith("data/") else _TAGMANIFEST
                 self.add("unexpected", name, f"in the pack but not listed in {where}")
         self._check_bagit_txt()
 
-    def _lines(self, manifest: str) -> Iterator[tuple[str, str]]:
+    def _lines(self, manifest: str) -> list[tuple[str, str]]:
+        """A manifest's (path, SHA-256) lines. It must be exactly as regkit writes it: the
+        tag manifest is hashed nowhere, so a looser reading (a tab for the two spaces, upper
+        case hex, a blank line) would let a changed byte pass."""
         data = self.read(manifest)
         if data is None:
-            return
+            return []
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             self.add("malformed", manifest, "not UTF-8 text")
-            return
+            return []
+        found: list[tuple[str, str]] = []
         for number, line in enumerate(text.splitlines(), start=1):
             parts = line.strip().split(None, 1)
-            if not parts:
-                continue
             if len(parts) != 2 or not re.fullmatch(r"[0-9a-fA-F]{64}", parts[0]):
                 self.add("malformed", manifest, f"line {number} is not 'SHA256  PATH': {line!r}")
                 continue
-            yield _decode_path(parts[1].lstrip("*")), parts[0].lower()
+            found.append((_decode_path(parts[1].lstrip("*")), parts[0].lower()))
+        written = [_Written(name, sha256, 0) for name, sha256 in found]
+        if len(found) == len(text.splitlines()) and _manifest(written) != data:
+            self.add(
+                "malformed",
+                manifest,
+                "not in the form a pack writes (one 'sha256  path' line per file, lower-case "
+                "hex, two spaces, sorted, each ending in a line feed)",
+            )
+        return found
 
     def _compare(self, manifest: str, name: str, expected: str, payload: bool) -> None:
         if payload != name.startswith("data/"):
@@ -1249,37 +1360,83 @@ class _Checker:
                 f"Payload-Oxum {stated[0]} but the payload is {found} (bytes.files)",
             )
 
-    def check_signature(self, key: Ed25519PublicKey) -> bool:
+    def check_dates(
+        self, members: Sequence[_zipread.Member], info: Mapping[str, tuple[str, ...]]
+    ) -> None:
+        """Every entry is dated ``created_at`` (``Regkit-Created-At``), as a pack writes."""
+        expected = _dos_time(info.get("Regkit-Created-At", ("",))[0])
+        if expected is None and members:
+            expected = members[0].dos_time
+        for member in members:
+            if member.dos_time != expected:
+                self.add(
+                    "structure",
+                    member.name,
+                    f"dated {_shown_dos(member.dos_time)} in the zip, not "
+                    f"{_shown_dos(expected)} as the pack's other entries and Regkit-Created-At",
+                )
+
+    def check_announced_signature(self, info: Mapping[str, tuple[str, ...]], signed: bool) -> None:
+        """``bag-info.txt`` (which the manifests cover) says whether the pack is signed: a
+        signature dropped or added since is caught without a key."""
+        announced = info.get("Regkit-Signature")
+        if announced and not signed:
+            self.add(
+                "signature",
+                SIGNATURE_FILE,
+                f"missing: {_BAG_INFO} says the pack is signed ({announced[0]}), but the "
+                "pack holds no signature",
+            )
+        elif signed and not announced:
+            self.add(
+                "signature",
+                SIGNATURE_FILE,
+                f"a signature the pack's {_BAG_INFO} does not announce (no Regkit-Signature)",
+            )
+        signature = self.read(SIGNATURE_FILE)
+        if signed and (signature is None or len(signature) != 64):
+            self.add("signature", SIGNATURE_FILE, "not a 64-byte Ed25519 signature")
+
+    def check_signature(self, key: Ed25519PublicKey, info: Mapping[str, tuple[str, ...]]) -> bool:
         from cryptography.exceptions import InvalidSignature
 
         signature = self.read(SIGNATURE_FILE)
         message = self.read(_TAGMANIFEST)
-        if signature is None:
-            self.add("signature", SIGNATURE_FILE, "missing: the pack is not signed")
+        if SIGNATURE_FILE not in self.entries:
+            if not info.get("Regkit-Signature"):  # else check_announced_signature said so
+                self.add("signature", SIGNATURE_FILE, "missing: the pack is not signed")
             return False
-        if message is None:
+        if signature is None or message is None:
             return False
         try:
             key.verify(signature, message)
         except InvalidSignature:
+            announced = info.get("Regkit-Signature", ("none",))[0]
             self.add(
                 "signature",
                 SIGNATURE_FILE,
-                f"does not match {_TAGMANIFEST} under the key {_key_id(key)}",
+                f"does not match {_TAGMANIFEST} under the key {_key_id(key)} "
+                f"({_BAG_INFO} names: {announced})",
             )
             return False
         return True
 
 
-def _read_small(archive: zipfile.ZipFile, name: str, limit: int = 1 << 24) -> bytes | None:
+def _dos_time(text: str) -> tuple[int, int] | None:
+    """The (date, time) a zip stores for a ``Regkit-Created-At`` value."""
     try:
-        info = archive.getinfo(name)
-    except KeyError:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
         return None
-    if info.file_size > limit:
-        return None
-    try:
-        with archive.open(info) as stream:
-            return stream.read(limit + 1)[:limit]
-    except _READ_ERRORS:
-        return None
+    year, month, day, hour, minute, second = _zip_time(moment)
+    return ((year - 1980) << 9 | month << 5 | day, hour << 11 | minute << 5 | second // 2)
+
+
+def _shown_dos(stamp: tuple[int, int] | None) -> str:
+    if stamp is None:
+        return "unknown"
+    day, time = stamp
+    return (
+        f"{(day >> 9) + 1980:04d}-{(day >> 5) & 15:02d}-{day & 31:02d} "
+        f"{time >> 11:02d}:{(time >> 5) & 63:02d}:{(time & 31) * 2:02d}"
+    )

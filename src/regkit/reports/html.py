@@ -153,6 +153,7 @@ def render(
     rerun: str | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
     signed: bool = False,
+    run_times: bool = True,
 ) -> str:
     """The report as one HTML string (see :func:`stream` for the arguments)."""
     return "".join(
@@ -172,6 +173,7 @@ def render(
             rerun=rerun,
             max_rows=max_rows,
             signed=signed,
+            run_times=run_times,
         )
     )
 
@@ -193,6 +195,7 @@ def stream(
     rerun: str | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
     signed: bool = False,
+    run_times: bool = True,
 ) -> Iterator[str]:
     """The report, piece by piece (for writing into a zip entry).
 
@@ -216,6 +219,8 @@ def stream(
         rerun: the script that re-runs the check (default: :func:`rerun_script`).
         max_rows: the most findings the table lists.
         signed: whether the pack is signed (the verify instructions say so).
+        run_times: show when the check ran (``started_at``, ``finished_at``); an audit
+            pack leaves them out, so that a rebuild gives the same bytes.
     """
     moment = (created_at or result.finished_at).astimezone(UTC)
     rows = _input_rows(result, inputs)
@@ -227,8 +232,8 @@ def stream(
         "created_at": _iso(moment),
         "result": result,
         "regkit_version": __version__,
-        "started_at": _iso(result.started_at),
-        "finished_at": _iso(result.finished_at),
+        "started_at": _iso(result.started_at) if run_times else None,
+        "finished_at": _iso(result.finished_at) if run_times else None,
         "summary": _summary(result),
         "scope": scope or _default_scope(result, rows),
         "notices": list(notices),
