@@ -1299,7 +1299,7 @@ def _step_pack(ctx: DemoContext) -> None:
         f"{path}: {len(result.findings):,} findings of {policy.id} {policy.version}, "
         f"{len(ctx.report_files)} regulator files, {verified.files} files in the bag"
     )
-    ctx.say(f"regkit verify: {'intact' if verified.ok else 'NOT INTACT'}")
+    ctx.say(f"regkit verify: {verified.summary('--public-key')}")
     if not verified.ok:
         ctx.problems.append(f"the audit pack does not verify: {verified.lines()[:3]}")
     tampered = ctx.out_dir / "audit-pack-tampered.zip"
