@@ -472,7 +472,8 @@ class _DecimalScan:
     """What one pass over a decimal column found."""
 
     scale: int = 0
-    """The most decimal places of a value the model accepts: the column's one scale."""
+    """The column's one scale: the most places written (``1.0850``: 4), at most the field's
+    limit, which every value the model accepts fits (its trailing zeros do not count)."""
     over: bool = False
     """Whether a plainly spelled value is beyond the field's digit limits."""
     spelled: Mapping[str, str] = field(default_factory=dict)
@@ -489,6 +490,9 @@ class _Digits:
     plain: pl.Expr
     digits: pl.Expr
     places: pl.Expr
+    written: pl.Expr
+    """The places as written, trailing zeros too (``1.0850``: 4): the column's scale
+    keeps them, up to the field's limit."""
 
 
 def _digits(text: pl.Expr) -> _Digits:
@@ -505,7 +509,7 @@ def _digits(text: pl.Expr) -> _Digits:
     places = pl.when((count == 0) | (power >= 0)).then(0).otherwise(-power)
     digits = pl.when(count == 0).then(1).otherwise(pl.max_horizontal(count + power.clip(0), places))
     plain = whole.is_not_null() & (whole.str.len_bytes().cast(pl.Int64) + written > 0)
-    return _Digits(plain, digits, places)
+    return _Digits(plain, digits, places, (written - exponent).clip(0))
 
 
 def _limit_reasons(column: _Column) -> list[tuple[str, Callable[[_Digits], pl.Expr]]]:
@@ -567,7 +571,7 @@ def _scan_decimals(frame: pl.DataFrame, spec: _Spec) -> dict[str, _DecimalScan]:
         digits = _digits(text)
         over = pl.any_horizontal([bad(digits) for _, bad in _limit_reasons(column)])
         exprs += [
-            digits.places.filter(digits.plain).max().alias(f"{column.path}\0places"),
+            digits.written.filter(digits.plain).max().alias(f"{column.path}\0places"),
             over.filter(digits.plain).any().alias(f"{column.path}\0over"),
             text.filter(~digits.plain).unique().implode().alias(f"{column.path}\0other"),
         ]
@@ -617,8 +621,8 @@ def _decimal_adapter(max_digits: int, decimal_places: int) -> TypeAdapter[Decima
 
 
 def _places(plain: str) -> int:
-    """The decimal places of a value in fixed-point text, trailing zeros not counted."""
-    return len(plain.partition(".")[2].rstrip("0"))
+    """The decimal places of a value in fixed-point text, as written."""
+    return len(plain.partition(".")[2])
 
 
 def _exact_decimal(text: pl.Expr, scan: _DecimalScan | None) -> pl.Expr:
