@@ -57,6 +57,7 @@ from regkit import (
     UnderlyingClass,
 )
 from regkit.schemas.columnar import to_frame
+from regkit.schemas.types import DECIMAL_PLACES, WHOLE_DIGITS
 
 __all__ = [
     "MAJORS",
@@ -68,6 +69,7 @@ __all__ = [
     "cfis",
     "countries",
     "currencies",
+    "decimal_texts",
     "entities",
     "firms",
     "holders",
@@ -86,6 +88,7 @@ __all__ = [
     "texts",
     "trades",
     "utis",
+    "wide_decimals",
 ]
 
 # --- code lists ----------------------------------------------------------------------------
@@ -170,6 +173,66 @@ def amounts(
             allow_infinity=False,
         )
     )
+
+
+@st.composite
+def wide_decimals(draw: st.DrawFn, min_value: int | None = None) -> Decimal:
+    """Any decimal a record accepts, so that one column mixes the extremes: up to 20 digits
+    before the point and 18 after it, with trailing zeros that do not count as places
+    (``1.50000``) and exponent forms (``1.2E+11``, ``1E-18``). ``min_value`` 0 or 1: at
+    least that (a margin, a price); ``None``: negative too.
+
+    Built from digit tuples, never by arithmetic, which would round to 28 digits.
+    """
+    places = draw(st.integers(0, DECIMAL_PLACES))
+    whole = draw(st.integers(0 if places else 1, WHOLE_DIGITS))
+    top = 10 ** (whole + places) - 1
+    low = -top if min_value is None else min_value * 10**places
+    coefficient = draw(st.integers(min(low, top), top))
+    digits = tuple(int(char) for char in str(abs(coefficient)))
+    sign = int(coefficient < 0)
+    zeros = draw(st.sampled_from((0, 0, 0, 1, 7)))
+    value = Decimal((sign, digits + (0,) * zeros, -places - zeros))
+    if draw(st.booleans()):
+        # The shortest form: trailing zeros into the exponent (12000 as 1.2E+4).
+        kept = len(digits) - len(str(abs(coefficient)).rstrip("0")) if coefficient else 0
+        value = Decimal((sign, digits[: len(digits) - kept] or (0,), -places + kept))
+    return value
+
+
+#: Decimal spellings the model refuses, with why: beyond its digit limits, or no number.
+_REFUSED_DECIMALS = (
+    "1" * 21,  # 21 digits before the point
+    "0." + "1" * 19,  # 19 places
+    "0.1428571428571428571428571429",  # Decimal(1) / Decimal(7): 28 places
+    "1" * 20 + "." + "1" * 19,  # 39 digits in all
+    "1E+20",
+    "1E-19",
+    "1e99999",
+    "NaN",
+    "-inf",
+    "1,5",
+    "1.2.3",
+    ".",
+    "e5",
+)
+#: Spellings of accepted values that polars does not parse itself.
+_ODD_DECIMALS = ("1_000", "\u0661\u0662", "\uff11\uff12.5", "1e-00005", "+.5E1", "00012.50")
+
+
+def decimal_texts(min_value: int | None = None) -> st.SearchStrategy[str]:
+    """A decimal cell as files carry it: any accepted value in several spellings (as
+    ``str`` writes it, fixed-point, with a plus sign, lower-case exponent), or one the
+    model refuses."""
+    values = wide_decimals(min_value)
+    spelled = st.one_of(
+        values.map(str),
+        values.map("{:f}".format),
+        values.map(lambda value: str(value).lower()),
+        values.filter(lambda value: value >= 0).map("+{}".format),
+    )
+    others = st.sampled_from(_REFUSED_DECIMALS) | st.sampled_from(_ODD_DECIMALS)
+    return st.one_of(spelled, spelled, spelled, others)
 
 
 def _optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:

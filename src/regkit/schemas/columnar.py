@@ -39,7 +39,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 import annotated_types
 import polars as pl
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from regkit.errors import RecordError
@@ -62,6 +62,8 @@ R = TypeVar("R", bound=Record)
 Kind = Literal["text", "decimal", "datetime", "date", "int", "bool", "enum", "list", "literal"]
 
 _ROW = "__row"
+#: The digits of a polars decimal (128 bits); every decimal field limits its digits to this.
+_PRECISION = 38
 _ISO_DATETIME = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
     r"(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:?[0-9]{2})$"
@@ -125,6 +127,8 @@ class _Column:
     min_length: int | None = None
     default: Any = None
     literal: str | None = None
+    max_digits: int | None = None
+    decimal_places: int | None = None
 
 
 @dataclass(frozen=True)
@@ -149,13 +153,31 @@ class _Spec:
 def _spec(model: type[BaseModel]) -> _Spec:
     walker = _SpecWalker()
     walker.walk(model, "", "", required=True, variant=None)
+    columns = _merge_variants(walker.columns)
+    for column in columns:
+        _require_decimal_limits(model, column)
     return _Spec(
         model=model,
         layout=layout_of(model),
-        columns=_merge_variants(walker.columns),
+        columns=columns,
         groups=tuple(walker.groups),
         union=walker.union,
     )
+
+
+def _require_decimal_limits(model: type[BaseModel], column: _Column) -> None:
+    """Refuse a decimal field whose values a frame column might not hold: a polars decimal
+    has 38 digits, so the field must limit its digits (all decimals of the record types do,
+    through :data:`regkit.schemas.types.ExactDecimal`)."""
+    if column.kind != "decimal":
+        return
+    digits, places = column.max_digits, column.decimal_places
+    if digits is None or places is None or not 0 <= places <= digits <= _PRECISION:
+        raise TypeError(
+            f"{model.__name__}.{column.path}: a decimal field needs max_digits (at most "
+            f"{_PRECISION}) and decimal_places, so that a frame column holds every value the "
+            "model accepts; build it on regkit.schemas.types.ExactDecimal"
+        )
 
 
 def _merge_variants(columns: list[_Column]) -> tuple[_Column, ...]:
@@ -229,6 +251,8 @@ def _column(
         "min_length": next(
             (m.min_length for m in _constraints(metadata, annotated_types.MinLen)), None
         ),
+        "max_digits": _general(metadata, "max_digits"),
+        "decimal_places": _general(metadata, "decimal_places"),
     }
     origin = typing.get_origin(annotation)
     if origin is Literal:
@@ -261,6 +285,16 @@ def _constraints(metadata: list[Any], kind: type[Any]) -> Iterator[Any]:
             yield from (m for m in item.metadata if isinstance(m, kind))
         elif hasattr(item, "__iter__") and not isinstance(item, str | bytes):
             yield from (m for m in item if isinstance(m, kind))
+
+
+def _general(metadata: list[Any], name: str) -> int | None:
+    """A constraint pydantic keeps as an attribute of its metadata (``max_digits``)."""
+    for item in metadata:
+        for part in (item, *getattr(item, "metadata", ())):
+            value = getattr(part, name, None)
+            if isinstance(value, int):
+                return value
+    return None
 
 
 def _members(annotation: Any) -> tuple[Any, ...]:
@@ -301,7 +335,7 @@ def _literal_default(model: type[BaseModel]) -> str | None:
 # --- cleaning: raw column -> typed column ---------------------------------------------------
 
 
-def _clean(frame: pl.DataFrame, column: _Column, scales: Mapping[str, int]) -> pl.Expr:
+def _clean(frame: pl.DataFrame, column: _Column, decimals: Mapping[str, _DecimalScan]) -> pl.Expr:
     if column.path not in frame.columns:
         return pl.lit(None, dtype=_DTYPES[column.kind]).alias(column.path)
     raw = pl.col(column.path)
@@ -311,8 +345,8 @@ def _clean(frame: pl.DataFrame, column: _Column, scales: Mapping[str, int]) -> p
     if column.kind not in _CLEAN_NULL_IFF_BLANK and dtype == pl.String:
         # The raw cell is already the stripped text (null when blank): parse it, no new pass.
         raw_cell = pl.col(f"__raw.{column.path}")
-        return _clean_by_kind(raw_cell, dtype, column, scales, True).alias(column.path)
-    return _clean_by_kind(raw, dtype, column, scales).alias(column.path)
+        return _clean_by_kind(raw_cell, dtype, column, decimals, True).alias(column.path)
+    return _clean_by_kind(raw, dtype, column, decimals).alias(column.path)
 
 
 def _is_code_like(column: _Column, dtype: pl.DataType) -> bool:
@@ -359,15 +393,12 @@ def _clean_by_kind(
     raw: pl.Expr,
     dtype: pl.DataType,
     column: _Column,
-    scales: Mapping[str, int],
+    decimals: Mapping[str, _DecimalScan],
     stripped: bool = False,
 ) -> pl.Expr:
     kind = column.kind
     if kind == "decimal":
-        if isinstance(dtype, pl.Decimal):
-            return raw
-        text = _as_text(raw, dtype, stripped)
-        return text.cast(pl.Decimal(38, scales.get(column.path, 0)), strict=False)
+        return _exact_decimal(_as_text(raw, dtype, stripped), decimals.get(column.path))
     if kind == "datetime":
         if isinstance(dtype, pl.Datetime):
             return raw.dt.convert_time_zone("UTC") if dtype.time_zone else raw.cast(pl.Null)
@@ -412,7 +443,7 @@ def _clean_by_kind(
 
 _DTYPES: dict[Kind, pl.DataType] = {
     "text": pl.String(),
-    "decimal": pl.Decimal(38, 0),
+    "decimal": pl.Decimal(_PRECISION, 0),
     "datetime": pl.Datetime("us", "UTC"),
     "date": pl.Date(),
     "int": pl.Int64(),
@@ -434,28 +465,197 @@ def _normalise_text(text: pl.Expr, checked: Checked | None) -> pl.Expr:
     return text.str.to_uppercase()
 
 
-def _scan_scales(frame: pl.DataFrame, spec: _Spec) -> dict[str, int]:
-    """The most decimal places in each decimal column given as text or floating point, so the cast
-    cuts no digit; one pass over all of them (polars runs the columns in parallel)."""
-    scales: dict[str, int] = {}
-    exprs: list[pl.Expr] = []
-    wanted = {c.path for c in spec.columns if c.kind == "decimal" and c.path in frame.columns}
-    for name, dtype in frame.schema.items():
-        if name not in wanted:
+# --- decimals: the model's digit limits, column-wise -----------------------------------------
+
+#: A decimal spelled plainly: sign, digits with an optional point, an optional exponent of
+#: up to four digits. polars parses these as Python does; the digits before and after the
+#: point and the exponent are captured. Other spellings (``1_000``, ``NaN``, other scripts'
+#: digits) are rare and go to the model's own parser, once per distinct text.
+_PLAIN_DECIMAL = r"^[+-]?([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]{1,4}))?$"
+
+
+@dataclass(frozen=True)
+class _DecimalScan:
+    """What one pass over a decimal column found."""
+
+    scale: int = 0
+    """The column's one scale: the most places written (``1.0850``: 4), at most the field's
+    limit, which every value the model accepts fits (its trailing zeros do not count)."""
+    over: bool = False
+    """Whether a plainly spelled value is beyond the field's digit limits."""
+    spelled: Mapping[str, str] = field(default_factory=dict)
+    """Other spellings the model accepts, and the plain text of their value."""
+    refused: Mapping[str, list[str]] = field(default_factory=dict)
+    """Other spellings the model refuses, by the model's reason."""
+
+
+@dataclass(frozen=True)
+class _Digits:
+    """The digits of a plainly spelled decimal, counted as pydantic counts them: on the
+    value, so leading and trailing zeros do not count (``1.50`` has one place)."""
+
+    plain: pl.Expr
+    digits: pl.Expr
+    places: pl.Expr
+    written: pl.Expr
+    """The places as written, trailing zeros too (``1.0850``: 4): the column's scale
+    keeps them, up to the field's limit."""
+
+
+def _digits(text: pl.Expr) -> _Digits:
+    parts = text.str.extract_groups(_PLAIN_DECIMAL)
+    whole = parts.struct.field("1")
+    fraction = parts.struct.field("2").fill_null("")
+    exponent = parts.struct.field("3").cast(pl.Int64).fill_null(0)
+    written = fraction.str.len_bytes().cast(pl.Int64)
+    significant = (whole + fraction).str.strip_chars_start("0")
+    core = significant.str.strip_chars_end("0")
+    count = core.str.len_bytes().cast(pl.Int64)
+    # The value is core × 10^power.
+    power = exponent - written + significant.str.len_bytes().cast(pl.Int64) - count
+    places = pl.when((count == 0) | (power >= 0)).then(0).otherwise(-power)
+    digits = pl.when(count == 0).then(1).otherwise(pl.max_horizontal(count + power.clip(0), places))
+    plain = whole.is_not_null() & (whole.str.len_bytes().cast(pl.Int64) + written > 0)
+    return _Digits(plain, digits, places, (written - exponent).clip(0))
+
+
+def _limit_reasons(column: _Column) -> list[tuple[str, Callable[[_Digits], pl.Expr]]]:
+    """pydantic's three digit checks, in its order and words: in all, after the point,
+    before it."""
+    most, places = _limits(column)
+    whole = most - places
+    return [
+        (
+            f"Decimal input should have no more than {most} digit{_s(most)} in total",
+            lambda d: d.digits > most,
+        ),
+        (
+            f"Decimal input should have no more than {places} decimal place{_s(places)}",
+            lambda d: d.places > places,
+        ),
+        (
+            f"Decimal input should have no more than {whole} digit{_s(whole)} before the "
+            "decimal point",
+            lambda d: d.digits - d.places > whole,
+        ),
+    ]
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
+def _decimals_as_text(frame: pl.DataFrame, spec: _Spec) -> pl.DataFrame:
+    """Decimal columns as text, the one form their checks read: typed decimals and integers
+    as polars writes them, floats as Python does, which is what the model parses (``0.1``
+    is ``Decimal('0.1')``, not the binary fraction)."""
+    converted: list[pl.Series | pl.Expr] = []
+    for column in spec.columns:
+        if column.kind != "decimal" or column.path not in frame.columns:
             continue
-        if dtype.is_integer():
-            scales[name] = 0
-        elif dtype.is_float():
-            scales[name] = 12
-        elif dtype == pl.String:
-            # Trailing white space only makes the count larger, and a larger scale cuts nothing.
-            text = pl.col(name)
-            places = text.str.len_bytes() - text.str.find(".", literal=True) - 1
-            exprs.append(places.max().alias(name))
-    if exprs:
-        for name, places in frame.select(exprs).row(0, named=True).items():
-            scales[name] = min(int(places or 0), 30)
-    return scales
+        dtype = frame.schema[column.path]
+        if dtype == pl.String:
+            continue
+        if dtype.is_float():
+            values = frame[column.path].to_list()
+            texts = [None if value is None else str(value) for value in values]
+            converted.append(pl.Series(column.path, texts, dtype=pl.String))
+        else:
+            converted.append(pl.col(column.path).cast(pl.String))
+    return frame.with_columns(converted) if converted else frame
+
+
+def _scan_decimals(frame: pl.DataFrame, spec: _Spec) -> dict[str, _DecimalScan]:
+    """One pass over every decimal column (polars runs them in parallel): the scale each
+    needs, whether a value is beyond the field's limits, and the rare other spellings,
+    which the model's own parser judges once each."""
+    columns = [c for c in spec.columns if c.kind == "decimal" and c.path in frame.columns]
+    if not columns:
+        return {}
+    exprs: list[pl.Expr] = []
+    for column in columns:
+        text = _as_text_or_same(frame, column.path)
+        digits = _digits(text)
+        over = pl.any_horizontal([bad(digits) for _, bad in _limit_reasons(column)])
+        exprs += [
+            digits.written.filter(digits.plain).max().alias(f"{column.path}\0places"),
+            over.filter(digits.plain).any().alias(f"{column.path}\0over"),
+            text.filter(~digits.plain).unique().implode().alias(f"{column.path}\0other"),
+        ]
+    found = frame.select(exprs).row(0, named=True)
+    return {
+        column.path: _decimal_scan(
+            column,
+            found[f"{column.path}\0places"],
+            bool(found[f"{column.path}\0over"]),
+            [text for text in found[f"{column.path}\0other"] if text is not None],
+        )
+        for column in columns
+    }
+
+
+def _decimal_scan(
+    column: _Column, places: int | None, over: bool, other: list[str]
+) -> _DecimalScan:
+    adapter = _decimal_adapter(*_limits(column))
+    spelled: dict[str, str] = {}
+    refused: dict[str, list[str]] = {}
+    for text in sorted(other):
+        try:
+            value = adapter.validate_python(text)
+        except ValidationError as exc:
+            refused.setdefault(exc.errors()[0]["msg"], []).append(text)
+            continue
+        spelled[text] = format(value, "f")
+    most = max([places or 0, *(_places(plain) for plain in spelled.values())])
+    return _DecimalScan(min(most, _limits(column)[1]), over, spelled, refused)
+
+
+def _limits(column: _Column) -> tuple[int, int]:
+    """A decimal column's ``max_digits`` and ``decimal_places`` (:func:`_spec` made sure
+    it has them)."""
+    if column.max_digits is None or column.decimal_places is None:
+        raise TypeError(f"{column.path} has no digit limits")
+    return column.max_digits, column.decimal_places
+
+
+@cache
+def _decimal_adapter(max_digits: int, decimal_places: int) -> TypeAdapter[Decimal]:
+    """The model's parser of a decimal and its digit limits (its bounds are checked on
+    the column, as for every other value)."""
+    limits = Field(allow_inf_nan=False, max_digits=max_digits, decimal_places=decimal_places)
+    return TypeAdapter(typing.Annotated[Decimal, limits])
+
+
+def _places(plain: str) -> int:
+    """The decimal places of a value in fixed-point text, as written."""
+    return len(plain.partition(".")[2])
+
+
+def _exact_decimal(text: pl.Expr, scan: _DecimalScan | None) -> pl.Expr:
+    """The decimal column at the scale its accepted values need, so no value is rounded; a
+    value beyond the field's limits is refused by :func:`_decimal_checks`, never cut."""
+    if scan is None:
+        return text.cast(pl.Decimal(_PRECISION, 0), strict=False)
+    if scan.spelled:
+        text = text.replace(dict(scan.spelled))
+    return text.cast(pl.Decimal(_PRECISION, scan.scale), strict=False)
+
+
+def _decimal_checks(column: _Column, scan: _DecimalScan) -> list[_Check]:
+    """The rows the model refuses for their digits or their spelling, with its reasons."""
+    path = column.path
+    raw = pl.col(f"__raw.{path}")
+    checks = [
+        _Check(path, reason, raw.is_in(texts), path) for reason, texts in scan.refused.items()
+    ]
+    if scan.over:
+        digits = _digits(raw)
+        checks.extend(
+            _Check(path, reason, digits.plain & bad(digits), path)
+            for reason, bad in _limit_reasons(column)
+        )
+    return checks
 
 
 # --- checks: masks that mark bad rows -------------------------------------------------------
@@ -487,7 +687,9 @@ def _active(spec: _Spec, column: _Column) -> pl.Expr:
     return expr
 
 
-def _column_checks(spec: _Spec, column: _Column) -> list[_Check]:
+def _column_checks(
+    spec: _Spec, column: _Column, decimals: Mapping[str, _DecimalScan]
+) -> list[_Check]:
     col = pl.col(column.path)
     raw = pl.col(f"__raw.{column.path}")
     active = _active(spec, column)
@@ -503,6 +705,8 @@ def _column_checks(spec: _Spec, column: _Column) -> list[_Check]:
         )
     if column.required and column.default is None and column.kind != "literal":
         checks.append(_Check(column.path, "Field required", active & raw.is_null()))
+    if column.path in decimals:
+        checks.extend(_decimal_checks(column, decimals[column.path]))
     checks.append(
         _Check(
             column.path, _unparsed_reason(column), raw.is_not_null() & col.is_null(), column.path
@@ -747,9 +951,9 @@ def _check_rows(
 ) -> tuple[pl.LazyFrame, pl.Expr, list[_Check]]:
     """The staged rows with one mask column per check (a lazy query, so the masks of the
     rows that pass are never stored), and the expression "any check failed"."""
-    staged = _stage(frame, spec, first_row)
+    staged, decimals = _stage(frame, spec, first_row)
     checks = [
-        *(check for column in spec.columns for check in _column_checks(spec, column)),
+        *(check for column in spec.columns for check in _column_checks(spec, column, decimals)),
         *_code_checks(staged, spec),
         *_cross_checks(spec),
         *_duplicate_check(spec),
@@ -767,13 +971,17 @@ def _finish(batch: FrameBatch[R], errors: ErrorMode) -> FrameBatch[R]:
     return batch
 
 
-def _stage(frame: pl.DataFrame, spec: _Spec, first_row: int) -> pl.DataFrame:
-    """The rows with each column's raw cell beside its cleaned value, in one polars query.
+def _stage(
+    frame: pl.DataFrame, spec: _Spec, first_row: int
+) -> tuple[pl.DataFrame, dict[str, _DecimalScan]]:
+    """The rows with each column's raw cell beside its cleaned value, in one polars query,
+    and what the scan of the decimal columns found.
 
     The raw cell (null when blank) serves the checks and the error messages. For text, an
     enumeration or a code the cleaned value is null exactly when the cell is blank, so the
     raw cell is the original, nulled after cleaning, and no second pass strips it.
     """
+    frame = _decimals_as_text(frame, spec)
     follows = [c for c in spec.columns if c.kind in _CLEAN_NULL_IFF_BLANK and c.path in frame]
     raw_columns = [
         (pl.col(c.path) if c in follows else _as_text_or_same(frame, c.path)).alias(
@@ -783,8 +991,8 @@ def _stage(frame: pl.DataFrame, spec: _Spec, first_row: int) -> pl.DataFrame:
     ]
     if _ROW not in frame.columns:
         frame = frame.with_row_index(_ROW, offset=first_row)
-    scales = _scan_scales(frame, spec)
-    cleaning = [_clean(frame, column, scales) for column in spec.columns]
+    decimals = _scan_decimals(frame, spec)
+    cleaning = [_clean(frame, column, decimals) for column in spec.columns]
     query = (
         frame.lazy()
         .with_columns(raw_columns)
@@ -802,7 +1010,7 @@ def _stage(frame: pl.DataFrame, spec: _Spec, first_row: int) -> pl.DataFrame:
     keys = list(spec.layout.key_fields)
     if keys:
         query = query.with_columns(pl.col(_ROW).min().over(keys).alias("__first"))
-    return query.with_columns(_defaults(spec)).collect()
+    return query.with_columns(_defaults(spec)).collect(), decimals
 
 
 #: Kinds whose cleaned value is null exactly when the cell is blank (an unknown value stays).
@@ -1154,27 +1362,18 @@ class _Assembler(Generic[R]):
 
 
 def _decimal_values(raw: pl.Series, checked: pl.Series) -> list[Any]:
-    """Decimals as the per-record path makes them: from the text as given, so they keep
-    their places, or as read from a decimal or integer column."""
-    convert: Callable[[Any], Decimal]
-    if raw.dtype == pl.String or raw.dtype.is_integer():
-        convert = Decimal
-    elif raw.dtype.is_float():
-        convert = _decimal_from_float
-    else:
-        return checked.to_list()
+    """Decimals as the per-record path makes them: from the text as given (every decimal
+    column is text by then, see :func:`_decimals_as_text`), so they keep their places."""
+    if raw.dtype != pl.String:
+        return checked.to_list()  # the column was absent: its default, or nothing
     values = raw.to_list()
     if raw.null_count() == 0 or checked.null_count() == raw.null_count():
-        return [None if value is None else convert(value) for value in values]
+        return [None if value is None else Decimal(value) for value in values]
     # An empty cell took the field's default in the checked column (price_multiplier 1).
     return [
-        given if value is None else convert(value)
+        given if value is None else Decimal(value)
         for value, given in zip(values, checked.to_list(), strict=True)
     ]
-
-
-def _decimal_from_float(value: Any) -> Decimal:
-    return Decimal(str(value))
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -14,6 +14,7 @@ from regkit.schemas.instrument import Instrument
 from regkit.schemas.types import (
     Checked,
     CurrencyCode,
+    ExactDecimal,
     Mic,
     NonNegativeDecimal,
     PositiveDecimal,
@@ -82,7 +83,7 @@ class Trade(Record):
     """Venue MIC (RTS 22 field 36): XOFF off venue for a listed instrument, XXXX otherwise."""
     capacity: Capacity = Capacity.DEAL
     """Trading capacity (RTS 22 field 29): DEAL, MTCH or AOTC."""
-    leverage: Annotated[Decimal, Field(ge=1, allow_inf_nan=False)] | None = None
+    leverage: Annotated[ExactDecimal, Field(ge=1)] | None = None
     """Leverage of the position as N for N:1, at least 1 (ESMA leverage caps)."""
     margin: NonNegativeDecimal | None = None
     """Initial margin put up for the position, in the account currency."""

@@ -19,10 +19,14 @@ from pydantic_core import PydanticCustomError, core_schema
 from regkit.schemas import identifiers as ids
 
 __all__ = [
+    "DECIMAL_PLACES",
+    "MAX_DIGITS",
+    "WHOLE_DIGITS",
     "Cfi",
     "Checked",
     "CountryCode",
     "CurrencyCode",
+    "ExactDecimal",
     "Flag",
     "Iban",
     "Isin",
@@ -249,13 +253,32 @@ IsoDate = Annotated[date, BeforeValidator(_strip)]
 Flag = Annotated[bool, BeforeValidator(_strip)]
 """A yes/no field (``true``/``false``, ``1``/``0``, ``yes``/``no``)."""
 
-Money = Annotated[Decimal, Field(allow_inf_nan=False)]
+#: Most digits before the decimal point of any decimal field (10^20: any amount in any
+#: currency, quantities in the smallest units).
+WHOLE_DIGITS = 20
+#: Most decimal places of any decimal field (18: a crypto quantity in its smallest unit).
+DECIMAL_PLACES = 18
+#: Most digits of any decimal field in all, the 38 of a 128-bit decimal: a column of a
+#: validated frame (polars ``Decimal(38, scale)``) holds every value a record accepts,
+#: however large and small values mix in it.
+MAX_DIGITS = WHOLE_DIGITS + DECIMAL_PLACES
+
+# Digits are counted on the value, not its spelling: 1.50 has one place, 1E+3 four digits.
+_EXACT = Field(allow_inf_nan=False, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+
+ExactDecimal = Annotated[Decimal, _EXACT]
+"""A finite decimal with at most 20 digits before the point and 18 after it; the base of
+every decimal field (another field adds its bounds, e.g. ``Annotated[ExactDecimal,
+Field(ge=1)]``). A value with more places is refused, never rounded: round it first, for
+example with ``value.quantize(Decimal("0.01"))``."""
+
+Money = Annotated[Decimal, _EXACT]
 """An exact decimal amount that may be negative (a balance, an equity)."""
 
-PositiveDecimal = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+PositiveDecimal = Annotated[Decimal, Field(gt=0), _EXACT]
 """An exact decimal strictly above zero (a price, a quantity)."""
 
-NonNegativeDecimal = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+NonNegativeDecimal = Annotated[Decimal, Field(ge=0), _EXACT]
 """An exact decimal at or above zero (a margin)."""
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
+from pydantic import ValidationError
 
 import regkit as rk
-from regkit.schemas.columnar import read_frame, to_frame, validate_frame
+from regkit.schemas.columnar import _spec, read_frame, to_frame, validate_frame
+from regkit.schemas.layout import layout_of
 from regkit.schemas.samples import SampleConfig, generate
+from regkit.schemas.types import DECIMAL_PLACES, MAX_DIGITS
 
 TRADE = {
     "trade_id": ["T1"],
@@ -74,3 +78,133 @@ def test_bad_rows_are_the_same_rows_as_read_records_finds() -> None:
     per_record = rk.read_records(frame, rk.CashMovement)
     assert [e.row for e in columnar.errors] == [e.row for e in per_record.errors] == [2, 3, 4, 5]
     assert to_frame(per_record.records).equals(columnar.frame)
+
+
+# --- decimals: the same limits on both paths (issue 12, item 3) -----------------------------
+
+MOVEMENT = {
+    "movement_id": "M1",
+    "account_id": "A1",
+    "kind": "deposit",
+    "currency": "EUR",
+    "at": "2026-11-20T10:00:00Z",
+}
+
+
+def _movements(amounts: list[Any]) -> list[dict[str, Any]]:
+    return [MOVEMENT | {"movement_id": f"M{i}", "amount": a} for i, a in enumerate(amounts, 1)]
+
+
+def _both_paths(frame: pl.DataFrame, rows: list[dict[str, Any]]) -> tuple[Any, Any]:
+    columnar = validate_frame(frame, rk.CashMovement)
+    per_record = rk.read_records(rows, rk.CashMovement)
+    assert [(e.row, e.field, e.reason) for e in columnar.errors] == [
+        (e.row, e.field, e.reason) for e in per_record.errors
+    ]
+    assert columnar.frame["amount"].to_list() == [m.amount for m in per_record.records]
+    return columnar, per_record
+
+
+def test_the_report_a_margin_of_28_places_is_refused_alike_by_the_model_and_the_frame() -> None:
+    sample = generate(SampleConfig(trades=10))
+    data = sample.trades[0].to_dict() | {"margin": Decimal(1) / Decimal(7)}
+    with pytest.raises(ValidationError) as info:
+        rk.Trade.model_validate(data)
+    [error] = info.value.errors()
+    assert (error["loc"], error["msg"]) == (
+        ("margin",),
+        "Decimal input should have no more than 18 decimal places",
+    )
+    rows = [t.to_row() for t in sample.trades[:2]]
+    rows[0]["margin"], rows[1]["margin"] = "12000000000", str(Decimal(1) / Decimal(7))
+    frame = pl.DataFrame([{k: _text(v) for k, v in row.items()} for row in rows])
+    batch = validate_frame(frame, rk.Trade)
+    assert [(e.row, e.field, e.reason) for e in batch.errors] == [
+        (2, "margin", "Decimal input should have no more than 18 decimal places")
+    ]
+    assert batch.frame["margin"].to_list() == [Decimal("12000000000")]
+
+
+def test_the_largest_and_finest_margins_in_one_batch_pass_both_engines() -> None:
+    sample = generate(SampleConfig(trades=40))
+    margins = [
+        Decimal("99999999999999999999"),  # 20 digits before the point
+        Decimal("0.142857142857142857"),  # 1/7 to 18 places
+        Decimal("1.500000000000000000000000"),  # trailing zeros: one place
+        Decimal("1E-18"),
+        Decimal("1.2E+11"),
+    ]
+    trades = [
+        rk.Trade.from_dict(trade.to_dict() | {"margin": margin})
+        for trade, margin in zip(sample.trades, margins, strict=False)
+    ] + list(sample.trades[len(margins) :])
+    frame = to_frame(trades)
+    assert frame["margin"].to_list() == [t.margin for t in trades]
+    policy = rk.load_policy("esma-cfd-retail")
+    python = rk.check(policy, trades=trades, accounts=sample.accounts, engine="python")
+    columnar = rk.check(policy, trades=trades, accounts=sample.accounts, engine="polars")
+    assert python.findings == columnar.findings
+
+
+def test_float_and_typed_decimal_columns_are_read_as_the_model_reads_them() -> None:
+    floats = [0.1, 1e16, 1e-20, 12000000000.5]
+    rows = _movements(floats)
+    frame = pl.DataFrame(rows)
+    assert frame.schema["amount"] == pl.Float64
+    columnar, _ = _both_paths(frame, rows)
+    assert columnar.frame["amount"].to_list() == [
+        Decimal("0.1"),
+        Decimal("1E+16"),
+        Decimal("12000000000.5"),
+    ]
+    assert [e.reason for e in columnar.errors] == [
+        "Decimal input should have no more than 18 decimal places"
+    ]
+    typed = [Decimal("1.5"), Decimal("1E-20"), Decimal("123456789012.25")]
+    rows = _movements(typed)
+    frame = pl.DataFrame(rows, schema_overrides={"amount": pl.Decimal(38, 25)})
+    columnar, _ = _both_paths(frame, rows)
+    assert [e.row for e in columnar.errors] == [2]
+
+
+def test_other_spellings_are_judged_by_the_model_s_own_parser() -> None:
+    texts = ["1_000", "\u0661\u0662", "NaN", "-inf", "1,5", "1e99999", "+.5E1", "1E+3"]
+    rows = _movements(texts)
+    columnar, _ = _both_paths(pl.DataFrame(rows), rows)
+    assert columnar.frame["amount"].to_list() == [
+        Decimal(1000),
+        Decimal(12),
+        Decimal(5),
+        Decimal(1000),
+    ]
+    assert [(e.row, e.reason) for e in columnar.errors] == [
+        (3, "Input should be a finite number"),
+        (4, "Input should be a finite number"),
+        (5, "Input should be a valid decimal"),
+        (6, "Decimal input should have no more than 38 digits in total"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "model", [rk.Trade, rk.Instrument, rk.CashMovement, rk.AccountSnapshot, rk.Account, rk.Firm]
+)
+def test_every_decimal_field_has_the_shared_digit_limits(model: type[rk.Record]) -> None:
+    decimals = [c for c in _spec(model).columns if c.kind == "decimal"]
+    assert {c.path for c in decimals} == set(layout_of(model).decimals)
+    assert all((c.max_digits, c.decimal_places) == (MAX_DIGITS, DECIMAL_PLACES) for c in decimals)
+
+
+def test_a_decimal_field_without_digit_limits_cannot_make_a_frame() -> None:
+    class Loose(rk.Record):
+        amount: Decimal
+
+    with pytest.raises(TypeError, match=r"Loose\.amount: a decimal field needs max_digits"):
+        validate_frame(pl.DataFrame({"amount": ["1"]}), Loose)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        return ";".join(str(item) for item in value)
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

@@ -14,9 +14,13 @@ from pydantic import TypeAdapter, ValidationError
 from stdnum.iso7064 import mod_97_10
 
 from regkit.schemas.types import (
+    DECIMAL_PLACES,
+    MAX_DIGITS,
+    WHOLE_DIGITS,
     Cfi,
     CountryCode,
     CurrencyCode,
+    ExactDecimal,
     Iban,
     Isin,
     Lei,
@@ -146,6 +150,55 @@ def test_positive_decimal_rejects_zero_and_below(value: Any) -> None:
 def test_non_negative_decimal_takes_zero_but_not_less() -> None:
     assert _validate(NonNegativeDecimal, "0") == 0
     assert "greater than or equal to 0" in _error(NonNegativeDecimal, "-0.01")
+
+
+DECIMALS = [ExactDecimal, Money, PositiveDecimal, NonNegativeDecimal]
+
+
+def test_the_digit_limits_fill_a_128_bit_decimal() -> None:
+    # A polars Decimal(38, scale) column holds any mix of the values a record accepts.
+    assert (WHOLE_DIGITS, DECIMAL_PLACES, MAX_DIGITS) == (20, 18, 38)
+
+
+@pytest.mark.parametrize("annotation", DECIMALS)
+@pytest.mark.parametrize(
+    "extreme",
+    [
+        "99999999999999999999.999999999999999999",  # 20 digits, then 18 places
+        "12000000000",
+        "0.000000000000000001",
+        "1E-18",
+        "1E+19",
+        "1.500000000000000000000000",  # trailing zeros are not places
+        "0000000000000000000000012.5",  # nor are leading zeros digits
+    ],
+)
+def test_decimal_types_take_every_value_within_the_limits_unchanged(
+    annotation: Any, extreme: str
+) -> None:
+    value = _validate(annotation, extreme)
+    assert value == Decimal(extreme)
+    assert str(value) == str(Decimal(extreme))
+
+
+@pytest.mark.parametrize("annotation", DECIMALS)
+@pytest.mark.parametrize(
+    ("beyond", "reason"),
+    [
+        # The report: a margin computed by division has 28 places; it is refused, not rounded.
+        (Decimal(1) / Decimal(7), "no more than 18 decimal places"),
+        ("0.1234567890123456789", "no more than 18 decimal places"),
+        ("1E-19", "no more than 18 decimal places"),
+        ("123456789012345678901", "no more than 20 digits before the decimal point"),
+        ("1E+20", "no more than 20 digits before the decimal point"),
+        ("12345678901234567890.1234567890123456789", "no more than 38 digits in total"),
+        (1e-20, "no more than 18 decimal places"),
+    ],
+)
+def test_decimal_types_refuse_values_beyond_the_limits_saying_which(
+    annotation: Any, beyond: Any, reason: str
+) -> None:
+    assert reason in _error(annotation, beyond)
 
 
 # --- codes ---------------------------------------------------------------------------------
