@@ -519,22 +519,22 @@ def _limit_reasons(column: _Column) -> list[tuple[str, Callable[[_Digits], pl.Ex
     whole = most - places
     return [
         (
-            f"Decimal input should have no more than {most} digit{_s(most)} in total",
+            f"Decimal input should have no more than {most} digit{_plural(most)} in total",
             lambda d: d.digits > most,
         ),
         (
-            f"Decimal input should have no more than {places} decimal place{_s(places)}",
+            f"Decimal input should have no more than {places} decimal place{_plural(places)}",
             lambda d: d.places > places,
         ),
         (
-            f"Decimal input should have no more than {whole} digit{_s(whole)} before the "
+            f"Decimal input should have no more than {whole} digit{_plural(whole)} before the "
             "decimal point",
             lambda d: d.digits - d.places > whole,
         ),
     ]
 
 
-def _s(count: int) -> str:
+def _plural(count: int) -> str:
     return "" if count == 1 else "s"
 
 
