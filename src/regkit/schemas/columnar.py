@@ -495,21 +495,65 @@ class _Digits:
     keeps them, up to the field's limit."""
 
 
-def _digits(text: pl.Expr) -> _Digits:
+def _digit_columns(text: pl.Expr, name: str) -> tuple[list[list[pl.Expr]], _Digits]:
+    """Stages of expressions that add the digit counts of a decimal text as columns named
+    ``{name}.*``, and those columns. Each stage reads the columns of the one before, so the
+    regular expression and every string operation run once a row.
+    """
+
+    def col(part: str) -> pl.Expr:
+        return pl.col(f"{name}.{part}")
+
     parts = text.str.extract_groups(_PLAIN_DECIMAL)
-    whole = parts.struct.field("1")
-    fraction = parts.struct.field("2").fill_null("")
-    exponent = parts.struct.field("3").cast(pl.Int64).fill_null(0)
-    written = fraction.str.len_bytes().cast(pl.Int64)
-    significant = (whole + fraction).str.strip_chars_start("0")
-    core = significant.str.strip_chars_end("0")
-    count = core.str.len_bytes().cast(pl.Int64)
-    # The value is core × 10^power.
-    power = exponent - written + significant.str.len_bytes().cast(pl.Int64) - count
-    places = pl.when((count == 0) | (power >= 0)).then(0).otherwise(-power)
-    digits = pl.when(count == 0).then(1).otherwise(pl.max_horizontal(count + power.clip(0), places))
-    plain = whole.is_not_null() & (whole.str.len_bytes().cast(pl.Int64) + written > 0)
-    return _Digits(plain, digits, places, (written - exponent).clip(0))
+    # The value is core × 10^power, core its digits without leading and trailing zeros.
+    power = (
+        col("exponent") - col("written") + col("significant").str.len_bytes().cast(pl.Int64)
+    ) - col("count")
+    stages = [
+        [
+            parts.struct.field("1").alias(f"{name}.whole"),
+            parts.struct.field("2").fill_null("").alias(f"{name}.fraction"),
+            parts.struct.field("3").cast(pl.Int64).fill_null(0).alias(f"{name}.exponent"),
+        ],
+        [
+            (col("whole") + col("fraction"))
+            .str.strip_chars_start("0")
+            .alias(f"{name}.significant"),
+            col("fraction").str.len_bytes().cast(pl.Int64).alias(f"{name}.written"),
+        ],
+        [
+            col("significant")
+            .str.strip_chars_end("0")
+            .str.len_bytes()
+            .cast(pl.Int64)
+            .alias(f"{name}.count"),
+            (col("whole").str.len_bytes().cast(pl.Int64) + col("written") > 0)
+            .fill_null(False)
+            .alias(f"{name}.plain"),
+            (col("written") - col("exponent")).clip(0).alias(f"{name}.as_written"),
+        ],
+        [power.alias(f"{name}.power")],
+        [
+            pl.when((col("count") == 0) | (col("power") >= 0))
+            .then(0)
+            .otherwise(-col("power"))
+            .alias(f"{name}.places")
+        ],
+        [
+            pl.when(col("count") == 0)
+            .then(1)
+            .otherwise(pl.max_horizontal(col("count") + col("power").clip(0), col("places")))
+            .alias(f"{name}.digits")
+        ],
+    ]
+    return stages, _Digits(col("plain"), col("digits"), col("places"), col("as_written"))
+
+
+def _with_stages(query: pl.LazyFrame, staged: list[list[list[pl.Expr]]]) -> pl.LazyFrame:
+    """``query`` with the stages of several columns added, stage by stage."""
+    for stage in zip(*staged, strict=True):
+        query = query.with_columns([expr for exprs in stage for expr in exprs])
+    return query
 
 
 def _limit_reasons(column: _Column) -> list[tuple[str, Callable[[_Digits], pl.Expr]]]:
@@ -565,25 +609,26 @@ def _scan_decimals(frame: pl.DataFrame, spec: _Spec) -> dict[str, _DecimalScan]:
     columns = [c for c in spec.columns if c.kind == "decimal" and c.path in frame.columns]
     if not columns:
         return {}
+    texts = [_as_text_or_same(frame, c.path).alias(f"{i}") for i, c in enumerate(columns)]
+    built = [_digit_columns(pl.col(f"{i}"), f"{i}") for i in range(len(columns))]
     exprs: list[pl.Expr] = []
-    for column in columns:
-        text = _as_text_or_same(frame, column.path)
-        digits = _digits(text)
+    for i, (column, (_, digits)) in enumerate(zip(columns, built, strict=True)):
         over = pl.any_horizontal([bad(digits) for _, bad in _limit_reasons(column)])
         exprs += [
-            digits.written.filter(digits.plain).max().alias(f"{column.path}\0places"),
-            over.filter(digits.plain).any().alias(f"{column.path}\0over"),
-            text.filter(~digits.plain).unique().implode().alias(f"{column.path}\0other"),
+            digits.written.filter(digits.plain).max().alias(f"{i}\0places"),
+            over.filter(digits.plain).any().alias(f"{i}\0over"),
+            pl.col(f"{i}").filter(~digits.plain).unique().implode().alias(f"{i}\0other"),
         ]
-    found = frame.select(exprs).row(0, named=True)
+    query = _with_stages(frame.lazy().select(texts), [stages for stages, _ in built])
+    found = query.select(exprs).collect().row(0, named=True)
     return {
         column.path: _decimal_scan(
             column,
-            found[f"{column.path}\0places"],
-            bool(found[f"{column.path}\0over"]),
-            [text for text in found[f"{column.path}\0other"] if text is not None],
+            found[f"{i}\0places"],
+            bool(found[f"{i}\0over"]),
+            [text for text in found[f"{i}\0other"] if text is not None],
         )
-        for column in columns
+        for i, column in enumerate(columns)
     }
 
 
@@ -643,7 +688,7 @@ def _decimal_checks(column: _Column, scan: _DecimalScan) -> list[_Check]:
         _Check(path, reason, raw.is_in(texts), path) for reason, texts in scan.refused.items()
     ]
     if scan.over:
-        digits = _digits(raw)
+        _, digits = _digit_columns(raw, f"__digits.{path}")  # staged by _stage
         checks.extend(
             _Check(path, reason, digits.plain & bad(digits), path)
             for reason, bad in _limit_reasons(column)
@@ -986,9 +1031,13 @@ def _stage(
         frame = frame.with_row_index(_ROW, offset=first_row)
     decimals = _scan_decimals(frame, spec)
     cleaning = [_clean(frame, column, decimals) for column in spec.columns]
+    over = [
+        _digit_columns(pl.col(f"__raw.{path}"), f"__digits.{path}")[0]
+        for path, scan in decimals.items()
+        if scan.over
+    ]
     query = (
-        frame.lazy()
-        .with_columns(raw_columns)
+        _with_stages(frame.lazy().with_columns(raw_columns), over)
         .with_columns(cleaning)
         .with_columns(
             pl.when(pl.col(c.path).is_null())
