@@ -602,13 +602,52 @@ def _decimals_as_text(frame: pl.DataFrame, spec: _Spec) -> pl.DataFrame:
     return frame.with_columns(converted) if converted else frame
 
 
+#: The spelling of nearly every decimal in a file (``-1250.50``), or a blank cell: its
+#: digits are counted by the position of the point alone.
+_SIMPLE_DECIMAL = r"^[+-]?[0-9]+(?:\.[0-9]*)?$|^\s*$"
+
+
 def _scan_decimals(frame: pl.DataFrame, spec: _Spec) -> dict[str, _DecimalScan]:
-    """One pass over every decimal column (polars runs them in parallel): the scale each
-    needs, whether a value is beyond the field's limits, and the rare other spellings,
-    which the model's own parser judges once each."""
+    """The scale each decimal column needs, whether a value is beyond the field's limits,
+    and the rare other spellings, which the model's own parser judges once each.
+
+    A quick pass first: a column of simple spellings whose longest integer part and most
+    places are within the limits has no value beyond them, and its scale is those places.
+    Only the other columns have their digits counted value by value (leading and trailing
+    zeros, exponents), in one pass over all of them.
+    """
     columns = [c for c in spec.columns if c.kind == "decimal" and c.path in frame.columns]
     if not columns:
         return {}
+    scans = _quick_scans(frame, columns)
+    rest = [column for column in columns if column.path not in scans]
+    return scans | (_full_scans(frame, rest) if rest else {})
+
+
+def _quick_scans(frame: pl.DataFrame, columns: list[_Column]) -> dict[str, _DecimalScan]:
+    exprs: list[pl.Expr] = []
+    for i, column in enumerate(columns):
+        text = pl.col(column.path)  # text by now; padded cells are not simple
+        point = text.str.find(".", literal=True)
+        length = text.str.len_bytes().cast(pl.Int64)
+        exprs += [
+            (text.str.contains(_SIMPLE_DECIMAL) | text.is_null()).all().alias(f"{i}\0simple"),
+            # The sign counts as a digit here: an upper bound is enough.
+            pl.coalesce(point, length).max().alias(f"{i}\0whole"),
+            (length - point - 1).max().alias(f"{i}\0places"),
+        ]
+    found = frame.select(exprs).row(0, named=True)
+    scans: dict[str, _DecimalScan] = {}
+    for i, column in enumerate(columns):
+        most, places = _limits(column)
+        written = found[f"{i}\0places"] or 0
+        whole = found[f"{i}\0whole"] or 0
+        if found[f"{i}\0simple"] and written <= places and whole <= most - places:
+            scans[column.path] = _DecimalScan(scale=written)
+    return scans
+
+
+def _full_scans(frame: pl.DataFrame, columns: list[_Column]) -> dict[str, _DecimalScan]:
     texts = [_as_text_or_same(frame, c.path).alias(f"{i}") for i, c in enumerate(columns)]
     built = [_digit_columns(pl.col(f"{i}"), f"{i}") for i in range(len(columns))]
     exprs: list[pl.Expr] = []
