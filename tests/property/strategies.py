@@ -185,10 +185,10 @@ def wide_decimals(draw: st.DrawFn, min_value: int | None = None) -> Decimal:
     Built from digit tuples, never by arithmetic, which would round to 28 digits.
     """
     places = draw(st.integers(0, DECIMAL_PLACES))
-    whole = draw(st.integers(0 if places else 1, WHOLE_DIGITS))
+    whole = draw(st.integers(0 if places and not min_value else 1, WHOLE_DIGITS))
     top = 10 ** (whole + places) - 1
     low = -top if min_value is None else min_value * 10**places
-    coefficient = draw(st.integers(min(low, top), top))
+    coefficient = draw(st.integers(low, top))
     digits = tuple(int(char) for char in str(abs(coefficient)))
     sign = int(coefficient < 0)
     zeros = draw(st.sampled_from((0, 0, 0, 1, 7)))

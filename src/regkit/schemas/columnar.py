@@ -502,21 +502,65 @@ class _Digits:
     keeps them, up to the field's limit."""
 
 
-def _digits(text: pl.Expr) -> _Digits:
+def _digit_columns(text: pl.Expr, name: str) -> tuple[list[list[pl.Expr]], _Digits]:
+    """Stages of expressions that add the digit counts of a decimal text as columns named
+    ``{name}.*``, and those columns. Each stage reads the columns of the one before, so the
+    regular expression and every string operation run once a row.
+    """
+
+    def col(part: str) -> pl.Expr:
+        return pl.col(f"{name}.{part}")
+
     parts = text.str.extract_groups(_PLAIN_DECIMAL)
-    whole = parts.struct.field("1")
-    fraction = parts.struct.field("2").fill_null("")
-    exponent = parts.struct.field("3").cast(pl.Int64).fill_null(0)
-    written = fraction.str.len_bytes().cast(pl.Int64)
-    significant = (whole + fraction).str.strip_chars_start("0")
-    core = significant.str.strip_chars_end("0")
-    count = core.str.len_bytes().cast(pl.Int64)
-    # The value is core × 10^power.
-    power = exponent - written + significant.str.len_bytes().cast(pl.Int64) - count
-    places = pl.when((count == 0) | (power >= 0)).then(0).otherwise(-power)
-    digits = pl.when(count == 0).then(1).otherwise(pl.max_horizontal(count + power.clip(0), places))
-    plain = whole.is_not_null() & (whole.str.len_bytes().cast(pl.Int64) + written > 0)
-    return _Digits(plain, digits, places, (written - exponent).clip(0))
+    # The value is core × 10^power, core its digits without leading and trailing zeros.
+    power = (
+        col("exponent") - col("written") + col("significant").str.len_bytes().cast(pl.Int64)
+    ) - col("count")
+    stages = [
+        [
+            parts.struct.field("1").alias(f"{name}.whole"),
+            parts.struct.field("2").fill_null("").alias(f"{name}.fraction"),
+            parts.struct.field("3").cast(pl.Int64).fill_null(0).alias(f"{name}.exponent"),
+        ],
+        [
+            (col("whole") + col("fraction"))
+            .str.strip_chars_start("0")
+            .alias(f"{name}.significant"),
+            col("fraction").str.len_bytes().cast(pl.Int64).alias(f"{name}.written"),
+        ],
+        [
+            col("significant")
+            .str.strip_chars_end("0")
+            .str.len_bytes()
+            .cast(pl.Int64)
+            .alias(f"{name}.count"),
+            (col("whole").str.len_bytes().cast(pl.Int64) + col("written") > 0)
+            .fill_null(False)
+            .alias(f"{name}.plain"),
+            (col("written") - col("exponent")).clip(0).alias(f"{name}.as_written"),
+        ],
+        [power.alias(f"{name}.power")],
+        [
+            pl.when((col("count") == 0) | (col("power") >= 0))
+            .then(0)
+            .otherwise(-col("power"))
+            .alias(f"{name}.places")
+        ],
+        [
+            pl.when(col("count") == 0)
+            .then(1)
+            .otherwise(pl.max_horizontal(col("count") + col("power").clip(0), col("places")))
+            .alias(f"{name}.digits")
+        ],
+    ]
+    return stages, _Digits(col("plain"), col("digits"), col("places"), col("as_written"))
+
+
+def _with_stages(query: pl.LazyFrame, staged: list[list[list[pl.Expr]]]) -> pl.LazyFrame:
+    """``query`` with the stages of several columns added, stage by stage."""
+    for stage in zip(*staged, strict=True):
+        query = query.with_columns([expr for exprs in stage for expr in exprs])
+    return query
 
 
 def _limit_reasons(column: _Column) -> list[tuple[str, Callable[[_Digits], pl.Expr]]]:
@@ -526,22 +570,22 @@ def _limit_reasons(column: _Column) -> list[tuple[str, Callable[[_Digits], pl.Ex
     whole = most - places
     return [
         (
-            f"Decimal input should have no more than {most} digit{_s(most)} in total",
+            f"Decimal input should have no more than {most} digit{_plural(most)} in total",
             lambda d: d.digits > most,
         ),
         (
-            f"Decimal input should have no more than {places} decimal place{_s(places)}",
+            f"Decimal input should have no more than {places} decimal place{_plural(places)}",
             lambda d: d.places > places,
         ),
         (
-            f"Decimal input should have no more than {whole} digit{_s(whole)} before the "
+            f"Decimal input should have no more than {whole} digit{_plural(whole)} before the "
             "decimal point",
             lambda d: d.digits - d.places > whole,
         ),
     ]
 
 
-def _s(count: int) -> str:
+def _plural(count: int) -> str:
     return "" if count == 1 else "s"
 
 
@@ -565,32 +609,72 @@ def _decimals_as_text(frame: pl.DataFrame, spec: _Spec) -> pl.DataFrame:
     return frame.with_columns(converted) if converted else frame
 
 
+#: The spelling of nearly every decimal in a file (``-1250.50``), or a blank cell: its
+#: digits are counted by the position of the point alone.
+_SIMPLE_DECIMAL = r"^[+-]?[0-9]+(?:\.[0-9]*)?$|^\s*$"
+
+
 def _scan_decimals(frame: pl.DataFrame, spec: _Spec) -> dict[str, _DecimalScan]:
-    """One pass over every decimal column (polars runs them in parallel): the scale each
-    needs, whether a value is beyond the field's limits, and the rare other spellings,
-    which the model's own parser judges once each."""
+    """The scale each decimal column needs, whether a value is beyond the field's limits,
+    and the rare other spellings, which the model's own parser judges once each.
+
+    A quick pass first: a column of simple spellings whose longest integer part and most
+    places are within the limits has no value beyond them, and its scale is those places.
+    Only the other columns have their digits counted value by value (leading and trailing
+    zeros, exponents), in one pass over all of them.
+    """
     columns = [c for c in spec.columns if c.kind == "decimal" and c.path in frame.columns]
     if not columns:
         return {}
+    scans = _quick_scans(frame, columns)
+    rest = [column for column in columns if column.path not in scans]
+    return scans | (_full_scans(frame, rest) if rest else {})
+
+
+def _quick_scans(frame: pl.DataFrame, columns: list[_Column]) -> dict[str, _DecimalScan]:
     exprs: list[pl.Expr] = []
-    for column in columns:
-        text = _as_text_or_same(frame, column.path)
-        digits = _digits(text)
-        over = pl.any_horizontal([bad(digits) for _, bad in _limit_reasons(column)])
+    for i, column in enumerate(columns):
+        text = pl.col(column.path)  # text by now; padded cells are not simple
+        point = text.str.find(".", literal=True)
+        length = text.str.len_bytes().cast(pl.Int64)
         exprs += [
-            digits.written.filter(digits.plain).max().alias(f"{column.path}\0places"),
-            over.filter(digits.plain).any().alias(f"{column.path}\0over"),
-            text.filter(~digits.plain).unique().implode().alias(f"{column.path}\0other"),
+            (text.str.contains(_SIMPLE_DECIMAL) | text.is_null()).all().alias(f"{i}\0simple"),
+            # The sign counts as a digit here: an upper bound is enough.
+            pl.coalesce(point, length).max().alias(f"{i}\0whole"),
+            (length - point - 1).max().alias(f"{i}\0places"),
         ]
     found = frame.select(exprs).row(0, named=True)
+    scans: dict[str, _DecimalScan] = {}
+    for i, column in enumerate(columns):
+        most, places = _limits(column)
+        written = found[f"{i}\0places"] or 0
+        whole = found[f"{i}\0whole"] or 0
+        if found[f"{i}\0simple"] and written <= places and whole <= most - places:
+            scans[column.path] = _DecimalScan(scale=written)
+    return scans
+
+
+def _full_scans(frame: pl.DataFrame, columns: list[_Column]) -> dict[str, _DecimalScan]:
+    texts = [_as_text_or_same(frame, c.path).alias(f"{i}") for i, c in enumerate(columns)]
+    built = [_digit_columns(pl.col(f"{i}"), f"{i}") for i in range(len(columns))]
+    exprs: list[pl.Expr] = []
+    for i, (column, (_, digits)) in enumerate(zip(columns, built, strict=True)):
+        over = pl.any_horizontal([bad(digits) for _, bad in _limit_reasons(column)])
+        exprs += [
+            digits.written.filter(digits.plain).max().alias(f"{i}\0places"),
+            over.filter(digits.plain).any().alias(f"{i}\0over"),
+            pl.col(f"{i}").filter(~digits.plain).unique().implode().alias(f"{i}\0other"),
+        ]
+    query = _with_stages(frame.lazy().select(texts), [stages for stages, _ in built])
+    found = query.select(exprs).collect().row(0, named=True)
     return {
         column.path: _decimal_scan(
             column,
-            found[f"{column.path}\0places"],
-            bool(found[f"{column.path}\0over"]),
-            [text for text in found[f"{column.path}\0other"] if text is not None],
+            found[f"{i}\0places"],
+            bool(found[f"{i}\0over"]),
+            [text for text in found[f"{i}\0other"] if text is not None],
         )
-        for column in columns
+        for i, column in enumerate(columns)
     }
 
 
@@ -650,7 +734,7 @@ def _decimal_checks(column: _Column, scan: _DecimalScan) -> list[_Check]:
         _Check(path, reason, raw.is_in(texts), path) for reason, texts in scan.refused.items()
     ]
     if scan.over:
-        digits = _digits(raw)
+        _, digits = _digit_columns(raw, f"__digits.{path}")  # staged by _stage
         checks.extend(
             _Check(path, reason, digits.plain & bad(digits), path)
             for reason, bad in _limit_reasons(column)
@@ -993,9 +1077,13 @@ def _stage(
         frame = frame.with_row_index(_ROW, offset=first_row)
     decimals = _scan_decimals(frame, spec)
     cleaning = [_clean(frame, column, decimals) for column in spec.columns]
+    over = [
+        _digit_columns(pl.col(f"__raw.{path}"), f"__digits.{path}")[0]
+        for path, scan in decimals.items()
+        if scan.over
+    ]
     query = (
-        frame.lazy()
-        .with_columns(raw_columns)
+        _with_stages(frame.lazy().with_columns(raw_columns), over)
         .with_columns(cleaning)
         .with_columns(
             pl.when(pl.col(c.path).is_null())
