@@ -1,6 +1,6 @@
 """regkit: typed brokerage records, compliance checks and regulator reports.
 
-Example:
+Examples:
     >>> import regkit as rk
     >>> trade = rk.Trade(
     ...     trade_id="T1", account_id="A1", side="buy", quantity="1", price="1.0850",

@@ -12,7 +12,7 @@ when ``validate`` found an invalid file (or the demo found something wrong in it
 directory that cannot be written, an XML file that cannot be read or is no known message).
 User errors print on stderr, never a traceback.
 
-Example:
+Examples:
     >>> main(["--version"])  # doctest: +ELLIPSIS
     regkit ...
     0

@@ -32,7 +32,7 @@ zip and every mismatch, missing file, unexpected file and unsafe entry (absolute
 link) is reported by name, and every byte of the zip must be accounted for (see
 :mod:`regkit.reports._zipread`).
 
-Example:
+Examples:
     >>> pack = build(result, "pack.zip", attachments=files)  # doctest: +SKIP
     >>> verify(pack).ok  # doctest: +SKIP
     True
@@ -144,7 +144,7 @@ class PackScope:
             ``snapshots``), so that a kind with no record in scope is stated as 0; the
             kinds with records and those in ``inputs`` are stated anyway.
 
-    Example:
+    Examples:
         >>> PackScope(accounts=("A1",), start=date(2026, 11, 2)).period
         'from 2026-11-02'
     """

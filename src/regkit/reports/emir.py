@@ -58,7 +58,7 @@ schema from ``REGKIT_XSD_DIR``) before it is written, ``NbRcrds`` is the number 
 reports in the file, and files appear only when every trade was rendered and every chunk
 validated. The same inputs and ``created_at`` give the same bytes.
 
-Example:
+Examples:
     >>> client_code("5493001KJTIIGC8Y1R12", "ACC-0001")
     '5493001KJTIIGC8Y1R12ACC0001LWSCVE43PQCG'
 """
@@ -189,7 +189,7 @@ class Event:
         position: for POSC, the UTI of the position the trade goes into (table 2 field 4);
             default :func:`position_uti` of the trade's account and instrument.
 
-    Example:
+    Examples:
         >>> from datetime import UTC
         >>> Event("ETRM", at=datetime(2026, 11, 21, 8, 0, tzinfo=UTC)).type
         'ETRM'
@@ -213,7 +213,7 @@ class Valuation:
         method: ``MTMA`` (mark-to-market), ``MTMO`` (mark-to-model) or ``CCPV`` (CCP's).
         delta: the option's delta, if any.
 
-    Example:
+    Examples:
         >>> from datetime import UTC
         >>> Valuation("T1", Decimal("-12.50"), "USD", datetime(2026, 11, 20, 22, tzinfo=UTC)).method
         'MTMA'
@@ -250,7 +250,7 @@ def client_code(lei: str, account_id: str) -> str:
     the id itself when it is 1-52 upper-case letters and digits, otherwise the id cleaned
     with a hash suffix; the same on every run.
 
-    Example:
+    Examples:
         >>> client_code("5493001KJTIIGC8Y1R12", "A1")
         '5493001KJTIIGC8Y1R12A1'
     """
@@ -261,7 +261,7 @@ def uti_of(firm: Firm) -> Callable[[Trade], str]:
     """The UTI :func:`render` reports a trade under: its own, or the one generated from the
     firm's LEI and its trade id. Give it to :func:`reconcile` as ``uti_of``.
 
-    Example:
+    Examples:
         >>> firm = Firm(lei="5493001KJTIIGC8Y1R12", name="Example Markets Ltd", country="CY")
         >>> uti_of(firm)(Trade(trade_id="T1", account_id="A1", side="buy", quantity="1",
         ...     price="1.1", executed_at="2026-11-20T09:00:00Z", instrument={"symbol": "EURUSD",
@@ -282,7 +282,7 @@ def position_uti(lei: str, account_id: str, symbol: str) -> str:
     ``position:{account_id}:{symbol}`` (the colons keep it apart from any trade id's UTI
     that is the id itself).
 
-    Example:
+    Examples:
         >>> position_uti("5493001KJTIIGC8Y1R12", "A1", "EURUSD")
         '5493001KJTIIGC8Y1R12POSITIONA1EURUSDO5ASY63URQE3'
     """
@@ -947,7 +947,7 @@ def _records(renderer: _Renderer, trades: Iterable[Trade]) -> Iterator[tuple[str
 def file_name(firm: Firm, created_at: datetime, sequence: int) -> str:
     """The name of a report file: ``{submitting LEI}_DATTAR_{YYYYMMDD}_{NNNNNN}.xml``.
 
-    Example:
+    Examples:
         >>> from datetime import UTC
         >>> firm = Firm(lei="5493001KJTIIGC8Y1R12", name="Example Markets Ltd", country="CY")
         >>> file_name(firm, datetime(2026, 11, 20, 18, 0, tzinfo=UTC), 1)

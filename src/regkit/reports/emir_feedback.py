@@ -21,7 +21,7 @@ every status that matches no trade.
 Later feedback supersedes earlier feedback for the same UTI: the status read later wins,
 unless both files carry a creation time (``AppHdr/CreDt``) and the later-read one is older.
 
-Example:
+Examples:
     >>> rejections = read_rejections(_EXAMPLE)
     >>> status = rejections.status("529900T8BM49AURSDO55CFD0002")
     >>> status.status, [str(rule) for rule in status.rules]
@@ -283,7 +283,7 @@ class Rejections:
     Attributes:
         files: the files, in the order read (or merged).
 
-    Example:
+    Examples:
         >>> rejections = read_rejections(_EXAMPLE)
         >>> sorted(rejections.transactions)
         ['529900T8BM49AURSDO55CFD0002']
@@ -349,7 +349,7 @@ def read_rejections(source: Source, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Re
         XsdValidationError: the file breaks the schema (a :class:`RenderError` too); the
             message names the file, the line, the element and what is wrong.
 
-    Example:
+    Examples:
         >>> file = read_rejections(_EXAMPLE).files[0]
         >>> file.reference_date, file.status.value, len(file.transactions)
         (datetime.date(2024, 3, 15), 'rejected', 1)
@@ -701,7 +701,7 @@ def reconcile(
     Raises:
         IdentifierError: ``uti_of`` gave no UTI for a trade.
 
-    Example:
+    Examples:
         >>> def trade(number: int) -> Trade:
         ...     return Trade(
         ...         trade_id=f"T{number}", account_id="A1", side="buy", quantity="1",

@@ -13,7 +13,7 @@ account; ``findings.csv`` holds them all), the regulator files with their valida
 how to reproduce (:func:`rerun_script`) and verify the run. In print, every page has a
 running header (firm and title) and its number.
 
-Example:
+Examples:
     >>> page = render(result, title="Q4 2026 review")  # doctest: +SKIP
 """
 

@@ -52,7 +52,7 @@ file is only its envelope around validated chunks, so it is valid as a whole and
 parsed again. Files are written under temporary names and renamed only when every trade
 was rendered and every chunk validated; on any error no file is left behind.
 
-Example:
+Examples:
     >>> transaction_reference("T-2026-000123")
     'T20260001232A7NJGCMK6U7'
 """
@@ -174,7 +174,7 @@ class Reportability:
         fx_cfds_reportable: whether CFDs on a currency pair are reported.
         regime: ``"EU"`` or ``"UK"``: the Annex II table for national client identifiers.
 
-    Example:
+    Examples:
         >>> Reportability().reason(Instrument(symbol="EURUSD", product="spot",
         ...     underlying_class="fx_major", base_currency="EUR", quote_currency="USD"))
         'product spot is not reportable (reportable: cfd, forward, option, spread_bet, swap)'
@@ -615,7 +615,7 @@ _MAX_SEQUENCE: Final = 999_999
 def file_name(firm: Firm, created_at: datetime, sequence: int) -> str:
     """The name of a report file: ``{sender LEI}_DATTRA_{recipient}_{YYYYMMDD}_{NNNNNN}.xml``.
 
-    Example:
+    Examples:
         >>> firm = Firm(lei="5493001KJTIIGC8Y1R12", name="Example Markets Ltd", country="CY")
         >>> from datetime import UTC, datetime
         >>> file_name(firm, datetime(2026, 11, 20, 18, 0, tzinfo=UTC), 1)
@@ -632,7 +632,7 @@ def message_id(created_at: datetime, sequence: int) -> str:
     to the second and the file's sequence number, so that the same inputs and ``created_at``
     give the same bytes.
 
-    Example:
+    Examples:
         >>> from datetime import UTC, datetime
         >>> message_id(datetime(2026, 11, 20, 18, 0, tzinfo=UTC), 1)
         'DATTRA_20261120T180000_000001'

@@ -18,7 +18,7 @@ Later feedback supersedes earlier feedback for the same transaction: of two stat
 carry a creation time (``AppHdr/CreDt``) and the later-read one is older. A bare ``Document``
 has no creation time, so file order decides for it.
 
-Example:
+Examples:
     >>> feedback = read_feedback(_EXAMPLE)
     >>> status = feedback.status("T2")
     >>> status.status, [str(rule) for rule in status.rules]
@@ -261,7 +261,7 @@ class Feedback:
     Attributes:
         files: the files, in the order read (or merged).
 
-    Example:
+    Examples:
         >>> feedback = read_feedback(_EXAMPLE)
         >>> sorted((ref, s.status.value) for ref, s in feedback.transactions.items())
         [('T1', 'ACPT'), ('T2', 'RJCT')]
@@ -297,7 +297,7 @@ class Feedback:
     def merge(self, *others: Feedback) -> Feedback:
         """This feedback followed by others: their statuses supersede this one's.
 
-        Example:
+        Examples:
             >>> first = read_feedback(_EXAMPLE)
             >>> later = read_feedback(_EXAMPLE.replace(b"RJCT", b"ACPT"))
             >>> first.merge(later).status("T2").status.value
@@ -327,7 +327,7 @@ def read_feedback(source: Source, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Feed
         XsdValidationError: the file breaks the schema (a :class:`RenderError` too); the
             message names the file, the line, the element and what is wrong.
 
-    Example:
+    Examples:
         >>> feedback = read_feedback(_EXAMPLE)
         >>> advice = feedback.advices[0]
         >>> advice.original_message, advice.status.value, len(advice.transactions)
@@ -359,7 +359,7 @@ def read_feedback_files(
     Raises:
         RenderError: as :func:`read_feedback`, for the first file that cannot be read.
 
-    Example:
+    Examples:
         >>> corrected = _EXAMPLE.replace(b"RJCT", b"ACPT")
         >>> read_feedback_files([_EXAMPLE, corrected]).status("T2").status.value
         'ACPT'
@@ -575,7 +575,7 @@ def reconcile(
     Returns:
         The :class:`Reconciliation`.
 
-    Example:
+    Examples:
         >>> def trade(trade_id: str) -> Trade:
         ...     return Trade(
         ...         trade_id=trade_id, account_id="A1", side="buy", quantity="1", price="1.08",

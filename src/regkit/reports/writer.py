@@ -36,7 +36,7 @@ How it works:
   closing when the file is complete. Each validated chunk is likewise framed with its own
   count, so that it is a document that says truthfully what it holds.
 
-Example:
+Examples:
     >>> import contextlib, tempfile
     >>> @contextlib.contextmanager
     ... def envelope(xf, part):

@@ -18,7 +18,7 @@ Untrusted XML goes through :func:`parse_safely`: no DTD (a ``DOCTYPE`` is refuse
 entity expansion nor external entities can happen), no network, libxml2's default size limits
 (no ``huge_tree``) and a limit on the file size.
 
-Example:
+Examples:
     >>> from regkit.reports.xml import validate
     >>> result = validate("out/DATTRA_GB_000001.xml")  # doctest: +SKIP
     >>> result.ok, result.message  # doctest: +SKIP
@@ -217,7 +217,7 @@ def schema(name: str) -> Schema:
     Raises:
         RenderError: an unknown name, a bad ``REGKIT_XSD_DIR``, or an XSD that does not compile.
 
-    Example:
+    Examples:
         >>> schema("auth.016").info.namespace
         'urn:iso:std:iso:20022:tech:xsd:auth.016.001.01'
     """
@@ -429,7 +429,7 @@ def detect(source: str | os.PathLike[str] | bytes) -> str:
     Raises:
         RenderError: the file cannot be parsed, or its namespace is not a known message.
 
-    Example:
+    Examples:
         >>> detect(b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:auth.030.001.03"/>')
         'auth.030'
     """

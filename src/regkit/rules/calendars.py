@@ -18,7 +18,7 @@ weekends are closing days. Each calendar's holidays are worked out once, on firs
 counts are arithmetic (weekdays by formula, holidays by binary search), so a count over
 decades costs as little as one over a day.
 
-Example:
+Examples:
     >>> from datetime import date
     >>> add_working_days(date(2026, 11, 20), 1)  # a Friday trade: due on Monday
     datetime.date(2026, 11, 23)
@@ -204,7 +204,7 @@ def working_days_between(start: date, end: date, calendar: str = "TARGET") -> in
     Raises:
         PolicyError: ``calendar`` is not a calendar.
 
-    Example:
+    Examples:
         >>> working_days_between(date(2026, 11, 20), date(2026, 11, 23))
         1
         >>> working_days_between(date(2026, 11, 23), date(2026, 11, 20))

@@ -442,7 +442,7 @@ class Expr:
 def compile_expr(text: str, scope: Scope, *, where: str = "") -> Expr:
     """Parse and check ``text`` in ``scope``; raise :class:`PolicyError` on any problem.
 
-    Example:
+    Examples:
         >>> from regkit import Account
         >>> scope = Scope("trade", {"account": Account}, {"caps": {"fx_major": 30}})
         >>> e = compile_expr("trade.leverage <= params.caps[trade.instrument.underlying_class]",

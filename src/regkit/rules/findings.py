@@ -6,7 +6,7 @@ the input fingerprints, the regkit version) and when, so an auditor can see the 
 It writes JSON and CSV, converts to a polars DataFrame, and raises
 :class:`~regkit.errors.ComplianceError` only when asked (:meth:`CheckResult.raise_for_findings`).
 
-Example:
+Examples:
     >>> from datetime import UTC, datetime
     >>> finding = Finding(rule_id="ESMA-CFD-LEV", severity="high", record_kind="trade",
     ...                   record_id="T1", message="leverage 50:1 above the 30:1 cap",

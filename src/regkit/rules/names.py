@@ -26,7 +26,7 @@ Two names are the same when their sorted words are equal: equal multisets of wor
 word written twice must be there twice). A name with no words left (empty, or only
 titles) is the same as no name, not even itself.
 
-Example:
+Examples:
     >>> normalise_name("Dr. Hana Bauerová")
     ('bauerova', 'hana')
     >>> same_name("SILVA, Ana", "Ana Silva"), same_name("Kestrel Payments Ltd",
@@ -143,7 +143,7 @@ def normalise_name(text: str, *, legal_forms: bool = True) -> tuple[str, ...]:
         The words in sorted order; two names are the same when these are equal and not
         empty.
 
-    Example:
+    Examples:
         >>> normalise_name("SILVA, Ana"), normalise_name("Kestrel Payments Ltd.")
         (('ana', 'silva'), ('kestrel', 'payments'))
     """
@@ -167,7 +167,7 @@ def same_name(name: str, other: str, last: str | None = None) -> bool:
         ``True`` when the two names have the same words once normalised (see the module)
         and those are not empty.
 
-    Example:
+    Examples:
         >>> same_name("Dr. Hana Bauerová", "hana bauerova")
         True
         >>> same_name("BAUEROVA HANA", "Hana", "Bauerová"), same_name("Hana Bauer", "Hana",

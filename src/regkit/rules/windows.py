@@ -173,7 +173,8 @@ class AggregateRule:
     Args:
         rule: the compiled rule (``rule.rule.is_aggregate``).
         policy: the policy it belongs to (its version goes into findings).
-        starts, ends: the dates the rule is in force (policy's and rule's together).
+        starts: the first day the rule is in force (policy's and rule's together).
+        ends: the day it stops being in force (policy's and rule's together).
     """
 
     def __init__(

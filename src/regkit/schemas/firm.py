@@ -14,7 +14,7 @@ __all__ = ["Firm"]
 class Firm(Record):
     """The investment firm that runs regkit and reports (RTS 22 fields 4-6).
 
-    Example:
+    Examples:
         >>> f = Firm(lei="5493001KJTIIGC8Y1R12", name="Example Markets Ltd", country="CY")
         >>> f.reporting_lei, f.report_recipient
         ('5493001KJTIIGC8Y1R12', 'CY')

@@ -98,7 +98,7 @@ def _letters_to_digits(text: str) -> str:
 def is_valid_lei(value: str) -> bool:
     """ISO 17442 LEI: 18 upper-case letters or digits, then 2 digits with MOD 97-10 = 1.
 
-    Example:
+    Examples:
         >>> is_valid_lei("5493001KJTIIGC8Y1R12")
         True
         >>> is_valid_lei("5493001KJTIIGC8Y1R13")
@@ -110,7 +110,7 @@ def is_valid_lei(value: str) -> bool:
 def lei_check_digits(prefix: str) -> str:
     """The two ISO 7064 MOD 97-10 check digits that complete an 18-character LEI prefix.
 
-    Example:
+    Examples:
         >>> lei_check_digits("5493001KJTIIGC8Y1R")
         '12'
     """
@@ -123,7 +123,7 @@ def lei_check_digits(prefix: str) -> str:
 def is_valid_isin(value: str) -> bool:
     """ISO 6166 ISIN: a country prefix, 9 letters or digits and a Luhn check digit.
 
-    Example:
+    Examples:
         >>> is_valid_isin("US0378331005")
         True
         >>> is_valid_isin("US0378331006")
@@ -148,7 +148,7 @@ def is_valid_isin(value: str) -> bool:
 def is_valid_country(value: str) -> bool:
     """ISO 3166-1 alpha-2 country code (current codes, upper case).
 
-    Example:
+    Examples:
         >>> is_valid_country("DE"), is_valid_country("de"), is_valid_country("UK")
         (True, False, False)
     """
@@ -159,7 +159,7 @@ def is_valid_country(value: str) -> bool:
 def is_valid_currency(value: str) -> bool:
     """ISO 4217 alphabetic currency code (upper case).
 
-    Example:
+    Examples:
         >>> is_valid_currency("EUR"), is_valid_currency("eur"), is_valid_currency("EUX")
         (True, False, False)
     """
@@ -169,7 +169,7 @@ def is_valid_currency(value: str) -> bool:
 def currency_minor_units(code: str) -> int | None:
     """ISO 4217 minor units of a currency; ``None`` when it has none (gold, XXX).
 
-    Example:
+    Examples:
         >>> currency_minor_units("EUR"), currency_minor_units("JPY"), currency_minor_units("XAU")
         (2, 0, None)
     """
@@ -185,7 +185,7 @@ def is_valid_mic(value: str) -> bool:
 
     Expired MICs stay valid: a trade executed on a venue before its MIC was retired keeps it.
 
-    Example:
+    Examples:
         >>> is_valid_mic("XLON"), is_valid_mic("XOFF"), is_valid_mic("ZZZZ")
         (True, True, False)
     """
@@ -242,7 +242,7 @@ def is_valid_cfi(value: str) -> bool:
     attribute letters depend on the group and are accepted as any A-Z (``X``: not
     applicable).
 
-    Example:
+    Examples:
         >>> is_valid_cfi("JFTXCC")  # forward, foreign exchange, cash: an FX CFD
         True
         >>> is_valid_cfi("JZTXCC")  # forwards have no group Z
@@ -256,7 +256,7 @@ def is_valid_uti(value: str) -> bool:
 
     Upper-case letters and digits only, 52 characters at most.
 
-    Example:
+    Examples:
         >>> is_valid_uti("5493001KJTIIGC8Y1R12" + "CFD20260101000001")
         True
         >>> is_valid_uti("5493001KJTIIGC8Y1R12")  # nothing after the LEI
@@ -272,7 +272,7 @@ def is_valid_iban(value: str) -> bool:
 
     The BBAN length of each country is not checked, only the overall 15-34 characters.
 
-    Example:
+    Examples:
         >>> is_valid_iban("DE89370400440532013000")
         True
         >>> is_valid_iban("DE89370400440532013001")
@@ -401,7 +401,7 @@ def concat_code(country: str, date_of_birth: date | None, first_name: str, surna
         IdentifierError: the country is not ISO 3166-1, the date of birth is missing, or a
             name part is empty (or not Latin script) once cleaned.
 
-    Example:
+    Examples:
         >>> concat_code("IE", date(1980, 1, 13), "John", "O'Brian")
         'IE19800113JOHN#OBRIA'
         >>> concat_code("HU", date(1981, 2, 14), "Ludwig", "Van der Rohe")
@@ -516,7 +516,7 @@ def national_client_id(person: PersonLike, regime: Literal["EU", "UK"] = "EU") -
             value) without the expected format; nothing the country accepts is available.
         ValueError: ``regime`` is neither ``"EU"`` nor ``"UK"``.
 
-    Example:
+    Examples:
         >>> from types import SimpleNamespace
         >>> person = SimpleNamespace(first_name="Jean", surname="Cocteau",
         ...     date_of_birth=date(1968, 3, 12), nationalities=["FR", "US"], national_ids={})
@@ -611,7 +611,7 @@ def transaction_reference(trade: _Traded | str) -> str:
     its first 40 upper-case letters and digits and given 12 characters of the SHA-256 of the
     id (base32), so that ids that clean to the same text stay apart.
 
-    Example:
+    Examples:
         >>> transaction_reference("T20261120000123")
         'T20261120000123'
         >>> transaction_reference("t-1")
@@ -648,7 +648,7 @@ def generate_uti(lei: str, trade_id: str) -> str:
     Raises:
         IdentifierError: ``lei`` is not a valid LEI, or ``trade_id`` is empty.
 
-    Example:
+    Examples:
         >>> generate_uti("5493001KJTIIGC8Y1R12", "T20261120000123")
         '5493001KJTIIGC8Y1R12T20261120000123'
         >>> generate_uti("5493001KJTIIGC8Y1R12", "t-1")

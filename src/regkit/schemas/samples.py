@@ -29,7 +29,7 @@ Large sets stream: :func:`write_samples` generates each record as the writer ask
 so no file is ever held in memory (the generator's own state, per account and per day,
 is about 150 MB for a million trades; the writer adds its own buffers).
 
-Example:
+Examples:
     >>> from regkit.schemas.samples import SampleConfig, generate
     >>> sample = generate(SampleConfig(trades=200))
     >>> len(sample.trades), sample.trades[0].trade_id
@@ -390,7 +390,7 @@ def _luhn_digit(digits: str) -> int:
 def isin_check_digit(body: str) -> str:
     """The ISO 6166 check digit of an 11-character ISIN body (country and 9 characters).
 
-    Example:
+    Examples:
         >>> isin_check_digit("US037833100")
         '5'
     """
@@ -400,7 +400,7 @@ def isin_check_digit(body: str) -> str:
 def iban_check_digits(country: str, bban: str) -> str:
     """The two ISO 13616 (MOD 97-10) check digits of an IBAN.
 
-    Example:
+    Examples:
         >>> iban_check_digits("DE", "370400440532013000")
         '89'
     """
@@ -1947,7 +1947,7 @@ def generate(config: SampleConfig) -> SampleSet:
     Returns:
         The records and the planted violations.
 
-    Example:
+    Examples:
         >>> sample = generate(SampleConfig(trades=100, seed=7))
         >>> len(sample.accounts), {t.instrument.product.value for t in sample.trades} >= {"cfd"}
         (5, True)
