@@ -671,12 +671,12 @@ def test_a_currency_option_reports_its_type_style_and_strike(tmp_path: Path) -> 
 
 
 def test_a_decimal_too_large_to_write_is_refused_by_name(tmp_path: Path) -> None:
-    # The model accepts these; writing 1E+999999999999 out in plain digits needs a terabyte,
+    # The model refuses these now, but model_copy(update=) skips validation; writing 1E+999999999999 out in plain digits needs a terabyte,
     # and multiplying it into a notional must not overflow either.
     trades = [
-        trade("HUGE", quantity=Decimal("1E+999999999999")),
-        trade("HUGEPRICE", price=Decimal("1E+999999999999")),
-        trade("TINY", price=Decimal("1E-999999999999")),
+        trade("HUGE").model_copy(update={"quantity": Decimal("1E+999999999999")}),
+        trade("HUGEPRICE").model_copy(update={"price": Decimal("1E+999999999999")}),
+        trade("TINY").model_copy(update={"price": Decimal("1E-999999999999")}),
         trade("NAN").model_copy(update={"price": Decimal("NaN")}),
         trade("INF").model_copy(update={"quantity": Decimal("-Infinity")}),
     ]
