@@ -671,7 +671,8 @@ def test_a_currency_option_reports_its_type_style_and_strike(tmp_path: Path) -> 
 
 
 def test_a_decimal_too_large_to_write_is_refused_by_name(tmp_path: Path) -> None:
-    # The model refuses these now, but model_copy(update=) skips validation; writing 1E+999999999999 out in plain digits needs a terabyte,
+    # The models refuse these, but model_copy(update=) skips validation and the writer must
+    # still refuse them: writing 1E+999999999999 out in plain digits needs a terabyte,
     # and multiplying it into a notional must not overflow either.
     trades = [
         trade("HUGE").model_copy(update={"quantity": Decimal("1E+999999999999")}),

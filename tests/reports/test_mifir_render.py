@@ -608,7 +608,8 @@ def test_an_option_without_isin_reports_fields_50_to_53(tmp_path: Path) -> None:
 
 
 def test_a_decimal_too_large_to_write_is_refused_by_name(tmp_path: Path) -> None:
-    # The model refuses these now, but model_copy(update=) skips validation; writing 1E+999999999999 out in plain digits needs a terabyte.
+    # The models refuse these, but model_copy(update=) skips validation and the writer must
+    # still refuse them: writing 1E+999999999999 out in plain digits needs a terabyte.
     trades = [
         trade("HUGE").model_copy(update={"quantity": Decimal("1E+999999999999")}),
         trade("TINY").model_copy(update={"price": Decimal("1E-999999999999")}),
