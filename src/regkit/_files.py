@@ -34,9 +34,11 @@ from pathlib import Path
 __all__ = [
     "atomic_path",
     "commit_set",
+    "current_text",
     "folder_lock",
     "new_temporary",
     "remove_stale",
+    "write_text_if_changed",
 ]
 
 _SUFFIX = ".partial"
@@ -75,6 +77,24 @@ def atomic_path(target: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
+
+
+def current_text(path: Path) -> str | None:
+    """A text file's content, or None when there is no such file."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+
+
+def write_text_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` atomically (``\n`` line ends) unless it holds it already;
+    True when written. For generated pages, which a test compares with what they hold."""
+    if current_text(path) == text:
+        return False
+    with atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8", newline="\n")
+    return True
 
 
 def remove_stale(folder: Path) -> list[Path]:

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import regkit.cli as cli
-from regkit.schemas.io import atomic_path
+from regkit._files import current_text, write_text_if_changed
 
 __all__ = ["GENERATED", "cli_reference", "main", "outdated", "write_cli_docs"]
 
@@ -111,24 +111,12 @@ def _cell(text: str) -> str:
 
 def write_cli_docs(out: Path = DEFAULT_OUT) -> bool:
     """Write the page to ``out`` (atomically) unless it is current; True when written."""
-    text = cli_reference()
-    if _read(out) == text:
-        return False
-    with atomic_path(out) as temporary:
-        temporary.write_text(text, encoding="utf-8", newline="\n")
-    return True
+    return write_text_if_changed(out, cli_reference())
 
 
 def outdated(out: Path = DEFAULT_OUT) -> bool:
     """Whether the page at ``out`` differs from what the parser gives now (or is missing)."""
-    return _read(out) != cli_reference()
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError):
-        return None
+    return current_text(out) != cli_reference()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -40,7 +40,7 @@ from importlib import resources
 from itertools import islice
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, Protocol, cast
+from typing import IO, TYPE_CHECKING, Any, Final, Protocol, cast
 
 from lxml import etree
 
@@ -266,18 +266,24 @@ def _find_override(info: SchemaInfo, folder: Path) -> Path | None:
     return matches[0] if matches else None
 
 
+def _starts(handle: IO[bytes]) -> Iterator[tuple[str, etree._Element]]:
+    """The elements of a file as they open, read safely: no entities, no DTD, no network."""
+    events: Iterator[tuple[str, etree._Element]] = etree.iterparse(
+        handle,
+        events=("start",),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+    )
+    return events
+
+
 def _namespace_of(path: Path) -> str | None:
     """The ``targetNamespace`` of an XSD file, read from its first element only."""
     try:
         with open(path, "rb") as handle:
-            for _, element in etree.iterparse(
-                handle,
-                events=("start",),
-                resolve_entities=False,
-                no_network=True,
-                load_dtd=False,
-                huge_tree=False,
-            ):
+            for _, element in _starts(handle):
                 namespace = element.get("targetNamespace")
                 return None if namespace is None else str(namespace)
     except (etree.XMLSyntaxError, OSError):
@@ -477,14 +483,7 @@ def _peek(source: str | os.PathLike[str] | bytes, label: str) -> _Identity | Non
     root: etree._Element | None = None
     try:
         with _opened(source) as handle:
-            for _, element in etree.iterparse(
-                handle,
-                events=("start",),
-                resolve_entities=False,
-                no_network=True,
-                load_dtd=False,
-                huge_tree=False,
-            ):
+            for _, element in _starts(handle):
                 if root is None:
                     root = element
                     if _BY_NAMESPACE.get(etree.QName(root).namespace or "") != _ENVELOPE:

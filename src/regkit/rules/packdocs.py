@@ -26,9 +26,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from regkit._files import current_text, write_text_if_changed
 from regkit.errors import PolicyError
 from regkit.rules.policy import Policy, Rule, Window, builtin_policies, load_policy
-from regkit.schemas.io import atomic_path
 
 __all__ = [
     "GENERATED",
@@ -392,11 +392,8 @@ def write_pack_docs(out_dir: Path, packs: Mapping[str, Policy] | None = None) ->
     changed: list[Path] = []
     for name, text in pages.items():
         target = out_dir / name
-        if _read(target) == text:
-            continue
-        with atomic_path(target) as temporary:
-            temporary.write_text(text, encoding="utf-8", newline="\n")
-        changed.append(target)
+        if write_text_if_changed(target, text):
+            changed.append(target)
     for stale in _stale(out_dir, pages):
         stale.unlink()
         changed.append(stale)
@@ -407,7 +404,9 @@ def outdated_pack_docs(out_dir: Path, packs: Mapping[str, Policy] | None = None)
     """The pages in ``out_dir`` that differ from what the packs give now: missing or
     changed pages, and generated pages of packs that are gone (sorted)."""
     pages = pack_pages(builtin_packs() if packs is None else packs)
-    outdated = [out_dir / name for name, text in pages.items() if _read(out_dir / name) != text]
+    outdated = [
+        out_dir / name for name, text in pages.items() if current_text(out_dir / name) != text
+    ]
     return sorted([*outdated, *_stale(out_dir, pages)])
 
 
@@ -418,15 +417,8 @@ def _stale(out_dir: Path, pages: Iterable[str]) -> list[Path]:
     return sorted(
         path
         for path in out_dir.glob("*.md")
-        if path.name not in keep and (_read(path) or "").startswith(GENERATED)
+        if path.name not in keep and (current_text(path) or "").startswith(GENERATED)
     )
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError):
-        return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
