@@ -54,7 +54,16 @@ from regkit.schemas.io import (
     unnest_structs,
 )
 from regkit.schemas.layout import ModelLayout, layout_of
-from regkit.schemas.types import Checked
+from regkit.schemas.types import (
+    DATE_PATTERN,
+    DATE_REASON,
+    DATETIME_PATTERN,
+    DATETIME_REASON,
+    DECIMAL_REASON,
+    DECIMAL_TEXT,
+    OUTSIDE_CALENDAR,
+    Checked,
+)
 
 __all__ = ["FrameBatch", "read_frame", "to_frame", "validate_frame"]
 
@@ -64,11 +73,9 @@ Kind = Literal["text", "decimal", "datetime", "date", "int", "bool", "enum", "li
 _ROW = "__row"
 #: The digits of a polars decimal (128 bits); every decimal field limits its digits to this.
 _PRECISION = 38
-_ISO_DATETIME = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
-    r"(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:?[0-9]{2})$"
-)
 _DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
+#: A time without seconds (``09:30Z``), given its ``:00`` so one format reads every form.
+_NO_SECONDS = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2})([Z+-])"
 
 
 @dataclass
@@ -405,17 +412,21 @@ def _clean_by_kind(
         # Only the ISO 8601 forms the per-record path accepts too: polars alone would also
         # take "+01", second 60 or a one-digit hour.
         text = _as_text(raw, dtype, stripped).str.to_uppercase()
+        full = text.str.replace(_NO_SECONDS, "${1}:00${2}")
         parsed = pl.coalesce(
             [
-                text.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
+                full.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
                 for fmt in _DATETIME_FORMATS
             ]
         )
-        return pl.when(text.str.contains(_ISO_DATETIME)).then(parsed)
+        return pl.when(text.str.contains(DATETIME_PATTERN)).then(parsed)
     if kind == "date":
         if dtype == pl.Date:
             return raw
-        return _as_text(raw, dtype, stripped).str.to_date("%Y-%m-%d", strict=False)
+        text = _as_text(raw, dtype, stripped)
+        return pl.when(text.str.contains(DATE_PATTERN)).then(
+            text.str.to_date("%Y-%m-%d", strict=False)
+        )
     if kind == "int":
         return _as_text(raw, dtype, stripped).cast(pl.Int64, strict=False)
     if kind == "bool":
@@ -469,8 +480,9 @@ def _normalise_text(text: pl.Expr, checked: Checked | None) -> pl.Expr:
 
 #: A decimal spelled plainly: sign, digits with an optional point, an optional exponent of
 #: up to four digits. polars parses these as Python does; the digits before and after the
-#: point and the exponent are captured. Other spellings (``1_000``, ``NaN``, other scripts'
-#: digits) are rare and go to the model's own parser, once per distinct text.
+#: point and the exponent are captured. Other spellings (a longer exponent; ``1_000``,
+#: ``NaN``, other scripts' digits, which the shared grammar refuses) are rare and go to the
+#: model's own parser, once per distinct text.
 _PLAIN_DECIMAL = r"^[+-]?([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]{1,4}))?$"
 
 
@@ -708,7 +720,7 @@ def _decimal_adapter(max_digits: int, decimal_places: int) -> TypeAdapter[Decima
     """The model's parser of a decimal and its digit limits (its bounds are checked on
     the column, as for every other value)."""
     limits = Field(allow_inf_nan=False, max_digits=max_digits, decimal_places=decimal_places)
-    return TypeAdapter(typing.Annotated[Decimal, limits])
+    return TypeAdapter(typing.Annotated[Decimal, limits, DECIMAL_TEXT])
 
 
 def _places(plain: str) -> int:
@@ -802,10 +814,9 @@ def _column_checks(
 
 def _unparsed_reason(column: _Column) -> str:
     return {
-        "decimal": "Input should be a valid decimal",
-        "datetime": "Input should be a valid datetime with a timezone (naive timestamps are "
-        "rejected; give an offset or Z)",
-        "date": "Input should be a valid date in the format YYYY-MM-DD",
+        "decimal": DECIMAL_REASON,
+        "datetime": DATETIME_REASON,
+        "date": DATE_REASON,
         "int": "Input should be a valid integer",
         "bool": "Input should be a valid boolean",
         "enum": "Input should be "
@@ -849,6 +860,9 @@ def _value_checks(column: _Column, col: pl.Expr, raw: pl.Expr) -> list[_Check]:
                 path,
             )
         )
+    if column.kind == "datetime":
+        # polars holds instants beyond year 9999 (or before 1), which no record can.
+        checks.append(_Check(path, OUTSIDE_CALENDAR, ~col.dt.year().is_between(1, 9999), path))
     if column.gt is not None:
         checks.append(
             _Check(
@@ -1189,7 +1203,7 @@ def _errors(
 ) -> list[RecordError]:
     found: list[RecordError] = []
     keys = spec.layout.key_fields
-    for row in bad_rows.iter_rows(named=True):
+    for row in _error_columns(bad_rows).iter_rows(named=True):
         index = next(i for i in range(len(checks)) if row[f"__bad{i}"])
         check = checks[index]
         key = (
@@ -1213,6 +1227,20 @@ def _errors(
             )
         )
     return found
+
+
+def _error_columns(bad_rows: pl.DataFrame) -> pl.DataFrame:
+    """The columns an error reads (raw cells, masks, row numbers), as Python can hold them:
+    a cleaned value or a typed cell may be an instant beyond year 9999."""
+    exprs: list[pl.Expr] = []
+    for name, dtype in bad_rows.schema.items():
+        if not name.startswith("__"):
+            continue
+        expr = pl.col(name)
+        if isinstance(dtype, pl.Datetime | pl.Date):
+            expr = pl.when(expr.dt.year().is_between(1, 9999)).then(expr)
+        exprs.append(expr.alias(name))
+    return bad_rows.select(exprs)
 
 
 def _first_row(row: Mapping[str, Any]) -> Any:

@@ -1,0 +1,170 @@
+"""Hostile and broken files (issue 13): every path reads the same values, or names the row.
+
+A file that ``regkit check`` (read_frame) refuses must not give a report (read_records) a
+different price; a broken file must give a RecordError naming file, row and field, never a
+crash or a hang.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+import regkit as rk
+from regkit.schemas.columnar import read_frame
+from regkit.schemas.types import utc_time
+
+MOVEMENT = {
+    "movement_id": "M1",
+    "account_id": "A1",
+    "kind": "deposit",
+    "amount": "100",
+    "currency": "EUR",
+    "at": "2026-11-20T10:00:00Z",
+}
+COLUMNS = list(MOVEMENT)
+
+
+def _csv(path: Path, rows: list[dict[str, Any]]) -> Path:
+    lines = [",".join(COLUMNS)] + [",".join(str(row[c]) for c in COLUMNS) for row in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def _outcomes(path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """(row, field, reason) of the errors of both readers, which must agree, and the
+    amounts they accepted."""
+    per_record = rk.read_records(path, rk.CashMovement)
+    columnar = read_frame(path, rk.CashMovement)
+    record_errors = [(e.row, e.field) for e in per_record.errors]
+    assert record_errors == [(e.row, e.field) for e in columnar.errors]
+    assert [r.amount for r in per_record.records] == columnar.frame["amount"].to_list()
+    return record_errors, [(r.movement_id, r.amount, r.at) for r in per_record.records]
+
+
+# --- numbers and times: one grammar on every path ------------------------------------------
+
+NOT_NUMBERS = ["1_0851", "\uff11\uff12\uff13", "\u0661\u0662\u0663", "1 000", "0x10", "1e", "."]
+
+
+@pytest.mark.parametrize("text", NOT_NUMBERS)
+@pytest.mark.parametrize("writer", [_csv, _jsonl])
+def test_a_number_python_reads_but_no_file_means_is_refused_by_both_readers(
+    tmp_path: Path, writer: Any, text: str
+) -> None:
+    rows = [MOVEMENT, MOVEMENT | {"movement_id": "M2", "amount": text}]
+    path = writer(tmp_path / f"m{'.csv' if writer is _csv else '.jsonl'}", rows)
+    errors, records = _outcomes(path)
+    assert errors == [(2, "amount")]
+    assert [key for key, _, _ in records] == ["M1"]
+
+
+@pytest.mark.parametrize("text", [*NOT_NUMBERS, "NaN", "-Infinity"])
+def test_a_decimal_field_given_such_text_in_python_is_refused(text: str) -> None:
+    with pytest.raises(ValidationError, match="amount"):
+        rk.CashMovement(**MOVEMENT | {"amount": text})
+
+
+@pytest.mark.parametrize(
+    ("given", "value"),
+    [
+        (Decimal("1.0851"), Decimal("1.0851")),
+        (7, Decimal(7)),
+        (1.5, Decimal("1.5")),
+        (" 1.5E+2 ", Decimal("150")),
+        ("+.5", Decimal("0.5")),
+    ],
+)
+def test_decimals_ints_floats_and_plain_text_stay_accepted(given: Any, value: Decimal) -> None:
+    assert rk.CashMovement(**MOVEMENT | {"amount": given}).amount == value
+
+
+@pytest.mark.parametrize(
+    "at", ["1700000000", "1700000000.5", "\uff12\uff10\uff12\uff16-11-20T10:00:00Z", "20261120"]
+)
+@pytest.mark.parametrize("writer", [_csv, _jsonl])
+def test_a_timestamp_that_is_not_iso_8601_with_an_offset_is_refused_by_both_readers(
+    tmp_path: Path, writer: Any, at: str
+) -> None:
+    rows = [MOVEMENT, MOVEMENT | {"movement_id": "M2", "at": at}]
+    path = writer(tmp_path / f"m{'.csv' if writer is _csv else '.jsonl'}", rows)
+    errors, _ = _outcomes(path)
+    assert errors == [(2, "at")]
+
+
+def test_epoch_seconds_as_a_json_number_are_no_timestamp(tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "m.jsonl", [MOVEMENT | {"at": 1700000000}])
+    errors, _ = _outcomes(path)
+    assert errors == [(1, "at")]
+
+
+@pytest.mark.parametrize("at", [1700000000, 1.7e9, "1700000000"])
+def test_a_timestamp_field_given_a_number_in_python_is_refused(at: Any) -> None:
+    with pytest.raises(ValidationError, match="valid datetime with a timezone"):
+        rk.CashMovement(**MOVEMENT | {"at": at})
+
+
+@pytest.mark.parametrize(
+    "text", ["2026-11-20T09:30Z", "2026-11-20 10:30:00+0100", "2026-11-20t09:30:00.5z"]
+)
+def test_the_iso_8601_forms_the_models_accepted_are_read_alike(tmp_path: Path, text: str) -> None:
+    path = _csv(tmp_path / "m.csv", [MOVEMENT | {"at": text}])
+    errors, records = _outcomes(path)
+    assert errors == []
+    assert records[0][2] == rk.CashMovement(**MOVEMENT | {"at": text}).at
+    assert read_frame(path, rk.CashMovement).frame["at"].to_list() == [records[0][2]]
+
+
+@pytest.mark.parametrize("text", ["\uff12\uff10\uff12\uff16-11-21", "1700000000", "2026-11-21T10"])
+def test_as_of_text_follows_the_same_grammar(text: str) -> None:
+    with pytest.raises(ValueError, match="as_of"):
+        utc_time(text)
+
+
+def test_a_date_field_refuses_epoch_numbers() -> None:
+    person = {"first_name": "A", "surname": "B", "nationalities": ["DE"]}
+    for epoch in (1700006400, "1700006400"):
+        with pytest.raises(ValidationError, match="date_of_birth"):
+            rk.NaturalPerson(**person | {"date_of_birth": epoch})
+    assert rk.NaturalPerson(**person | {"date_of_birth": date(2000, 1, 2)}).date_of_birth
+
+
+# --- timestamps beyond the calendar -------------------------------------------------------
+
+
+@pytest.mark.parametrize("at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00"])
+@pytest.mark.parametrize("writer", [_csv, _jsonl])
+def test_a_timestamp_outside_years_1_to_9999_in_utc_is_a_row_error(
+    tmp_path: Path, writer: Any, at: str
+) -> None:
+    rows = [MOVEMENT, MOVEMENT | {"movement_id": "M2", "at": at}]
+    path = writer(tmp_path / f"m{'.csv' if writer is _csv else '.jsonl'}", rows)
+    errors, _ = _outcomes(path)
+    assert errors == [(2, "at")]
+    for error in [
+        *rk.read_records(path, rk.CashMovement).errors,
+        *read_frame(path, rk.CashMovement).errors,
+    ]:
+        assert error.reason == "timestamp is outside years 1 to 9999 in UTC"
+        assert (error.file, error.row, error.field) == (str(path), 2, "at")
+
+
+def test_the_last_second_of_9999_is_a_timestamp() -> None:
+    moment = rk.CashMovement(**MOVEMENT | {"at": "9999-12-31T23:59:59Z"}).at
+    assert moment == datetime.fromisoformat("9999-12-31T23:59:59+00:00")
+
+
+def test_as_of_outside_the_calendar_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="outside years 1 to 9999"):
+        utc_time("0001-01-01T00:00:00+01:00")
