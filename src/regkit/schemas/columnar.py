@@ -43,12 +43,14 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from regkit.errors import RecordError
-from regkit.schemas.base import LIST_SEPARATOR, Record
+from regkit.schemas.base import LIST_SEPARATOR, Record, flatten
 from regkit.schemas.instrument import MAJOR_CURRENCIES, Instrument
 from regkit.schemas.io import (
     ErrorMode,
     FileFormat,
+    decode_json,
     detect_format,
+    floats_as_text,
     header_problems,
     iter_records,
     unnest_structs,
@@ -603,8 +605,10 @@ def _plural(count: int) -> str:
 
 def _decimals_as_text(frame: pl.DataFrame, spec: _Spec) -> pl.DataFrame:
     """Decimal columns as text, the one form their checks read: typed decimals and integers
-    as polars writes them, floats as Python does, which is what the model parses (``0.1``
-    is ``Decimal('0.1')``, not the binary fraction)."""
+    as polars writes them, floats as their shortest text at their own width, as
+    :func:`regkit.read_records` reads them too (``0.1`` is ``Decimal('0.1')``, not the
+    binary fraction)."""
+    frame = floats_as_text(frame, spec.layout)
     converted: list[pl.Series | pl.Expr] = []
     for column in spec.columns:
         if column.kind != "decimal" or column.path not in frame.columns:
@@ -612,12 +616,7 @@ def _decimals_as_text(frame: pl.DataFrame, spec: _Spec) -> pl.DataFrame:
         dtype = frame.schema[column.path]
         if dtype == pl.String:
             continue
-        if dtype.is_float():
-            values = frame[column.path].to_list()
-            texts = [None if value is None else str(value) for value in values]
-            converted.append(pl.Series(column.path, texts, dtype=pl.String))
-        else:
-            converted.append(pl.col(column.path).cast(pl.String))
+        converted.append(pl.col(column.path).cast(pl.String))
     return frame.with_columns(converted) if converted else frame
 
 
@@ -1293,10 +1292,10 @@ def _read_raw(
             return pl.read_parquet(path), []
         except Exception as exc:  # polars raises several error types for a broken file
             return None, [RecordError(f"not a readable Parquet file: {exc}", file=path)]
-    if kind == "csv":
+    if kind == "csv" and _regular_csv(path):
         try:
             return pl.read_csv(path, infer_schema=False, encoding="utf8"), []
-        except Exception:
+        except Exception:  # noqa: S110 - the row reader below says what is wrong
             pass
     if kind == "jsonl":
         frame = _exact_ndjson(path, model)
@@ -1305,10 +1304,29 @@ def _read_raw(
     return _rows_to_frame(path, model)
 
 
+def _regular_csv(path: str) -> bool:
+    """Whether polars reads the CSV file row for row as the row reader does: no quotes, a
+    line end after every line, no blank line, every line as wide as the header. polars
+    would read a short or truncated line with empty cells and a blank line as a row of
+    them, where the row reader reports the first and skips the second."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    if b'"' in data or b"\r" in data.replace(b"\r\n", b"") or not data.endswith(b"\n"):
+        return False
+    lines = data.replace(b"\r\n", b"\n").split(b"\n")[:-1]
+    commas = lines[0].count(b",")
+    return all(line.count(b",") == commas and line.strip() for line in lines)
+
+
 def _exact_ndjson(path: str, model: type[Record]) -> pl.DataFrame | None:
-    """The JSON Lines file read by polars, when that loses nothing: every line parses and no
-    decimal field came as a JSON number with a fraction (polars would make it a binary
-    floating-point number). Otherwise ``None``, and the exact row reader takes over."""
+    """The JSON Lines file read by polars, when that reads what the row reader reads: every
+    line is a JSON object :func:`regkit.schemas.io.decode_json` accepts, with no blank line,
+    and every value is one polars keeps as the model reads it (text, a bool for a flag, a
+    whole number for a number, a list of text for a list). Otherwise ``None``, and the exact
+    row reader takes over: polars keeps the first of a key given twice, turns a list or a
+    number in a text field into text and a fraction into binary floating point."""
+    if not _plain_json(path, _spec(model)):
+        return None
     try:
         frame = unnest_structs(pl.read_ndjson(path, infer_schema_length=None))
     except Exception:
@@ -1316,6 +1334,35 @@ def _exact_ndjson(path: str, model: type[Record]) -> pl.DataFrame | None:
     decimals = {c.path for c in _spec(model).columns if c.kind == "decimal"}
     inexact = [name for name in decimals & set(frame.columns) if frame.schema[name].is_float()]
     return None if inexact else frame
+
+
+def _plain_json(path: str, spec: _Spec) -> bool:
+    kinds = {column.path: column.kind for column in spec.columns}
+    with open(path, "rb") as handle:
+        for line in handle:
+            try:
+                data = decode_json(line.decode("utf-8"))
+            except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+                return False
+            if not isinstance(data, dict):
+                return False
+            for name, value in flatten(data).items():
+                if not _kept(kinds.get(name, "text"), value):
+                    return False
+    return True
+
+
+def _kept(kind: Kind, value: Any) -> bool:
+    """Whether polars reads a JSON value as the model does."""
+    if value is None or value.__class__ is str:
+        return True
+    if value.__class__ is bool:
+        return kind == "bool"
+    if value.__class__ is int:
+        return kind in ("decimal", "int") and -(2**63) <= value < 2**63
+    if value.__class__ is list:
+        return kind == "list" and all(item.__class__ is str for item in value)
+    return False
 
 
 def _rows_to_frame(path: str, model: type[Record]) -> tuple[pl.DataFrame | None, list[RecordError]]:

@@ -58,7 +58,9 @@ __all__ = [
     "FileFormat",
     "RecordBatch",
     "atomic_path",
+    "decode_json",
     "detect_format",
+    "floats_as_text",
     "header_problems",
     "iter_records",
     "read_records",
@@ -693,7 +695,7 @@ def _jsonl_body(path: str) -> Generator[_Row, None, None]:
                 )
                 continue
             try:
-                data = json.loads(text, parse_float=Decimal)
+                data = decode_json(text)
             except json.JSONDecodeError as exc:
                 prefix = "truncated last line: " if unterminated else "not valid JSON: "
                 yield _Row(
@@ -702,6 +704,9 @@ def _jsonl_body(path: str) -> Generator[_Row, None, None]:
                     line=line_number,
                     problem=f"{prefix}{exc.msg} (column {exc.colno})",
                 )
+                continue
+            except ValueError as exc:  # what the hooks of decode_json refuse
+                yield _Row(None, number, line=line_number, problem=f"not valid JSON: {exc}")
                 continue
             if not isinstance(data, dict):
                 yield _Row(
@@ -712,6 +717,51 @@ def _jsonl_body(path: str) -> Generator[_Row, None, None]:
                 )
                 continue
             yield _Row(data, number, line=line_number)
+
+
+def decode_json(text: str) -> Any:
+    """One JSON value as both readers read it: numbers exact, and refused where JSON and
+    Python part ways.
+
+    A key given twice in one object is an error (Python keeps the last, polars the first);
+    ``NaN`` and ``Infinity`` are no JSON; an object nested too deep for the decoder is an
+    error, not a ``RecursionError``.
+
+    Raises:
+        ValueError: the text is not such JSON (a :class:`json.JSONDecodeError` for syntax).
+    """
+    try:
+        return json.loads(
+            text,
+            parse_float=Decimal,
+            parse_int=_json_int,
+            parse_constant=_json_constant,
+            object_pairs_hook=_json_object,
+        )
+    except RecursionError:
+        raise ValueError("nested too deeply to read") from None
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        names = [name for name, _ in pairs]
+        twice = next(name for name in names if names.count(name) > 1)
+        raise ValueError(f"the key {twice!r} is given twice in one object")
+    return data
+
+
+def _json_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+#: Python makes no int of more digits (sys.int_info.default_max_str_digits is 4,300).
+_INT_DIGITS = 4_000
+
+
+def _json_int(text: str) -> int | Decimal:
+    # A longer integer is read as a decimal: the field's digit limits then refuse it by name.
+    return int(text) if len(text) <= _INT_DIGITS else Decimal(text)
 
 
 # Parquet and DataFrames ----------------------------------------------------------------------
@@ -759,7 +809,7 @@ def _lazy_rows(
     number = 0
     offset = 0
     while True:
-        part = unnest_structs(frame.slice(offset, slice_rows).collect())
+        part = floats_as_text(unnest_structs(frame.slice(offset, slice_rows).collect()), layout)
         if part.height == 0:
             return
         offset += part.height
@@ -783,6 +833,18 @@ def unnest_structs(frame: pl.DataFrame) -> pl.DataFrame:
         ).unnest(structs)
         structs = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Struct)]
     return frame
+
+
+def floats_as_text(frame: pl.DataFrame, layout: ModelLayout) -> pl.DataFrame:
+    """Float columns of decimal fields as the shortest text of each value at the column's
+    own width, on every path: a Float32 1.085 is ``1.085``, not the binary fraction
+    1.08500003814697265625 nor its float64 spelling 1.0850000381469727."""
+    floats = [
+        pl.col(name).cast(pl.String)
+        for name, dtype in frame.schema.items()
+        if name in layout.decimals and dtype.is_float()
+    ]
+    return frame.with_columns(floats) if floats else frame
 
 
 def _with_defaults(frame: pl.DataFrame, layout: ModelLayout) -> pl.DataFrame:
