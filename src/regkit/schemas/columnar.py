@@ -1295,7 +1295,7 @@ def _read_raw(
     if kind == "csv" and _regular_csv(path):
         try:
             return pl.read_csv(path, infer_schema=False, encoding="utf8"), []
-        except Exception:  # noqa: S110 - the row reader below says what is wrong
+        except Exception:  # the row reader below says what is wrong
             pass
     if kind == "jsonl":
         frame = _exact_ndjson(path, model)
