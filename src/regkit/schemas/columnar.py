@@ -53,6 +53,7 @@ from regkit.schemas.io import (
     floats_as_text,
     header_problems,
     iter_records,
+    reader_failure,
     unnest_structs,
 )
 from regkit.schemas.layout import ModelLayout, layout_of
@@ -410,7 +411,9 @@ def _clean_by_kind(
         return _exact_decimal(_as_text(raw, dtype, stripped), decimals.get(column.path))
     if kind == "datetime":
         if isinstance(dtype, pl.Datetime):
-            return raw.dt.convert_time_zone("UTC") if dtype.time_zone else raw.cast(pl.Null)
+            if dtype.time_zone:
+                return raw.dt.convert_time_zone("UTC")
+            return pl.lit(None, dtype=_DTYPES["datetime"])  # naive: its instant is unknown
         # Only the ISO 8601 forms the per-record path accepts too: polars alone would also
         # take "+01", second 60 or a one-digit hour.
         text = _as_text(raw, dtype, stripped).str.to_uppercase()
@@ -1048,8 +1051,13 @@ def _check_rows(
 ) -> tuple[pl.LazyFrame, pl.Expr, list[_Check]]:
     """The staged rows with one mask column per check (a lazy query, so the masks of the
     rows that pass are never stored), and the expression "any check failed"."""
-    staged, decimals = _stage(frame, spec, first_row)
+    shapeless = _shapeless(frame, spec)
+    staged, decimals = _stage(_without_shapeless(frame, shapeless), spec, first_row)
     checks = [
+        *(
+            _Check(path, f"Input should be a single value, not a {kind}", pl.col(f"__shape.{path}"))
+            for path, kind in shapeless.items()
+        ),
         *(check for column in spec.columns for check in _column_checks(spec, column, decimals)),
         *_code_checks(staged, spec),
         *_cross_checks(spec),
@@ -1060,6 +1068,29 @@ def _check_rows(
     )
     bad_any = pl.any_horizontal([pl.col(f"__bad{i}") for i in range(len(checks))])
     return masks, bad_any, checks
+
+
+def _shapeless(frame: pl.DataFrame, spec: _Spec) -> dict[str, str]:
+    """The columns of single-value fields that hold lists, arrays or other nested values
+    (a Parquet file may), by the shape they hold."""
+    found: dict[str, str] = {}
+    for column in spec.columns:
+        dtype = frame.schema.get(column.path)
+        if dtype is None or column.kind == "list":
+            continue
+        if dtype.is_nested() or dtype == pl.Object:
+            found[column.path] = "list" if isinstance(dtype, pl.List | pl.Array) else str(dtype)
+    return found
+
+
+def _without_shapeless(frame: pl.DataFrame, shapeless: Mapping[str, str]) -> pl.DataFrame:
+    """The frame with each such column empty, and a mask of the rows that had a value."""
+    if not shapeless:
+        return frame
+    return frame.with_columns(
+        *(pl.col(path).is_not_null().alias(f"__shape.{path}") for path in shapeless),
+        *(pl.lit(None, dtype=pl.String).alias(path) for path in shapeless),
+    )
 
 
 def _finish(batch: FrameBatch[R], errors: ErrorMode) -> FrameBatch[R]:
@@ -1264,20 +1295,34 @@ def read_frame(
     A CSV that polars cannot parse (broken encoding, a truncated quote) is read row by row,
     so each bad row gets its own error and the good ones survive.
     """
+    name = "<DataFrame>" if isinstance(source, pl.DataFrame) else os.fspath(source)
+    try:
+        batch = _read_frame(source, model, format)
+    except BaseException as exc:  # the reader boundary: see reader_failure
+        error = reader_failure(exc, name, model)
+        if error is None:
+            raise
+        batch = FrameBatch(model, pl.DataFrame(), [error], 0, name)
+    return _finish(batch, errors)
+
+
+def _read_frame(
+    source: str | os.PathLike[str] | pl.DataFrame, model: type[R], format: FileFormat | None
+) -> FrameBatch[R]:
     if isinstance(source, pl.DataFrame):
-        return validate_frame(source, model, errors, source="<DataFrame>")
+        return validate_frame(source, model, source="<DataFrame>")
     path = os.fspath(source)
     try:
         kind = format or detect_format(path)
     except RecordError as exc:
-        return _finish(FrameBatch(model, pl.DataFrame(), [exc], 0, path), errors)
+        return FrameBatch(model, pl.DataFrame(), [exc], 0, path)
     frame, early = _read_raw(path, kind, model)
     if frame is None or frame.width == 0:
-        return _finish(FrameBatch(model, pl.DataFrame(), early, 0, path), errors)
+        return FrameBatch(model, pl.DataFrame(), early, 0, path)
     batch = validate_frame(frame, model, "collect", source=path)
     batch.errors = sorted([*early, *batch.errors], key=lambda e: e.row or 0)
     batch.rows += len(early)
-    return _finish(batch, errors)
+    return batch
 
 
 def _read_raw(

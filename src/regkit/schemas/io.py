@@ -64,6 +64,7 @@ __all__ = [
     "header_problems",
     "iter_records",
     "read_records",
+    "reader_failure",
     "unnest_structs",
     "write_records",
 ]
@@ -145,7 +146,7 @@ def read_records(
     """
     batch = RecordBatch(model=model, source=_describe(source))
     with _gc_paused():  # the whole batch: records hold no cycles for the collector to find
-        for chunk in _chunks(source, model, format):
+        for chunk in _guarded_chunks(source, model, format):
             batch.rows += chunk.rows
             batch.records.extend(chunk.records)
             if chunk.errors:
@@ -168,7 +169,7 @@ def iter_records(
     place (test with ``isinstance``); with ``errors="raise"`` the first one is raised.
     The duplicate-key check keeps one key per record in memory.
     """
-    for chunk in _chunks(source, model, format):
+    for chunk in _guarded_chunks(source, model, format):
         for item in chunk.items:
             # Raise in place: the records before the bad row are yielded first, in order.
             if errors == "raise" and isinstance(item, RecordError):
@@ -267,6 +268,43 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def reader_failure(
+    exc: BaseException, file: str | None, model: type[Record], row: int | None = None
+) -> RecordError | None:
+    """The :class:`RecordError` for anything that went wrong while reading, or ``None`` for
+    what must go on up (an interrupt, an exit, a closed generator).
+
+    The reader boundary: a broken file may make polars raise any of its errors or panic
+    (``pyo3_runtime.PanicException``, which is no ``Exception``), and Python raise
+    ``OverflowError`` or ``RecursionError``; the caller gets one error naming the file.
+    """
+    if isinstance(exc, RecordError):
+        return exc
+    if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+        return None
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+    where = f"from row {row} on" if row is not None and row > 1 else "file"
+    return RecordError(
+        f"unreadable {where}: {type(exc).__name__}: {detail}", file=file, model=model.__name__
+    )
+
+
+def _guarded_chunks(
+    source: Source, model: type[R], format: FileFormat | None
+) -> Iterator[_Chunk[R]]:
+    """:func:`_chunks` behind the reader boundary: a failure ends the read with an error."""
+    rows = 0
+    try:
+        for chunk in _chunks(source, model, format):
+            rows += chunk.rows
+            yield chunk
+    except BaseException as exc:
+        error = reader_failure(exc, _describe(source), model, rows + 1)
+        if error is None:
+            raise
+        yield _Chunk(items=[error], rows=0)
 
 
 def _chunks(source: Source, model: type[R], format: FileFormat | None) -> Iterator[_Chunk[R]]:
@@ -809,7 +847,8 @@ def _lazy_rows(
     number = 0
     offset = 0
     while True:
-        part = floats_as_text(unnest_structs(frame.slice(offset, slice_rows).collect()), layout)
+        part = unnest_structs(frame.slice(offset, slice_rows).collect())
+        part = _beyond_calendar_as_text(floats_as_text(part, layout))
         if part.height == 0:
             return
         offset += part.height
@@ -845,6 +884,19 @@ def floats_as_text(frame: pl.DataFrame, layout: ModelLayout) -> pl.DataFrame:
         if name in layout.decimals and dtype.is_float()
     ]
     return frame.with_columns(floats) if floats else frame
+
+
+def _beyond_calendar_as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Datetime and date columns holding a value outside years 1 to 9999 as text: polars
+    holds such instants, Python's datetime does not, and the row is refused for it."""
+    timed = [n for n, t in frame.schema.items() if isinstance(t, pl.Datetime | pl.Date)]
+    if not timed:
+        return frame
+    found = frame.select(
+        (~pl.col(name).dt.year().is_between(1, 9999)).any().alias(name) for name in timed
+    ).row(0, named=True)
+    beyond = [name for name in timed if found[name]]
+    return frame.with_columns(pl.col(beyond).cast(pl.String)) if beyond else frame
 
 
 def _with_defaults(frame: pl.DataFrame, layout: ModelLayout) -> pl.DataFrame:

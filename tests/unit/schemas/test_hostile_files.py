@@ -17,6 +17,7 @@ import pytest
 from pydantic import ValidationError
 
 import regkit as rk
+from regkit.errors import RecordError
 from regkit.schemas.columnar import read_frame, to_frame
 from regkit.schemas.types import utc_time
 
@@ -264,3 +265,105 @@ def test_more_places_than_the_limit_are_refused_not_rounded(tmp_path: Path) -> N
     places = "1." + "0" * 30 + "1"
     path = _csv(tmp_path / "m.csv", [MOVEMENT | {"amount": places}])
     assert [(row, fld) for row, _, fld, _ in _errors_of_both(path)] == [(1, "amount")]
+
+
+# --- crashes: each a RecordError naming the file and, where it can, the row ----------------
+
+
+def _parquet(tmp_path: Path, **columns: Any) -> Path:
+    import polars as pl
+
+    frame = pl.DataFrame([MOVEMENT, MOVEMENT | {"movement_id": "M2"}])
+    frame = frame.with_columns(pl.Series(name, values) for name, values in columns.items())
+    frame.write_parquet(tmp_path / "m.parquet")
+    return tmp_path / "m.parquet"
+
+
+def _every_reader(path: Path) -> list[list[tuple[Any, ...]]]:
+    """(row, field) of the errors of read_records, iter_records and read_frame."""
+    streamed = [x for x in rk.iter_records(path, rk.CashMovement) if isinstance(x, RecordError)]
+    return [
+        [(e.row, e.field) for e in errors]
+        for errors in (
+            rk.read_records(path, rk.CashMovement).errors,
+            streamed,
+            read_frame(path, rk.CashMovement).errors,
+        )
+    ]
+
+
+def test_a_naive_parquet_datetime_column_is_refused_row_by_row(tmp_path: Path) -> None:
+    path = _parquet(tmp_path, at=[datetime(2026, 11, 20, 10), None])
+    assert _every_reader(path) == [[(1, "at"), (2, "at")]] * 3
+
+
+@pytest.mark.parametrize("field", ["amount", "movement_id"])
+def test_a_list_column_where_one_value_belongs_is_refused_row_by_row(
+    tmp_path: Path, field: str
+) -> None:
+    path = _parquet(tmp_path, **{field: [["1"], None]})
+    assert _every_reader(path) == [[(1, field), (2, field)]] * 3
+
+
+def test_a_parquet_instant_beyond_year_9999_is_refused_row_by_row(tmp_path: Path) -> None:
+    import polars as pl
+
+    far = pl.Series("at", [datetime(2026, 1, 1), datetime(2026, 1, 1)]).cast(
+        pl.Datetime("us", "UTC")
+    )
+    path = _parquet(tmp_path)
+    frame = pl.read_parquet(path).with_columns(far.dt.offset_by("8000y"))
+    frame.write_parquet(path)
+    assert _every_reader(path) == [[(1, "at"), (2, "at")]] * 3
+
+
+def test_a_parquet_decimal_column_at_scale_37_is_read_exactly(tmp_path: Path) -> None:
+    import polars as pl
+
+    amounts = pl.Series([Decimal("0.1"), Decimal("1")]).cast(pl.Decimal(38, 37))
+    path = _parquet(tmp_path, amount=amounts)
+    assert _every_reader(path) == [[]] * 3
+    assert [r.amount for r in rk.read_records(path, rk.CashMovement)] == [Decimal("0.1"), 1]
+
+
+def _flipped(tmp_path: Path, position: int, bit: int) -> Path:
+    good = _parquet(tmp_path)
+    data = bytearray(good.read_bytes())
+    data[position] ^= bit
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(bytes(data))
+    return bad
+
+
+@pytest.mark.parametrize(("position", "bit"), [(4, 0x10), (82, 0x10), (168, 0x10), (295, 0x10)])
+def test_corrupted_parquet_bytes_are_a_record_error_not_a_panic(
+    tmp_path: Path, position: int, bit: int
+) -> None:
+    # polars panics (pyo3_runtime.PanicException, no Exception) on some of these bytes.
+    bad = _flipped(tmp_path, position, bit)
+    results = [
+        rk.read_records(bad, rk.CashMovement),
+        read_frame(bad, rk.CashMovement),
+    ]
+    streamed = list(rk.iter_records(bad, rk.CashMovement))
+    for errors in [*(r.errors for r in results), streamed]:
+        assert all(isinstance(e, RecordError | rk.CashMovement) for e in errors)
+        assert all(e.file == str(bad) for e in errors if isinstance(e, RecordError))
+
+
+def test_a_reader_failure_keeps_interrupts_going() -> None:
+    from regkit.schemas.io import reader_failure
+
+    assert reader_failure(KeyboardInterrupt(), "f", rk.CashMovement) is None
+    assert reader_failure(SystemExit(), "f", rk.CashMovement) is None
+    error = reader_failure(OverflowError("big"), "f.parquet", rk.CashMovement, 3)
+    assert error is not None
+    assert str(error) == "CashMovement: f.parquet: unreadable from row 3 on: OverflowError: big"
+
+
+def test_the_day_chart_of_the_last_day_of_9999_ends_there() -> None:
+    from regkit.reports import html
+
+    last = date(9999, 12, 31)
+    assert html._buckets(last, last, monthly=False) == ["9999-12-31"]
+    assert html._buckets(date(9999, 12, 1), last, monthly=True) == ["9999-12"]
