@@ -1041,8 +1041,7 @@ def validate_frame(
         return _finish(FrameBatch(model, pl.DataFrame(), found, frame.height, source), errors)
     masks, bad_any, checks = _check_rows(frame, spec, first_row)
     found = _errors(masks.filter(bad_any).collect(), checks, spec, source)
-    derived = _derived_columns(masks.collect_schema(), model)
-    good = masks.filter(~bad_any).select([*_output_columns(spec, frame), *derived]).collect()
+    good = _with_derived(masks.filter(~bad_any).select(_output_columns(spec, frame)), model)
     return _finish(FrameBatch(model, good, found, frame.height, source), errors)
 
 
@@ -1206,10 +1205,30 @@ def _output_columns(spec: _Spec, frame: pl.DataFrame) -> list[pl.Expr]:
     return exprs
 
 
-def _derived_columns(schema: Mapping[str, pl.DataType], model: type[Record]) -> list[pl.Expr]:
-    """The columns a model derives (Trade.notional), computed in the same query."""
+def _with_derived(good: pl.LazyFrame, model: type[Record]) -> pl.DataFrame:
+    """The checked rows with the columns a model derives (Trade.notional), computed in the
+    same query where the exact product fits polars' decimals, else as the model computes
+    them (a Parquet Decimal(38, 18) quantity times a price at scale 18 needs scale 36)."""
     products = _DERIVED.get(model.__name__, {})
-    return [_exact_product(schema, names).alias(name) for name, names in products.items()]
+    schema = good.collect_schema()
+    derived = [_exact_product(schema, names).alias(name) for name, names in products.items()]
+    try:
+        return good.with_columns(derived).collect()
+    except pl.exceptions.PolarsError:
+        frame = good.collect()
+    return frame.with_columns(
+        pl.Series(name, [_product(row) for row in frame.select(names).iter_rows()])
+        for name, names in products.items()
+    )
+
+
+def _product(factors: tuple[Any, ...]) -> Decimal | None:
+    if any(factor is None for factor in factors):
+        return None
+    value = Decimal(1)
+    for factor in factors:
+        value *= factor
+    return value
 
 
 def _exact_product(schema: Mapping[str, pl.DataType], names: tuple[str, ...]) -> pl.Expr:

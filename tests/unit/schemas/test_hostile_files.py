@@ -367,3 +367,22 @@ def test_the_day_chart_of_the_last_day_of_9999_ends_there() -> None:
     last = date(9999, 12, 31)
     assert html._buckets(last, last, monthly=False) == ["9999-12-31"]
     assert html._buckets(date(9999, 12, 1), last, monthly=True) == ["9999-12"]
+
+
+def test_parquet_decimal_columns_at_scale_18_give_the_notional_the_model_gives(
+    tmp_path: Path,
+) -> None:
+    import polars as pl
+
+    from regkit.schemas.samples import SampleConfig, generate
+
+    trades = generate(SampleConfig(trades=10)).trades
+    rk.write_records(trades, tmp_path / "t.parquet")
+    typed = pl.read_parquet(tmp_path / "t.parquet").with_columns(
+        pl.col("quantity", "price").cast(pl.Decimal(38, 18))
+    )
+    typed.write_parquet(tmp_path / "t.parquet")
+    per_record = rk.read_records(tmp_path / "t.parquet", rk.Trade)
+    columnar = read_frame(tmp_path / "t.parquet", rk.Trade)
+    assert per_record.errors == columnar.errors == []
+    assert columnar.frame["notional"].to_list() == [t.notional for t in per_record.records]
