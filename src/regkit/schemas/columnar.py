@@ -1337,7 +1337,8 @@ def _read_frame(
         return FrameBatch(model, pl.DataFrame(), [exc], 0, path)
     frame, early = _read_raw(path, kind, model)
     if frame is None or frame.width == 0:
-        return FrameBatch(model, pl.DataFrame(), early, 0, path)
+        rows = len({error.row for error in early if error.row is not None})
+        return FrameBatch(model, pl.DataFrame(), early, rows, path)
     batch = validate_frame(frame, model, "collect", source=path)
     batch.errors = sorted([*early, *batch.errors], key=lambda e: e.row or 0)
     batch.rows += len(early)
