@@ -64,6 +64,8 @@ from regkit.schemas.types import (
     DATETIME_REASON,
     DECIMAL_REASON,
     DECIMAL_TEXT,
+    INTEGER_PATTERN,
+    INTEGER_REASON,
     OUTSIDE_CALENDAR,
     Checked,
 )
@@ -433,7 +435,10 @@ def _clean_by_kind(
             text.str.to_date("%Y-%m-%d", strict=False)
         )
     if kind == "int":
-        return _as_text(raw, dtype, stripped).cast(pl.Int64, strict=False)
+        if dtype.is_integer():
+            return raw.cast(pl.Int64, strict=False)
+        text = _as_text(raw, dtype, stripped)
+        return pl.when(text.str.contains(INTEGER_PATTERN)).then(text.cast(pl.Int64, strict=False))
     if kind == "bool":
         if dtype == pl.Boolean:
             return raw
@@ -819,7 +824,7 @@ def _unparsed_reason(column: _Column) -> str:
         "decimal": DECIMAL_REASON,
         "datetime": DATETIME_REASON,
         "date": DATE_REASON,
-        "int": "Input should be a valid integer",
+        "int": INTEGER_REASON,
         "bool": "Input should be a valid boolean",
         "enum": "Input should be "
         + ", ".join(repr(v) for v in column.enum_values[:-1])
@@ -1175,7 +1180,8 @@ def _defaults(spec: _Spec) -> list[pl.Expr]:
         if column.default is None or column.kind == "literal":
             continue
         default = column.default.value if isinstance(column.default, enum.Enum) else column.default
-        applies = _active(spec, column)
+        # Only an empty cell takes the default: a value that does not parse is refused.
+        applies = _active(spec, column) & pl.col(f"__raw.{column.path}").is_null()
         exprs.append(
             pl.when(applies & pl.col(column.path).is_null())
             .then(pl.lit(default))

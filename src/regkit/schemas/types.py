@@ -28,6 +28,8 @@ __all__ = [
     "DECIMAL_PLACES",
     "DECIMAL_REASON",
     "DECIMAL_TEXT",
+    "INTEGER_PATTERN",
+    "INTEGER_REASON",
     "MAX_DIGITS",
     "OUTSIDE_CALENDAR",
     "WHOLE_DIGITS",
@@ -49,6 +51,7 @@ __all__ = [
     "TimeArgument",
     "UtcDatetime",
     "Uti",
+    "WholeNumber",
     "to_utc",
     "utc_time",
 ]
@@ -276,6 +279,9 @@ DATETIME_REASON = (
     "Input should be a valid datetime with a timezone (naive timestamps are rejected; "
     "give an offset or Z)"
 )
+#: A whole number in text: optional sign and ASCII digits (no ``1_000``, no ``1e3``).
+INTEGER_PATTERN = r"^[+-]?[0-9]+$"
+INTEGER_REASON = "Input should be a valid integer"
 #: An ISO 8601 calendar date.
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 DATE_REASON = "Input should be a valid date in the format YYYY-MM-DD"
@@ -285,6 +291,7 @@ OUTSIDE_CALENDAR = "timestamp is outside years 1 to 9999 in UTC"
 _DECIMAL = re.compile(DECIMAL_PATTERN)
 _DATETIME = re.compile(DATETIME_PATTERN)
 _DATE = re.compile(DATE_PATTERN)
+_INTEGER = re.compile(INTEGER_PATTERN)
 #: A timestamp that would match but for its missing offset (its own, clearer message).
 _NAIVE = re.compile(
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?$"
@@ -332,6 +339,19 @@ def _date_input(value: Any) -> Any:
             return text
     raise PydanticCustomError("date_parsing", DATE_REASON)
 
+
+def _integer_text(value: Any) -> Any:
+    """Text of a whole-number field checked against :data:`INTEGER_PATTERN`."""
+    if value.__class__ is not str:
+        return value
+    text = value.strip()
+    if _INTEGER.fullmatch(text) is None:
+        raise PydanticCustomError("int_parsing", INTEGER_REASON)
+    return text
+
+
+WholeNumber = Annotated[int, BeforeValidator(_integer_text)]
+"""A whole number; as text, only a sign and ASCII digits."""
 
 UtcDatetime = Annotated[datetime, BeforeValidator(_datetime_input), AfterValidator(to_utc)]
 """A timezone-aware datetime, normalised to UTC."""

@@ -386,3 +386,23 @@ def test_parquet_decimal_columns_at_scale_18_give_the_notional_the_model_gives(
     columnar = read_frame(tmp_path / "t.parquet", rk.Trade)
     assert per_record.errors == columnar.errors == []
     assert columnar.frame["notional"].to_list() == [t.notional for t in per_record.records]
+
+
+@pytest.mark.parametrize("count", ["1_000", "\uff11\uff12", "1e3", "3.0"])
+def test_a_whole_number_python_reads_but_no_file_means_is_refused_alike(
+    tmp_path: Path, count: str
+) -> None:
+    snapshot = {
+        "account_id": "A1",
+        "at": "2026-11-20T22:00:00Z",
+        "currency": "EUR",
+        "balance": "100",
+        "equity": "100",
+        "open_positions": count,
+    }
+    path = tmp_path / "s.csv"
+    path.write_text(",".join(snapshot) + "\n" + ",".join(snapshot.values()) + "\n")
+    per_record = rk.read_records(path, rk.AccountSnapshot)
+    columnar = read_frame(path, rk.AccountSnapshot)
+    assert [(e.row, e.field) for e in per_record.errors] == [(1, "open_positions")]
+    assert [(e.row, e.field) for e in columnar.errors] == [(1, "open_positions")]
