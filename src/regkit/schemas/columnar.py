@@ -1379,14 +1379,17 @@ def _regular_csv(path: str) -> bool:
     """Whether polars reads the CSV file row for row as the row reader does: no quotes, a
     line end after every line, no blank line, every line as wide as the header. polars
     would read a short or truncated line with empty cells and a blank line as a row of
-    them, where the row reader reports the first and skips the second."""
+    them, where the row reader reports the first and skips the second.
+
+    polars refuses a line wider than the header, so when the file has exactly the header's
+    commas on every line in all, no line has fewer (a blank line has none).
+    """
     with open(path, "rb") as handle:
         data = handle.read()
     if b'"' in data or b"\r" in data.replace(b"\r\n", b"") or not data.endswith(b"\n"):
         return False
-    lines = data.replace(b"\r\n", b"\n").split(b"\n")[:-1]
-    commas = lines[0].count(b",")
-    return all(line.count(b",") == commas and line.strip() for line in lines)
+    commas = data[: data.index(b"\n")].count(b",")
+    return commas > 0 and data.count(b",") == commas * data.count(b"\n")
 
 
 def _exact_ndjson(path: str, model: type[Record]) -> pl.DataFrame | None:

@@ -303,7 +303,7 @@ _NOT_FINITE = frozenset({"nan", "snan", "inf", "infinity"})
 def _decimal_text(value: Any) -> Any:
     """Text of a decimal field checked against :data:`DECIMAL_PATTERN` (other inputs:
     Decimal, int, float, pass to pydantic's own checks)."""
-    if value.__class__ is not str:
+    if not isinstance(value, str):
         return value
     text = value.strip()
     if _DECIMAL.fullmatch(text) is None:
@@ -342,7 +342,7 @@ def _date_input(value: Any) -> Any:
 
 def _integer_text(value: Any) -> Any:
     """Text of a whole-number field checked against :data:`INTEGER_PATTERN`."""
-    if value.__class__ is not str:
+    if not isinstance(value, str):
         return value
     text = value.strip()
     if _INTEGER.fullmatch(text) is None:
