@@ -79,8 +79,8 @@ _ROW = "__row"
 #: The digits of a polars decimal (128 bits); every decimal field limits its digits to this.
 _PRECISION = 38
 _DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
-#: A time without seconds (``09:30Z``), given its ``:00`` so one format reads every form.
-_NO_SECONDS = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2})([Z+-])"
+#: Where the seconds of a timestamp start (``2026-11-20T09:30``), if it has them.
+_SECONDS_AT = 16
 
 
 @dataclass
@@ -419,7 +419,13 @@ def _clean_by_kind(
         # Only the ISO 8601 forms the per-record path accepts too: polars alone would also
         # take "+01", second 60 or a one-digit hour.
         text = _as_text(raw, dtype, stripped).str.to_uppercase()
-        full = text.str.replace(_NO_SECONDS, "${1}:00${2}")
+        # A time without seconds (09:30Z) is given its :00, so one format reads every form.
+        has_seconds = text.str.slice(_SECONDS_AT, 1) == ":"
+        full = (
+            pl.when(has_seconds)
+            .then(text)
+            .otherwise(text.str.slice(0, _SECONDS_AT) + ":00" + text.str.slice(_SECONDS_AT))
+        )
         parsed = pl.coalesce(
             [
                 full.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
