@@ -1392,7 +1392,8 @@ def _regular_csv(path: str) -> bool:
     """
     with open(path, "rb") as handle:
         data = handle.read()
-    if b'"' in data or b"\r" in data.replace(b"\r\n", b"") or not data.endswith(b"\n"):
+    lone_cr = data.count(b"\r") != data.count(b"\r\n")
+    if b'"' in data or lone_cr or not data.endswith(b"\n"):
         return False
     commas = data[: data.index(b"\n")].count(b",")
     return commas > 0 and data.count(b",") == commas * data.count(b"\n")
