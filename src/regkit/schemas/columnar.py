@@ -970,6 +970,19 @@ def _ordered_pair(prefix: str, first: str, second: str) -> list[_Check]:
     ]
 
 
+def _option_terms(prefix: str) -> list[_Check]:
+    """Instrument._option_terms: only an option has a type, a strike and an exercise style."""
+    terms = [pl.col(prefix + name) for name in ("option_type", "strike_price", "exercise_style")]
+    not_option = pl.col(prefix + "product") != "option"
+    return [
+        _Check(
+            prefix.rstrip(".") or None,
+            "option terms: only an option has them",
+            (not_option & pl.any_horizontal(term.is_not_null() for term in terms)).fill_null(False),
+        )
+    ]
+
+
 def _fx_pair(prefix: str) -> list[_Check]:
     cls = pl.col(prefix + "underlying_class")
     base, quote = pl.col(prefix + "base_currency"), pl.col(prefix + "quote_currency")
@@ -1005,7 +1018,7 @@ def _cross_registry() -> dict[type[BaseModel], tuple[Callable[[str], list[_Check
     from regkit.schemas.party import Kyc
 
     return {
-        Instrument: (_fx_pair,),
+        Instrument: (_fx_pair, _option_terms),
         Account: (lambda p: _ordered_pair(p, "opened_at", "closed_at"),),
         Kyc: (lambda p: _ordered_pair(p, "verified_at", "expires_at"),),
     }
@@ -1512,7 +1525,10 @@ def assemble_records(
     if good.height == 0:
         return [], bad
     records = _Assembler(spec, model, shared).build(good, frame.filter(~failed))
-    return list(zip(good[_ROW].to_list(), records, strict=True)), bad
+    numbers = good[_ROW].to_list()
+    built = [(n, r) for n, r in zip(numbers, records, strict=True) if r is not None]
+    unbuilt = [n for n, r in zip(numbers, records, strict=True) if r is None]
+    return built, sorted(bad + unbuilt) if unbuilt else bad
 
 
 class _Assembler(Generic[R]):
@@ -1528,7 +1544,10 @@ class _Assembler(Generic[R]):
         self.required = frozenset(name for name, info in fields.items() if info.is_required())
         self.optional = tuple(name for name in fields if name not in self.required)
 
-    def build(self, good: pl.DataFrame, raw: pl.DataFrame) -> list[R]:
+    def build(self, good: pl.DataFrame, raw: pl.DataFrame) -> list[R | None]:
+        """The records of the good rows, in order; ``None`` for a row whose nested record
+        its model refuses though every column passed (the caller reads it the careful way:
+        a record is never assembled around a raw mapping)."""
         found: dict[str, list[Any]] = {}
         for column in self.spec.columns:
             if not column.group:
@@ -1538,12 +1557,21 @@ class _Assembler(Generic[R]):
         # In the model's field order: a record's fields serialise in the order it holds them.
         names = [name for name in self.model.model_fields if name in found]
         columns = [found[name] for name in names]
+        groups = [found[group.path] for group in self.spec.groups]
+        refused = {i for values in groups for i, value in enumerate(values) if type(value) is dict}
         if not _construct_matches(self.model):
             return [
-                self.model.model_validate(dict(zip(names, row, strict=True)))
-                for row in zip(*columns, strict=True)
+                None
+                if i in refused
+                else self.model.model_validate(dict(zip(names, row, strict=True)))
+                for i, row in enumerate(zip(*columns, strict=True))
             ]
-        return self._construct(names, columns, self._null_patterns(good, names))
+        records: list[R | None] = list(
+            self._construct(names, columns, self._null_patterns(good, names))
+        )
+        for i in refused:
+            records[i] = None
+        return records
 
     def _null_patterns(self, good: pl.DataFrame, names: list[str]) -> tuple[list[int], list[str]]:
         """For each row, which of the optional fields that are sometimes empty it sets, as a
@@ -1677,11 +1705,16 @@ def _shared(
     except TypeError:  # an unhashable value (a list): no sharing for this one
         found = None
     if found is None:
-        data = dict(zip(leaves, values, strict=True))
+        # A blank cell is a missing value, as on the row path and in the column checks.
+        data = {
+            leaf: value
+            for leaf, value in zip(leaves, values, strict=True)
+            if not (isinstance(value, str) and not value.strip())
+        }
         try:
             found = model.model_validate(data)
         except ValidationError:
-            return data  # the record's own validation reports it, with its path
+            return data  # refused: the row is read the careful way, which names the reason
         if len(cache) < 100_000:
             with contextlib.suppress(TypeError):
                 cache[values] = found

@@ -406,3 +406,36 @@ def test_a_whole_number_python_reads_but_no_file_means_is_refused_alike(
     columnar = read_frame(path, rk.AccountSnapshot)
     assert [(e.row, e.field) for e in per_record.errors] == [(1, "open_positions")]
     assert [(e.row, e.field) for e in columnar.errors] == [(1, "open_positions")]
+
+
+def _trades_parquet(tmp_path: Path, column: str, value: str) -> Path:
+    import polars as pl
+
+    from regkit.schemas.samples import SampleConfig, generate
+
+    rk.write_records(generate(SampleConfig(trades=10)).trades[:3], tmp_path / "t.parquet")
+    frame = pl.read_parquet(tmp_path / "t.parquet")
+    cells = frame[column].cast(pl.String).to_list()
+    cells[0] = value
+    frame.with_columns(pl.Series(column, cells, dtype=pl.String)).write_parquet(
+        tmp_path / "t.parquet"
+    )
+    return tmp_path / "t.parquet"
+
+
+@pytest.mark.parametrize("column", ["instrument.isin", "instrument.cfi", "instrument.delivery"])
+def test_a_blank_nested_cell_in_parquet_is_a_missing_value_never_a_raw_mapping(
+    tmp_path: Path, column: str
+) -> None:
+    path = _trades_parquet(tmp_path, column, "  ")
+    per_record = rk.read_records(path, rk.Trade)
+    assert all(isinstance(t.instrument, rk.Instrument) for t in per_record.records)
+    assert per_record.records == read_frame(path, rk.Trade).records()
+
+
+def test_option_terms_on_a_cfd_are_refused_by_both_readers(tmp_path: Path) -> None:
+    path = _trades_parquet(tmp_path, "instrument.strike_price", "1.5")
+    per_record = rk.read_records(path, rk.Trade)
+    columnar = read_frame(path, rk.Trade)
+    assert [(e.row, e.field) for e in per_record.errors] == [(1, "instrument")]
+    assert [(e.row, e.field) for e in columnar.errors] == [(1, "instrument")]
