@@ -912,6 +912,28 @@ def _value_checks(column: _Column, col: pl.Expr, raw: pl.Expr) -> list[_Check]:
     return checks
 
 
+def _mapping_checks(frame: pl.DataFrame, spec: _Spec) -> list[_Check]:
+    """A free-keyed mapping column of one variant of the union (``holder.national_ids.CCPT``
+    is a person's) set on a row of another variant: the model refuses it as an extra input."""
+    info = spec.model.model_fields.get(spec.union or "")
+    if info is None:
+        return []
+    checks: list[_Check] = []
+    for prefix in spec.layout.mappings:
+        name = prefix.removeprefix(f"{spec.union}.").rstrip(".")
+        members = [_bare(member) for member in _members(info.annotation)]
+        owners = [
+            _literal_default(member)
+            for member in members
+            if _is_model(member) and name in member.model_fields
+        ]
+        for path in (column for column in frame.columns if column.startswith(prefix)):
+            value = _as_text(pl.col(path), frame.schema[path])
+            wrong = value.is_not_null() & ~pl.col("__variant").is_in(owners)
+            checks.append(_Check(prefix.rstrip("."), "Extra inputs are not permitted", wrong))
+    return checks
+
+
 def _code_checks(frame: pl.DataFrame, spec: _Spec) -> list[_Check]:
     """Each distinct code checked once: a column of a million trades has a few dozen MICs."""
     checks: list[_Check] = []
@@ -1083,6 +1105,7 @@ def _check_rows(
         ),
         *(check for column in spec.columns for check in _column_checks(spec, column, decimals)),
         *_code_checks(staged, spec),
+        *_mapping_checks(staged, spec),
         *_cross_checks(spec),
         *_duplicate_check(spec),
     ]

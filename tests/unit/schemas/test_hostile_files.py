@@ -439,3 +439,23 @@ def test_option_terms_on_a_cfd_are_refused_by_both_readers(tmp_path: Path) -> No
     columnar = read_frame(path, rk.Trade)
     assert [(e.row, e.field) for e in per_record.errors] == [(1, "instrument")]
     assert [(e.row, e.field) for e in columnar.errors] == [(1, "instrument")]
+
+
+def test_a_person_s_national_id_on_an_entity_row_is_refused_by_both_readers(
+    tmp_path: Path,
+) -> None:
+    from regkit.schemas.samples import SampleConfig, generate
+
+    accounts = generate(SampleConfig(trades=20, seed=13)).accounts[:4]
+    path = tmp_path / "a.csv"
+    rk.write_records(accounts, path)
+    lines = path.read_text().split("\n")
+    column = lines[0].split(",").index("holder.national_ids.CCPT")
+    entity = next(i for i, a in enumerate(accounts, 1) if isinstance(a.holder, rk.LegalEntity))
+    cells = lines[entity].split(",")
+    cells[column] = "X123"
+    lines[entity] = ",".join(cells)
+    path.write_text("\n".join(lines))
+    expected = [(entity, "holder.national_ids")]
+    assert [(e.row, e.field) for e in rk.read_records(path, rk.Account).errors] == expected
+    assert [(e.row, e.field) for e in read_frame(path, rk.Account).errors] == expected
