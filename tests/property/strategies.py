@@ -499,3 +499,42 @@ def joined_frame(records: Sequence[Record], accounts: Sequence[Account]) -> pl.D
     return frame.join(
         side, left_on="account_id", right_on="account.account_id", how="left", maintain_order="left"
     )
+
+
+#: Decimal texts Python's parsers read and no file format means, or that sit at the edges
+#: of the shared grammar (issue 13): both readers must judge them alike.
+HOSTILE_NUMBERS = (
+    "1_0851",
+    "\uff11\uff12\uff13",
+    "\u0661\u0662\u0663",
+    "NaN",
+    "-Infinity",
+    "1e5000",
+    "0x1A",
+    " 1.5 ",
+    "+.5",
+    "1E+3",
+    "1.",
+    "9" * 5000,
+)
+#: Timestamp texts: epoch seconds, other scripts' digits, forms without seconds or with a
+#: compact offset, naive ones, and instants outside years 1 to 9999 in UTC.
+HOSTILE_TIMES = (
+    "1700000000",
+    "\uff12\uff10\uff12\uff16-11-20T09:30:00Z",
+    "2026-11-20T09:30Z",
+    "2026-11-20 09:30:00+0100",
+    "2026-11-20t09:30:00.5z",
+    "2026-11-20T09:30:00",
+    "0001-01-01T00:00:00+01:00",
+    "9999-12-31T23:00:00-05:00",
+    "9999-12-31T23:59:59Z",
+)
+
+
+def hostile_cells() -> st.SearchStrategy[tuple[str, str]]:
+    """A kind of field ("decimal" or "datetime") and a hostile text for it."""
+    return st.one_of(
+        st.tuples(st.just("decimal"), st.sampled_from(HOSTILE_NUMBERS)),
+        st.tuples(st.just("datetime"), st.sampled_from(HOSTILE_TIMES)),
+    )

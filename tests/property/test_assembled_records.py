@@ -18,7 +18,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import decimal_texts, key_of, wide_decimals
+from strategies import decimal_texts, hostile_cells, key_of, wide_decimals
 from test_record_properties import CORRUPTIONS, TOP_LEVEL, _jsonable, _mixed_rows
 
 from regkit import (
@@ -29,7 +29,7 @@ from regkit import (
     read_records,
     write_records,
 )
-from regkit.schemas.columnar import to_frame, validate_frame
+from regkit.schemas.columnar import read_frame, to_frame, validate_frame
 from regkit.schemas.layout import layout_of
 
 PLAIN = [model for model in CORRUPTIONS if layout_of(model).plain]
@@ -230,3 +230,62 @@ def test_records_of_any_decimal_size_make_a_frame_of_the_same_values(
         assert frame[name].to_list() == [_leaf(r, name) for r in wide]
     # Equal values; a frame's column has one scale, so read back 1.5 may be 1.50.
     assert read_records(frame.drop("notional", strict=False), model).records == wide
+
+
+# --- hostile files: both readers accept and refuse the same rows (issue 13) ----------------
+
+FILE_MODELS = [Trade, CashMovement, AccountSnapshot]
+
+
+@st.composite
+def _hostile_file(draw: st.DrawFn, model: type[Record], folder: Path) -> Path:
+    """A CSV or JSON Lines file of ``model`` records with hostile cells, blank lines, a key
+    given twice or a truncated last line."""
+    from test_record_properties import _write_csv, _write_jsonl
+
+    from regkit.schemas.columnar import _spec
+
+    kinds = {c.path: c.kind for c in _spec(model).columns if c.kind in ("decimal", "datetime")}
+    records = draw(st.lists(TOP_LEVEL[model], min_size=1, max_size=6, unique_by=key_of))
+    rows = [record.to_row() for record in records]
+    for row in draw(st.lists(st.sampled_from(rows), max_size=3)):
+        kind, text = draw(hostile_cells())
+        row[draw(st.sampled_from(sorted(p for p, k in kinds.items() if k == kind)))] = text
+    suffix = draw(st.sampled_from([".csv", ".jsonl"]))
+    path = folder / f"hostile{suffix}"
+    (_write_csv if suffix == ".csv" else _write_jsonl)(rows, model, path)
+    lines = path.read_bytes().split(b"\n")[:-1]
+    body = 1 if suffix == ".csv" else 0  # the header stays
+    for _ in range(draw(st.integers(0, 2))):
+        blank = draw(st.sampled_from([b"", b"   ", b"\r"]))
+        lines.insert(draw(st.integers(body, len(lines))), blank)
+    if suffix == ".jsonl" and draw(st.booleans()):
+        at = draw(st.integers(0, len(lines) - 1))
+        if lines[at].startswith(b"{"):
+            name = draw(st.sampled_from(sorted(layout_of(model).columns))).split(".")[0]
+            lines[at] = lines[at][:-1] + b', "' + name.encode() + b'": "1"}'
+    data = b"\n".join(lines) + b"\n"
+    if draw(st.booleans()):
+        data = data[: len(data) - draw(st.integers(1, 12))]
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("model", FILE_MODELS, ids=lambda m: m.__name__)
+@settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(data=st.data())
+def test_hostile_files_are_read_alike_by_both_readers(
+    model: type[Record], data: st.DataObject
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = data.draw(_hostile_file(model, Path(folder)))
+        per_record = read_records(path, model)
+        columnar = read_frame(path, model)
+    assert [(e.row, e.field) for e in columnar.errors] == [
+        (e.row, e.field) for e in per_record.errors
+    ]
+    assert columnar.rows == per_record.rows
+    if per_record.records:
+        assert to_frame(per_record.records, model).equals(columnar.frame)
+    else:
+        assert columnar.frame.height == 0

@@ -430,6 +430,8 @@ def _buckets(first: date, last: date, monthly: bool) -> list[str]:
         key = _bucket(day, monthly)
         if not keys or keys[-1] != key:
             keys.append(key)
+        if day == last:  # the day after 9999-12-31 is no date
+            break
         day += timedelta(days=1)
     return keys
 

@@ -16,6 +16,7 @@ from regkit.schemas.types import (
     NonNegativeDecimal,
     Text,
     UtcDatetime,
+    WholeNumber,
 )
 
 __all__ = ["Account", "AccountSnapshot"]
@@ -85,5 +86,5 @@ class AccountSnapshot(Record):
     """Currency of balance, equity and margin."""
     margin_required: NonNegativeDecimal | None = None
     """Initial margin required for the open positions."""
-    open_positions: Annotated[int, Field(ge=0)] = 0
+    open_positions: Annotated[WholeNumber, Field(ge=0)] = 0
     """Number of open positions."""

@@ -43,18 +43,32 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from regkit.errors import RecordError
-from regkit.schemas.base import LIST_SEPARATOR, Record
+from regkit.schemas.base import LIST_SEPARATOR, Record, flatten
 from regkit.schemas.instrument import MAJOR_CURRENCIES, Instrument
 from regkit.schemas.io import (
     ErrorMode,
     FileFormat,
+    decode_json,
     detect_format,
+    floats_as_text,
     header_problems,
     iter_records,
+    reader_failure,
     unnest_structs,
 )
 from regkit.schemas.layout import ModelLayout, layout_of
-from regkit.schemas.types import Checked
+from regkit.schemas.types import (
+    DATE_PATTERN,
+    DATE_REASON,
+    DATETIME_PATTERN,
+    DATETIME_REASON,
+    DECIMAL_REASON,
+    DECIMAL_TEXT,
+    INTEGER_PATTERN,
+    INTEGER_REASON,
+    OUTSIDE_CALENDAR,
+    Checked,
+)
 
 __all__ = ["FrameBatch", "read_frame", "to_frame", "validate_frame"]
 
@@ -64,11 +78,9 @@ Kind = Literal["text", "decimal", "datetime", "date", "int", "bool", "enum", "li
 _ROW = "__row"
 #: The digits of a polars decimal (128 bits); every decimal field limits its digits to this.
 _PRECISION = 38
-_ISO_DATETIME = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
-    r"(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:?[0-9]{2})$"
-)
 _DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
+#: Where the seconds of a timestamp start (``2026-11-20T09:30``), if it has them.
+_SECONDS_AT = 16
 
 
 @dataclass
@@ -401,23 +413,38 @@ def _clean_by_kind(
         return _exact_decimal(_as_text(raw, dtype, stripped), decimals.get(column.path))
     if kind == "datetime":
         if isinstance(dtype, pl.Datetime):
-            return raw.dt.convert_time_zone("UTC") if dtype.time_zone else raw.cast(pl.Null)
+            if dtype.time_zone:
+                return raw.dt.convert_time_zone("UTC")
+            return pl.lit(None, dtype=_DTYPES["datetime"])  # naive: its instant is unknown
         # Only the ISO 8601 forms the per-record path accepts too: polars alone would also
         # take "+01", second 60 or a one-digit hour.
         text = _as_text(raw, dtype, stripped).str.to_uppercase()
+        # A time without seconds (09:30Z) is given its :00, so one format reads every form.
+        has_seconds = text.str.slice(_SECONDS_AT, 1) == ":"
+        full = (
+            pl.when(has_seconds)
+            .then(text)
+            .otherwise(text.str.slice(0, _SECONDS_AT) + ":00" + text.str.slice(_SECONDS_AT))
+        )
         parsed = pl.coalesce(
             [
-                text.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
+                full.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
                 for fmt in _DATETIME_FORMATS
             ]
         )
-        return pl.when(text.str.contains(_ISO_DATETIME)).then(parsed)
+        return pl.when(text.str.contains(DATETIME_PATTERN)).then(parsed)
     if kind == "date":
         if dtype == pl.Date:
             return raw
-        return _as_text(raw, dtype, stripped).str.to_date("%Y-%m-%d", strict=False)
+        text = _as_text(raw, dtype, stripped)
+        return pl.when(text.str.contains(DATE_PATTERN)).then(
+            text.str.to_date("%Y-%m-%d", strict=False)
+        )
     if kind == "int":
-        return _as_text(raw, dtype, stripped).cast(pl.Int64, strict=False)
+        if dtype.is_integer():
+            return raw.cast(pl.Int64, strict=False)
+        text = _as_text(raw, dtype, stripped)
+        return pl.when(text.str.contains(INTEGER_PATTERN)).then(text.cast(pl.Int64, strict=False))
     if kind == "bool":
         if dtype == pl.Boolean:
             return raw
@@ -469,8 +496,9 @@ def _normalise_text(text: pl.Expr, checked: Checked | None) -> pl.Expr:
 
 #: A decimal spelled plainly: sign, digits with an optional point, an optional exponent of
 #: up to four digits. polars parses these as Python does; the digits before and after the
-#: point and the exponent are captured. Other spellings (``1_000``, ``NaN``, other scripts'
-#: digits) are rare and go to the model's own parser, once per distinct text.
+#: point and the exponent are captured. Other spellings (a longer exponent; ``1_000``,
+#: ``NaN``, other scripts' digits, which the shared grammar refuses) are rare and go to the
+#: model's own parser, once per distinct text.
 _PLAIN_DECIMAL = r"^[+-]?([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]{1,4}))?$"
 
 
@@ -591,8 +619,10 @@ def _plural(count: int) -> str:
 
 def _decimals_as_text(frame: pl.DataFrame, spec: _Spec) -> pl.DataFrame:
     """Decimal columns as text, the one form their checks read: typed decimals and integers
-    as polars writes them, floats as Python does, which is what the model parses (``0.1``
-    is ``Decimal('0.1')``, not the binary fraction)."""
+    as polars writes them, floats as their shortest text at their own width, as
+    :func:`regkit.read_records` reads them too (``0.1`` is ``Decimal('0.1')``, not the
+    binary fraction)."""
+    frame = floats_as_text(frame, spec.layout)
     converted: list[pl.Series | pl.Expr] = []
     for column in spec.columns:
         if column.kind != "decimal" or column.path not in frame.columns:
@@ -600,12 +630,7 @@ def _decimals_as_text(frame: pl.DataFrame, spec: _Spec) -> pl.DataFrame:
         dtype = frame.schema[column.path]
         if dtype == pl.String:
             continue
-        if dtype.is_float():
-            values = frame[column.path].to_list()
-            texts = [None if value is None else str(value) for value in values]
-            converted.append(pl.Series(column.path, texts, dtype=pl.String))
-        else:
-            converted.append(pl.col(column.path).cast(pl.String))
+        converted.append(pl.col(column.path).cast(pl.String))
     return frame.with_columns(converted) if converted else frame
 
 
@@ -708,7 +733,7 @@ def _decimal_adapter(max_digits: int, decimal_places: int) -> TypeAdapter[Decima
     """The model's parser of a decimal and its digit limits (its bounds are checked on
     the column, as for every other value)."""
     limits = Field(allow_inf_nan=False, max_digits=max_digits, decimal_places=decimal_places)
-    return TypeAdapter(typing.Annotated[Decimal, limits])
+    return TypeAdapter(typing.Annotated[Decimal, limits, DECIMAL_TEXT])
 
 
 def _places(plain: str) -> int:
@@ -802,11 +827,10 @@ def _column_checks(
 
 def _unparsed_reason(column: _Column) -> str:
     return {
-        "decimal": "Input should be a valid decimal",
-        "datetime": "Input should be a valid datetime with a timezone (naive timestamps are "
-        "rejected; give an offset or Z)",
-        "date": "Input should be a valid date in the format YYYY-MM-DD",
-        "int": "Input should be a valid integer",
+        "decimal": DECIMAL_REASON,
+        "datetime": DATETIME_REASON,
+        "date": DATE_REASON,
+        "int": INTEGER_REASON,
         "bool": "Input should be a valid boolean",
         "enum": "Input should be "
         + ", ".join(repr(v) for v in column.enum_values[:-1])
@@ -849,6 +873,9 @@ def _value_checks(column: _Column, col: pl.Expr, raw: pl.Expr) -> list[_Check]:
                 path,
             )
         )
+    if column.kind == "datetime":
+        # polars holds instants beyond year 9999 (or before 1), which no record can.
+        checks.append(_Check(path, OUTSIDE_CALENDAR, ~col.dt.year().is_between(1, 9999), path))
     if column.gt is not None:
         checks.append(
             _Check(
@@ -882,6 +909,28 @@ def _value_checks(column: _Column, col: pl.Expr, raw: pl.Expr) -> list[_Check]:
                 path, "a nationality is listed twice", col.list.len() != col.list.n_unique(), path
             )
         )
+    return checks
+
+
+def _mapping_checks(frame: pl.DataFrame, spec: _Spec) -> list[_Check]:
+    """A free-keyed mapping column of one variant of the union (``holder.national_ids.CCPT``
+    is a person's) set on a row of another variant: the model refuses it as an extra input."""
+    info = spec.model.model_fields.get(spec.union or "")
+    if info is None:
+        return []
+    checks: list[_Check] = []
+    for prefix in spec.layout.mappings:
+        name = prefix.removeprefix(f"{spec.union}.").rstrip(".")
+        members = [_bare(member) for member in _members(info.annotation)]
+        owners = [
+            _literal_default(member)
+            for member in members
+            if _is_model(member) and name in member.model_fields
+        ]
+        for path in (column for column in frame.columns if column.startswith(prefix)):
+            value = _as_text(pl.col(path), frame.schema[path])
+            wrong = value.is_not_null() & ~pl.col("__variant").is_in(owners)
+            checks.append(_Check(prefix.rstrip("."), "Extra inputs are not permitted", wrong))
     return checks
 
 
@@ -943,6 +992,19 @@ def _ordered_pair(prefix: str, first: str, second: str) -> list[_Check]:
     ]
 
 
+def _option_terms(prefix: str) -> list[_Check]:
+    """Instrument._option_terms: only an option has a type, a strike and an exercise style."""
+    terms = [pl.col(prefix + name) for name in ("option_type", "strike_price", "exercise_style")]
+    not_option = pl.col(prefix + "product") != "option"
+    return [
+        _Check(
+            prefix.rstrip(".") or None,
+            "option terms: only an option has them",
+            (not_option & pl.any_horizontal(term.is_not_null() for term in terms)).fill_null(False),
+        )
+    ]
+
+
 def _fx_pair(prefix: str) -> list[_Check]:
     cls = pl.col(prefix + "underlying_class")
     base, quote = pl.col(prefix + "base_currency"), pl.col(prefix + "quote_currency")
@@ -978,7 +1040,7 @@ def _cross_registry() -> dict[type[BaseModel], tuple[Callable[[str], list[_Check
     from regkit.schemas.party import Kyc
 
     return {
-        Instrument: (_fx_pair,),
+        Instrument: (_fx_pair, _option_terms),
         Account: (lambda p: _ordered_pair(p, "opened_at", "closed_at"),),
         Kyc: (lambda p: _ordered_pair(p, "verified_at", "expires_at"),),
     }
@@ -1025,8 +1087,7 @@ def validate_frame(
         return _finish(FrameBatch(model, pl.DataFrame(), found, frame.height, source), errors)
     masks, bad_any, checks = _check_rows(frame, spec, first_row)
     found = _errors(masks.filter(bad_any).collect(), checks, spec, source)
-    derived = _derived_columns(masks.collect_schema(), model)
-    good = masks.filter(~bad_any).select([*_output_columns(spec, frame), *derived]).collect()
+    good = _with_derived(masks.filter(~bad_any).select(_output_columns(spec, frame)), model)
     return _finish(FrameBatch(model, good, found, frame.height, source), errors)
 
 
@@ -1035,10 +1096,16 @@ def _check_rows(
 ) -> tuple[pl.LazyFrame, pl.Expr, list[_Check]]:
     """The staged rows with one mask column per check (a lazy query, so the masks of the
     rows that pass are never stored), and the expression "any check failed"."""
-    staged, decimals = _stage(frame, spec, first_row)
+    shapeless = _shapeless(frame, spec)
+    staged, decimals = _stage(_without_shapeless(frame, shapeless), spec, first_row)
     checks = [
+        *(
+            _Check(path, f"Input should be a single value, not a {kind}", pl.col(f"__shape.{path}"))
+            for path, kind in shapeless.items()
+        ),
         *(check for column in spec.columns for check in _column_checks(spec, column, decimals)),
         *_code_checks(staged, spec),
+        *_mapping_checks(staged, spec),
         *_cross_checks(spec),
         *_duplicate_check(spec),
     ]
@@ -1047,6 +1114,29 @@ def _check_rows(
     )
     bad_any = pl.any_horizontal([pl.col(f"__bad{i}") for i in range(len(checks))])
     return masks, bad_any, checks
+
+
+def _shapeless(frame: pl.DataFrame, spec: _Spec) -> dict[str, str]:
+    """The columns of single-value fields that hold lists, arrays or other nested values
+    (a Parquet file may), by the shape they hold."""
+    found: dict[str, str] = {}
+    for column in spec.columns:
+        dtype = frame.schema.get(column.path)
+        if dtype is None or column.kind == "list":
+            continue
+        if dtype.is_nested() or dtype == pl.Object:
+            found[column.path] = "list" if isinstance(dtype, pl.List | pl.Array) else str(dtype)
+    return found
+
+
+def _without_shapeless(frame: pl.DataFrame, shapeless: Mapping[str, str]) -> pl.DataFrame:
+    """The frame with each such column empty, and a mask of the rows that had a value."""
+    if not shapeless:
+        return frame
+    return frame.with_columns(
+        *(pl.col(path).is_not_null().alias(f"__shape.{path}") for path in shapeless),
+        *(pl.lit(None, dtype=pl.String).alias(path) for path in shapeless),
+    )
 
 
 def _finish(batch: FrameBatch[R], errors: ErrorMode) -> FrameBatch[R]:
@@ -1132,7 +1222,8 @@ def _defaults(spec: _Spec) -> list[pl.Expr]:
         if column.default is None or column.kind == "literal":
             continue
         default = column.default.value if isinstance(column.default, enum.Enum) else column.default
-        applies = _active(spec, column)
+        # Only an empty cell takes the default: a value that does not parse is refused.
+        applies = _active(spec, column) & pl.col(f"__raw.{column.path}").is_null()
         exprs.append(
             pl.when(applies & pl.col(column.path).is_null())
             .then(pl.lit(default))
@@ -1162,10 +1253,30 @@ def _output_columns(spec: _Spec, frame: pl.DataFrame) -> list[pl.Expr]:
     return exprs
 
 
-def _derived_columns(schema: Mapping[str, pl.DataType], model: type[Record]) -> list[pl.Expr]:
-    """The columns a model derives (Trade.notional), computed in the same query."""
+def _with_derived(good: pl.LazyFrame, model: type[Record]) -> pl.DataFrame:
+    """The checked rows with the columns a model derives (Trade.notional), computed in the
+    same query where the exact product fits polars' decimals, else as the model computes
+    them (a Parquet Decimal(38, 18) quantity times a price at scale 18 needs scale 36)."""
     products = _DERIVED.get(model.__name__, {})
-    return [_exact_product(schema, names).alias(name) for name, names in products.items()]
+    schema = good.collect_schema()
+    derived = [_exact_product(schema, names).alias(name) for name, names in products.items()]
+    try:
+        return good.with_columns(derived).collect()
+    except pl.exceptions.PolarsError:
+        frame = good.collect()
+    return frame.with_columns(
+        pl.Series(name, [_product(row) for row in frame.select(names).iter_rows()])
+        for name, names in products.items()
+    )
+
+
+def _product(factors: tuple[Any, ...]) -> Decimal | None:
+    if any(factor is None for factor in factors):
+        return None
+    value = Decimal(1)
+    for factor in factors:
+        value *= factor
+    return value
 
 
 def _exact_product(schema: Mapping[str, pl.DataType], names: tuple[str, ...]) -> pl.Expr:
@@ -1189,7 +1300,7 @@ def _errors(
 ) -> list[RecordError]:
     found: list[RecordError] = []
     keys = spec.layout.key_fields
-    for row in bad_rows.iter_rows(named=True):
+    for row in _error_columns(bad_rows).iter_rows(named=True):
         index = next(i for i in range(len(checks)) if row[f"__bad{i}"])
         check = checks[index]
         key = (
@@ -1215,6 +1326,20 @@ def _errors(
     return found
 
 
+def _error_columns(bad_rows: pl.DataFrame) -> pl.DataFrame:
+    """The columns an error reads (raw cells, masks, row numbers), as Python can hold them:
+    a cleaned value or a typed cell may be an instant beyond year 9999."""
+    exprs: list[pl.Expr] = []
+    for name, dtype in bad_rows.schema.items():
+        if not name.startswith("__"):
+            continue
+        expr = pl.col(name)
+        if isinstance(dtype, pl.Datetime | pl.Date):
+            expr = pl.when(expr.dt.year().is_between(1, 9999)).then(expr)
+        exprs.append(expr.alias(name))
+    return bad_rows.select(exprs)
+
+
 def _first_row(row: Mapping[str, Any]) -> Any:
     return row.get("__first", "?")
 
@@ -1237,20 +1362,35 @@ def read_frame(
     A CSV that polars cannot parse (broken encoding, a truncated quote) is read row by row,
     so each bad row gets its own error and the good ones survive.
     """
+    name = "<DataFrame>" if isinstance(source, pl.DataFrame) else os.fspath(source)
+    try:
+        batch = _read_frame(source, model, format)
+    except BaseException as exc:  # the reader boundary: see reader_failure
+        error = reader_failure(exc, name, model)
+        if error is None:
+            raise
+        batch = FrameBatch(model, pl.DataFrame(), [error], 0, name)
+    return _finish(batch, errors)
+
+
+def _read_frame(
+    source: str | os.PathLike[str] | pl.DataFrame, model: type[R], format: FileFormat | None
+) -> FrameBatch[R]:
     if isinstance(source, pl.DataFrame):
-        return validate_frame(source, model, errors, source="<DataFrame>")
+        return validate_frame(source, model, source="<DataFrame>")
     path = os.fspath(source)
     try:
         kind = format or detect_format(path)
     except RecordError as exc:
-        return _finish(FrameBatch(model, pl.DataFrame(), [exc], 0, path), errors)
+        return FrameBatch(model, pl.DataFrame(), [exc], 0, path)
     frame, early = _read_raw(path, kind, model)
     if frame is None or frame.width == 0:
-        return _finish(FrameBatch(model, pl.DataFrame(), early, 0, path), errors)
+        rows = len({error.row for error in early if error.row is not None})
+        return FrameBatch(model, pl.DataFrame(), early, rows, path)
     batch = validate_frame(frame, model, "collect", source=path)
     batch.errors = sorted([*early, *batch.errors], key=lambda e: e.row or 0)
     batch.rows += len(early)
-    return _finish(batch, errors)
+    return batch
 
 
 def _read_raw(
@@ -1265,10 +1405,10 @@ def _read_raw(
             return pl.read_parquet(path), []
         except Exception as exc:  # polars raises several error types for a broken file
             return None, [RecordError(f"not a readable Parquet file: {exc}", file=path)]
-    if kind == "csv":
+    if kind == "csv" and _regular_csv(path):
         try:
             return pl.read_csv(path, infer_schema=False, encoding="utf8"), []
-        except Exception:
+        except Exception:  # the row reader below says what is wrong
             pass
     if kind == "jsonl":
         frame = _exact_ndjson(path, model)
@@ -1277,10 +1417,33 @@ def _read_raw(
     return _rows_to_frame(path, model)
 
 
+def _regular_csv(path: str) -> bool:
+    """Whether polars reads the CSV file row for row as the row reader does: no quotes, a
+    line end after every line, no blank line, every line as wide as the header. polars
+    would read a short or truncated line with empty cells and a blank line as a row of
+    them, where the row reader reports the first and skips the second.
+
+    polars refuses a line wider than the header, so when the file has exactly the header's
+    commas on every line in all, no line has fewer (a blank line has none).
+    """
+    with open(path, "rb") as handle:
+        data = handle.read()
+    lone_cr = data.count(b"\r") != data.count(b"\r\n")
+    if b'"' in data or lone_cr or not data.endswith(b"\n"):
+        return False
+    commas = data[: data.index(b"\n")].count(b",")
+    return commas > 0 and data.count(b",") == commas * data.count(b"\n")
+
+
 def _exact_ndjson(path: str, model: type[Record]) -> pl.DataFrame | None:
-    """The JSON Lines file read by polars, when that loses nothing: every line parses and no
-    decimal field came as a JSON number with a fraction (polars would make it a binary
-    floating-point number). Otherwise ``None``, and the exact row reader takes over."""
+    """The JSON Lines file read by polars, when that reads what the row reader reads: every
+    line is a JSON object :func:`regkit.schemas.io.decode_json` accepts, with no blank line,
+    and every value is one polars keeps as the model reads it (text, a bool for a flag, a
+    whole number for a number, a list of text for a list). Otherwise ``None``, and the exact
+    row reader takes over: polars keeps the first of a key given twice, turns a list or a
+    number in a text field into text and a fraction into binary floating point."""
+    if not _plain_json(path, _spec(model)):
+        return None
     try:
         frame = unnest_structs(pl.read_ndjson(path, infer_schema_length=None))
     except Exception:
@@ -1288,6 +1451,37 @@ def _exact_ndjson(path: str, model: type[Record]) -> pl.DataFrame | None:
     decimals = {c.path for c in _spec(model).columns if c.kind == "decimal"}
     inexact = [name for name in decimals & set(frame.columns) if frame.schema[name].is_float()]
     return None if inexact else frame
+
+
+def _plain_json(path: str, spec: _Spec) -> bool:
+    kinds = {column.path: column.kind for column in spec.columns}
+    with open(path, "rb") as handle:
+        for line in handle:
+            try:
+                data = decode_json(line.decode("utf-8"))
+            except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+                return False
+            if not isinstance(data, dict):
+                return False
+            for name, value in flatten(data).items():
+                kind = kinds.get(name, "text" if spec.layout.is_known(name) else None)
+                # An unknown column is the header check's to refuse, for the whole file.
+                if kind is not None and not _kept(kind, value):
+                    return False
+    return True
+
+
+def _kept(kind: Kind, value: Any) -> bool:
+    """Whether polars reads a JSON value as the model does."""
+    if value is None or value.__class__ is str:
+        return True
+    if value.__class__ is bool:
+        return kind == "bool"
+    if value.__class__ is int:
+        return kind in ("decimal", "int") and -(2**63) <= value < 2**63
+    if value.__class__ is list:
+        return kind == "list" and all(item.__class__ is str for item in value)
+    return False
 
 
 def _rows_to_frame(path: str, model: type[Record]) -> tuple[pl.DataFrame | None, list[RecordError]]:
@@ -1356,7 +1550,10 @@ def assemble_records(
     if good.height == 0:
         return [], bad
     records = _Assembler(spec, model, shared).build(good, frame.filter(~failed))
-    return list(zip(good[_ROW].to_list(), records, strict=True)), bad
+    numbers = good[_ROW].to_list()
+    built = [(n, r) for n, r in zip(numbers, records, strict=True) if r is not None]
+    unbuilt = [n for n, r in zip(numbers, records, strict=True) if r is None]
+    return built, sorted(bad + unbuilt) if unbuilt else bad
 
 
 class _Assembler(Generic[R]):
@@ -1372,7 +1569,10 @@ class _Assembler(Generic[R]):
         self.required = frozenset(name for name, info in fields.items() if info.is_required())
         self.optional = tuple(name for name in fields if name not in self.required)
 
-    def build(self, good: pl.DataFrame, raw: pl.DataFrame) -> list[R]:
+    def build(self, good: pl.DataFrame, raw: pl.DataFrame) -> list[R | None]:
+        """The records of the good rows, in order; ``None`` for a row whose nested record
+        its model refuses though every column passed (the caller reads it the careful way:
+        a record is never assembled around a raw mapping)."""
         found: dict[str, list[Any]] = {}
         for column in self.spec.columns:
             if not column.group:
@@ -1382,12 +1582,21 @@ class _Assembler(Generic[R]):
         # In the model's field order: a record's fields serialise in the order it holds them.
         names = [name for name in self.model.model_fields if name in found]
         columns = [found[name] for name in names]
+        groups = [found[group.path] for group in self.spec.groups]
+        refused = {i for values in groups for i, value in enumerate(values) if type(value) is dict}
         if not _construct_matches(self.model):
             return [
-                self.model.model_validate(dict(zip(names, row, strict=True)))
-                for row in zip(*columns, strict=True)
+                None
+                if i in refused
+                else self.model.model_validate(dict(zip(names, row, strict=True)))
+                for i, row in enumerate(zip(*columns, strict=True))
             ]
-        return self._construct(names, columns, self._null_patterns(good, names))
+        records: list[R | None] = list(
+            self._construct(names, columns, self._null_patterns(good, names))
+        )
+        for i in refused:
+            records[i] = None
+        return records
 
     def _null_patterns(self, good: pl.DataFrame, names: list[str]) -> tuple[list[int], list[str]]:
         """For each row, which of the optional fields that are sometimes empty it sets, as a
@@ -1521,11 +1730,16 @@ def _shared(
     except TypeError:  # an unhashable value (a list): no sharing for this one
         found = None
     if found is None:
-        data = dict(zip(leaves, values, strict=True))
+        # A blank cell is a missing value, as on the row path and in the column checks.
+        data = {
+            leaf: value
+            for leaf, value in zip(leaves, values, strict=True)
+            if not (isinstance(value, str) and not value.strip())
+        }
         try:
             found = model.model_validate(data)
         except ValidationError:
-            return data  # the record's own validation reports it, with its path
+            return data  # refused: the row is read the careful way, which names the reason
         if len(cache) < 100_000:
             with contextlib.suppress(TypeError):
                 cache[values] = found

@@ -58,10 +58,13 @@ __all__ = [
     "FileFormat",
     "RecordBatch",
     "atomic_path",
+    "decode_json",
     "detect_format",
+    "floats_as_text",
     "header_problems",
     "iter_records",
     "read_records",
+    "reader_failure",
     "unnest_structs",
     "write_records",
 ]
@@ -143,7 +146,7 @@ def read_records(
     """
     batch = RecordBatch(model=model, source=_describe(source))
     with _gc_paused():  # the whole batch: records hold no cycles for the collector to find
-        for chunk in _chunks(source, model, format):
+        for chunk in _guarded_chunks(source, model, format):
             batch.rows += chunk.rows
             batch.records.extend(chunk.records)
             if chunk.errors:
@@ -166,7 +169,7 @@ def iter_records(
     place (test with ``isinstance``); with ``errors="raise"`` the first one is raised.
     The duplicate-key check keeps one key per record in memory.
     """
-    for chunk in _chunks(source, model, format):
+    for chunk in _guarded_chunks(source, model, format):
         for item in chunk.items:
             # Raise in place: the records before the bad row are yielded first, in order.
             if errors == "raise" and isinstance(item, RecordError):
@@ -265,6 +268,43 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def reader_failure(
+    exc: BaseException, file: str | None, model: type[Record], row: int | None = None
+) -> RecordError | None:
+    """The :class:`RecordError` for anything that went wrong while reading, or ``None`` for
+    what must go on up (an interrupt, an exit, a closed generator).
+
+    The reader boundary: a broken file may make polars raise any of its errors or panic
+    (``pyo3_runtime.PanicException``, which is no ``Exception``), and Python raise
+    ``OverflowError`` or ``RecursionError``; the caller gets one error naming the file.
+    """
+    if isinstance(exc, RecordError):
+        return exc
+    if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+        return None
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+    where = f"from row {row} on" if row is not None and row > 1 else "file"
+    return RecordError(
+        f"unreadable {where}: {type(exc).__name__}: {detail}", file=file, model=model.__name__
+    )
+
+
+def _guarded_chunks(
+    source: Source, model: type[R], format: FileFormat | None
+) -> Iterator[_Chunk[R]]:
+    """:func:`_chunks` behind the reader boundary: a failure ends the read with an error."""
+    rows = 0
+    try:
+        for chunk in _chunks(source, model, format):
+            rows += chunk.rows
+            yield chunk
+    except BaseException as exc:
+        error = reader_failure(exc, _describe(source), model, rows + 1)
+        if error is None:
+            raise
+        yield _Chunk(items=[error], rows=0)
 
 
 def _chunks(source: Source, model: type[R], format: FileFormat | None) -> Iterator[_Chunk[R]]:
@@ -693,7 +733,7 @@ def _jsonl_body(path: str) -> Generator[_Row, None, None]:
                 )
                 continue
             try:
-                data = json.loads(text, parse_float=Decimal)
+                data = decode_json(text)
             except json.JSONDecodeError as exc:
                 prefix = "truncated last line: " if unterminated else "not valid JSON: "
                 yield _Row(
@@ -702,6 +742,9 @@ def _jsonl_body(path: str) -> Generator[_Row, None, None]:
                     line=line_number,
                     problem=f"{prefix}{exc.msg} (column {exc.colno})",
                 )
+                continue
+            except ValueError as exc:  # what the hooks of decode_json refuse
+                yield _Row(None, number, line=line_number, problem=f"not valid JSON: {exc}")
                 continue
             if not isinstance(data, dict):
                 yield _Row(
@@ -712,6 +755,51 @@ def _jsonl_body(path: str) -> Generator[_Row, None, None]:
                 )
                 continue
             yield _Row(data, number, line=line_number)
+
+
+def decode_json(text: str) -> Any:
+    """One JSON value as both readers read it: numbers exact, and refused where JSON and
+    Python part ways.
+
+    A key given twice in one object is an error (Python keeps the last, polars the first);
+    ``NaN`` and ``Infinity`` are no JSON; an object nested too deep for the decoder is an
+    error, not a ``RecursionError``.
+
+    Raises:
+        ValueError: the text is not such JSON (a :class:`json.JSONDecodeError` for syntax).
+    """
+    try:
+        return json.loads(
+            text,
+            parse_float=Decimal,
+            parse_int=_json_int,
+            parse_constant=_json_constant,
+            object_pairs_hook=_json_object,
+        )
+    except RecursionError:
+        raise ValueError("nested too deeply to read") from None
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        names = [name for name, _ in pairs]
+        twice = next(name for name in names if names.count(name) > 1)
+        raise ValueError(f"the key {twice!r} is given twice in one object")
+    return data
+
+
+def _json_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+#: Python makes no int of more digits (sys.int_info.default_max_str_digits is 4,300).
+_INT_DIGITS = 4_000
+
+
+def _json_int(text: str) -> int | Decimal:
+    # A longer integer is read as a decimal: the field's digit limits then refuse it by name.
+    return int(text) if len(text) <= _INT_DIGITS else Decimal(text)
 
 
 # Parquet and DataFrames ----------------------------------------------------------------------
@@ -760,6 +848,7 @@ def _lazy_rows(
     offset = 0
     while True:
         part = unnest_structs(frame.slice(offset, slice_rows).collect())
+        part = _beyond_calendar_as_text(floats_as_text(part, layout))
         if part.height == 0:
             return
         offset += part.height
@@ -783,6 +872,31 @@ def unnest_structs(frame: pl.DataFrame) -> pl.DataFrame:
         ).unnest(structs)
         structs = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Struct)]
     return frame
+
+
+def floats_as_text(frame: pl.DataFrame, layout: ModelLayout) -> pl.DataFrame:
+    """Float columns of decimal fields as the shortest text of each value at the column's
+    own width, on every path: a Float32 1.085 is ``1.085``, not the binary fraction
+    1.08500003814697265625 nor its float64 spelling 1.0850000381469727."""
+    floats = [
+        pl.col(name).cast(pl.String)
+        for name, dtype in frame.schema.items()
+        if name in layout.decimals and dtype.is_float()
+    ]
+    return frame.with_columns(floats) if floats else frame
+
+
+def _beyond_calendar_as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Datetime and date columns holding a value outside years 1 to 9999 as text: polars
+    holds such instants, Python's datetime does not, and the row is refused for it."""
+    timed = [n for n, t in frame.schema.items() if isinstance(t, pl.Datetime | pl.Date)]
+    if not timed:
+        return frame
+    found = frame.select(
+        (~pl.col(name).dt.year().is_between(1, 9999)).any().alias(name) for name in timed
+    ).row(0, named=True)
+    beyond = [name for name in timed if found[name]]
+    return frame.with_columns(pl.col(beyond).cast(pl.String)) if beyond else frame
 
 
 def _with_defaults(frame: pl.DataFrame, layout: ModelLayout) -> pl.DataFrame:

@@ -7,6 +7,7 @@ with a message that says what was expected. The identifier checks are the functi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -19,8 +20,18 @@ from pydantic_core import PydanticCustomError, core_schema
 from regkit.schemas import identifiers as ids
 
 __all__ = [
+    "DATETIME_PATTERN",
+    "DATETIME_REASON",
+    "DATE_PATTERN",
+    "DATE_REASON",
+    "DECIMAL_PATTERN",
     "DECIMAL_PLACES",
+    "DECIMAL_REASON",
+    "DECIMAL_TEXT",
+    "INTEGER_PATTERN",
+    "INTEGER_REASON",
     "MAX_DIGITS",
+    "OUTSIDE_CALENDAR",
     "WHOLE_DIGITS",
     "Cfi",
     "Checked",
@@ -40,6 +51,7 @@ __all__ = [
     "TimeArgument",
     "UtcDatetime",
     "Uti",
+    "WholeNumber",
     "to_utc",
     "utc_time",
 ]
@@ -124,7 +136,11 @@ def to_utc(value: datetime) -> datetime:
         )
     if value.tzinfo is UTC:
         return value
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00:00+01:00 is an instant before year 1 in UTC: no datetime holds it.
+        raise ValueError(OUTSIDE_CALENDAR) from None
 
 
 #: A point in time given as an argument (``as_of``): a date, an aware datetime or ISO 8601
@@ -178,19 +194,18 @@ def utc_time(value: object, name: str | None = "as_of") -> datetime:
 
 def _parse_time(text: str, head: str) -> datetime:
     try:
-        return datetime.combine(date.fromisoformat(text), time(), UTC)  # a plain date
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{head}expected {_TEXT_FORMS}, got {text!r}") from None
-    if moment.tzinfo is None:
+        if _DATE.fullmatch(text):
+            return datetime.combine(date.fromisoformat(text), time(), UTC)  # a plain date
+        if _DATETIME.fullmatch(text.upper()):
+            return to_utc(datetime.fromisoformat(text.upper()))
+    except ValueError as exc:
+        raise ValueError(f"{head}{exc}") from None
+    if _NAIVE.fullmatch(text.upper()):
         raise ValueError(
             f"{head}{text!r} has no offset, so its instant is unknown; add Z or an offset "
             "(2026-11-21T09:30:00Z), or give a plain date"
         )
-    return to_utc(moment)
+    raise ValueError(f"{head}expected {_TEXT_FORMS}, got {text!r}")
 
 
 _LEI = Checked(ids.is_valid_lei, "an ISO 17442 LEI (20 characters, MOD 97-10 check digits)")
@@ -244,10 +259,104 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-UtcDatetime = Annotated[datetime, BeforeValidator(_strip), AfterValidator(to_utc)]
+# --- the one grammar of numbers and times in text ----------------------------------------
+# Python's own parsers accept more than any file format means: Decimal("1_0851") is 10851,
+# Decimal("١٢٣") is 123, and pydantic reads 1700000000 as a timestamp. Every path that reads
+# text (the record models, the columnar checks, as_of arguments) uses these patterns, so a
+# value is accepted or refused the same way however it is read.
+
+#: A decimal in text: optional sign, ASCII digits with an optional point, an optional
+#: exponent (``1.5E+3``); no underscores, no other scripts' digits, no NaN or Infinity.
+DECIMAL_PATTERN = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+DECIMAL_REASON = "Input should be a valid decimal"
+#: An ISO 8601 timestamp with ``Z`` or an offset (``T`` or a space between date and time,
+#: seconds and their fraction optional), matched on the upper-cased text.
+DATETIME_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ](?:[01][0-9]|2[0-3]):[0-5][0-9]"
+    r"(?::[0-5][0-9](?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})$"
+)
+DATETIME_REASON = (
+    "Input should be a valid datetime with a timezone (naive timestamps are rejected; "
+    "give an offset or Z)"
+)
+#: A whole number in text: optional sign and ASCII digits (no ``1_000``, no ``1e3``).
+INTEGER_PATTERN = r"^[+-]?[0-9]+$"
+INTEGER_REASON = "Input should be a valid integer"
+#: An ISO 8601 calendar date.
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+DATE_REASON = "Input should be a valid date in the format YYYY-MM-DD"
+#: The instant of a timestamp whose UTC form no datetime holds.
+OUTSIDE_CALENDAR = "timestamp is outside years 1 to 9999 in UTC"
+
+_DECIMAL = re.compile(DECIMAL_PATTERN)
+_DATETIME = re.compile(DATETIME_PATTERN)
+_DATE = re.compile(DATE_PATTERN)
+_INTEGER = re.compile(INTEGER_PATTERN)
+#: A timestamp that would match but for its missing offset (its own, clearer message).
+_NAIVE = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?$"
+)
+#: Not-a-number and infinity as Python spells them, refused with their own reason.
+_NOT_FINITE = frozenset({"nan", "snan", "inf", "infinity"})
+
+
+def _decimal_text(value: Any) -> Any:
+    """Text of a decimal field checked against :data:`DECIMAL_PATTERN` (other inputs:
+    Decimal, int, float, pass to pydantic's own checks)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if _DECIMAL.fullmatch(text) is None:
+        if text.lstrip("+-").lower() in _NOT_FINITE:
+            raise PydanticCustomError("finite_number", "Input should be a finite number")
+        raise PydanticCustomError("decimal_parsing", DECIMAL_REASON)
+    return text
+
+
+def _datetime_input(value: Any) -> Any:
+    """A timestamp field's input: a datetime, or text in :data:`DATETIME_PATTERN`; never
+    a number (epoch seconds name no format the files have)."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        text = value.strip().upper()
+        if _DATETIME.fullmatch(text) is not None:
+            return text
+        if _NAIVE.fullmatch(text) is not None:
+            raise ValueError(
+                "timestamp has no timezone; give an offset or Z (e.g. 2026-11-20T09:30:00Z)"
+            )
+    raise PydanticCustomError("datetime_parsing", DATETIME_REASON)
+
+
+def _date_input(value: Any) -> Any:
+    """A date field's input: a date, or text in :data:`DATE_PATTERN`; never a number."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if _DATE.fullmatch(text) is not None:
+            return text
+    raise PydanticCustomError("date_parsing", DATE_REASON)
+
+
+def _integer_text(value: Any) -> Any:
+    """Text of a whole-number field checked against :data:`INTEGER_PATTERN`."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if _INTEGER.fullmatch(text) is None:
+        raise PydanticCustomError("int_parsing", INTEGER_REASON)
+    return text
+
+
+WholeNumber = Annotated[int, BeforeValidator(_integer_text)]
+"""A whole number; as text, only a sign and ASCII digits."""
+
+UtcDatetime = Annotated[datetime, BeforeValidator(_datetime_input), AfterValidator(to_utc)]
 """A timezone-aware datetime, normalised to UTC."""
 
-IsoDate = Annotated[date, BeforeValidator(_strip)]
+IsoDate = Annotated[date, BeforeValidator(_date_input)]
 """An ISO 8601 calendar date (``2026-11-20``)."""
 
 Flag = Annotated[bool, BeforeValidator(_strip)]
@@ -265,20 +374,22 @@ MAX_DIGITS = WHOLE_DIGITS + DECIMAL_PLACES
 
 # Digits are counted on the value, not its spelling: 1.50 has one place, 1E+3 four digits.
 _EXACT = Field(allow_inf_nan=False, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+#: Text of a decimal field must be in :data:`DECIMAL_PATTERN`.
+DECIMAL_TEXT = BeforeValidator(_decimal_text)
 
-ExactDecimal = Annotated[Decimal, _EXACT]
+ExactDecimal = Annotated[Decimal, _EXACT, DECIMAL_TEXT]
 """A finite decimal with at most 20 digits before the point and 18 after it; the base of
 every decimal field (another field adds its bounds, e.g. ``Annotated[ExactDecimal,
 Field(ge=1)]``). A value with more places is refused, never rounded: round it first, for
 example with ``value.quantize(Decimal("0.01"))``."""
 
-Money = Annotated[Decimal, _EXACT]
+Money = Annotated[Decimal, _EXACT, DECIMAL_TEXT]
 """An exact decimal amount that may be negative (a balance, an equity)."""
 
-PositiveDecimal = Annotated[Decimal, Field(gt=0), _EXACT]
+PositiveDecimal = Annotated[Decimal, Field(gt=0), _EXACT, DECIMAL_TEXT]
 """An exact decimal strictly above zero (a price, a quantity)."""
 
-NonNegativeDecimal = Annotated[Decimal, Field(ge=0), _EXACT]
+NonNegativeDecimal = Annotated[Decimal, Field(ge=0), _EXACT, DECIMAL_TEXT]
 """An exact decimal at or above zero (a margin)."""
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]

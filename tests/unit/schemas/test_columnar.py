@@ -167,17 +167,15 @@ def test_float_and_typed_decimal_columns_are_read_as_the_model_reads_them() -> N
     assert [e.row for e in columnar.errors] == [2]
 
 
-def test_other_spellings_are_judged_by_the_model_s_own_parser() -> None:
+def test_other_spellings_are_judged_by_the_shared_grammar() -> None:
+    # Python's Decimal reads 1_000 as 1000 and Arabic-Indic digits as 12; no file means that.
     texts = ["1_000", "\u0661\u0662", "NaN", "-inf", "1,5", "1e99999", "+.5E1", "1E+3"]
     rows = _movements(texts)
     columnar, _ = _both_paths(pl.DataFrame(rows), rows)
-    assert columnar.frame["amount"].to_list() == [
-        Decimal(1000),
-        Decimal(12),
-        Decimal(5),
-        Decimal(1000),
-    ]
+    assert columnar.frame["amount"].to_list() == [Decimal(5), Decimal(1000)]
     assert [(e.row, e.reason) for e in columnar.errors] == [
+        (1, "Input should be a valid decimal"),
+        (2, "Input should be a valid decimal"),
         (3, "Input should be a finite number"),
         (4, "Input should be a finite number"),
         (5, "Input should be a valid decimal"),
