@@ -295,6 +295,20 @@ def _schema_parser() -> etree.XMLParser:
     return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
 
 
+def _untrusted_parser(schema: etree.XMLSchema | None = None) -> etree.XMLParser:
+    """A parser for files from outside: no entities, no DTD, no network, no huge trees;
+    validating against ``schema`` as it parses when one is given."""
+    return etree.XMLParser(
+        schema=schema,
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        dtd_validation=False,
+        attribute_defaults=False,
+    )
+
+
 def _schema_import(namespace: str, path: Path) -> bytes:
     location = path.resolve().as_uri()
     return f'  <xs:import namespace="{namespace}" schemaLocation="{location}"/>\n'.encode()
@@ -353,14 +367,7 @@ def parse_safely(
     """
     label = _label(source)
     _check_size(source, label, max_bytes)
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        dtd_validation=False,
-        attribute_defaults=False,
-    )
+    parser = _untrusted_parser()
     try:
         if isinstance(source, bytes):
             tree = etree.fromstring(source, parser).getroottree()
@@ -677,15 +684,7 @@ def _streamed(
     no lines, so the tree is validated too when the stream found few problems; with many,
     xmlschema words the first ones (:class:`_Walk`).
     """
-    parser = etree.XMLParser(
-        schema=compiled.lxml,
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        dtd_validation=False,
-        attribute_defaults=False,
-    )
+    parser = _untrusted_parser(compiled.lxml)
     tree: etree._ElementTree | None = None
     with contextlib.suppress(etree.XMLSyntaxError, OSError):
         if isinstance(source, bytes):
