@@ -302,7 +302,7 @@ _NOT_FINITE = frozenset({"nan", "snan", "inf", "infinity"})
 
 def _decimal_text(value: Any) -> Any:
     """Text of a decimal field checked against :data:`DECIMAL_PATTERN` (other inputs:
-    Decimal, int, float, pass to pydantic's own checks)."""
+    Decimal, int and binary floating-point numbers, pass to pydantic's own checks)."""
     if not isinstance(value, str):
         return value
     text = value.strip()
