@@ -57,6 +57,7 @@ from regkit.schemas.columnar import FrameBatch, read_frame
 from regkit.schemas.enums import Product, UnderlyingClass
 from regkit.schemas.firm import Firm
 from regkit.schemas.io import FileFormat, RecordBatch, atomic_path, iter_records, read_records
+from regkit.schemas.kinds import KINDS
 from regkit.schemas.party import NaturalPerson
 from regkit.schemas.samples import (
     DEFAULT_SEED,
@@ -288,11 +289,8 @@ def _severity(text: str) -> Severity:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-_CHECK_INPUTS: tuple[tuple[str, type[Record]], ...] = (
-    ("trades", Trade),
-    ("accounts", Account),
-    ("movements", CashMovement),
-    ("snapshots", AccountSnapshot),
+_CHECK_INPUTS: tuple[tuple[str, type[Record]], ...] = tuple(
+    (kind.plural, kind.model) for kind in KINDS.values()
 )
 
 
@@ -811,7 +809,8 @@ def _in_scope(record: Record, kind: str, args: argparse.Namespace) -> bool:
     return (args.start is None or day >= args.start) and (args.end is None or day <= args.end)
 
 
-_EVENT_TIMES = {"trades": "executed_at", "movements": "at", "snapshots": "at"}
+# Accounts are in a period whenever they were opened: a pack of a period keeps them all.
+_EVENT_TIMES = {kind.plural: kind.event_time for kind in KINDS.values() if kind.name != "account"}
 
 
 def _pack_inputs(args: argparse.Namespace) -> dict[str, list[Record]]:

@@ -53,6 +53,7 @@ from regkit.rules.windows import python_findings as python_windows
 from regkit.schemas.account import Account, AccountSnapshot
 from regkit.schemas.base import Record
 from regkit.schemas.cash import CashMovement
+from regkit.schemas.kinds import KINDS
 from regkit.schemas.trade import Trade
 from regkit.schemas.types import TimeArgument, utc_time
 
@@ -668,7 +669,7 @@ def _account_columns(checker: Checker, kind: str) -> set[str]:
     return {name for e in exprs if e is not None for name in e.names if name.startswith("account.")}
 
 
-_EVENT_TIME = {"trade": "executed_at", "account": "opened_at", "movement": "at", "snapshot": "at"}
+_EVENT_TIME = {name: kind.event_time for name, kind in KINDS.items()}
 
 
 def _frame(checker: Checker, kind: str, records: KindInput, accounts: KindInput) -> pl.DataFrame:

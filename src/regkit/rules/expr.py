@@ -86,10 +86,9 @@ from pydantic import BaseModel
 from regkit.errors import IdentifierError, PolicyError
 from regkit.rules.calendars import check_calendar, holiday_dates, working_days_between
 from regkit.rules.names import same_name
-from regkit.schemas.account import Account, AccountSnapshot
 from regkit.schemas.base import Record
-from regkit.schemas.cash import CashMovement
 from regkit.schemas.identifiers import is_valid_lei, national_client_id
+from regkit.schemas.kinds import KINDS
 from regkit.schemas.party import NaturalPerson
 from regkit.schemas.trade import Trade
 
@@ -107,7 +106,7 @@ __all__ = [
 
 #: The record kinds a rule applies to, and their classes.
 RECORD_KINDS: Mapping[str, type[Record]] = types.MappingProxyType(
-    {"trade": Trade, "account": Account, "movement": CashMovement, "snapshot": AccountSnapshot}
+    {name: kind.model for name, kind in KINDS.items()}
 )
 
 #: The functions an expression may call, with their arity (min, max; None = any).

@@ -71,8 +71,8 @@ from regkit.rules.expr import (
 )
 from regkit.rules.expr import RECORD_KINDS as EXPR_RECORD_KINDS
 from regkit.rules.findings import Severity
-from regkit.schemas.account import Account
 from regkit.schemas.base import Record
+from regkit.schemas.kinds import KINDS
 
 if TYPE_CHECKING:
     from regkit.rules.engine import Checker
@@ -98,10 +98,7 @@ RECORD_KINDS: tuple[str, ...] = tuple(EXPR_RECORD_KINDS)
 
 #: The records a rule of each kind sees besides its own, joined by ``account_id``.
 RELATED: Mapping[str, Mapping[str, type[Record]]] = {
-    "trade": {"account": Account},
-    "account": {},
-    "movement": {"account": Account},
-    "snapshot": {"account": Account},
+    name: {other: KINDS[other].model for other in kind.related} for name, kind in KINDS.items()
 }
 
 #: The aggregate functions of an aggregate rule.

@@ -72,6 +72,7 @@ from regkit.rules.inputs import kind_model, refuse_misfit
 from regkit.rules.policy import CompiledRule, Policy, render_message
 from regkit.schemas.account import Account
 from regkit.schemas.base import Record
+from regkit.schemas.kinds import KINDS
 
 if TYPE_CHECKING:
     from regkit.rules.engine import Checker
@@ -79,7 +80,7 @@ if TYPE_CHECKING:
 __all__ = ["AggregateRule", "Episode", "WindowState", "mean_of"]
 
 #: The event time of each record kind (an account's is when it opened).
-EVENT_TIME = {"trade": "executed_at", "account": "opened_at", "movement": "at", "snapshot": "at"}
+EVENT_TIME = {name: kind.event_time for name, kind in KINDS.items()}
 
 _KIND_OF = {model: kind for kind, model in RECORD_KINDS.items()}
 

@@ -47,11 +47,9 @@ from pydantic import ValidationError
 
 from regkit._files import atomic_path
 from regkit.errors import RecordError
-from regkit.schemas.account import Account, AccountSnapshot
 from regkit.schemas.base import LIST_SEPARATOR, Record, flatten
-from regkit.schemas.cash import CashMovement
+from regkit.schemas.kinds import KINDS
 from regkit.schemas.layout import ModelLayout, layout_of
-from regkit.schemas.trade import Trade
 
 __all__ = [
     "ErrorMode",
@@ -194,11 +192,8 @@ def detect_format(path: str | os.PathLike[str]) -> FileFormat:
 
 #: The record files a brokerage hands over, by what they hold. A header that is one of these
 #: kinds and not the one asked for gets one hint rather than a line per unknown column.
-_FILE_KINDS: tuple[tuple[str, type[Record]], ...] = (
-    ("trades", Trade),
-    ("accounts", Account),
-    ("movements", CashMovement),
-    ("snapshots", AccountSnapshot),
+_FILE_KINDS: tuple[tuple[str, type[Record]], ...] = tuple(
+    (kind.plural, kind.model) for kind in KINDS.values()
 )
 
 
