@@ -108,6 +108,11 @@ def xml_decimal(value: Decimal, field: str, fraction: int, total: int = 18) -> s
     """
     if not value.is_finite():
         raise RefusedError(field, f"{value} is not a number an XML file can hold")
+    text = str(value)
+    # The common case, once per field of every record: str() gave plain digits that fit.
+    # (Plain digits are as long as the value's own digits, so this text is never huge.)
+    if "E" not in text and (len(text) <= min(fraction, total) or _fits(text, fraction, total)):
+        return text
     sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # a finite decimal has a numeric exponent
     significant = len(digits)
@@ -126,7 +131,6 @@ def xml_decimal(value: Decimal, field: str, fraction: int, total: int = 18) -> s
     plain = len(digits) + exponent if exponent >= 0 else max(len(digits), -exponent) + 2
     if plain > fraction + total + 2:  # the source's trailing zeros cannot all fit: drop them
         return format(Decimal((sign, digits[:significant], exponent + shift)), "f")
-    text = str(value)
     if "E" in text:  # str() writes exponents where the XSD wants plain digits
         text = format(value, "f")
     if len(text) <= fraction + 1 or _fits(text, fraction, total):
