@@ -1,5 +1,8 @@
 """EMIR REFIT trade reports: auth.030 ``DerivsTradRpt`` files.
 
+(The auth.092 feedback is read by :mod:`regkit.reports.emir.feedback`; the code lists and the
+file sequence are the shared :mod:`regkit.reports.iso20022` layer's.)
+
 :func:`render` turns trades into files of ``Document/DerivsTradRpt``: a ``RptHdr`` that
 states the number of reports in the file (``NbRcrds``), then one ``TradData/Rpt`` per
 trade, in the element of the action type (``New``, ``Mod``, ``Crrctn``, ``Termntn``,

@@ -1,4 +1,7 @@
-"""MiFIR RTS 22 transaction reports: auth.016 in the ESMA envelope, and auth.031 feedback.
+"""MiFIR RTS 22 transaction reports: auth.016 in the ESMA envelope.
+
+(The auth.031 feedback is read by :mod:`regkit.reports.mifir.feedback`; the envelope, the
+code lists and the file sequence are the shared :mod:`regkit.reports.iso20022` layer's.)
 
 :func:`render` turns trades into files of ``BizData`` → ``Hdr/AppHdr`` (head.001) +
 ``Pyld/Document/FinInstrmRptgTxRpt`` (auth.016, ESMA usage guideline 1.1.0), one ``Tx/New``
