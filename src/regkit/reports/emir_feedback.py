@@ -1,5 +1,4 @@
-"""Deprecated: moved to :mod:`regkit.reports.emir.feedback`; this path re-exports for one
-release."""
+"""Deprecated: moved to regkit.reports.emir.feedback; this path re-exports for one release."""
 
 from regkit.reports.emir.feedback import (
     CounterpartyStatistics,

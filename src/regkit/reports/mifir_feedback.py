@@ -1,5 +1,4 @@
-"""Deprecated: moved to :mod:`regkit.reports.mifir.feedback`; this path re-exports for one
-release."""
+"""Deprecated: moved to regkit.reports.mifir.feedback; this path re-exports for one release."""
 
 from regkit.reports.iso20022.reading import Source as Source
 from regkit.reports.mifir.feedback import (

@@ -1,5 +1,4 @@
-"""Deprecated: moved to :mod:`regkit.reports.iso20022.reading`; this path re-exports for one
-release."""
+"""Deprecated: moved to regkit.reports.iso20022.reading; this path re-exports for one release."""
 
 from regkit.reports.iso20022.reading import (
     child_text,
