@@ -29,7 +29,10 @@ DIRECTIVE = re.compile(r"^::: ([\w.]+)\s*$", re.M)
 INTERNAL = {
     "regkit.cli",
     "regkit.clidocs",
+    "regkit.reports.emir_feedback",
     "regkit.reports.html",
+    "regkit.reports.iso20022.reading",
+    "regkit.reports.mifir_feedback",
     "regkit.reports.reading",
     "regkit.reports.values",
     "regkit.reports.writer",

@@ -36,6 +36,7 @@ from regkit import (
 from regkit.errors import RenderError, XsdValidationError
 from regkit.reports import emir
 from regkit.reports.emir import Event, Rendered, Valuation, render
+from regkit.reports.emir import renderer as emir_renderer
 from regkit.reports.xml import SCHEMAS, schema, validate
 from regkit.schemas.identifiers import generate_uti, is_valid_uti
 
@@ -351,16 +352,16 @@ def test_split_names_and_counts_per_file(tmp_path: Path) -> None:
 
 
 def test_counts_with_chunks_smaller_than_files(tmp_path: Path) -> None:
-    original = emir.write_files
+    original = emir_renderer.write_files
 
     def small_chunks(*args: Any, **kwargs: Any) -> Any:
         return original(*args, chunk_records=4, **kwargs)
 
-    emir.write_files = small_chunks  # type: ignore[assignment]
+    emir_renderer.write_files = small_chunks  # type: ignore[assignment]
     try:
         files = rendered([trade(f"T{n:02d}") for n in range(25)], tmp_path, max_records=10)
     finally:
-        emir.write_files = original
+        emir_renderer.write_files = original
     assert [text_of(path, "NbRcrds") for path in files] == [["10"], ["10"], ["5"]]
     assert [uti[20:] for path in files for uti in text_of(path, "UnqTxIdr")] == [
         f"T{n:02d}" for n in range(25)

@@ -25,6 +25,7 @@ from regkit import Account, Firm, Instrument, LegalEntity, NaturalPerson, Trade
 from regkit.errors import RenderError, XsdValidationError
 from regkit.reports import mifir
 from regkit.reports.mifir import Rendered, Reportability, Skipped, render
+from regkit.reports.mifir import renderer as mifir_renderer
 from regkit.reports.writer import write_files
 from regkit.reports.xml import validate
 from regkit.rules import load_policy
@@ -361,16 +362,16 @@ def test_split_with_small_chunks_keeps_every_record_in_order(tmp_path: Path) -> 
 
 
 def write_and_collect(trades: Sequence[Trade], out: Path) -> Rendered:
-    original = mifir.write_files
+    original = mifir_renderer.write_files
 
     def small_chunks(*args: Any, **kwargs: Any) -> Any:
         return original(*args, chunk_records=4, **kwargs)
 
-    mifir.write_files = small_chunks  # type: ignore[assignment]
+    mifir_renderer.write_files = small_chunks  # type: ignore[assignment]
     try:
         return rendered(trades, out, max_records=10)
     finally:
-        mifir.write_files = original
+        mifir_renderer.write_files = original
 
 
 def test_naming_with_an_arm_and_another_authority(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ __all__ = [
     "Rendered",
     "Skipped",
     "creation_time",
+    "refusal",
     "xml_decimal",
     "xml_text",
     "xml_utc",
@@ -80,6 +81,22 @@ class RefusedError(Exception):
         super().__init__(reason)
         self.field = field
         self.reason = reason
+
+
+def refusal(bad: Sequence[BadField]) -> RenderError:
+    """The one error that refuses a batch, naming every field that cannot be reported.
+
+    Examples:
+        >>> print(refusal([BadField("T1", "price_currency", "missing")]))
+        1 trade(s) cannot be reported (1 problem(s)); no file was written. Trade: field: reason:
+          T1: price_currency: missing
+    """
+    lines = "\n".join(f"  {item}" for item in bad)
+    trades = len({item.key for item in bad})
+    return RenderError(
+        f"{trades} trade(s) cannot be reported ({len(bad)} problem(s)); no file was "
+        f"written. Trade: field: reason:\n{lines}"
+    )
 
 
 # Characters XML 1.0 cannot hold at all (most C0 controls, surrogates, U+FFFE, U+FFFF).

@@ -1,5 +1,8 @@
 """EMIR REFIT trade reports: auth.030 ``DerivsTradRpt`` files.
 
+(The auth.092 feedback is read by :mod:`regkit.reports.emir.feedback`; the code lists and the
+file sequence are the shared :mod:`regkit.reports.iso20022` layer's.)
+
 :func:`render` turns trades into files of ``Document/DerivsTradRpt``: a ``RptHdr`` that
 states the number of reports in the file (``NbRcrds``), then one ``TradData/Rpt`` per
 trade, in the element of the action type (``New``, ``Mod``, ``Crrctn``, ``Termntn``,
@@ -75,13 +78,15 @@ from decimal import Context, Decimal
 from typing import Any, Final, Literal, NamedTuple
 
 from regkit.errors import RenderError
-from regkit.reports.emir_feedback import read_rejection_files, read_rejections, reconcile
+from regkit.reports.iso20022.codes import EXERCISE_STYLES, OPTION_TYPES, delivery, venue
+from regkit.reports.iso20022.files import dated_sequence
 from regkit.reports.values import (
     BadField,
     RefusedError,
     Rendered,
     Skipped,
     creation_time,
+    refusal,
     xml_decimal,
     xml_text,
     xml_utc,
@@ -90,9 +95,6 @@ from regkit.reports.writer import Envelope, Part, XmlWriter, write_files
 from regkit.schemas.account import Account, AccountSnapshot
 from regkit.schemas.enums import (
     Capacity,
-    Delivery,
-    ExerciseStyle,
-    OptionType,
     PositionEffect,
     Product,
     Side,
@@ -100,7 +102,6 @@ from regkit.schemas.enums import (
 )
 from regkit.schemas.firm import Firm
 from regkit.schemas.identifiers import (
-    SPECIAL_MICS,
     generate_uti,
     is_valid_currency,
     is_valid_isin,
@@ -126,9 +127,6 @@ __all__ = [
     "file_name",
     "generate_uti",
     "position_uti",
-    "read_rejection_files",
-    "read_rejections",
-    "reconcile",
     "render",
     "uti_of",
 ]
@@ -165,7 +163,6 @@ EVENT_TYPES: Final = frozenset(
 DEFAULT_MAX_RECORDS: Final = 100_000
 
 _AUTH030: Final = "urn:iso:std:iso:20022:tech:xsd:auth.030.001.03"
-_MAX_SEQUENCE: Final = 999_999
 _FULL: Final = frozenset({"NEWT", "MODI", "CORR", "POSC"})
 _VALUATION_METHODS: Final = frozenset({"MTMA", "MTMO", "CCPV"})
 # Exact products: the default context (28 digits) would round a large notional silently,
@@ -310,8 +307,6 @@ _ASSET_CLASSES: Final = {
     UnderlyingClass.CRYPTO: "OTHR",
     UnderlyingClass.OTHER: "OTHR",
 }
-_CASH_SETTLED: Final = frozenset({Product.CFD, Product.SPREAD_BET})
-_DELIVERY: Final = {Delivery.CASH: "CASH", Delivery.PHYSICAL: "PHYS"}
 _CLEARING: Final = (
     "<TradClr><ClrOblgtn>FLSE</ClrOblgtn><ClrSts><NonClrd><Rsn>NORE</Rsn></NonClrd></ClrSts>"
     "<IntraGrp>false</IntraGrp></TradClr>"
@@ -376,21 +371,13 @@ def _contract(instrument: Instrument, price_currency: str | None) -> _Contract:
         currency=instrument.quote_currency if fx and instrument.quote_currency else currency,
         multiplier=None if multiplier == 1 else multiplier,
         swap=instrument.product is Product.SWAP,
-        tail=f"<DlvryTp>{_delivery(instrument)}</DlvryTp>",
+        tail=f"<DlvryTp>{delivery(instrument, 'REFIT table 2 field 47')}</DlvryTp>",
         dates="" if expiry is None else f"<XprtnDt>{expiry.isoformat()}</XprtnDt>",
         settlement="" if expiry is None else f"<SttlmDt>{expiry.isoformat()}</SttlmDt>",
         pair=pair,
         option=option,
         strike=instrument.strike_price,
     )
-
-
-_OPTION_TYPES = {OptionType.CALL: "CALL", OptionType.PUT: "PUTO"}
-_EXERCISE_STYLES = {
-    ExerciseStyle.EUROPEAN: "EURO",
-    ExerciseStyle.AMERICAN: "AMER",
-    ExerciseStyle.BERMUDAN: "BERM",
-}
 
 
 def _option(instrument: Instrument) -> str:
@@ -418,8 +405,8 @@ def _option(instrument: Instrument) -> str:
         amount = xml_decimal(instrument.strike_price, "instrument.strike_price", 19, 25)
         strike = f'<MntryVal><Amt Ccy="{instrument.quote_currency}">{amount}</Amt></MntryVal>'
     return (
-        f"<Optn><Tp>{_OPTION_TYPES[instrument.option_type]}</Tp>"
-        f"<ExrcStyle>{_EXERCISE_STYLES[instrument.exercise_style]}</ExrcStyle>"
+        f"<Optn><Tp>{OPTION_TYPES[instrument.option_type]}</Tp>"
+        f"<ExrcStyle>{EXERCISE_STYLES[instrument.exercise_style]}</ExrcStyle>"
         f"<StrkPric>{strike}</StrkPric></Optn>"
     )
 
@@ -436,14 +423,6 @@ def _underlying(instrument: Instrument) -> str:
         return f"<UndrlygInstrm><Indx><ISIN>{index}</ISIN></Indx></UndrlygInstrm>"
     name = xml_text(index, "instrument.underlying_index", 350)
     return f"<UndrlygInstrm><Indx><Nm>{name}</Nm></Indx></UndrlygInstrm>"
-
-
-def _delivery(instrument: Instrument) -> str:
-    if instrument.delivery is not None:
-        return _DELIVERY[instrument.delivery]
-    if instrument.product in _CASH_SETTLED:
-        return "CASH"  # a CFD or a spread bet settles in cash by definition
-    raise RefusedError("instrument.delivery", "missing (REFIT table 2 field 47: cash or physical)")
 
 
 class _Client(NamedTuple):
@@ -489,14 +468,6 @@ def _valuation(valuation: Valuation) -> str:
         f'<Valtn><CtrctVal><Amt Ccy="{valuation.currency}">{amount}</Amt>{sign}</CtrctVal>'
         f"<TmStmp>{xml_utc(valuation.at)}</TmStmp><Tp>{valuation.method}</Tp>{delta}</Valtn>"
     )
-
-
-def _venue(trade: Trade) -> str:
-    """REFIT table 2 field 41: the trade's MIC when it was executed on a venue; otherwise
-    XOFF for an instrument traded on a venue (regkit's sign: it has an ISIN), XXXX (OTC)."""
-    if trade.venue not in SPECIAL_MICS:
-        return trade.venue
-    return "XOFF" if trade.instrument.isin is not None else "XXXX"
 
 
 # --- terminations ----------------------------------------------------------------------------
@@ -721,7 +692,7 @@ class _Renderer:
         return (
             f"{head}{self.own[trade.side, contract.swap]}{client.full}{self.agents}</CtrPty>"
             f"{valuation}{self.stamp}</CtrPtySpcfcData><CmonTradData>{contract.data}<TxData>"
-            f"{tx_id}<PltfmIdr>{_venue(trade)}</PltfmIdr>{_amounts(trade, contract)}"
+            f"{tx_id}<PltfmIdr>{venue(trade)}</PltfmIdr>{_amounts(trade, contract)}"
             f"{contract.tail}<ExctnTmStmp>{executed}</ExctnTmStmp>"
             f"<FctvDt>{trade.executed_at.date()}</FctvDt>{contract.dates}{contract.settlement}"
             "<PstTradRskRdctnFlg>false</PstTradRskRdctnFlg>"
@@ -871,14 +842,6 @@ class _Renderer:
         self.contracts[key] = (instrument, piece)
         return piece
 
-    def refusal(self) -> RenderError:
-        lines = "\n".join(f"  {item}" for item in self.bad)
-        trades = len({item.key for item in self.bad})
-        return RenderError(
-            f"{trades} trade(s) cannot be reported ({len(self.bad)} problem(s)); no file was "
-            f"written. Trade: field: reason:\n{lines}"
-        )
-
 
 def _direction(side: Side, swap: bool) -> str:
     """REFIT table 1 fields 17-19 for the firm: its side, or the direction of its legs."""
@@ -938,7 +901,7 @@ def _records(renderer: _Renderer, trades: Iterable[Trade]) -> Iterator[tuple[str
     if renderer.terms is not None:
         renderer.bad += renderer.terms.orphans()
     if renderer.bad:
-        raise renderer.refusal()
+        raise refusal(renderer.bad)
 
 
 # --- files -----------------------------------------------------------------------------------
@@ -953,10 +916,7 @@ def file_name(firm: Firm, created_at: datetime, sequence: int) -> str:
         >>> file_name(firm, datetime(2026, 11, 20, 18, 0, tzinfo=UTC), 1)
         '5493001KJTIIGC8Y1R12_DATTAR_20261120_000001.xml'
     """
-    if not 1 <= sequence <= _MAX_SEQUENCE:
-        raise RenderError(f"file sequence {sequence} is outside 1 to {_MAX_SEQUENCE:,}")
-    day = to_utc(created_at).strftime("%Y%m%d")
-    return f"{firm.reporting_lei}_DATTAR_{day}_{sequence:06d}.xml"
+    return f"{firm.reporting_lei}_DATTAR_{dated_sequence(created_at, sequence)}.xml"
 
 
 def _envelope() -> Envelope:
@@ -1042,24 +1002,10 @@ def render(
     See ``docs/emir.md`` for the lifecycle of a CFD and an example.
     """
     created = creation_time(created_at)
-    if action not in ACTIONS:
-        raise RenderError(f"action must be one of {_listed(ACTIONS)}, got {action!r}")
-    if first_sequence < 1:
-        raise RenderError(f"first_sequence must be at least 1, got {first_sequence}")
-    if not firm.investment_firm:
-        raise RenderError(
-            "firm.investment_firm is false: regkit reports the firm as a financial "
-            "counterparty of sector INVF (investment firm), and has no other sector for it"
-        )
-    renderer = _Renderer(
-        firm,
-        {account.account_id: account for account in accounts},
-        action,
-        created,
-        events or {},
-        _by_trade(valuations),
-        _latest(snapshots),
-    )
+    _check_arguments(firm, action, first_sequence)
+    by_id = {account.account_id: account for account in accounts}
+    inputs = (events or {}, _by_trade(valuations), _latest_snapshots(snapshots))
+    renderer = _Renderer(firm, by_id, action, created, *inputs)
     paths = write_files(
         _records(renderer, trades),
         out_dir,
@@ -1074,6 +1020,19 @@ def render(
     return Rendered(paths, reported=renderer.reported, skipped=renderer.skipped)
 
 
+def _check_arguments(firm: Firm, action: str, first_sequence: int) -> None:
+    """Refuse an unknown action, a first sequence below 1, or a firm regkit cannot report."""
+    if action not in ACTIONS:
+        raise RenderError(f"action must be one of {_listed(ACTIONS)}, got {action!r}")
+    if first_sequence < 1:
+        raise RenderError(f"first_sequence must be at least 1, got {first_sequence}")
+    if not firm.investment_firm:
+        raise RenderError(
+            "firm.investment_firm is false: regkit reports the firm as a financial "
+            "counterparty of sector INVF (investment firm), and has no other sector for it"
+        )
+
+
 def _by_trade(valuations: Iterable[Valuation]) -> dict[str, Valuation]:
     found: dict[str, Valuation] = {}
     for valuation in valuations:
@@ -1083,7 +1042,7 @@ def _by_trade(valuations: Iterable[Valuation]) -> dict[str, Valuation]:
     return found
 
 
-def _latest(snapshots: Iterable[AccountSnapshot]) -> dict[str, AccountSnapshot]:
+def _latest_snapshots(snapshots: Iterable[AccountSnapshot]) -> dict[str, AccountSnapshot]:
     latest: dict[str, AccountSnapshot] = {}
     for snapshot in snapshots:
         known = latest.get(snapshot.account_id)

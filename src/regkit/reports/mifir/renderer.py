@@ -1,4 +1,7 @@
-"""MiFIR RTS 22 transaction reports: auth.016 in the ESMA envelope, and auth.031 feedback.
+"""MiFIR RTS 22 transaction reports: auth.016 in the ESMA envelope.
+
+(The auth.031 feedback is read by :mod:`regkit.reports.mifir.feedback`; the envelope, the
+code lists and the file sequence are the shared :mod:`regkit.reports.iso20022` layer's.)
 
 :func:`render` turns trades into files of ``BizData`` → ``Hdr/AppHdr`` (head.001) +
 ``Pyld/Document/FinInstrmRptgTxRpt`` (auth.016, ESMA usage guideline 1.1.0), one ``Tx/New``
@@ -59,7 +62,6 @@ Examples:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -70,45 +72,25 @@ from typing import Any, Final, Literal, Protocol, cast
 from lxml import etree
 
 from regkit.errors import IdentifierError, RenderError
-from regkit.reports.mifir_feedback import (
-    Feedback,
-    FeedbackFile,
-    MessageAdvice,
-    MessageStatus,
-    Outcome,
-    Reconciliation,
-    RecordStatus,
-    Rejection,
-    TransactionStatus,
-    ValidationRule,
-    read_feedback,
-    read_feedback_files,
-    reconcile,
-)
+from regkit.reports.iso20022.codes import EXERCISE_STYLES, OPTION_TYPES, delivery, venue
+from regkit.reports.iso20022.envelope import app_header, business_data
+from regkit.reports.iso20022.files import dated_sequence
 from regkit.reports.values import (
     BadField,
     RefusedError,
     Rendered,
     Skipped,
     creation_time,
+    refusal,
     xml_decimal,
     xml_text,
     xml_utc,
 )
-from regkit.reports.writer import Envelope, Part, XmlWriter, write_files
+from regkit.reports.writer import Envelope, Part, write_files
 from regkit.schemas.account import Account
-from regkit.schemas.enums import (
-    Capacity,
-    Delivery,
-    ExerciseStyle,
-    OptionType,
-    Product,
-    Side,
-    UnderlyingClass,
-)
+from regkit.schemas.enums import Capacity, Product, Side, UnderlyingClass
 from regkit.schemas.firm import Firm
 from regkit.schemas.identifiers import (
-    SPECIAL_MICS,
     PersonLike,
     is_valid_isin,
     national_client_id,
@@ -122,25 +104,12 @@ from regkit.schemas.types import to_utc
 __all__ = [
     "DEFAULT_MAX_RECORDS",
     "DEFAULT_REPORTABLE_PRODUCTS",
-    "Feedback",
-    "FeedbackFile",
-    "MessageAdvice",
-    "MessageStatus",
-    "Outcome",
-    "Reconciliation",
-    "RecordStatus",
     "Regime",
-    "Rejection",
     "Rendered",
     "Reportability",
     "Skipped",
-    "TransactionStatus",
-    "ValidationRule",
     "file_name",
     "message_id",
-    "read_feedback",
-    "read_feedback_files",
-    "reconcile",
     "render",
     "transaction_reference",
 ]
@@ -314,9 +283,6 @@ def _decider(
 
 # --- instruments -----------------------------------------------------------------------------
 
-_CASH_SETTLED = frozenset({Product.CFD, Product.SPREAD_BET})
-_DELIVERY = {Delivery.CASH: "CASH", Delivery.PHYSICAL: "PHYS"}
-
 
 def _instrument(instrument: Instrument, price_currency: str | None) -> str:
     """``<FinInstrm>`` (RTS 22 fields 41-56): the ISIN, or the instrument described."""
@@ -343,17 +309,9 @@ def _instrument(instrument: Instrument, price_currency: str | None) -> str:
         f"<ClssfctnTp>{instrument.cfi}</ClssfctnTp>{currency}</FinInstrmGnlAttrbts>"
         f"<DerivInstrmAttrbts>{expiry}<PricMltplr>{multiplier}</PricMltplr>"
         f"{_underlying(instrument)}{_option(instrument)}"
-        f"<DlvryTp>{_delivery(instrument)}</DlvryTp>{second}"
+        f"<DlvryTp>{delivery(instrument, 'RTS 22 field 56')}</DlvryTp>{second}"
         "</DerivInstrmAttrbts></Othr></FinInstrm>"
     )
-
-
-_OPTION_TYPES = {OptionType.CALL: "CALL", OptionType.PUT: "PUTO"}
-_EXERCISE_STYLES = {
-    ExerciseStyle.EUROPEAN: "EURO",
-    ExerciseStyle.AMERICAN: "AMER",
-    ExerciseStyle.BERMUDAN: "BERM",
-}
 
 
 def _option(instrument: Instrument) -> str:
@@ -371,10 +329,10 @@ def _option(instrument: Instrument) -> str:
     assert instrument.exercise_style is not None
     strike = xml_decimal(instrument.strike_price, "instrument.strike_price", 13)
     return (
-        f"<OptnTp>{_OPTION_TYPES[instrument.option_type]}</OptnTp>"
+        f"<OptnTp>{OPTION_TYPES[instrument.option_type]}</OptnTp>"
         f'<StrkPric><Pric><MntryVal><Amt Ccy="{instrument.quote_currency}">{strike}</Amt>'
         f"</MntryVal></Pric></StrkPric>"
-        f"<OptnExrcStyle>{_EXERCISE_STYLES[instrument.exercise_style]}</OptnExrcStyle>"
+        f"<OptnExrcStyle>{EXERCISE_STYLES[instrument.exercise_style]}</OptnExrcStyle>"
     )
 
 
@@ -397,14 +355,6 @@ def _underlying(instrument: Instrument) -> str:
     else:
         inner = "<Bskt/>"
     return f"<UndrlygInstrm><Othr>{inner}</Othr></UndrlygInstrm>"
-
-
-def _delivery(instrument: Instrument) -> str:
-    if instrument.delivery is not None:
-        return _DELIVERY[instrument.delivery]
-    if instrument.product in _CASH_SETTLED:
-        return "CASH"  # a CFD or a spread bet settles in cash by definition
-    raise RefusedError("instrument.delivery", "missing (RTS 22 field 56: cash or physical)")
 
 
 # --- transactions ----------------------------------------------------------------------------
@@ -499,7 +449,7 @@ class _Renderer:
             f"<Tx><TradDt>{xml_utc(trade.executed_at)}</TradDt>"
             f"<TradgCpcty>{_CAPACITY[trade.capacity]}</TradgCpcty><Qty><Unit>{quantity}</Unit></Qty>"
             f'<Pric><Pric><MntryVal><Amt Ccy="{currency}">{price}</Amt></MntryVal></Pric></Pric>'
-            f"<TradVn>{_venue(trade)}</TradVn></Tx>{instrument}{investment}"
+            f"<TradVn>{venue(trade)}</TradVn></Tx>{instrument}{investment}"
             f"<ExctgPrsn>{execution}</ExctgPrsn>"
             f"{_FLAGS[trade.instrument.underlying_class in _COMMODITIES]}"
             "</New></Tx>\n"
@@ -564,29 +514,12 @@ class _Renderer:
             cache[decision] = piece
         return piece
 
-    def refusal(self) -> RenderError:
-        lines = "\n".join(f"  {item}" for item in self.bad)
-        trades = len({item.key for item in self.bad})
-        return RenderError(
-            f"{trades} trade(s) cannot be reported ({len(self.bad)} problem(s)); no file was "
-            f"written. Trade: field: reason:\n{lines}"
-        )
-
 
 def _piece(build: Callable[..., str], *args: Any) -> _Piece:
     try:
         return build(*args)
     except RefusedError as refused:
         return refused
-
-
-def _venue(trade: Trade) -> str:
-    """RTS 22 field 36: the trade's venue MIC when it was executed on one; otherwise XOFF for
-    an instrument traded on a venue (regkit's sign of that: it has an ISIN) and XXXX for one
-    that is not."""
-    if trade.venue not in SPECIAL_MICS:
-        return trade.venue
-    return "XOFF" if trade.instrument.isin is not None else "XXXX"
 
 
 def _records(
@@ -601,15 +534,12 @@ def _records(
         if data is not None:
             yield trade.trade_id, data
     if renderer.bad:
-        raise renderer.refusal()
+        raise refusal(renderer.bad)
 
 
 # --- files -----------------------------------------------------------------------------------
 
-_HEAD003: Final = "urn:iso:std:iso:20022:tech:xsd:head.003.001.01"
-_HEAD001: Final = "urn:iso:std:iso:20022:tech:xsd:head.001.001.01"
 _AUTH016: Final = "urn:iso:std:iso:20022:tech:xsd:auth.016.001.01"
-_MAX_SEQUENCE: Final = 999_999
 
 
 def file_name(firm: Firm, created_at: datetime, sequence: int) -> str:
@@ -621,10 +551,8 @@ def file_name(firm: Firm, created_at: datetime, sequence: int) -> str:
         >>> file_name(firm, datetime(2026, 11, 20, 18, 0, tzinfo=UTC), 1)
         '5493001KJTIIGC8Y1R12_DATTRA_CY_20261120_000001.xml'
     """
-    if not 1 <= sequence <= _MAX_SEQUENCE:
-        raise RenderError(f"file sequence {sequence} is outside 1 to {_MAX_SEQUENCE:,}")
-    day = to_utc(created_at).strftime("%Y%m%d")
-    return f"{firm.reporting_lei}_DATTRA_{firm.report_recipient}_{day}_{sequence:06d}.xml"
+    suffix = dated_sequence(created_at, sequence)
+    return f"{firm.reporting_lei}_DATTRA_{firm.report_recipient}_{suffix}.xml"
 
 
 def message_id(created_at: datetime, sequence: int) -> str:
@@ -640,46 +568,21 @@ def message_id(created_at: datetime, sequence: int) -> str:
     return f"DATTRA_{to_utc(created_at):%Y%m%dT%H%M%S}_{sequence:06d}"
 
 
-def _app_header(firm: Firm, created_at: datetime, sequence: int) -> etree._Element:
-    """``AppHdr`` (head.001): from the submitting entity's LEI to the competent authority."""
-    namespaces: Any = {None: _HEAD001}  # lxml-stubs does not allow the default namespace
-    header = etree.Element(f"{{{_HEAD001}}}AppHdr", nsmap=namespaces)
-    for side, identifier in (("Fr", firm.reporting_lei), ("To", firm.report_recipient)):
-        node = etree.SubElement(header, f"{{{_HEAD001}}}{side}")
-        for tag in ("OrgId", "Id", "OrgId", "Othr", "Id"):
-            node = etree.SubElement(node, f"{{{_HEAD001}}}{tag}")
-        node.text = identifier
-    values = (
-        ("BizMsgIdr", message_id(created_at, sequence)),
-        ("MsgDefIdr", "auth.016.001.01"),
-        ("CreDt", xml_utc(created_at)),
-    )
-    for tag, value in values:
-        etree.SubElement(header, f"{{{_HEAD001}}}{tag}").text = value
-    return header
-
-
 def _envelope(firm: Firm, created_at: datetime, first_sequence: int) -> Envelope:
-    @contextlib.contextmanager
-    def envelope(xf: XmlWriter, part: Part) -> Iterator[None]:
-        sequence = first_sequence + part.sequence - 1
-        with xf.element(f"{{{_HEAD003}}}BizData", nsmap={None: _HEAD003}):
-            xf.write("\n")
-            with xf.element(f"{{{_HEAD003}}}Hdr"):
-                xf.write("\n")
-                xf.write(_app_header(firm, created_at, sequence), pretty_print=True)
-            xf.write("\n")
-            with xf.element(f"{{{_HEAD003}}}Pyld"):
-                xf.write("\n")
-                with xf.element(f"{{{_AUTH016}}}Document", nsmap={None: _AUTH016}):
-                    xf.write("\n")
-                    with xf.element(f"{{{_AUTH016}}}FinInstrmRptgTxRpt"):
-                        yield
-                    xf.write("\n")
-                xf.write("\n")
-            xf.write("\n")
+    """``BizData``: the ``AppHdr`` from the submitting entity's LEI to the competent
+    authority, then ``Document/FinInstrmRptgTxRpt`` (auth.016)."""
 
-    return envelope
+    def header(part: Part) -> etree._Element:
+        sequence = first_sequence + part.sequence - 1
+        return app_header(
+            firm.reporting_lei,
+            firm.report_recipient,
+            message_id(created_at, sequence),
+            "auth.016.001.01",
+            created_at,
+        )
+
+    return business_data(header, _AUTH016, "FinInstrmRptgTxRpt")
 
 
 def render(
