@@ -21,7 +21,7 @@ import sys
 import time
 
 from regkit.reports import xml
-from regkit.reports.emir_feedback import _EXAMPLE
+from regkit.reports.emir.feedback import _EXAMPLE
 
 _HEAD, _, _TAIL = _EXAMPLE.partition(b"<TxsRjctnsRsn>")
 _ENTRY, _, _REST = _TAIL.partition(b"</TxsRjctnsRsn>")
