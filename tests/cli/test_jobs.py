@@ -164,3 +164,21 @@ def test_the_old_names_of_the_command_line_still_work(tmp_path: Path) -> None:
     assert out.getvalue() == "a line\n"
     assert isinstance(ctx, jobs.DemoContext)
     assert ctx.out is out
+
+
+def test_the_pack_job_refuses_bad_arguments_before_it_checks(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="sign must be a PEM file"):
+        jobs.pack("esma-cfd-retail", out=tmp_path / "p.zip", sign=42)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="inputs must be 'records' or 'fingerprints'"):
+        jobs.pack("esma-cfd-retail", out=tmp_path / "p.zip", inputs="all")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="created_at must be a datetime"):
+        jobs.pack("esma-cfd-retail", out=tmp_path / "p.zip", created_at="now")  # type: ignore[arg-type]
+    with pytest.raises(jobs.JobError, match="unknown report"):
+        jobs.pack("esma-cfd-retail", out=tmp_path / "p.zip", with_reports=["fatca"])
+    with pytest.raises(jobs.JobError, match="the last day 2026-11-01 is before the first"):
+        jobs.pack(
+            "esma-cfd-retail",
+            out=tmp_path / "p.zip",
+            start=date(2026, 11, 2),
+            end=date(2026, 11, 1),
+        )

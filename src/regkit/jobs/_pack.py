@@ -66,7 +66,9 @@ def signing_key(sign: str | os.PathLike[str] | bytes | Any | None) -> Ed25519Pri
         sign = Path(sign).read_bytes()
     if isinstance(sign, bytes):
         return audit_pack.load_private_key(sign)
-    return sign  # type: ignore[no-any-return]  # audit_pack.build checks it
+    if not callable(getattr(sign, "sign", None)):
+        raise TypeError(f"sign must be a PEM file, PEM bytes or a private key, got {sign!r}")
+    return sign  # type: ignore[no-any-return]  # audit_pack.build checks it is Ed25519
 
 
 def pack(
@@ -127,6 +129,8 @@ def pack(
         ('pack.zip', {'trades': 30, 'accounts': 5})
     """
     reports = _reports(with_reports, firm, files)
+    fingerprints = _fingerprints_only(inputs)
+    stamp = check_time("created_at", created_at)
     first, last = check_date("start", start), check_date("end", end)
     if first is not None and last is not None and last < first:
         raise JobError(f"the last day {last} is before the first {first}")
@@ -137,8 +141,7 @@ def pack(
     result = check(loaded, as_of=as_of, **given)
     accounts = (account,) if account is not None else ()
     scope = audit_pack.PackScope(accounts=accounts, start=start, end=end, kinds=tuple(scoped))
-    created = check_time("created_at", created_at) or datetime.now(UTC)
-    fingerprints = _fingerprints_only(inputs)
+    created = stamp or datetime.now(UTC)  # now: after the check, which it must not predate
     return _write(result, as_path("out", out), scoped, reports, firm, scope, created=created,
                   title=title, key=key, fingerprints=fingerprints)  # fmt: skip
 
