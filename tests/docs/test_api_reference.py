@@ -28,6 +28,13 @@ DIRECTIVE = re.compile(r"^::: ([\w.]+)\s*$", re.M)
 # reached through the documented modules. A new module goes on the page or here.
 INTERNAL = {
     "regkit.cli",
+    "regkit.cli.check",
+    "regkit.cli.demo",
+    "regkit.cli.pack",
+    "regkit.cli.report",
+    "regkit.cli.samples",
+    "regkit.cli.validate",
+    "regkit.cli.verify",
     "regkit.clidocs",
     "regkit.reports.emir_feedback",
     "regkit.reports.html",

@@ -77,6 +77,7 @@ from regkit.schemas.account import Account
 from regkit.schemas.base import Record
 from regkit.schemas.columnar import FrameBatch
 from regkit.schemas.io import atomic_path
+from regkit.schemas.kinds import KINDS
 from regkit.schemas.layout import layout_of
 
 if TYPE_CHECKING:  # cryptography is optional (the "sign" extra); imported when used
@@ -113,11 +114,13 @@ _CHUNK: Final = 1 << 20
 _FINDINGS_PER_CHUNK: Final = 10_000
 _FILE_MODE: Final = (stat.S_IFREG | 0o644) << 16
 _UNIX: Final = 3
-_KINDS: Final = {
-    "trade": "trades",
-    "account": "accounts",
-    "movement": "movements",
-    "snapshot": "snapshots",
+#: The plural of each record kind (``trade`` → ``trades``), from the table of kinds.
+_KINDS: Final = {kind.name: kind.plural for kind in KINDS.values()}
+#: The key column of the kinds whose records one column identifies, by plural.
+_KEY_COLUMNS: Final = {
+    kind.plural: kind.model.key_fields[0]
+    for kind in KINDS.values()
+    if len(kind.model.key_fields) == 1
 }
 _UNSAFE_NAME: Final = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -230,10 +233,7 @@ def build(
             the result's, a bad scope, two attachments with one file name, an attachment
             that cannot be read, or signing asked for without ``cryptography``.
     """
-    if not isinstance(result, CheckResult):
-        raise TypeError(f"result must be a CheckResult, got {type(result).__name__}")
-    if scope is not None and not isinstance(scope, PackScope):
-        raise TypeError(f"scope must be a PackScope, got {type(scope).__name__}")
+    _check_types(result, scope)
     target = Path(out_path)
     moment = _utc(created_at or result.finished_at)
     asked = scope or PackScope()
@@ -255,34 +255,79 @@ def build(
         bag.put("data/rerun.py", rerun.encode("utf-8"))
         stated = _scope_data(result, asked, inputs_summary, notices)
         bag.put_json("data/scope.json", stated)
-        with bag.entry("data/report.html") as report:
-            for chunk in html.stream(
-                result,
-                title=title,
-                organization=organization,
-                created_at=moment,
-                policies=ran,
-                policy_files=policy_summary,
-                regulator=validations,
-                inputs=inputs_summary,
-                scope=stated,
-                notices=notices,
-                record_accounts=lookup.of_record,
-                accounts=lookup.details(asked),
-                rerun=rerun,
-                max_rows=max_rows,
-                signed=key is not None,
-                run_times=False,
-            ):
-                report.write(chunk.encode("utf-8"))
+        report = _Report(
+            title, organization, moment, ran, policy_summary, validations, inputs_summary
+        )
+        _write_report(bag, result, report, stated, lookup.of_record, lookup.details(asked), rerun,
+                      max_rows=max_rows, signed=key is not None)  # fmt: skip
         info = _bag_info(result, moment, bag, organization, title, key, stated)
-        bag.put(_BAG_INFO, info.encode("utf-8"))
-        bag.put(_MANIFEST, _manifest(bag.payload))
-        tagmanifest = _manifest(bag.tags)
-        bag.put(_TAGMANIFEST, tagmanifest, listed=False)
-        if key is not None:
-            bag.put(SIGNATURE_FILE, key.sign(tagmanifest), listed=False)
+        _write_tags(bag, info, key)
     return target
+
+
+def _check_types(result: object, scope: object) -> None:
+    if not isinstance(result, CheckResult):
+        raise TypeError(f"result must be a CheckResult, got {type(result).__name__}")
+    if scope is not None and not isinstance(scope, PackScope):
+        raise TypeError(f"scope must be a PackScope, got {type(scope).__name__}")
+
+
+@dataclass(frozen=True)
+class _Report:
+    """What the HTML report says besides the result, as the pack's files say it."""
+
+    title: str | None
+    organization: str | None
+    created_at: datetime
+    policies: Sequence[Policy]
+    policy_files: Sequence[Mapping[str, Any]]
+    regulator: Sequence[Mapping[str, Any]]
+    inputs: Mapping[str, Mapping[str, Any]]
+
+
+def _write_report(
+    bag: _BagWriter,
+    result: CheckResult,
+    report: _Report,
+    scope: Mapping[str, Any],
+    record_accounts: Mapping[tuple[str, str], str],
+    accounts: Sequence[html.AccountDetails],
+    rerun: str,
+    *,
+    max_rows: int,
+    signed: bool,
+) -> None:
+    """``data/report.html``, streamed into the bag."""
+    with bag.entry("data/report.html") as writer:
+        for chunk in html.stream(
+            result,
+            title=report.title,
+            organization=report.organization,
+            created_at=report.created_at,
+            policies=report.policies,
+            policy_files=report.policy_files,
+            regulator=report.regulator,
+            inputs=report.inputs,
+            scope=scope,
+            notices=scope["warnings"],
+            record_accounts=record_accounts,
+            accounts=accounts,
+            rerun=rerun,
+            max_rows=max_rows,
+            signed=signed,
+            run_times=False,
+        ):
+            writer.write(chunk.encode("utf-8"))
+
+
+def _write_tags(bag: _BagWriter, info: str, key: Ed25519PrivateKey | None) -> None:
+    """``bag-info.txt``, the manifests, and the signature of the tag manifest."""
+    bag.put(_BAG_INFO, info.encode("utf-8"))
+    bag.put(_MANIFEST, _manifest(bag.payload))
+    tagmanifest = _manifest(bag.tags)
+    bag.put(_TAGMANIFEST, tagmanifest, listed=False)
+    if key is not None:
+        bag.put(SIGNATURE_FILE, key.sign(tagmanifest), listed=False)
 
 
 def _date_notices(result: CheckResult, moment: datetime) -> list[str]:
@@ -591,8 +636,7 @@ class _AccountLookup:
         if "account_id" not in frame.columns:
             return
         wanted = self.wanted.get(name)
-        keys = {"trades": "trade_id", "movements": "movement_id", "accounts": "account_id"}
-        column = keys.get(name)
+        column = _KEY_COLUMNS.get(name)
         if wanted and column in frame.columns:
             rows = frame.filter(pl.col(column).is_in(sorted(wanted))).select(column, "account_id")
             for key, account_id in rows.iter_rows():

@@ -35,6 +35,7 @@ from regkit._version import __version__
 from regkit.rules.findings import CheckResult, Finding, Severity
 from regkit.rules.policy import Policy
 from regkit.schemas.account import Account
+from regkit.schemas.kinds import KINDS
 
 __all__ = [
     "DEFAULT_MAX_ROWS",
@@ -70,12 +71,8 @@ _REGULATOR_DEFAULTS: Final[Mapping[str, Any]] = {
 }
 
 
-_MODELS: Final = {
-    "accounts": "Account",
-    "movements": "CashMovement",
-    "snapshots": "AccountSnapshot",
-    "trades": "Trade",
-}
+#: The class name of each kind's records, by plural (``trades`` → ``Trade``), for rerun.py.
+_MODELS: Final = {kind.plural: kind.model.__name__ for kind in KINDS.values()}
 
 
 @functools.cache
@@ -473,9 +470,11 @@ def _account_of(finding: Finding, accounts: Mapping[tuple[str, str], str]) -> st
     found = accounts.get((finding.record_kind, finding.record_id))
     if found is not None:
         return found
-    if finding.record_kind == "account":
+    kind = KINDS.get(finding.record_kind)
+    keys = kind.model.key_fields if kind is not None else ()
+    if keys == ("account_id",):  # an account
         return finding.record_id
-    if finding.record_kind == "snapshot":  # its key is "account_id|at"
+    if keys[:1] == ("account_id",):  # keyed by its account first: a snapshot, "account_id|at"
         return finding.record_id.split("|", 1)[0]
     for name, value in finding.evidence.items():
         if name.endswith("account_id") and isinstance(value, str):
@@ -534,8 +533,7 @@ def _input_rows(
 ) -> list[dict[str, Any]]:
     if inputs is not None:
         return [{"name": name} | dict(entry) for name, entry in inputs.items()]
-    names = {"trade": "trades", "account": "accounts", "movement": "movements"}
-    names["snapshot"] = "snapshots"
+    names = {kind.name: kind.plural for kind in KINDS.values()}
     return [
         {
             "name": names.get(kind, kind),

@@ -1,0 +1,169 @@
+"""What the commands share: the parser's layout, argument types, usage errors, progress."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from regkit.errors import RecordError
+from regkit.rules.findings import Severity
+from regkit.schemas.kinds import KINDS
+from regkit.schemas.types import utc_time
+
+__all__ = [
+    "ArgumentParser",
+    "ProgressBar",
+    "UsageError",
+    "add_record_files",
+    "as_of",
+    "day",
+    "file_flags",
+    "positive",
+    "print_record_errors",
+    "severity",
+    "whole_number",
+    "write_progress",
+]
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for, reported as exit code 2."""
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's layout of help, without breaking a line inside a hyphenated name
+    (``esma-cfd-\\nretail`` cannot be copied back into a command)."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return textwrap.fill(
+            " ".join(text.split()),
+            width,
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_on_hyphens=False,
+        )
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """A parser whose help uses :class:`_HelpFormatter`; its subcommands' parsers are of
+    this class too, so every command's help is laid out the same way."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+def file_flags() -> str:
+    """The options naming record files, for a message: ``--trades, --accounts, ...``."""
+    return ", ".join(f"--{kind.plural}" for kind in KINDS.values())
+
+
+def add_record_files(parser: argparse.ArgumentParser) -> None:
+    """An option per record kind: ``--trades FILE`` ..."""
+    for kind in KINDS.values():
+        parser.add_argument(
+            f"--{kind.plural}", type=Path, metavar="FILE", help=f"the {kind.plural} file"
+        )
+
+
+def as_of(text: str) -> datetime:
+    """An ISO 8601 time with a zone, read the way the library reads it."""
+    try:
+        return utc_time(text, None)  # the library's own reading; argparse names the option
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def severity(text: str) -> Severity:
+    """A severity name."""
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def day(text: str) -> date:
+    """An ISO 8601 date."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date: {text!r}") from None
+
+
+def whole_number(text: str) -> int:
+    """A whole number; ``_`` and ``,`` may group its digits."""
+    try:
+        return int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def positive(text: str) -> int:
+    """A whole number of 1 or more."""
+    value = whole_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value:,}")
+    return value
+
+
+def print_record_errors(command: str, errors: Sequence[RecordError], shown: int = 20) -> None:
+    """The first ``shown`` bad rows, one a line, on stderr."""
+    for error in errors[:shown]:
+        print(f"regkit {command}: {error}", file=sys.stderr)
+
+
+def write_progress(stream: TextIO) -> Callable[[str, int], None] | None:
+    """Progress lines of files written, on ``stream`` when it is a terminal, else nothing."""
+    if not stream.isatty():
+        return None
+
+    def report(name: str, records: int) -> None:
+        print(f"  wrote {name} ({records:,} records)", file=stream, flush=True)
+
+    return report
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal (nothing when the stream is not one)."""
+
+    def __init__(self, stream: TextIO, width: int = 30) -> None:
+        self.stream = stream
+        self.width = width
+        self.live = stream.isatty()
+        self.started = time.monotonic()
+
+    def progress(self, what: str, done: int, total: int) -> None:
+        """A job's progress callback: a step without counts is said, a counted one drawn."""
+        if total:
+            self.show(what, done, total)
+        else:
+            self.say(what)
+
+    def say(self, text: str) -> None:
+        self._line(text)
+
+    def show(self, what: str, done: int, total: int) -> None:
+        share = done / total if total else 1.0
+        filled = round(share * self.width)
+        bar = "#" * filled + "." * (self.width - filled)
+        self._line(f"checking {what} [{bar}] {done:,}/{total:,} ({share:.0%})")
+
+    def done(self) -> None:
+        if self.live:
+            elapsed = time.monotonic() - self.started
+            self.stream.write(f"\r\033[Kregkit check: done in {elapsed:.1f} s\n")
+            self.stream.flush()
+
+    def _line(self, text: str) -> None:
+        if self.live:
+            self.stream.write(f"\r\033[Kregkit check: {text}")
+            self.stream.flush()

@@ -1,0 +1,97 @@
+"""``regkit check``: check record files against a policy and write every finding."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from regkit import jobs
+from regkit.cli._common import (
+    ProgressBar,
+    UsageError,
+    add_record_files,
+    as_of,
+    file_flags,
+    print_record_errors,
+    severity,
+)
+from regkit.cli._findings import add_findings_output, findings_format, write_findings
+from regkit.rules.findings import Severity
+from regkit.rules.policy import builtin_policies, load_policy
+from regkit.schemas.kinds import KINDS
+
+__all__ = ["add", "run"]
+
+
+def add(commands: Any) -> None:
+    """The ``check`` command's parser."""
+    check = commands.add_parser(
+        "check",
+        help="check record files against a policy",
+        description="Check trades, accounts, movements and snapshots against a policy and "
+        "write every finding. Exit 1 when a finding reaches --fail-on.",
+    )
+    packs = ", ".join(builtin_policies()) or "none yet"
+    check.add_argument(
+        "--policy",
+        required=True,
+        metavar="POLICY",
+        help=f"a policy file, or the name of a built-in pack: {packs}",
+    )
+    check.add_argument(
+        "--parameters",
+        type=Path,
+        metavar="FILE",
+        help="a YAML file of parameter overrides (the firm's own limits)",
+    )
+    add_record_files(check)
+    check.add_argument(
+        "--engine",
+        choices=("auto", "python", "polars"),
+        default="auto",
+        help="the rule engine; both find the same findings (default: auto, polars for files)",
+    )
+    check.add_argument(
+        "--as-of",
+        type=as_of,
+        metavar="TIME",
+        help="the time rules read as as_of, ISO 8601 with a zone (default: now)",
+    )
+    add_findings_output(check)
+    severities = ", ".join(item.value for item in Severity)
+    check.add_argument(
+        "--fail-on",
+        default="info",
+        type=severity,
+        metavar="SEVERITY",
+        help=f"exit 1 when a finding is at least this severe: {severities} "
+        "(default: info, any finding)",
+    )
+    check.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the files given; exit 1 when a finding reaches ``--fail-on``."""
+    output = findings_format(args.out, args.format)  # refused before any file is read
+    policy = load_policy(args.policy, parameters=args.parameters)
+    files = {kind.plural: getattr(args, kind.plural) for kind in KINDS.values()}
+    if all(path is None for path in files.values()):
+        raise UsageError(f"give at least one of {file_flags()}")
+    bar = ProgressBar(sys.stderr)
+    try:
+        result = jobs.check_files(
+            policy, engine=args.engine, as_of=args.as_of, progress=bar.progress, **files
+        )
+    except jobs.JobError as exc:
+        if not exc.record_errors:
+            raise
+        errors = exc.record_errors
+        print_record_errors("check", errors)
+        more = f" ({len(errors) - 20} more not shown)" if len(errors) > 20 else ""
+        print(f"regkit check: {len(errors)} input errors{more}; nothing checked", file=sys.stderr)
+        return 2
+    bar.done()
+    write_findings(result, args.out, output)
+    return 0 if result.is_compliant(args.fail_on) else 1

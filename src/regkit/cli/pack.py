@@ -1,0 +1,118 @@
+"""``regkit pack``: an audit pack of a period's check, its policy, the regulator files and
+the inputs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from regkit import jobs
+from regkit.cli._common import UsageError, add_record_files, as_of, day, file_flags
+from regkit.reports import audit_pack
+from regkit.reports.registry import REPORTS
+from regkit.rules.policy import load_policy
+from regkit.schemas.kinds import KINDS
+
+__all__ = ["add", "run"]
+
+
+def add(commands: Any) -> None:
+    """The ``pack`` command's parser."""
+    pack = commands.add_parser(
+        "pack",
+        help="build an audit pack: the check, its policy, the regulator files, the inputs",
+        description="Check the records of a period (and/or an account) against a policy, "
+        "render the regulator files asked for, and write everything as a deterministic, "
+        "self-verifying BagIt zip with an HTML report.",
+    )
+    pack.add_argument("--policy", required=True, help="a policy file or built-in name")
+    pack.add_argument("--parameters", type=Path, metavar="FILE", help="parameter overrides")
+    add_record_files(pack)
+    pack.add_argument("--from", dest="start", type=day, metavar="DATE", help="first day")
+    pack.add_argument("--to", dest="end", type=day, metavar="DATE", help="last day")
+    pack.add_argument("--account", metavar="ID", help="only this account's records")
+    pack.add_argument(
+        "--with-reports",
+        default="",
+        metavar=",".join(REPORTS),
+        help="render these regulator files of the period's trades into the pack",
+    )
+    pack.add_argument("--firm", type=Path, metavar="FILE", help="firm.toml or firm.json")
+    pack.add_argument(
+        "--inputs",
+        choices=("records", "fingerprints"),
+        default="records",
+        help="put the input records in the pack, or only their fingerprints",
+    )
+    pack.add_argument("--as-of", type=as_of, help="the time rules read as as_of")
+    pack.add_argument(
+        "--created-at",
+        type=as_of,
+        help="the pack's date (default: now); with the same files and --as-of, the same "
+        "--created-at gives the same pack, byte for byte",
+    )
+    pack.add_argument("--title", help="the report's title")
+    pack.add_argument(
+        "--sign",
+        type=Path,
+        metavar="KEY.pem",
+        help="sign the pack with this Ed25519 private key (unencrypted PEM; needs the "
+        "'sign' extra: pip install 'regkit-compliance[sign]')",
+    )
+    pack.add_argument(
+        "--out", type=Path, required=True, metavar="PACK.zip", help="the audit pack to write"
+    )
+    pack.set_defaults(run=run)
+
+
+def _reports(args: argparse.Namespace) -> list[str]:
+    """The reports of ``--with-reports``, each known, with what they need given."""
+    reports = [name.strip() for name in args.with_reports.split(",") if name.strip()]
+    unknown = sorted(set(reports) - set(REPORTS))
+    if unknown:
+        raise UsageError(f"--with-reports: unknown report(s) {', '.join(unknown)}")
+    if reports and (args.firm is None or args.trades is None or args.accounts is None):
+        raise UsageError("--with-reports needs --firm, --trades and --accounts")
+    return reports
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the pack and say what went into it."""
+    reports = _reports(args)
+    if args.start is not None and args.end is not None and args.end < args.start:
+        raise UsageError(f"--to {args.end} is before --from {args.start}")
+    # Read the key first: a bad key should fail before minutes of checking.
+    key = audit_pack.load_private_key(args.sign.read_bytes()) if args.sign else None
+    policy = load_policy(args.policy, parameters=args.parameters)
+    files = {kind.plural: getattr(args, kind.plural) for kind in KINDS.values()}
+    try:
+        done = jobs.pack(
+            policy,
+            out=args.out,
+            start=args.start,
+            end=args.end,
+            account=args.account,
+            with_reports=reports,
+            firm=args.firm,
+            inputs=args.inputs,
+            as_of=args.as_of,
+            created_at=args.created_at,
+            title=args.title,
+            sign=key,
+            **files,
+        )
+    except jobs.JobError:
+        if all(path is None for path in files.values()):  # the job names no option
+            raise UsageError(f"give at least one of {file_flags()}") from None
+        raise
+    for warning in done.warnings:
+        print(f"regkit pack: warning: {warning}", file=sys.stderr)
+    counts = ", ".join(f"{count:,} {name}" for name, count in done.records.items())
+    print(
+        f"{done.path}: {len(done.result.findings):,} findings from {counts}; "
+        f"{len(done.regulator_files)} regulator file(s){'; signed' if done.signed else ''}",
+        file=sys.stdout,
+    )
+    return 0

@@ -1,0 +1,120 @@
+"""``regkit report NAME``: regulator report files from record files, one subcommand per
+report of :data:`regkit.reports.registry.REPORTS`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from regkit import jobs
+from regkit.cli._common import as_of
+from regkit.reports.registry import REPORTS, ReportOption, ReportType
+from regkit.reports.values import Rendered
+
+__all__ = ["add", "print_rendered", "run"]
+
+
+def add(commands: Any) -> None:
+    """The ``report`` command's parser, with a subcommand per report."""
+    report = commands.add_parser(
+        "report",
+        help="write regulator reports from record files",
+        description="Write regulator report files from trades and accounts.",
+    )
+    kinds = report.add_subparsers(dest="report", metavar="REPORT", required=True)
+    for kind in REPORTS.values():
+        parser = kinds.add_parser(kind.name, help=kind.help, description=kind.description)
+        _add_report_files(parser, kind)
+        for option in kind.options:
+            _add_option(parser, option)
+        parser.set_defaults(run=run)
+
+
+def _add_report_files(parser: argparse.ArgumentParser, kind: ReportType) -> None:
+    """The arguments every ``regkit report`` takes: inputs, the firm, and the files."""
+    parser.add_argument(
+        "--trades", type=Path, required=True, metavar="FILE", help="the trades to report"
+    )
+    parser.add_argument(
+        "--accounts",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the accounts of those trades (the clients reported)",
+    )
+    parser.add_argument(
+        "--firm", type=Path, required=True, metavar="FILE", help="firm.toml or firm.json"
+    )
+    parser.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="the folder to write the files to"
+    )
+    parser.add_argument(
+        "--created-at",
+        type=as_of,
+        metavar="TIME",
+        help="the files' creation time, ISO 8601 with a zone (default: now)",
+    )
+    parser.add_argument("--max-records", type=int, metavar="N", help=kind.max_records_help)
+    parser.add_argument(
+        "--first-sequence", type=int, default=1, metavar="N", help="the first file's number"
+    )
+    parser.add_argument(
+        "--no-validate", action="store_true", help="skip schema validation (faster)"
+    )
+
+
+def _add_option(parser: argparse.ArgumentParser, option: ReportOption) -> None:
+    """A report's own option, as its declaration says."""
+    settings: dict[str, Any] = {"help": option.help}
+    if option.metavar is not None:
+        settings["metavar"] = option.metavar
+    if option.kind == "texts":
+        settings |= {"action": "append", "default": []}
+    elif option.kind in ("file", "records"):
+        settings["type"] = Path
+    else:
+        if option.default is not None:
+            settings["default"] = option.default
+        if option.choices:
+            settings["choices"] = option.choices
+    parser.add_argument(option.flag, **settings)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the files of the report asked for and list them."""
+    kind = REPORTS[args.report]
+    options = {option.name: getattr(args, option.name) for option in kind.options}
+    files = jobs.report(
+        kind.name,
+        trades=args.trades,
+        accounts=args.accounts,
+        firm=args.firm,
+        out=args.out,
+        created_at=args.created_at,
+        max_records=args.max_records,
+        first_sequence=args.first_sequence,
+        validate=not args.no_validate,
+        **options,
+    )
+    print_rendered(files, "reported")
+    return 0
+
+
+def print_rendered(files: Rendered, verb: str) -> None:
+    """The files written, then what was reported and why the rest was not."""
+    for path in files:
+        print(f"{path}", file=sys.stdout)
+    cancelled = f"{files.cancelled:,} cancelled, " if files.cancelled else ""
+    print(
+        f"{files.reported:,} {verb}, {cancelled}{len(files.skipped):,} not reportable, "
+        f"in {len(files)} file(s)",
+        file=sys.stdout,
+    )
+    reasons: dict[str, list[str]] = {}
+    for item in files.skipped:
+        reasons.setdefault(item.reason, []).append(item.key)
+    for reason, keys in reasons.items():
+        shown = ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
+        print(f"  not reportable: {len(keys):,} trade(s) ({shown}): {reason}", file=sys.stdout)

@@ -1,0 +1,56 @@
+"""The workflows of regkit as Python calls: what each ``regkit`` command does, with the
+same arguments, for a service, a scheduler or a notebook. The command line is a thin layer
+over these (it parses arguments, shows progress and prints results); the jobs print nothing
+and tell their progress to a callback.
+
+- :func:`load_firm`: the reporting firm from its TOML or JSON file.
+- :func:`record_files`, :func:`read_files`: the record files of a folder; the records of
+  given files, scoped by period and account.
+- :func:`check_files`: check record files against a policy (``regkit check``).
+- :func:`report`: write one report's regulator files (``regkit report NAME``), for any
+  report of :data:`regkit.reports.registry.REPORTS`.
+- :func:`pack`: read, scope, check, render and write an audit pack (``regkit pack``).
+- :func:`samples`: write a synthetic brokerage (``regkit samples``).
+- :func:`demo` and :data:`DEMO_STEPS`: the demo, step by step (``regkit demo``).
+
+Bad input raises :class:`JobError` (a missing file, bad rows: each one in its
+``record_errors``); an argument of the wrong type raises :class:`TypeError` naming it.
+
+Examples:
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> manifest = samples(folder, trades=20, format="csv")
+    >>> sorted(record_files(folder))
+    ['accounts', 'movements', 'snapshots', 'trades']
+    >>> load_firm(folder / "firm.json").lei
+    '529900RKSAMPLEFIRM88'
+"""
+
+from __future__ import annotations
+
+from regkit.jobs._check import PolicyArgument, check_files, samples
+from regkit.jobs._common import JobError, Progress
+from regkit.jobs._demo import DEMO_STEPS, DemoContext, DemoStep, demo, sample_lines
+from regkit.jobs._inputs import load_firm, read_files, record_files
+from regkit.jobs._pack import PackResult, pack
+from regkit.jobs._report import report
+
+__all__ = [
+    "DEMO_STEPS",
+    "DemoContext",
+    "DemoStep",
+    "JobError",
+    "PackResult",
+    "PolicyArgument",
+    "Progress",
+    "check_files",
+    "demo",
+    "load_firm",
+    "pack",
+    "read_files",
+    "record_files",
+    "report",
+    "sample_lines",
+    "samples",
+]

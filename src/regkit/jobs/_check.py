@@ -1,0 +1,158 @@
+"""The check job (``regkit check``) and the samples job (``regkit samples``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+from regkit.errors import RecordError
+from regkit.jobs._common import JobError, Progress, as_path, optional_path
+from regkit.jobs._inputs import kind_of
+from regkit.rules.engine import check
+from regkit.rules.findings import CheckResult
+from regkit.rules.policy import Policy, load_policy
+from regkit.schemas.columnar import FrameBatch, read_frame
+from regkit.schemas.io import FileFormat
+from regkit.schemas.kinds import KINDS
+from regkit.schemas.samples import DEFAULT_SEED, SampleConfig, SampleManifest, write_samples
+from regkit.schemas.types import TimeArgument
+
+__all__ = ["PolicyArgument", "check_files", "policy_of", "sample_config", "samples"]
+
+#: A policy as the jobs take it: a file or built-in name, or policies already loaded.
+PolicyArgument = str | os.PathLike[str] | Policy | Sequence[Policy]
+
+
+def policy_of(policy: PolicyArgument, parameters: str | os.PathLike[str] | None) -> Any:
+    """The policy to check against: loaded (with ``parameters``) when given by name or path."""
+    if isinstance(policy, Policy) or (
+        isinstance(policy, Sequence)
+        and not isinstance(policy, str)
+        and all(isinstance(item, Policy) for item in policy)
+    ):
+        if parameters is not None:
+            raise TypeError("parameters: give them to load_policy with the policy")
+        return policy
+    if not isinstance(policy, str | os.PathLike):
+        raise TypeError(f"policy must be a path, a built-in name or a Policy, got {policy!r}")
+    return load_policy(str(policy), parameters=optional_path("parameters", parameters))
+
+
+def check_files(
+    policy: PolicyArgument,
+    *,
+    parameters: str | os.PathLike[str] | None = None,
+    engine: Literal["auto", "python", "polars"] = "auto",
+    as_of: TimeArgument | None = None,
+    progress: Progress | None = None,
+    **files: str | os.PathLike[str] | None,
+) -> CheckResult:
+    """Check record files against a policy (what ``regkit check`` does, before it writes
+    the findings).
+
+    Each file is read as validated columns, so that the polars engine checks it without a
+    record per row and both engines see the same values.
+
+    Args:
+        policy: a policy file, the name of a built-in pack, or loaded policies.
+        parameters: a YAML file of parameter overrides (with a policy given by name or path).
+        engine: ``auto``, ``python`` or ``polars``.
+        as_of: the time rules read as ``as_of`` (default: now).
+        progress: told of each file read, of the check starting and of its progress.
+        **files: the record files by kind plural: ``trades=``, ``accounts=``,
+            ``movements=``, ``snapshots=``; ``None`` is skipped.
+
+    Returns:
+        The check result.
+
+    Raises:
+        TypeError: an unknown keyword, or an argument of the wrong type.
+        JobError: no file given, or rows that are not records (each in ``record_errors``;
+            nothing is checked).
+
+    Examples:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from regkit.schemas.samples import SampleConfig, write_samples
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = write_samples(folder, SampleConfig(trades=50), "parquet")
+        >>> result = check_files(
+        ...     "esma-cfd-retail",
+        ...     trades=folder / "trades.parquet",
+        ...     accounts=folder / "accounts.parquet",
+        ...     as_of="2026-12-01",
+        ... )
+        >>> result.records_checked["trade"]
+        50
+    """
+    loaded = policy_of(policy, parameters)
+    paths = {kind_of(name).plural: optional_path(name, path) for name, path in files.items()}
+    tell = progress or _silent
+    inputs: dict[str, Any] = {}
+    errors: list[RecordError] = []
+    for kind in KINDS.values():
+        path = paths.get(kind.plural)
+        if path is not None:
+            tell(f"reading {path}", 0, 0)
+            frames: FrameBatch[Any] = read_frame(path, kind.model)
+            inputs[kind.plural] = frames
+            errors += frames.errors
+    if not inputs:
+        raise JobError(f"give at least one of {', '.join(kind.plural for kind in KINDS.values())}")
+    if errors:
+        raise JobError(f"{len(errors)} input errors; nothing checked", errors)
+    # Until the engine reports its first kind, a progress bar must not still say "reading".
+    tell(f"checking against {_name(loaded)}", 0, 0)
+    return check(loaded, as_of=as_of, engine=engine, progress=progress, **inputs)
+
+
+def _name(policy: Policy | Sequence[Policy]) -> str:
+    first = policy if isinstance(policy, Policy) else policy[0]
+    return f"{first.id} {first.version}"
+
+
+def _silent(what: str, done: int, total: int) -> None:
+    """A progress callback that shows nothing."""
+
+
+def samples(
+    out: str | os.PathLike[str],
+    *,
+    trades: int,
+    format: FileFormat = "parquet",
+    seed: int = DEFAULT_SEED,
+    progress: Callable[[str, int], None] | None = None,
+) -> SampleManifest:
+    """Write a deterministic synthetic brokerage (what ``regkit samples`` does).
+
+    Args:
+        out: the folder to write to.
+        trades: the number of trades.
+        format: ``parquet``, ``csv`` or ``jsonl``.
+        seed: the random seed.
+        progress: told of each file written: ``progress("trades.parquet", 2_000)``.
+
+    Raises:
+        TypeError: an argument of the wrong type.
+        JobError: a number of trades or a seed the generator refuses.
+
+    Examples:
+        >>> import tempfile
+        >>> manifest = samples(tempfile.mkdtemp(), trades=20, format="csv")
+        >>> manifest.counts["trades"]
+        20
+    """
+    folder = as_path("out", out)
+    for name, value in (("trades", trades), ("seed", seed)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"{name} must be a whole number, got {type(value).__name__}")
+    return write_samples(folder, sample_config(trades, seed), format, progress=progress)
+
+
+def sample_config(trades: int, seed: int) -> SampleConfig:
+    """The configuration of a sample set, or a :class:`JobError` saying what is wrong."""
+    try:
+        return SampleConfig(trades=trades, seed=seed)
+    except ValueError as exc:
+        raise JobError(str(exc)) from None

@@ -1,0 +1,242 @@
+"""The pack job (``regkit pack``): read, scope, check, render, and write an audit pack."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from regkit.jobs._check import PolicyArgument, policy_of
+from regkit.jobs._common import JobError, as_path, check_date, check_time
+from regkit.jobs._inputs import load_firm, read_files
+from regkit.reports import audit_pack
+from regkit.reports.registry import REPORTS, report_type
+from regkit.rules.engine import check
+from regkit.rules.findings import CheckResult
+from regkit.schemas.account import Account
+from regkit.schemas.base import Record
+from regkit.schemas.firm import Firm
+from regkit.schemas.kinds import KINDS
+from regkit.schemas.trade import Trade
+from regkit.schemas.types import TimeArgument
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+__all__ = ["PackResult", "pack", "signing_key"]
+
+
+@dataclass(frozen=True)
+class PackResult:
+    """What the pack job wrote.
+
+    Attributes:
+        path: the audit pack.
+        result: the check result the pack holds.
+        records: the records in scope, by kind plural, in the order of the kinds.
+        regulator_files: the names of the regulator files rendered into the pack.
+        signed: whether the pack is signed.
+        warnings: what deserves a reader's attention, in words (each
+            :class:`~regkit.reports.audit_pack.PackWarning`); the pack's report says the same.
+    """
+
+    path: Path
+    result: CheckResult
+    records: Mapping[str, int]
+    regulator_files: tuple[str, ...]
+    signed: bool
+    warnings: tuple[str, ...]
+
+
+def signing_key(sign: str | os.PathLike[str] | bytes | Any | None) -> Ed25519PrivateKey | None:
+    """The key to sign with: from a PEM file or PEM bytes, or a key as it is.
+
+    Raises:
+        PackError: not an unencrypted Ed25519 private key, or ``cryptography`` is missing.
+        OSError: the file cannot be read.
+    """
+    if sign is None:
+        return None
+    if isinstance(sign, str | os.PathLike):
+        sign = Path(sign).read_bytes()
+    if isinstance(sign, bytes):
+        return audit_pack.load_private_key(sign)
+    if not callable(getattr(sign, "sign", None)):
+        raise TypeError(f"sign must be a PEM file, PEM bytes or a private key, got {sign!r}")
+    return sign  # type: ignore[no-any-return]  # audit_pack.build checks it is Ed25519
+
+
+def pack(
+    policy: PolicyArgument,
+    *,
+    out: str | os.PathLike[str],
+    parameters: str | os.PathLike[str] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    account: str | None = None,
+    with_reports: Sequence[str] = (),
+    firm: str | os.PathLike[str] | Firm | None = None,
+    inputs: Literal["records", "fingerprints"] = "records",
+    as_of: TimeArgument | None = None,
+    created_at: datetime | None = None,
+    title: str | None = None,
+    sign: str | os.PathLike[str] | bytes | Ed25519PrivateKey | None = None,
+    **files: str | os.PathLike[str] | None,
+) -> PackResult:
+    """Build an audit pack (what ``regkit pack`` does): read the record files, keep those
+    of the period and account asked for, check them, render the regulator files asked for,
+    and write everything as a deterministic, self-verifying BagIt zip with an HTML report.
+
+    Args:
+        policy: a policy file, the name of a built-in pack, or loaded policies.
+        out: the audit pack to write.
+        parameters: a YAML file of parameter overrides (with a policy given by name or path).
+        start: the first day of the period (UTC, inclusive); ``end``: the last.
+        end: the last day of the period (UTC, inclusive).
+        account: only this account's records.
+        with_reports: reports of :data:`~regkit.reports.registry.REPORTS` to render of the
+            period's trades; they need ``firm``, ``trades`` and ``accounts``.
+        firm: the firm file (TOML or JSON), or the firm.
+        inputs: the input records in the pack (``records``) or only their ``fingerprints``.
+        as_of: the time rules read as ``as_of`` (default: now).
+        created_at: the pack's date (default: now); the same files, ``as_of`` and
+            ``created_at`` give the same pack, byte for byte.
+        title: the report's title.
+        sign: an Ed25519 private key (a PEM file, PEM bytes or the key) to sign the pack.
+        **files: the record files by kind plural (``trades=``, ``accounts=`` ...).
+
+    Returns:
+        The pack's path, the check result and what went into the pack.
+
+    Raises:
+        TypeError: an unknown keyword, or an argument of the wrong type.
+        JobError: arguments that do not fit together, a missing file, bad rows, or no file.
+        PackError: a bad signing key, or a pack that cannot be built.
+
+    Examples:
+        >>> import tempfile
+        >>> from regkit.schemas.samples import SampleConfig, write_samples
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = write_samples(folder, SampleConfig(trades=30), "parquet")
+        >>> done = pack("esma-cfd-retail", out=folder / "pack.zip", as_of="2026-12-01",
+        ...             trades=folder / "trades.parquet", accounts=folder / "accounts.parquet")
+        >>> done.path.name, dict(done.records)
+        ('pack.zip', {'trades': 30, 'accounts': 5})
+    """
+    reports = _reports(with_reports, firm, files)
+    fingerprints = _fingerprints_only(inputs)
+    stamp = check_time("created_at", created_at)
+    first, last = check_date("start", start), check_date("end", end)
+    if first is not None and last is not None and last < first:
+        raise JobError(f"the last day {last} is before the first {first}")
+    key = signing_key(sign)  # first: a bad key should fail before minutes of checking
+    loaded = policy_of(policy, parameters)
+    scoped = _scoped_inputs(files, account, start, end)
+    given: dict[str, Any] = dict(scoped)
+    result = check(loaded, as_of=as_of, **given)
+    accounts = (account,) if account is not None else ()
+    scope = audit_pack.PackScope(accounts=accounts, start=start, end=end, kinds=tuple(scoped))
+    created = stamp or datetime.now(UTC)  # now: after the check, which it must not predate
+    return _write(result, as_path("out", out), scoped, reports, firm, scope, created=created,
+                  title=title, key=key, fingerprints=fingerprints)  # fmt: skip
+
+
+def _reports(with_reports: Sequence[str], firm: object, files: Mapping[str, object]) -> list[str]:
+    """The reports asked for, each known; they need the firm, trades and accounts."""
+    if isinstance(with_reports, str) or not all(isinstance(name, str) for name in with_reports):
+        raise TypeError(f"with_reports must be a list of report names, got {with_reports!r}")
+    unknown = sorted(set(with_reports) - set(REPORTS))
+    if unknown:
+        raise JobError(
+            f"with_reports: unknown report(s) {', '.join(unknown)}; the reports are: "
+            f"{', '.join(REPORTS)}"
+        )
+    needs = (firm, files.get("trades"), files.get("accounts"))
+    if with_reports and any(item is None for item in needs):
+        raise JobError("with_reports needs firm, trades and accounts")
+    return list(with_reports)
+
+
+def _fingerprints_only(inputs: str) -> bool:
+    if inputs not in ("records", "fingerprints"):
+        raise ValueError(f"inputs must be 'records' or 'fingerprints', got {inputs!r}")
+    return inputs == "fingerprints"
+
+
+def _scoped_inputs(
+    files: Mapping[str, str | os.PathLike[str] | None],
+    account: str | None,
+    start: date | None,
+    end: date | None,
+) -> dict[str, list[Record]]:
+    """The records of the files given, those in scope; at least one file."""
+    given = {name: path for name, path in files.items() if path is not None}
+    try:
+        scoped = read_files(given, account=account, start=start, end=end)
+    except JobError as exc:
+        if not exc.record_errors:
+            raise
+        raise JobError(f"{exc}; nothing was packed", exc.record_errors) from None
+    if not scoped:
+        raise JobError(f"give at least one of {', '.join(kind.plural for kind in KINDS.values())}")
+    return scoped
+
+
+def _write(
+    result: CheckResult,
+    out: Path,
+    scoped: dict[str, list[Record]],
+    reports: list[str],
+    firm: str | os.PathLike[str] | Firm | None,
+    scope: audit_pack.PackScope,
+    *,
+    created: datetime,
+    title: str | None,
+    key: Ed25519PrivateKey | None,
+    fingerprints: bool,
+) -> PackResult:
+    """Render the reports into a temporary folder and build the pack with them."""
+    with tempfile.TemporaryDirectory() as folder:
+        reporting = _firm(firm)
+        attachments: list[Path] = []
+        for name in reports:
+            assert reporting is not None
+            attachments += report_type(name).render(
+                [t for t in scoped["trades"] if isinstance(t, Trade)],
+                [a for a in scoped["accounts"] if isinstance(a, Account)],
+                reporting,
+                Path(folder) / name,
+                created_at=created,
+            )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", audit_pack.PackWarning)
+            path = audit_pack.build(
+                result,
+                out,
+                attachments=attachments,
+                inputs="fingerprints" if fingerprints else scoped,
+                scope=scope,
+                created_at=created,
+                title=title,
+                signer=key,
+                organization=reporting.name if reporting is not None else None,
+            )
+    return PackResult(
+        path=path,
+        result=result,
+        records={name: len(records) for name, records in scoped.items()},
+        regulator_files=tuple(item.name for item in attachments),
+        signed=key is not None,
+        warnings=tuple(str(warning.message) for warning in caught),
+    )
+
+
+def _firm(firm: str | os.PathLike[str] | Firm | None) -> Firm | None:
+    if firm is None or isinstance(firm, Firm):
+        return firm
+    return load_firm(as_path("firm", firm))

@@ -1,0 +1,148 @@
+"""The report job (``regkit report NAME``): record files in, regulator files out."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from regkit.jobs._common import JobError, as_path, check_time, optional_path
+from regkit.jobs._inputs import checked_trades, load_firm, read_file
+from regkit.reports.registry import ReportOption, ReportType, report_type
+from regkit.reports.values import Rendered
+from regkit.schemas.account import Account
+
+__all__ = ["report"]
+
+
+def report(
+    name: str,
+    *,
+    trades: str | os.PathLike[str],
+    accounts: str | os.PathLike[str],
+    firm: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    created_at: datetime | None = None,
+    max_records: int | None = None,
+    first_sequence: int = 1,
+    validate: bool = True,
+    **options: Any,
+) -> Rendered:
+    """Write the regulator files of one report from record files (what ``regkit report
+    NAME`` does); nothing is written when a row or a trade cannot be reported.
+
+    Args:
+        name: the report, a key of :data:`~regkit.reports.registry.REPORTS` (``emir``).
+        trades: the trades file, streamed.
+        accounts: the accounts of those trades.
+        firm: the firm file (TOML or JSON).
+        out: the folder to write the files to.
+        created_at: the files' creation time (default: now).
+        max_records: records in one file (default: the report's own limit).
+        first_sequence: the first file's number.
+        validate: validate every file against its schema before it appears.
+        **options: the report's own options (:attr:`ReportType.options`): ``cancel``
+            and ``parameters`` for MiFIR; ``snapshots`` (a file) and ``action`` for EMIR.
+
+    Returns:
+        The files written, with what was reported and what was not.
+
+    Raises:
+        TypeError: an unknown option, or an argument of the wrong type.
+        JobError: a missing file, a bad firm file, or bad account or snapshot rows.
+        RenderError: an unknown report, or trades that cannot be reported (nothing written).
+        RecordError: rows of the trades file that are not trades (nothing written).
+
+    Examples:
+        >>> import tempfile
+        >>> from regkit.schemas.samples import SampleConfig, write_samples
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = write_samples(folder, SampleConfig(trades=40), "parquet")
+        >>> files = report(
+        ...     "emir",
+        ...     trades=folder / "trades.parquet",
+        ...     accounts=folder / "accounts.parquet",
+        ...     firm=folder / "firm.json",
+        ...     out=folder / "emir",
+        ...     created_at=datetime.fromisoformat("2026-11-20T18:00:00+00:00"),
+        ... )
+        >>> [path.name for path in files]
+        ['529900RKSAMPLEFIRM88_DATTAR_20261120_000001.xml']
+    """
+    kind = report_type(name)
+    given = _options(kind, options)
+    paths = [as_path("trades", trades), as_path("accounts", accounts), as_path("firm", firm)]
+    paths += [path for option, path in _record_options(kind, given)]
+    check_time("created_at", created_at)
+    for path in paths:
+        if not path.is_file():
+            raise JobError(f"{path}: no such file")
+    reporting_firm = load_firm(paths[2])
+    _read_options(kind, given)
+    keywords = kind.keywords(given)
+    return kind.render(
+        checked_trades(paths[0], []),
+        _read_accounts(paths[1]),
+        reporting_firm,
+        as_path("out", out),
+        created_at=created_at,
+        max_records=max_records,
+        validate=validate,
+        first_sequence=first_sequence,
+        **keywords,
+    )
+
+
+def _options(kind: ReportType, options: dict[str, Any]) -> dict[str, Any]:
+    """The report's options, each one known; defaults for those not given."""
+    known = {option.name: option for option in kind.options}
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        names = ", ".join(known) or "none"
+        raise TypeError(
+            f"report {kind.name}: unknown option(s) {', '.join(unknown)}; its own are {names}"
+        )
+    given: dict[str, Any] = {}
+    for name, option in known.items():
+        value = options.get(name, option.default)
+        if option.kind in ("file", "records"):
+            value = optional_path(name, value)
+        elif option.kind == "texts":
+            value = _texts(name, value)
+        elif value is not None and option.choices and value not in option.choices:
+            raise ValueError(f"{name} must be one of {', '.join(option.choices)}, got {value!r}")
+        given[name] = value
+    return given
+
+
+def _texts(name: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str) or not all(isinstance(item, str) for item in value):
+        raise TypeError(f"{name} must be a list of text, got {value!r}")
+    return list(value)
+
+
+def _record_options(kind: ReportType, given: dict[str, Any]) -> list[tuple[ReportOption, Path]]:
+    """The options naming a file of records, with the file given."""
+    return [
+        (option, given[option.name])
+        for option in kind.options
+        if option.kind == "records" and isinstance(given.get(option.name), Path)
+    ]
+
+
+def _read_options(kind: ReportType, given: dict[str, Any]) -> None:
+    """Read the files of the options that name a file of records, in place."""
+    for option, path in _record_options(kind, given):
+        assert option.model is not None
+        try:
+            given[option.name] = read_file(path, option.model)
+        except JobError as exc:  # the rows are counted, not listed (as ever)
+            raise JobError(str(exc)) from None
+
+
+def _read_accounts(path: Path) -> list[Account]:
+    """The accounts of a report: a file that cannot be read, or any bad row, stops it."""
+    return read_file(path, Account, unreadable=f"{path} cannot be read as accounts")
