@@ -10,7 +10,6 @@ so results of ``/`` may differ from Python's in the last places; ``%`` is exact,
 Python. A boolean expression never yields null.
 
 Examples:
-    >>> from regkit.rules.lang import Scope, compile_expr
     >>> columns = default_columns("trade")
     >>> columns("trade.leverage"), columns("account.category")
     ('leverage', 'account.category')
