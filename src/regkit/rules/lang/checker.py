@@ -58,7 +58,7 @@ __all__ = [
     "MAX_DECIMAL_PLACES",
     "MAX_INTEGER_DIGITS",
     "NUMBERS_ALLOWED",
-    "Checker",
+    "ExprChecker",
     "check_text",
     "number_problem",
 ]
@@ -151,7 +151,7 @@ def check_text(text: str, scope: Scope, where: str = "") -> tuple[str, Node, fro
             f"{_prefix(where)}syntax error in {text.strip()!r}: {exc.msg} "
             f"(column {exc.offset}); expected a Python-style expression"
         ) from None
-    checker = Checker(text.strip(), scope, where)
+    checker = ExprChecker(text.strip(), scope, where)
     if _depth(tree.body) > _MAX_DEPTH:
         raise PolicyError(
             f"{_prefix(where)}the expression is nested more than {_MAX_DEPTH} levels deep"
@@ -218,7 +218,7 @@ _FORBIDDEN: dict[type[ast.AST], str] = {
 }
 
 
-class Checker:
+class ExprChecker:
     """Checks a syntax tree against the allow-list and types it (see :func:`check_text`)."""
 
     def __init__(self, text: str, scope: Scope, where: str) -> None:
@@ -588,7 +588,7 @@ class Checker:
 class _Site:
     """A call being checked, as a function's type rule sees it (:class:`CallSite`)."""
 
-    def __init__(self, checker: Checker, node: ast.Call, name: str) -> None:
+    def __init__(self, checker: ExprChecker, node: ast.Call, name: str) -> None:
         self.checker = checker
         self.node = node
         self.name = name
