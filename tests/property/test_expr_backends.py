@@ -23,7 +23,7 @@ from regkit import (
     Side,
     UnderlyingClass,
 )
-from regkit.rules import Scope, compile_expr, to_polars, to_python
+from regkit.rules.lang import Scope, compile_expr, to_polars, to_python
 
 PARAMS: dict[str, Any] = {
     "leverage_caps": {"fx_major": 30, "fx_minor": 20, "gold": 20.5, "equity": 5, "crypto": 2},

@@ -11,7 +11,7 @@ import pytest
 import regkit as rk
 from regkit import Account, CashMovement
 from regkit.errors import PolicyError
-from regkit.rules import Scope, compile_expr, to_polars, to_python
+from regkit.rules.lang import Scope, compile_expr, to_polars, to_python
 from regkit.rules.policy import parse_policy
 from regkit.schemas.columnar import to_frame
 
