@@ -7,7 +7,7 @@ STAMP_DEV  := $(VENV)/.installed-dev
 STAMP_DOCS := $(VENV)/.installed-docs
 STAMP_BENCH := $(VENV)/.installed-bench
 
-.PHONY: demo test lint typecheck pytest docs pack-docs cli-docs bench bench-rules clean
+.PHONY: demo test lint typecheck pytest docs pack-docs cli-docs function-docs bench bench-rules clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ pack-docs: $(STAMP_BASE)
 # docs/cli.md from the regkit argument parser (tests/cli/test_cli_docs.py checks it)
 cli-docs: $(STAMP_BASE)
 	$(BIN)/python -m regkit.clidocs --out docs/cli.md
+
+# the function table of docs/policies.md from the expression language's registry
+# (tests/docs/test_function_table.py checks it)
+function-docs: $(STAMP_BASE)
+	$(BIN)/python -m regkit.rules.lang.docs --page docs/policies.md
 
 bench: $(STAMP_DEV)
 	$(BIN)/python benchmarks/bench_records.py
