@@ -16,6 +16,7 @@ from regkit._version import __version__
 from regkit.errors import (
     ComplianceError,
     IdentifierError,
+    JobError,
     PackError,
     PackIntegrityError,
     PolicyError,
@@ -68,6 +69,7 @@ __all__ = [
     "FrameBatch",
     "IdentifierError",
     "Instrument",
+    "JobError",
     "Kyc",
     "KycStatus",
     "LegalEntity",

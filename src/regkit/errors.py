@@ -8,6 +8,7 @@ environment, and its one-line ``str()`` says what, where, and what was expected:
     ├── IdentifierError (ValueError)  an identifier that cannot be derived or is malformed
     ├── PolicyError                   policy file, rule id, what is wrong
     ├── ComplianceError               findings at or above a severity (opt-in, .result)
+    ├── JobError (ValueError)         a job's input: missing file, bad rows (.record_errors)
     ├── RenderError
     │   └── XsdValidationError        file, line, path, reason
     └── PackError
@@ -16,12 +17,13 @@ environment, and its one-line ``str()`` says what, where, and what was expected:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 __all__ = [
     "ComplianceError",
     "IdentifierError",
+    "JobError",
     "PackError",
     "PackIntegrityError",
     "PolicyError",
@@ -150,6 +152,20 @@ class ComplianceError(RegkitError):
         self.result = result
         self.findings = findings
         super().__init__(message)
+
+
+class JobError(RegkitError, ValueError):
+    """Input a job of :mod:`regkit.jobs` cannot work with: a missing file, rows that are
+    not records, arguments that do not fit together.
+
+    Attributes:
+        record_errors: the bad rows behind the error, in file order (empty when it is not
+            about rows).
+    """
+
+    def __init__(self, message: str, record_errors: Iterable[RecordError] = ()) -> None:
+        super().__init__(message)
+        self.record_errors: tuple[RecordError, ...] = tuple(record_errors)
 
 
 class RenderError(RegkitError):

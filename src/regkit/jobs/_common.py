@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from regkit.errors import RecordError, RegkitError
+from regkit.errors import JobError
 
 __all__ = ["JobError", "Progress", "as_path", "check_date", "check_time", "optional_path"]
 
@@ -16,20 +16,6 @@ __all__ = ["JobError", "Progress", "as_path", "check_date", "check_time", "optio
 #: checked) gives its counts, ``progress("trades", 20_000, 200_000)``; a step that is not
 #: counted gives its description and 0, 0 (``progress("reading trades.csv", 0, 0)``).
 Progress = Callable[[str, int, int], None]
-
-
-class JobError(RegkitError, ValueError):
-    """Input a job cannot work with: a missing file, rows that are not records, arguments
-    that do not fit together.
-
-    Attributes:
-        record_errors: the bad rows behind the error, in file order (empty when it is not
-            about rows).
-    """
-
-    def __init__(self, message: str, record_errors: Iterable[RecordError] = ()) -> None:
-        super().__init__(message)
-        self.record_errors: tuple[RecordError, ...] = tuple(record_errors)
 
 
 def as_path(name: str, value: object) -> Path:
