@@ -184,7 +184,7 @@ class _Brokerage:
 
 
 def generate(config: SampleConfig) -> SampleSet:
-    """Generate a whole brokerage in memory (use :func:`write_samples` for large sets).
+    """Generate a whole brokerage in memory (for large sets, :func:`regkit.samples.write_samples`).
 
     Args:
         config: what to generate.

@@ -23,7 +23,7 @@ class Planted:
     """One planted violation and where to find it.
 
     Attributes:
-        kind: which violation (see :data:`PLANTED_KINDS`).
+        kind: which violation (see :data:`~regkit.samples.PLANTED_KINDS`).
         record_kind: the kind of record it is in, a name of
             :data:`regkit.schemas.kinds.KINDS` (trade, account, movement or snapshot).
         keys: the keys of the records involved: trade ids, an account id, movement ids, or
@@ -48,7 +48,7 @@ class Planted:
 
 @dataclass
 class SampleSet:
-    """A whole generated brokerage, in memory (for small sizes; see :func:`write_samples`).
+    """A whole generated brokerage, in memory (small sizes; :func:`regkit.samples.write_samples`).
 
     Attributes:
         config: what was asked for.
@@ -77,7 +77,7 @@ class SampleSet:
 
 @dataclass(frozen=True)
 class SampleFile:
-    """One file :func:`write_samples` wrote.
+    """One file :func:`~regkit.samples.write_samples` wrote.
 
     Attributes:
         name: the file name inside the output directory.
@@ -94,7 +94,7 @@ class SampleFile:
 
 @dataclass(frozen=True)
 class SampleManifest:
-    """What :func:`write_samples` wrote; ``manifest.json`` holds the same, paths left out.
+    """What :func:`regkit.samples.write_samples` wrote; ``manifest.json`` holds it, paths left out.
 
     Attributes:
         out_dir: the output directory.
@@ -119,6 +119,7 @@ class SampleManifest:
     def to_dict(self) -> dict[str, Any]:
         """The manifest as JSON-ready values (no path, so that it is the same anywhere)."""
         return {
+            # The name the manifests have always carried: the sample files stay byte for byte.
             "generator": "regkit.schemas.samples",
             "regkit_version": __version__,
             "seed": self.config.seed,

@@ -79,7 +79,7 @@ class Checked:
 
     A check given as a finite code list (``codes``) or a regular expression (``pattern``)
     runs inside pydantic-core, with no Python call per value; any other check runs as an
-    after-validator. The columnar path (:mod:`regkit.schemas.columnar`) reads the same marker
+    after-validator. The columnar path (:mod:`regkit.schemas.io.columnar`) reads the same marker
     from the annotation to run ``check`` once per distinct value of a column.
     """
 

@@ -3,11 +3,11 @@
 * :mod:`~regkit.schemas.io.formats`: file formats at the bottom (suffixes, the row sources of
   CSV, JSON Lines, Parquet, DataFrames and mappings, the exact JSON decoder, header checks,
   the reader boundary, the writers);
-* :mod:`~regkit.schemas.io.columnar`: columnar validation (:func:`validate_frame`, and the
-  records assembled from a checked frame);
+* :mod:`~regkit.schemas.io.columnar`: columnar validation (:func:`regkit.validate_frame`,
+  and the records assembled from a checked frame);
 * :mod:`~regkit.schemas.io.rows`: row validation, record by record;
 * :mod:`~regkit.schemas.io.loaders`: the loaders on top (:func:`read_records`,
-  :func:`iter_records`, :func:`read_frame`).
+  :func:`iter_records`, :func:`regkit.read_frame`).
 
 This package keeps every name of the former module ``regkit.schemas.io``.
 

@@ -1,7 +1,7 @@
 """Validated columnar batches: a polars DataFrame whose every column passed the model's checks.
 
 The per-record path builds one pydantic model per row. For batch work (a day or a quarter
-of trades) :func:`read_frame` reads the same files into a polars DataFrame with dotted
+of trades) :func:`regkit.read_frame` reads the same files into a polars DataFrame with dotted
 columns (``instrument.symbol``) and runs the same checks column-wise: decimals parsed exactly,
 timestamps with their offsets converted to UTC (naive ones rejected), enumerations checked,
 every distinct code (LEI, currency, MIC ...) checked once rather than once per row, and the
@@ -1342,7 +1342,7 @@ def _plain(value: Any) -> Any:
 
 
 def to_frame(records: Sequence[Record], model: type[R] | None = None) -> pl.DataFrame:
-    """Records as a validated columnar frame (dotted columns, typed as :func:`read_frame`)."""
+    """Records as a validated columnar frame (dotted columns, typed as by read_frame)."""
     if not records:
         raise ValueError("to_frame needs at least one record, or use read_frame")
     record_model = model or type(records[0])
