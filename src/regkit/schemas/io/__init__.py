@@ -9,7 +9,8 @@
 * :mod:`~regkit.schemas.io.loaders`: the loaders on top (:func:`read_records`,
   :func:`iter_records`, :func:`regkit.read_frame`).
 
-This package keeps every name of the former module ``regkit.schemas.io``.
+This package keeps every name of the former module ``regkit.schemas.io`` and adds the
+columnar ones (:class:`FrameBatch`, ``read_frame``, ``to_frame``, ``validate_frame``).
 
 Examples:
     >>> import regkit as rk
@@ -24,6 +25,7 @@ Examples:
 """
 
 from regkit._files import atomic_path
+from regkit.schemas.io.columnar import FrameBatch, to_frame, validate_frame
 from regkit.schemas.io.formats import (
     FRAME_CHUNK_ROWS as FRAME_CHUNK_ROWS,
 )
@@ -41,13 +43,14 @@ from regkit.schemas.io.formats import (
 from regkit.schemas.io.formats import (
     _write_parquet as _write_parquet,
 )
-from regkit.schemas.io.loaders import RecordBatch, iter_records, read_records
+from regkit.schemas.io.loaders import RecordBatch, iter_records, read_frame, read_records
 from regkit.schemas.io.rows import CHUNK_ROWS as CHUNK_ROWS
 from regkit.schemas.layout import layout_of as layout_of
 
 __all__ = [
     "ErrorMode",
     "FileFormat",
+    "FrameBatch",
     "RecordBatch",
     "atomic_path",
     "decode_json",
@@ -55,8 +58,11 @@ __all__ = [
     "floats_as_text",
     "header_problems",
     "iter_records",
+    "read_frame",
     "read_records",
     "reader_failure",
+    "to_frame",
     "unnest_structs",
+    "validate_frame",
     "write_records",
 ]
