@@ -61,6 +61,7 @@ INTERNAL = {
     "regkit.schemas.io",
     "regkit.schemas.layout",
     "regkit.schemas.party",
+    "regkit.schemas.samples",
     "regkit.schemas.trade",
 }
 

@@ -29,6 +29,7 @@ from typing import Any
 from regkit._files import current_text, write_text_if_changed
 from regkit.errors import PolicyError
 from regkit.rules.policy import Policy, Rule, Window, builtin_policies, load_policy
+from regkit.schemas.kinds import KINDS, RecordKind
 
 __all__ = [
     "GENERATED",
@@ -49,18 +50,17 @@ INDEX = "index.md"
 DEFAULT_OUT = Path("docs") / "packs"
 
 _UNITS = {"m": "minute", "h": "hour", "d": "day"}
-_PLURAL_KINDS = {
-    "trade": "trades",
-    "account": "accounts",
-    "movement": "cash movements",
-    "snapshot": "account snapshots",
-}
-_SINGULAR_KINDS = {
-    "trade": "trade",
-    "account": "account",
-    "movement": "cash movement",
-    "snapshot": "account snapshot",
-}
+
+
+def _kind_noun(kind: RecordKind, *, plural: bool) -> str:
+    """How the pages name a kind: its model's words, the last one the kind's own name or
+    plural (``CashMovement`` and ``movements``: "cash movements")."""
+    words = [word.lower() for word in re.findall(r"[A-Z][a-z0-9]*", kind.model.__name__)]
+    return " ".join([*words[:-1], kind.plural if plural else kind.name])
+
+
+_PLURAL_KINDS = {name: _kind_noun(kind, plural=True) for name, kind in KINDS.items()}
+_SINGULAR_KINDS = {name: _kind_noun(kind, plural=False) for name, kind in KINDS.items()}
 _REFERENCE_ORDER = ("regulator", "document", "article")
 
 

@@ -19,10 +19,9 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["LIST_SEPARATOR", "Record", "flatten"]
+from regkit.schemas.layout import LIST_SEPARATOR, flatten, layout_of
 
-#: The separator between list items in a CSV cell (``nationalities`` = ``DE;FR``).
-LIST_SEPARATOR = ";"
+__all__ = ["LIST_SEPARATOR", "Record", "flatten"]
 
 
 class LowerStrEnum(enum.StrEnum):
@@ -116,18 +115,4 @@ class Record(BaseModel):
         Empty strings and ``None`` count as absent, so a CSV row may leave the columns of
         another variant (an entity's ``holder.lei`` on a person's row) empty.
         """
-        from regkit.schemas.layout import layout_of  # layout reads the models: import late
-
         return cls.model_validate(layout_of(cls).from_flat(row, lists_as_text=True))
-
-
-def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Flatten nested mappings into one level of dotted keys; lists are kept whole."""
-    flat: dict[str, Any] = {}
-    for name, value in data.items():
-        path = f"{prefix}{name}"
-        if isinstance(value, Mapping):
-            flat.update(flatten(value, path + "."))
-        else:
-            flat[path] = value
-    return flat

@@ -40,6 +40,7 @@ __all__ = [
     "currency_codes",
     "currency_minor_units",
     "generate_uti",
+    "iban_check_digits",
     "is_valid_cfi",
     "is_valid_country",
     "is_valid_currency",
@@ -48,7 +49,9 @@ __all__ = [
     "is_valid_lei",
     "is_valid_mic",
     "is_valid_uti",
+    "isin_check_digit",
     "lei_check_digits",
+    "luhn_check_digit",
     "mic_codes",
     "national_client_id",
     "transaction_reference",
@@ -94,6 +97,41 @@ def _letters_to_digits(text: str) -> str:
     return "".join(str(int(ch, 36)) for ch in text)
 
 
+def _mod97(text: str) -> int:
+    """ISO 7064 MOD 97-10 remainder of ``text`` with its letters as numbers (LEI, IBAN)."""
+    return int(_letters_to_digits(text)) % 97
+
+
+def _mod97_check_digits(text: str) -> str:
+    """The two MOD 97-10 check digits that, appended to ``text``, leave a remainder of 1."""
+    return f"{98 - _mod97(text + '00'):02d}"
+
+
+def _luhn_total(digits: str, *, with_check: bool) -> int:
+    """The Luhn sum of ``digits``: from the right, every second digit doubled (its digits
+    added), starting with the last one unless ``digits`` ends with its check digit."""
+    first_doubled = 1 if with_check else 0
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        number = int(char)
+        if index % 2 == first_doubled:
+            number *= 2
+            if number > 9:
+                number -= 9
+        total += number
+    return total
+
+
+def luhn_check_digit(digits: str) -> int:
+    """The Luhn check digit that completes a string of decimal digits.
+
+    Examples:
+        >>> luhn_check_digit("811218987")
+        6
+    """
+    return (10 - _luhn_total(digits, with_check=False) % 10) % 10
+
+
 @_str_check
 def is_valid_lei(value: str) -> bool:
     """ISO 17442 LEI: 18 upper-case letters or digits, then 2 digits with MOD 97-10 = 1.
@@ -104,7 +142,7 @@ def is_valid_lei(value: str) -> bool:
         >>> is_valid_lei("5493001KJTIIGC8Y1R13")
         False
     """
-    return bool(_LEI_RE.fullmatch(value)) and int(_letters_to_digits(value)) % 97 == 1
+    return bool(_LEI_RE.fullmatch(value)) and _mod97(value) == 1
 
 
 def lei_check_digits(prefix: str) -> str:
@@ -116,7 +154,7 @@ def lei_check_digits(prefix: str) -> str:
     """
     if not isinstance(prefix, str) or not re.fullmatch(r"[0-9A-Z]{18}", prefix):
         raise ValueError(f"an LEI prefix is 18 upper-case letters or digits, got {prefix!r}")
-    return f"{98 - int(_letters_to_digits(prefix) + '00') % 97:02d}"
+    return _mod97_check_digits(prefix)
 
 
 @_str_check
@@ -133,15 +171,17 @@ def is_valid_isin(value: str) -> bool:
         return False
     if not (is_valid_country(value[:2]) or value[:2] in _ISIN_EXTRA_PREFIXES):
         return False
-    total = 0
-    for index, char in enumerate(reversed(_letters_to_digits(value))):
-        number = int(char)
-        if index % 2 == 1:
-            number *= 2
-            if number > 9:
-                number -= 9
-        total += number
-    return total % 10 == 0
+    return _luhn_total(_letters_to_digits(value), with_check=True) % 10 == 0
+
+
+def isin_check_digit(body: str) -> str:
+    """The ISO 6166 check digit of an 11-character ISIN body (country and 9 characters).
+
+    Examples:
+        >>> isin_check_digit("US037833100")
+        '5'
+    """
+    return str(luhn_check_digit(_letters_to_digits(body.upper())))
 
 
 @_str_check
@@ -280,7 +320,17 @@ def is_valid_iban(value: str) -> bool:
     """
     if not _IBAN_RE.fullmatch(value) or not is_valid_country(value[:2]):
         return False
-    return int(_letters_to_digits(value[4:] + value[:4])) % 97 == 1
+    return _mod97(value[4:] + value[:4]) == 1
+
+
+def iban_check_digits(country: str, bban: str) -> str:
+    """The two ISO 13616 (MOD 97-10) check digits of an IBAN.
+
+    Examples:
+        >>> iban_check_digits("DE", "370400440532013000")
+        '89'
+    """
+    return _mod97_check_digits(bban.upper() + country.upper())
 
 
 # --- CONCAT (RTS 22 Art. 6(4)-(5); ESMA Guidelines on transaction reporting, ESMA/2016/1452,

@@ -20,9 +20,10 @@ from typing import Any, Union
 
 from pydantic import BaseModel
 
-from regkit.schemas.base import LIST_SEPARATOR, flatten
+__all__ = ["LIST_SEPARATOR", "ModelLayout", "flatten", "layout_of"]
 
-__all__ = ["ModelLayout", "layout_of"]
+#: The separator between list items in a CSV cell (``nationalities`` = ``DE;FR``).
+LIST_SEPARATOR = ";"
 
 
 @dataclass(frozen=True)
@@ -230,3 +231,15 @@ def _variant_tags(model: type[BaseModel]) -> list[str]:
         if isinstance(default, str) and typing.get_origin(info.annotation) is typing.Literal:
             tags.append(default)
     return tags
+
+
+def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Flatten nested mappings into one level of dotted keys; lists are kept whole."""
+    flat: dict[str, Any] = {}
+    for name, value in data.items():
+        path = f"{prefix}{name}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, path + "."))
+        else:
+            flat[path] = value
+    return flat

@@ -17,7 +17,21 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, GetCoreSchemaHandler, StringConstraints
 from pydantic_core import PydanticCustomError, core_schema
 
-from regkit.schemas import identifiers as ids
+from regkit.schemas.identifiers import (
+    cfi_pattern,
+    country_codes,
+    currency_codes,
+    is_valid_cfi,
+    is_valid_country,
+    is_valid_currency,
+    is_valid_iban,
+    is_valid_isin,
+    is_valid_lei,
+    is_valid_mic,
+    is_valid_uti,
+    mic_codes,
+    uti_pattern,
+)
 
 __all__ = [
     "DATETIME_PATTERN",
@@ -65,7 +79,7 @@ class Checked:
 
     A check given as a finite code list (``codes``) or a regular expression (``pattern``)
     runs inside pydantic-core, with no Python call per value; any other check runs as an
-    after-validator. The columnar path (:mod:`regkit.schemas.columnar`) reads the same marker
+    after-validator. The columnar path (:mod:`regkit.schemas.io.columnar`) reads the same marker
     from the annotation to run ``check`` once per distinct value of a column.
     """
 
@@ -208,48 +222,46 @@ def _parse_time(text: str, head: str) -> datetime:
     raise ValueError(f"{head}expected {_TEXT_FORMS}, got {text!r}")
 
 
-_LEI = Checked(ids.is_valid_lei, "an ISO 17442 LEI (20 characters, MOD 97-10 check digits)")
+_LEI = Checked(is_valid_lei, "an ISO 17442 LEI (20 characters, MOD 97-10 check digits)")
 Lei = Annotated[str, _Code, _LEI]
 """ISO 17442 legal entity identifier."""
 
-_ISIN = Checked(ids.is_valid_isin, "an ISO 6166 ISIN (country, 9 characters, Luhn digit)")
+_ISIN = Checked(is_valid_isin, "an ISO 6166 ISIN (country, 9 characters, Luhn digit)")
 Isin = Annotated[str, _Code, _ISIN]
 """ISO 6166 international securities identification number."""
 
-_CFI = Checked(
-    ids.is_valid_cfi, pattern=ids.cfi_pattern, expected="an ISO 10962 CFI code (6 letters)"
-)
+_CFI = Checked(is_valid_cfi, pattern=cfi_pattern, expected="an ISO 10962 CFI code (6 letters)")
 Cfi = Annotated[str, _Code, _CFI]
 """ISO 10962 classification of financial instruments."""
 
-_MIC = Checked(ids.is_valid_mic, codes=ids.mic_codes, expected="an ISO 10383 MIC, XOFF or XXXX")
+_MIC = Checked(is_valid_mic, codes=mic_codes, expected="an ISO 10383 MIC, XOFF or XXXX")
 Mic = Annotated[str, _Code, _MIC]
 """ISO 10383 market identifier code."""
 
 _CURRENCY_CODE = Checked(
-    ids.is_valid_currency, codes=ids.currency_codes, expected="an ISO 4217 currency code (e.g. EUR)"
+    is_valid_currency, codes=currency_codes, expected="an ISO 4217 currency code (e.g. EUR)"
 )
 CurrencyCode = Annotated[str, _Code, _CURRENCY_CODE]
 """ISO 4217 alphabetic currency code."""
 
 _COUNTRY_CODE = Checked(
-    ids.is_valid_country,
-    codes=ids.country_codes,
+    is_valid_country,
+    codes=country_codes,
     expected="an ISO 3166-1 alpha-2 country code (e.g. DE)",
 )
 CountryCode = Annotated[str, _Code, _COUNTRY_CODE]
 """ISO 3166-1 alpha-2 country code."""
 
 _UTI = Checked(
-    ids.is_valid_uti,
+    is_valid_uti,
     "an ISO 23897 UTI (LEI then A-Z/0-9, at most 52 characters)",
-    pattern=ids.uti_pattern,
-    prefix=(20, ids.is_valid_lei),
+    pattern=uti_pattern,
+    prefix=(20, is_valid_lei),
 )
 Uti = Annotated[str, _Code, _UTI]
 """ISO 23897 unique transaction identifier."""
 
-_IBAN = Checked(ids.is_valid_iban, "an ISO 13616 IBAN (country, check digits, account)", "iban")
+_IBAN = Checked(is_valid_iban, "an ISO 13616 IBAN (country, check digits, account)", "iban")
 Iban = Annotated[str, AfterValidator(_normalise_iban), _IBAN]
 """ISO 13616 international bank account number (spaces removed, upper case)."""
 

@@ -636,7 +636,7 @@ def test_iter_records_in_raise_mode_yields_the_good_rows_before_the_bad_one() ->
 def test_iter_records_streams_without_reading_the_whole_source(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(rio, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(rio.rows, "CHUNK_ROWS", 10)  # the row validator reads it there
     read = 0
 
     def endless() -> Iterator[dict[str, Any]]:

@@ -1,28 +1,6 @@
-"""Read records from CSV, JSON Lines, Parquet, iterables of dicts and polars DataFrames.
-
-Every row read becomes either a record or a :class:`~regkit.errors.RecordError` that names
-the file, the line or row, the record key, the field and the reason. Nothing is dropped.
-
-* CSV: a header row of field names, dotted for nested fields (``instrument.symbol``,
-  ``holder.national_ids.NIDN``); list items separated by ``;``; an empty cell is a missing
-  value. UTF-8, with or without a byte-order mark.
-* JSON Lines: one JSON object a line, nested as the records are; blank lines are skipped.
-  Numbers are read as exact decimals.
-* Parquet (and polars DataFrames): one column a field, dotted names as in CSV, or struct
-  columns for the nested records.
-
-Example:
-    >>> import regkit as rk
-    >>> batch = rk.read_records(
-    ...     [{"movement_id": "M1", "account_id": "A1", "kind": "deposit", "amount": "100",
-    ...       "currency": "EUR", "at": "2026-11-20T10:00:00Z"},
-    ...      {"movement_id": "M2", "account_id": "A1", "kind": "deposit", "amount": "-5",
-    ...       "currency": "EUR", "at": "2026-11-20T11:00:00Z"}],
-    ...     rk.CashMovement,
-    ... )
-    >>> len(batch.records), str(batch.errors[0])
-    (1, "CashMovement: row 2, key 'M2', field 'amount': Input should be greater than 0 (got '-5')")
-"""
+"""The file formats at the bottom of the loaders: suffixes, the row sources of CSV, JSON Lines,
+Parquet, DataFrames and mappings, the exact JSON decoder, header checks, the reader boundary and
+the writers. Nothing here validates a record."""
 
 from __future__ import annotations
 
@@ -36,14 +14,13 @@ import operator
 import os
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Generic, Literal, TypeVar
+from typing import IO, Any, Literal
 
 import polars as pl
-from pydantic import ValidationError
 
 from regkit._files import atomic_path
 from regkit.errors import RecordError
@@ -51,30 +28,11 @@ from regkit.schemas.base import LIST_SEPARATOR, Record, flatten
 from regkit.schemas.kinds import KINDS
 from regkit.schemas.layout import ModelLayout, layout_of
 
-__all__ = [
-    "ErrorMode",
-    "FileFormat",
-    "RecordBatch",
-    "atomic_path",
-    "decode_json",
-    "detect_format",
-    "floats_as_text",
-    "header_problems",
-    "iter_records",
-    "read_records",
-    "reader_failure",
-    "unnest_structs",
-    "write_records",
-]
-
-R = TypeVar("R", bound=Record)
 ErrorMode = Literal["collect", "raise"]
 FileFormat = Literal["csv", "jsonl", "parquet"]
 Source = str | os.PathLike[str] | pl.DataFrame | Iterable[Mapping[str, Any]]
 
-#: Rows validated between two yields of the streaming reader.
-CHUNK_ROWS = 50_000
-#: Rows of a Parquet file or DataFrame checked column-wise at a time (larger slices spread
+
 #: the fixed cost of each column pass; measured best at about this size).
 FRAME_CHUNK_ROWS = 100_000
 
@@ -85,94 +43,6 @@ _SUFFIXES: dict[str, FileFormat] = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
-
-
-@dataclass
-class RecordBatch(Generic[R]):
-    """What a read returned: the good records and an error for every row that was not one.
-
-    Attributes:
-        model: the record class read.
-        records: the records, in file order.
-        errors: one :class:`RecordError` per rejected row, plus any file-level error.
-        source: the file name, or a description of an in-memory source.
-        rows: how many rows (data lines, objects, dicts) were seen.
-    """
-
-    model: type[R]
-    records: list[R] = field(default_factory=list)
-    errors: list[RecordError] = field(default_factory=list)
-    source: str | None = None
-    rows: int = 0
-
-    @property
-    def ok(self) -> bool:
-        """True when every row became a record."""
-        return not self.errors
-
-    def raise_for_errors(self) -> None:
-        """Raise the first error, if any (the others stay in :attr:`errors`)."""
-        if self.errors:
-            raise self.errors[0]
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def __iter__(self) -> Iterator[R]:
-        return iter(self.records)
-
-
-def read_records(
-    source: Source,
-    model: type[R],
-    errors: ErrorMode = "collect",
-    *,
-    format: FileFormat | None = None,
-) -> RecordBatch[R]:
-    """Read every row of ``source`` into ``model`` records.
-
-    Args:
-        source: a path (``.csv``, ``.jsonl``/``.ndjson``, ``.parquet``), a polars DataFrame,
-            or an iterable of mappings (nested, or flat with dotted keys).
-        model: the record class, e.g. :class:`regkit.Trade`.
-        errors: ``"collect"`` returns every bad row in :attr:`RecordBatch.errors`;
-            ``"raise"`` raises the first :class:`RecordError`.
-        format: overrides the format guessed from the file suffix.
-
-    Returns:
-        A :class:`RecordBatch` with the records and the errors.
-    """
-    batch = RecordBatch(model=model, source=_describe(source))
-    with _gc_paused():  # the whole batch: records hold no cycles for the collector to find
-        for chunk in _guarded_chunks(source, model, format):
-            batch.rows += chunk.rows
-            batch.records.extend(chunk.records)
-            if chunk.errors:
-                if errors == "raise":
-                    raise chunk.errors[0]
-                batch.errors.extend(chunk.errors)
-    return batch
-
-
-def iter_records(
-    source: Source,
-    model: type[R],
-    errors: ErrorMode = "collect",
-    *,
-    format: FileFormat | None = None,
-) -> Iterator[R | RecordError]:
-    """Stream ``source`` as records and errors in file order, in constant memory.
-
-    With ``errors="collect"`` each bad row is yielded as a :class:`RecordError` in its
-    place (test with ``isinstance``); with ``errors="raise"`` the first one is raised.
-    The duplicate-key check keeps one key per record in memory.
-    """
-    for chunk in _guarded_chunks(source, model, format):
-        for item in chunk.items:
-            # Raise in place: the records before the bad row are yielded first, in order.
-            if errors == "raise" and isinstance(item, RecordError):
-                raise item
-            yield item
 
 
 def detect_format(path: str | os.PathLike[str]) -> FileFormat:
@@ -224,23 +94,6 @@ def _wrong_kind(layout: ModelLayout, names: Sequence[str]) -> str | None:
     return f"looks like a file of {noun}, not {wanted}: its columns match {model.__name__}"
 
 
-# --- chunking and validation -------------------------------------------------------------
-
-
-@dataclass
-class _Chunk(Generic[R]):
-    items: list[R | RecordError]
-    rows: int
-
-    @property
-    def records(self) -> list[R]:
-        return [item for item in self.items if not isinstance(item, RecordError)]
-
-    @property
-    def errors(self) -> list[RecordError]:
-        return [item for item in self.items if isinstance(item, RecordError)]
-
-
 @dataclass
 class _Row:
     """One raw row before validation, with where it came from."""
@@ -286,203 +139,12 @@ def reader_failure(
     )
 
 
-def _guarded_chunks(
-    source: Source, model: type[R], format: FileFormat | None
-) -> Iterator[_Chunk[R]]:
-    """:func:`_chunks` behind the reader boundary: a failure ends the read with an error."""
-    rows = 0
-    try:
-        for chunk in _chunks(source, model, format):
-            rows += chunk.rows
-            yield chunk
-    except BaseException as exc:
-        error = reader_failure(exc, _describe(source), model, rows + 1)
-        if error is None:
-            raise
-        yield _Chunk(items=[error], rows=0)
-
-
-def _chunks(source: Source, model: type[R], format: FileFormat | None) -> Iterator[_Chunk[R]]:
-    layout = layout_of(model)
-    file = _describe(source)
-    raw_rows, file_errors = _open_rows(source, layout, format)
-    if file_errors:
-        yield _Chunk(items=[_for_model(error, model) for error in file_errors], rows=0)
-        return
-    validator = _Validator(model, layout, file if _is_path(source) else None)
-    pending: list[_Row] = []
-    for raw in raw_rows:
-        if isinstance(raw, _Slice):
-            yield validator.frame_chunk(raw)
-            continue
-        pending.append(raw)
-        if len(pending) >= CHUNK_ROWS:
-            yield validator.chunk(pending)
-            pending = []
-    if pending:
-        yield validator.chunk(pending)
-
-
 @dataclass
 class _Slice:
     """A slice of a columnar source whose rows all have the model's plain shape."""
 
     frame: pl.DataFrame
     first_row: int
-
-
-def _key_getter(key_fields: tuple[str, ...]) -> Callable[[Any], str | None]:
-    """The key of a validated record, fast for the usual one-field key."""
-    if not key_fields:
-        return lambda record: None
-    if len(key_fields) == 1:
-        return operator.attrgetter(key_fields[0])
-    return lambda record: record.key
-
-
-def _for_model(error: RecordError, model: type[Record]) -> RecordError:
-    """The same error, naming the record class it was read for."""
-    if error.model is not None:
-        return error
-    return RecordError(
-        error.reason,
-        file=error.file,
-        line=error.line,
-        row=error.row,
-        key=error.key,
-        field=error.field,
-        value=error.value,
-        model=model.__name__,
-    )
-
-
-class _Validator(Generic[R]):
-    def __init__(self, model: type[R], layout: ModelLayout, file: str | None) -> None:
-        self.model = model
-        self.layout = layout
-        self.file = file
-        self.keys: dict[str, int] = {}
-        self.shared: dict[str, dict[tuple[Any, ...], Any]] = {}
-
-    def chunk(self, rows: list[_Row]) -> _Chunk[R]:
-        with _gc_paused():
-            items = [self.one(row) for row in rows]
-        return _Chunk(items=items, rows=len(rows))
-
-    def frame_chunk(self, part: _Slice) -> _Chunk[R]:
-        """A slice of a columnar source: checked column-wise, records assembled from the
-        checked columns; a row that fails a check is read again the careful way, so its
-        error names the reason exactly as for any other source."""
-        from regkit.schemas.columnar import assemble_records  # columnar builds on this module
-
-        frame = _with_defaults(part.frame, self.layout)
-        key_of = _key_getter(self.layout.key_fields)
-        keys = self.keys
-        items: list[R | RecordError] = []
-        with _gc_paused():
-            good, _ = assemble_records(frame, self.model, part.first_row, self.shared)
-            checked = iter(good)  # in row order, like the rows
-            next_good = next(checked, None)
-            for index in range(frame.height):
-                number = part.first_row + index
-                if next_good is None or next_good[0] != number:
-                    items.append(self._careful(frame, index, number))
-                    continue
-                record = next_good[1]
-                next_good = next(checked, None)
-                # The validated key, as the row path keeps it: " T1 " is T1, and one instant
-                # written with two offsets is one snapshot time.
-                key = key_of(record)
-                if key is not None:
-                    first = keys.setdefault(key, number)
-                    if first != number:
-                        items.append(self._duplicate({}, number, key, first))
-                        continue
-                items.append(record)
-        return _Chunk(items=items, rows=frame.height)
-
-    def _careful(self, frame: pl.DataFrame, index: int, number: int) -> R | RecordError:
-        # Read the row again the careful way, so the error speaks of what the file says.
-        flat = frame.row(index, named=True)
-        return self.one(_Row(self.layout.from_flat(flat), number, flat=flat))
-
-    def _duplicate(self, data: dict[str, Any], number: int, key: str, first: int) -> RecordError:
-        reason = f"duplicate key (first seen in row {first})"
-        return self._error(_Row(data, number), reason, None, key)
-
-    def one(self, raw: _Row) -> R | RecordError:
-        if raw.problem is not None or raw.data is None:
-            return self._error(raw, raw.problem or "unreadable row", None, None)
-        try:
-            record = self.model.model_validate(raw.data)
-        except ValidationError as exc:
-            return self._validation_error(raw, exc)
-        key = record.key
-        if key:
-            first = self.keys.setdefault(key, raw.row)
-            if first != raw.row:
-                return self._error(raw, f"duplicate key (first seen in row {first})", None, key)
-        return record
-
-    def _validation_error(self, raw: _Row, exc: ValidationError) -> RecordError:
-        details = exc.errors(include_url=False)
-        first = details[0]
-        path = self.layout.field_path(first["loc"])
-        reason = self._message(first)
-        if len(details) > 1:
-            others = "; ".join(
-                f"{self.layout.field_path(d['loc']) or '(record)'}: {self._message(d)}"
-                for d in details[1:4]
-            )
-            more = f" and {len(details) - 4} more" if len(details) > 4 else ""
-            reason = f"{reason} (also {others}{more})"
-        value = None if first["type"] in _NO_VALUE_TYPES else first.get("input")
-        error = self._error(raw, reason, path, None, value)
-        error.errors = [
-            {
-                "loc": self.layout.field_path(d["loc"]),
-                "msg": d["msg"],
-                "type": d["type"],
-                "input": d.get("input"),
-            }
-            for d in details
-        ]
-        return error
-
-    def _message(self, detail: Any) -> str:
-        # pydantic prefixes the message of a ValueError raised in a validator; ours say it all.
-        message = str(detail["msg"]).removeprefix("Value error, ")
-        if detail["type"] == "extra_forbidden":  # a misspelt field: "did you mean ...?"
-            message += self.layout._suggest(self.layout.field_path(detail["loc"]))
-        return message
-
-    def _error(
-        self,
-        raw: _Row,
-        reason: str,
-        path: str | None,
-        key: str | None,
-        value: Any = None,
-    ) -> RecordError:
-        if key is None:
-            key = self.layout.raw_key(raw.data if raw.data is not None else raw.flat)
-        return RecordError(
-            reason,
-            file=self.file,
-            line=raw.line,
-            row=raw.row,
-            key=key,
-            field=path or None,
-            value=value,
-            model=self.model.__name__,
-        )
-
-
-#: Error types whose ``input`` is the whole record or nothing useful to show.
-_NO_VALUE_TYPES = frozenset({"missing", "value_error_model", "model_type", "dict_type"})
-
-
-# --- sources ----------------------------------------------------------------------------
 
 
 def _describe(source: Source) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import typing
 from collections import Counter, defaultdict
 from datetime import UTC, date, timedelta
 from decimal import ROUND_DOWN, Decimal, localcontext
@@ -14,6 +15,17 @@ from typing import Any
 import pytest
 
 from regkit import read_records
+from regkit.samples import (
+    ESMA_RETAIL_LEVERAGE_CAPS,
+    PLANTED_KINDS,
+    Planted,
+    PlantedKind,
+    RecordKind,
+    SampleConfig,
+    SampleSet,
+    generate,
+    write_samples,
+)
 from regkit.schemas import (
     Account,
     AccountSnapshot,
@@ -31,18 +43,8 @@ from regkit.schemas import (
     UnderlyingClass,
 )
 from regkit.schemas import identifiers as ids
-from regkit.schemas.samples import (
-    ESMA_RETAIL_LEVERAGE_CAPS,
-    PLANTED_KINDS,
-    Planted,
-    PlantedKind,
-    SampleConfig,
-    SampleSet,
-    generate,
-    iban_check_digits,
-    isin_check_digit,
-    write_samples,
-)
+from regkit.schemas.identifiers import iban_check_digits, isin_check_digit
+from regkit.schemas.kinds import KINDS
 
 FORMATS = ("parquet", "csv", "jsonl")
 RECORD_FILES: dict[str, type[Record]] = {
@@ -286,6 +288,23 @@ def test_check_digit_helpers() -> None:
     assert isin_check_digit("DE000716460") == "0"  # SAP, DE0007164600
     assert iban_check_digits("GB", "WEST12345698765432") == "82"
     assert ids.is_valid_lei(generate(SampleConfig(trades=10)).firm.lei)
+
+
+def test_record_kind_is_the_kind_table() -> None:
+    # The Literal types Planted.record_kind; the kind table is what the rest of regkit reads.
+    assert typing.get_args(RecordKind) == tuple(KINDS)
+
+
+def test_old_path_re_exports_every_name() -> None:
+    import regkit.samples as new
+    from regkit.schemas import identifiers
+    from regkit.schemas import samples as old
+
+    assert set(old.__all__) == {*new.__all__, "iban_check_digits", "isin_check_digit"}
+    for name in old.__all__:
+        assert getattr(old, name) is getattr(new, name, getattr(identifiers, name, None))
+    assert old.isin_check_digit("US037833100") == "5"
+    assert old.iban_check_digits("DE", "370400440532013000") == "89"
 
 
 # --- trades ------------------------------------------------------------------------------------

@@ -1,0 +1,72 @@
+"""A deterministic synthetic brokerage: firm, instruments, accounts, trades, cash and snapshots.
+
+The data are for the demo, the tests and the benchmarks. Everything comes from seeded
+``random.Random`` streams (never the global generator, never the clock), so the same
+:class:`SampleConfig` gives the same records and the same file bytes on every machine.
+
+The brokerage is made to be checked. Known violations are planted at configured rates and
+listed as :class:`Planted` records, and the rest of the data is built not to show those
+patterns, so a rule can be tested against the truth:
+
+* ``leverage_above_cap``: a retail CFD opening with leverage above ESMA's cap for its class;
+  every other retail CFD opening is within its cap.
+* ``structuring``: 3 to 5 deposits of EUR 9,000-9,990 within 48 hours on one account;
+  no other deposit is between 9,000 and 10,000 in any currency.
+* ``expired_kyc``: an account whose KYC expired before it traded; every other trading
+  account's KYC is verified and valid over the whole period.
+* ``negative_equity``: a retail account's end-of-day snapshot with equity below zero; every
+  other snapshot has equity at or above zero (and above half the margin required).
+* ``third_party_payer``: a deposit paid by somebody other than the holder; every other
+  payment names the holder.
+* ``bonus_to_retail``: a bonus paid to a retail account; other bonuses go to professional
+  clients and eligible counterparties only.
+
+Rates are integers per thousand (``leverage_breach_per_mille=20`` is 2%). Account-level
+kinds take that share of the eligible accounts, at least one when the rate is positive;
+leverage breaches are spread evenly, one every 1000/rate retail CFD openings.
+
+The package is split by what each part makes: the configuration (``_config``) and what
+comes back (``_results``), instruments, account holders, the account plan and accounts, cash
+movements, trades, the brokerage that runs them in order (``_brokerage``), and the files
+(``_files``).
+
+Large sets stream: :func:`write_samples` generates each record as the writer asks for it,
+so no file is ever held in memory (the generator's own state, per account and per day,
+is about 150 MB for a million trades; the writer adds its own buffers).
+
+Examples:
+    >>> from regkit.samples import SampleConfig, generate
+    >>> sample = generate(SampleConfig(trades=200))
+    >>> len(sample.trades), sample.trades[0].trade_id
+    (200, 'T000000001')
+    >>> sorted({p.kind for p in sample.planted})[:2]
+    ['bonus_to_retail', 'expired_kyc']
+"""
+
+from regkit.samples._brokerage import generate
+from regkit.samples._config import (
+    DEFAULT_SEED,
+    PLANTED_KINDS,
+    PlantedKind,
+    RecordKind,
+    SampleConfig,
+)
+from regkit.samples._files import ACCOUNT_COLUMNS, write_samples
+from regkit.samples._instruments import ESMA_RETAIL_LEVERAGE_CAPS
+from regkit.samples._results import Planted, SampleFile, SampleManifest, SampleSet
+
+__all__ = [
+    "ACCOUNT_COLUMNS",
+    "DEFAULT_SEED",
+    "ESMA_RETAIL_LEVERAGE_CAPS",
+    "PLANTED_KINDS",
+    "Planted",
+    "PlantedKind",
+    "RecordKind",
+    "SampleConfig",
+    "SampleFile",
+    "SampleManifest",
+    "SampleSet",
+    "generate",
+    "write_samples",
+]

@@ -1,0 +1,214 @@
+"""The generator: the firm, its instruments, the account plan and the record streams, run
+in their fixed order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+
+from regkit.samples._accounts import _account, _Plan, _plan_accounts
+from regkit.samples._common import _at, _Calendar, _cents, _iso, _money, _stream
+from regkit.samples._config import PLANTED_KINDS, SampleConfig
+from regkit.samples._instruments import _SPECS, _instrument
+from regkit.samples._movements import _cash_events, _CashEvent, _movement
+from regkit.samples._parties import _lei
+from regkit.samples._results import Planted, SampleSet
+from regkit.samples._trades import _Simulation
+from regkit.schemas.account import Account, AccountSnapshot
+from regkit.schemas.cash import CashMovement
+from regkit.schemas.firm import Firm
+from regkit.schemas.party import NaturalPerson
+from regkit.schemas.trade import Trade
+
+#: The firm's traders: the ids trades carry as decision makers, each a person with a passport.
+_TRADERS = {
+    0: ("Eleni", "Georgiou"),
+    1: ("Andreas", "Christodoulou"),
+    2: ("Maria", "Ioannou"),
+    7: ("Nikos", "Papadopoulos"),
+    12: ("Sofia", "Constantinou"),
+    42: ("Petros", "Charalambous"),
+    58: ("Katerina", "Demetriou"),
+}
+
+
+def _traders() -> dict[str, NaturalPerson]:
+    """The sample firm's traders (Cypriot nationals, identified by passport: RTS 22 Annex II)."""
+    return {
+        f"TRD{number:03d}": NaturalPerson(
+            first_name=first,
+            surname=surname,
+            date_of_birth=date(1975 + number % 20, 1 + number % 12, 1 + number % 28),
+            nationalities=("CY",),
+            national_ids={"CCPT": f"K{100000 + number:08d}"},
+        )
+        for number, (first, surname) in _TRADERS.items()
+    }
+
+
+class _Brokerage:
+    """The generator: one plan, and record streams that must run in a fixed order.
+
+    ``accounts()``, ``trades()``, ``movements()`` and ``snapshots()`` may each be consumed
+    once; snapshots need the trades (open positions and margins) to have run first.
+    """
+
+    def __init__(self, config: SampleConfig) -> None:
+        self.config = config
+        self.calendar = _Calendar(config)
+        self.firm = Firm(
+            lei=_lei("529900RKSAMPLEFIRM"),
+            name="Regkit Sample Markets Ltd",
+            country="CY",
+            competent_authority="CY",
+            investment_firm=True,
+            traders=_traders(),
+        )
+        self.instruments = [_instrument(spec, config.start) for spec in _SPECS]
+        self.plans = _plan_accounts(config, self.calendar)
+        self.simulation = _Simulation(
+            config, self.calendar, self.plans, self.instruments, self.firm.lei
+        )
+        self.planted_movements: list[Planted] = []
+        self.planted_snapshots: list[Planted] = []
+
+    # accounts ----------------------------------------------------------------------------
+
+    def accounts(self) -> Iterator[Account]:
+        for plan in self.plans:
+            yield _account(self.config, plan)
+
+    # trades ------------------------------------------------------------------------------
+
+    def trades(self) -> Iterator[Trade]:
+        return self.simulation.run()
+
+    # movements ---------------------------------------------------------------------------
+
+    def movements(self) -> Iterator[CashMovement]:
+        number = 0
+        for plan in self.plans:
+            structuring: list[tuple[str, int]] = []
+            for event in _cash_events(self.config, self.calendar, plan):
+                number += 1
+                movement_id = f"M{number:09d}"
+                if event.planted == "structuring":
+                    structuring.append((movement_id, event.cents))
+                elif event.planted is not None:
+                    self._plant_movement(plan, movement_id, event)
+                yield _movement(movement_id, plan, event)
+            if structuring:
+                self._plant_structuring(plan, structuring)
+
+    def _plant_movement(self, plan: _Plan, movement_id: str, event: _CashEvent) -> None:
+        if event.planted == "third_party":
+            detail = f"deposit paid by {event.payer!r}, not by the holder {plan.holder_name!r}"
+            self.planted_movements.append(
+                Planted("third_party_payer", "movement", (movement_id,), detail)
+            )
+        else:
+            detail = f"bonus of {_money(event.cents)} {plan.currency} to a retail client"
+            self.planted_movements.append(
+                Planted("bonus_to_retail", "movement", (movement_id,), detail)
+            )
+
+    def _plant_structuring(self, plan: _Plan, deposits: Sequence[tuple[str, int]]) -> None:
+        amounts = [cents for _, cents in deposits]
+        detail = (
+            f"{len(deposits)} deposits of {_money(min(amounts))} to {_money(max(amounts))} "
+            f"{plan.currency} within 48 hours"
+        )
+        keys = tuple(movement_id for movement_id, _ in deposits)
+        self.planted_movements.append(Planted("structuring", "movement", keys, detail))
+
+    # snapshots ---------------------------------------------------------------------------
+
+    def snapshots(self) -> Iterator[AccountSnapshot]:
+        if not self.simulation.done:
+            raise RuntimeError("snapshots need the trades to have been generated first")
+        for plan in self.plans:
+            yield from self._account_snapshots(plan)
+
+    def _account_snapshots(self, plan: _Plan) -> Iterator[AccountSnapshot]:
+        calendar, days = self.calendar, len(self.calendar.days)
+        events = _cash_events(self.config, calendar, plan)
+        rng = _stream(self.config, "pnl", plan.index)
+        position = 0
+        cash = realized = 0
+        for day in range(days):
+            at_ms = calendar.snapshot_ms(day)
+            while position < len(events) and events[position].at_ms < at_ms:
+                cash += events[position].signed_cents
+                position += 1
+            slot = plan.index * days + day
+            count = self.simulation.day_open[slot]
+            margin = self.simulation.day_margin[slot]
+            if count:
+                realized += rng.randint(-cash // 50, cash // 30)
+            realized = min(max(realized, -cash // 5), cash * 2 // 5)
+            balance = cash + realized
+            swing = balance * 15 // 100
+            equity = balance + (rng.randint(-swing, swing) if count else 0)
+            if plan.negative_day == day:
+                equity = -rng.randint(100, 500_000)
+                self._plant_negative(plan, at_ms, equity, balance)
+            yield AccountSnapshot(
+                account_id=plan.account_id,
+                at=_at(at_ms),
+                balance=_cents(balance),
+                equity=_cents(equity),
+                currency=plan.currency,
+                margin_required=_cents(margin),
+                open_positions=count,
+            )
+
+    def _plant_negative(self, plan: _Plan, at_ms: int, equity: int, balance: int) -> None:
+        detail = (
+            f"retail equity {_money(equity)} {plan.currency} below zero (balance {_money(balance)})"
+        )
+        keys = (plan.account_id, _iso(_at(at_ms)))
+        self.planted_snapshots.append(Planted("negative_equity", "snapshot", keys, detail))
+
+    # planted -----------------------------------------------------------------------------
+
+    def planted(self) -> list[Planted]:
+        """Every planted violation, by kind in :data:`PLANTED_KINDS` order, then record order."""
+        found = [
+            *self.simulation.planted,
+            *self.simulation.expired_kyc(),
+            *self.planted_movements,
+            *self.planted_snapshots,
+        ]
+        order = {kind: index for index, kind in enumerate(PLANTED_KINDS)}
+        return sorted(found, key=lambda item: order[item.kind])
+
+
+def generate(config: SampleConfig) -> SampleSet:
+    """Generate a whole brokerage in memory (for large sets, :func:`regkit.samples.write_samples`).
+
+    Args:
+        config: what to generate.
+
+    Returns:
+        The records and the planted violations.
+
+    Examples:
+        >>> sample = generate(SampleConfig(trades=100, seed=7))
+        >>> len(sample.accounts), {t.instrument.product.value for t in sample.trades} >= {"cfd"}
+        (5, True)
+    """
+    book = _Brokerage(config)
+    accounts = list(book.accounts())
+    trades = list(book.trades())
+    movements = list(book.movements())
+    snapshots = list(book.snapshots())
+    return SampleSet(
+        config=config,
+        firm=book.firm,
+        instruments=list(book.instruments),
+        accounts=accounts,
+        trades=trades,
+        movements=movements,
+        snapshots=snapshots,
+        planted=book.planted(),
+    )

@@ -1,0 +1,323 @@
+"""The trade stream: an order book per account, walking prices, planted leverage breaches."""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
+
+from regkit.samples._accounts import _Plan
+from regkit.samples._common import (
+    _CENT,
+    _DECIMAL,
+    _TRADING_CLOSES_MS,
+    _TRADING_OPENS_MS,
+    _at,
+    _Calendar,
+    _cents,
+    _iso,
+    _scaled,
+    _stream,
+)
+from regkit.samples._config import SampleConfig
+from regkit.samples._instruments import (
+    _BREACH_LEVERAGE,
+    _EUR_VALUE,
+    _RETAIL_LEVERAGE,
+    _SPECS,
+    ESMA_RETAIL_LEVERAGE_CAPS,
+    _Spec,
+)
+from regkit.samples._results import Planted
+from regkit.schemas.enums import (
+    Capacity,
+    PositionEffect,
+    Product,
+    Side,
+)
+from regkit.schemas.instrument import Instrument
+from regkit.schemas.trade import Trade
+
+
+class _Position(NamedTuple):
+    spec: int
+    buy: bool
+    quantity: Decimal
+    leverage: Decimal | None
+    margin_cents: int
+    uti: str | None  # the opening's: its close carries it, as EMIR's TERM needs
+
+
+_EXECUTORS = (
+    *(["ALGO:ROUTER1"] * 7),
+    "ALGO:HEDGER2",
+    *(f"TRD{n:03d}" for n in (7, 12, 42, 58)),
+)
+_LIQUIDITY_PROVIDERS = ("LPA", "LPB", "LPC")
+_MAX_POSITIONS = 6
+_MARGIN_SHARE = 30  # per cent of the first deposit an account may put up as margin
+
+
+class _Simulation:
+    """The trade stream: an order book per account, walking prices, planted breaches."""
+
+    def __init__(
+        self,
+        config: SampleConfig,
+        calendar: _Calendar,
+        plans: list[_Plan],
+        instruments: list[Instrument],
+        firm_lei: str,
+    ) -> None:
+        self.config = config
+        self.calendar = calendar
+        self.plans = plans
+        self.instruments = instruments
+        self.firm_lei = firm_lei
+        self.rng = _stream(config, "trades")
+        self.days = len(calendar.days)
+        count = len(plans)
+        self.day_open = array("i", bytes(4 * count * self.days))
+        self.day_margin = array("q", bytes(8 * count * self.days))
+        self.positions: dict[int, list[_Position]] = {}
+        self.margin_used: dict[int, int] = {}
+        self.first_trade: dict[int, tuple[str, int]] = {}
+        self.planted: list[Planted] = []
+        self.done = False
+        self.mids = [spec.mid for spec in _SPECS]
+        self.steps = [Decimal(spec.step) for spec in _SPECS]
+        self.multipliers = [Decimal(spec.multiplier) for spec in _SPECS]
+        self.breach_credit = 500  # per mille; a breach is planted each time it reaches 1000
+        trading = [p for p in plans if p.active]
+        # Planted expired-KYC accounts and the first accounts trade first, so they trade.
+        first = [p.index for p in trading if p.kyc in ("expired", "lapsed")]
+        first += [p.index for p in trading[:10] if p.index not in first]
+        self.cover = first
+        self.activity = array("i", (p.index for p in trading for _ in range(p.activity)))
+        self.instrument_table = array(
+            "i", (i for i, spec in enumerate(_SPECS) for _ in range(spec.weight))
+        )
+
+    def run(self) -> Iterator[Trade]:
+        config, calendar = self.config, self.calendar
+        per_day, extra = divmod(config.trades, self.days)
+        number = 0
+        for day in range(self.days):
+            count = per_day + (1 if day < extra else 0)
+            span = _TRADING_CLOSES_MS - _TRADING_OPENS_MS
+            offsets = sorted(self.rng.randrange(span) for _ in range(count))
+            opens = calendar.midnights[day] + _TRADING_OPENS_MS
+            for offset in offsets:
+                number += 1
+                yield self._trade(number, opens + offset)
+            self._close_day(day)
+        self.done = True
+
+    def _close_day(self, day: int) -> None:
+        for index, positions in self.positions.items():
+            slot = index * self.days + day
+            self.day_open[slot] = len(positions)
+            self.day_margin[slot] = self.margin_used[index]
+
+    def _trade(self, number: int, at_ms: int) -> Trade:
+        rng = self.rng
+        k = number - 1
+        if k < len(self.cover):
+            index = self.cover[k]
+        else:
+            index = self.activity[rng.randrange(len(self.activity))]
+        plan = self.plans[index]
+        positions = self.positions.setdefault(index, [])
+        self.margin_used.setdefault(index, 0)
+        self.first_trade.setdefault(index, (f"T{number:09d}", at_ms))
+        forced = k < len(_SPECS)
+        closing = len(positions) >= _MAX_POSITIONS or rng.randrange(100) < 45
+        if positions and not forced and closing:
+            return self._close(number, at_ms, plan, positions)
+        spec = k if forced else self.instrument_table[rng.randrange(len(self.instrument_table))]
+        return self._open(number, at_ms, plan, positions, spec, forced)
+
+    def _walk(self, spec: int) -> int:
+        base = _SPECS[spec].mid
+        mid = self.mids[spec] + self.rng.randint(-15, 15)
+        low, high = base * 95 // 100, base * 105 // 100
+        mid = min(max(mid, low), high)
+        self.mids[spec] = mid
+        return mid
+
+    def _open(
+        self,
+        number: int,
+        at_ms: int,
+        plan: _Plan,
+        positions: list[_Position],
+        spec: int,
+        forced: bool,
+    ) -> Trade:
+        info = _SPECS[spec]
+        buy = self.rng.randrange(2) == 0
+        price_ticks = self._walk(spec) + (4 if buy else -4)  # half the spread
+        price = _scaled(price_ticks, -info.decimals)
+        unit = _DECIMAL.multiply(
+            _DECIMAL.multiply(price, self.multipliers[spec]),
+            _conversion(info.quote, plan.currency),
+        )
+        free = plan.deposit_cents * _MARGIN_SHARE // 100 - self.margin_used[plan.index]
+        leverage, breach = self._leverage(plan, info)
+        quantity, margin = self._size(spec, unit, leverage, free)
+        if leverage is not None and not breach and _in_cents(margin) > free:
+            # The smallest lot does not fit: the client takes the most leverage allowed,
+            # and closes a position instead if even that does not fit.
+            leverage = Decimal(max(_leverage_choices(plan, info)))
+            quantity, margin = self._size(spec, unit, leverage, free)
+            if _in_cents(margin) > free and positions and not forced:
+                return self._close(number, at_ms, plan, positions)
+        if breach:
+            self._plant_breach(number, plan, info, leverage)
+        opened = self._record(
+            number, at_ms, plan, spec, buy, quantity, price_ticks, leverage, margin, None
+        )
+        positions.append(_Position(spec, buy, quantity, leverage, _in_cents(margin), opened.uti))
+        self.margin_used[plan.index] += _in_cents(margin)
+        return opened
+
+    def _size(
+        self, spec: int, unit: Decimal, leverage: Decimal | None, free: int
+    ) -> tuple[Decimal, Decimal | None]:
+        """A quantity that puts 10-60% of the free margin to use, and its margin."""
+        info = _SPECS[spec]
+        if leverage is None:
+            return _DECIMAL.multiply(Decimal(self.rng.randint(1, 50)), self.steps[spec]), None
+        target = _cents(max(free, 0) * self.rng.randint(10, 60) // 100)
+        lot = _DECIMAL.multiply(unit, self.steps[spec])
+        steps = int(_DECIMAL.divide(_DECIMAL.multiply(target, leverage), lot))
+        steps = min(max(steps, 1), info.max_steps)
+        quantity = _DECIMAL.multiply(Decimal(steps), self.steps[spec])
+        return quantity, _margin(_DECIMAL.multiply(quantity, unit), leverage)
+
+    def _leverage(self, plan: _Plan, info: _Spec) -> tuple[Decimal | None, bool]:
+        """The trade's leverage, and whether it is a planted breach of the retail cap."""
+        if info.product is not Product.CFD:
+            return None, False
+        if plan.retail:
+            self.breach_credit += self.config.leverage_breach_per_mille
+            if self.breach_credit >= 1000:
+                self.breach_credit -= 1000
+                return Decimal(self.rng.choice(_BREACH_LEVERAGE[info.klass])), True
+        return Decimal(self.rng.choice(_leverage_choices(plan, info))), False
+
+    def _plant_breach(
+        self, number: int, plan: _Plan, info: _Spec, leverage: Decimal | None
+    ) -> None:
+        cap = ESMA_RETAIL_LEVERAGE_CAPS[info.klass]
+        detail = (
+            f"retail {info.klass.value} CFD {info.symbol} opened at {leverage}:1, "
+            f"above the {cap}:1 cap ({plan.account_id})"
+        )
+        keys = (f"T{number:09d}",)
+        self.planted.append(Planted("leverage_above_cap", "trade", keys, detail))
+
+    def _close(self, number: int, at_ms: int, plan: _Plan, positions: list[_Position]) -> Trade:
+        position = positions.pop(self.rng.randrange(len(positions)))
+        self.margin_used[plan.index] -= position.margin_cents
+        buy = not position.buy
+        price_ticks = self._walk(position.spec) + (4 if buy else -4)
+        return self._record(
+            number, at_ms, plan, position.spec, buy, position.quantity, price_ticks,
+            position.leverage, None, position,
+        )  # fmt: skip
+
+    def _record(
+        self,
+        number: int,
+        at_ms: int,
+        plan: _Plan,
+        spec: int,
+        buy: bool,
+        quantity: Decimal,
+        price_ticks: int,
+        leverage: Decimal | None,
+        margin: Decimal | None,
+        closes: _Position | None,
+    ) -> Trade:
+        """A trade opening a position, or closing ``closes`` (under the opening's UTI)."""
+        rng = self.rng
+        info = _SPECS[spec]
+        slip = rng.choice((-2, -1, 0, 0, 0, 0, 1, 2))
+        requested_ticks = max(1, price_ticks - slip if buy else price_ticks + slip)
+        trade_id = f"T{number:09d}"
+        lp = rng.randrange(5)
+        deciders = rng.randrange(100)
+        return Trade(
+            trade_id=trade_id,
+            account_id=plan.account_id,
+            instrument=self.instruments[spec],
+            side=Side.BUY if buy else Side.SELL,
+            quantity=quantity,
+            price=_scaled(price_ticks, -info.decimals),
+            price_currency=info.quote,
+            executed_at=_at(at_ms),
+            venue="XOFF",
+            capacity=Capacity.DEAL,
+            leverage=leverage,
+            margin=margin,
+            position_effect=PositionEffect.OPEN if closes is None else PositionEffect.CLOSE,
+            uti=(
+                closes.uti
+                if closes is not None
+                else None
+                if info.product is Product.SPOT
+                else f"{self.firm_lei}{trade_id}"
+            ),
+            lp_reference=(
+                f"{_LIQUIDITY_PROVIDERS[lp]}-{number * 2654435761 % 10**10:010d}"
+                if lp < len(_LIQUIDITY_PROVIDERS)
+                else None
+            ),
+            execution_decision=_EXECUTORS[rng.randrange(len(_EXECUTORS))],
+            investment_decision=f"TRD{deciders:03d}" if deciders < 3 else None,
+            requested_price=_scaled(requested_ticks, -info.decimals),
+        )
+
+    def expired_kyc(self) -> list[Planted]:
+        """The planted expired-KYC accounts that did trade (all of them, unless tiny)."""
+        found: list[Planted] = []
+        for plan in self.plans:
+            if plan.kyc not in ("expired", "lapsed") or plan.index not in self.first_trade:
+                continue
+            trade_id, at_ms = self.first_trade[plan.index]
+            state = "expired" if plan.kyc == "expired" else "verified but lapsed"
+            detail = (
+                f"KYC {state} before the period; the account trades from "
+                f"{_iso(_at(at_ms))} ({trade_id})"
+            )
+            found.append(Planted("expired_kyc", "account", (plan.account_id,), detail))
+        return found
+
+
+_CONVERSIONS: dict[tuple[str, str], Decimal] = {}
+
+
+def _conversion(quote: str, currency: str) -> Decimal:
+    """Account-currency value of one unit of ``quote``."""
+    key = (quote, currency)
+    rate = _CONVERSIONS.get(key)
+    if rate is None:
+        rate = _CONVERSIONS[key] = _DECIMAL.divide(_EUR_VALUE[quote], _EUR_VALUE[currency])
+    return rate
+
+
+def _leverage_choices(plan: _Plan, info: _Spec) -> tuple[int, ...]:
+    """Leverage a client may pick: retail within the cap, others above it as well."""
+    if plan.retail:
+        return _RETAIL_LEVERAGE[info.klass]
+    return _RETAIL_LEVERAGE[info.klass] + _BREACH_LEVERAGE[info.klass]
+
+
+def _in_cents(amount: Decimal | None) -> int:
+    return 0 if amount is None else int(amount.scaleb(2, _DECIMAL))
+
+
+def _margin(notional: Decimal, leverage: Decimal) -> Decimal:
+    return _DECIMAL.divide(notional, leverage).quantize(_CENT, ROUND_HALF_UP, _DECIMAL)
