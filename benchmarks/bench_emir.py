@@ -1,6 +1,6 @@
 """Reports per second: EMIR REFIT files (auth.030) of CFD openings, validated or not.
 
-The trades come from the sample brokerage (:mod:`regkit.schemas.samples`): its CFD
+The trades come from the sample brokerage (:mod:`regkit.samples`): its CFD
 openings form a pool that is cycled, each copy with a trade id of its own and no UTI (so
 that every report's UTI is generated from its trade id, as for a broker that leaves UTIs to
 regkit), so that any number of trades streams through :func:`regkit.reports.emir.render`
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from regkit import PositionEffect, Product, Trade
 from regkit.reports import emir
-from regkit.schemas.samples import SampleConfig, generate
+from regkit.samples import SampleConfig, generate
 
 POOL = 20_000
 

@@ -1,6 +1,6 @@
 """Trades per second: MiFIR RTS 22 files rendered, with and without schema validation.
 
-The trades come from the sample brokerage (:mod:`regkit.schemas.samples`): a pool of
+The trades come from the sample brokerage (:mod:`regkit.samples`): a pool of
 generated trades whose instruments regkit can report (an ISIN, or a full name and CFI; no
 option without an ISIN) is cycled, each copy with a trade id of its own, so that any number
 of trades streams through :func:`regkit.reports.mifir.render` without being held in memory.
@@ -25,7 +25,7 @@ from collections.abc import Iterator
 
 from regkit import Product, Trade
 from regkit.reports import mifir
-from regkit.schemas.samples import SampleConfig, generate
+from regkit.samples import SampleConfig, generate
 
 POOL = 20_000
 

@@ -1,6 +1,6 @@
 """Audit packs: build time and peak memory for one million trades and their findings.
 
-The trades come from the sample brokerage (:mod:`regkit.schemas.samples`): a pool of
+The trades come from the sample brokerage (:mod:`regkit.samples`): a pool of
 generated trades is cycled, each copy with a trade id of its own, so that a million trades
 stream into ``data/inputs/trades.jsonl`` without being held in memory. The findings are
 synthesized (one per ``--every`` trades, over the ESMA CFD rules, with evidence and a
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import regkit as rk
 from regkit.reports import audit_pack
-from regkit.schemas.samples import SampleConfig, generate
+from regkit.samples import SampleConfig, generate
 
 POOL = 20_000
 RULES = (

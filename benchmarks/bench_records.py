@@ -17,8 +17,8 @@ from collections.abc import Callable, Sized
 from pathlib import Path
 
 import regkit as rk
-from regkit.schemas.columnar import read_frame
-from regkit.schemas.samples import SampleConfig, write_samples
+from regkit.samples import SampleConfig, write_samples
+from regkit.schemas.io import read_frame
 
 FORMATS = ("parquet", "csv", "jsonl")
 

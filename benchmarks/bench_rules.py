@@ -51,8 +51,8 @@ import polars as pl
 
 import regkit as rk
 from regkit.rules import parse_policy
-from regkit.schemas.columnar import to_frame
-from regkit.schemas.samples import SampleConfig, write_samples
+from regkit.samples import SampleConfig, write_samples
+from regkit.schemas.io import to_frame
 
 try:
     import cel

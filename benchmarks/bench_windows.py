@@ -26,7 +26,7 @@ import polars as pl
 import regkit as rk
 from regkit.rules.policy import parse_policy
 from regkit.rules.rolling import failing_episodes
-from regkit.schemas.columnar import validate_frame
+from regkit.schemas.io import validate_frame
 
 T = TypeVar("T")
 

@@ -51,8 +51,15 @@ from regkit.schemas import (
     Trade,
     UnderlyingClass,
 )
-from regkit.schemas.columnar import FrameBatch, read_frame, validate_frame
-from regkit.schemas.io import RecordBatch, iter_records, read_records, write_records
+from regkit.schemas.io import (
+    FrameBatch,
+    RecordBatch,
+    iter_records,
+    read_frame,
+    read_records,
+    validate_frame,
+    write_records,
+)
 
 __all__ = [
     "Account",

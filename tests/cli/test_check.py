@@ -12,7 +12,7 @@ import pytest
 
 import regkit as rk
 from regkit.cli import main
-from regkit.schemas.samples import SampleConfig, write_samples
+from regkit.samples import SampleConfig, write_samples
 
 POLICY = str(resources.files("regkit.rules") / "examples" / "esma-leverage.yaml")
 

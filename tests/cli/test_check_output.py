@@ -14,7 +14,7 @@ import pytest
 
 import regkit.rules.engine as engine
 from regkit.cli import FINDINGS_FORMATS, main
-from regkit.schemas.samples import SampleConfig, write_samples
+from regkit.samples import SampleConfig, write_samples
 
 #: A rule every trade breaks, so that there are more findings than the terminal table shows.
 EVERY_TRADE = """\

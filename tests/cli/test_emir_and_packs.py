@@ -21,7 +21,7 @@ from regkit import PositionEffect, Product, Side, Trade, read_records, write_rec
 from regkit.cli import main
 from regkit.reports import audit_pack
 from regkit.reports.xml import validate
-from regkit.schemas.samples import SampleConfig, write_samples
+from regkit.samples import SampleConfig, write_samples
 
 CREATED = "2026-11-20T18:00:00Z"
 

@@ -13,7 +13,7 @@ import pytest
 import regkit as rk
 from regkit.cli import build_parser, main
 from regkit.rules.policy import builtin_policies
-from regkit.schemas.samples import SampleConfig, write_samples
+from regkit.samples import SampleConfig, write_samples
 
 MIFIR_SAMPLE = (
     Path(__file__).parents[1] / "reports" / "data" / "mifir_auth016_new_equity_cfd_minimal.xml"

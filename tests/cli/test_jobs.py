@@ -14,7 +14,7 @@ from regkit.cli import DemoContext, main, read_firm
 from regkit.errors import RenderError
 from regkit.reports import audit_pack, emir, mifir
 from regkit.reports.registry import REPORTS, report_type
-from regkit.schemas.samples import SampleConfig, write_samples
+from regkit.samples import SampleConfig, write_samples
 
 CREATED = "2026-11-20T18:00:00Z"
 MOMENT = datetime(2026, 11, 20, 18, tzinfo=UTC)

@@ -11,7 +11,7 @@ import pytest
 
 from regkit.cli import main
 from regkit.reports.xml import validate
-from regkit.schemas.samples import SampleConfig, write_samples
+from regkit.samples import SampleConfig, write_samples
 
 CREATED = "2026-11-20T18:00:00Z"
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 import regkit as rk
-from regkit.schemas.columnar import FrameBatch, read_frame
-from regkit.schemas.samples import SampleConfig, write_samples
+from regkit.samples import SampleConfig, write_samples
+from regkit.schemas.io import FrameBatch, read_frame
 
 TRADES = 100_000
 AS_OF = datetime(2026, 12, 31, tzinfo=UTC)

@@ -56,7 +56,7 @@ from regkit import (
     Trade,
     UnderlyingClass,
 )
-from regkit.schemas.columnar import to_frame
+from regkit.schemas.io import to_frame
 from regkit.schemas.types import DECIMAL_PLACES, WHOLE_DIGITS
 
 __all__ = [

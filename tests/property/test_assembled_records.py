@@ -29,7 +29,7 @@ from regkit import (
     read_records,
     write_records,
 )
-from regkit.schemas.columnar import read_frame, to_frame, validate_frame
+from regkit.schemas.io import read_frame, to_frame, validate_frame
 from regkit.schemas.layout import layout_of
 
 PLAIN = [model for model in CORRUPTIONS if layout_of(model).plain]
@@ -243,7 +243,7 @@ def _hostile_file(draw: st.DrawFn, model: type[Record], folder: Path) -> Path:
     given twice or a truncated last line."""
     from test_record_properties import _write_csv, _write_jsonl
 
-    from regkit.schemas.columnar import _spec
+    from regkit.schemas.io.columnar import _spec
 
     kinds = {c.path: c.kind for c in _spec(model).columns if c.kind in ("decimal", "datetime")}
     records = draw(st.lists(TOP_LEVEL[model], min_size=1, max_size=6, unique_by=key_of))

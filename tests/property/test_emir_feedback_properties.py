@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from xml_mutations import interrupt
 
 from regkit.reports import xml
-from regkit.reports.emir_feedback import ReportStatus, read_rejections, reconcile
+from regkit.reports.emir.feedback import ReportStatus, read_rejections, reconcile
 from regkit.schemas.trade import Trade
 
 LEI = "529900T8BM49AURSDO55"

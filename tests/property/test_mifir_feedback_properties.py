@@ -16,7 +16,7 @@ from lxml import etree
 from xml_mutations import interrupt
 
 from regkit.reports import xml
-from regkit.reports.mifir_feedback import (
+from regkit.reports.mifir.feedback import (
     MessageStatus,
     Outcome,
     RecordStatus,

@@ -29,9 +29,9 @@ from hypothesis import strategies as st
 from strategies import HOSTILE_NUMBERS, HOSTILE_TIMES
 
 from regkit import Account, CashMovement, Record, RecordError, Trade, iter_records, read_records
-from regkit.schemas.columnar import _spec, read_frame
-from regkit.schemas.io import write_records
-from regkit.schemas.samples import SampleConfig, generate
+from regkit.samples import SampleConfig, generate
+from regkit.schemas.io import read_frame, write_records
+from regkit.schemas.io.columnar import _spec
 
 MODELS: list[type[Record]] = [Trade, CashMovement, Account]
 FORMATS = ["csv", "jsonl", "parquet"]

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 import regkit as rk
 from regkit.reports import audit_pack, html
 from regkit.reports.audit_pack import SIGNATURE_FILE, build, verify
-from regkit.schemas.samples import SampleConfig, SampleSet, generate
+from regkit.samples import SampleConfig, SampleSet, generate
 
 CREATED = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
 MIFIR = Path(__file__).parent / "data" / "mifir_auth016_new_equity_cfd_minimal.xml"

@@ -9,7 +9,7 @@ import pytest
 
 from regkit.errors import IdentifierError, RenderError, XsdValidationError
 from regkit.reports import xml
-from regkit.reports.emir_feedback import (
+from regkit.reports.emir.feedback import (
     Outcome,
     Rejections,
     ReportStatus,

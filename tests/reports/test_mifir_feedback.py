@@ -10,8 +10,9 @@ import pytest
 
 from regkit.errors import RenderError, XsdValidationError
 from regkit.reports import xml
+from regkit.reports.iso20022.reading import child_text, text_of
 from regkit.reports.mifir import transaction_reference
-from regkit.reports.mifir_feedback import (
+from regkit.reports.mifir.feedback import (
     Feedback,
     MessageStatus,
     Outcome,
@@ -21,7 +22,6 @@ from regkit.reports.mifir_feedback import (
     read_feedback_files,
     reconcile,
 )
-from regkit.reports.reading import child_text, text_of
 from regkit.schemas.trade import Trade
 
 DATA = Path(__file__).parent / "data"

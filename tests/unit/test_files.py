@@ -24,7 +24,7 @@ import regkit as rk
 from regkit._files import JOURNAL_NAME, atomic_path, folder_lock
 from regkit.errors import RenderError
 from regkit.reports.writer import write_files
-from regkit.schemas.samples import SampleConfig, generate
+from regkit.samples import SampleConfig, generate
 
 
 @contextlib.contextmanager

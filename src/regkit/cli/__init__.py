@@ -2,7 +2,7 @@
 and output), one module per command.
 
 ``regkit samples`` writes a deterministic synthetic brokerage (see
-:mod:`regkit.schemas.samples`); ``regkit check`` checks record files against a policy;
+:mod:`regkit.samples`); ``regkit check`` checks record files against a policy;
 ``regkit demo`` writes a small brokerage and walks through what regkit does with it, one
 step per capability (:data:`DEMO_STEPS`); ``regkit validate`` checks regulator XML files
 against their XSDs (see :mod:`regkit.reports.xml`).

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from regkit import jobs
-from regkit.schemas.samples import DEFAULT_SEED
+from regkit.samples import DEFAULT_SEED
 
 __all__ = ["DemoContext", "add", "run"]
 

@@ -10,8 +10,8 @@ from typing import Any, get_args
 from regkit import jobs
 from regkit.cli._common import whole_number, write_progress
 from regkit.jobs import sample_lines
+from regkit.samples import DEFAULT_SEED
 from regkit.schemas.io import FileFormat
-from regkit.schemas.samples import DEFAULT_SEED
 
 __all__ = ["add", "run"]
 

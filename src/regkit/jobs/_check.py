@@ -12,10 +12,9 @@ from regkit.jobs._inputs import kind_of
 from regkit.rules.engine import check
 from regkit.rules.findings import CheckResult
 from regkit.rules.policy import Policy, load_policy
-from regkit.schemas.columnar import FrameBatch, read_frame
-from regkit.schemas.io import FileFormat
+from regkit.samples import DEFAULT_SEED, SampleConfig, SampleManifest, write_samples
+from regkit.schemas.io import FileFormat, FrameBatch, read_frame
 from regkit.schemas.kinds import KINDS
-from regkit.schemas.samples import DEFAULT_SEED, SampleConfig, SampleManifest, write_samples
 from regkit.schemas.types import TimeArgument
 
 __all__ = ["PolicyArgument", "check_files", "policy_of", "sample_config", "samples"]
@@ -74,7 +73,7 @@ def check_files(
     Examples:
         >>> import tempfile
         >>> from pathlib import Path
-        >>> from regkit.schemas.samples import SampleConfig, write_samples
+        >>> from regkit.samples import SampleConfig, write_samples
         >>> folder = Path(tempfile.mkdtemp())
         >>> _ = write_samples(folder, SampleConfig(trades=50), "parquet")
         >>> result = check_files(

@@ -23,16 +23,15 @@ from regkit.reports.xml import validate as validate_xml
 from regkit.rules.engine import check
 from regkit.rules.findings import Severity
 from regkit.rules.policy import builtin_policies, load_policy
+from regkit.samples import DEFAULT_SEED, PLANTED_KINDS, SampleManifest, write_samples
 from regkit.schemas.account import Account, AccountSnapshot
 from regkit.schemas.base import Record
 from regkit.schemas.cash import CashMovement
-from regkit.schemas.columnar import read_frame
 from regkit.schemas.enums import Product, UnderlyingClass
 from regkit.schemas.firm import Firm
-from regkit.schemas.io import RecordBatch, read_records
+from regkit.schemas.io import RecordBatch, read_frame, read_records
 from regkit.schemas.kinds import KINDS, RecordKind
 from regkit.schemas.party import NaturalPerson
-from regkit.schemas.samples import DEFAULT_SEED, PLANTED_KINDS, SampleManifest, write_samples
 from regkit.schemas.trade import Trade
 
 __all__ = ["DEMO_STEPS", "DemoContext", "DemoStep", "demo", "sample_lines"]

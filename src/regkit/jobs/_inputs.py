@@ -142,7 +142,7 @@ def read_files(
 
     Examples:
         >>> import tempfile
-        >>> from regkit.schemas.samples import SampleConfig, write_samples
+        >>> from regkit.samples import SampleConfig, write_samples
         >>> folder = Path(tempfile.mkdtemp())
         >>> _ = write_samples(folder, SampleConfig(trades=20), "csv")
         >>> read = read_files(record_files(folder), account="ACC000001")

@@ -120,7 +120,7 @@ def pack(
 
     Examples:
         >>> import tempfile
-        >>> from regkit.schemas.samples import SampleConfig, write_samples
+        >>> from regkit.samples import SampleConfig, write_samples
         >>> folder = Path(tempfile.mkdtemp())
         >>> _ = write_samples(folder, SampleConfig(trades=30), "parquet")
         >>> done = pack("esma-cfd-retail", out=folder / "pack.zip", as_of="2026-12-01",

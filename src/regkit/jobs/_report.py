@@ -56,7 +56,7 @@ def report(
 
     Examples:
         >>> import tempfile
-        >>> from regkit.schemas.samples import SampleConfig, write_samples
+        >>> from regkit.samples import SampleConfig, write_samples
         >>> folder = Path(tempfile.mkdtemp())
         >>> _ = write_samples(folder, SampleConfig(trades=40), "parquet")
         >>> files = report(

@@ -75,8 +75,7 @@ from regkit.rules.policy import (
 )
 from regkit.schemas.account import Account
 from regkit.schemas.base import Record
-from regkit.schemas.columnar import FrameBatch
-from regkit.schemas.io import atomic_path
+from regkit.schemas.io import FrameBatch, atomic_path
 from regkit.schemas.kinds import KINDS
 from regkit.schemas.layout import layout_of
 
@@ -206,7 +205,7 @@ def build(
         attachments: regulator files (XML) to include, each validated against its schema.
         inputs: the records that were checked, by kind (``{"trades": records}``; ``trade``
             works too): records (any iterable, read once, so a generator streams) or a
-            DataFrame / :class:`~regkit.schemas.columnar.FrameBatch`. ``None`` or
+            DataFrame / :class:`~regkit.schemas.io.FrameBatch`. ``None`` or
             ``"fingerprints"``: only the inputs' SHA-256 fingerprints and counts, for data
             that must not leave the firm.
         scope: the accounts and period the check was asked for (default: all accounts, all

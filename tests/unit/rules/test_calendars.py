@@ -23,7 +23,7 @@ from regkit.rules.calendars import (
     working_days_between,
 )
 from regkit.rules.policy import parse_policy
-from regkit.schemas.columnar import to_frame
+from regkit.schemas.io import to_frame
 
 
 def naive_count(start: date, end: date, closed: set[date]) -> int:

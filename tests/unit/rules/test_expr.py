@@ -12,7 +12,7 @@ import pytest
 from regkit import Account, AccountSnapshot, CashMovement, Trade
 from regkit.errors import PolicyError
 from regkit.rules.lang import Scope, compile_expr, python_source, to_polars, to_python
-from regkit.schemas.columnar import to_frame
+from regkit.schemas.io import to_frame
 
 AS_OF = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 LEI = "5493001KJTIIGC8Y1R12"

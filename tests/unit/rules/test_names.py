@@ -6,8 +6,8 @@ import pytest
 
 from regkit import LegalEntity, NaturalPerson
 from regkit.rules.names import LEGAL_FORMS, TITLES, normalise_name, same_name
-from regkit.schemas import samples
-from regkit.schemas.samples import SampleConfig, generate
+from regkit.samples import SampleConfig, generate
+from regkit.samples import _parties as samples
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from regkit import Account, CashMovement
 from regkit.errors import PolicyError
 from regkit.rules.lang import Scope, compile_expr, to_polars, to_python
 from regkit.rules.policy import parse_policy
-from regkit.schemas.columnar import to_frame
+from regkit.schemas.io import to_frame
 
 AS_OF = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 LEI = "5493001KJTIIGC8Y1R12"

@@ -11,9 +11,10 @@ import pytest
 from pydantic import ValidationError
 
 import regkit as rk
-from regkit.schemas.columnar import _spec, read_frame, to_frame, validate_frame
+from regkit.samples import SampleConfig, generate
+from regkit.schemas.io import read_frame, to_frame, validate_frame
+from regkit.schemas.io.columnar import _spec
 from regkit.schemas.layout import layout_of
-from regkit.schemas.samples import SampleConfig, generate
 from regkit.schemas.types import DECIMAL_PLACES, MAX_DIGITS
 
 TRADE = {

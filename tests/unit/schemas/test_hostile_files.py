@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 import regkit as rk
 from regkit.errors import RecordError
-from regkit.schemas.columnar import read_frame, to_frame
+from regkit.schemas.io import read_frame, to_frame
 from regkit.schemas.types import utc_time
 
 MOVEMENT = {
@@ -374,7 +374,7 @@ def test_parquet_decimal_columns_at_scale_18_give_the_notional_the_model_gives(
 ) -> None:
     import polars as pl
 
-    from regkit.schemas.samples import SampleConfig, generate
+    from regkit.samples import SampleConfig, generate
 
     trades = generate(SampleConfig(trades=10)).trades
     rk.write_records(trades, tmp_path / "t.parquet")
@@ -411,7 +411,7 @@ def test_a_whole_number_python_reads_but_no_file_means_is_refused_alike(
 def _trades_parquet(tmp_path: Path, column: str, value: str) -> Path:
     import polars as pl
 
-    from regkit.schemas.samples import SampleConfig, generate
+    from regkit.samples import SampleConfig, generate
 
     rk.write_records(generate(SampleConfig(trades=10)).trades[:3], tmp_path / "t.parquet")
     frame = pl.read_parquet(tmp_path / "t.parquet")
@@ -444,7 +444,7 @@ def test_option_terms_on_a_cfd_are_refused_by_both_readers(tmp_path: Path) -> No
 def test_a_person_s_national_id_on_an_entity_row_is_refused_by_both_readers(
     tmp_path: Path,
 ) -> None:
-    from regkit.schemas.samples import SampleConfig, generate
+    from regkit.samples import SampleConfig, generate
 
     accounts = generate(SampleConfig(trades=20, seed=13)).accounts[:4]
     path = tmp_path / "a.csv"
