@@ -39,7 +39,7 @@ from datetime import date
 from typing import Any
 
 from regkit.errors import PolicyError
-from regkit.rules.findings import Severity
+from regkit.rules.severity import Severity
 
 __all__ = ["Fail", "PythonRule", "rule"]
 

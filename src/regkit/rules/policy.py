@@ -70,7 +70,7 @@ from regkit.rules.expr import (
     number_problem,
 )
 from regkit.rules.expr import RECORD_KINDS as EXPR_RECORD_KINDS
-from regkit.rules.findings import Severity
+from regkit.rules.severity import Severity
 from regkit.schemas.base import Record
 from regkit.schemas.kinds import KINDS
 
