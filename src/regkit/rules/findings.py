@@ -51,8 +51,6 @@ if TYPE_CHECKING:
 __all__ = ["CheckResult", "Finding", "Severity", "fingerprint"]
 
 
-
-
 @dataclass(frozen=True)
 class Finding:
     """One rule that did not hold for one record (or, for an aggregate rule, one group).

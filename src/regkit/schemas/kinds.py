@@ -87,7 +87,9 @@ _TABLE: dict[str, RecordKind] = {
         RecordKind("trade", "trades", Trade, "executed_at", ("account",), ("trade_id",)),
         RecordKind("account", "accounts", Account, "opened_at", (), ("account_id",)),
         RecordKind("movement", "movements", CashMovement, "at", ("account",), ("movement_id",)),
-        RecordKind("snapshot", "snapshots", AccountSnapshot, "at", ("account",), ("account_id", "at")),
+        RecordKind(
+            "snapshot", "snapshots", AccountSnapshot, "at", ("account",), ("account_id", "at")
+        ),
     )
 }
 
