@@ -8,7 +8,13 @@ Examples:
     >>> import polars as pl
     >>> from regkit.rules.backends.checked import CheckedRules
     >>> from regkit.rules.policy import parse_policy
-    >>> rules = CheckedRules((parse_policy('policy: p\\nversion: "1"\\nrules: []\\n'),))
+    >>> text = '''
+    ... policy: p
+    ... version: "1"
+    ... rules:
+    ...   - {id: POSITIVE, severity: low, applies_to: trade, assert: trade.quantity > 0}
+    ... '''
+    >>> rules = CheckedRules((parse_policy(text),))
     >>> account_columns(rules, "trade")
     set()
 """

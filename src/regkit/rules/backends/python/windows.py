@@ -4,7 +4,13 @@ through each rule's :class:`~regkit.rules.windows.RuleState` (the streaming stat
 Examples:
     >>> from regkit.rules.backends.checked import CheckedRules
     >>> from regkit.rules.policy import parse_policy
-    >>> rules = CheckedRules((parse_policy('policy: p\\nversion: "1"\\nrules: []\\n'),))
+    >>> text = '''
+    ... policy: p
+    ... version: "1"
+    ... rules:
+    ...   - {id: POSITIVE, severity: low, applies_to: trade, assert: trade.quantity > 0}
+    ... '''
+    >>> rules = CheckedRules((parse_policy(text),))
     >>> window_findings(rules.aggregate_rules("movement"), "movement", lambda kind: [],
     ...                 lambda record: None, None)
     []
