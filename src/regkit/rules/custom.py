@@ -39,18 +39,12 @@ from datetime import date
 from typing import Any
 
 from regkit.errors import PolicyError
-from regkit.rules.findings import Severity
+from regkit.rules.severity import Severity
+from regkit.schemas.kinds import KINDS
 
 __all__ = ["Fail", "PythonRule", "rule"]
 
 _RULE_ID = re.compile(r"[A-Z0-9][A-Z0-9._-]*")
-_KINDS = ("trade", "account", "movement", "snapshot")
-_RELATED = {
-    "trade": ("account",),
-    "account": (),
-    "movement": ("account",),
-    "snapshot": ("account",),
-}
 
 
 @dataclass(frozen=True)
@@ -124,8 +118,9 @@ def rule(
     where = f"Python rule {id}"
     if not _RULE_ID.fullmatch(id):
         raise PolicyError(f"{where}: the id must be upper-case letters, digits, '.', '_' or '-'")
-    if applies_to not in _KINDS:
-        raise PolicyError(f"{where}: applies_to {applies_to!r} is not one of {', '.join(_KINDS)}")
+    kind = KINDS.get(applies_to)
+    if kind is None:
+        raise PolicyError(f"{where}: applies_to {applies_to!r} is not one of {', '.join(KINDS)}")
     try:
         level = Severity.parse(severity)
     except ValueError as exc:
@@ -136,7 +131,7 @@ def rule(
         raise PolicyError(f"{where}: effective_to must be after effective_from")
 
     def register(function: Callable[..., Any]) -> PythonRule:
-        allowed = (applies_to, *_RELATED[applies_to], "params", "as_of")
+        allowed = (applies_to, *kind.related, "params", "as_of")
         names = _parameters(function, allowed, where)
         return PythonRule(
             id=id,

@@ -15,41 +15,33 @@ A rule applies to a record whose event time (a trade's ``executed_at``, a moveme
 a snapshot's ``at``; an account's ``opened_at``, or ``as_of``) falls in
 ``[effective_from, effective_to)`` of the policy and of the rule.
 
-``check(..., engine="polars")`` decides which records fail each rule column-wise with
-polars (the same expressions, lowered); the findings of the records that fail are then
-written by the code the Python backend uses, so the two backends give the same findings.
-Aggregate (windowed) rules run in :mod:`regkit.rules.windows` (Python, and the streaming
-:class:`~regkit.rules.windows.WindowState`) and :mod:`regkit.rules.rolling` (polars).
+``check(..., engine="...")`` runs on the backend registered under that name
+(:mod:`regkit.rules.backends`): ``python`` runs every record through the generated
+functions, ``polars`` decides which records fail each rule column-wise (the same
+expressions, lowered) and writes the findings of those records with the Python backend's
+code, so the two give the same findings. Aggregate (windowed) rules are modelled in
+:mod:`regkit.rules.windows` (with the streaming :class:`~regkit.rules.windows.WindowState`)
+and run on each backend.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-import polars as pl
-
 from regkit.errors import PolicyError
-from regkit.rules.custom import Fail, PythonRule
-from regkit.rules.expr import RECORD_KINDS as MODELS
-from regkit.rules.expr import Expr, _FindingCode, _findings_function
-from regkit.rules.findings import CheckResult, Finding, Severity, _quick, _template
-from regkit.rules.inputs import INDEX, KindInput, RecordInput, kind_model, refuse_misfit
-from regkit.rules.policy import (
-    RECORD_KINDS,
-    RELATED,
-    CompiledRule,
-    Policy,
-    canonical_sha256,
-    render_message,
-)
-from regkit.rules.rolling import polars_findings as polars_windows
+from regkit.rules.backends import CheckedRules, CheckInputs, get_backend
+from regkit.rules.backends.base import Progress
+from regkit.rules.backends.checked import RecordRule
+from regkit.rules.custom import PythonRule
+from regkit.rules.findings import CheckResult, Finding
+from regkit.rules.inputs import KindInput, RecordInput, kind_model, refuse_misfit
+from regkit.rules.policy import Policy, canonical_sha256, install_compiler
 from regkit.rules.windows import AggregateRule, WindowState, at_record
-from regkit.rules.windows import python_findings as python_windows
 from regkit.schemas.account import Account, AccountSnapshot
 from regkit.schemas.base import Record
 from regkit.schemas.cash import CashMovement
@@ -59,38 +51,8 @@ from regkit.schemas.types import TimeArgument, utc_time
 
 __all__ = ["Checker", "check"]
 
+#: The built-in choices of ``engine`` (any registered backend's name is one too).
 Engine = Literal["python", "polars", "auto"]
-
-#: Told how far a check has come: (what, done, out of), e.g. ``("trades", 20_000, 200_000)``.
-Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class _Compiled:
-    """A rule ready to run: its functions, its dates, and how to explain a failure."""
-
-    rule: CompiledRule
-    when: Callable[..., Any] | None
-    holds: Callable[..., Any]
-    starts: date | None
-    ends: date | None
-    policy: Policy
-    """The policy (version) the rule belongs to."""
-
-
-@dataclass(frozen=True)
-class _Python:
-    """A Python rule of a policy version, with its dates."""
-
-    rule: PythonRule
-    starts: date | None
-    ends: date | None
-    policy: Policy
-
-    def in_force(self, day: date) -> bool:
-        return (self.starts is None or day >= self.starts) and (
-            self.ends is None or day < self.ends
-        )
 
 
 class Checker:
@@ -118,61 +80,33 @@ class Checker:
         self.policies = versions(policy)
         self.policy = self.policies[-1]
         """The newest version (the only one, for a single policy)."""
-        self._rules: dict[str, tuple[_Compiled, ...]] = {
-            kind: tuple(
-                _prepare(rule, version)
-                for version in self.policies
-                for rule in version.compiled
-                if rule.rule.applies_to == kind and not rule.rule.is_aggregate
-            )
-            for kind in RECORD_KINDS
-        }
-        self._aggregates: dict[str, tuple[AggregateRule, ...]] = {
-            kind: tuple(
-                _aggregate_rule(rule, version)
-                for version in self.policies
-                for rule in version.compiled
-                if rule.rule.applies_to == kind and rule.rule.is_aggregate
-            )
-            for kind in RECORD_KINDS
-        }
-        self._python: dict[str, tuple[_Python, ...]] = {
-            kind: tuple(
-                _Python(
-                    rule,
-                    _latest(version.effective_from, rule.effective_from),
-                    _earliest(version.effective_to, rule.effective_to),
-                    version,
-                )
-                for version in self.policies
-                for rule in version.python_rules
-                if rule.applies_to == kind
-            )
-            for kind in RECORD_KINDS
-        }
-        self._batches = {k: _batches(k, rules) for k, rules in self._rules.items()}
+        self._checked = CheckedRules(self.policies)
         # What ``check_trade``, the embedded hot path, reads first (no lookups by kind).
-        self._trade_findings = self._batches["trade"].findings
-        self._trade_python = bool(self._python["trade"])
+        self._trade_batch = self._checked.batch("trade")
+        self._trade_findings = self._trade_batch.findings
+        self._trade_python = bool(self._checked.python_rules("trade"))
 
-    def rules(self, kind: str) -> tuple[_Compiled, ...]:
+    @property
+    def checked(self) -> CheckedRules:
+        """The policy's rules, checked and compiled per kind: what a backend is given."""
+        return self._checked
+
+    def rules(self, kind: str) -> tuple[RecordRule, ...]:
         """The compiled record rules of a record kind (aggregate rules apart)."""
-        return self._rules[kind]
+        return self._checked.rules(kind)
 
     def python_rules(self, kind: str) -> tuple[PythonRule, ...]:
         """The Python rules of a record kind."""
-        return tuple(item.rule for item in self._python[kind])
+        return tuple(item.rule for item in self._checked.python_rules(kind))
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
         """Every rule id of every version, once, in policy order (Python rules last)."""
-        ids = [rule.id for version in self.policies for rule in version.rules]
-        ids += [rule.id for version in self.policies for rule in version.python_rules]
-        return tuple(dict.fromkeys(ids))
+        return self._checked.rule_ids
 
     def aggregate_rules(self, kind: str) -> tuple[AggregateRule, ...]:
         """The compiled aggregate rules of a record kind."""
-        return self._aggregates[kind]
+        return self._checked.aggregate_rules(kind)
 
     def window_state(self) -> WindowState:
         """A fresh :class:`~regkit.rules.windows.WindowState` to feed records one at a time
@@ -191,15 +125,9 @@ class Checker:
         return self._check_any(kind, record, account)
 
     def _check_any(self, kind: str, record: Record, account: Account | None) -> list[Finding]:
-        """``check`` without its own guard, for a batch: its records are of their kind and
-        each account is found by the record's ``account_id``."""
-        if kind == "trade":
-            return self.check_trade(record, account)  # type: ignore[arg-type]
-        if kind == "account":
-            return self.check_account(record)  # type: ignore[arg-type]
-        if kind == "movement":
-            return self.check_movement(record, account)  # type: ignore[arg-type]
-        return self.check_snapshot(record, account)  # type: ignore[arg-type]
+        """``check`` without its own guard: the record rules, then the Python rules, then
+        (a movement's, with no history) nothing more."""
+        return self._checked.record_checker(kind, self.as_of)(record, account)
 
     def check_trade(self, trade: Trade, account: Account | None = None) -> list[Finding]:
         """The findings of the policy's trade rules on one trade (and its account).
@@ -222,13 +150,13 @@ class Checker:
         at = trade.executed_at
         as_of = self.as_of
         if as_of is None:
-            batch = self._batches["trade"]
+            batch = self._trade_batch
             if batch.reads_as_of or (at is None and batch.dated):
                 as_of = datetime.now(UTC)  # only when something reads it
         try:
             findings = self._trade_findings(trade, account, as_of, at)
         except Exception:
-            findings = self._recheck("trade", trade, at, as_of, (account,))
+            findings = self._checked.recheck("trade", trade, at, as_of, (account,))
         if self._trade_python:
             names = {"trade": trade, "account": account}
             findings += self._run_python("trade", trade, at, names)
@@ -242,7 +170,7 @@ class Checker:
         """
         refuse_misfit("check_account", "account", Account, account, None)
         findings = self._check("account", account, account.opened_at, ())
-        if self._python["account"]:
+        if self._checked.python_rules("account"):
             findings += self._run_python(
                 "account", account, account.opened_at, {"account": account}
             )
@@ -267,10 +195,10 @@ class Checker:
         """
         refuse_misfit("check_movement", "movement", CashMovement, movement, account)
         findings = self._check("movement", movement, movement.at, (account,))
-        if self._python["movement"]:
+        if self._checked.python_rules("movement"):
             names = {"movement": movement, "account": account}
             findings += self._run_python("movement", movement, movement.at, names)
-        if history is not None and self._aggregates["movement"]:
+        if history is not None and self._checked.aggregate_rules("movement"):
             findings += at_record(self, "movement", movement, account, history)
         return findings
 
@@ -285,7 +213,7 @@ class Checker:
         """
         refuse_misfit("check_snapshot", "snapshot", AccountSnapshot, snapshot, account)
         findings = self._check("snapshot", snapshot, snapshot.at, (account,))
-        if self._python["snapshot"]:
+        if self._checked.python_rules("snapshot"):
             names = {"snapshot": snapshot, "account": account}
             findings += self._run_python("snapshot", snapshot, snapshot.at, names)
         return findings
@@ -294,206 +222,22 @@ class Checker:
         self, kind: str, record: Record, at: datetime | None, names: Mapping[str, Any]
     ) -> list[Finding]:
         """The findings of the kind's Python rules in force at ``at``."""
-        as_of = self.as_of or datetime.now(UTC)
-        day = (at or as_of).date()
-        findings: list[Finding] = []
-        for item in self._python[kind]:
-            if not item.in_force(day):
-                continue
-            params = item.policy.parameters
-            try:
-                outcome = item.rule(**names, params=params, as_of=as_of)
-            except Exception as exc:
-                findings.append(_python_finding(item, kind, record, at, None, exc))
-                continue
-            if outcome is True:
-                continue
-            findings.append(_python_finding(item, kind, record, at, outcome, None))
-        return findings
+        return self._checked.python_findings(kind, record, at, names, self.as_of)
 
     def _check(
         self, kind: str, record: Record, at: datetime | None, related: tuple[Any, ...]
     ) -> list[Finding]:
-        """The findings of the kind's record rules on a record and its related records (in
-        the order of ``RELATED[kind]``): the generated function, or rule by rule should a
-        rule raise."""
-        batch = self._batches[kind]
-        as_of = self.as_of
-        if as_of is None and (batch.reads_as_of or (at is None and batch.dated)):
-            as_of = datetime.now(UTC)  # only when something reads it
-        try:
-            return batch.findings(record, *related, as_of, at)
-        except Exception:
-            return self._recheck(kind, record, at, as_of, related)
-
-    def _recheck(
-        self,
-        kind: str,
-        record: Record,
-        at: datetime | None,
-        as_of: datetime | None,
-        related: tuple[Any, ...],
-    ) -> list[Finding]:
-        """Some rule raised: find which, rule by rule, and report it as such."""
-        batch = self._batches[kind]
-        names: dict[str, Any] = dict(zip(batch.names, (record, *related), strict=True))
-        names["as_of"] = as_of
-        day = (at or as_of).date() if batch.dated else None  # type: ignore[union-attr]
-        rules = [rule for rule in batch.rules if day is None or _in_force(rule, day)]
-        return self._one_by_one(rules, kind, record, at, names)
-
-    def _one_by_one(
-        self,
-        rules: Sequence[_Compiled],
-        kind: str,
-        record: Record,
-        at: datetime | None,
-        names: Mapping[str, Any],
-    ) -> list[Finding]:
-        findings: list[Finding] = []
-        for rule in rules:
-            try:
-                if rule.when is not None and not rule.when(**names):
-                    continue
-                if rule.holds(**names):
-                    continue
-            except Exception as exc:
-                # A rule that cannot decide is a finding of its own, never a pass.
-                findings.append(_crashed(rule.policy, rule.rule, kind, record, at, exc))
-                continue
-            findings.append(self._explain(rule, kind, record, at, names))
-        return findings
-
-    def _explain(
-        self,
-        rule: _Compiled,
-        kind: str,
-        record: Record,
-        at: datetime | None,
-        names: Mapping[str, Any],
-    ) -> Finding:
-        try:
-            return _finding(rule.policy, rule.rule, kind, record, at, names)
-        except Exception as exc:
-            return _crashed(rule.policy, rule.rule, kind, record, at, exc)
+        """The findings of the kind's record rules on a record and its related records."""
+        return self._checked.record_findings(kind, record, at, self.as_of, related)
 
 
-@dataclass(frozen=True)
-class _Batch:
-    """The rules of a record kind, checked by one generated function per record that also
-    writes the findings of the rules that fail (evidence and message included)."""
-
-    rules: tuple[_Compiled, ...]
-    names: tuple[str, ...]
-    """The record's name and its related records' (``("trade", "account")``)."""
-    findings: Callable[..., list[Finding]]
-    """``findings(record, *related, as_of, at)``, the records in the order of ``names``: the
-    findings of the rules in force, in policy order; it raises when a rule (or its evidence
-    or message) does: the rules then run one by one."""
-    reads_as_of: bool
-    """Some expression reads ``as_of``."""
-    dated: bool
-    """Some rule is in force between dates only (it reads ``at``, or ``as_of`` without)."""
+def _install() -> None:
+    """``Policy.compile()`` builds a :class:`Checker` (see
+    :func:`regkit.rules.policy.install_compiler`)."""
+    install_compiler(Checker)
 
 
-def _batches(kind: str, rules: Sequence[_Compiled]) -> _Batch:
-    codes = [_code(kind, rule) for rule in rules]
-    model = MODELS[kind]
-    # A record of a class that keeps Record's key: the generated code joins the key fields.
-    key_fields = model.key_fields if model.key is Record.key else ()
-    findings, reads_as_of = _findings_function(codes, _quick, key_fields, _EVENT_TIME[kind])
-    dated = any(rule.starts is not None or rule.ends is not None for rule in rules)
-    names = (kind, *RELATED[kind])
-    for rule in rules:  # the generated function takes the records in this order
-        scope = _assertion(rule.rule).scope
-        assert (scope.record, *scope.related) == names, (scope.record, *scope.related)
-    return _Batch(tuple(rules), names, findings, reads_as_of, dated)
-
-
-def _in_force(rule: _Compiled, day: date) -> bool:
-    return (rule.starts is None or day >= rule.starts) and (rule.ends is None or day < rule.ends)
-
-
-def _code(kind: str, compiled: _Compiled) -> _FindingCode:
-    """A rule as the generated findings function runs it (the same finding as ``_finding``)."""
-    rule = compiled.rule
-    template = _template(
-        rule_id=rule.rule.id,
-        rule_version=compiled.policy.version,
-        severity=rule.rule.severity,
-        record_kind=kind,
-        record_id="",
-        message="",
-        reference=rule.rule.reference,
-    )
-    return _FindingCode(
-        when=rule.when,
-        assertion=_assertion(rule),
-        evidence=rule.evidence,
-        message=[(part.text, part.value, part.format_spec) for part in rule.message],
-        default=rule.rule.title or rule.rule.id,
-        tag=template,
-        starts=compiled.starts,
-        ends=compiled.ends,
-    )
-
-
-def _assertion(rule: CompiledRule) -> Expr:
-    assert rule.assertion is not None  # record rules always have one
-    return rule.assertion
-
-
-def _prepare(rule: CompiledRule, policy: Policy) -> _Compiled:
-    assert rule.assertion is not None  # record rules always have one
-    starts = _latest(policy.effective_from, rule.rule.effective_from)
-    ends = _earliest(policy.effective_to, rule.rule.effective_to)
-    return _Compiled(
-        rule=rule,
-        when=None if rule.when is None else rule.when.python(),
-        holds=rule.assertion.python(),
-        starts=starts,
-        ends=ends,
-        policy=policy,
-    )
-
-
-def _python_finding(
-    item: _Python,
-    kind: str,
-    record: Record,
-    at: datetime | None,
-    outcome: Any,
-    exc: Exception | None,
-) -> Finding:
-    """The finding of a Python rule that returned ``False``, a ``Fail``, something else (an
-    error: it did not decide) or raised."""
-    rule = item.rule
-    severity: Severity = rule.severity
-    evidence: Mapping[str, Any] = {}
-    if exc is not None:
-        severity = Severity.ERROR
-        message = f"the rule could not be decided: {type(exc).__name__}: {exc}"
-    elif outcome is False:
-        message = rule.title or rule.id
-    elif isinstance(outcome, Fail):
-        message, evidence = outcome.message or rule.title or rule.id, dict(outcome.evidence)
-    else:
-        severity = Severity.ERROR
-        message = (
-            f"the rule could not be decided: it returned {outcome!r}; a Python rule returns "
-            "True, False or Fail(...)"
-        )
-    return Finding(
-        rule_id=rule.id,
-        rule_version=item.policy.version,
-        severity=severity,
-        record_kind=kind,
-        record_id=record.key,
-        message=message,
-        evidence=evidence,
-        reference=rule.reference,
-        at=at,
-    )
+_install()
 
 
 def versions(policies: Policy | Sequence[Policy]) -> tuple[Policy, ...]:
@@ -542,268 +286,109 @@ def versions(policies: Policy | Sequence[Policy]) -> tuple[Policy, ...]:
     return tuple(result)
 
 
-def _aggregate_rule(rule: CompiledRule, policy: Policy) -> AggregateRule:
-    starts = _latest(policy.effective_from, rule.rule.effective_from)
-    ends = _earliest(policy.effective_to, rule.rule.effective_to)
-    return AggregateRule(rule, policy, starts, ends)
-
-
-def _latest(*dates: date | None) -> date | None:
-    given = [d for d in dates if d is not None]
-    return max(given) if given else None
-
-
-def _earliest(*dates: date | None) -> date | None:
-    given = [d for d in dates if d is not None]
-    return min(given) if given else None
-
-
-def _finding(
-    policy: Policy,
-    rule: CompiledRule,
-    kind: str,
-    record: Record,
-    at: datetime | None,
-    names: Mapping[str, Any],
-) -> Finding:
-    evidence = {expr.text: _value(expr, names) for expr in rule.evidence}
-    return Finding(
-        rule_id=rule.rule.id,
-        rule_version=policy.version,
-        severity=rule.rule.severity,
-        record_kind=kind,
-        record_id=record.key,
-        message=render_message(rule.message, names) or rule.rule.title or rule.rule.id,
-        evidence=evidence,
-        reference=rule.rule.reference,
-        at=at,
-    )
-
-
-def _crashed(
-    policy: Policy,
-    rule: CompiledRule,
-    kind: str,
-    record: Record,
-    at: datetime | None,
-    exc: Exception,
-) -> Finding:
-    return Finding(
-        rule_id=rule.rule.id,
-        rule_version=policy.version,
-        severity=Severity.ERROR,
-        record_kind=kind,
-        record_id=record.key,
-        message=f"the rule could not be decided: {type(exc).__name__}: {exc}",
-        reference=rule.rule.reference,
-        at=at,
-    )
-
-
-def _value(expr: Expr, names: Mapping[str, Any]) -> Any:
-    return expr.python()(**names)
-
-
-def _related(record: Record, by_id: Mapping[str, Account]) -> Account | None:
-    account_id = getattr(record, "account_id", None)
-    return None if account_id is None else by_id.get(account_id)
-
-
-def _python_findings(
-    checker: Checker,
-    kind: str,
-    records: Sequence[Record],
-    by_id: Mapping[str, Account],
-    progress: Progress | None = None,
-) -> list[Finding]:
-    findings: list[Finding] = []
-    total = len(records)
-    for start in range(0, total, _PROGRESS_STEP):
-        for record in records[start : start + _PROGRESS_STEP]:
-            findings += checker._check_any(kind, record, _related(record, by_id))
-        if progress is not None:
-            progress(f"{kind}s", min(start + _PROGRESS_STEP, total), total)
-    return findings
-
-
-#: How many records the Python engine checks between two progress reports.
-_PROGRESS_STEP = 10_000
-
-
-def _polars_findings(
-    checker: Checker,
-    kind: str,
-    frame: pl.DataFrame,
-    pick: Callable[[Sequence[int]], list[Record]],
-    related: Callable[[Record], Account | None],
-) -> list[Finding]:
-    """Which records fail which rule, decided column-wise by polars; the findings of those
-    records are then written by the same code as the Python backend's, so both agree."""
-    rules = checker.rules(kind)
-    if not rules and not checker.python_rules(kind):
-        return []
-    failing: set[int] = set()
-    if checker.python_rules(kind):  # Python rules run per record, on every row
-        failing.update(range(frame.height))
-    for rule in rules:
-        try:
-            failing.update(frame.filter(_fails(rule, kind, checker.as_of)).get_column(INDEX))
-        except pl.exceptions.PolarsError:
-            # Polars refused the column as a whole (a product past Decimal(38) overflows
-            # for every row at once): every record then goes to the per-record code, which
-            # decides each one exactly as the Python engine does, so both still agree.
-            failing.update(range(frame.height))
-    findings: list[Finding] = []
-    for record in pick(sorted(failing)):
-        findings += checker._check_any(kind, record, related(record))
-    return findings
-
-
-def _account_columns(checker: Checker, kind: str) -> set[str]:
-    """The ``account.*`` columns the kind's rules read."""
-    exprs: list[Expr | None] = []
-    rules = [r.rule for r in checker.rules(kind)] + [r.rule for r in checker.aggregate_rules(kind)]
-    for compiled in rules:
-        exprs += [compiled.when, compiled.assertion, compiled.where, *compiled.group_by]
-        exprs += list(compiled.aggregates.values())
-    return {name for e in exprs if e is not None for name in e.names if name.startswith("account.")}
-
-
-_EVENT_TIME = {name: kind.event_time for name, kind in KINDS.items()}
-
-
-def _frame(checker: Checker, kind: str, records: KindInput, accounts: KindInput) -> pl.DataFrame:
-    """A kind's records as columns in input order (``__index``), with their account's
-    columns as ``account.*`` (null where there is no account, as on the Python backend)."""
-    frame = records.frame().with_row_index(INDEX)
-    if kind == "account":
-        return frame
-    if not len(accounts):
-        missing = sorted(_account_columns(checker, kind) - set(frame.columns))
-        return frame.with_columns(pl.lit(None).alias(name) for name in missing)
-    related = accounts.frame()
-    related = related.rename({name: f"account.{name}" for name in related.columns})
-    return frame.join(
-        related,
-        left_on="account_id",
-        right_on="account.account_id",
-        how="left",
-        coalesce=False,
-        maintain_order="left",
-    )
-
-
-def _fails(rule: _Compiled, kind: str, as_of: datetime | None) -> pl.Expr:
-    when = as_of or datetime.now(UTC)
-    assertion = rule.rule.assertion
-    assert assertion is not None
-    fails = ~assertion.polars(as_of=when)
-    if rule.rule.when is not None:
-        fails = fails & rule.rule.when.polars(as_of=when)
-    day = pl.coalesce(pl.col(_EVENT_TIME[kind]), pl.lit(when)).dt.date()
-    if rule.starts is not None:
-        fails = fails & (day >= rule.starts)
-    if rule.ends is not None:
-        fails = fails & (day < rule.ends)
-    return fails
+def _version_entry(policy: Policy) -> dict[str, str | None]:
+    starts, ends = policy.effective_from, policy.effective_to
+    return {
+        "version": policy.version,
+        "sha256": policy.sha256,
+        "effective_from": None if starts is None else starts.isoformat(),
+        "effective_to": None if ends is None else ends.isoformat(),
+    }
 
 
 def check(
     policy: Policy | Sequence[Policy],
     *,
-    trades: RecordInput = (),
-    accounts: RecordInput = (),
-    movements: RecordInput = (),
-    snapshots: RecordInput = (),
     as_of: TimeArgument | None = None,
-    engine: Engine = "auto",
+    engine: str = "auto",
     progress: Progress | None = None,
+    **inputs: RecordInput,
 ) -> CheckResult:
     """Check records against a policy and return every finding with its provenance.
 
     ``policy`` may be several versions of one policy: each record is then checked against
     the version in force at its event time (see :func:`versions`).
 
-    Each input is records, or a DataFrame of them (read with ``pl.read_parquet``, or the
-    validated frame of :func:`regkit.read_frame`). Trades, movements and snapshots see their
-    account (joined by ``account_id``); accounts are checked themselves. ``as_of`` is the
-    time rules read as ``as_of`` (default: now): a date (the start of that day, UTC), an
-    aware datetime, or ISO 8601 text with an offset or ``Z`` or a plain date, the same
-    instant on both engines (``CheckResult.as_of`` holds it, in UTC).
+    The records come by kind, under each kind's plural in the table of record kinds
+    (:data:`~regkit.schemas.kinds.KINDS`): ``trades=``, ``accounts=``, ``movements=``,
+    ``snapshots=``. Each input is records, or a DataFrame of them (read with
+    ``pl.read_parquet``, or the validated frame of :func:`regkit.read_frame`). Trades,
+    movements and snapshots see their account (joined by ``account_id``); accounts are
+    checked themselves. ``as_of`` is the time rules read as ``as_of`` (default: now): a date
+    (the start of that day, UTC), an aware datetime, or ISO 8601 text with an offset or
+    ``Z`` or a plain date, the same instant on both engines (``CheckResult.as_of`` holds
+    it, in UTC).
 
     ``engine="python"`` runs the generated per-record functions; ``"polars"`` decides
     column-wise which records (and which windows of aggregate rules) fail, and builds
-    records only for those; ``"auto"`` uses polars when an input is a DataFrame. Both give
-    the same findings. ``progress``, when given, is told when each kind's check starts
+    records only for those; ``"auto"`` uses polars when an input is a DataFrame; any other
+    registered backend (:mod:`regkit.rules.backends`) by its name. All give the same
+    findings. ``progress``, when given, is told when each kind's check starts
     (``progress("trades", 0, 200_000)``) and how far it has come
     (``progress("trades", 20_000, 200_000)``), for a progress bar.
 
     Raises:
         RecordError: a DataFrame holds rows that are not valid records (every one is named
             in the error's ``errors``; nothing is checked).
-        TypeError: ``as_of`` is not a date, a datetime or text (a number, a bool).
-        ValueError: ``as_of`` is a naive datetime, or text that is not such ISO 8601.
+        TypeError: ``as_of`` is not a date, a datetime or text (a number, a bool), or a
+            keyword that is not a kind's plural.
+        ValueError: ``as_of`` is a naive datetime, or text that is not such ISO 8601, or
+            ``engine`` names no registered backend.
     """
+    _refuse_unknown(inputs)
     started = datetime.now(UTC)
     clock = time.perf_counter()
     checker = Checker(policy, as_of=started if as_of is None else as_of)
-    inputs = {
-        "trades": KindInput("trade", trades, "trades"),
-        "accounts": KindInput("account", accounts, "accounts"),
-        "movements": KindInput("movement", movements, "movements"),
-        "snapshots": KindInput("snapshot", snapshots, "snapshots"),
-    }
-    columnar = engine == "polars" or (
-        engine == "auto" and any(item.from_frame for item in inputs.values())
-    )
-    account_input = inputs["accounts"]
-    by_id: dict[str, Account] = {}
-    if len(account_input):
-        by_id = {a.key: a for a in account_input.records() if isinstance(a, Account)}
-
-    def related(record: Record) -> Account | None:
-        return _related(record, by_id)
-
-    by_kind = {item.kind: item for item in inputs.values()}
-    frames: dict[str, pl.DataFrame] = {}
-
-    def frame_of(kind: str) -> pl.DataFrame | None:
-        if not len(by_kind[kind]):
-            return None
-        if kind not in frames:
-            frames[kind] = _frame(checker, kind, by_kind[kind], account_input)
-        return frames[kind]
-
-    def pick_of(kind: str) -> Callable[[Sequence[int]], list[Record]]:
-        return by_kind[kind].pick
-
-    def records_of(kind: str) -> list[Record]:
-        return by_kind[kind].records()
-
+    assert checker.as_of is not None
+    given = _inputs(inputs)
+    backend = get_backend(_engine_name(engine, given))
+    run = backend.start(checker.checked, given, checker.as_of)
     findings: list[Finding] = []
-    for item in inputs.values():
-        kind, total = item.kind, len(item)
+    for kind, item in given.items():
+        total = len(item)
         if total and progress is not None:
             progress(item.name, 0, total)  # so that a progress bar names the kind now checked
+        if total:
+            findings += run.record_findings(kind, progress)
         # A rule over several kinds runs when any of its kinds has records.
-        windows = any(
-            len(by_kind[each]) for rule in checker.aggregate_rules(kind) for each in rule.kinds
-        )
-        if columnar:
-            if total and (checker.rules(kind) or checker.python_rules(kind)):
-                frame = frame_of(kind)
-                assert frame is not None
-                findings += _polars_findings(checker, kind, frame, item.pick, related)
-            if windows:
-                findings += polars_windows(checker, kind, frame_of, pick_of, related)
-            if total and progress is not None:
-                progress(item.name, total, total)
-        else:
-            if total:
-                findings += _python_findings(checker, kind, item.records(), by_id, progress)
-            if windows:
-                findings += python_windows(checker, kind, records_of, related)
+        if any(len(given[each]) for rule in checker.aggregate_rules(kind) for each in rule.kinds):
+            findings += run.window_findings(kind)
     elapsed = time.perf_counter() - clock
+    return _result(checker, given, findings, started, elapsed)
+
+
+def _refuse_unknown(inputs: Mapping[str, RecordInput]) -> None:
+    """Refuse a keyword that is no kind's plural (a TypeError, as Python words it)."""
+    plurals = {kind.plural for kind in KINDS.values()}
+    for name in inputs:
+        if name not in plurals:
+            raise TypeError(f"check() got an unexpected keyword argument {name!r}")
+
+
+def _inputs(inputs: Mapping[str, RecordInput]) -> CheckInputs:
+    """Each kind's input, read from the keywords named by the kinds' plurals."""
+    return CheckInputs(
+        {
+            kind.name: KindInput(kind.name, inputs.get(kind.plural, ()), kind.plural)
+            for kind in KINDS.values()
+        }
+    )
+
+
+def _engine_name(engine: str, inputs: CheckInputs) -> str:
+    """The backend ``engine`` names: ``auto`` is polars when an input is a DataFrame."""
+    if engine != "auto":
+        return engine
+    return "polars" if any(item.from_frame for item in inputs.values()) else "python"
+
+
+def _result(
+    checker: Checker,
+    inputs: CheckInputs,
+    findings: list[Finding],
+    started: datetime,
+    elapsed: float,
+) -> CheckResult:
     ran = checker.policies
     return CheckResult(
         findings=findings,
@@ -816,18 +401,24 @@ def check(
         started_at=started,
         finished_at=datetime.fromtimestamp(started.timestamp() + elapsed, UTC),
         rules_evaluated=checker.rule_ids,
-        records_checked={item.kind: len(item) for item in inputs.values() if len(item)},
-        input_fingerprints={name: item.fingerprint() for name, item in inputs.items() if len(item)},
+        records_checked={kind: len(item) for kind, item in inputs.items() if len(item)},
+        input_fingerprints={item.name: item.fingerprint() for item in inputs.values() if len(item)},
         as_of=checker.as_of,
         policies=ran,
     )
 
 
-def _version_entry(policy: Policy) -> dict[str, str | None]:
-    starts, ends = policy.effective_from, policy.effective_to
-    return {
-        "version": policy.version,
-        "sha256": policy.sha256,
-        "effective_from": None if starts is None else starts.isoformat(),
-        "effective_to": None if ends is None else ends.isoformat(),
-    }
+def _signature() -> inspect.Signature:
+    """``check``'s signature with a keyword per kind (``trades=()``, ...), for help()."""
+    signature = inspect.signature(check)
+    parameters = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    kinds = [
+        inspect.Parameter(
+            kind.plural, inspect.Parameter.KEYWORD_ONLY, default=(), annotation="RecordInput"
+        )
+        for kind in KINDS.values()
+    ]
+    return signature.replace(parameters=[parameters[0], *kinds, *parameters[1:]])
+
+
+check.__signature__ = _signature()  # type: ignore[attr-defined]

@@ -41,6 +41,7 @@ import polars as pl
 
 from regkit._version import __version__
 from regkit.errors import ComplianceError
+from regkit.rules.severity import Severity
 from regkit.schemas.base import Record
 from regkit.schemas.io import atomic_path
 
@@ -48,38 +49,6 @@ if TYPE_CHECKING:
     from regkit.rules.policy import Policy
 
 __all__ = ["CheckResult", "Finding", "Severity", "fingerprint"]
-
-
-class Severity(enum.StrEnum):
-    """How serious a finding is; ``error`` means the rule itself failed on the record."""
-
-    INFO = "info"
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-    ERROR = "error"
-
-    @property
-    def rank(self) -> int:
-        """The order of severities: info < low < medium < high < critical < error.
-
-        A rule that crashed ranks highest: it proves nothing about the record, so no
-        threshold may let it pass silently.
-        """
-        return _RANKS[self]
-
-    @classmethod
-    def parse(cls, value: str | Severity) -> Severity:
-        """A severity from its name, in any case; a ValueError naming the choices."""
-        try:
-            return cls(str(value).strip().lower())
-        except ValueError:
-            choices = ", ".join(member.value for member in cls)
-            raise ValueError(f"unknown severity {value!r}; expected one of {choices}") from None
-
-
-_RANKS = {severity: rank for rank, severity in enumerate(Severity)}
 
 
 @dataclass(frozen=True)
@@ -157,8 +126,8 @@ class Finding:
         )
 
 
-def _template(**fields: Any) -> dict[str, Any]:
-    """The fields of a finding, checked once by the constructor, for :func:`_quick`.
+def template(**fields: Any) -> dict[str, Any]:
+    """The fields of a finding, checked once by the constructor, for :func:`quick`.
 
     The engine builds one per rule when it compiles a policy; ``record_id``, ``message``,
     ``evidence`` and ``at`` are then filled in per finding.
@@ -170,10 +139,10 @@ _new = object.__new__
 _set = object.__setattr__
 
 
-def _quick(
+def quick(
     template: dict[str, Any], record_id: str, at: datetime | None, evidence: Any, message: str
 ) -> Finding:
-    """A finding from a :func:`_template` and its per-record fields, without ``__init__``.
+    """A finding from a :func:`template` and its per-record fields, without ``__init__``.
 
     The same finding ``Finding(**template | {...})`` would give (the template's fields were
     checked when it was made), at a fraction of the cost: the embedded checker's hot path.
@@ -187,6 +156,10 @@ def _quick(
     _set(finding, "__dict__", fields)
     return finding
 
+
+# The names the engine used before they were public (tests and other areas may hold them).
+_template = template
+_quick = quick
 
 _CSV_COLUMNS = (
     "rule_id",

@@ -22,11 +22,12 @@ from typing import Any
 import polars as pl
 
 from regkit.errors import RecordError
-from regkit.rules.expr import RECORD_KINDS
+from regkit.rules.findings import fingerprint
 from regkit.schemas.account import Account
 from regkit.schemas.base import Record
 from regkit.schemas.columnar import FrameBatch, to_frame, validate_frame
 from regkit.schemas.io import read_records
+from regkit.schemas.kinds import KINDS
 
 __all__ = ["INDEX", "KindInput", "RecordInput", "kind_model", "refuse_misfit"]
 
@@ -47,7 +48,7 @@ class KindInput:
     def __init__(self, kind: str, value: RecordInput, name: str) -> None:
         self.kind = kind
         self.name = name
-        self.model = RECORD_KINDS[kind]
+        self.model = KINDS[kind].model
         self._records: list[Record] | None = None
         self._frame: pl.DataFrame | None = None
         if isinstance(value, FrameBatch):
@@ -94,8 +95,6 @@ class KindInput:
         :func:`regkit.rules.findings.fingerprint`), or, for a DataFrame, of its CSV form with
         the columns in name order."""
         if self._records is not None:
-            from regkit.rules.findings import fingerprint
-
             return fingerprint(self._records)
         frame = self.frame()
         frame = frame.select(sorted(c for c in frame.columns if c not in _DERIVED))
@@ -125,11 +124,11 @@ def kind_model(method: str, kind: object) -> type[Record]:
     Raises:
         ValueError: no such kind, naming ``method`` and its ``kind`` argument.
     """
-    model = RECORD_KINDS.get(kind) if isinstance(kind, str) else None
-    if model is None:
-        known = ", ".join(map(repr, RECORD_KINDS))
+    found = KINDS.get(kind) if isinstance(kind, str) else None
+    if found is None:
+        known = ", ".join(map(repr, KINDS))
         raise ValueError(f"{method}: kind: expected one of {known}, got {kind!r}")
-    return model
+    return found.model
 
 
 def refuse_misfit(

@@ -69,13 +69,11 @@ from regkit.rules.expr import (
     format_value,
     number_problem,
 )
-from regkit.rules.expr import RECORD_KINDS as EXPR_RECORD_KINDS
-from regkit.rules.findings import Severity
+from regkit.rules.severity import Severity
 from regkit.schemas.base import Record
 from regkit.schemas.kinds import KINDS
 
 if TYPE_CHECKING:
-    from regkit.rules.engine import Checker
     from regkit.schemas.types import TimeArgument
 
 __all__ = [
@@ -93,13 +91,73 @@ __all__ = [
     "parse_policy",
 ]
 
-#: The record kinds a rule can apply to (the expression language's scopes).
-RECORD_KINDS: tuple[str, ...] = tuple(EXPR_RECORD_KINDS)
 
-#: The records a rule of each kind sees besides its own, joined by ``account_id``.
-RELATED: Mapping[str, Mapping[str, type[Record]]] = {
-    name: {other: KINDS[other].model for other in kind.related} for name, kind in KINDS.items()
-}
+class _KindNames(Sequence[str]):
+    """The names of the record kinds, read from :data:`~regkit.schemas.kinds.KINDS` at
+    each use (a kind registered later is one of them)."""
+
+    @typing.overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @typing.overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return tuple(KINDS)[index]
+
+    def __len__(self) -> int:
+        return len(KINDS)
+
+    def __iter__(self) -> typing.Iterator[str]:
+        return iter(KINDS)
+
+    def __contains__(self, name: object) -> bool:
+        return name in KINDS
+
+    def __eq__(self, other: object) -> bool:
+        return tuple(KINDS) == (tuple(other) if isinstance(other, Sequence) else other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(KINDS))
+
+    def __repr__(self) -> str:
+        return repr(tuple(KINDS))
+
+
+class _Related(Mapping[str, Mapping[str, type[Record]]]):
+    """Each kind's related records by name, with their classes, read from ``KINDS``."""
+
+    def __getitem__(self, name: str) -> Mapping[str, type[Record]]:
+        return {other: KINDS[other].model for other in KINDS[name].related}
+
+    def __iter__(self) -> typing.Iterator[str]:
+        return iter(KINDS)
+
+    def __len__(self) -> int:
+        return len(KINDS)
+
+
+#: The record kinds a rule can apply to (the expression language's scopes), live.
+RECORD_KINDS: Sequence[str] = _KindNames()
+
+#: The records a rule of each kind sees besides its own, joined by ``account_id``, live.
+RELATED: Mapping[str, Mapping[str, type[Record]]] = _Related()
+
+#: What :meth:`Policy.compile` calls: :mod:`regkit.rules.engine` installs its ``Checker``
+#: here when it is imported (see :func:`install_compiler`).
+_COMPILERS: list[Callable[..., Any]] = []
+
+
+def install_compiler(compiler: Callable[..., Any]) -> None:
+    """Set what :meth:`Policy.compile` builds (the engine's ``Checker``).
+
+    A policy is a declaration: this module does not import the engine that runs it, which
+    imports this module. :mod:`regkit.rules.engine` calls this when it is imported, and
+    importing any of ``regkit``, ``regkit.rules`` or this module imports the engine first
+    (through the packages), so ``compile`` always finds it.
+    """
+    _COMPILERS[:] = [compiler]
+
 
 #: The aggregate functions of an aggregate rule.
 AGGREGATE_FUNCTIONS = ("count", "sum", "min", "max", "mean", "count_distinct")
@@ -334,12 +392,15 @@ class Policy:
         )
         return dataclasses.replace(self, python_rules=added, sha256=sha256)
 
-    def compile(self, *, as_of: TimeArgument | None = None) -> Checker:
+    def compile(self, *, as_of: TimeArgument | None = None) -> Any:
         """The policy as a :class:`~regkit.rules.engine.Checker` for one record at a time
-        (``as_of``: see :class:`~regkit.rules.engine.Checker`)."""
-        from regkit.rules.engine import Checker  # the engine builds on this module
+        (``as_of``: see :class:`~regkit.rules.engine.Checker`).
 
-        return Checker(self, as_of=as_of)
+        Returns:
+            A :class:`regkit.rules.engine.Checker` (typed ``Any`` here: this module does not
+            import the engine; see :func:`install_compiler`).
+        """
+        return _COMPILERS[0](self, as_of=as_of)
 
     def rules_for(self, kind: str) -> tuple[Rule, ...]:
         """The rules that apply to a record kind."""
@@ -462,7 +523,7 @@ def parse_policy(
 def compile_rule(rule: Rule, parameters: Mapping[str, Any], source: str) -> CompiledRule:
     """Check and compile every expression of a rule in its scope; a PolicyError names the
     file, the rule, the key, the field and the closest real names."""
-    related = {**RELATED[rule.applies_to], **{kind: EXPR_RECORD_KINDS[kind] for kind in rule.also}}
+    related = {**RELATED[rule.applies_to], **{kind: KINDS[kind].model for kind in rule.also}}
     optional = bool(rule.also)  # at a record of another kind, the first kind's is None
     scope = Scope(rule.applies_to, related, parameters, optional=optional)
     where = f"{source}, rule {rule.id}"

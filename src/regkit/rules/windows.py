@@ -60,29 +60,51 @@ from __future__ import annotations
 
 import enum
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from regkit.rules.expr import RECORD_KINDS
 from regkit.rules.findings import Finding, Severity
 from regkit.rules.inputs import kind_model, refuse_misfit
 from regkit.rules.policy import CompiledRule, Policy, render_message
 from regkit.schemas.account import Account
 from regkit.schemas.base import Record
-from regkit.schemas.kinds import KINDS
-
-if TYPE_CHECKING:
-    from regkit.rules.engine import Checker
+from regkit.schemas.kinds import KINDS, kind_of_model
 
 __all__ = ["AggregateRule", "Episode", "WindowState", "mean_of"]
 
-#: The event time of each record kind (an account's is when it opened).
-EVENT_TIME = {name: kind.event_time for name, kind in KINDS.items()}
 
-_KIND_OF = {model: kind for kind, model in RECORD_KINDS.items()}
+class _EventTimes(Mapping[str, str]):
+    """Each kind's event-time field, read from ``KINDS`` at each look-up."""
+
+    def __getitem__(self, kind: str) -> str:
+        return KINDS[kind].event_time
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(KINDS)
+
+    def __len__(self) -> int:
+        return len(KINDS)
+
+
+#: The event time of each record kind (an account's is when it opened), live.
+EVENT_TIME: Mapping[str, str] = _EventTimes()
+
+
+class AggregateSource(Protocol):
+    """What the windows read of a compiled policy (an engine ``Checker`` is one)."""
+
+    @property
+    def as_of(self) -> datetime | None:
+        """The time rules read as ``as_of`` (``None``: now)."""
+        ...
+
+    def aggregate_rules(self, kind: str) -> tuple[AggregateRule, ...]:
+        """The aggregate rules of a kind (``applies_to``), in policy order."""
+        ...
+
 
 _MEAN_PLACES = Decimal(1).scaleb(-16)
 _MEAN_CONTEXT = Context(prec=80)
@@ -90,12 +112,12 @@ _MEAN_CONTEXT = Context(prec=80)
 
 def kind_of(record: Record) -> str:
     """The kind of a record (``trade``, ``account``, ``movement``, ``snapshot``)."""
-    return _KIND_OF[type(record)]
+    return kind_of_model(type(record))
 
 
 def event_time(record: Record, as_of: datetime) -> datetime:
     """A record's event time (``as_of`` when it has none)."""
-    found: datetime | None = getattr(record, EVENT_TIME[kind_of(record)], None)
+    found: datetime | None = getattr(record, KINDS[kind_of(record)].event_time, None)
     return found or as_of
 
 
@@ -126,7 +148,7 @@ def aggregate(function: str, values: Sequence[Any], zero: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class _Entry:
+class Entry:
     """A record that entered a rule's windows."""
 
     seq: int
@@ -161,9 +183,9 @@ class Episode:
     """
 
     group_key: tuple[Any, ...]
-    trigger: _Entry
-    window: tuple[_Entry, ...]
-    members: list[_Entry]
+    trigger: Entry
+    window: tuple[Entry, ...]
+    members: list[Entry]
     end: int
     values: Mapping[str, Any] | None = None
 
@@ -236,7 +258,7 @@ class AggregateRule:
 
     # --- windows ----------------------------------------------------------------------
 
-    def aggregates(self, window: Sequence[_Entry]) -> dict[str, Any]:
+    def aggregates(self, window: Sequence[Entry]) -> dict[str, Any]:
         """The aggregates of a window, by name."""
         return {
             name: aggregate(function, [entry.values[index] for entry in window], zero)
@@ -245,11 +267,11 @@ class AggregateRule:
             )
         }
 
-    def fails(self, entry: _Entry, values: Mapping[str, Any]) -> bool:
+    def fails(self, entry: Entry, values: Mapping[str, Any]) -> bool:
         """Whether the window of ``entry`` (with these aggregates) fails the assert."""
         return not self.holds(**entry.names, **values)
 
-    def starts_window(self, first: _Entry, entry: _Entry) -> bool:
+    def starts_window(self, first: Entry, entry: Entry) -> bool:
         """Whether ``first`` is still in the window of ``entry`` (both of one group)."""
         if self.unbounded:
             return True
@@ -313,7 +335,7 @@ def _plain(value: Any) -> Any:
 # --- the streaming state -------------------------------------------------------------------
 
 
-class _Running:
+class Running:
     """A window's aggregates, kept up to date as records enter and leave it (each record
     costs the same whatever the window's size; min and max use monotonic queues)."""
 
@@ -326,7 +348,8 @@ class _Running:
         self.extremes: list[deque[tuple[int, Any]]] = [deque() for _ in rule.functions]
         self.size = 0
 
-    def add(self, entry: _Entry) -> None:
+    def add(self, entry: Entry) -> None:
+        """Count an entry that came into the window."""
         self.size += 1
         for index, (function, value) in enumerate(zip(self.functions, entry.values, strict=True)):
             if value is None or function == "count":
@@ -344,7 +367,8 @@ class _Running:
                     queue.pop()
                 queue.append((entry.position, value))
 
-    def remove(self, entry: _Entry) -> None:
+    def remove(self, entry: Entry) -> None:
+        """Take out an entry that left the window (the oldest one)."""
         self.size -= 1
         for index, (function, value) in enumerate(zip(self.functions, entry.values, strict=True)):
             if value is None or function == "count":
@@ -363,6 +387,7 @@ class _Running:
                     queue.popleft()
 
     def values(self) -> dict[str, Any]:
+        """The window's aggregates, by name."""
         found: dict[str, Any] = {}
         for index, (name, function) in enumerate(zip(self.names, self.functions, strict=True)):
             if function == "count":
@@ -388,13 +413,13 @@ def _add(total: Any, value: Any) -> Any:
 
 @dataclass
 class _Group:
-    running: _Running
-    entries: deque[_Entry] = field(default_factory=deque)
+    running: Running
+    entries: deque[Entry] = field(default_factory=deque)
     positions: int = 0
     episode: Episode | None = None
 
 
-class _RuleState:
+class RuleState:
     """One aggregate rule's groups, open episodes and findings."""
 
     def __init__(self, rule: AggregateRule) -> None:
@@ -408,6 +433,8 @@ class _RuleState:
     def add(
         self, seq: int, record: Record, at: datetime, names: Mapping[str, Any], as_of: datetime
     ) -> list[Finding]:
+        """Feed one record (its ``seq`` in the feed, its event time and its names); return
+        the alerts: the episodes it opened and the ``error`` finding if the rule raised."""
         rule = self.rule
         self.last = None
         if not rule.in_force(at):
@@ -445,7 +472,7 @@ class _RuleState:
         self.last = None
         group = self.groups.get(key)
         if group is None:
-            group = self.groups[key] = _Group(_Running(rule))
+            group = self.groups[key] = _Group(Running(rule))
         if group.entries and at < group.entries[-1].at:
             last = group.entries[-1]
             raise ValueError(
@@ -453,7 +480,7 @@ class _RuleState:
                 f"{last.record.key!r} at {last.at.isoformat()} of the same group {key!r} of "
                 f"rule {rule.rule.rule.id}; feed the records of a group in time order"
             )
-        entry = _Entry(seq, group.positions, at, record, names, values, leg)
+        entry = Entry(seq, group.positions, at, record, names, values, leg)
         group.positions += 1
         group.entries.append(entry)
         group.running.add(entry)
@@ -488,7 +515,7 @@ class _RuleState:
         self,
         group: _Group,
         key: tuple[Any, ...],
-        entry: _Entry,
+        entry: Entry,
         failing: Mapping[str, Any] | None,
         as_of: datetime,
     ) -> list[Finding]:
@@ -514,11 +541,13 @@ class _RuleState:
         return [self.rule.finding(new, as_of)]
 
     def crash(self, order: tuple[int, int], finding: Finding) -> list[Finding]:
+        """Keep the ``error`` finding of a record the rule raised on, in its place."""
         self.closed.append((order, finding))
         self.last = finding
         return [finding]
 
     def findings(self, as_of: datetime) -> list[Finding]:
+        """Every episode and ``error`` finding so far, in the order they began."""
         items = list(self.closed)
         items += [(g.episode.trigger.order, g.episode) for g in self.groups.values() if g.episode]
         items.sort(key=lambda item: item[0])
@@ -543,14 +572,13 @@ class WindowState:
         checker: the compiled policy (its ``as_of`` is the time rules read as ``as_of``).
     """
 
-    def __init__(self, checker: Checker) -> None:
+    def __init__(self, checker: AggregateSource) -> None:
         self.checker = checker
         self._states = {
-            kind: [_RuleState(rule) for rule in checker.aggregate_rules(kind)]
-            for kind in EVENT_TIME
+            kind: [RuleState(rule) for rule in checker.aggregate_rules(kind)] for kind in KINDS
         }
         """Each kind's rules (``applies_to`` first), in policy order."""
-        self._rules: dict[str, list[_RuleState]] = {kind: [] for kind in EVENT_TIME}
+        self._rules: dict[str, list[RuleState]] = {kind: [] for kind in KINDS}
         """The rules each kind's records enter (a rule over several kinds under each)."""
         for states in self._states.values():
             for state in states:
@@ -604,7 +632,7 @@ class WindowState:
         """Every episode so far (open ones with their members so far), rule by rule in
         policy order, each rule's in the order their first window failed."""
         as_of = self.checker.as_of or datetime.now(UTC)
-        kinds = [kind] if kind is not None else list(EVENT_TIME)
+        kinds = [kind] if kind is not None else list(self._states)
         return [
             finding
             for each in kinds
@@ -614,7 +642,7 @@ class WindowState:
 
 
 def at_record(
-    checker: Checker,
+    checker: AggregateSource,
     kind: str,
     record: Record,
     account: Account | None,
@@ -637,50 +665,13 @@ def at_record(
     return findings
 
 
-def python_findings(
-    checker: Checker,
-    kind: str,
-    records: Callable[[str], Sequence[Record]],
-    related: Callable[[Record], Account | None],
-) -> list[Finding]:
-    """The findings of a kind's aggregate rules over a batch, with the Python backend: the
-    records in event-time order (ties in the order of the rule's kinds, then in input
-    order) through each rule's state, rule by rule in policy order.
-
-    Args:
-        checker: the compiled policy.
-        kind: the kind whose rules run (``applies_to``, the first kind of a rule).
-        records: each kind's records, by kind.
-        related: a record's account.
-    """
-    rules = checker.aggregate_rules(kind)
-    if not rules:
-        return []
-    as_of = checker.as_of or datetime.now(UTC)
-    # The rules of one kind share a pass; a rule over several kinds has one of its own.
-    single = [rule for rule in rules if not rule.blank]
-    passes: list[tuple[list[AggregateRule], tuple[str, ...]]] = (
-        [(single, (kind,))] if single else []
-    )
-    passes += [([rule], rule.kinds) for rule in rules if rule.blank]
-    found: dict[int, list[Finding]] = {}
-    for group, kinds in passes:
-        states = [_RuleState(rule) for rule in group]
-        feed = ordered([record for each in kinds for record in records(each)], as_of)
-        for seq, record in enumerate(feed):
-            record_kind = kind_of(record)
-            names: dict[str, Any] = {record_kind: record, "as_of": as_of}
-            if record_kind != "account":
-                names["account"] = related(record)
-            at = event_time(record, as_of)
-            for state in states:
-                state.add(seq, record, at, names, as_of)
-        for state in states:
-            found[id(state.rule)] = state.findings(as_of)
-    return [finding for rule in rules for finding in found[id(rule)]]
-
-
 def ordered(records: Iterable[Record], as_of: datetime) -> list[Record]:
     """Records in event-time order; ties in the order given (a record without an event
     time: ``as_of``)."""
     return sorted(records, key=lambda record: event_time(record, as_of))
+
+
+# The names the rules' backends used before they were public.
+_Entry = Entry
+_Running = Running
+_RuleState = RuleState

@@ -198,7 +198,7 @@ def test_a_message_that_formats_a_time_runs_in_the_generated_function() -> None:
     text = POLICY.replace('message: "leverage', 'message: "{trade.executed_at:%Y-%m-%d}: leverage')
     checker = parse_policy(text).compile(as_of=AS_OF)
     deal, owner = trade("T1", "50"), account()
-    batch = checker._batches["trade"]
+    batch = checker.checked.batch("trade")
     (finding,) = batch.findings(deal, owner, AS_OF, deal.executed_at)
     assert finding.message == "2026-11-20: leverage 50:1 above the 30:1 cap"
     assert checker.check_trade(deal, owner) == [finding]

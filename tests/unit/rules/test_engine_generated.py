@@ -15,6 +15,8 @@ from test_expr_backends import SCOPE, books, expressions, numbers
 
 import regkit as rk
 from regkit.rules import engine
+from regkit.rules.backends import checked
+from regkit.rules.backends.checked import in_force, one_by_one
 from regkit.rules.engine import Checker
 from regkit.rules.expr import (
     Expr,
@@ -24,7 +26,9 @@ from regkit.rules.expr import (
     format_value,
     to_python,
 )
-from regkit.rules.findings import Finding, Severity, _quick, _template
+from regkit.rules.findings import Finding, Severity
+from regkit.rules.findings import quick as _quick
+from regkit.rules.findings import template as _template
 from regkit.rules.policy import parse_policy
 from regkit.schemas.base import Record
 
@@ -111,8 +115,8 @@ def _slow(checker: Checker, kind: str, record: Record, names: dict[str, Any]) ->
         at = getattr(record, "opened_at", None)
     as_of = checker.as_of or AS_OF
     day = (at or as_of).date()
-    rules = [rule for rule in checker.rules(kind) if engine._in_force(rule, day)]
-    return checker._one_by_one(rules, kind, record, at, names | {"as_of": as_of})
+    rules = [rule for rule in checker.rules(kind) if in_force(rule, day)]
+    return one_by_one(rules, kind, record, at, names | {"as_of": as_of})
 
 
 def _same(fast: list[Finding], slow: list[Finding]) -> None:
@@ -230,6 +234,7 @@ class _Clock(datetime):
 def clock(monkeypatch: pytest.MonkeyPatch) -> type[_Clock]:
     _Clock.calls = 0
     monkeypatch.setattr(engine, "datetime", _Clock)
+    monkeypatch.setattr(checked, "datetime", _Clock)
     return _Clock
 
 
@@ -517,7 +522,7 @@ def test_the_generated_function_takes_the_records_as_they_are() -> None:
     names = {"trade": ("trade", "account"), "account": ("account",)}
     names |= {"movement": ("movement", "account"), "snapshot": ("snapshot", "account")}
     for kind, expected in names.items():
-        code = checker._batches[kind].findings.__code__
+        code = checker.checked.batch(kind).findings.__code__
         assert code.co_varnames[: code.co_argcount] == (*expected, "as_of", "_at")
 
 

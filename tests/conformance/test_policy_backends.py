@@ -55,12 +55,12 @@ def policies(draw: st.DrawFn) -> str:
     st.datetimes(datetime(2000, 1, 1), datetime(2099, 1, 1), timezones=st.just(UTC)),
 )
 def test_random_policies_find_the_same_on_both_engines(
-    text: str, book: tuple[list[rk.Trade], list[rk.Account]], as_of: datetime
+    backend: str, text: str, book: tuple[list[rk.Trade], list[rk.Account]], as_of: datetime
 ) -> None:
     policy = parse_policy(text, "random.yaml")
     found, owners = book
     python = rk.check(policy, trades=found, accounts=owners, as_of=as_of, engine="python")
-    columnar = rk.check(policy, trades=found, accounts=owners, as_of=as_of, engine="polars")
+    columnar = rk.check(policy, trades=found, accounts=owners, as_of=as_of, engine=backend)
     assert python.findings == columnar.findings
     event(f"findings: {min(len(python.findings), 2)}")
     checker = policy.compile(as_of=as_of)

@@ -217,12 +217,12 @@ def summary(findings: list[rk.Finding]) -> list[tuple[Any, ...]]:
 @settings(max_examples=120, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(spec=rules(), book=books())
 def test_several_kinds_python_polars_streaming_and_the_definition_agree(
-    spec: dict[str, Any], book: tuple[list[CashMovement], list[Trade]]
+    spec: dict[str, Any], book: tuple[list[CashMovement], list[Trade]], backend: str
 ) -> None:
     movements, trades = book
     policy = parse_policy(policy_text(spec))
     python = rk.check(policy, movements=movements, trades=trades, as_of=AS_OF, engine="python")
-    columnar = rk.check(policy, movements=movements, trades=trades, as_of=AS_OF, engine="polars")
+    columnar = rk.check(policy, movements=movements, trades=trades, as_of=AS_OF, engine=backend)
     assert python.findings == columnar.findings
 
     state = policy.compile(as_of=AS_OF).window_state()

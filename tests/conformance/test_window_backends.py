@@ -206,11 +206,11 @@ def summary(findings: list[rk.Finding]) -> list[tuple[Any, ...]]:
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=aggregate_rules(), movements=movement_lists())
 def test_python_polars_streaming_and_the_definition_agree(
-    spec: dict[str, Any], movements: list[CashMovement]
+    spec: dict[str, Any], movements: list[CashMovement], backend: str
 ) -> None:
     policy = parse_policy(policy_text(spec))
     python = rk.check(policy, movements=movements, as_of=AS_OF, engine="python").findings
-    columnar = rk.check(policy, movements=movements, as_of=AS_OF, engine="polars").findings
+    columnar = rk.check(policy, movements=movements, as_of=AS_OF, engine=backend).findings
     assert python == columnar
 
     state = policy.compile(as_of=AS_OF).window_state()

@@ -48,11 +48,11 @@ def books(draw: st.DrawFn) -> dict[str, list[rk.Record]]:
     as_of=st.datetimes(datetime(2000, 1, 1), datetime(2099, 1, 1), timezones=st.just(UTC)),
 )
 def test_every_pack_finds_the_same_on_both_engines(
-    pack: str, book: dict[str, list[rk.Record]], as_of: datetime
+    backend: str, pack: str, book: dict[str, list[rk.Record]], as_of: datetime
 ) -> None:
     policy = rk.load_policy(pack)
     python = rk.check(policy, as_of=as_of, engine="python", **book)  # type: ignore[arg-type]
-    columnar = rk.check(policy, as_of=as_of, engine="polars", **book)  # type: ignore[arg-type]
+    columnar = rk.check(policy, as_of=as_of, engine=backend, **book)  # type: ignore[arg-type]
     assert python.findings == columnar.findings
     assert all(f.severity != rk.Severity.ERROR for f in python.findings), [
         f.message for f in python.findings if f.severity == rk.Severity.ERROR

@@ -1,0 +1,573 @@
+"""Aggregate rules on the polars backend: the windows of :mod:`regkit.rules.windows`, rolled
+column-wise (moved here from ``regkit.rules.rolling``, which re-exports it).
+
+The semantics are those of :mod:`regkit.rules.windows`; this module decides, with polars,
+which windows fail and how they merge into episodes. The findings of the episodes are then
+written by the same code as the Python backend's (:meth:`AggregateRule.finding`), from the
+records of each episode, so both backends give the same findings.
+
+How the windows are rolled: polars' ``rolling`` over an integer index. A window is
+``(t - span, t]`` *and* stops at the record itself among records of the same time, so the
+time is widened to make room for the order of ties: ``index = (t - t0) * 2k + tie``, where
+``tie`` is the record's place among its group's records of the same time and ``k`` exceeds
+the largest such count. With the period ``span * 2k - k`` a record's window then holds
+exactly the earlier-or-tied-and-before records later than ``t - span`` (the proof is two
+lines: a tie term never reaches ``k``, a time step is ``2k``). ``calendar_day`` rolls over
+groups of (group, UTC day) with a period longer than the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+
+from regkit.rules.expr import _default_columns as default_columns
+from regkit.rules.expr import compile_expr
+from regkit.rules.findings import Finding
+from regkit.rules.windows import (
+    AggregateRule,
+    Entry,
+    Episode,
+    Running,
+    event_time,
+    kind_of,
+)
+from regkit.schemas.account import Account
+from regkit.schemas.base import Record
+from regkit.schemas.kinds import KINDS
+
+__all__ = ["EpisodeRows", "failing_episodes", "polars_findings"]
+
+INDEX = "__index"
+_TIME = "__time"
+_ROW = "__row"
+_GID = "__gid"
+_TIE = "__tie"
+_T = "__t"
+_POS = "__pos"
+_FIRST = "__first"
+_DAY = "__day"
+_EPISODE = "__episode"
+_AGG = "__agg."
+_LEG = "__leg"
+_LEG_PREFIX = "__leg."
+_EVENT = "__event"
+_LIMIT = 1 << 62
+
+
+@dataclass(frozen=True)
+class EpisodeRows:
+    """One episode, by rows of the frame (their ``__index``).
+
+    Attributes:
+        members: every member's row, in order; the trigger's window is ``members[:window]``.
+        window: how many members the trigger's window holds.
+    """
+
+    members: tuple[int, ...]
+    window: int
+    legs: tuple[int, ...] = ()
+    """Each member's leg (see :attr:`regkit.rules.policy.Rule.legs`); all 0 without legs."""
+    group: int = 0
+    """The group's id (running totals only)."""
+    position: int = 0
+    """The trigger's position in its group (running totals only)."""
+
+    @property
+    def trigger(self) -> int:
+        """The row of the record whose window failed first."""
+        return self.members[self.window - 1]
+
+
+Pick = Callable[[Sequence[int]], Sequence[Record]]
+"""The records of some rows of a frame (by ``__index``)."""
+
+
+def polars_findings(
+    rules: Sequence[AggregateRule],
+    kind: str,
+    frames: Callable[[str], pl.DataFrame | None],
+    picks: Callable[[str], Pick],
+    related: Callable[[Record], Account | None],
+    as_of: datetime | None,
+) -> list[Finding]:
+    """The findings of a kind's aggregate rules over frames of the records.
+
+    Args:
+        rules: the kind's aggregate rules (``applies_to``, the first kind of a rule).
+        kind: the kind.
+        frames: each kind's records as dotted columns (a related account's as
+            ``account.*``) with their input order in ``__index``; ``None`` for no records.
+        picks: each kind's records of some rows (by ``__index``), for the findings.
+        related: a record's account.
+        as_of: the time rules read as ``as_of`` (``None``: now).
+    """
+    now = as_of or datetime.now(UTC)
+    findings: list[Finding] = []
+    for rule in rules:
+        if rule.blank:
+            frame, pick = _combined(rule, frames, picks)
+        else:
+            frame, pick = frames(kind), picks(kind)
+        if frame is not None:
+            findings += _rule_findings(rule, frame, pick, related, now)
+    return findings
+
+
+def _rule_findings(
+    rule: AggregateRule,
+    frame: pl.DataFrame,
+    records: Pick,
+    related: Callable[[Record], Account | None],
+    as_of: datetime,
+) -> list[Finding]:
+    episodes, history = _failing(rule, frame, as_of)
+    # Every record the findings need, built in one go (building is per call, not per row).
+    needed = {row for rows in episodes for row in rows.members}
+    needed.update(row for group in history.values() for row, _ in group)
+    ordered = sorted(needed)
+    by_row = dict(zip(ordered, records(ordered), strict=True))
+
+    def pick(rows: Sequence[int]) -> list[Record]:
+        return [by_row[row] for row in rows]
+
+    triggers = {(rows.group, rows.position) for rows in episodes}
+    totals = _running_values(rule, history, triggers, pick, related, as_of)
+    return [
+        _finding(rule, rows, pick, related, as_of, totals.get((rows.group, rows.position)))
+        for rows in episodes
+    ]
+
+
+def _combined(
+    rule: AggregateRule,
+    frames: Callable[[str], pl.DataFrame | None],
+    picks: Callable[[str], Pick],
+) -> tuple[pl.DataFrame | None, Pick]:
+    """The frames of a rule's kinds as one (a diagonal concatenation, in the order of the
+    kinds): the first kind's fields as they are, another kind's under its name
+    (``trade.notional``), the account's as ``account.*``, each row's event time in
+    ``__event`` and ``__index`` numbered on from one kind to the next."""
+    parts: list[pl.DataFrame] = []
+    ranges: list[tuple[int, int, str]] = []
+    start = 0
+    for number, kind in enumerate(rule.kinds):
+        frame = frames(kind)
+        if frame is None or frame.is_empty():
+            continue
+        frame = frame.with_columns(
+            pl.col(KINDS[kind].event_time).cast(pl.Datetime("us", "UTC")).alias(_EVENT),
+            pl.col(INDEX).cast(pl.Int64) + start,
+        )
+        if number:
+            keep = {INDEX, _EVENT}
+            frame = frame.rename(
+                {
+                    column: f"{kind}.{column}"
+                    for column in frame.columns
+                    if column not in keep and not column.startswith("account.")
+                }
+            )
+        parts.append(frame)
+        ranges.append((start, start + frame.height, kind))
+        start += frame.height
+    if not parts:
+        return None, picks(rule.kind)
+    combined = pl.concat(parts, how="diagonal_relaxed")
+    columns = default_columns(rule.kind)
+    missing = {columns(name): name for name in _read(rule)}
+    combined = combined.with_columns(
+        pl.lit(None, dtype=_dtype(rule, name)).alias(column)
+        for column, name in sorted(missing.items())
+        if column not in combined.columns
+    )
+
+    def pick(rows: Sequence[int]) -> list[Record]:
+        found: dict[int, Record] = {}
+        for low, high, kind in ranges:
+            inside = [row for row in rows if low <= row < high]
+            if inside:
+                chosen = picks(kind)([row - low for row in inside])
+                found.update(zip(inside, chosen, strict=True))
+        return [found[row] for row in rows]
+
+    return combined, pick
+
+
+_DTYPES: dict[str, pl.DataType] = {
+    "str": pl.String(),
+    "enum": pl.String(),
+    "decimal": pl.Decimal(38, 9),
+    "int": pl.Int64(),
+    "bool": pl.Boolean(),
+    "date": pl.Date(),
+    "datetime": pl.Datetime("us", "UTC"),
+    "list": pl.List(pl.String()),
+}
+
+
+def _dtype(rule: AggregateRule, name: str) -> pl.DataType | None:
+    """The column type of a field the rule reads (for a kind with no records)."""
+    kind = compile_expr(name, rule.rule.scope).type.kind
+    return _DTYPES.get(kind)
+
+
+def _read(rule: AggregateRule) -> set[str]:
+    """The dotted fields the rule's column-wise expressions read."""
+    compiled = rule.rule
+    exprs = [compiled.where, compiled.assertion, *compiled.group_by]
+    exprs += list(compiled.aggregates.values())
+    exprs += [expr for leg in compiled.legs for expr in leg.values()]
+    return {name for expr in exprs if expr is not None for name in expr.names if "." in name}
+
+
+def _names(
+    rule: AggregateRule,
+    record: Record,
+    leg: int,
+    related: Callable[[Record], Account | None],
+    as_of: datetime,
+) -> dict[str, Any]:
+    """The names a rule's expressions read at one leg of a record."""
+    kind = kind_of(record)
+    names: dict[str, Any] = {**rule.blank, kind: record, "as_of": as_of}
+    if kind != "account":
+        names["account"] = related(record)
+    return rule.leg_names(names)[leg]
+
+
+def _finding(
+    rule: AggregateRule,
+    rows: EpisodeRows,
+    records: Callable[[Sequence[int]], Sequence[Record]],
+    related: Callable[[Record], Account | None],
+    as_of: datetime,
+    values: dict[str, Any] | None = None,
+) -> Finding:
+    members = []
+    legs = rows.legs or (0,) * len(rows.members)
+    for position, (record, leg) in enumerate(zip(records(rows.members), legs, strict=True)):
+        names = _names(rule, record, leg, related, as_of)
+        at = event_time(record, as_of)
+        window_values = rule.values(names) if position < rows.window and values is None else ()
+        members.append(Entry(rows.trigger, position, at, record, names, window_values, leg))
+    trigger = members[rows.window - 1]
+    episode = Episode(
+        group_key=rule.key(trigger.names),
+        trigger=trigger,
+        window=tuple(members[: rows.window]),
+        members=members,
+        end=len(members) - 1,
+        values=values,
+    )
+    return rule.finding(episode, as_of)
+
+
+def _running_values(
+    rule: AggregateRule,
+    history: dict[int, list[tuple[int, int]]],
+    triggers: set[tuple[int, int]],
+    records: Callable[[Sequence[int]], Sequence[Record]],
+    related: Callable[[Record], Account | None],
+    as_of: datetime,
+) -> dict[tuple[int, int], dict[str, Any]]:
+    """The aggregates of running totals at their triggers, by (group, position): each group's
+    records once through the Python backend's running aggregates, so both backends agree
+    digit for digit."""
+    found: dict[tuple[int, int], dict[str, Any]] = {}
+    for group, rows in history.items():
+        running = Running(rule)
+        for position, (record, (_, leg)) in enumerate(
+            zip(records([row for row, _ in rows]), rows, strict=True)
+        ):
+            values = rule.values(_names(rule, record, leg, related, as_of))
+            running.add(Entry(0, position, as_of, record, {}, values, leg))
+            if (group, position) in triggers:
+                found[group, position] = running.values()
+    return found
+
+
+def failing_episodes(
+    rule: AggregateRule, frame: pl.DataFrame, as_of: datetime
+) -> list[EpisodeRows]:
+    """The episodes of an aggregate rule over a frame, in the order their first window failed."""
+    return _failing(rule, frame, as_of)[0]
+
+
+def _failing(
+    rule: AggregateRule, frame: pl.DataFrame, as_of: datetime
+) -> tuple[list[EpisodeRows], dict[int, list[tuple[int, int]]]]:
+    """The episodes, and for running totals each group's rows (``__index``, leg) up to its
+    last trigger (their aggregates are computed from them)."""
+    rows = _entered(rule, frame, as_of)
+    if rows.is_empty():
+        return [], {}
+    rows, period, by = _widen(rule, rows)
+    rolled = _roll(rule, rows, period, by)
+    compiled = rule.rule
+    legs = set(compiled.legs[0]) if compiled.legs else set()
+    mapping = _value_columns(default_columns(rule.kind), legs)
+    fails = ~compiled.assertion.polars(columns=mapping, as_of=as_of)
+    if compiled.assertion.names:  # the assert reads the record's own fields too
+        rolled = rolled.join(frame, on=INDEX, how="left")
+    failing = rolled.filter(fails).select(_GID, _ROW, _FIRST, _POS, INDEX, _LEG)
+    if not rule.unbounded:
+        return _episodes(failing, rows, merge=compiled.rule.episodes), {}
+    episodes = _runs(failing, merge=compiled.rule.episodes)
+    return episodes, _histories(rows, episodes)
+
+
+def _runs(failing: pl.DataFrame, *, merge: bool) -> list[EpisodeRows]:
+    """Running totals' episodes: runs of consecutive failing records of a group (each
+    failing record alone without ``merge``), the members being the failing records."""
+    if failing.is_empty():
+        return []
+    failing = failing.sort([_GID, _POS])
+    previous = pl.col(_POS).shift(1)
+    starts = (
+        previous.is_null()
+        | (pl.col(_GID) != pl.col(_GID).shift(1))
+        | (pl.col(_POS) != previous + 1)
+        if merge
+        else pl.repeat(True, pl.len())
+    )
+    runs = (
+        failing.with_columns(starts.cum_sum().alias(_EPISODE))
+        .group_by(_EPISODE, maintain_order=True)
+        .agg(
+            pl.col(_GID).first(),
+            pl.col(_POS).first(),
+            pl.col(_ROW).first().alias("trigger"),
+            pl.col(INDEX).alias("members"),
+            pl.col(_LEG).alias("legs"),
+        )
+        .sort("trigger")
+    )
+    return [
+        EpisodeRows(tuple(members), 1, tuple(legs), int(group), int(position))
+        for members, legs, group, position in runs.select("members", "legs", _GID, _POS).iter_rows()
+    ]
+
+
+def _histories(rows: pl.DataFrame, episodes: list[EpisodeRows]) -> dict[int, list[tuple[int, int]]]:
+    """Each group's rows (``__index``, leg) in order up to its last trigger."""
+    last: dict[int, int] = {}
+    for episode in episodes:
+        last[episode.group] = max(last.get(episode.group, 0), episode.position)
+    if not last:
+        return {}
+    bounds = pl.DataFrame({_GID: list(last), "__last": list(last.values())}).cast(
+        {_GID: rows.schema[_GID], "__last": pl.Int64}
+    )
+    kept = (
+        rows.join(bounds, on=_GID)
+        .filter(pl.col(_POS) <= pl.col("__last"))
+        .sort([_GID, _POS])
+        .group_by(_GID, maintain_order=True)
+        .agg(pl.col(INDEX), pl.col(_LEG))
+    )
+    return {
+        int(group): list(zip(indexes, legs, strict=True))
+        for group, indexes, legs in kept.iter_rows()
+    }
+
+
+def _entered(rule: AggregateRule, frame: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    """The records that enter the rule's windows, narrowed to what the windows need: input
+    order, time, group values and aggregated values, sorted by group, time, input order."""
+    compiled = rule.rule
+    record_columns = columns = default_columns(rule.kind)
+    when = pl.lit(as_of.astimezone(UTC), dtype=pl.Datetime("us", "UTC"))
+    column = _EVENT if rule.blank else KINDS[rule.kind].event_time
+    time = pl.coalesce(pl.col(column).cast(pl.Datetime("us", "UTC")), when)
+    entered = pl.lit(True)
+    if compiled.where is not None:
+        entered = compiled.where.polars(columns=columns, as_of=as_of)
+    if rule.starts is not None:
+        entered = entered & (time.dt.date() >= rule.starts)
+    if rule.ends is not None:
+        entered = entered & (time.dt.date() < rule.ends)
+    groups = [f"__g{i}" for i in range(len(compiled.group_by))]
+    leg_names = list(compiled.legs[0]) if compiled.legs else []
+    columns = _leg_columns(columns, set(leg_names))
+    selected = [
+        pl.col(INDEX),
+        pl.col(_LEG),
+        time.alias(_TIME),
+        *[
+            expr.polars(columns=columns, as_of=as_of).alias(group)
+            for expr, group in zip(compiled.group_by, groups, strict=True)
+        ],
+        *[
+            expr.polars(columns=columns, as_of=as_of).alias(f"__v.{name}")
+            for name, expr in compiled.aggregates.items()
+            if expr is not None
+        ],
+        *[pl.col(_LEG_PREFIX + name) for name in leg_names],
+    ]
+    legs = compiled.legs or ({},)
+    parts = [
+        frame.lazy()
+        .filter(entered)
+        .with_columns(
+            pl.lit(number, dtype=pl.Int64).alias(_LEG),
+            *[
+                expr.polars(columns=record_columns, as_of=as_of).alias(_LEG_PREFIX + name)
+                for name, expr in leg.items()
+            ],
+        )
+        .select(selected)
+        for number, leg in enumerate(legs)
+    ]
+    # The frame is in input order, so a stable sort by time orders ties by input order (and
+    # a record's legs by their order).
+    query = parts[0] if len(parts) == 1 else pl.concat(parts).sort([INDEX, _LEG])
+    rows = query.sort(_TIME, maintain_order=True).collect()
+    row = pl.int_range(pl.len())
+    new_time = (row == 0) | (pl.col(_TIME) != pl.col(_TIME).shift(1))
+    rows = rows.with_columns(
+        row.alias(_ROW),
+        (row - pl.when(new_time).then(row).forward_fill()).alias(_TIE),
+        pl.col(_TIME).dt.date().alias(_DAY),
+    )
+    rows = _group_ids(rows, groups)
+    return rows.with_columns((pl.col(_GID).cum_count().over(_GID) - 1).alias(_POS))
+
+
+def _group_ids(rows: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
+    """A dense integer id per distinct group (``None`` is a value like any other)."""
+    if len(groups) == 1 and rows.schema[groups[0]] == pl.String:
+        codes = pl.col(groups[0]).cast(pl.Categorical).to_physical().cast(pl.Int64)
+        return rows.with_columns(codes.fill_null(-1).alias(_GID))
+    keys = rows.select(groups).unique().with_row_index(_GID)
+    return rows.join(keys, on=groups, how="left", nulls_equal=True, maintain_order="left")
+
+
+def _widen(rule: AggregateRule, rows: pl.DataFrame) -> tuple[pl.DataFrame, int, list[str]]:
+    """The integer index that orders ties (module docstring), the rolling period and the
+    groups to roll over."""
+    stats = rows.select(
+        pl.col(_TIME).dt.epoch("us").min().alias("low"),
+        pl.col(_TIME).dt.epoch("us").max().alias("high"),
+        pl.col(_TIE).max().alias("ties"),
+    ).row(0, named=True)
+    spread = int(stats["high"]) - int(stats["low"]) + 1
+    k = int(stats["ties"]) + 1
+    if spread * 2 * k >= _LIMIT:
+        # Too many records share a time across groups: count ties within each group only.
+        rows = rows.with_columns(pl.col(_ROW).cum_count().over([_GID, _TIME]).alias(_TIE) - 1)
+        k = int(rows.select(pl.col(_TIE).max()).item()) + 1
+    step = 2 * k
+    if spread * step >= _LIMIT:
+        raise OverflowError(
+            f"rule {rule.rule.rule.id}: {k} records of one group share a time over a span of "
+            f"{spread} µs; too many to roll in 64 bits (use the python engine)"
+        )
+    index = (pl.col(_TIME).dt.epoch("us") - int(stats["low"])) * step + pl.col(_TIE)
+    # Rolling per group wants each group's rows together: a stable sort keeps time order.
+    rows = rows.with_columns(index.alias(_T)).sort(_GID, maintain_order=True)
+    if rule.unbounded:
+        return rows, spread * step + 1, [_GID]
+    if rule.span is None:
+        return rows, spread * step + 1, [_GID, _DAY]
+    span = int(rule.span.total_seconds() * 1_000_000)
+    return rows, min(span, spread + 1) * step - k, [_GID]
+
+
+def _roll(rule: AggregateRule, rows: pl.DataFrame, period: int, by: list[str]) -> pl.DataFrame:
+    """Each row's window aggregates, with its first position in the group."""
+    aggregations = [
+        pl.col(INDEX).last(),
+        pl.col(_ROW).last(),
+        pl.col(_POS).first().alias(_FIRST),
+        pl.col(_POS).last(),
+        pl.col(_LEG).last(),
+        *[
+            pl.col(_LEG_PREFIX + name).last()
+            for name in (rule.rule.legs[0] if rule.rule.legs else ())
+        ],
+    ]
+    for name, function in zip(rule.names, rule.functions, strict=True):
+        aggregations.append(_aggregation(function, f"__v.{name}").alias(_AGG + name))
+    return rows.rolling(_T, period=f"{period}i", closed="right", group_by=by).agg(aggregations)
+
+
+def _aggregation(function: str, column: str) -> pl.Expr:
+    if function == "count":
+        return pl.len().cast(pl.Int64)
+    value = pl.col(column)
+    if function == "count_distinct":
+        return value.drop_nulls().n_unique().cast(pl.Int64)
+    if function == "sum":
+        return value.sum()
+    if function == "min":
+        return value.min()
+    if function == "max":
+        return value.max()
+    mean = value.sum().cast(pl.Decimal(38, 16)) / value.count()
+    return pl.when(value.count() > 0).then(mean).otherwise(None)
+
+
+def _episodes(failing: pl.DataFrame, rows: pl.DataFrame, *, merge: bool) -> list[EpisodeRows]:
+    """Failing windows merged per group where they share a record, with their members (the
+    group's records from the first window's first to the last window's record)."""
+    if failing.is_empty():
+        return []
+    failing = failing.sort([_GID, _POS])
+    previous = pl.col(_POS).shift(1)
+    starts = (
+        previous.is_null() | (pl.col(_GID) != pl.col(_GID).shift(1)) | (pl.col(_FIRST) > previous)
+        if merge
+        else pl.repeat(True, pl.len())  # every failing window is an episode of its own
+    )
+    episodes = (
+        failing.with_columns(starts.cum_sum().alias(_EPISODE))
+        .group_by(_EPISODE, maintain_order=True)
+        .agg(
+            pl.col(_GID).first(),
+            pl.col(_ROW).first().alias("trigger"),
+            pl.col(_FIRST).first().alias("start"),
+            pl.col(_POS).first().alias("window"),
+            pl.col(_POS).last().alias("end"),
+        )
+        .with_columns((pl.col("window") - pl.col("start") + 1).alias("window"))
+    )
+    members = (
+        rows.filter(pl.col(_GID).is_in(episodes.get_column(_GID).implode()))
+        .select(_GID, _POS, INDEX, _LEG)
+        .join(episodes.select(_GID, _EPISODE, "start", "end"), on=_GID)
+        .filter(pl.col(_POS).is_between(pl.col("start"), pl.col("end")))
+        .sort([_EPISODE, _POS])
+        .group_by(_EPISODE, maintain_order=True)
+        .agg(pl.col(INDEX).alias("members"), pl.col(_LEG).alias("legs"))
+    )
+    joined = episodes.join(members, on=_EPISODE, how="left").sort("trigger")
+    return [
+        EpisodeRows(tuple(members_), int(window), tuple(legs))
+        for members_, window, legs in joined.select("members", "window", "legs").iter_rows()
+    ]
+
+
+def _value_columns(columns: Callable[[str], str], legs: set[str]) -> Callable[[str], str]:
+    """Dotted fields to their columns; a leg value's name to its column, an aggregate's to
+    its rolled column."""
+
+    def mapped(path: str) -> str:
+        if "." in path:
+            return columns(path)
+        return _LEG_PREFIX + path if path in legs else _AGG + path
+
+    return mapped
+
+
+def _leg_columns(columns: Callable[[str], str], legs: set[str]) -> Callable[[str], str]:
+    """Dotted fields to their columns; a leg value's name to its column."""
+
+    def mapped(path: str) -> str:
+        return _LEG_PREFIX + path if path in legs else columns(path)
+
+    return mapped
