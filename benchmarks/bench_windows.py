@@ -24,8 +24,8 @@ from typing import TypeVar
 import polars as pl
 
 import regkit as rk
+from regkit.rules.backends.polars.rolling import failing_episodes
 from regkit.rules.policy import parse_policy
-from regkit.rules.rolling import failing_episodes
 from regkit.schemas.io import validate_frame
 
 T = TypeVar("T")

@@ -12,8 +12,9 @@ from typing import Any
 import polars as pl
 import pytest
 
-import regkit.rules.engine as engine
 from regkit.cli import FINDINGS_FORMATS, main
+from regkit.rules.backends.polars import PolarsRun
+from regkit.rules.backends.python import PythonRun
 from regkit.samples import SampleConfig, write_samples
 
 #: A rule every trade breaks, so that there are more findings than the terminal table shows.
@@ -159,16 +160,17 @@ def test_the_progress_line_names_the_kind_being_checked(
     # What the screen shows at the moment each kind's records are checked.
     seen: dict[str, set[str]] = {}
 
-    def spy(name: str, original: Any) -> Any:
-        def wrapped(checker: Any, kind: str, *args: Any, **kwargs: Any) -> Any:
+    def spy(run: Any) -> None:
+        original = run.record_findings
+
+        def wrapped(self: Any, kind: str, *args: Any, **kwargs: Any) -> Any:
             seen.setdefault(kind, set()).add(terminal.line())
-            return original(checker, kind, *args, **kwargs)
+            return original(self, kind, *args, **kwargs)
 
-        monkeypatch.setattr(engine, name, wrapped)
-        return wrapped
+        monkeypatch.setattr(run, "record_findings", wrapped)
 
-    spy("_python_findings", engine._python_findings)
-    spy("_polars_findings", engine._polars_findings)
+    spy(PythonRun)
+    spy(PolarsRun)
     policy = brokerage / "both-kinds.yaml"
     policy.write_text(BOTH_KINDS, encoding="utf-8")
     code = main(

@@ -1,10 +1,5 @@
 """A record kind added in a test (a model and one table entry, nothing else) is checked on
-every backend, record rules and aggregate rules, with the Python backend's findings.
-
-The expression language's ``RECORD_KINDS`` is still a snapshot of the table taken when it
-was imported; until it reads the table live, the test points it at the live view
-(:data:`regkit.schemas.kinds.MODELS`).
-"""
+every backend, record rules and aggregate rules, with the Python backend's findings."""
 
 from __future__ import annotations
 
@@ -18,10 +13,9 @@ import polars as pl
 import pytest
 
 import regkit as rk
-from regkit.rules import expr
 from regkit.rules.policy import parse_policy
 from regkit.schemas.base import Record
-from regkit.schemas.kinds import KINDS, MODELS, RecordKind, registered
+from regkit.schemas.kinds import KINDS, RecordKind, registered
 from regkit.schemas.types import CurrencyCode, ExactDecimal, Text, UtcDatetime
 
 AS_OF = datetime(2026, 12, 1, tzinfo=UTC)
@@ -63,8 +57,7 @@ rules:
 
 
 @pytest.fixture
-def quote_kind(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordKind]:
-    monkeypatch.setattr(expr, "RECORD_KINDS", MODELS)
+def quote_kind() -> Iterator[RecordKind]:
     with registered(RecordKind("quote", "quotes", Quote, "at", ("account",))) as kind:
         yield kind
     assert "quote" not in KINDS

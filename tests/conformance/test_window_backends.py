@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import regkit as rk
 from regkit import CashMovement
-from regkit.rules.expr import format_value
+from regkit.rules.lang import format_value
 from regkit.rules.policy import parse_policy
 from regkit.rules.windows import mean_of
 

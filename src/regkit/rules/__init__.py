@@ -2,8 +2,9 @@
 
 from regkit.rules.custom import Fail, PythonRule, rule
 from regkit.rules.engine import Checker, check
-from regkit.rules.expr import (
-    FUNCTIONS,
+from regkit.rules.findings import CheckResult, Finding, Severity, fingerprint
+from regkit.rules.lang import ARITY as FUNCTIONS
+from regkit.rules.lang import (
     RECORD_KINDS,
     Expr,
     Scope,
@@ -13,7 +14,6 @@ from regkit.rules.expr import (
     to_polars,
     to_python,
 )
-from regkit.rules.findings import CheckResult, Finding, Severity, fingerprint
 from regkit.rules.policy import Policy, Rule, load_policy, parse_policy
 from regkit.rules.windows import WindowState
 

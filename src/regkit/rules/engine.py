@@ -7,7 +7,7 @@ with no I/O::
     findings = checker.check_trade(trade, account=account)
 
 Each rule's ``when`` and ``assert`` are generated Python functions (see
-:mod:`regkit.rules.expr`); evidence and the message are worked out only for the rules that
+:mod:`regkit.rules.lang`); evidence and the message are worked out only for the rules that
 fail. A rule that raises on a record gives a finding of severity ``error`` naming the
 exception: a rule that cannot decide never passes silently.
 

@@ -23,7 +23,7 @@ Everything that can be wrong with a policy is found when it is loaded, before an
 read, and reported as a :class:`~regkit.errors.PolicyError` naming the file, the rule and the
 key: an unknown key (with the closest real ones), a missing ``assert``, a bad severity or
 record kind, a malformed window or aggregate, dates out of order, duplicate rule ids. The
-expressions themselves are checked by :mod:`regkit.rules.expr` (fields, functions, types).
+expressions themselves are checked by :mod:`regkit.rules.lang` (fields, functions, types).
 
 The YAML is read by a restricted, bounded loader (:class:`_PolicyLoader`), so a broken or
 hostile file is a PolicyError naming the line, within a fraction of a second: a key given
@@ -59,7 +59,7 @@ import yaml
 
 from regkit.errors import PolicyError
 from regkit.rules.custom import PythonRule
-from regkit.rules.expr import (
+from regkit.rules.lang import (
     MAX_INTEGER_DIGITS,
     NUMBERS_ALLOWED,
     Expr,
@@ -318,7 +318,7 @@ def render_message(parts: Sequence[MessagePart], names: Mapping[str, Any]) -> st
 
 @dataclass(frozen=True)
 class CompiledRule:
-    """A rule with its expressions checked and compiled (see :mod:`regkit.rules.expr`).
+    """A rule with its expressions checked and compiled (see :mod:`regkit.rules.lang`).
 
     An aggregate rule's ``assert``, ``message`` and ``evidence`` are compiled in a scope that
     adds its aggregates (by name) to the record's names; its ``group_by`` and aggregate

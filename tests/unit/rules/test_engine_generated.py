@@ -18,17 +18,17 @@ from regkit.rules import engine
 from regkit.rules.backends import checked
 from regkit.rules.backends.checked import in_force, one_by_one
 from regkit.rules.engine import Checker
-from regkit.rules.expr import (
-    Expr,
-    _FindingCode,
-    _findings_function,
-    compile_expr,
-    format_value,
-    to_python,
-)
 from regkit.rules.findings import Finding, Severity
 from regkit.rules.findings import quick as _quick
 from regkit.rules.findings import template as _template
+from regkit.rules.lang import (
+    Expr,
+    FindingCode,
+    compile_expr,
+    findings_function,
+    format_value,
+    to_python,
+)
 from regkit.rules.policy import parse_policy
 from regkit.schemas.base import Record
 
@@ -384,7 +384,7 @@ def test_one_generated_function_computes_what_each_expression_does(
         return compile_expr(text, SCOPE, where="property")
 
     codes = [
-        _FindingCode(
+        FindingCode(
             when=None if when is None else compiled(when),
             assertion=compiled(assertion),
             evidence=[compiled(text) for text in evidence],
@@ -395,14 +395,14 @@ def test_one_generated_function_computes_what_each_expression_does(
         )
         for index, (when, assertion, evidence, message, starts) in enumerate(rules)
     ]
-    function, reads_as_of = _findings_function(codes, lambda *made: made)
+    function, reads_as_of = findings_function(codes, lambda *made: made)
     assert reads_as_of == any("as_of" in text for rule in rules for text in _texts(rule))
     _same_as_each_expression(function, codes, found, by_id, as_of)
 
 
 def _same_as_each_expression(
     function: Any,
-    codes: list[_FindingCode],
+    codes: list[FindingCode],
     found: list[Any],
     by_id: dict[str, rk.Account],
     as_of: datetime,
@@ -502,7 +502,7 @@ def test_shared_comparisons_and_reads_known_not_none_leave_every_value_the_same(
         return compile_expr(text, SCOPE, where="property")
 
     codes = [
-        _FindingCode(
+        FindingCode(
             when=None if when is None else compiled(when),
             assertion=compiled(assertion),
             evidence=[compiled(text) for text in evidence],
@@ -512,7 +512,7 @@ def test_shared_comparisons_and_reads_known_not_none_leave_every_value_the_same(
         )
         for index, (when, assertion, evidence, message) in enumerate(rules)
     ]
-    function, _ = _findings_function(codes, lambda *made: made, event="executed_at")
+    function, _ = findings_function(codes, lambda *made: made, event="executed_at")
     by_id = {account.account_id: account for account in owners}
     _same_as_each_expression(function, codes, found, by_id, AS_OF)
 

@@ -30,10 +30,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from regkit.rules.custom import Fail, PythonRule
-from regkit.rules.expr import Expr
-from regkit.rules.expr import _FindingCode as FindingCode
-from regkit.rules.expr import _findings_function as findings_function
 from regkit.rules.findings import Finding, Severity, quick, template
+from regkit.rules.lang import Expr, FindingCode, findings_function
 from regkit.rules.policy import RELATED, CompiledRule, Policy, render_message
 from regkit.rules.windows import AggregateRule
 from regkit.schemas.account import Account

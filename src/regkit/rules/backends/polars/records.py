@@ -27,9 +27,9 @@ from datetime import UTC, datetime
 import polars as pl
 
 from regkit.rules.backends.checked import CheckedRules, RecordRule
-from regkit.rules.expr import Expr
 from regkit.rules.findings import Finding
 from regkit.rules.inputs import INDEX, KindInput
+from regkit.rules.lang import Expr
 from regkit.schemas.account import Account
 from regkit.schemas.base import Record
 from regkit.schemas.kinds import KINDS

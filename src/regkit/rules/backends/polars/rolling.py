@@ -25,9 +25,8 @@ from typing import Any
 
 import polars as pl
 
-from regkit.rules.expr import _default_columns as default_columns
-from regkit.rules.expr import compile_expr
 from regkit.rules.findings import Finding
+from regkit.rules.lang import compile_expr, default_columns
 from regkit.rules.windows import (
     AggregateRule,
     Entry,
