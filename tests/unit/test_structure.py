@@ -1,8 +1,9 @@
 """The package's shape: imports point one way, no import circles, no function over 80 lines.
 
-The checks read the source with :mod:`ast`, so they see every import a module makes: at
-module level, inside a function (an import moved into a function to dodge a circle is still
-a circle) and under ``TYPE_CHECKING``. ``from package import name`` counts as an import of
+The checks read the source with :mod:`ast`, so they see every import a module runs: at
+module level and inside a function (an import moved into a function to dodge a circle is
+still a circle). Imports under ``if TYPE_CHECKING:`` are left out: they are never run, they
+only name types for the type checker. ``from package import name`` counts as an import of
 ``package.name`` when that is a module, else of ``package`` itself.
 """
 
@@ -60,12 +61,39 @@ def _imported(module: str, node: ast.AST) -> Iterator[str]:
                 yield base
 
 
+def _type_checking(node: ast.AST) -> bool:
+    """``if TYPE_CHECKING:`` (or ``typing.TYPE_CHECKING``)."""
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _run_nodes(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node of a tree except those under ``if TYPE_CHECKING:`` (its ``else`` kept)."""
+    for child in ast.iter_child_nodes(tree):
+        if _type_checking(child):
+            assert isinstance(child, ast.If)
+            for other in child.orelse:
+                yield other
+                yield from _run_nodes(other)
+            continue
+        yield child
+        yield from _run_nodes(child)
+
+
+def _targets(module: str, source: str) -> set[str]:
+    tree = ast.parse(source)
+    return {target for node in _run_nodes(tree) for target in _imported(module, node)}
+
+
 @cache
 def imports() -> dict[str, frozenset[str]]:
     graph: dict[str, frozenset[str]] = {}
     for module, path in modules().items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        targets = {target for node in ast.walk(tree) for target in _imported(module, node)}
+        targets = _targets(module, path.read_text(encoding="utf-8"))
         graph[module] = frozenset(targets - {module})
     return graph
 

@@ -341,6 +341,9 @@ def check(
     checker = Checker(policy, as_of=started if as_of is None else as_of)
     assert checker.as_of is not None
     given = _inputs(inputs)
+    # The accounts are read as records before any backend runs, as every record's related
+    # account is looked up among them: their fingerprint is therefore that of the records.
+    given.accounts  # noqa: B018
     backend = get_backend(_engine_name(engine, given))
     run = backend.start(checker.checked, given, checker.as_of)
     findings: list[Finding] = []

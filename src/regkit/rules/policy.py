@@ -73,7 +73,8 @@ from regkit.rules.severity import Severity
 from regkit.schemas.base import Record
 from regkit.schemas.kinds import KINDS
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for the types only: the engine imports this module
+    from regkit.rules.engine import Checker
     from regkit.schemas.types import TimeArgument
 
 __all__ = [
@@ -145,10 +146,10 @@ RELATED: Mapping[str, Mapping[str, type[Record]]] = _Related()
 
 #: What :meth:`Policy.compile` calls: :mod:`regkit.rules.engine` installs its ``Checker``
 #: here when it is imported (see :func:`install_compiler`).
-_COMPILERS: list[Callable[..., Any]] = []
+_COMPILERS: list[Callable[..., Checker]] = []
 
 
-def install_compiler(compiler: Callable[..., Any]) -> None:
+def install_compiler(compiler: Callable[..., Checker]) -> None:
     """Set what :meth:`Policy.compile` builds (the engine's ``Checker``).
 
     A policy is a declaration: this module does not import the engine that runs it, which
@@ -392,14 +393,10 @@ class Policy:
         )
         return dataclasses.replace(self, python_rules=added, sha256=sha256)
 
-    def compile(self, *, as_of: TimeArgument | None = None) -> Any:
+    def compile(self, *, as_of: TimeArgument | None = None) -> Checker:
         """The policy as a :class:`~regkit.rules.engine.Checker` for one record at a time
-        (``as_of``: see :class:`~regkit.rules.engine.Checker`).
-
-        Returns:
-            A :class:`regkit.rules.engine.Checker` (typed ``Any`` here: this module does not
-            import the engine; see :func:`install_compiler`).
-        """
+        (``as_of``: see :class:`~regkit.rules.engine.Checker`; the engine builds it, see
+        :func:`install_compiler`)."""
         return _COMPILERS[0](self, as_of=as_of)
 
     def rules_for(self, kind: str) -> tuple[Rule, ...]:

@@ -438,3 +438,27 @@ def test_a_product_past_polars_decimals_is_decided_per_record_on_both_engines() 
     }
     assert found["python"] == [("T1", Severity.HIGH), ("T3", Severity.HIGH)]
     assert found["polars"] == found["python"]
+
+
+@pytest.mark.parametrize("engine", ["python", "polars", "auto"])
+def test_accounts_given_as_a_frame_are_fingerprinted_as_records_on_every_engine(
+    engine: str, tmp_path: Any
+) -> None:
+    # The accounts' holders have a list column (nationalities): their fingerprint is that of
+    # the records, whichever engine runs, as the audit pack and the CLI have always shown it.
+    from regkit.rules.findings import fingerprint
+    from regkit.samples import SampleConfig, write_samples
+
+    write_samples(tmp_path, SampleConfig(trades=40), format="parquet")
+    accounts = rk.read_frame(tmp_path / "accounts.parquet", rk.Account)
+    trades = rk.read_frame(tmp_path / "trades.parquet", rk.Trade)
+    result = rk.check(
+        rk.load_policy("esma-cfd-retail"),
+        trades=trades,
+        accounts=accounts,
+        as_of="2026-12-01",
+        engine=engine,
+    )
+    records = rk.read_records(tmp_path / "accounts.parquet", rk.Account).records
+    assert result.input_fingerprints["accounts"] == fingerprint(records)
+    assert result.records_checked == {"trade": 40, "account": len(records)}

@@ -480,7 +480,7 @@ class Reconciliation:
         accepted and pending trades, and the unmatched references accepted or pending.
 
         For the ``reported`` parameter of the ``mifir-data-quality`` pack (the same name as
-        EMIR's :meth:`regkit.reports.emir.Reconciliation.reported`).
+        EMIR's :meth:`regkit.reports.emir.feedback.Reconciliation.reported`).
         """
         kept = {transaction_reference(trade) for trade in (*self.accepted, *self.pending)}
         return frozenset(kept) | held_unmatched(self.unmatched)
