@@ -39,4 +39,3 @@ __all__ = [
     "isin_check_digit",
     "write_samples",
 ]
-
