@@ -8,16 +8,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 from regkit.samples._common import (
-    _MS_DAY,
-    _MS_HOUR,
-    _MS_SECOND,
-    _at,
-    _Calendar,
-    _per_mille,
-    _stream,
+    MS_DAY,
+    MS_HOUR,
+    MS_SECOND,
+    Calendar,
+    planted_count,
+    stream,
+    to_datetime,
 )
 from regkit.samples._config import SampleConfig
-from regkit.samples._parties import _EEA, _Entity, _entity, _Person, _person
+from regkit.samples._parties import EEA, Entity, Person, random_entity, random_person
 from regkit.schemas.account import Account
 from regkit.schemas.enums import (
     ClientCategory,
@@ -27,11 +27,17 @@ from regkit.schemas.enums import (
 )
 from regkit.schemas.party import Kyc, LegalEntity, NaturalPerson
 
+__all__ = [
+    "AccountPlan",
+    "build_account",
+    "plan_accounts",
+]
+
 _KycKind = Literal["verified", "pending", "expired", "lapsed"]
 
 
 @dataclass(slots=True)
-class _Plan:
+class AccountPlan:
     """What the generator decides about an account before it builds any record."""
 
     index: int
@@ -59,6 +65,7 @@ class _Plan:
 
     @property
     def retail(self) -> bool:
+        """Whether the account's client is retail."""
         return self.category is ClientCategory.RETAIL
 
 
@@ -79,9 +86,10 @@ _PRO_DEPOSITS = (50_000, 100_000, 250_000, 500_000)
 _ENTITY_DEPOSITS = (100_000, 250_000, 500_000, 1_000_000, 2_000_000)
 
 
-def _plan_accounts(config: SampleConfig, calendar: _Calendar) -> list[_Plan]:
-    rng = _stream(config, "plan")
-    plans: list[_Plan] = []
+def plan_accounts(config: SampleConfig, calendar: Calendar) -> list[AccountPlan]:
+    """Every account's plan, in account order, with the planted violations chosen."""
+    rng = stream(config, "plan")
+    plans: list[AccountPlan] = []
     persons = entities = 0
     for index in range(config.account_count):
         if index < len(_FIRST_PROFILES):
@@ -90,7 +98,7 @@ def _plan_accounts(config: SampleConfig, calendar: _Calendar) -> list[_Plan]:
             entity = rng.randrange(100) < 10
             category = _random_category(rng, entity)
         kyc: _KycKind = "pending" if index >= 10 and rng.randrange(100) < 4 else "verified"
-        plan = _Plan(
+        plan = AccountPlan(
             index=index,
             account_id=f"A{index + 1:06d}",
             entity=entity,
@@ -105,7 +113,7 @@ def _plan_accounts(config: SampleConfig, calendar: _Calendar) -> list[_Plan]:
         entities, persons = entities + entity, persons + (not entity)
         holder = _holder(config, plan)
         plan.holder_name = holder.name
-        plan.country = holder.country if isinstance(holder, _Entity) else holder.residence
+        plan.country = holder.country if isinstance(holder, Entity) else holder.residence
         plan.currency = _currency(rng, plan.country)
         plans.append(plan)
     _choose_planted(config, calendar, rng, plans)
@@ -122,10 +130,10 @@ def _random_category(rng: random.Random, entity: bool) -> ClientCategory:
     return ClientCategory.RETAIL if roll < 92 else ClientCategory.PROFESSIONAL
 
 
-def _opened_ms(rng: random.Random, calendar: _Calendar, kyc: _KycKind) -> int:
+def _opened_ms(rng: random.Random, calendar: Calendar, kyc: _KycKind) -> int:
     days_before = rng.randint(1, 6) if kyc == "pending" else rng.randint(8, 4 * 365)
-    start = calendar.start_ms - days_before * _MS_DAY
-    return start + (8 * 3600 + rng.randrange(10 * 3600)) * _MS_SECOND
+    start = calendar.start_ms - days_before * MS_DAY
+    return start + (8 * 3600 + rng.randrange(10 * 3600)) * MS_SECOND
 
 
 def _first_deposit(rng: random.Random, entity: bool, category: ClientCategory) -> int:
@@ -140,32 +148,33 @@ def _currency(rng: random.Random, country: str) -> str:
     home = {"GB": "GBP", "CH": "CHF", "US": "USD"}.get(country)
     if home is not None:
         return home
-    if country not in _EEA:
+    if country not in EEA:
         return "USD"
     return "USD" if rng.randrange(100) < 10 else "EUR"
 
 
 def _choose_planted(
-    config: SampleConfig, calendar: _Calendar, rng: random.Random, plans: list[_Plan]
+    config: SampleConfig, calendar: Calendar, rng: random.Random, plans: list[AccountPlan]
 ) -> None:
     trading = [p for p in plans if p.active]
-    expired = rng.sample(trading, _per_mille(len(trading), config.expired_kyc_per_mille))
+    expired = rng.sample(trading, planted_count(len(trading), config.expired_kyc_per_mille))
     for number, plan in enumerate(sorted(expired, key=lambda p: p.index)):
         plan.kyc = "expired" if number % 2 == 0 else "lapsed"
-        plan.opened_ms -= rng.randint(500, 1400) * _MS_DAY
+        plan.opened_ms -= rng.randint(500, 1400) * MS_DAY
     eur = [p for p in trading if p.currency == "EUR"]
-    for plan in rng.sample(eur, _per_mille(len(eur), config.structuring_per_mille)):
+    for plan in rng.sample(eur, planted_count(len(eur), config.structuring_per_mille)):
         plan.structuring = True
-    for plan in rng.sample(trading, _per_mille(len(trading), config.third_party_payer_per_mille)):
+    paid_by_others = planted_count(len(trading), config.third_party_payer_per_mille)
+    for plan in rng.sample(trading, paid_by_others):
         plan.third_party = True
     retail = [p for p in trading if p.retail]
-    for plan in rng.sample(retail, _per_mille(len(retail), config.bonus_per_mille)):
+    for plan in rng.sample(retail, planted_count(len(retail), config.bonus_per_mille)):
         plan.bonus = True
-    for plan in rng.sample(retail, _per_mille(len(retail), config.negative_equity_per_mille)):
+    for plan in rng.sample(retail, planted_count(len(retail), config.negative_equity_per_mille)):
         plan.negative_day = rng.randrange(len(calendar.days))
 
 
-def _choose_extras(plans: list[_Plan]) -> None:
+def _choose_extras(plans: list[AccountPlan]) -> None:
     """Give the first trading accounts every kind of movement, so small sets have them."""
     trading = [p for p in plans if p.active]
     if trading:
@@ -182,17 +191,18 @@ def _choose_extras(plans: list[_Plan]) -> None:
         others[0].extras = others[0].extras | {MovementKind.BONUS}
 
 
-def _holder(config: SampleConfig, plan: _Plan) -> _Person | _Entity:
-    rng = _stream(config, "holder", plan.index)
+def _holder(config: SampleConfig, plan: AccountPlan) -> Person | Entity:
+    rng = stream(config, "holder", plan.index)
     if plan.entity:
-        return _entity(rng, plan.ordinal)
-    return _person(rng, plan.ordinal, config.start)
+        return random_entity(rng, plan.ordinal)
+    return random_person(rng, plan.ordinal, config.start)
 
 
-def _account(config: SampleConfig, plan: _Plan) -> Account:
+def build_account(config: SampleConfig, plan: AccountPlan) -> Account:
+    """The account record for ``plan``, its holder and KYC drawn from their own streams."""
     holder = _holder(config, plan)
     holder_record: NaturalPerson | LegalEntity
-    if isinstance(holder, _Entity):
+    if isinstance(holder, Entity):
         holder_record = LegalEntity(name=holder.name, lei=holder.lei, country=holder.country)
     else:
         holder_record = NaturalPerson(
@@ -209,24 +219,24 @@ def _account(config: SampleConfig, plan: _Plan) -> Account:
         category=plan.category,
         branch_country="CY",
         base_currency=plan.currency,
-        opened_at=_at(plan.opened_ms),
+        opened_at=to_datetime(plan.opened_ms),
         kyc=_kyc(config, plan),
     )
 
 
-def _kyc(config: SampleConfig, plan: _Plan) -> Kyc:
-    rng = _stream(config, "kyc", plan.index)
+def _kyc(config: SampleConfig, plan: AccountPlan) -> Kyc:
+    rng = stream(config, "kyc", plan.index)
     pep = rng.randrange(100) < 2
     risk = RiskRating.HIGH if pep or rng.randrange(100) < 5 else _weighted_risk(rng)
     careful = risk is RiskRating.HIGH
     if plan.kyc == "pending":
         return Kyc(status=KycStatus.PENDING, risk_rating=RiskRating.MEDIUM, pep=pep)
-    verified_ms = plan.opened_ms + rng.randint(1, 72) * _MS_HOUR
+    verified_ms = plan.opened_ms + rng.randint(1, 72) * MS_HOUR
     years = 1 if plan.kyc in ("expired", "lapsed") else 5
     return Kyc(
         status=KycStatus.EXPIRED if plan.kyc == "expired" else KycStatus.VERIFIED,
-        verified_at=_at(verified_ms),
-        expires_at=_at(verified_ms + years * 365 * _MS_DAY),
+        verified_at=to_datetime(verified_ms),
+        expires_at=to_datetime(verified_ms + years * 365 * MS_DAY),
         risk_rating=risk,
         pep=pep,
         source_of_funds_verified=careful or rng.randrange(100) < 90,

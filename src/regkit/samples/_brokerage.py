@@ -6,19 +6,24 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date
 
-from regkit.samples._accounts import _account, _Plan, _plan_accounts
-from regkit.samples._common import _at, _Calendar, _cents, _iso, _money, _stream
+from regkit.samples._accounts import AccountPlan, build_account, plan_accounts
+from regkit.samples._common import Calendar, format_money, from_cents, stream, to_datetime, to_iso
 from regkit.samples._config import PLANTED_KINDS, SampleConfig
-from regkit.samples._instruments import _SPECS, _instrument
-from regkit.samples._movements import _cash_events, _CashEvent, _movement
-from regkit.samples._parties import _lei
+from regkit.samples._instruments import SPECS, build_instrument
+from regkit.samples._movements import CashEvent, build_movement, cash_events
+from regkit.samples._parties import make_lei
 from regkit.samples._results import Planted, SampleSet
-from regkit.samples._trades import _Simulation
+from regkit.samples._trades import Simulation
 from regkit.schemas.account import Account, AccountSnapshot
 from regkit.schemas.cash import CashMovement
 from regkit.schemas.firm import Firm
 from regkit.schemas.party import NaturalPerson
 from regkit.schemas.trade import Trade
+
+__all__ = [
+    "Brokerage",
+    "generate",
+]
 
 #: The firm's traders: the ids trades carry as decision makers, each a person with a passport.
 _TRADERS = {
@@ -46,7 +51,7 @@ def _traders() -> dict[str, NaturalPerson]:
     }
 
 
-class _Brokerage:
+class Brokerage:
     """The generator: one plan, and record streams that must run in a fixed order.
 
     ``accounts()``, ``trades()``, ``movements()`` and ``snapshots()`` may each be consumed
@@ -55,18 +60,18 @@ class _Brokerage:
 
     def __init__(self, config: SampleConfig) -> None:
         self.config = config
-        self.calendar = _Calendar(config)
+        self.calendar = Calendar(config)
         self.firm = Firm(
-            lei=_lei("529900RKSAMPLEFIRM"),
+            lei=make_lei("529900RKSAMPLEFIRM"),
             name="Regkit Sample Markets Ltd",
             country="CY",
             competent_authority="CY",
             investment_firm=True,
             traders=_traders(),
         )
-        self.instruments = [_instrument(spec, config.start) for spec in _SPECS]
-        self.plans = _plan_accounts(config, self.calendar)
-        self.simulation = _Simulation(
+        self.instruments = [build_instrument(spec, config.start) for spec in SPECS]
+        self.plans = plan_accounts(config, self.calendar)
+        self.simulation = Simulation(
             config, self.calendar, self.plans, self.instruments, self.firm.lei
         )
         self.planted_movements: list[Planted] = []
@@ -75,48 +80,51 @@ class _Brokerage:
     # accounts ----------------------------------------------------------------------------
 
     def accounts(self) -> Iterator[Account]:
+        """The accounts, in account order."""
         for plan in self.plans:
-            yield _account(self.config, plan)
+            yield build_account(self.config, plan)
 
     # trades ------------------------------------------------------------------------------
 
     def trades(self) -> Iterator[Trade]:
+        """The trades, in time order (run them before :meth:`snapshots`)."""
         return self.simulation.run()
 
     # movements ---------------------------------------------------------------------------
 
     def movements(self) -> Iterator[CashMovement]:
+        """The cash movements, account by account, each account's in time order."""
         number = 0
         for plan in self.plans:
             structuring: list[tuple[str, int]] = []
-            for event in _cash_events(self.config, self.calendar, plan):
+            for event in cash_events(self.config, self.calendar, plan):
                 number += 1
                 movement_id = f"M{number:09d}"
                 if event.planted == "structuring":
                     structuring.append((movement_id, event.cents))
                 elif event.planted is not None:
                     self._plant_movement(plan, movement_id, event)
-                yield _movement(movement_id, plan, event)
+                yield build_movement(movement_id, plan, event)
             if structuring:
                 self._plant_structuring(plan, structuring)
 
-    def _plant_movement(self, plan: _Plan, movement_id: str, event: _CashEvent) -> None:
+    def _plant_movement(self, plan: AccountPlan, movement_id: str, event: CashEvent) -> None:
         if event.planted == "third_party":
             detail = f"deposit paid by {event.payer!r}, not by the holder {plan.holder_name!r}"
             self.planted_movements.append(
                 Planted("third_party_payer", "movement", (movement_id,), detail)
             )
         else:
-            detail = f"bonus of {_money(event.cents)} {plan.currency} to a retail client"
+            detail = f"bonus of {format_money(event.cents)} {plan.currency} to a retail client"
             self.planted_movements.append(
                 Planted("bonus_to_retail", "movement", (movement_id,), detail)
             )
 
-    def _plant_structuring(self, plan: _Plan, deposits: Sequence[tuple[str, int]]) -> None:
+    def _plant_structuring(self, plan: AccountPlan, deposits: Sequence[tuple[str, int]]) -> None:
         amounts = [cents for _, cents in deposits]
         detail = (
-            f"{len(deposits)} deposits of {_money(min(amounts))} to {_money(max(amounts))} "
-            f"{plan.currency} within 48 hours"
+            f"{len(deposits)} deposits of {format_money(min(amounts))} "
+            f"to {format_money(max(amounts))} {plan.currency} within 48 hours"
         )
         keys = tuple(movement_id for movement_id, _ in deposits)
         self.planted_movements.append(Planted("structuring", "movement", keys, detail))
@@ -124,15 +132,16 @@ class _Brokerage:
     # snapshots ---------------------------------------------------------------------------
 
     def snapshots(self) -> Iterator[AccountSnapshot]:
+        """Each account's end-of-day snapshots; the trades must have run first."""
         if not self.simulation.done:
             raise RuntimeError("snapshots need the trades to have been generated first")
         for plan in self.plans:
             yield from self._account_snapshots(plan)
 
-    def _account_snapshots(self, plan: _Plan) -> Iterator[AccountSnapshot]:
+    def _account_snapshots(self, plan: AccountPlan) -> Iterator[AccountSnapshot]:
         calendar, days = self.calendar, len(self.calendar.days)
-        events = _cash_events(self.config, calendar, plan)
-        rng = _stream(self.config, "pnl", plan.index)
+        events = cash_events(self.config, calendar, plan)
+        rng = stream(self.config, "pnl", plan.index)
         position = 0
         cash = realized = 0
         for day in range(days):
@@ -154,19 +163,20 @@ class _Brokerage:
                 self._plant_negative(plan, at_ms, equity, balance)
             yield AccountSnapshot(
                 account_id=plan.account_id,
-                at=_at(at_ms),
-                balance=_cents(balance),
-                equity=_cents(equity),
+                at=to_datetime(at_ms),
+                balance=from_cents(balance),
+                equity=from_cents(equity),
                 currency=plan.currency,
-                margin_required=_cents(margin),
+                margin_required=from_cents(margin),
                 open_positions=count,
             )
 
-    def _plant_negative(self, plan: _Plan, at_ms: int, equity: int, balance: int) -> None:
+    def _plant_negative(self, plan: AccountPlan, at_ms: int, equity: int, balance: int) -> None:
         detail = (
-            f"retail equity {_money(equity)} {plan.currency} below zero (balance {_money(balance)})"
+            f"retail equity {format_money(equity)} {plan.currency} below zero "
+            f"(balance {format_money(balance)})"
         )
-        keys = (plan.account_id, _iso(_at(at_ms)))
+        keys = (plan.account_id, to_iso(to_datetime(at_ms)))
         self.planted_snapshots.append(Planted("negative_equity", "snapshot", keys, detail))
 
     # planted -----------------------------------------------------------------------------
@@ -197,7 +207,7 @@ def generate(config: SampleConfig) -> SampleSet:
         >>> len(sample.accounts), {t.instrument.product.value for t in sample.trades} >= {"cfd"}
         (5, True)
     """
-    book = _Brokerage(config)
+    book = Brokerage(config)
     accounts = list(book.accounts())
     trades = list(book.trades())
     movements = list(book.movements())

@@ -6,6 +6,14 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, Literal
 
+__all__ = [
+    "DEFAULT_SEED",
+    "PLANTED_KINDS",
+    "PlantedKind",
+    "RecordKind",
+    "SampleConfig",
+]
+
 PlantedKind = Literal[
     "leverage_above_cap",
     "structuring",

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from regkit.samples._brokerage import _Brokerage
+from regkit.samples._brokerage import Brokerage
 from regkit.samples._config import PLANTED_KINDS, SampleConfig
 from regkit.samples._results import SampleFile, SampleManifest
 from regkit.schemas.account import Account, AccountSnapshot
@@ -17,6 +17,11 @@ from regkit.schemas.cash import CashMovement
 from regkit.schemas.io import FileFormat, atomic_path, write_records
 from regkit.schemas.layout import layout_of
 from regkit.schemas.trade import Trade
+
+__all__ = [
+    "ACCOUNT_COLUMNS",
+    "write_samples",
+]
 
 #: The national identifier columns accounts use, beside the model's own columns.
 _NATIONAL_ID_COLUMNS = ("holder.national_ids.CCPT", "holder.national_ids.NIDN")
@@ -58,7 +63,7 @@ def write_samples(
         raise ValueError(f"format must be one of parquet, csv, jsonl; got {format!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    book = _Brokerage(config)
+    book = Brokerage(config)
     ext = _SUFFIX[format]
     written: list[SampleFile] = []
 

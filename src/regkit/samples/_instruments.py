@@ -17,6 +17,16 @@ from regkit.schemas.enums import (
 from regkit.schemas.identifiers import isin_check_digit
 from regkit.schemas.instrument import Instrument
 
+__all__ = [
+    "BREACH_LEVERAGE",
+    "ESMA_RETAIL_LEVERAGE_CAPS",
+    "EUR_VALUE",
+    "RETAIL_LEVERAGE",
+    "SPECS",
+    "Spec",
+    "build_instrument",
+]
+
 #: ESMA's retail CFD leverage caps (Decision (EU) 2018/796 Art. 2(a)), as N for N:1.
 ESMA_RETAIL_LEVERAGE_CAPS: Mapping[UnderlyingClass, int] = {
     UnderlyingClass.FX_MAJOR: 30,
@@ -36,7 +46,7 @@ def _isin(body: str) -> str:
     return body + isin_check_digit(body)
 
 
-class _Spec(NamedTuple):
+class Spec(NamedTuple):
     """How an instrument is described and traded."""
 
     symbol: str
@@ -63,109 +73,110 @@ class _Spec(NamedTuple):
 _C, _FX = Product.CFD, UnderlyingClass.FX_MAJOR
 _U = UnderlyingClass
 
-_SPECS: tuple[_Spec, ...] = (
-    _Spec("EURUSD", _C, _FX, "USD", "CFD EUR/USD", "JFTXCC", 108500, 5, "1000", 500, 200, "EUR"),
-    _Spec("USDJPY", _C, _FX, "JPY", "CFD USD/JPY", "JFTXCC", 151250, 3, "1000", 500, 90, "USD"),
-    _Spec("GBPUSD", _C, _FX, "USD", "CFD GBP/USD", "JFTXCC", 127000, 5, "1000", 500, 80, "GBP"),
-    _Spec("USDCHF", _C, _FX, "CHF", "CFD USD/CHF", "JFTXCC", 88000, 5, "1000", 500, 30, "USD"),
-    _Spec("EURGBP", _C, _FX, "GBP", "CFD EUR/GBP", "JFTXCC", 85000, 5, "1000", 500, 30, "EUR"),
-    _Spec("USDCAD", _C, _FX, "CAD", "CFD USD/CAD", "JFTXCC", 136000, 5, "1000", 500, 20, "USD"),
-    _Spec(
+SPECS: tuple[Spec, ...] = (
+    Spec("EURUSD", _C, _FX, "USD", "CFD EUR/USD", "JFTXCC", 108500, 5, "1000", 500, 200, "EUR"),
+    Spec("USDJPY", _C, _FX, "JPY", "CFD USD/JPY", "JFTXCC", 151250, 3, "1000", 500, 90, "USD"),
+    Spec("GBPUSD", _C, _FX, "USD", "CFD GBP/USD", "JFTXCC", 127000, 5, "1000", 500, 80, "GBP"),
+    Spec("USDCHF", _C, _FX, "CHF", "CFD USD/CHF", "JFTXCC", 88000, 5, "1000", 500, 30, "USD"),
+    Spec("EURGBP", _C, _FX, "GBP", "CFD EUR/GBP", "JFTXCC", 85000, 5, "1000", 500, 30, "EUR"),
+    Spec("USDCAD", _C, _FX, "CAD", "CFD USD/CAD", "JFTXCC", 136000, 5, "1000", 500, 20, "USD"),
+    Spec(
         "AUDUSD", _C, _U.FX_MINOR, "USD", "CFD AUD/USD", "JFTXCC", 66000, 5, "1000", 500, 30, "AUD"
     ),
-    _Spec(
+    Spec(
         "EURTRY", _C, _U.FX_MINOR, "TRY", "CFD EUR/TRY", "JFTXCC", 3550000, 5, "1000", 200, 10,
         "EUR",
     ),
-    _Spec(
+    Spec(
         "USDZAR", _C, _U.FX_MINOR, "ZAR", "CFD USD/ZAR", "JFTXCC", 1820000, 5, "1000", 200, 10,
         "USD",
     ),
-    _Spec(
+    Spec(
         "EURPLN", _C, _U.FX_MINOR, "PLN", "CFD EUR/PLN", "JFTXCC", 432000, 5, "1000", 200, 10,
         "EUR",
     ),
-    _Spec(
+    Spec(
         "XAUUSD", _C, _U.GOLD, "USD", "CFD Gold/USD", "JTKXCC", 265000, 2, "0.01", 1000, 60, "XAU"
     ),
-    _Spec("XAGUSD", _C, _U.COMMODITY, "USD", "CFD Silver/USD", "JTKXCC", 3100, 2, "1", 300, 15),
-    _Spec("USOIL", _C, _U.COMMODITY, "USD", "CFD WTI Crude Oil", "JTJXCC", 7050, 2, "1", 500, 30),
-    _Spec("UKOIL", _C, _U.COMMODITY, "USD", "CFD Brent Crude Oil", "JTJXCC", 7420, 2, "1", 500, 15),
-    _Spec(
+    Spec("XAGUSD", _C, _U.COMMODITY, "USD", "CFD Silver/USD", "JTKXCC", 3100, 2, "1", 300, 15),
+    Spec("USOIL", _C, _U.COMMODITY, "USD", "CFD WTI Crude Oil", "JTJXCC", 7050, 2, "1", 500, 30),
+    Spec("UKOIL", _C, _U.COMMODITY, "USD", "CFD Brent Crude Oil", "JTJXCC", 7420, 2, "1", 500, 15),
+    Spec(
         "GER40", _C, _U.INDEX_MAJOR, "EUR", "CFD on DAX", "JEIXCC", 190000, 1, "0.01", 1000, 60,
         underlying_index="DAX",
     ),
-    _Spec(
+    Spec(
         "US500", _C, _U.INDEX_MAJOR, "USD", "CFD on S&P 500", "JEIXCC", 59000, 1, "0.01", 1000, 60,
         underlying_index="S&P 500",
     ),
-    _Spec(
+    Spec(
         "UK100", _C, _U.INDEX_MAJOR, "GBP", "CFD on FTSE 100", "JEIXCC", 82000, 1, "0.01", 1000, 20,
         underlying_index="FTSE 100",
     ),
-    _Spec(
+    Spec(
         "JPN225", _C, _U.INDEX_MAJOR, "JPY", "CFD on Nikkei 225", "JEIXCC", 380000, 1, "0.1", 200,
         10, underlying_index="Nikkei 225",
     ),
-    _Spec(
+    Spec(
         "ESP35", _C, _U.INDEX_MINOR, "EUR", "CFD on IBEX 35", "JEIXCC", 115000, 1, "0.01", 1000, 10,
         underlying_index="IBEX 35",
     ),
-    _Spec(
+    Spec(
         "HK50", _C, _U.INDEX_MINOR, "HKD", "CFD on Hang Seng", "JEIXCC", 195000, 1, "0.01", 1000,
         10, underlying_index="Hang Seng",
     ),
-    _Spec(
+    Spec(
         "NETH25", _C, _U.INDEX_MINOR, "EUR", "CFD on AEX", "JEIXCC", 9000, 1, "0.1", 500, 5,
         underlying_index="AEX",
     ),
-    _Spec(
+    Spec(
         "AAPL", _C, _U.EQUITY, "USD", "CFD on Apple Inc.", "JESXCC", 23000, 2, "1", 200, 20,
         underlying_isin="US037833100",
     ),
-    _Spec(
+    Spec(
         "SAP", _C, _U.EQUITY, "EUR", "CFD on SAP SE", "JESXCC", 22000, 2, "1", 200, 10,
         underlying_isin="DE000716460",
     ),
-    _Spec(
+    Spec(
         "ASML", _C, _U.EQUITY, "EUR", "CFD on ASML Holding", "JESXCC", 65000, 2, "0.1", 500, 10,
         underlying_isin="NL001027321",
     ),
-    _Spec(
+    Spec(
         "MC", _C, _U.EQUITY, "EUR", "CFD on LVMH", "JESXCC", 60000, 2, "0.1", 500, 5,
         underlying_isin="FR000012101",
     ),
     # ISO 10962 has no group for crypto-assets; a CFD on one is a commodity forward, other.
-    _Spec("BTCUSD", _C, _U.CRYPTO, "USD", "CFD Bitcoin/USD", "JTMXCC", 680000, 1, "0.001", 500, 30),
-    _Spec("ETHUSD", _C, _U.CRYPTO, "USD", "CFD Ether/USD", "JTMXCC", 260000, 2, "0.01", 500, 10),
-    _Spec(
+    Spec("BTCUSD", _C, _U.CRYPTO, "USD", "CFD Bitcoin/USD", "JTMXCC", 680000, 1, "0.001", 500, 30),
+    Spec("ETHUSD", _C, _U.CRYPTO, "USD", "CFD Ether/USD", "JTMXCC", 260000, 2, "0.01", 500, 10),
+    Spec(
         "BUND", _C, _U.BOND, "EUR", "CFD on Euro-Bund future", "JRMXCC", 13150, 2, "0.1", 300, 5,
         multiplier="10", underlying_isin="DE000110258",
     ),
-    _Spec(
+    Spec(
         "VIX", _C, _U.OTHER, "USD", "CFD on CBOE Volatility Index futures", "JEIXCC", 1550, 2, "1",
         500, 5, underlying_index="CBOE Volatility Index",
     ),
-    _Spec(
+    Spec(
         "EURUSD.SPOT", Product.SPOT, _FX, "USD", "EUR/USD spot", "IFXXXP", 108500, 5, "1000", 200,
         6, "EUR", delivery=Delivery.PHYSICAL,
     ),
-    _Spec(
+    Spec(
         "EURUSD.1M", Product.FORWARD, _FX, "USD", "EUR/USD forward 1M", "JFTXFC", 108700, 5,
         "1000", 200, 6, "EUR", expiry_days=30,
     ),
-    _Spec(
+    Spec(
         "USDJPY.1W", Product.SWAP, _FX, "JPY", "USD/JPY FX swap 1W", "SFAXXN", 151300, 3, "1000",
         200, 4, "USD", expiry_days=7,
     ),
-    _Spec(
+    Spec(
         "EURUSD.C110", Product.OPTION, _FX, "USD", "EUR/USD call 1.10 1M", "HFTAVC", 1250, 5,
         "1000", 200, 4, "EUR", expiry_days=30, isin="EZ7Q4R2W1X8", strike="1.1000",
     ),
 )  # fmt: skip
 
 
-def _instrument(spec: _Spec, start: date) -> Instrument:
+def build_instrument(spec: Spec, start: date) -> Instrument:
+    """The instrument record for ``spec``; dated contracts expire counting from ``start``."""
     expiry = None if spec.expiry_days is None else start + timedelta(days=spec.expiry_days)
     return Instrument(
         symbol=spec.symbol,
@@ -188,7 +199,7 @@ def _instrument(spec: _Spec, start: date) -> Instrument:
 
 
 #: Euro value of one unit of each currency: a fixed table, good enough for margins.
-_EUR_VALUE = {
+EUR_VALUE = {
     code: Decimal(value)
     for code, value in {
         "EUR": "1", "USD": "0.92", "GBP": "1.19", "JPY": "0.0061", "CHF": "1.05",
@@ -198,11 +209,11 @@ _EUR_VALUE = {
 }  # fmt: skip
 
 #: Leverage a retail client may pick, per class: all within the cap.
-_RETAIL_LEVERAGE: Mapping[UnderlyingClass, tuple[int, ...]] = {
+RETAIL_LEVERAGE: Mapping[UnderlyingClass, tuple[int, ...]] = {
     klass: tuple(sorted({max(1, cap // 3), max(1, cap // 2), cap}))
     for klass, cap in ESMA_RETAIL_LEVERAGE_CAPS.items()
 }
 #: Leverage above the cap, per class: what the planted breaches use.
-_BREACH_LEVERAGE: Mapping[UnderlyingClass, tuple[int, ...]] = {
+BREACH_LEVERAGE: Mapping[UnderlyingClass, tuple[int, ...]] = {
     klass: (cap * 2, cap * 5, cap * 10) for klass, cap in ESMA_RETAIL_LEVERAGE_CAPS.items()
 }

@@ -6,28 +6,36 @@ import random
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from regkit.samples._accounts import _Plan
+from regkit.samples._accounts import AccountPlan
 from regkit.samples._common import (
-    _MS_HOUR,
-    _MS_SECOND,
-    _STRUCTURING_HIGH_CENTS,
-    _STRUCTURING_LOW_CENTS,
-    _THRESHOLD_CENTS,
-    _at,
-    _Calendar,
-    _cents,
-    _stream,
+    MS_HOUR,
+    MS_SECOND,
+    STRUCTURING_HIGH_CENTS,
+    STRUCTURING_LOW_CENTS,
+    THRESHOLD_CENTS,
+    Calendar,
+    from_cents,
+    stream,
+    to_datetime,
 )
 from regkit.samples._config import SampleConfig
-from regkit.samples._parties import _THIRD_PARTIES, _iban
+from regkit.samples._parties import THIRD_PARTIES, random_iban
 from regkit.schemas.cash import CashMovement
 from regkit.schemas.enums import (
     MovementKind,
     PaymentMethod,
 )
 
+__all__ = [
+    "CashEvent",
+    "build_movement",
+    "cash_events",
+]
 
-class _CashEvent(NamedTuple):
+
+class CashEvent(NamedTuple):
+    """A cash movement of an account before it gets its id (amounts in cents)."""
+
     at_ms: int
     kind: MovementKind
     cents: int
@@ -39,6 +47,7 @@ class _CashEvent(NamedTuple):
 
     @property
     def signed_cents(self) -> int:
+        """The amount, positive for money in and negative for money out."""
         return self.cents if self.kind in _CREDITS else -self.cents
 
 
@@ -55,15 +64,15 @@ class _Draft(NamedTuple):
     third_party: tuple[str, str] | None = None
 
 
-def _cash_events(config: SampleConfig, calendar: _Calendar, plan: _Plan) -> list[_CashEvent]:
+def cash_events(config: SampleConfig, calendar: Calendar, plan: AccountPlan) -> list[CashEvent]:
     """The account's movements in time order, the same on every call."""
     if not plan.active:
         return []
-    rng = _stream(config, "cash", plan.index)
-    iban = _iban(rng, plan.country)
+    rng = stream(config, "cash", plan.index)
+    iban = random_iban(rng, plan.country)
     method = _funding_method(rng, plan, iban)
     drafts = _drafts(rng, calendar, plan)
-    events: list[_CashEvent] = []
+    events: list[CashEvent] = []
     cash = 0
     for draft in sorted(drafts, key=lambda d: d.at_ms):
         event = _event(rng, plan, draft, cash, method, iban)
@@ -72,7 +81,7 @@ def _cash_events(config: SampleConfig, calendar: _Calendar, plan: _Plan) -> list
     return events
 
 
-def _funding_method(rng: random.Random, plan: _Plan, iban: str | None) -> PaymentMethod:
+def _funding_method(rng: random.Random, plan: AccountPlan, iban: str | None) -> PaymentMethod:
     if plan.entity and iban is not None:
         return PaymentMethod.BANK_TRANSFER
     roll = rng.randrange(100)
@@ -83,8 +92,8 @@ def _funding_method(rng: random.Random, plan: _Plan, iban: str | None) -> Paymen
     return PaymentMethod.E_WALLET if roll < 95 else PaymentMethod.CRYPTO
 
 
-def _drafts(rng: random.Random, calendar: _Calendar, plan: _Plan) -> list[_Draft]:
-    first_ms = plan.opened_ms + rng.randint(1, 48) * _MS_HOUR
+def _drafts(rng: random.Random, calendar: Calendar, plan: AccountPlan) -> list[_Draft]:
+    first_ms = plan.opened_ms + rng.randint(1, 48) * MS_HOUR
     drafts = [_Draft(first_ms, MovementKind.DEPOSIT, plan.deposit_cents)]
     for _ in range(rng.randint(0, 1 + len(calendar.days) // 5)):
         amount = _normal_amount(plan.deposit_cents * rng.randint(10, 100) // 100)
@@ -114,12 +123,12 @@ _OCCASIONAL = (
 def _normal_amount(cents: int) -> int:
     """Round to ten and keep out of 9,000-9,999.99, where deposits look like structuring."""
     cents = max(5_000, cents - cents % 1_000)
-    if _STRUCTURING_LOW_CENTS <= cents < _THRESHOLD_CENTS:
+    if STRUCTURING_LOW_CENTS <= cents < THRESHOLD_CENTS:
         cents -= 100_000
     return cents
 
 
-def _extra_amount(rng: random.Random, plan: _Plan, kind: MovementKind) -> int:
+def _extra_amount(rng: random.Random, plan: AccountPlan, kind: MovementKind) -> int:
     if kind is MovementKind.WITHDRAWAL:
         return rng.randint(10, 30)  # per cent of the cash at the time
     if kind is MovementKind.TRANSFER_OUT:
@@ -131,16 +140,16 @@ def _extra_amount(rng: random.Random, plan: _Plan, kind: MovementKind) -> int:
     return _normal_amount(plan.deposit_cents * rng.randint(5, 30) // 100)  # transfer in
 
 
-def _planted_drafts(rng: random.Random, calendar: _Calendar, plan: _Plan) -> list[_Draft]:
+def _planted_drafts(rng: random.Random, calendar: Calendar, plan: AccountPlan) -> list[_Draft]:
     drafts: list[_Draft] = []
     if plan.structuring:
         at_ms = calendar.random_instant(rng)
         for _ in range(rng.randint(3, 5)):
-            cents = rng.randint(_STRUCTURING_LOW_CENTS // 100, _STRUCTURING_HIGH_CENTS // 100)
+            cents = rng.randint(STRUCTURING_LOW_CENTS // 100, STRUCTURING_HIGH_CENTS // 100)
             drafts.append(_Draft(at_ms, MovementKind.DEPOSIT, cents * 100, "structuring"))
-            at_ms += rng.randint(1, 11) * _MS_HOUR + rng.randrange(3600) * _MS_SECOND
+            at_ms += rng.randint(1, 11) * MS_HOUR + rng.randrange(3600) * MS_SECOND
     if plan.third_party:
-        payer = next(p for p in _rotate(_THIRD_PARTIES, rng) if p[0] != plan.holder_name)
+        payer = next(p for p in _rotate(THIRD_PARTIES, rng) if p[0] != plan.holder_name)
         cents = _normal_amount(plan.deposit_cents * rng.randint(20, 80) // 100)
         at_ms = calendar.random_instant(rng)
         drafts.append(_Draft(at_ms, MovementKind.DEPOSIT, cents, "third_party", payer))
@@ -157,43 +166,44 @@ def _rotate(items: Sequence[tuple[str, str]], rng: random.Random) -> list[tuple[
 
 def _event(
     rng: random.Random,
-    plan: _Plan,
+    plan: AccountPlan,
     draft: _Draft,
     cash: int,
     method: PaymentMethod,
     iban: str | None,
-) -> _CashEvent:
+) -> CashEvent:
     kind, cents = draft.kind, draft.amount
     if kind in (MovementKind.WITHDRAWAL, MovementKind.TRANSFER_OUT):
         cents = max(100, cash * draft.amount // 100)
     if draft.third_party is not None:
         payer, country = draft.third_party
-        return _CashEvent(
+        return CashEvent(
             draft.at_ms, kind, cents, PaymentMethod.BANK_TRANSFER, payer, country,
-            _iban(rng, country), draft.planted,
+            random_iban(rng, country), draft.planted,
         )  # fmt: skip
     if kind in (MovementKind.FEE, MovementKind.BONUS):
-        return _CashEvent(
+        return CashEvent(
             draft.at_ms, kind, cents, PaymentMethod.INTERNAL, None, None, None, draft.planted
         )
     if kind in (MovementKind.TRANSFER_IN, MovementKind.TRANSFER_OUT):
-        return _CashEvent(
+        return CashEvent(
             draft.at_ms, kind, cents, PaymentMethod.INTERNAL, plan.holder_name, None, None
         )
     account = iban if method is PaymentMethod.BANK_TRANSFER else None
-    return _CashEvent(
+    return CashEvent(
         draft.at_ms, kind, cents, method, plan.holder_name, plan.country, account, draft.planted
     )
 
 
-def _movement(movement_id: str, plan: _Plan, event: _CashEvent) -> CashMovement:
+def build_movement(movement_id: str, plan: AccountPlan, event: CashEvent) -> CashMovement:
+    """The movement record of ``event`` on the account of ``plan``."""
     return CashMovement(
         movement_id=movement_id,
         account_id=plan.account_id,
         kind=event.kind,
-        amount=_cents(event.cents),
+        amount=from_cents(event.cents),
         currency=plan.currency,
-        at=_at(event.at_ms),
+        at=to_datetime(event.at_ms),
         method=event.method,
         payer_name=event.payer,
         payer_country=event.country,

@@ -11,13 +11,30 @@ from typing import NamedTuple
 
 from regkit.schemas.identifiers import iban_check_digits, lei_check_digits, luhn_check_digit
 
+__all__ = [
+    "EEA",
+    "ENTITY_CORES",
+    "ENTITY_FORMS",
+    "ENTITY_PREFIXES",
+    "NAMES",
+    "SHOWCASE",
+    "THIRD_PARTIES",
+    "Entity",
+    "Person",
+    "make_lei",
+    "random_entity",
+    "random_iban",
+    "random_person",
+]
 
-def _lei(prefix: str) -> str:
+
+def make_lei(prefix: str) -> str:
+    """The LEI of an 18-character ``prefix``, with its two check digits."""
     return prefix + lei_check_digits(prefix)
 
 
 #: The EEA countries of RTS 22 Annex II.
-_EEA = frozenset(
+EEA = frozenset(
     ("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE",
      "IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK")
 )  # fmt: skip
@@ -32,7 +49,7 @@ class _Showcase(NamedTuple):
 #: The first person accounts: every CONCAT rule (prefixes as whole words, surnames that
 #: only start with prefix letters or are one, titles, hyphens, apostrophes, Ø ß Æ Þ Œ,
 #: accents, short names, second first names) and every nationality the samples use.
-_SHOWCASE: tuple[_Showcase, ...] = (
+SHOWCASE: tuple[_Showcase, ...] = (
     _Showcase("Anna Maria", "van der Berg", ("NL",)),
     _Showcase("Jean-Claude", "de la Fontaine", ("FR",)),
     _Showcase("Dr. Anna", "von Bülow", ("DE",)),
@@ -86,7 +103,7 @@ _SHOWCASE: tuple[_Showcase, ...] = (
 )
 
 #: First names and surnames by nationality, for the accounts after the showcase.
-_NAMES: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+NAMES: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "DE": (("Lukas", "Anna", "Jonas", "Lea", "Felix", "Sophie", "Maximilian"),
            ("Müller", "Schmidt", "Schneider", "Fischer", "Weber", "von Arnim", "Becker")),
     "FR": (("Louis", "Camille", "Hugo", "Chloé", "Jean-Luc", "Élodie"),
@@ -136,7 +153,7 @@ _NATIONALITY_WEIGHTS: tuple[tuple[str, int], ...] = (
 _SECOND_NATIONALITY = {"DE": "FR", "FR": "DE", "US": "IE", "IT": "BR", "PL": "DE", "GB": "IE"}
 
 #: Payers of planted third-party deposits: nobody who holds an account.
-_THIRD_PARTIES: tuple[tuple[str, str], ...] = (
+THIRD_PARTIES: tuple[tuple[str, str], ...] = (
     ("Viktor Sokolov", "CY"),
     ("Marta Quintero", "ES"),
     ("Kestrel Payments Ltd", "MT"),
@@ -144,17 +161,19 @@ _THIRD_PARTIES: tuple[tuple[str, str], ...] = (
     ("Hana Bauerová", "CZ"),
 )
 
-_ENTITY_PREFIXES = ("Alpine", "Nordic", "Helios", "Meridian", "Baltic", "Iberia", "Rhein",
+ENTITY_PREFIXES = ("Alpine", "Nordic", "Helios", "Meridian", "Baltic", "Iberia", "Rhein",
                     "Aurora", "Thames", "Danube", "Cedar", "Atlas")  # fmt: skip
-_ENTITY_CORES = ("Capital", "Trading", "Invest", "Treasury", "Holdings", "Asset Management",
+ENTITY_CORES = ("Capital", "Trading", "Invest", "Treasury", "Holdings", "Asset Management",
                  "Family Office", "Markets")  # fmt: skip
-_ENTITY_FORMS = {"DE": "GmbH", "AT": "GmbH", "CH": "AG", "LU": "S.A.", "NL": "B.V.",
+ENTITY_FORMS = {"DE": "GmbH", "AT": "GmbH", "CH": "AG", "LU": "S.A.", "NL": "B.V.",
                  "CY": "Ltd", "GB": "Ltd", "IE": "Limited", "MT": "Ltd", "US": "LLC",
                  "SE": "AB", "NO": "AS", "ES": "S.L."}  # fmt: skip
-_ENTITY_COUNTRIES = tuple(_ENTITY_FORMS)
+_ENTITY_COUNTRIES = tuple(ENTITY_FORMS)
 
 
-class _Person(NamedTuple):
+class Person(NamedTuple):
+    """A natural person holding an account, before it becomes a record."""
+
     first: str
     surname: str
     born: date
@@ -164,10 +183,13 @@ class _Person(NamedTuple):
 
     @property
     def name(self) -> str:
+        """First names and surname, as the person writes them."""
         return f"{self.first} {self.surname}"
 
 
-class _Entity(NamedTuple):
+class Entity(NamedTuple):
+    """A company holding an account, before it becomes a record."""
+
     name: str
     lei: str
     country: str
@@ -394,7 +416,7 @@ def _national_ids(
     rng: random.Random, born: date, first: str, surname: str, nationalities: Sequence[str]
 ) -> dict[str, str]:
     """Identifiers for each nationality; RTS 22's own first nationality wins a shared key."""
-    ordered = sorted(nationalities, key=lambda code: (code not in _EEA, code))
+    ordered = sorted(nationalities, key=lambda code: (code not in EEA, code))
     ids: dict[str, str] = {}
     for code in ordered:
         maker = _ID_MAKERS.get(code)
@@ -417,7 +439,8 @@ _BBAN: Mapping[str, tuple[int, int]] = {
 }  # fmt: skip
 
 
-def _iban(rng: random.Random, country: str) -> str | None:
+def random_iban(rng: random.Random, country: str) -> str | None:
+    """A valid IBAN of ``country``, or None for a country without a bank-account layout here."""
     layout = _BBAN.get(country)
     if layout is None:
         return None
@@ -427,12 +450,13 @@ def _iban(rng: random.Random, country: str) -> str | None:
     return f"{country}{iban_check_digits(country, bban)}{bban}"
 
 
-def _person(rng: random.Random, ordinal: int, start: date) -> _Person:
-    if ordinal < len(_SHOWCASE):
-        first, surname, nationalities = _SHOWCASE[ordinal]
+def random_person(rng: random.Random, ordinal: int, start: date) -> Person:
+    """Person holder number ``ordinal``: the showcase first, then drawn by nationality."""
+    if ordinal < len(SHOWCASE):
+        first, surname, nationalities = SHOWCASE[ordinal]
     else:
         country = _weighted(rng, _NATIONALITY_WEIGHTS)
-        firsts, surnames = _NAMES[country]
+        firsts, surnames = NAMES[country]
         first, surname = rng.choice(firsts), rng.choice(surnames)
         second = _SECOND_NATIONALITY.get(country)
         nationalities = (country, second) if second and rng.randrange(100) < 8 else (country,)
@@ -441,17 +465,18 @@ def _person(rng: random.Random, ordinal: int, start: date) -> _Person:
     if rng.randrange(100) < 12:
         residence = rng.choice(("CY", "DE", "GB", "CH", "AE", "ES", "MT"))
     ids = _national_ids(rng, born, first, surname, nationalities)
-    return _Person(first, surname, born, nationalities, ids, residence)
+    return Person(first, surname, born, nationalities, ids, residence)
 
 
-def _entity(rng: random.Random, ordinal: int) -> _Entity:
+def random_entity(rng: random.Random, ordinal: int) -> Entity:
+    """Company holder number ``ordinal``, named in order, with a random LEI."""
     country = _ENTITY_COUNTRIES[rng.randrange(len(_ENTITY_COUNTRIES))]
-    prefix = _ENTITY_PREFIXES[ordinal % len(_ENTITY_PREFIXES)]
-    core = _ENTITY_CORES[(ordinal // len(_ENTITY_PREFIXES)) % len(_ENTITY_CORES)]
-    series = ordinal // (len(_ENTITY_PREFIXES) * len(_ENTITY_CORES))
-    name = f"{prefix} {core}{f' {series + 1}' if series else ''} {_ENTITY_FORMS[country]}"
+    prefix = ENTITY_PREFIXES[ordinal % len(ENTITY_PREFIXES)]
+    core = ENTITY_CORES[(ordinal // len(ENTITY_PREFIXES)) % len(ENTITY_CORES)]
+    series = ordinal // (len(ENTITY_PREFIXES) * len(ENTITY_CORES))
+    name = f"{prefix} {core}{f' {series + 1}' if series else ''} {ENTITY_FORMS[country]}"
     body = "".join(rng.choice("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(12))
-    return _Entity(name, _lei(f"529900{body}"), country)
+    return Entity(name, make_lei(f"529900{body}"), country)
 
 
 def _weighted(rng: random.Random, table: Sequence[tuple[str, int]]) -> str:

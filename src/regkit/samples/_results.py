@@ -17,6 +17,13 @@ from regkit.schemas.instrument import Instrument
 from regkit.schemas.io import FileFormat
 from regkit.schemas.trade import Trade
 
+__all__ = [
+    "Planted",
+    "SampleFile",
+    "SampleManifest",
+    "SampleSet",
+]
+
 
 @dataclass(frozen=True)
 class Planted:

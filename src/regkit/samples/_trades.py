@@ -7,27 +7,27 @@ from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-from regkit.samples._accounts import _Plan
+from regkit.samples._accounts import AccountPlan
 from regkit.samples._common import (
-    _CENT,
-    _DECIMAL,
-    _TRADING_CLOSES_MS,
-    _TRADING_OPENS_MS,
-    _at,
-    _Calendar,
-    _cents,
-    _iso,
-    _scaled,
-    _stream,
+    CENT,
+    DECIMAL,
+    TRADING_CLOSES_MS,
+    TRADING_OPENS_MS,
+    Calendar,
+    from_cents,
+    scaled,
+    stream,
+    to_datetime,
+    to_iso,
 )
 from regkit.samples._config import SampleConfig
 from regkit.samples._instruments import (
-    _BREACH_LEVERAGE,
-    _EUR_VALUE,
-    _RETAIL_LEVERAGE,
-    _SPECS,
+    BREACH_LEVERAGE,
     ESMA_RETAIL_LEVERAGE_CAPS,
-    _Spec,
+    EUR_VALUE,
+    RETAIL_LEVERAGE,
+    SPECS,
+    Spec,
 )
 from regkit.samples._results import Planted
 from regkit.schemas.enums import (
@@ -38,6 +38,10 @@ from regkit.schemas.enums import (
 )
 from regkit.schemas.instrument import Instrument
 from regkit.schemas.trade import Trade
+
+__all__ = [
+    "Simulation",
+]
 
 
 class _Position(NamedTuple):
@@ -59,14 +63,14 @@ _MAX_POSITIONS = 6
 _MARGIN_SHARE = 30  # per cent of the first deposit an account may put up as margin
 
 
-class _Simulation:
+class Simulation:
     """The trade stream: an order book per account, walking prices, planted breaches."""
 
     def __init__(
         self,
         config: SampleConfig,
-        calendar: _Calendar,
-        plans: list[_Plan],
+        calendar: Calendar,
+        plans: list[AccountPlan],
         instruments: list[Instrument],
         firm_lei: str,
     ) -> None:
@@ -75,7 +79,7 @@ class _Simulation:
         self.plans = plans
         self.instruments = instruments
         self.firm_lei = firm_lei
-        self.rng = _stream(config, "trades")
+        self.rng = stream(config, "trades")
         self.days = len(calendar.days)
         count = len(plans)
         self.day_open = array("i", bytes(4 * count * self.days))
@@ -85,9 +89,9 @@ class _Simulation:
         self.first_trade: dict[int, tuple[str, int]] = {}
         self.planted: list[Planted] = []
         self.done = False
-        self.mids = [spec.mid for spec in _SPECS]
-        self.steps = [Decimal(spec.step) for spec in _SPECS]
-        self.multipliers = [Decimal(spec.multiplier) for spec in _SPECS]
+        self.mids = [spec.mid for spec in SPECS]
+        self.steps = [Decimal(spec.step) for spec in SPECS]
+        self.multipliers = [Decimal(spec.multiplier) for spec in SPECS]
         self.breach_credit = 500  # per mille; a breach is planted each time it reaches 1000
         trading = [p for p in plans if p.active]
         # Planted expired-KYC accounts and the first accounts trade first, so they trade.
@@ -96,18 +100,19 @@ class _Simulation:
         self.cover = first
         self.activity = array("i", (p.index for p in trading for _ in range(p.activity)))
         self.instrument_table = array(
-            "i", (i for i, spec in enumerate(_SPECS) for _ in range(spec.weight))
+            "i", (i for i, spec in enumerate(SPECS) for _ in range(spec.weight))
         )
 
     def run(self) -> Iterator[Trade]:
+        """The trades, in time order, day by day; once they are all out, ``done`` is set."""
         config, calendar = self.config, self.calendar
         per_day, extra = divmod(config.trades, self.days)
         number = 0
         for day in range(self.days):
             count = per_day + (1 if day < extra else 0)
-            span = _TRADING_CLOSES_MS - _TRADING_OPENS_MS
+            span = TRADING_CLOSES_MS - TRADING_OPENS_MS
             offsets = sorted(self.rng.randrange(span) for _ in range(count))
-            opens = calendar.midnights[day] + _TRADING_OPENS_MS
+            opens = calendar.midnights[day] + TRADING_OPENS_MS
             for offset in offsets:
                 number += 1
                 yield self._trade(number, opens + offset)
@@ -131,7 +136,7 @@ class _Simulation:
         positions = self.positions.setdefault(index, [])
         self.margin_used.setdefault(index, 0)
         self.first_trade.setdefault(index, (f"T{number:09d}", at_ms))
-        forced = k < len(_SPECS)
+        forced = k < len(SPECS)
         closing = len(positions) >= _MAX_POSITIONS or rng.randrange(100) < 45
         if positions and not forced and closing:
             return self._close(number, at_ms, plan, positions)
@@ -139,7 +144,7 @@ class _Simulation:
         return self._open(number, at_ms, plan, positions, spec, forced)
 
     def _walk(self, spec: int) -> int:
-        base = _SPECS[spec].mid
+        base = SPECS[spec].mid
         mid = self.mids[spec] + self.rng.randint(-15, 15)
         low, high = base * 95 // 100, base * 105 // 100
         mid = min(max(mid, low), high)
@@ -150,17 +155,17 @@ class _Simulation:
         self,
         number: int,
         at_ms: int,
-        plan: _Plan,
+        plan: AccountPlan,
         positions: list[_Position],
         spec: int,
         forced: bool,
     ) -> Trade:
-        info = _SPECS[spec]
+        info = SPECS[spec]
         buy = self.rng.randrange(2) == 0
         price_ticks = self._walk(spec) + (4 if buy else -4)  # half the spread
-        price = _scaled(price_ticks, -info.decimals)
-        unit = _DECIMAL.multiply(
-            _DECIMAL.multiply(price, self.multipliers[spec]),
+        price = scaled(price_ticks, -info.decimals)
+        unit = DECIMAL.multiply(
+            DECIMAL.multiply(price, self.multipliers[spec]),
             _conversion(info.quote, plan.currency),
         )
         free = plan.deposit_cents * _MARGIN_SHARE // 100 - self.margin_used[plan.index]
@@ -186,17 +191,17 @@ class _Simulation:
         self, spec: int, unit: Decimal, leverage: Decimal | None, free: int
     ) -> tuple[Decimal, Decimal | None]:
         """A quantity that puts 10-60% of the free margin to use, and its margin."""
-        info = _SPECS[spec]
+        info = SPECS[spec]
         if leverage is None:
-            return _DECIMAL.multiply(Decimal(self.rng.randint(1, 50)), self.steps[spec]), None
-        target = _cents(max(free, 0) * self.rng.randint(10, 60) // 100)
-        lot = _DECIMAL.multiply(unit, self.steps[spec])
-        steps = int(_DECIMAL.divide(_DECIMAL.multiply(target, leverage), lot))
+            return DECIMAL.multiply(Decimal(self.rng.randint(1, 50)), self.steps[spec]), None
+        target = from_cents(max(free, 0) * self.rng.randint(10, 60) // 100)
+        lot = DECIMAL.multiply(unit, self.steps[spec])
+        steps = int(DECIMAL.divide(DECIMAL.multiply(target, leverage), lot))
         steps = min(max(steps, 1), info.max_steps)
-        quantity = _DECIMAL.multiply(Decimal(steps), self.steps[spec])
-        return quantity, _margin(_DECIMAL.multiply(quantity, unit), leverage)
+        quantity = DECIMAL.multiply(Decimal(steps), self.steps[spec])
+        return quantity, _margin(DECIMAL.multiply(quantity, unit), leverage)
 
-    def _leverage(self, plan: _Plan, info: _Spec) -> tuple[Decimal | None, bool]:
+    def _leverage(self, plan: AccountPlan, info: Spec) -> tuple[Decimal | None, bool]:
         """The trade's leverage, and whether it is a planted breach of the retail cap."""
         if info.product is not Product.CFD:
             return None, False
@@ -204,11 +209,11 @@ class _Simulation:
             self.breach_credit += self.config.leverage_breach_per_mille
             if self.breach_credit >= 1000:
                 self.breach_credit -= 1000
-                return Decimal(self.rng.choice(_BREACH_LEVERAGE[info.klass])), True
+                return Decimal(self.rng.choice(BREACH_LEVERAGE[info.klass])), True
         return Decimal(self.rng.choice(_leverage_choices(plan, info))), False
 
     def _plant_breach(
-        self, number: int, plan: _Plan, info: _Spec, leverage: Decimal | None
+        self, number: int, plan: AccountPlan, info: Spec, leverage: Decimal | None
     ) -> None:
         cap = ESMA_RETAIL_LEVERAGE_CAPS[info.klass]
         detail = (
@@ -218,7 +223,9 @@ class _Simulation:
         keys = (f"T{number:09d}",)
         self.planted.append(Planted("leverage_above_cap", "trade", keys, detail))
 
-    def _close(self, number: int, at_ms: int, plan: _Plan, positions: list[_Position]) -> Trade:
+    def _close(
+        self, number: int, at_ms: int, plan: AccountPlan, positions: list[_Position]
+    ) -> Trade:
         position = positions.pop(self.rng.randrange(len(positions)))
         self.margin_used[plan.index] -= position.margin_cents
         buy = not position.buy
@@ -232,7 +239,7 @@ class _Simulation:
         self,
         number: int,
         at_ms: int,
-        plan: _Plan,
+        plan: AccountPlan,
         spec: int,
         buy: bool,
         quantity: Decimal,
@@ -243,7 +250,7 @@ class _Simulation:
     ) -> Trade:
         """A trade opening a position, or closing ``closes`` (under the opening's UTI)."""
         rng = self.rng
-        info = _SPECS[spec]
+        info = SPECS[spec]
         slip = rng.choice((-2, -1, 0, 0, 0, 0, 1, 2))
         requested_ticks = max(1, price_ticks - slip if buy else price_ticks + slip)
         trade_id = f"T{number:09d}"
@@ -255,9 +262,9 @@ class _Simulation:
             instrument=self.instruments[spec],
             side=Side.BUY if buy else Side.SELL,
             quantity=quantity,
-            price=_scaled(price_ticks, -info.decimals),
+            price=scaled(price_ticks, -info.decimals),
             price_currency=info.quote,
-            executed_at=_at(at_ms),
+            executed_at=to_datetime(at_ms),
             venue="XOFF",
             capacity=Capacity.DEAL,
             leverage=leverage,
@@ -277,7 +284,7 @@ class _Simulation:
             ),
             execution_decision=_EXECUTORS[rng.randrange(len(_EXECUTORS))],
             investment_decision=f"TRD{deciders:03d}" if deciders < 3 else None,
-            requested_price=_scaled(requested_ticks, -info.decimals),
+            requested_price=scaled(requested_ticks, -info.decimals),
         )
 
     def expired_kyc(self) -> list[Planted]:
@@ -290,7 +297,7 @@ class _Simulation:
             state = "expired" if plan.kyc == "expired" else "verified but lapsed"
             detail = (
                 f"KYC {state} before the period; the account trades from "
-                f"{_iso(_at(at_ms))} ({trade_id})"
+                f"{to_iso(to_datetime(at_ms))} ({trade_id})"
             )
             found.append(Planted("expired_kyc", "account", (plan.account_id,), detail))
         return found
@@ -304,20 +311,20 @@ def _conversion(quote: str, currency: str) -> Decimal:
     key = (quote, currency)
     rate = _CONVERSIONS.get(key)
     if rate is None:
-        rate = _CONVERSIONS[key] = _DECIMAL.divide(_EUR_VALUE[quote], _EUR_VALUE[currency])
+        rate = _CONVERSIONS[key] = DECIMAL.divide(EUR_VALUE[quote], EUR_VALUE[currency])
     return rate
 
 
-def _leverage_choices(plan: _Plan, info: _Spec) -> tuple[int, ...]:
+def _leverage_choices(plan: AccountPlan, info: Spec) -> tuple[int, ...]:
     """Leverage a client may pick: retail within the cap, others above it as well."""
     if plan.retail:
-        return _RETAIL_LEVERAGE[info.klass]
-    return _RETAIL_LEVERAGE[info.klass] + _BREACH_LEVERAGE[info.klass]
+        return RETAIL_LEVERAGE[info.klass]
+    return RETAIL_LEVERAGE[info.klass] + BREACH_LEVERAGE[info.klass]
 
 
 def _in_cents(amount: Decimal | None) -> int:
-    return 0 if amount is None else int(amount.scaleb(2, _DECIMAL))
+    return 0 if amount is None else int(amount.scaleb(2, DECIMAL))
 
 
 def _margin(notional: Decimal, leverage: Decimal) -> Decimal:
-    return _DECIMAL.divide(notional, leverage).quantize(_CENT, ROUND_HALF_UP, _DECIMAL)
+    return DECIMAL.divide(notional, leverage).quantize(CENT, ROUND_HALF_UP, DECIMAL)

@@ -17,7 +17,6 @@ from regkit.samples import (
     SampleFile,
     SampleManifest,
     SampleSet,
-    _parties,
     generate,
     write_samples,
 )
@@ -40,11 +39,3 @@ __all__ = [
     "isin_check_digit",
     "write_samples",
 ]
-
-# Private tables tests/unit/rules/test_names.py still reads from this path.
-_ENTITY_CORES = _parties._ENTITY_CORES
-_ENTITY_FORMS = _parties._ENTITY_FORMS
-_ENTITY_PREFIXES = _parties._ENTITY_PREFIXES
-_NAMES = _parties._NAMES
-_SHOWCASE = _parties._SHOWCASE
-_THIRD_PARTIES = _parties._THIRD_PARTIES

@@ -123,7 +123,7 @@ _VARIANTS = {
 
 
 def test_the_sample_payers_match_their_own_variants() -> None:
-    payers = [name for name, _country in samples._THIRD_PARTIES]
+    payers = [name for name, _country in samples.THIRD_PARTIES]
     assert sorted(payers) == sorted(_VARIANTS)
     for payer, variants in _VARIANTS.items():
         for variant in variants:
@@ -137,20 +137,20 @@ def test_the_sample_payers_match_their_own_variants() -> None:
 
 
 def test_the_sample_payers_match_no_sample_holder() -> None:
-    people = [(s.first, s.surname) for s in samples._SHOWCASE]
+    people = [(s.first, s.surname) for s in samples.SHOWCASE]
     people += [
         (first, last)
-        for firsts, lasts in samples._NAMES.values()
+        for firsts, lasts in samples.NAMES.values()
         for first in firsts
         for last in lasts
     ]
     companies = [
         f"{prefix} {core} {form}"
-        for prefix in samples._ENTITY_PREFIXES
-        for core in samples._ENTITY_CORES
-        for form in samples._ENTITY_FORMS.values()
+        for prefix in samples.ENTITY_PREFIXES
+        for core in samples.ENTITY_CORES
+        for form in samples.ENTITY_FORMS.values()
     ]
-    for payer, _country in samples._THIRD_PARTIES:
+    for payer, _country in samples.THIRD_PARTIES:
         for variant in [payer, *_VARIANTS[payer]]:
             assert not any(same_name(variant, first, last) for first, last in people), variant
             assert not any(same_name(variant, f"{first} {last}") for first, last in people)
