@@ -55,7 +55,9 @@ def run(source: str, namespace: dict[str, object], label: str) -> str:
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         try:
-            exec(compile(source, label, "exec"), namespace)
+            # dont_inherit: an example runs as a reader's script would, without this
+            # module's `from __future__ import annotations`
+            exec(compile(source, label, "exec", dont_inherit=True), namespace)
         except Exception as exc:
             last = "".join(traceback.format_exception_only(exc)).rstrip("\n")
             module = type(exc).__module__
