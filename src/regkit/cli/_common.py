@@ -62,16 +62,26 @@ class ArgumentParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
 
+def file_flag(plural: str) -> str:
+    """A kind's file option: ``--trades``, ``--emir-reports`` (its dest is the plural)."""
+    return "--" + plural.replace("_", "-")
+
+
 def file_flags() -> str:
     """The options naming record files, for a message: ``--trades, --accounts, ...``."""
-    return ", ".join(f"--{kind.plural}" for kind in KINDS.values())
+    return ", ".join(file_flag(kind.plural) for kind in KINDS.values())
 
 
 def add_record_files(parser: argparse.ArgumentParser) -> None:
     """An option per record kind: ``--trades FILE`` ..."""
     for kind in KINDS.values():
+        words = kind.plural.replace("_", " ")
         parser.add_argument(
-            f"--{kind.plural}", type=Path, metavar="FILE", help=f"the {kind.plural} file"
+            file_flag(kind.plural),
+            dest=kind.plural,
+            type=Path,
+            metavar="FILE",
+            help=f"the {words} file",
         )
 
 
