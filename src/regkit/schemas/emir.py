@@ -40,8 +40,8 @@ from regkit.schemas.types import (
     CountryCode,
     CurrencyCode,
     ExactDecimal,
-    IsoDate,
     Isin,
+    IsoDate,
     Lei,
     Mic,
     Text,
@@ -61,9 +61,7 @@ __all__ = [
 #: REFIT 1.5 / 1.11: financial, non-financial, central counterparty, other.
 Nature = Literal["F", "N", "C", "O"]
 #: REFIT 2.10.
-ContractType = Literal[
-    "CFDS", "FRAS", "FUTR", "FORW", "OPTN", "SPDB", "SWAP", "SWPT", "OTHR"
-]
+ContractType = Literal["CFDS", "FRAS", "FUTR", "FORW", "OPTN", "SPDB", "SWAP", "SWPT", "OTHR"]
 #: REFIT 2.11.
 AssetClass = Literal["COMM", "CRDT", "CURR", "EQUI", "INTR"]
 #: REFIT 2.151.
