@@ -125,7 +125,8 @@ def test_check_takes_a_keyword_per_kind_and_refuses_others(quote_kind: RecordKin
 
 def test_the_signature_of_check_names_the_kinds(quote_kind: RecordKind) -> None:
     names = list(inspect.signature(rk.check).parameters)
-    assert names[:5] == ["policy", "trades", "accounts", "movements", "snapshots"]
-    assert names[5:] == ["as_of", "engine", "progress"]
+    plurals = [kind.plural for kind in KINDS.values() if kind.name != "quote"]
+    assert names == ["policy", *plurals, "as_of", "engine", "progress"]
+    assert names[1:5] == ["trades", "accounts", "movements", "snapshots"]
     with pytest.raises(ValueError, match="engine: expected one of 'auto', 'python', 'polars'"):
         rk.check(parse_policy(POLICY), engine="spark")
