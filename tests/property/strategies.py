@@ -321,7 +321,9 @@ def kycs(draw: st.DrawFn) -> Kyc:
     verified_at = draw(_optional(aware_datetimes(max_value=datetime(2090, 1, 1))))
     expires_at = draw(_optional(aware_datetimes()))
     if verified_at is not None and expires_at is not None and expires_at <= verified_at:
-        expires_at = verified_at + draw(st.timedeltas(timedelta(seconds=1), timedelta(days=1500)))
+        # In UTC: wall-clock arithmetic in a zone with daylight saving can go backwards.
+        later = draw(st.timedeltas(timedelta(seconds=1), timedelta(days=1500)))
+        expires_at = verified_at.astimezone(UTC) + later
     return Kyc(
         status=draw(st.sampled_from(KycStatus)),
         verified_at=verified_at,
@@ -342,7 +344,9 @@ def accounts(draw: st.DrawFn, account_id: st.SearchStrategy[str] | None = None) 
     opened_at = draw(_optional(aware_datetimes(max_value=datetime(2090, 1, 1))))
     closed_at = draw(_optional(aware_datetimes()))
     if opened_at is not None and closed_at is not None and closed_at <= opened_at:
-        closed_at = opened_at + draw(st.timedeltas(timedelta(seconds=1), timedelta(days=3000)))
+        # In UTC: wall-clock arithmetic in a zone with daylight saving can go backwards.
+        later = draw(st.timedeltas(timedelta(seconds=1), timedelta(days=3000)))
+        closed_at = opened_at.astimezone(UTC) + later
     return Account(
         account_id=draw(account_id if account_id is not None else identifiers("A")),
         holder=draw(holders()),
