@@ -201,6 +201,27 @@ def test_a_decimal_field_without_digit_limits_cannot_make_a_frame() -> None:
         validate_frame(pl.DataFrame({"amount": ["1"]}), Loose)
 
 
+def test_a_row_with_errors_in_several_fields_is_named_by_its_first_field_on_both_paths(
+    tmp_path: Path,
+) -> None:
+    # The instrument (field 3 of a Trade) has a strike on a spot, a check across its fields;
+    # the leverage (a later field) is not a number. The per-record path names the instrument
+    # first (pydantic's field order); the columnar path ran the cross check last and named
+    # the leverage: both now name the instrument.
+    header = (
+        "trade_id,account_id,instrument.symbol,instrument.product,"
+        "instrument.underlying_class,instrument.base_currency,instrument.quote_currency,"
+        "instrument.strike_price,side,quantity,price,executed_at,leverage"
+    )
+    row = "T0,A0,USDEUR,spot,fx_major,USD,EUR,1.5,buy,1,0.01,2000-01-01T00:00:00+00:00,1_0851"
+    path = tmp_path / "trades.csv"
+    path.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    per_record = rk.read_records(path, rk.Trade)
+    columnar = read_frame(path, rk.Trade)
+    assert [(e.row, e.field) for e in per_record.errors] == [(1, "instrument")]
+    assert [(e.row, e.field) for e in columnar.errors] == [(1, "instrument")]
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None

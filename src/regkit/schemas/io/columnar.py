@@ -1287,8 +1287,9 @@ def _errors(
 ) -> list[RecordError]:
     found: list[RecordError] = []
     keys = spec.layout.key_fields
+    order = _report_order(checks, spec)
     for row in _error_columns(bad_rows).iter_rows(named=True):
-        index = next(i for i in range(len(checks)) if row[f"__bad{i}"])
+        index = next(i for i in order if row[f"__bad{i}"])
         check = checks[index]
         key = (
             "|".join(str(row[f"__raw.{k}"]) for k in keys)
@@ -1311,6 +1312,21 @@ def _errors(
             )
         )
     return found
+
+
+def _report_order(checks: list[_Check], spec: _Spec) -> list[int]:
+    """The checks in the order a row's first error is chosen: by the model's field order,
+    as the per-record path names the first field pydantic refuses (a nested record's own
+    check, such as an instrument's strike on a spot, comes at that record's field, before
+    the fields after it), then in the order the checks were made."""
+    fields = {name: position for position, name in enumerate(spec.model.model_fields)}
+
+    def position(index: int) -> tuple[int, int]:
+        field = checks[index].field
+        top = field.split(".", 1)[0] if field is not None else None
+        return fields.get(top, len(fields)) if top is not None else len(fields), index
+
+    return sorted(range(len(checks)), key=position)
 
 
 def _error_columns(bad_rows: pl.DataFrame) -> pl.DataFrame:
