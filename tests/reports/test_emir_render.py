@@ -38,6 +38,7 @@ from regkit.reports import emir
 from regkit.reports.emir import Event, Rendered, Valuation, render
 from regkit.reports.emir import renderer as emir_renderer
 from regkit.reports.xml import SCHEMAS, schema, validate
+from regkit.schemas.emir import EmirReport
 from regkit.schemas.identifiers import generate_uti, is_valid_uti
 
 GOLDEN = Path(__file__).parent / "golden" / "emir"
@@ -313,6 +314,36 @@ def test_golden_lifecycle_reports() -> None:
     # The client gained 250.50: the contract is worth that much less to the firm.
     snapshot = golden("valu_entity_from_snapshot")
     assert '<CtrctVal><Amt Ccy="EUR">250.50</Amt><Sgn>false</Sgn></CtrctVal>' in snapshot
+
+
+# --- build, then write: the records alone make the files ------------------------------------
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_golden_reports_are_records_that_write_the_golden_file(case: str) -> None:
+    """build_reports gives EmirReport records that validate as they are (the builder makes
+    them without pydantic's validation), and write_report of those records alone gives the
+    golden file's reports, line for line."""
+    trades, options = CASES[case]
+    options = {key: value for key, value in options.items() if key != "workers"}
+    built = emir.build_reports(trades, ACCOUNTS, firm(), created_at=CREATED, **options)
+    assert built.refused == []
+    assert built.reports
+    lines = [line for line in golden(case).splitlines() if line.startswith("<Rpt>")]
+    assert [emir.write_report(report) for report in built.reports] == [f"{x}\n" for x in lines]
+    for report, trade_ in zip(built.reports, trades, strict=True):
+        assert EmirReport.model_validate(report.model_dump()) == report
+        assert (report.trade_id, report.account_id) == (trade_.trade_id, trade_.account_id)
+
+
+def test_build_reports_names_what_render_refuses() -> None:
+    built = emir.build_reports([trade("T1"), trade("B1", "A-MISSING")], ACCOUNTS, firm())
+    assert [report.trade_id for report in built.reports] == ["T1"]
+    assert [str(item) for item in built.refused] == [
+        "B1: account_id: no account 'A-MISSING' was given"
+    ]
+    with pytest.raises(RenderError, match="B1: account_id"):
+        built.raise_for_refusals()
 
 
 # --- UTIs ------------------------------------------------------------------------------------
