@@ -336,6 +336,22 @@ def test_golden_reports_are_records_that_write_the_golden_file(case: str) -> Non
         assert (report.trade_id, report.account_id) == (trade_.trade_id, trade_.account_id)
 
 
+def test_a_currency_pair_cfd_reports_its_price_and_price_currency() -> None:
+    """ESMA74-362-2683 EMIR-VR-2048-01: price (2.48) is mandatory when the contract type
+    (2.10) is CFDS, a currency pair's too; VR-2049-01: its currency (2.49) with it."""
+    fx = golden("newt_person_fx_cfd")
+    assert '<TxPric><Pric><MntryVal><Amt Ccy="USD">1.08500</Amt></MntryVal></Pric></TxPric>' in fx
+    (report,) = emir.build_reports([trade("T1")], ACCOUNTS, firm(), created_at=CREATED).reports
+    assert (report.contract_type, report.price, report.price_currency) == (
+        "CFDS",
+        Decimal("1.08500"),
+        "USD",
+    )
+    assert report.forward_exchange_rate == Decimal("1.08500")  # 2.114 stays
+    forward = golden("newt_entity_fx_forward")  # FORW on CURR: price optional, not written
+    assert "<TxPric>" not in forward
+
+
 def test_build_reports_names_what_render_refuses() -> None:
     built = emir.build_reports([trade("T1"), trade("B1", "A-MISSING")], ACCOUNTS, firm())
     assert [report.trade_id for report in built.reports] == ["T1"]

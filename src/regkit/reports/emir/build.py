@@ -350,6 +350,7 @@ class _Contract(NamedTuple):
     currency: str  # notional currency (price or quote currency)
     multiplier: Decimal | None  # None when 1
     swap: bool
+    cfd: bool
     option: bool
     strike: Decimal | None  # an option's strike (the rate of a currency option's second leg)
 
@@ -387,6 +388,7 @@ def _contract(instrument: Instrument, price_currency: str | None) -> _Contract:
         currency=instrument.quote_currency if fx and instrument.quote_currency else currency,
         multiplier=None if multiplier == 1 else multiplier,
         swap=instrument.product is Product.SWAP,
+        cfd=instrument.product is Product.CFD,
         option=bool(option),
         strike=instrument.strike_price,
     )
@@ -510,6 +512,11 @@ def _amounts(trade: Trade, contract: _Contract) -> dict[str, Any]:
         }
         if not contract.option:  # the price is the rate (an option's is its premium)
             fields["forward_exchange_rate"] = _amount(trade.price, "price", 13, 18)
+        if contract.cfd:
+            # ESMA74-362-2683 EMIR-VR-2048-01: a CFD reports its price (2.48), a currency
+            # pair's too, in the quote currency (2.49, VR-2049-01); at most 13 decimals.
+            fields["price"] = _amount(trade.price, "price", 13, 18)
+            fields["price_currency"] = contract.currency
         return fields
     return {
         "price": _amount(trade.price, "price"),
