@@ -269,7 +269,8 @@ def test_golden_counterparties() -> None:
     assert "<CtrPtySd>SLLR</CtrPtySd>" in person  # the client buys
     entity = golden("newt_entity_index_cfd")
     assert "<CtrPtySd>BYER</CtrPtySd>" in entity  # the client sells
-    assert f"<IdTp><Lgl><Id><LEI>{CLIENT_LEI}</LEI></Id><Ctry>DE</Ctry></Lgl></IdTp>" in entity
+    # ESMA74-362-2683 EMIR-VR-1010-02: identified by LEI (1.8 TRUE), no country (1.10).
+    assert f"<IdTp><Lgl><Id><LEI>{CLIENT_LEI}</LEI></Id></Lgl></IdTp>" in entity
     arm = golden("newt_entity_fx_forward")
     assert f"<SubmitgAgt><LEI>{FIRM_LEI}</LEI></SubmitgAgt>" in arm
     assert f"<NttyRspnsblForRpt><LEI>{FIRM_LEI}</LEI></NttyRspnsblForRpt>" in arm
@@ -293,6 +294,10 @@ def test_golden_contract_data() -> None:
     forward = golden("newt_entity_fx_forward")
     assert "<CtrctTp>FORW</CtrctTp>" in forward
     assert "<DlvryTp>PHYS</DlvryTp>" in forward
+    # ESMA74-362-2683 EMIR-VR-2019-05: delivery type (2.47) PHYS leaves the settlement
+    # currency (2.19) blank; VR-2019-01: CASH requires it.
+    assert "<SttlmCcy>" not in forward
+    assert "<SttlmCcy><Ccy>USD</Ccy></SttlmCcy>" in fx
     assert "<XprtnDt>2026-12-21</XprtnDt><SttlmDt>2026-12-21</SttlmDt>" in forward
 
 

@@ -371,13 +371,16 @@ def _contract(instrument: Instrument, price_currency: str | None) -> _Contract:
         "product_classification": instrument.cfi,
         "isin": instrument.isin,
         **_underlying(instrument),
-        "settlement_currency": currency,
         "crypto_based": instrument.underlying_class is UnderlyingClass.CRYPTO,
         "delivery_type": delivery(instrument, "REFIT table 2 field 47"),
         "expiration_date": instrument.expiry_date,
         "final_settlement_date": instrument.expiry_date,
         **option,
     }
+    if fields["delivery_type"] != "PHYS":
+        # ESMA74-362-2683 EMIR-VR-2019-01/05: settlement currency (2.19) when the delivery
+        # type (2.47) is CASH (or OPTL), left blank when it is PHYS.
+        fields["settlement_currency"] = currency
     if fx:
         fields["exchange_rate_basis"] = f"{instrument.base_currency}/{instrument.quote_currency}"
     multiplier = instrument.price_multiplier
@@ -456,9 +459,9 @@ def _client(account: Account, lei: str) -> _Client:
     if isinstance(holder, LegalEntity):
         if holder.lei is None:
             raise RefusedError("account.holder.lei", "the client is an entity without an LEI")
+        # ESMA74-362-2683 EMIR-VR-1010-02: counterparty 2 identified by an LEI (1.8 TRUE)
+        # leaves its country (1.10) blank: the LEI names it.
         ident: dict[str, Any] = {"counterparty_2_is_lei": True, "counterparty_2": holder.lei}
-        if holder.country is not None:
-            ident["counterparty_2_country"] = holder.country
         return _Client(ident, ident)
     if holder.residence_country is None:
         raise RefusedError(
