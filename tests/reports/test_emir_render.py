@@ -127,6 +127,8 @@ def trade(trade_id: str, account_id: str = "A-PERSON", **changes: Any) -> Trade:
 
 
 CLOSE_AT = datetime(2026, 11, 20, 15, 45, tzinfo=UTC)
+# Before the reporting timestamp (CREATED): ESMA74-362-2683 EMIR-VR-2023-04.
+VALUED_AT = datetime(2026, 11, 20, 17, tzinfo=UTC)
 OPENING_UTI = generate_uti(FIRM_LEI, "T1")
 
 #: name → (trades, render options)
@@ -169,9 +171,7 @@ CASES: dict[str, tuple[list[Trade], dict[str, Any]]] = {
         [trade("T1")],
         {
             "action": "VALU",
-            "valuations": [
-                Valuation("T1", Decimal("-125.40"), "USD", datetime(2026, 11, 20, 22, tzinfo=UTC))
-            ],
+            "valuations": [Valuation("T1", Decimal("-125.40"), "USD", VALUED_AT)],
         },
     ),
     "valu_entity_from_snapshot": (
@@ -181,7 +181,7 @@ CASES: dict[str, tuple[list[Trade], dict[str, Any]]] = {
             "snapshots": [
                 AccountSnapshot(
                     account_id="a/entity 7",
-                    at=datetime(2026, 11, 20, 22, tzinfo=UTC),
+                    at=VALUED_AT,
                     balance=Decimal("10000.00"),
                     equity=Decimal("10250.50"),
                     currency="EUR",
@@ -307,15 +307,21 @@ def test_golden_lifecycle_reports() -> None:
     assert "<EarlyTermntnDt>2026-11-20</EarlyTermntnDt><DerivEvt><Tp>ETRM</Tp>" in term
     assert "<CtrctData>" not in term
     modi = golden("modi_person")
-    assert "<DerivEvt><Tp>TRAD</Tp>" in modi
-    for case in ("corr_entity", "eror_entity", "posc_person", "valu_person"):
-        assert "<DerivEvt>" not in golden(case), case
-    assert "<Lvl>" not in golden("eror_entity")
+    assert "<DerivEvt><Tp>TRAD</Tp><TmStmp><Dt>2026-11-20</Dt></TmStmp></DerivEvt>" in modi
+    # ESMA74-362-2683 EMIR-VR-2153-01: an event date (2.153) on every action type, with no
+    # event type (2.152) where the action has none.
+    for case in ("corr_entity", "posc_person"):  # the execution date (VR-2153-02)
+        assert "<DerivEvt><TmStmp><Dt>2026-11-20</Dt></TmStmp></DerivEvt>" in golden(case), case
+    # VR-2153-05: EROR's is the date of the reporting timestamp; VR-2154-01: a level too.
+    assert "<DerivEvt><TmStmp><Dt>2026-11-20</Dt></TmStmp></DerivEvt>" in golden("eror_entity")
+    assert "<Lvl>TCTN</Lvl>" in golden("eror_entity")
     posc = golden("posc_person")
     assert f"<SbsqntTxId><UnqTxIdr>{emir.position_uti(FIRM_LEI, 'A-PERSON', 'EURUSD')}" in posc
     valu = golden("valu_person")
     assert '<CtrctVal><Amt Ccy="USD">125.40</Amt><Sgn>false</Sgn></CtrctVal>' in valu
-    assert "<TmStmp>2026-11-20T22:00:00Z</TmStmp><Tp>MTMA</Tp>" in valu
+    assert "<TmStmp>2026-11-20T17:00:00Z</TmStmp><Tp>MTMA</Tp>" in valu
+    # VR-2023-06: VALU's event date is the date of the valuation timestamp.
+    assert "<DerivEvt><TmStmp><Dt>2026-11-20</Dt></TmStmp></DerivEvt>" in valu
     # The client gained 250.50: the contract is worth that much less to the firm.
     snapshot = golden("valu_entity_from_snapshot")
     assert '<CtrctVal><Amt Ccy="EUR">250.50</Amt><Sgn>false</Sgn></CtrctVal>' in snapshot
@@ -355,6 +361,38 @@ def test_a_currency_pair_cfd_reports_its_price_and_price_currency() -> None:
     assert report.forward_exchange_rate == Decimal("1.08500")  # 2.114 stays
     forward = golden("newt_entity_fx_forward")  # FORW on CURR: price optional, not written
     assert "<TxPric>" not in forward
+
+
+def test_event_dates_follow_the_action_type() -> None:
+    """ESMA74-362-2683 EMIR-VR-2153-05 (EROR: the reporting date), VR-2023-06 (VALU: the
+    valuation date), VR-2153-06 (TERM: the early termination date, 2.45)."""
+    late = datetime(2026, 11, 23, 18, tzinfo=UTC)
+    eror = emir.build_reports([trade("T1")], ACCOUNTS, firm(), created_at=late, action="EROR")
+    assert (eror.reports[0].event_date, eror.reports[0].level) == (date(2026, 11, 23), "TCTN")
+    value = Valuation("T1", Decimal("1"), "USD", datetime(2026, 11, 22, 22, tzinfo=UTC))
+    valu = emir.build_reports(
+        [trade("T1")], ACCOUNTS, firm(), created_at=late, action="VALU", valuations=[value]
+    )
+    assert valu.reports[0].event_date == date(2026, 11, 22)
+    term = emir.build_reports(
+        [trade("T1")], ACCOUNTS, firm(), created_at=late, action="TERM",
+        events={"T1": Event(at=datetime(2026, 11, 21, 9, tzinfo=UTC))},
+    )  # fmt: skip
+    report = term.reports[0]
+    assert report.event_date == report.early_termination_date == date(2026, 11, 21)
+
+
+def test_a_valuation_later_than_the_reporting_timestamp_is_refused(tmp_path: Path) -> None:
+    """ESMA74-362-2683 EMIR-VR-2023-04: the valuation timestamp (2.23) is not later than
+    the reporting timestamp (1.1)."""
+    value = Valuation("T1", Decimal("1"), "USD", datetime(2026, 11, 20, 18, 0, 1, tzinfo=UTC))
+    with pytest.raises(RenderError, match=r"T1: valuation.at: 2026-11-20T18:00:01Z is later"):
+        render([trade("T1")], ACCOUNTS, firm(), tmp_path, created_at=CREATED,
+               action="VALU", valuations=[value], workers=1)  # fmt: skip
+    assert list(tmp_path.iterdir()) == []
+    at_once = Valuation("T1", Decimal("1"), "USD", CREATED)
+    assert emir.build_reports([trade("T1")], ACCOUNTS, firm(), created_at=CREATED,
+                              action="VALU", valuations=[at_once]).reports  # fmt: skip
 
 
 def test_build_reports_names_what_render_refuses() -> None:

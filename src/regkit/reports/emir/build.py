@@ -59,7 +59,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Context, Decimal
 from typing import Any, Final, Literal, NamedTuple
 
@@ -682,6 +682,7 @@ class ReportBuilder:
         created = creation_time(created_at)
         check_arguments(firm, action)
         self.firm = firm
+        self.created = created
         self.accounts = {account.account_id: account for account in accounts}
         self.action = action
         self.full = action in FULL
@@ -698,8 +699,9 @@ class ReportBuilder:
         }
         if self.full:
             self.head |= {"counterparty_1_sector": "INVF", "trading_capacity": "PRIN"}
-        if action != "EROR":
-            self.head["level"] = "TCTN"
+        # ESMA74-362-2683 EMIR-VR-2154-01: a level (2.154) on every action type, EROR's too;
+        # regkit reports trades (VR-2154-02: POSC is TCTN).
+        self.head["level"] = "TCTN"
         self.clients: dict[str, _Client | RefusedError] = {}
         self.contracts: dict[tuple[int, str | None], tuple[Instrument, _Contract | RefusedError]]
         self.contracts = {}
@@ -770,8 +772,8 @@ class ReportBuilder:
         own: dict[str, Any] = {"uti": uti}
         if event is not None:
             own["event_type"] = event
-            own["event_date"] = at.date()
         own |= self.valuation(trade)
+        own["event_date"] = self.event_date(at, own.get("valuation_timestamp"))
         if not self.full:
             if self.action == "TERM":
                 own["early_termination_date"] = at.date()
@@ -887,13 +889,35 @@ class ReportBuilder:
                 raise RefusedError("event.position", f"{position!r} is not an ISO 23897 UTI")
         return event, at, position
 
+    def event_date(self, at: datetime, valued: datetime | None) -> date:
+        """The event date (REFIT table 2 field 153), which ESMA74-362-2683 EMIR-VR-2153-01
+        makes mandatory for every action type: for EROR the date of the reporting timestamp
+        (VR-2153-05), for VALU the date of the valuation timestamp (VR-2023-06), for TERM the
+        early termination date (VR-2153-06), otherwise the date of the event (the trade's
+        execution unless ``events`` gives another time; VR-2153-02: NEWT and POSC's is the
+        execution date)."""
+        if self.action == "EROR":
+            return self.created.date()
+        if self.action == "VALU" and valued is not None:
+            return valued.date()
+        return at.date()
+
     def valuation(self, trade: Trade) -> dict[str, Any]:
         """The valuation fields of the trade's derivative: required by VALU, optional
         elsewhere."""
         valuation = self.valuations.get(trade.trade_id)
         if valuation is None and self.action == "VALU":
             valuation = self.snapshot_valuation(trade)
-        return {} if valuation is None else _valuation(valuation)
+        if valuation is None:
+            return {}
+        if to_utc(valuation.at) > self.created:
+            raise RefusedError(
+                "valuation.at",
+                f"{xml_utc(valuation.at)} is later than the reporting timestamp "
+                f"{xml_utc(self.created)} (ESMA74-362-2683 EMIR-VR-2023-04, REFIT table 2 "
+                "field 23)",
+            )
+        return _valuation(valuation)
 
     def snapshot_valuation(self, trade: Trade) -> Valuation:
         """A valuation from the account's latest snapshot, when it holds this one position:
