@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -60,11 +60,16 @@ def client_accounts(draw: st.DrawFn, clean: bool) -> Account:
 
 @st.composite
 def derivatives(draw: st.DrawFn) -> Instrument:
-    """An instrument regkit can report: a CFD, spread bet, forward or swap with a CFI."""
+    """An instrument regkit can report: a CFD, spread bet, forward or swap with a CFI, of an
+    underlying REFIT has an asset class for, a spread bet with its expiry."""
     data = draw(instruments()).model_dump()
     data["product"] = draw(st.sampled_from(("cfd", "spread_bet", "forward", "swap")))
     data["cfi"] = data["cfi"] or "JFTXCC"
     data["delivery"] = data["delivery"] or "cash"
+    if data["underlying_class"] in ("crypto", "other"):  # no REFIT asset class: VR-2011-01
+        data["underlying_class"] = "commodity"
+    if data["product"] == "spread_bet" and data["expiry_date"] is None:  # VR-2044-01
+        data["expiry_date"] = date(2027, 3, 19)
     return Instrument(**data)
 
 

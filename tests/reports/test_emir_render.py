@@ -395,6 +395,35 @@ def test_a_valuation_later_than_the_reporting_timestamp_is_refused(tmp_path: Pat
                               action="VALU", valuations=[at_once]).reports  # fmt: skip
 
 
+def test_crypto_and_undated_spread_bets_are_refused_by_name(tmp_path: Path) -> None:
+    """ESMA74-362-2683 EMIR-VR-2011-01: asset class (2.11) is one of COMM, CRDT, CURR, EQUI,
+    INTR (no OTHR); VR-2044-01/VR-2046-01: a contract type other than CFDS has an
+    expiration date (2.44) and a final settlement date (2.46)."""
+    btc = Instrument(symbol="BTCUSD", product="cfd", underlying_class="crypto",
+                     quote_currency="USD", cfi="JCIXCC")  # fmt: skip
+    bet = GER40.model_copy(update={"product": Product.SPREAD_BET})
+    dated = bet.model_copy(update={"expiry_date": date(2026, 12, 18)})
+    trades = [
+        trade("C1", instrument=btc, price=Decimal("90000"), price_currency="USD"),
+        trade("S1", instrument=bet, price=Decimal("19000"), price_currency="EUR"),
+        trade("S2", instrument=dated, price=Decimal("19000"), price_currency="EUR"),
+    ]
+    built = emir.build_reports(trades, ACCOUNTS, firm(), created_at=CREATED)
+    assert [str(item).split(" (")[0] for item in built.refused] == [
+        "C1: instrument.underlying_class: crypto: REFIT has no asset class for it",
+        "S1: instrument.expiry_date: missing: a spread bet reports its expiration and "
+        "settlement dates",
+    ]
+    (report,) = built.reports
+    assert (report.contract_type, report.expiration_date, report.final_settlement_date) == (
+        "SPDB",
+        date(2026, 12, 18),
+        date(2026, 12, 18),
+    )
+    with pytest.raises(RenderError, match=r"C1: instrument\.underlying_class"):
+        render(trades, ACCOUNTS, firm(), tmp_path, created_at=CREATED, workers=1)
+
+
 def test_build_reports_names_what_render_refuses() -> None:
     built = emir.build_reports([trade("T1"), trade("B1", "A-MISSING")], ACCOUNTS, firm())
     assert [report.trade_id for report in built.reports] == ["T1"]

@@ -325,8 +325,6 @@ _ASSET_CLASSES: Final = {
     UnderlyingClass.INDEX_MINOR: "EQUI",
     UnderlyingClass.EQUITY: "EQUI",
     UnderlyingClass.BOND: "INTR",
-    UnderlyingClass.CRYPTO: "OTHR",
-    UnderlyingClass.OTHER: "OTHR",
 }
 
 
@@ -364,10 +362,29 @@ def _contract(instrument: Instrument, price_currency: str | None) -> _Contract:
         raise RefusedError("price_currency", "missing, and the instrument has no quote currency")
     if instrument.cfi is None and instrument.isin is None:
         raise RefusedError("instrument.cfi", "missing (REFIT table 2 field 9: the CFI)")
+    asset_class = _ASSET_CLASSES.get(instrument.underlying_class)
+    if asset_class is None:
+        # ESMA74-362-2683 EMIR-VR-2011-01: the asset class (2.11) is COMM, CRDT, CURR, EQUI or
+        # INTR, never OTHR; which of them a crypto-asset or "other" underlying falls in is
+        # the firm's call (a crypto-asset is none of them by itself), so regkit refuses to
+        # guess rather than write an invalid class.
+        raise RefusedError(
+            "instrument.underlying_class",
+            f"{instrument.underlying_class.value}: REFIT has no asset class for it (REFIT table "
+            "2 field 11 is COMM, CRDT, CURR, EQUI or INTR; EMIR-VR-2011-01)",
+        )
+    if instrument.product is Product.SPREAD_BET and instrument.expiry_date is None:
+        # ESMA74-362-2683 EMIR-VR-2044-01 and VR-2046-01: every contract type but CFDS has
+        # an expiration date (2.44) and a final settlement date (2.46).
+        raise RefusedError(
+            "instrument.expiry_date",
+            "missing: a spread bet reports its expiration and settlement dates (REFIT table 2 "
+            "fields 44 and 46; EMIR-VR-2044-01, VR-2046-01: only CFDS is exempt)",
+        )
     fx = instrument.is_fx
     fields: dict[str, Any] = {
         "contract_type": _CONTRACT_TYPES[instrument.product],
-        "asset_class": _ASSET_CLASSES[instrument.underlying_class],
+        "asset_class": asset_class,
         "product_classification": instrument.cfi,
         "isin": instrument.isin,
         **_underlying(instrument),
