@@ -326,6 +326,11 @@ _ASSET_CLASSES: Final = {
     UnderlyingClass.EQUITY: "EQUI",
     UnderlyingClass.BOND: "INTR",
 }
+# Not a REFIT asset class (ESMA74-362-2683 EMIR-VR-2011-01 allows COMM, CRDT, CURR, EQUI,
+# INTR only), written as before until the sample data and the firm say which class their
+# crypto-asset and "other" underlyings take: set REFUSE_OTHR to refuse them by name.
+_OTHR: Final = {UnderlyingClass.CRYPTO: "OTHR", UnderlyingClass.OTHER: "OTHR"}
+REFUSE_OTHR: Final = False
 
 
 #: What every whole report says of a platform's trade: no post-trade risk reduction,
@@ -363,6 +368,8 @@ def _contract(instrument: Instrument, price_currency: str | None) -> _Contract:
     if instrument.cfi is None and instrument.isin is None:
         raise RefusedError("instrument.cfi", "missing (REFIT table 2 field 9: the CFI)")
     asset_class = _ASSET_CLASSES.get(instrument.underlying_class)
+    if asset_class is None and not REFUSE_OTHR:
+        asset_class = _OTHR[instrument.underlying_class]
     if asset_class is None:
         # ESMA74-362-2683 EMIR-VR-2011-01: the asset class (2.11) is COMM, CRDT, CURR, EQUI or
         # INTR, never OTHR; which of them a crypto-asset or "other" underlying falls in is
