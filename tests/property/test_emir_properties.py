@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,8 +33,9 @@ from strategies import (
 
 from regkit import Account, ClientCategory, Firm, Instrument, PositionEffect, Trade
 from regkit.errors import RenderError
-from regkit.reports.emir import ACTIONS, Valuation, render
+from regkit.reports.emir import ACTIONS, Valuation, build_reports, render, write_report
 from regkit.reports.xml import validate
+from regkit.schemas.emir import EmirReport
 from regkit.schemas.identifiers import generate_uti, is_valid_uti
 
 CREATED = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
@@ -60,11 +61,16 @@ def client_accounts(draw: st.DrawFn, clean: bool) -> Account:
 
 @st.composite
 def derivatives(draw: st.DrawFn) -> Instrument:
-    """An instrument regkit can report: a CFD, spread bet, forward or swap with a CFI."""
+    """An instrument regkit can report: a CFD, spread bet, forward or swap with a CFI, of an
+    underlying REFIT has an asset class for, a spread bet with its expiry."""
     data = draw(instruments()).model_dump()
     data["product"] = draw(st.sampled_from(("cfd", "spread_bet", "forward", "swap")))
     data["cfi"] = data["cfi"] or "JFTXCC"
     data["delivery"] = data["delivery"] or "cash"
+    if data["underlying_class"] in ("crypto", "other"):  # no REFIT asset class: VR-2011-01
+        data["underlying_class"] = "commodity"
+    if data["product"] == "spread_bet" and data["expiry_date"] is None:  # VR-2044-01
+        data["expiry_date"] = date(2027, 3, 19)
     return Instrument(**data)
 
 
@@ -152,6 +158,20 @@ def test_records_render_to_valid_files_or_are_refused_by_name(batch: dict[str, A
             assert re.findall(r"<NbRcrds>(\d+)</NbRcrds>", text) == [str(text.count("<Rpt>"))]
         assert files.reported + len(files.skipped) == len(batch["trades"])
         assert len(files) == -(-files.reported // batch["max_records"])
+        lines = [
+            line
+            for path in files
+            for line in path.read_text(encoding="utf-8").splitlines(True)
+            if line.startswith("<Rpt>")
+        ]
+    # The records the files were written from: built without pydantic's validation, each
+    # is what validation makes of its own dump, and writes the files' reports alone.
+    built = build_reports(batch["trades"], batch["accounts"], batch["firm"], created_at=CREATED,
+                          action=batch["action"], valuations=batch["valuations"])  # fmt: skip
+    assert built.refused == []
+    for report in built.reports:
+        assert EmirReport.model_validate(report.model_dump()) == report
+    assert "".join(write_report(report) for report in built.reports) == "".join(lines)
 
 
 def assert_names_bad_trades(message: str, the_trades: list[Trade]) -> None:

@@ -36,8 +36,10 @@ from regkit import (
 from regkit.errors import RenderError, XsdValidationError
 from regkit.reports import emir
 from regkit.reports.emir import Event, Rendered, Valuation, render
+from regkit.reports.emir import build as emir_build
 from regkit.reports.emir import renderer as emir_renderer
 from regkit.reports.xml import SCHEMAS, schema, validate
+from regkit.schemas.emir import EmirReport
 from regkit.schemas.identifiers import generate_uti, is_valid_uti
 
 GOLDEN = Path(__file__).parent / "golden" / "emir"
@@ -126,6 +128,8 @@ def trade(trade_id: str, account_id: str = "A-PERSON", **changes: Any) -> Trade:
 
 
 CLOSE_AT = datetime(2026, 11, 20, 15, 45, tzinfo=UTC)
+# Before the reporting timestamp (CREATED): ESMA74-362-2683 EMIR-VR-2023-04.
+VALUED_AT = datetime(2026, 11, 20, 17, tzinfo=UTC)
 OPENING_UTI = generate_uti(FIRM_LEI, "T1")
 
 #: name → (trades, render options)
@@ -168,9 +172,7 @@ CASES: dict[str, tuple[list[Trade], dict[str, Any]]] = {
         [trade("T1")],
         {
             "action": "VALU",
-            "valuations": [
-                Valuation("T1", Decimal("-125.40"), "USD", datetime(2026, 11, 20, 22, tzinfo=UTC))
-            ],
+            "valuations": [Valuation("T1", Decimal("-125.40"), "USD", VALUED_AT)],
         },
     ),
     "valu_entity_from_snapshot": (
@@ -180,7 +182,7 @@ CASES: dict[str, tuple[list[Trade], dict[str, Any]]] = {
             "snapshots": [
                 AccountSnapshot(
                     account_id="a/entity 7",
-                    at=datetime(2026, 11, 20, 22, tzinfo=UTC),
+                    at=VALUED_AT,
                     balance=Decimal("10000.00"),
                     equity=Decimal("10250.50"),
                     currency="EUR",
@@ -268,7 +270,8 @@ def test_golden_counterparties() -> None:
     assert "<CtrPtySd>SLLR</CtrPtySd>" in person  # the client buys
     entity = golden("newt_entity_index_cfd")
     assert "<CtrPtySd>BYER</CtrPtySd>" in entity  # the client sells
-    assert f"<IdTp><Lgl><Id><LEI>{CLIENT_LEI}</LEI></Id><Ctry>DE</Ctry></Lgl></IdTp>" in entity
+    # ESMA74-362-2683 EMIR-VR-1010-02: identified by LEI (1.8 TRUE), no country (1.10).
+    assert f"<IdTp><Lgl><Id><LEI>{CLIENT_LEI}</LEI></Id></Lgl></IdTp>" in entity
     arm = golden("newt_entity_fx_forward")
     assert f"<SubmitgAgt><LEI>{FIRM_LEI}</LEI></SubmitgAgt>" in arm
     assert f"<NttyRspnsblForRpt><LEI>{FIRM_LEI}</LEI></NttyRspnsblForRpt>" in arm
@@ -292,6 +295,10 @@ def test_golden_contract_data() -> None:
     forward = golden("newt_entity_fx_forward")
     assert "<CtrctTp>FORW</CtrctTp>" in forward
     assert "<DlvryTp>PHYS</DlvryTp>" in forward
+    # ESMA74-362-2683 EMIR-VR-2019-05: delivery type (2.47) PHYS leaves the settlement
+    # currency (2.19) blank; VR-2019-01: CASH requires it.
+    assert "<SttlmCcy>" not in forward
+    assert "<SttlmCcy><Ccy>USD</Ccy></SttlmCcy>" in fx
     assert "<XprtnDt>2026-12-21</XprtnDt><SttlmDt>2026-12-21</SttlmDt>" in forward
 
 
@@ -301,18 +308,132 @@ def test_golden_lifecycle_reports() -> None:
     assert "<EarlyTermntnDt>2026-11-20</EarlyTermntnDt><DerivEvt><Tp>ETRM</Tp>" in term
     assert "<CtrctData>" not in term
     modi = golden("modi_person")
-    assert "<DerivEvt><Tp>TRAD</Tp>" in modi
-    for case in ("corr_entity", "eror_entity", "posc_person", "valu_person"):
-        assert "<DerivEvt>" not in golden(case), case
-    assert "<Lvl>" not in golden("eror_entity")
+    assert "<DerivEvt><Tp>TRAD</Tp><TmStmp><Dt>2026-11-20</Dt></TmStmp></DerivEvt>" in modi
+    # ESMA74-362-2683 EMIR-VR-2153-01: an event date (2.153) on every action type, with no
+    # event type (2.152) where the action has none.
+    for case in ("corr_entity", "posc_person"):  # the execution date (VR-2153-02)
+        assert "<DerivEvt><TmStmp><Dt>2026-11-20</Dt></TmStmp></DerivEvt>" in golden(case), case
+    # VR-2153-05: EROR's is the date of the reporting timestamp; VR-2154-01: a level too.
+    assert "<DerivEvt><TmStmp><Dt>2026-11-20</Dt></TmStmp></DerivEvt>" in golden("eror_entity")
+    assert "<Lvl>TCTN</Lvl>" in golden("eror_entity")
     posc = golden("posc_person")
     assert f"<SbsqntTxId><UnqTxIdr>{emir.position_uti(FIRM_LEI, 'A-PERSON', 'EURUSD')}" in posc
     valu = golden("valu_person")
     assert '<CtrctVal><Amt Ccy="USD">125.40</Amt><Sgn>false</Sgn></CtrctVal>' in valu
-    assert "<TmStmp>2026-11-20T22:00:00Z</TmStmp><Tp>MTMA</Tp>" in valu
+    assert "<TmStmp>2026-11-20T17:00:00Z</TmStmp><Tp>MTMA</Tp>" in valu
+    # VR-2023-06: VALU's event date is the date of the valuation timestamp.
+    assert "<DerivEvt><TmStmp><Dt>2026-11-20</Dt></TmStmp></DerivEvt>" in valu
     # The client gained 250.50: the contract is worth that much less to the firm.
     snapshot = golden("valu_entity_from_snapshot")
     assert '<CtrctVal><Amt Ccy="EUR">250.50</Amt><Sgn>false</Sgn></CtrctVal>' in snapshot
+
+
+# --- build, then write: the records alone make the files ------------------------------------
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_golden_reports_are_records_that_write_the_golden_file(case: str) -> None:
+    """build_reports gives EmirReport records that validate as they are (the builder makes
+    them without pydantic's validation), and write_report of those records alone gives the
+    golden file's reports, line for line."""
+    trades, options = CASES[case]
+    options = {key: value for key, value in options.items() if key != "workers"}
+    built = emir.build_reports(trades, ACCOUNTS, firm(), created_at=CREATED, **options)
+    assert built.refused == []
+    assert built.reports
+    lines = [line for line in golden(case).splitlines() if line.startswith("<Rpt>")]
+    assert [emir.write_report(report) for report in built.reports] == [f"{x}\n" for x in lines]
+    for report, trade_ in zip(built.reports, trades, strict=True):
+        assert EmirReport.model_validate(report.model_dump()) == report
+        assert (report.trade_id, report.account_id) == (trade_.trade_id, trade_.account_id)
+
+
+def test_a_currency_pair_cfd_reports_its_price_and_price_currency() -> None:
+    """ESMA74-362-2683 EMIR-VR-2048-01: price (2.48) is mandatory when the contract type
+    (2.10) is CFDS, a currency pair's too; VR-2049-01: its currency (2.49) with it."""
+    fx = golden("newt_person_fx_cfd")
+    assert '<TxPric><Pric><MntryVal><Amt Ccy="USD">1.08500</Amt></MntryVal></Pric></TxPric>' in fx
+    (report,) = emir.build_reports([trade("T1")], ACCOUNTS, firm(), created_at=CREATED).reports
+    assert (report.contract_type, report.price, report.price_currency) == (
+        "CFDS",
+        Decimal("1.08500"),
+        "USD",
+    )
+    assert report.forward_exchange_rate == Decimal("1.08500")  # 2.114 stays
+    forward = golden("newt_entity_fx_forward")  # FORW on CURR: price optional, not written
+    assert "<TxPric>" not in forward
+
+
+def test_event_dates_follow_the_action_type() -> None:
+    """ESMA74-362-2683 EMIR-VR-2153-05 (EROR: the reporting date), VR-2023-06 (VALU: the
+    valuation date), VR-2153-06 (TERM: the early termination date, 2.45)."""
+    late = datetime(2026, 11, 23, 18, tzinfo=UTC)
+    eror = emir.build_reports([trade("T1")], ACCOUNTS, firm(), created_at=late, action="EROR")
+    assert (eror.reports[0].event_date, eror.reports[0].level) == (date(2026, 11, 23), "TCTN")
+    value = Valuation("T1", Decimal("1"), "USD", datetime(2026, 11, 22, 22, tzinfo=UTC))
+    valu = emir.build_reports(
+        [trade("T1")], ACCOUNTS, firm(), created_at=late, action="VALU", valuations=[value]
+    )
+    assert valu.reports[0].event_date == date(2026, 11, 22)
+    term = emir.build_reports(
+        [trade("T1")], ACCOUNTS, firm(), created_at=late, action="TERM",
+        events={"T1": Event(at=datetime(2026, 11, 21, 9, tzinfo=UTC))},
+    )  # fmt: skip
+    report = term.reports[0]
+    assert report.event_date == report.early_termination_date == date(2026, 11, 21)
+
+
+def test_a_valuation_later_than_the_reporting_timestamp_is_refused(tmp_path: Path) -> None:
+    """ESMA74-362-2683 EMIR-VR-2023-04: the valuation timestamp (2.23) is not later than
+    the reporting timestamp (1.1)."""
+    value = Valuation("T1", Decimal("1"), "USD", datetime(2026, 11, 20, 18, 0, 1, tzinfo=UTC))
+    with pytest.raises(RenderError, match=r"T1: valuation.at: 2026-11-20T18:00:01Z is later"):
+        render([trade("T1")], ACCOUNTS, firm(), tmp_path, created_at=CREATED,
+               action="VALU", valuations=[value], workers=1)  # fmt: skip
+    assert list(tmp_path.iterdir()) == []
+    at_once = Valuation("T1", Decimal("1"), "USD", CREATED)
+    assert emir.build_reports([trade("T1")], ACCOUNTS, firm(), created_at=CREATED,
+                              action="VALU", valuations=[at_once]).reports  # fmt: skip
+
+
+def test_crypto_and_undated_spread_bets_are_refused_by_name(tmp_path: Path) -> None:
+    """ESMA74-362-2683 EMIR-VR-2011-01: asset class (2.11) is one of COMM, CRDT, CURR, EQUI,
+    INTR (no OTHR); VR-2044-01/VR-2046-01: a contract type other than CFDS has an
+    expiration date (2.44) and a final settlement date (2.46)."""
+    btc = Instrument(symbol="BTCUSD", product="cfd", underlying_class="crypto",
+                     quote_currency="USD", cfi="JCIXCC")  # fmt: skip
+    bet = GER40.model_copy(update={"product": Product.SPREAD_BET})
+    dated = bet.model_copy(update={"expiry_date": date(2026, 12, 18)})
+    trades = [
+        trade("C1", instrument=btc, price=Decimal("90000"), price_currency="USD"),
+        trade("S1", instrument=bet, price=Decimal("19000"), price_currency="EUR"),
+        trade("S2", instrument=dated, price=Decimal("19000"), price_currency="EUR"),
+    ]
+    built = emir.build_reports(trades[1:], ACCOUNTS, firm(), created_at=CREATED)
+    assert [str(item).split(" (")[0] for item in built.refused] == [
+        "S1: instrument.expiry_date: missing: a spread bet reports its expiration and "
+        "settlement dates",
+    ]
+    (report,) = built.reports
+    assert (report.contract_type, report.expiration_date, report.final_settlement_date) == (
+        "SPDB",
+        date(2026, 12, 18),
+        date(2026, 12, 18),
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(emir_build, "REFUSE_OTHR", True)
+        with pytest.raises(RenderError, match=r"C1: instrument\.underlying_class: crypto"):
+            render(trades, ACCOUNTS, firm(), tmp_path, created_at=CREATED, workers=1)
+
+
+def test_build_reports_names_what_render_refuses() -> None:
+    built = emir.build_reports([trade("T1"), trade("B1", "A-MISSING")], ACCOUNTS, firm())
+    assert [report.trade_id for report in built.reports] == ["T1"]
+    assert [str(item) for item in built.refused] == [
+        "B1: account_id: no account 'A-MISSING' was given"
+    ]
+    with pytest.raises(RenderError, match="B1: account_id"):
+        built.raise_for_refusals()
 
 
 # --- UTIs ------------------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """EMIR REFIT trade reports: auth.030 ``DerivsTradRpt`` files, and auth.092 feedback.
 
-:mod:`~regkit.reports.emir.renderer` writes the reports (:func:`render`, :func:`file_name`,
-the UTIs and client codes they carry); :mod:`~regkit.reports.emir.feedback` reads a trade
+:mod:`~regkit.reports.emir.build` builds the reports as
+:class:`~regkit.schemas.emir.EmirReport` records (:func:`build_reports`, the UTIs and client
+codes they carry), :mod:`~regkit.reports.emir.write` writes one record's XML
+(:func:`write_report`), and :mod:`~regkit.reports.emir.renderer` streams both into files
+(:func:`render`, :func:`file_name`); :mod:`~regkit.reports.emir.feedback` reads a trade
 repository's rejection feedback and reconciles it with trades (:func:`read_rejections`,
 :func:`reconcile`), on the shared ISO 20022 layer (:mod:`regkit.reports.iso20022`). Every
 name is re-exported here, where it has always been.
@@ -11,6 +14,7 @@ Examples:
     '5493001KJTIIGC8Y1R12ACC0001LWSCVE43PQCG'
 """
 
+from regkit.reports.emir.build import BuiltReports, ReportBuilder, build_reports
 from regkit.reports.emir.feedback import read_rejection_files, read_rejections, reconcile
 from regkit.reports.emir.renderer import (
     ACTIONS,
@@ -29,6 +33,7 @@ from regkit.reports.emir.renderer import (
     render,
     uti_of,
 )
+from regkit.reports.emir.write import write_report
 
 __all__ = [
     "ACTIONS",
@@ -36,10 +41,13 @@ __all__ = [
     "DEFAULT_MAX_RECORDS",
     "EVENT_TYPES",
     "Action",
+    "BuiltReports",
     "Event",
     "Rendered",
+    "ReportBuilder",
     "Skipped",
     "Valuation",
+    "build_reports",
     "client_code",
     "file_name",
     "generate_uti",
@@ -49,4 +57,5 @@ __all__ = [
     "reconcile",
     "render",
     "uti_of",
+    "write_report",
 ]
