@@ -78,6 +78,13 @@ collateral_portfolio=None, collateral_portfolio_code=None)
     """Collateral portfolio code (REFIT 2.27): 1-52 letters or digits, exactly when
     ``collateral_portfolio`` is true (EMIR-VR-2027-01)."""
 
+    @model_validator(mode="after")
+    def _says_something(self) -> Self:
+        # An empty block overrides nothing, and a flat row could not tell it from none.
+        if all(getattr(self, name) is None for name in type(self).model_fields):
+            raise ValueError("agreement terms: give at least one, or leave the block out")
+        return self
+
 
 class Account(Record):
     """A client trading account: who holds it, how they are categorised, their KYC.

@@ -73,8 +73,9 @@ class Firm(Record):
         return self.competent_authority or self.country
 
     def agreement_for(self, account: Account | None = None) -> AgreementTerms:
-        """The master agreement and collateral terms of an account's derivatives: the
-        account's own (:attr:`Account.agreement`) where it sets them, else the firm's.
+        """The master agreement and collateral terms of an account's derivatives (each of
+        them ``None`` where neither says): the account's own (:attr:`Account.agreement`)
+        where it sets them, else the firm's.
 
         The master agreement type and version are taken field by field; the collateral
         portfolio indicator and code go together, from the account when it sets the
@@ -89,9 +90,9 @@ class Firm(Record):
         """
         own = account.agreement if account is not None else None
         if own is None:
-            own = AgreementTerms()
+            own = AgreementTerms.model_construct()
         collateral = own if own.collateral_portfolio is not None else self
-        return AgreementTerms(
+        return AgreementTerms.model_construct(
             master_agreement_type=own.master_agreement_type or self.master_agreement_type,
             master_agreement_version=own.master_agreement_version or self.master_agreement_version,
             collateral_portfolio=collateral.collateral_portfolio,
