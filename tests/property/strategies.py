@@ -424,9 +424,14 @@ def _currency_pair(draw: st.DrawFn, underlying: UnderlyingClass) -> tuple[str | 
 
 @st.composite
 def instruments(
-    draw: st.DrawFn, underlying_class: st.SearchStrategy[UnderlyingClass] | None = None
+    draw: st.DrawFn,
+    underlying_class: st.SearchStrategy[UnderlyingClass] | None = None,
+    conditional: bool = False,
 ) -> Instrument:
-    """An instrument consistent with its class: FX pairs major or minor as ESMA groups them."""
+    """An instrument consistent with its class: FX pairs major or minor as ESMA groups them.
+
+    ``conditional``: also the fields only some products may carry (an option's strike
+    currency), which a caller that rewrites ``product`` must leave off."""
     underlying = draw(underlying_class or st.sampled_from(UnderlyingClass))
     base, quote = draw(_currency_pair(underlying))
     fields: dict[str, Any] = {
@@ -447,7 +452,7 @@ def instruments(
     if multiplier is not None:
         fields["price_multiplier"] = multiplier
     fields["upi"] = draw(_optional(upis()))
-    if fields["product"] is Product.OPTION:
+    if conditional and fields["product"] is Product.OPTION:
         # A currency option's pair (EMIR-VR-2138-02), else one currency (EMIR-VR-2138-01).
         fx = underlying in (UnderlyingClass.FX_MAJOR, UnderlyingClass.FX_MINOR)
         pair = st.just(f"{base}/{quote}") if fx else currencies
@@ -479,12 +484,18 @@ def trades(
     draw: st.DrawFn,
     account_id: st.SearchStrategy[str] | None = None,
     instrument: st.SearchStrategy[Instrument] | None = None,
+    conditional: bool = False,
 ) -> Trade:
-    """An execution: any instrument, exact quantity and price, optional RTS 22 fields."""
+    """An execution: any instrument, exact quantity and price, optional RTS 22 fields, an
+    option's premium and a swap's near leg where they fit.
+
+    ``conditional``: also ``closes`` on closing trades and the instrument's conditional
+    fields, which a caller that rewrites ``position_effect`` or ``product`` must leave off."""
+    default = instruments(conditional=conditional)
     fields: dict[str, Any] = {
         "trade_id": draw(identifiers("T")),
         "account_id": draw(account_id if account_id is not None else identifiers("A")),
-        "instrument": draw(instrument if instrument is not None else instruments()),
+        "instrument": draw(instrument if instrument is not None else default),
         "side": draw(st.sampled_from(Side)),
         "quantity": draw(amounts(max_value="10000000")),
         "price": draw(amounts(min_value="0.00001", max_value="1000000", places=(2, 5))),
@@ -503,12 +514,12 @@ def trades(
     venue = draw(_optional(mics))
     if venue is not None:
         fields["venue"] = venue
-    fields.update(draw(_terms(fields)))
+    fields.update(draw(_terms(fields, conditional)))
     return Trade(**fields)
 
 
 @st.composite
-def _terms(draw: st.DrawFn, fields: dict[str, Any]) -> dict[str, Any]:
+def _terms(draw: st.DrawFn, fields: dict[str, Any], conditional: bool) -> dict[str, Any]:
     """An option's premium, a swap's near leg, a closing trade's link, where they fit."""
     product = fields["instrument"].product
     terms: dict[str, Any] = {}
@@ -520,7 +531,7 @@ def _terms(draw: st.DrawFn, fields: dict[str, Any]) -> dict[str, Any]:
     if product is Product.SWAP and draw(st.booleans()):
         terms["near_leg_rate"] = draw(amounts(min_value="0.00001", places=(5,)))
         terms["near_leg_value_date"] = draw(st.dates(date(2000, 1, 1), date(2099, 12, 31)))
-    if fields["position_effect"] is not PositionEffect.OPEN:
+    if conditional and fields["position_effect"] is not PositionEffect.OPEN:
         opening = draw(_optional(identifiers("T")))
         terms["closes"] = None if opening == fields["trade_id"] else opening
     return terms
@@ -579,9 +590,9 @@ def key_of(record: Record) -> str:
 
 #: One strategy per top-level record class, for tests that run over every kind.
 RECORD_STRATEGIES: dict[type[Record], st.SearchStrategy[Any]] = {
-    Trade: trades(),
+    Trade: trades(conditional=True),
     Account: accounts(),
-    Instrument: instruments(),
+    Instrument: instruments(conditional=True),
     CashMovement: movements(),
     AccountSnapshot: snapshots(),
     Firm: firms(),

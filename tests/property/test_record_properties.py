@@ -48,9 +48,9 @@ from regkit.schemas.layout import layout_of
 
 RECORD_KINDS = list(RECORD_STRATEGIES)
 TOP_LEVEL = {
-    Trade: trades(),
+    Trade: trades(conditional=True),
     Account: accounts(),
-    Instrument: instruments(),
+    Instrument: instruments(conditional=True),
     CashMovement: movements(),
     AccountSnapshot: snapshots(),
     Firm: firms(),
