@@ -56,6 +56,14 @@ from regkit import (
     Trade,
     UnderlyingClass,
 )
+from regkit.schemas import AgreementTerms, CounterpartyNature
+from regkit.schemas.identifiers import (
+    COMMODITY_CLASSIFICATION,
+    FINANCIAL_SECTORS,
+    MASTER_AGREEMENT_TYPES,
+    NACE_SECTIONS,
+    commodity_problem,
+)
 from regkit.schemas.io import to_frame
 from regkit.schemas.types import DECIMAL_PLACES, WHOLE_DIGITS
 
@@ -64,6 +72,7 @@ __all__ = [
     "MINORS",
     "RECORD_STRATEGIES",
     "accounts",
+    "agreements",
     "amounts",
     "aware_datetimes",
     "cfis",
@@ -87,6 +96,7 @@ __all__ = [
     "snapshots",
     "texts",
     "trades",
+    "upis",
     "utis",
     "wide_decimals",
 ]
@@ -271,6 +281,12 @@ def utis(draw: st.DrawFn) -> str:
     return draw(leis()) + draw(st.text(_ALNUM, min_size=1, max_size=32))
 
 
+@st.composite
+def upis(draw: st.DrawFn) -> str:
+    """An ISO 4914 UPI in the format the ANNA DSB issues: QZ and 10 letters or digits."""
+    return "QZ" + draw(st.text(_ALNUM, min_size=10, max_size=10))
+
+
 def _decision_makers(client_may_decide: bool) -> st.SearchStrategy[str]:
     trader = st.text("abcdefghijklmnopqrstuvwxyz0123456789_.-@", min_size=1, max_size=20)
     algo = st.text("ABCDEFabcdef0123456789_.-", min_size=1, max_size=20).map("ALGO:{}".format)
@@ -302,11 +318,24 @@ def persons(draw: st.DrawFn) -> NaturalPerson:
 
 @st.composite
 def entities(draw: st.DrawFn) -> LegalEntity:
-    """A legal entity, with or without an LEI and a country."""
+    """A legal entity, with or without an LEI and a country; its EMIR nature with a sector
+    that fits it (REFIT 1.11-1.14), or none."""
+    nature = draw(_optional(st.sampled_from(CounterpartyNature)))
+    sector = threshold = None
+    if nature is CounterpartyNature.F:
+        sector = draw(_optional(st.sampled_from(sorted(FINANCIAL_SECTORS))))
+    elif nature is CounterpartyNature.N:
+        sector = draw(_optional(st.sampled_from(sorted(NACE_SECTIONS))))
+    if nature in (CounterpartyNature.F, CounterpartyNature.N):
+        threshold = draw(_optional(st.booleans()))
     return LegalEntity(
         name=draw(texts()),
         lei=draw(_optional(leis())),
         country=draw(_optional(countries)),
+        nature=nature,
+        sector=sector,
+        above_clearing_threshold=threshold,
+        reporting_obligation=draw(_optional(st.booleans())),
     )
 
 
@@ -338,6 +367,30 @@ def kycs(draw: st.DrawFn) -> Kyc:
 # --- records -------------------------------------------------------------------------------
 
 
+def _agreement_terms() -> st.SearchStrategy[AgreementTerms]:
+    """An account's own terms: at least one of them."""
+    return (
+        agreements()
+        .filter(lambda terms: any(value is not None for value in terms.values()))
+        .map(lambda terms: AgreementTerms(**terms))
+    )
+
+
+@st.composite
+def agreements(draw: st.DrawFn) -> dict[str, Any]:
+    """Master agreement and collateral terms (REFIT 2.26, 2.27, 2.34, 2.36) as fields: the
+    portfolio code exactly when collateral is on a portfolio basis."""
+    portfolio = draw(_optional(st.booleans()))
+    return {
+        "master_agreement_type": draw(_optional(st.sampled_from(sorted(MASTER_AGREEMENT_TYPES)))),
+        "master_agreement_version": draw(_optional(st.integers(1900, 2099))),
+        "collateral_portfolio": portfolio,
+        "collateral_portfolio_code": (
+            draw(st.text(_ALNUM + "abc", min_size=1, max_size=52)) if portfolio else None
+        ),
+    }
+
+
 @st.composite
 def accounts(draw: st.DrawFn, account_id: st.SearchStrategy[str] | None = None) -> Account:
     """A client account: a person or an entity, any category, optional KYC and dates."""
@@ -356,6 +409,7 @@ def accounts(draw: st.DrawFn, account_id: st.SearchStrategy[str] | None = None) 
         opened_at=opened_at,
         closed_at=closed_at,
         kyc=draw(_optional(kycs())),
+        agreement=draw(_optional(_agreement_terms())),
     )
 
 
@@ -374,9 +428,14 @@ def _currency_pair(draw: st.DrawFn, underlying: UnderlyingClass) -> tuple[str | 
 
 @st.composite
 def instruments(
-    draw: st.DrawFn, underlying_class: st.SearchStrategy[UnderlyingClass] | None = None
+    draw: st.DrawFn,
+    underlying_class: st.SearchStrategy[UnderlyingClass] | None = None,
+    conditional: bool = False,
 ) -> Instrument:
-    """An instrument consistent with its class: FX pairs major or minor as ESMA groups them."""
+    """An instrument consistent with its class: FX pairs major or minor as ESMA groups them.
+
+    ``conditional``: also the fields only some products may carry (an option's strike
+    currency), which a caller that rewrites ``product`` must leave off."""
     underlying = draw(underlying_class or st.sampled_from(UnderlyingClass))
     base, quote = draw(_currency_pair(underlying))
     fields: dict[str, Any] = {
@@ -396,7 +455,32 @@ def instruments(
     multiplier = draw(_optional(amounts(max_value="100000", places=(0, 2))))
     if multiplier is not None:
         fields["price_multiplier"] = multiplier
+    fields["upi"] = draw(_optional(upis()))
+    if conditional and fields["product"] is Product.OPTION:
+        # A currency option's pair (EMIR-VR-2138-02), else one currency (EMIR-VR-2138-01).
+        fx = underlying in (UnderlyingClass.FX_MAJOR, UnderlyingClass.FX_MINOR)
+        pair = st.just(f"{base}/{quote}") if fx else currencies
+        fields["strike_currency"] = draw(_optional(pair))
+    fields.update(draw(_commodity_codes(underlying, fields["symbol"])))
     return Instrument(**fields)
+
+
+@st.composite
+def _commodity_codes(
+    draw: st.DrawFn, underlying: UnderlyingClass, symbol: str
+) -> dict[str, str | None]:
+    """A commodity classification (REFIT 2.116-2.118) on a commodity underlying: a path of
+    ESMA's table, which a derivable symbol's own classification may replace."""
+    if underlying not in (UnderlyingClass.GOLD, UnderlyingClass.COMMODITY) or draw(st.booleans()):
+        return {}
+    base = draw(st.sampled_from(sorted(COMMODITY_CLASSIFICATION)))
+    subs = COMMODITY_CLASSIFICATION[base]
+    sub = draw(st.sampled_from(sorted(subs))) if subs else None
+    furthers = subs.get(sub, frozenset()) if sub else frozenset()
+    further = draw(st.sampled_from(sorted(furthers))) if furthers else None
+    if commodity_problem(underlying.value, symbol, base, sub, further) is not None:
+        return {}  # gold, or a symbol whose commodity is known: its own classification
+    return {"base_product": base, "sub_product": sub, "further_sub_product": further}
 
 
 @st.composite
@@ -404,12 +488,18 @@ def trades(
     draw: st.DrawFn,
     account_id: st.SearchStrategy[str] | None = None,
     instrument: st.SearchStrategy[Instrument] | None = None,
+    conditional: bool = False,
 ) -> Trade:
-    """An execution: any instrument, exact quantity and price, optional RTS 22 fields."""
+    """An execution: any instrument, exact quantity and price, optional RTS 22 fields, an
+    option's premium and a swap's near leg where they fit.
+
+    ``conditional``: also ``closes`` on closing trades and the instrument's conditional
+    fields, which a caller that rewrites ``position_effect`` or ``product`` must leave off."""
+    default = instruments(conditional=conditional)
     fields: dict[str, Any] = {
         "trade_id": draw(identifiers("T")),
         "account_id": draw(account_id if account_id is not None else identifiers("A")),
-        "instrument": draw(instrument if instrument is not None else instruments()),
+        "instrument": draw(instrument if instrument is not None else default),
         "side": draw(st.sampled_from(Side)),
         "quantity": draw(amounts(max_value="10000000")),
         "price": draw(amounts(min_value="0.00001", max_value="1000000", places=(2, 5))),
@@ -428,7 +518,27 @@ def trades(
     venue = draw(_optional(mics))
     if venue is not None:
         fields["venue"] = venue
+    fields.update(draw(_terms(fields, conditional)))
     return Trade(**fields)
+
+
+@st.composite
+def _terms(draw: st.DrawFn, fields: dict[str, Any], conditional: bool) -> dict[str, Any]:
+    """An option's premium, a swap's near leg, a closing trade's link, where they fit."""
+    product = fields["instrument"].product
+    terms: dict[str, Any] = {}
+    if product is Product.OPTION:
+        terms["option_premium"] = draw(_optional(amounts(min_value="0", places=(0, 2, 5))))
+        terms["option_premium_payment_date"] = draw(
+            _optional(st.dates(date(2000, 1, 1), date(2099, 12, 31)))
+        )
+    if product is Product.SWAP and draw(st.booleans()):
+        terms["near_leg_rate"] = draw(amounts(min_value="0.00001", places=(5,)))
+        terms["near_leg_value_date"] = draw(st.dates(date(2000, 1, 1), date(2099, 12, 31)))
+    if conditional and fields["position_effect"] is not PositionEffect.OPEN:
+        opening = draw(_optional(identifiers("T")))
+        terms["closes"] = None if opening == fields["trade_id"] else opening
+    return terms
 
 
 @st.composite
@@ -472,6 +582,8 @@ def firms(draw: st.DrawFn) -> Firm:
         submitting_entity_lei=draw(_optional(leis())),
         competent_authority=draw(_optional(countries)),
         investment_firm=draw(st.booleans()),
+        above_clearing_threshold=draw(_optional(st.booleans())),
+        **draw(agreements()),
     )
 
 
@@ -482,15 +594,16 @@ def key_of(record: Record) -> str:
 
 #: One strategy per top-level record class, for tests that run over every kind.
 RECORD_STRATEGIES: dict[type[Record], st.SearchStrategy[Any]] = {
-    Trade: trades(),
+    Trade: trades(conditional=True),
     Account: accounts(),
-    Instrument: instruments(),
+    Instrument: instruments(conditional=True),
     CashMovement: movements(),
     AccountSnapshot: snapshots(),
     Firm: firms(),
     NaturalPerson: persons(),
     LegalEntity: entities(),
     Kyc: kycs(),
+    AgreementTerms: _agreement_terms(),
 }
 
 

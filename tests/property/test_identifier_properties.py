@@ -153,3 +153,21 @@ def test_concat_of_plain_one_word_names_is_their_first_five_letters(
     code = ids.concat_code("FR", date(2000, 2, 29), first, surname)
     expected = first.upper()[:5].ljust(5, "#") + surname.upper()[:5].ljust(5, "#")
     assert code == "FR20000229" + expected
+
+
+# --- UPI (ISO 4914; EMIR REFIT 2.8) ----------------------------------------------------------
+
+
+@given(st.text(alphabet=ALNUM, min_size=10, max_size=10))
+def test_qz_and_ten_letters_or_digits_is_a_upi_and_nothing_else_is(body: str) -> None:
+    upi = "QZ" + body
+    assert ids.is_valid_upi(upi)
+    assert re.fullmatch(ids.upi_pattern(), upi)
+    assert not ids.is_valid_upi(upi[:-1])  # 11 characters
+    assert not ids.is_valid_upi(upi + body[0])  # 13
+    assert not ids.is_valid_upi("EZ" + body)  # the DSB's ISIN prefix
+
+
+@given(st.text(max_size=14))
+def test_the_upi_check_and_its_pattern_agree_on_any_text(text: str) -> None:
+    assert ids.is_valid_upi(text) == (re.fullmatch(ids.upi_pattern(), text) is not None)

@@ -48,9 +48,9 @@ from regkit.schemas.layout import layout_of
 
 RECORD_KINDS = list(RECORD_STRATEGIES)
 TOP_LEVEL = {
-    Trade: trades(),
+    Trade: trades(conditional=True),
     Account: accounts(),
-    Instrument: instruments(),
+    Instrument: instruments(conditional=True),
     CashMovement: movements(),
     AccountSnapshot: snapshots(),
     Firm: firms(),
@@ -141,6 +141,11 @@ CORRUPTIONS: dict[type[Record], list[tuple[str, Any]]] = {
         ("price", None),  # missing required field
         ("leverage", "0.5"),  # below 1:1
         ("venue", "ZZZZ"),  # not a MIC
+        ("instrument.upi", "QZ12345"),  # not an ISO 4914 UPI (REFIT 2.8)
+        ("instrument.sub_product", "GOLD"),  # a further sub-product, not a sub-product
+        ("instrument.strike_currency", "XAU"),  # never a strike currency (EMIR-VR-2138-03)
+        ("option_premium", "-1"),  # below zero (EMIR-VR-2139-01)
+        ("near_leg_value_date", "2026-13-01"),  # not a date
     ],
     CashMovement: [
         ("amount", "12.3.4"),
@@ -162,6 +167,9 @@ CORRUPTIONS: dict[type[Record], list[tuple[str, Any]]] = {
         ("category", "vip"),
         ("base_currency", "EURO"),
         ("category", None),
+        ("holder.sector", "ZZZZ"),  # no REFIT sector (1.12)
+        ("agreement.master_agreement_type", "NAFMII"),  # not a REFIT 2.34 code
+        ("agreement.master_agreement_version", "1850"),  # not 19xx/20xx (EMIR-VR-2036-02)
     ],
 }
 

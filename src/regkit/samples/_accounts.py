@@ -18,7 +18,7 @@ from regkit.samples._common import (
 )
 from regkit.samples._config import SampleConfig
 from regkit.samples._parties import EEA, Entity, Person, random_entity, random_person
-from regkit.schemas.account import Account
+from regkit.schemas.account import Account, AgreementTerms
 from regkit.schemas.enums import (
     ClientCategory,
     KycStatus,
@@ -203,7 +203,16 @@ def build_account(config: SampleConfig, plan: AccountPlan) -> Account:
     holder = _holder(config, plan)
     holder_record: NaturalPerson | LegalEntity
     if isinstance(holder, Entity):
-        holder_record = LegalEntity(name=holder.name, lei=holder.lei, country=holder.country)
+        holder_record = LegalEntity(
+            name=holder.name,
+            lei=holder.lei,
+            country=holder.country,
+            nature=holder.nature,
+            sector=holder.sector,
+            above_clearing_threshold=False,
+            # EMIR binds entities established in the EEA, whoever reports for them (1.14).
+            reporting_obligation=holder.country in EEA,
+        )
     else:
         holder_record = NaturalPerson(
             first_name=holder.first,
@@ -221,6 +230,21 @@ def build_account(config: SampleConfig, plan: AccountPlan) -> Account:
         base_currency=plan.currency,
         opened_at=to_datetime(plan.opened_ms),
         kyc=_kyc(config, plan),
+        agreement=_agreement(plan, holder),
+    )
+
+
+def _agreement(plan: AccountPlan, holder: Person | Entity) -> AgreementTerms | None:
+    """A financial counterparty trading as a professional signed an ISDA 2002 master
+    agreement and margins its positions as one portfolio; everyone else trades on the
+    firm's terms of business (the firm's bilateral agreement)."""
+    if not isinstance(holder, Entity) or holder.nature != "F" or plan.retail:
+        return None
+    return AgreementTerms(
+        master_agreement_type="ISDA",
+        master_agreement_version=2002,
+        collateral_portfolio=True,
+        collateral_portfolio_code=f"PF{plan.account_id}".replace("-", ""),
     )
 
 

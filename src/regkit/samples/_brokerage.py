@@ -68,6 +68,9 @@ class Brokerage:
             competent_authority="CY",
             investment_firm=True,
             traders=_traders(),
+            above_clearing_threshold=False,
+            master_agreement_type="BIAG",  # the client agreement (terms of business)
+            collateral_portfolio=False,  # margin is called per position
         )
         self.instruments = [build_instrument(spec, config.start) for spec in SPECS]
         self.plans = plan_accounts(config, self.calendar)

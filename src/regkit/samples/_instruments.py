@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
@@ -25,6 +27,7 @@ __all__ = [
     "SPECS",
     "Spec",
     "build_instrument",
+    "sample_upi",
 ]
 
 #: ESMA's retail CFD leverage caps (Decision (EU) 2018/796 Art. 2(a)), as N for N:1.
@@ -44,6 +47,13 @@ ESMA_RETAIL_LEVERAGE_CAPS: Mapping[UnderlyingClass, int] = {
 
 def _isin(body: str) -> str:
     return body + isin_check_digit(body)
+
+
+def sample_upi(symbol: str) -> str:
+    """A made-up UPI in ISO 4914's format for a sample OTC derivative (QZ and 10 letters or
+    digits from the symbol's SHA-256): real ones are issued by the ANNA DSB."""
+    digest = base64.b32encode(hashlib.sha256(symbol.encode()).digest()).decode()
+    return "QZ" + digest[:10]
 
 
 class Spec(NamedTuple):
@@ -190,6 +200,10 @@ def build_instrument(spec: Spec, start: date) -> Instrument:
         delivery=spec.delivery,
         underlying_isin=None if spec.underlying_isin is None else _isin(spec.underlying_isin),
         isin=None if spec.isin is None else _isin(spec.isin),
+        # An OTC derivative without an ISIN is reported by its UPI (EMIR-VR-2008-02).
+        upi=sample_upi(spec.symbol)
+        if spec.isin is None and spec.product is not Product.SPOT
+        else None,
         option_type=None if spec.strike is None else OptionType.CALL,
         strike_price=None if spec.strike is None else Decimal(spec.strike),
         exercise_style=None if spec.strike is None else ExerciseStyle.EUROPEAN,

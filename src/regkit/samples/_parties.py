@@ -193,6 +193,20 @@ class Entity(NamedTuple):
     name: str
     lei: str
     country: str
+    nature: str = "N"
+    """EMIR nature (REFIT 1.11)."""
+    sector: str = "K"
+    """REFIT 1.12 corporate sector that fits the nature."""
+
+
+#: Each name core's EMIR nature and corporate sector (REFIT 1.11-1.12): investment firms,
+#: funds and asset managers are financial counterparties, the others non-financial with
+#: a NACE section (G: trade; K: financial and insurance activities of a group).
+ENTITY_NATURES = {
+    "Capital": ("F", "INVF"), "Trading": ("N", "G"), "Invest": ("F", "AIFD"),
+    "Treasury": ("N", "K"), "Holdings": ("N", "K"), "Asset Management": ("F", "UCIT"),
+    "Family Office": ("N", "K"), "Markets": ("F", "INVF"),
+}  # fmt: skip
 
 
 # --- national identifiers (formats of RTS 22 Annex II; check digits where simple) ----------
@@ -476,7 +490,8 @@ def random_entity(rng: random.Random, ordinal: int) -> Entity:
     series = ordinal // (len(ENTITY_PREFIXES) * len(ENTITY_CORES))
     name = f"{prefix} {core}{f' {series + 1}' if series else ''} {ENTITY_FORMS[country]}"
     body = "".join(rng.choice("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(12))
-    return Entity(name, make_lei(f"529900{body}"), country)
+    nature, sector = ENTITY_NATURES[core]
+    return Entity(name, make_lei(f"529900{body}"), country, nature, sector)
 
 
 def _weighted(rng: random.Random, table: Sequence[tuple[str, int]]) -> str:

@@ -51,6 +51,7 @@ class _Position(NamedTuple):
     leverage: Decimal | None
     margin_cents: int
     uti: str | None  # the opening's: its close carries it, as EMIR's TERM needs
+    trade_id: str  # the opening's: its close names it in ``closes``
 
 
 _EXECUTORS = (
@@ -183,7 +184,9 @@ class Simulation:
         opened = self._record(
             number, at_ms, plan, spec, buy, quantity, price_ticks, leverage, margin, None
         )
-        positions.append(_Position(spec, buy, quantity, leverage, _in_cents(margin), opened.uti))
+        positions.append(
+            _Position(spec, buy, quantity, leverage, _in_cents(margin), opened.uti, opened.trade_id)
+        )
         self.margin_used[plan.index] += _in_cents(margin)
         return opened
 
@@ -285,6 +288,8 @@ class Simulation:
             execution_decision=_EXECUTORS[rng.randrange(len(_EXECUTORS))],
             investment_decision=f"TRD{deciders:03d}" if deciders < 3 else None,
             requested_price=scaled(requested_ticks, -info.decimals),
+            closes=None if closes is None else closes.trade_id,
+            option_premium=_premium(info, quantity, scaled(price_ticks, -info.decimals)),
         )
 
     def expired_kyc(self) -> list[Planted]:
@@ -320,6 +325,14 @@ def _leverage_choices(plan: AccountPlan, info: Spec) -> tuple[int, ...]:
     if plan.retail:
         return RETAIL_LEVERAGE[info.klass]
     return RETAIL_LEVERAGE[info.klass] + BREACH_LEVERAGE[info.klass]
+
+
+def _premium(info: Spec, quantity: Decimal, price: Decimal) -> Decimal | None:
+    """An option trade's premium (REFIT 2.139): the price is the premium per unit of the
+    base currency, so price × quantity × multiplier, in cents of the price currency."""
+    if info.product is not Product.OPTION:
+        return None
+    return (price * quantity * Decimal(info.multiplier)).quantize(CENT, ROUND_HALF_UP)
 
 
 def _in_cents(amount: Decimal | None) -> int:

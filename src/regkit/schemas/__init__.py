@@ -1,11 +1,12 @@
 """Typed brokerage records, their field types, identifier checks and loaders."""
 
-from regkit.schemas.account import Account, AccountSnapshot
+from regkit.schemas.account import Account, AccountSnapshot, AgreementTerms
 from regkit.schemas.base import Record
 from regkit.schemas.cash import CashMovement
 from regkit.schemas.enums import (
     Capacity,
     ClientCategory,
+    CounterpartyNature,
     Delivery,
     ExerciseStyle,
     KycStatus,
@@ -26,9 +27,11 @@ from regkit.schemas.trade import Trade
 __all__ = [
     "Account",
     "AccountSnapshot",
+    "AgreementTerms",
     "Capacity",
     "CashMovement",
     "ClientCategory",
+    "CounterpartyNature",
     "Delivery",
     "ExerciseStyle",
     "Firm",

@@ -13,15 +13,16 @@ A record converts to and from three shapes:
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from regkit.schemas.layout import LIST_SEPARATOR, flatten, layout_of
 
-__all__ = ["LIST_SEPARATOR", "Record", "flatten"]
+__all__ = ["LIST_SEPARATOR", "Record", "RowCheck", "flatten"]
 
 
 class LowerStrEnum(enum.StrEnum):
@@ -59,6 +60,45 @@ def key_text(value: Any) -> str:
     return str(value)
 
 
+@dataclass(frozen=True)
+class RowCheck:
+    """A check across several fields of one record, declared once and run on both paths.
+
+    The record runs it after its fields validate (a ``ValueError`` with the reason); the
+    columnar path (:mod:`regkit.schemas.io.columnar`) runs it once per distinct combination
+    of the values in a batch, so the same rows are refused with the same reason.
+
+    Attributes:
+        fields: the fields whose values ``check`` is given, as dotted paths from the record
+            (``instrument.product``); enumerations arrive as their values.
+        check: answers the reason a combination is wrong, or ``None`` when it is right.
+        presence: fields ``check`` is given only as whether they are set (after ``fields``):
+            a price or an id, whose values are many, where only its presence matters.
+
+    Examples:
+        >>> both = RowCheck(("kind",), lambda kind, named: None if named else "no name",
+        ...                 presence=("name",))
+        >>> both.check("entity", False)
+        'no name'
+    """
+
+    fields: tuple[str, ...]
+    check: Callable[..., str | None]
+    presence: tuple[str, ...] = ()
+
+    def problem(self, record: BaseModel) -> str | None:
+        """What ``check`` says of ``record``."""
+        values = [_path_value(record, path) for path in self.fields]
+        values += [_path_value(record, path) is not None for path in self.presence]
+        return self.check(*values)
+
+
+def _path_value(record: Any, path: str) -> Any:
+    for name in path.split("."):
+        record = getattr(record, name, None)
+    return record
+
+
 class Record(BaseModel):
     """Base of every regkit record.
 
@@ -76,9 +116,20 @@ class Record(BaseModel):
 
     key_fields: ClassVar[tuple[str, ...]] = ()
 
+    row_checks: ClassVar[tuple[RowCheck, ...]] = ()
+    """Checks across fields (:class:`RowCheck`), run after the fields validate."""
+
     shared: ClassVar[bool] = False
     """Reference data that many records embed (an Instrument in every Trade): the loaders
     validate each distinct one once and let every record hold the same frozen instance."""
+
+    @model_validator(mode="after")
+    def _run_row_checks(self) -> Self:
+        for row_check in self.row_checks:
+            problem = row_check.problem(self)
+            if problem is not None:
+                raise ValueError(problem)
+        return self
 
     @property
     def key(self) -> str:

@@ -7,6 +7,7 @@ from regkit.schemas.base import LowerStrEnum, UpperStrEnum
 __all__ = [
     "Capacity",
     "ClientCategory",
+    "CounterpartyNature",
     "Delivery",
     "ExerciseStyle",
     "KycStatus",
@@ -27,6 +28,17 @@ class ClientCategory(LowerStrEnum):
     RETAIL = "retail"
     PROFESSIONAL = "professional"
     ELIGIBLE_COUNTERPARTY = "eligible_counterparty"
+
+
+class CounterpartyNature(UpperStrEnum):
+    """Nature of a counterparty under EMIR (REFIT fields 1.5 and 1.11, EMIR-VR-1011-01):
+    financial (Art. 2(8)), non-financial (Art. 2(9)), central counterparty (Art. 2(1)) or
+    other (an entity of Art. 1(5))."""
+
+    F = "F"
+    N = "N"
+    C = "C"
+    O = "O"  # noqa: E741
 
 
 class KycStatus(LowerStrEnum):

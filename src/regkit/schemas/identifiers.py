@@ -20,11 +20,11 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from functools import cache, lru_cache, wraps
 from importlib import resources
-from typing import Any, Literal, NotRequired, Protocol, TypedDict
+from typing import Any, Literal, NamedTuple, NotRequired, Protocol, TypedDict
 
 import iso4217
 import iso10383
@@ -33,8 +33,11 @@ import pycountry
 from regkit.errors import IdentifierError
 
 __all__ = [
+    "CommodityClass",
     "PersonLike",
     "cfi_pattern",
+    "commodity_classification",
+    "commodity_problem",
     "concat_code",
     "country_codes",
     "currency_codes",
@@ -48,13 +51,16 @@ __all__ = [
     "is_valid_isin",
     "is_valid_lei",
     "is_valid_mic",
+    "is_valid_upi",
     "is_valid_uti",
     "isin_check_digit",
     "lei_check_digits",
     "luhn_check_digit",
     "mic_codes",
     "national_client_id",
+    "sector_problem",
     "transaction_reference",
+    "upi_pattern",
     "uti_pattern",
 ]
 
@@ -64,6 +70,7 @@ _MIC_RE = re.compile(r"[0-9A-Z]{4}")
 _CFI_RE = re.compile(r"[A-Z]{6}")
 _UTI_RE = re.compile(r"[0-9A-Z]{21,52}")
 _IBAN_RE = re.compile(r"[A-Z]{2}[0-9]{2}[0-9A-Z]{11,30}")
+_UPI_RE = re.compile(r"QZ[0-9A-Z]{10}")
 
 #: MICs that RTS 22 accepts in the venue field although they name no market.
 SPECIAL_MICS = frozenset({"XOFF", "XXXX"})
@@ -304,6 +311,33 @@ def is_valid_uti(value: str) -> bool:
     """
     # Not cached: every UTI is unique; its LEI prefix repeats, and is_valid_lei is cached.
     return isinstance(value, str) and bool(_UTI_RE.fullmatch(value)) and is_valid_lei(value[:20])
+
+
+def upi_pattern() -> str:
+    """The format of a UPI, as :func:`is_valid_upi` checks it."""
+    return f"^{_UPI_RE.pattern}$"
+
+
+@_str_check
+def is_valid_upi(value: str) -> bool:
+    """ISO 4914 unique product identifier (UPI), as the ANNA DSB issues it: ``QZ`` and 10
+    upper-case letters or digits, 12 characters in all (EMIR REFIT field 2.8).
+
+    Only the format is checked. ESMA's EMIR-VR-2008-04 says the code ends in a check
+    character, but the algorithm is set by ISO 4914 and the DSB's UPI specification, which
+    are not public; regkit has no source to verify it against, so it does not guess one.
+    Whether a UPI exists is referential (the DSB's database), which no format check can
+    answer: a UPI is issued, never derived.
+
+    Examples:
+        >>> is_valid_upi("QZ4DF6TN8RC2")
+        True
+        >>> is_valid_upi("EZ4DF6TN8RC2")  # an ISIN prefix of the DSB, not a UPI
+        False
+        >>> is_valid_upi("QZ4DF6TN8RC")  # 11 characters
+        False
+    """
+    return bool(_UPI_RE.fullmatch(value))
 
 
 @_str_check
@@ -713,3 +747,265 @@ def generate_uti(lei: str, trade_id: str) -> str:
     cleaned = _NOT_ALNUM.sub("", trade_id.upper())[:20]
     digest = base64.b32encode(hashlib.sha256(trade_id.encode()).digest()).decode()
     return lei + cleaned + digest[:12]
+
+
+# --- EMIR REFIT code lists (Delegated Regulation (EU) 2022/1855, Annex; ESMA74-362-2683) ---
+
+#: REFIT 1.6 / 1.12, taxonomy for financial counterparties (nature ``F``): investment firm,
+#: credit institution, (re)insurance undertaking, UCITS, IORP, AIF, central securities
+#: depository (EMIR-VR-1006-01, EMIR-VR-1012-01).
+FINANCIAL_SECTORS = frozenset({"INVF", "CDTI", "INUN", "UCIT", "ORPI", "AIFD", "CSDS"})
+
+#: REFIT 1.6 / 1.12, taxonomy for non-financial counterparties (nature ``N``): the sections
+#: A to U of NACE Rev. 2 (Regulation (EC) No 1893/2006) (EMIR-VR-1006-02, EMIR-VR-1012-02).
+NACE_SECTIONS = frozenset("ABCDEFGHIJKLMNOPQRSTU")
+
+#: REFIT 2.34 master agreement types (EMIR-VR-2034-01): ISDA, FIA-ISDA cleared derivatives
+#: execution agreement, European master agreement, FOA professional client agreement, FBF,
+#: German DRV, Spanish CMOF, Swiss, Islamic (IIFM), EFET, GMRA, GMSLA, a bilateral
+#: agreement, or OTHR.
+MASTER_AGREEMENT_TYPES = frozenset(
+    {
+        "ISDA", "CDEA", "EUMA", "FPCA", "FMAT", "DERV", "CMOP",
+        "CHMA", "IDMA", "EFMA", "GMRA", "GMSL", "BIAG", "OTHR",
+    }
+)  # fmt: skip
+
+#: REFIT 2.138: codes ESMA refuses as a strike price currency (EMIR-VR-2138-03): precious
+#: metals, bond market units, special drawing rights and "no currency".
+STRIKE_CURRENCY_REFUSED = frozenset(
+    {"XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XEU", "XFU", "XPD", "XPT", "XXX"}
+)
+
+_OTHR = frozenset({"OTHR"})
+
+
+def _further(*codes: str) -> frozenset[str]:
+    return frozenset(codes) | _OTHR
+
+
+#: REFIT 2.116-2.118, the commodity classification (Table 4 of the Annex of Delegated
+#: Regulation (EU) 2022/1855, as EMIR-VR-2116-01, EMIR-VR-2117-01..10 and
+#: EMIR-VR-2118-01..13 list it): base product → sub-product → the further sub-products
+#: that sub-product requires (empty: it takes none). A base product with no entry here
+#: takes no sub-product.
+COMMODITY_CLASSIFICATION: dict[str, dict[str, frozenset[str]]] = {
+    "AGRI": {
+        "GROS": _further("FWHT", "SOYB", "CORN", "RPSD", "RICE"),
+        "SOFT": _further("CCOA", "ROBU", "WHSG", "BRWN"),
+        "POTA": frozenset(), "OOLI": _further("LAMP"), "DIRY": frozenset(),
+        "FRST": frozenset(), "SEAF": frozenset(), "LSTK": frozenset(),
+        "GRIN": _further("MWHT"), "OTHR": frozenset(),
+    },
+    "NRGY": {
+        "ELEC": _further("BSLD", "FITR", "PKLD", "OFFP"),
+        "NGAS": _further("GASP", "LNGG", "NBPG", "NCGG", "TTFG"),
+        "OILP": _further(
+            "BAKK", "BDSL", "BRNT", "BRNX", "CNDA", "COND", "DSEL", "DUBA", "ESPO", "ETHA",
+            "FUEL", "FOIL", "GOIL", "GSLN", "HEAT", "JTFL", "KERO", "LLSO", "MARS", "NAPH",
+            "NGLO", "TAPI", "URAL", "WTIO",
+        ),
+        "COAL": frozenset(), "INRG": frozenset(), "RNNG": frozenset(), "LGHT": frozenset(),
+        "DIST": frozenset(), "OTHR": frozenset(),
+    },
+    "ENVR": {
+        "EMIS": _further("CERE", "ERUE", "EUAE", "EUAA"),
+        "WTHR": frozenset(), "CRBR": frozenset(), "OTHR": frozenset(),
+    },
+    "FRGT": {
+        "WETF": _further("TNKR"), "DRYF": _further("DBCR"), "CSHP": frozenset(),
+        "OTHR": frozenset(),
+    },
+    "FRTL": {
+        code: frozenset() for code in ("AMMO", "DAPH", "PTSH", "SLPH", "UREA", "UAAN", "OTHR")
+    },
+    "INDP": {"CSTR": frozenset(), "MFTG": frozenset()},
+    "METL": {
+        "NPRM": _further(
+            "ALUM", "ALUA", "CBLT", "COPR", "IRON", "LEAD", "MOLY", "NASC", "NICK", "STEL",
+            "TINN", "ZINC",
+        ),
+        "PRME": _further("GOLD", "SLVR", "PTNM", "PLDM"),
+    },
+    "PAPR": {code: frozenset() for code in ("CBRD", "NSPT", "PULP", "RCVP", "OTHR")},
+    "POLY": {"PLST": frozenset(), "OTHR": frozenset()},
+    "MCEX": {}, "INFL": {}, "OEST": {}, "OTHC": {}, "OTHR": {},
+}  # fmt: skip
+
+
+class CommodityClass(NamedTuple):
+    """A commodity classification: REFIT 2.116 base product, 2.117 sub-product and 2.118
+    further sub-product (``None`` where the classification takes none)."""
+
+    base_product: str
+    sub_product: str | None = None
+    further_sub_product: str | None = None
+
+    def __str__(self) -> str:
+        return "/".join(code for code in self if code is not None)
+
+
+_GOLD = CommodityClass("METL", "PRME", "GOLD")
+#: Symbols whose commodity is unambiguous, by the start of the symbol (letters and digits
+#: only, upper case): precious metals by their ISO 4217 codes and names, crude oil by its
+#: benchmark, natural gas. A US natural gas CFD tracks Henry Hub, which REFIT's list of gas
+#: hubs does not name: OTHR.
+_SYMBOL_CLASSES: tuple[tuple[tuple[str, ...], CommodityClass], ...] = (
+    (("XAU", "GOLD"), _GOLD),
+    (("XAG", "SILVER"), CommodityClass("METL", "PRME", "SLVR")),
+    (("XPT", "PLATINUM"), CommodityClass("METL", "PRME", "PTNM")),
+    (("XPD", "PALLADIUM"), CommodityClass("METL", "PRME", "PLDM")),
+    (("WTI", "USOIL", "USCRUDE"), CommodityClass("NRGY", "OILP", "WTIO")),
+    (("BRENT", "UKOIL", "UKBRENT"), CommodityClass("NRGY", "OILP", "BRNT")),
+    (("NATGAS", "NGAS", "XNG", "USNATGAS"), CommodityClass("NRGY", "NGAS", "OTHR")),
+)
+_NOT_COMMODITY = frozenset({"fx_major", "fx_minor", "index_major", "index_minor", "equity", "bond"})
+
+
+def commodity_classification(underlying_class: str, symbol: str) -> CommodityClass | None:
+    """The commodity classification (REFIT 2.116-2.118) of an instrument, where its
+    underlying class and symbol make it unambiguous; ``None`` elsewhere.
+
+    Gold (``underlying_class`` gold) is METL/PRME/GOLD whatever its symbol; a commodity is
+    classified by the start of its symbol: silver (XAG), platinum (XPT), palladium (XPD),
+    WTI and Brent crude oil, natural gas.
+
+    Examples:
+        >>> str(commodity_classification("gold", "XAUUSD"))
+        'METL/PRME/GOLD'
+        >>> str(commodity_classification("commodity", "UKOIL"))
+        'NRGY/OILP/BRNT'
+        >>> commodity_classification("commodity", "COCOA") is None  # say it on the instrument
+        True
+    """
+    if underlying_class == "gold":
+        return _GOLD
+    if underlying_class != "commodity" or not isinstance(symbol, str):
+        return None
+    letters = _NOT_ALNUM.sub("", symbol.upper())
+    for starts, found in _SYMBOL_CLASSES:
+        if letters.startswith(starts):
+            return found
+    return None
+
+
+def commodity_problem(
+    underlying_class: str,
+    symbol: str,
+    base_product: str | None,
+    sub_product: str | None,
+    further_sub_product: str | None,
+) -> str | None:
+    """What is wrong with an instrument's commodity classification, or ``None``.
+
+    The codes given must form one path of :data:`COMMODITY_CLASSIFICATION` (EMIR-VR-2117
+    and EMIR-VR-2118: each level takes exactly the codes its parent allows, and requires
+    one where its parent has any), together with what :func:`commodity_classification`
+    derives, which a given code must not contradict. Only commodity underlyings (gold,
+    commodity, crypto, other) are classified.
+
+    Examples:
+        >>> commodity_problem("gold", "XAUUSD", "METL", None, None) is None
+        True
+        >>> commodity_problem("gold", "XAUUSD", "METL", "PRME", "SLVR")
+        'commodity classification METL/PRME/SLVR contradicts METL/PRME/GOLD, derived from gold XAUUSD'
+    """  # noqa: E501
+    given = (base_product, sub_product, further_sub_product)
+    if all(code is None for code in given):
+        return None
+    codes = "/".join(code or "-" for code in given)
+    if underlying_class in _NOT_COMMODITY:
+        return (
+            f"commodity classification {codes}: REFIT 2.116-2.118 classify commodities, "
+            f"not a {underlying_class} underlying"
+        )
+    derived = commodity_classification(underlying_class, symbol)
+    if derived is not None:
+        if any(code is not None and code != own for code, own in zip(given, derived, strict=True)):
+            return (
+                f"commodity classification {codes} contradicts {derived}, derived from "
+                f"{underlying_class} {symbol}"
+            )
+        return None
+    return _classification_path(base_product, sub_product, further_sub_product, codes)
+
+
+def _classification_path(
+    base: str | None, sub: str | None, further: str | None, codes: str
+) -> str | None:
+    head = f"commodity classification {codes}"
+    if base is None:
+        return f"{head}: a sub-product needs its base product (REFIT 2.116)"
+    subs = COMMODITY_CLASSIFICATION.get(base)
+    if subs is None:
+        return f"{head}: {base} is not a base product (EMIR-VR-2116-01)"
+    if sub is None:
+        if subs:
+            return f"{head}: base product {base} needs a sub-product: {_listed(subs)}"
+        return None if further is None else f"{head}: a further sub-product needs a sub-product"
+    if sub not in subs:
+        allowed = _listed(subs) if subs else "none"
+        return f"{head}: {sub} is not a sub-product of {base} ({allowed}; EMIR-VR-2117)"
+    furthers = subs[sub]
+    if further is None:
+        if furthers:
+            return f"{head}: sub-product {sub} needs a further sub-product: {_listed(furthers)}"
+        return None
+    if further not in furthers:
+        allowed = _listed(furthers) if furthers else "none"
+        return f"{head}: {further} is not a further sub-product of {sub} ({allowed}; EMIR-VR-2118)"
+    return None
+
+
+def _listed(codes: Iterable[str]) -> str:
+    return ", ".join(sorted(codes))
+
+
+def sector_problem(
+    nature: str | None, sector: str | None, above_clearing_threshold: bool | None
+) -> str | None:
+    """What is wrong with a counterparty's nature, corporate sector and clearing threshold
+    together (REFIT 1.5-1.7 and 1.11-1.13), or ``None``.
+
+    A financial counterparty (``F``) takes a financial sector code (:data:`FINANCIAL_SECTORS`,
+    EMIR-VR-1012-01), a non-financial one (``N``) a NACE section letter (EMIR-VR-1012-02); a
+    central counterparty (``C``) or another entity (``O``) takes no sector and no clearing
+    threshold (EMIR-VR-1012-03, EMIR-VR-1013-02). A sector without a nature cannot be
+    checked, and is refused.
+
+    Examples:
+        >>> sector_problem("F", "INVF", True) is None
+        True
+        >>> sector_problem("N", "INVF", None)
+        'sector INVF does not fit nature N: a non-financial counterparty takes a NACE section letter A-U (EMIR-VR-1012-02)'
+    """  # noqa: E501
+    if nature is None:
+        return None if sector is None else f"sector {sector} needs the nature (F or N) it is of"
+    if nature in ("C", "O"):
+        given = [
+            name
+            for name, value in (
+                ("sector", sector),
+                ("above_clearing_threshold", above_clearing_threshold),
+            )
+            if value is not None
+        ]
+        if given:
+            return (
+                f"{' and '.join(given)}: a counterparty of nature {nature} has none "
+                "(EMIR-VR-1012-03, EMIR-VR-1013-02)"
+            )
+        return None
+    if sector is None:
+        return None
+    if nature == "F" and sector not in FINANCIAL_SECTORS:
+        return (
+            f"sector {sector} does not fit nature F: a financial counterparty takes one of "
+            f"{_listed(FINANCIAL_SECTORS)} (EMIR-VR-1012-01)"
+        )
+    if nature == "N" and sector not in NACE_SECTIONS:
+        return (
+            f"sector {sector} does not fit nature N: a non-financial counterparty takes a "
+            "NACE section letter A-U (EMIR-VR-1012-02)"
+        )
+    return None

@@ -7,9 +7,28 @@ from typing import ClassVar, Self
 
 from pydantic import model_validator
 
-from regkit.schemas.base import Record
+from regkit.schemas.base import Record, RowCheck
 from regkit.schemas.enums import Delivery, ExerciseStyle, OptionType, Product, UnderlyingClass
-from regkit.schemas.types import Cfi, CurrencyCode, Isin, IsoDate, PositiveDecimal, Text
+from regkit.schemas.identifiers import (
+    STRIKE_CURRENCY_REFUSED,
+    CommodityClass,
+    commodity_classification,
+    commodity_problem,
+    is_valid_currency,
+)
+from regkit.schemas.types import (
+    BaseProduct,
+    Cfi,
+    CurrencyCode,
+    FurtherSubProduct,
+    Isin,
+    IsoDate,
+    PositiveDecimal,
+    StrikeCurrency,
+    SubProduct,
+    Text,
+    Upi,
+)
 
 __all__ = ["MAJOR_CURRENCIES", "Instrument"]
 
@@ -17,6 +36,46 @@ __all__ = ["MAJOR_CURRENCIES", "Instrument"]
 MAJOR_CURRENCIES = frozenset({"USD", "EUR", "JPY", "GBP", "CAD", "CHF"})
 
 _FX_CLASSES = frozenset({UnderlyingClass.FX_MAJOR, UnderlyingClass.FX_MINOR})
+
+
+def strike_currency_problem(
+    product: str,
+    underlying_class: str,
+    base_currency: str | None,
+    quote_currency: str | None,
+    strike_currency: str | None,
+) -> str | None:
+    """What is wrong with an instrument's strike price currency (REFIT 2.138), or ``None``.
+
+    Only an option has one. A currency option's is its pair, base/quote, in the order its
+    strike is quoted (EMIR-VR-2138-02); any other option's is one ISO 4217 currency, not a
+    precious metal nor a special code (EMIR-VR-2138-01, EMIR-VR-2138-03).
+
+    Examples:
+        >>> strike_currency_problem("option", "fx_major", "EUR", "USD", "EUR/USD") is None
+        True
+        >>> strike_currency_problem("option", "fx_major", "EUR", "USD", "USD/EUR")
+        'strike_currency USD/EUR contradicts EUR/USD, the pair of this currency option (REFIT 2.138)'
+    """  # noqa: E501
+    if strike_currency is None:
+        return None
+    if product != "option":
+        return f"strike_currency: only an option has a strike price currency, not a {product}"
+    if underlying_class in _FX_CLASSES:
+        pair = f"{base_currency}/{quote_currency}"
+        if strike_currency != pair:
+            return (
+                f"strike_currency {strike_currency} contradicts {pair}, the pair of this "
+                "currency option (REFIT 2.138)"
+            )
+        return None
+    if not is_valid_currency(strike_currency) or strike_currency in STRIKE_CURRENCY_REFUSED:
+        return (
+            f"strike_currency {strike_currency}: an option on a {underlying_class} underlying "
+            "takes one ISO 4217 currency, not a pair, a metal or a special code "
+            "(EMIR-VR-2138-01, EMIR-VR-2138-03)"
+        )
+    return None
 
 
 class Instrument(Record):
@@ -34,6 +93,16 @@ class Instrument(Record):
     """
 
     shared: ClassVar[bool] = True
+    row_checks = (
+        RowCheck(
+            ("product", "underlying_class", "base_currency", "quote_currency", "strike_currency"),
+            strike_currency_problem,
+        ),
+        RowCheck(
+            ("underlying_class", "symbol", "base_product", "sub_product", "further_sub_product"),
+            commodity_problem,
+        ),
+    )
 
     symbol: Text
     """The broker's symbol (``EURUSD``, ``US500``, ``XAUUSD``)."""
@@ -68,6 +137,22 @@ class Instrument(Record):
     the exchange rate in the quote currency per unit of the base currency."""
     exercise_style: ExerciseStyle | None = None
     """An option's exercise style (RTS 22 field 53; EMIR REFIT table 2)."""
+    upi: Upi | None = None
+    """ISO 4914 unique product identifier from the ANNA DSB (EMIR REFIT 2.8): an OTC
+    derivative without an ISIN is reported by its UPI (EMIR-VR-2008-02). It is issued,
+    never derived; the EMIR renderer refuses an OTC derivative that has neither."""
+    strike_currency: StrikeCurrency | None = None
+    """An option's strike price currency (EMIR REFIT 2.138): for a currency option its pair,
+    ``EUR/USD`` (base/quote), for another option one currency. Leave it empty to report the
+    derived one (:attr:`reported_strike_currency`); a given one must agree with it."""
+    base_product: BaseProduct | None = None
+    """Commodity base product (EMIR REFIT 2.116, e.g. METL); derived for gold, silver,
+    platinum, palladium, WTI, Brent and natural gas (:attr:`commodity_classification`)."""
+    sub_product: SubProduct | None = None
+    """Commodity sub-product (EMIR REFIT 2.117, e.g. PRME); must belong to the base product."""
+    further_sub_product: FurtherSubProduct | None = None
+    """Commodity further sub-product (EMIR REFIT 2.118, e.g. GOLD); must belong to the
+    sub-product."""
 
     @model_validator(mode="after")
     def _option_terms(self) -> Self:
@@ -104,3 +189,34 @@ class Instrument(Record):
     def is_fx(self) -> bool:
         """Whether the underlying is a currency pair."""
         return self.underlying_class in _FX_CLASSES
+
+    @property
+    def reported_strike_currency(self) -> str | None:
+        """The strike price currency EMIR REFIT 2.138 reports: the one given, else for a
+        currency option its pair (base/quote), for another option its quote currency (when
+        REFIT accepts it), and nothing for an instrument that is not an option."""
+        if self.strike_currency is not None or self.product is not Product.OPTION:
+            return self.strike_currency
+        if self.is_fx:
+            return f"{self.base_currency}/{self.quote_currency}"
+        quote = self.quote_currency
+        return None if quote is None or quote in STRIKE_CURRENCY_REFUSED else quote
+
+    @property
+    def commodity_classification(self) -> CommodityClass | None:
+        """The commodity classification EMIR REFIT 2.116-2.118 reports: the codes given,
+        completed by the one derived from the underlying class and symbol
+        (:func:`~regkit.schemas.identifiers.commodity_classification`); ``None`` when
+        neither says.
+
+        Examples:
+            >>> gold = Instrument(symbol="XAUUSD", product="cfd", underlying_class="gold")
+            >>> str(gold.commodity_classification)
+            'METL/PRME/GOLD'
+        """
+        derived = commodity_classification(self.underlying_class.value, self.symbol)
+        if derived is not None:
+            return derived
+        if self.base_product is None:
+            return None
+        return CommodityClass(self.base_product, self.sub_product, self.further_sub_product)

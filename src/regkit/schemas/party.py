@@ -7,9 +7,10 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from regkit.schemas.base import Record
-from regkit.schemas.enums import KycStatus, RiskRating
-from regkit.schemas.types import CountryCode, Flag, IsoDate, Lei, Text, UtcDatetime
+from regkit.schemas.base import Record, RowCheck
+from regkit.schemas.enums import CounterpartyNature, KycStatus, RiskRating
+from regkit.schemas.identifiers import sector_problem
+from regkit.schemas.types import CountryCode, Flag, IsoDate, Lei, SectorCode, Text, UtcDatetime
 
 __all__ = ["Holder", "Kyc", "LegalEntity", "NaturalPerson"]
 
@@ -74,7 +75,22 @@ class NaturalPerson(Record):
 
 
 class LegalEntity(Record):
-    """A client that is a legal entity, identified by its LEI (RTS 22 field 7/16)."""
+    """A client that is a legal entity, identified by its LEI (RTS 22 field 7/16).
+
+    Its EMIR standing feeds counterparty 2 of a REFIT report (Table 1 fields 1.11-1.14):
+    ``nature``, ``sector``, ``above_clearing_threshold`` and ``reporting_obligation``, all
+    optional. A sector must fit the nature (:func:`~regkit.schemas.identifiers.sector_problem`):
+    a financial sector code for ``F``, a NACE section letter for ``N``, none for ``C``/``O``.
+
+    Examples:
+        >>> e = LegalEntity(name="Alpha Capital Ltd", nature="f", sector="invf")
+        >>> e.nature, e.sector
+        (<CounterpartyNature.F: 'F'>, 'INVF')
+        >>> LegalEntity(name="Beta Foods GmbH", nature="N", sector="C").sector
+        'C'
+    """
+
+    row_checks = (RowCheck(("nature", "sector", "above_clearing_threshold"), sector_problem),)
 
     kind: Literal["entity"] = "entity"
     """Discriminator of the holder union."""
@@ -84,6 +100,19 @@ class LegalEntity(Record):
     """ISO 17442 LEI; ``None`` where the client has none (a KYC finding, not a load error)."""
     country: CountryCode | None = None
     """Country of registration."""
+    nature: CounterpartyNature | None = None
+    """EMIR nature (REFIT 1.11 for a client): F financial, N non-financial, C central
+    counterparty, O other (EMIR-VR-1011-01)."""
+    sector: SectorCode | None = None
+    """Corporate sector (REFIT 1.12): a financial sector code (INVF, CDTI, INUN, UCIT, ORPI,
+    AIFD, CSDS) for nature F, a NACE section letter A-U for N, none for C and O
+    (EMIR-VR-1012-01..03)."""
+    above_clearing_threshold: Flag | None = None
+    """Above the EMIR clearing threshold (REFIT 1.13; Arts. 4a(3), 10(3) EMIR); none for C
+    and O (EMIR-VR-1013-02)."""
+    reporting_obligation: Flag | None = None
+    """Whether the entity itself has the EMIR reporting obligation (REFIT 1.14,
+    EMIR-VR-1014-01), whoever reports for it."""
 
     @field_validator("kind", mode="before")
     @classmethod

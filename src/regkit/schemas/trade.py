@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from regkit.schemas.base import Record
-from regkit.schemas.enums import Capacity, PositionEffect, Side
+from regkit.schemas.base import Record, RowCheck
+from regkit.schemas.enums import Capacity, PositionEffect, Product, Side
 from regkit.schemas.instrument import Instrument
 from regkit.schemas.types import (
     Checked,
     CurrencyCode,
     ExactDecimal,
+    IsoDate,
     Mic,
     NonNegativeDecimal,
     PositiveDecimal,
@@ -23,7 +25,17 @@ from regkit.schemas.types import (
     Uti,
 )
 
-__all__ = ["DecisionMaker", "InvestmentDecisionMaker", "Trade"]
+__all__ = [
+    "CLOSES_ITSELF",
+    "DecisionMaker",
+    "InvestmentDecisionMaker",
+    "Trade",
+    "option_premium_amount",
+    "trade_terms_problem",
+]
+
+#: The reason a trade that names itself in ``closes`` is refused.
+CLOSES_ITSELF = "closes names the trade itself; give the id of the trade that opened the position"
 
 _DECISION_RE = re.compile(r"ALGO:[A-Za-z0-9_.\-]{1,50}|NORE|[A-Za-z0-9_.\-@]{1,50}")
 _DECISION = Checked(
@@ -47,6 +59,44 @@ InvestmentDecisionMaker = Annotated[Text, _INVESTMENT]
 """Who decided within the firm (RTS 22 field 57): a trader id or ``ALGO:<id>``."""
 
 
+def trade_terms_problem(
+    product: str,
+    position_effect: str | None,
+    has_premium: bool,
+    has_premium_date: bool,
+    has_near_rate: bool,
+    has_near_date: bool,
+    has_closes: bool,
+) -> str | None:
+    """What is wrong with the option, swap and closing terms of a trade, or ``None``.
+
+    Only an option trade has a premium and its payment date (EMIR REFIT 2.139 and 2.141
+    apply to options only); only an FX swap has a near leg, whose rate and value date come
+    together; an opening trade closes nothing.
+
+    Examples:
+        >>> trade_terms_problem("cfd", "open", True, False, False, False, False)
+        'option_premium, option_premium_payment_date: only an option trade has a premium (REFIT 2.139, 2.141), not a cfd trade'
+        >>> trade_terms_problem("swap", None, False, False, True, True, False) is None
+        True
+    """  # noqa: E501
+    if (has_premium or has_premium_date) and product != "option":
+        return (
+            "option_premium, option_premium_payment_date: only an option trade has a premium "
+            f"(REFIT 2.139, 2.141), not a {product} trade"
+        )
+    if (has_near_rate or has_near_date) and product != "swap":
+        return (
+            f"near_leg_rate, near_leg_value_date: only an FX swap has a near leg, not a "
+            f"{product} trade"
+        )
+    if has_near_rate != has_near_date:
+        return "near_leg_rate, near_leg_value_date: a near leg needs both its rate and value date"
+    if has_closes and position_effect == "open":
+        return "closes: an opening trade closes nothing; its position_effect must be close"
+    return None
+
+
 class Trade(Record):
     """An execution of a client order by the firm (the client's side in ``side``).
 
@@ -62,6 +112,19 @@ class Trade(Record):
     """
 
     key_fields: ClassVar[tuple[str, ...]] = ("trade_id",)
+    row_checks = (
+        RowCheck(
+            ("instrument.product", "position_effect"),
+            trade_terms_problem,
+            presence=(
+                "option_premium",
+                "option_premium_payment_date",
+                "near_leg_rate",
+                "near_leg_value_date",
+                "closes",
+            ),
+        ),
+    )
 
     trade_id: Text
     """The broker's unique id of the execution; the key of the trade."""
@@ -99,8 +162,69 @@ class Trade(Record):
     """Who decided within the firm: trader id or ``ALGO:<id>``; none when the client did."""
     requested_price: PositiveDecimal | None = None
     """The price the client asked for, for slippage analysis."""
+    option_premium: NonNegativeDecimal | None = None
+    """An option trade's premium, in the price currency (EMIR REFIT 2.139, at least zero:
+    EMIR-VR-2139-01). Leave it empty when the trade's price is the premium per unit: then
+    :func:`option_premium_amount` derives it."""
+    option_premium_payment_date: IsoDate | None = None
+    """When an option trade's premium is paid (EMIR REFIT 2.141, EMIR-VR-2141-01); empty:
+    on the execution date (:attr:`reported_option_premium_payment_date`)."""
+    closes: Text | None = None
+    """For a trade that closes (part of) a position: the ``trade_id`` of the trade that
+    opened it, so that a termination (REFIT action type TERM) names the derivative without
+    a hand-made event. Not on an opening trade."""
+    near_leg_rate: PositiveDecimal | None = None
+    """An FX swap's near leg: its exchange rate (the trade's ``price`` is the far leg's,
+    REFIT 2.114 of the far leg). Given together with ``near_leg_value_date``."""
+    near_leg_value_date: IsoDate | None = None
+    """An FX swap's near leg: its value date (the instrument's ``expiry_date`` is the far
+    leg's). Given together with ``near_leg_rate``."""
+
+    @model_validator(mode="after")
+    def _not_closing_itself(self) -> Self:
+        if self.closes is not None and self.closes == self.trade_id:
+            raise ValueError(CLOSES_ITSELF)
+        return self
 
     @property
     def notional(self) -> Decimal:
         """Quantity × price × the instrument's price multiplier."""
         return self.quantity * self.price * self.instrument.price_multiplier
+
+    @property
+    def reported_option_premium(self) -> Decimal | None:
+        """The option premium EMIR REFIT 2.139 reports (:func:`option_premium_amount`)."""
+        return option_premium_amount(self)
+
+    @property
+    def reported_option_premium_payment_date(self) -> date | None:
+        """The premium payment date EMIR REFIT 2.141 reports: the one given, else the
+        execution date in UTC (a client pays an option's premium when it trades); ``None``
+        for a trade that is not an option."""
+        if self.instrument.product is not Product.OPTION:
+            return None
+        return self.option_premium_payment_date or self.executed_at.date()
+
+
+def option_premium_amount(trade: Trade) -> Decimal | None:
+    """An option trade's premium amount (EMIR REFIT 2.139): ``option_premium`` where given,
+    else the trade's price (the premium per unit of the option) × quantity × the
+    instrument's price multiplier, as :attr:`Trade.notional`; ``None`` for a trade that is
+    not an option.
+
+    Examples:
+        >>> t = Trade(
+        ...     trade_id="T1", account_id="A1", side="buy", quantity="10000", price="0.0125",
+        ...     executed_at="2026-11-20T09:30:00Z",
+        ...     instrument={"symbol": "EURUSD.C110", "product": "option",
+        ...                 "underlying_class": "fx_major", "base_currency": "EUR",
+        ...                 "quote_currency": "USD", "strike_price": "1.10"},
+        ... )
+        >>> option_premium_amount(t)
+        Decimal('125.0000')
+    """
+    if trade.option_premium is not None:
+        return trade.option_premium
+    if trade.instrument.product is not Product.OPTION:
+        return None
+    return trade.notional

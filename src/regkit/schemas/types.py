@@ -18,6 +18,10 @@ from pydantic import AfterValidator, BeforeValidator, Field, GetCoreSchemaHandle
 from pydantic_core import PydanticCustomError, core_schema
 
 from regkit.schemas.identifiers import (
+    COMMODITY_CLASSIFICATION,
+    FINANCIAL_SECTORS,
+    MASTER_AGREEMENT_TYPES,
+    NACE_SECTIONS,
     cfi_pattern,
     country_codes,
     currency_codes,
@@ -28,8 +32,10 @@ from regkit.schemas.identifiers import (
     is_valid_isin,
     is_valid_lei,
     is_valid_mic,
+    is_valid_upi,
     is_valid_uti,
     mic_codes,
+    upi_pattern,
     uti_pattern,
 )
 
@@ -47,22 +53,31 @@ __all__ = [
     "MAX_DIGITS",
     "OUTSIDE_CALENDAR",
     "WHOLE_DIGITS",
+    "AgreementYear",
+    "BaseProduct",
     "Cfi",
     "Checked",
     "CountryCode",
     "CurrencyCode",
     "ExactDecimal",
     "Flag",
+    "FurtherSubProduct",
     "Iban",
     "Isin",
     "IsoDate",
     "Lei",
+    "MasterAgreementType",
     "Mic",
     "Money",
     "NonNegativeDecimal",
+    "PortfolioCode",
     "PositiveDecimal",
+    "SectorCode",
+    "StrikeCurrency",
+    "SubProduct",
     "Text",
     "TimeArgument",
+    "Upi",
     "UtcDatetime",
     "Uti",
     "WholeNumber",
@@ -266,6 +281,78 @@ Iban = Annotated[str, AfterValidator(_normalise_iban), _IBAN]
 """ISO 13616 international bank account number (spaces removed, upper case)."""
 
 
+_UPI = Checked(is_valid_upi, "an ISO 4914 UPI (QZ and 10 letters or digits)", pattern=upi_pattern)
+Upi = Annotated[str, _Code, _UPI]
+"""ISO 4914 unique product identifier (EMIR REFIT field 2.8), issued by the ANNA DSB."""
+
+
+def _code_list(codes: frozenset[str], expected: str) -> Checked:
+    return Checked(codes.__contains__, expected, codes=lambda: codes)
+
+
+_SECTORS = FINANCIAL_SECTORS | NACE_SECTIONS
+SectorCode = Annotated[
+    str,
+    _Code,
+    _code_list(
+        _SECTORS,
+        "a REFIT corporate sector (INVF, CDTI, INUN, UCIT, ORPI, AIFD, CSDS, or a NACE "
+        "section letter A-U)",
+    ),
+]
+"""EMIR REFIT field 1.6 / 1.12 corporate sector: a financial sector code or a NACE section."""
+
+MasterAgreementType = Annotated[
+    str,
+    _Code,
+    _code_list(MASTER_AGREEMENT_TYPES, "a REFIT master agreement type (ISDA, EUMA ... OTHR)"),
+]
+"""EMIR REFIT field 2.34 master agreement type (EMIR-VR-2034-01)."""
+
+_BASE_PRODUCTS = frozenset(COMMODITY_CLASSIFICATION)
+_SUB_PRODUCTS = frozenset(sub for subs in COMMODITY_CLASSIFICATION.values() for sub in subs)
+_FURTHER_SUB_PRODUCTS = frozenset(
+    code for subs in COMMODITY_CLASSIFICATION.values() for codes in subs.values() for code in codes
+)
+BaseProduct = Annotated[
+    str, _Code, _code_list(_BASE_PRODUCTS, "a REFIT base product (METL, NRGY, AGRI ...)")
+]
+"""EMIR REFIT field 2.116 base product of a commodity (EMIR-VR-2116-01)."""
+SubProduct = Annotated[
+    str, _Code, _code_list(_SUB_PRODUCTS, "a REFIT sub-product (PRME, OILP, NGAS ...)")
+]
+"""EMIR REFIT field 2.117 sub-product of a commodity (EMIR-VR-2117)."""
+FurtherSubProduct = Annotated[
+    str,
+    _Code,
+    _code_list(_FURTHER_SUB_PRODUCTS, "a REFIT further sub-product (GOLD, WTIO, BRNT ...)"),
+]
+"""EMIR REFIT field 2.118 further sub-product of a commodity (EMIR-VR-2118)."""
+
+_PORTFOLIO_RE = re.compile(r"[A-Za-z0-9]{1,52}")
+PortfolioCode = Annotated[
+    str,
+    Checked(
+        lambda value: _PORTFOLIO_RE.fullmatch(value) is not None,
+        "a collateral portfolio code (1-52 letters or digits, no special characters)",
+        "strip",
+    ),
+]
+"""EMIR REFIT field 2.27 collateral portfolio code (EMIR-VR-2027-01)."""
+
+_STRIKE_CURRENCY_RE = re.compile(r"[A-Z]{3}(?:/[A-Z]{3})?")
+StrikeCurrency = Annotated[
+    str,
+    _Code,
+    Checked(
+        lambda value: _STRIKE_CURRENCY_RE.fullmatch(value) is not None,
+        "a currency (USD) or, for a currency option, a pair (EUR/USD)",
+        pattern=lambda: f"^{_STRIKE_CURRENCY_RE.pattern}$",
+    ),
+]
+"""EMIR REFIT field 2.138 strike price currency, or currency pair for an FX option."""
+
+
 def _strip(value: Any) -> Any:
     # A padded cell (" 2026-11-20 ") means what it says, on every path that reads it.
     return value.strip() if isinstance(value, str) else value
@@ -406,3 +493,6 @@ NonNegativeDecimal = Annotated[Decimal, Field(ge=0), _EXACT, DECIMAL_TEXT]
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 """A non-empty string, stripped of surrounding white space."""
+
+AgreementYear = Annotated[WholeNumber, Field(ge=1900, le=2099)]
+"""EMIR REFIT field 2.36 master agreement version: a year, 19xx or 20xx (EMIR-VR-2036-02)."""

@@ -47,6 +47,10 @@ def test_account_layout_has_both_holder_variants_once_and_nothing_of_them_requir
         "holder.name",
         "holder.lei",
         "holder.country",
+        "holder.nature",
+        "holder.sector",
+        "holder.above_clearing_threshold",
+        "holder.reporting_obligation",
     ]
     # A person's row leaves the entity's columns empty and the other way round; an optional
     # kyc leaves kyc.status empty.

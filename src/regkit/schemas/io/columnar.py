@@ -42,7 +42,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from regkit.errors import RecordError
-from regkit.schemas.base import LIST_SEPARATOR, Record
+from regkit.schemas.base import LIST_SEPARATOR, Record, RowCheck
 from regkit.schemas.instrument import MAJOR_CURRENCIES, Instrument
 from regkit.schemas.io.formats import ErrorMode, floats_as_text, header_problems, unnest_structs
 from regkit.schemas.layout import ModelLayout, layout_of
@@ -123,6 +123,7 @@ class _Column:
     enum_type: type[enum.Enum] | None = None
     gt: Any = None
     ge: Any = None
+    le: Any = None
     min_length: int | None = None
     default: Any = None
     literal: str | None = None
@@ -247,6 +248,7 @@ def _column(
         "checked": next((m for m in metadata if isinstance(m, Checked)), None),
         "gt": next((m.gt for m in _constraints(metadata, annotated_types.Gt)), None),
         "ge": next((m.ge for m in _constraints(metadata, annotated_types.Ge)), None),
+        "le": next((m.le for m in _constraints(metadata, annotated_types.Le)), None),
         "min_length": next(
             (m.min_length for m in _constraints(metadata, annotated_types.MinLen)), None
         ),
@@ -881,6 +883,15 @@ def _value_checks(column: _Column, col: pl.Expr, raw: pl.Expr) -> list[_Check]:
                 path,
             )
         )
+    if column.le is not None:
+        checks.append(
+            _Check(
+                path,
+                f"Input should be less than or equal to {column.le}",
+                col.is_not_null() & (col > column.le),
+                path,
+            )
+        )
     if column.kind == "list":
         least = column.min_length or 0
         checks.append(
@@ -1022,12 +1033,67 @@ def _fx_pair(prefix: str) -> list[_Check]:
     ]
 
 
+def _closes_itself(prefix: str) -> list[_Check]:
+    """Trade: a trade whose ``closes`` names itself (the reason the model gives)."""
+    from regkit.schemas.trade import CLOSES_ITSELF
+
+    same = pl.col(prefix + "closes") == pl.col(prefix + "trade_id")
+    return [_Check(prefix.rstrip(".") or None, CLOSES_ITSELF, same.fill_null(False))]
+
+
+def _row_check_groups(spec: _Spec) -> Iterator[tuple[str, type[BaseModel], pl.Expr]]:
+    """Each record of a row (the top one, nested ones, each variant of the union) whose
+    model declares :class:`RowCheck` s: its column prefix, its model, and where it is present."""
+    yield "", spec.model, pl.lit(True)
+    for group in spec.groups:
+        prefix = f"{group.path}."
+        members = [_bare(m) for m in _members(spec.model.model_fields[group.path].annotation)]
+        present = _present(spec, group.path)
+        if group.path == spec.union and "." not in group.path:
+            for member in (m for m in members if _is_model(m)):
+                tag = _literal_default(member)
+                yield prefix, member, present & (pl.col("__variant") == tag)
+        elif "." not in group.path:
+            yield prefix, group.model, present
+
+
+def _row_checks(staged: pl.DataFrame, spec: _Spec) -> list[_Check]:
+    """The models' checks across fields (:class:`RowCheck`), each run once per distinct
+    combination of its values in the batch: the same function, so the same reason."""
+    checks: list[_Check] = []
+    for prefix, model, present in _row_check_groups(spec):
+        for row_check in getattr(model, "row_checks", ()):
+            checks.extend(_row_check(staged, row_check, prefix, present))
+    return checks
+
+
+def _row_check(
+    staged: pl.DataFrame, row_check: RowCheck, prefix: str, present: pl.Expr
+) -> list[_Check]:
+    values = [pl.col(prefix + name) for name in row_check.fields]
+    values += [pl.col(prefix + name).is_not_null() for name in row_check.presence]
+    key = pl.concat_str(
+        [pl.coalesce(value.cast(pl.String), pl.lit("\0")) for value in values], separator="\x1f"
+    )
+    named = [value.alias(f"v{i}") for i, value in enumerate(values)]
+    distinct = staged.filter(present).select(key.alias("key"), *named).unique("key")
+    by_reason: dict[str, list[str]] = {}
+    for row in distinct.iter_rows():
+        problem = row_check.check(*row[1:])
+        if problem is not None:
+            by_reason.setdefault(problem, []).append(row[0])
+    where = prefix.rstrip(".") or None
+    return [_Check(where, reason, present & key.is_in(keys)) for reason, keys in by_reason.items()]
+
+
 def _cross_registry() -> dict[type[BaseModel], tuple[Callable[[str], list[_Check]], ...]]:
     from regkit.schemas.account import Account
     from regkit.schemas.party import Kyc
+    from regkit.schemas.trade import Trade
 
     return {
         Instrument: (_fx_pair, _option_terms),
+        Trade: (_closes_itself,),
         Account: (lambda p: _ordered_pair(p, "opened_at", "closed_at"),),
         Kyc: (lambda p: _ordered_pair(p, "verified_at", "expires_at"),),
     }
@@ -1094,6 +1160,7 @@ def _check_rows(
         *_code_checks(staged, spec),
         *_mapping_checks(staged, spec),
         *_cross_checks(spec),
+        *_row_checks(staged, spec),
         *_duplicate_check(spec),
     ]
     masks = staged.lazy().with_columns(
