@@ -153,7 +153,7 @@ class EmirReport(Record):
     """2.22 Valuation currency."""
     valuation_timestamp: UtcDatetime | None = None
     """2.23 Valuation timestamp (UTC): not later than the reporting timestamp."""
-    valuation_method: Literal["MTMA", "MTMO", "CTMO"] | None = None
+    valuation_method: Literal["MTMA", "MTMO", "CCPV"] | None = None
     """2.24 Valuation method: mark-to-market, mark-to-model, CCP's valuation."""
     delta: ExactDecimal | None = None
     """2.25 Delta (options)."""
@@ -171,6 +171,9 @@ class EmirReport(Record):
     """2.31 Cleared: yes, no, or intended to be cleared."""
     master_agreement_type: Text | None = None
     """2.34 Master agreement type: ISDA, CDEA, EUMA, ... OTHR."""
+    other_master_agreement_type: Text | None = None
+    """2.35 Other master agreement type: the agreement's name when 2.34 is OTHR (up to 50
+    characters)."""
     master_agreement_version: int | None = None
     """2.36 Master agreement version (a year)."""
     intragroup: bool | None = None
