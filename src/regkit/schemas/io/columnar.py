@@ -60,7 +60,9 @@ from regkit.schemas.types import (
 )
 
 R = TypeVar("R", bound=Record)
-Kind = Literal["text", "decimal", "datetime", "date", "int", "bool", "enum", "list", "literal"]
+Kind = Literal[
+    "text", "decimal", "datetime", "date", "int", "bool", "enum", "list", "literal", "choice"
+]
 
 _ROW = "__row"
 #: The digits of a polars decimal (128 bits); every decimal field limits its digits to this.
@@ -256,6 +258,11 @@ def _column(
         "decimal_places": _general(metadata, "decimal_places"),
     }
     origin = typing.get_origin(annotation)
+    if origin is Literal and len(typing.get_args(annotation)) > 1:
+        # A choice of codes (``Literal["BYER", "SLLR"]``): exactly one of them, as pydantic
+        # takes it (no stripping, no case folding).
+        choices = tuple(str(value) for value in typing.get_args(annotation))
+        return _Column(kind="choice", enum_values=choices, **common)
     if origin is Literal:
         return _Column(kind="literal", literal=typing.get_args(annotation)[0], **common)
     if origin in (tuple, list):
@@ -354,7 +361,7 @@ def _is_code_like(column: _Column, dtype: pl.DataType) -> bool:
     """Low-cardinality columns (enumerations and code lists: a few dozen currencies in a
     million rows), normalised once per distinct value rather than once per row."""
     checked = column.checked
-    coded = column.kind in ("enum", "literal") or (
+    coded = column.kind in ("enum", "literal", "choice") or (
         column.kind == "text"
         and checked is not None
         and checked.normalise != "strip"
@@ -454,6 +461,9 @@ def _clean_by_kind(
         return items.list.eval(pl.element().filter(pl.element() != ""))
     if kind == "literal":
         return _as_text(raw, dtype, stripped).str.to_lowercase()
+    if kind == "choice":
+        text = raw if dtype == pl.String else raw.cast(pl.String)
+        return pl.when(text.str.strip_chars() == "").then(None).otherwise(text)
     return _normalise_text(_as_text(raw, dtype, stripped), column.checked)
 
 
@@ -467,6 +477,7 @@ _DTYPES: dict[Kind, pl.DataType] = {
     "enum": pl.String(),
     "list": pl.List(pl.String()),
     "literal": pl.String(),
+    "choice": pl.String(),
 }
 
 _TRUE = ["true", "1", "yes", "y", "on", "t"]
@@ -814,6 +825,18 @@ def _column_checks(
     return checks
 
 
+def _one_of(values: tuple[str, ...]) -> str:
+    """pydantic's words for a value that is none of ``values``."""
+    if not values:
+        return ""
+    listed = ", ".join(repr(value) for value in values[:-1])
+    return (
+        f"Input should be {listed} or {values[-1]!r}"
+        if listed
+        else f"Input should be {values[0]!r}"
+    )
+
+
 def _unparsed_reason(column: _Column) -> str:
     return {
         "decimal": DECIMAL_REASON,
@@ -828,6 +851,7 @@ def _unparsed_reason(column: _Column) -> str:
         else "",
         "list": "Input should be a valid list",
         "literal": "Input should be a valid tag",
+        "choice": _one_of(column.enum_values),
         "text": "Input should be a valid string",
     }[column.kind]
 
@@ -835,7 +859,7 @@ def _unparsed_reason(column: _Column) -> str:
 def _value_checks(column: _Column, col: pl.Expr, raw: pl.Expr) -> list[_Check]:
     path = column.path
     checks: list[_Check] = []
-    if column.kind == "enum":
+    if column.kind in ("enum", "choice"):
         checks.append(
             _Check(
                 path,
@@ -1246,7 +1270,7 @@ def _stage(
 
 
 #: Kinds whose cleaned value is null exactly when the cell is blank (an unknown value stays).
-_CLEAN_NULL_IFF_BLANK = frozenset({"text", "enum", "literal"})
+_CLEAN_NULL_IFF_BLANK = frozenset({"text", "enum", "literal", "choice"})
 
 
 def _as_text_or_same(frame: pl.DataFrame, path: str) -> pl.Expr:
