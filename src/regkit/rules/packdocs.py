@@ -5,7 +5,10 @@ Each pack in ``src/regkit/rules/packs/<name>.yaml`` gets a Markdown page
 parameters with their defaults (and the rules that read each one), then every rule with its
 id, title, severity, the rule in words (what it applies to and what must hold), its message
 and its citation. ``docs/packs/index.md`` lists the packs. The pages are data derived from
-the YAML, never edited by hand; regenerate them with::
+the YAML, never edited by hand. A pack that mirrors a regulator's numbered rules may have a
+coverage file, ``packs/coverage/<name>.yaml``: every rule id the regulator publishes, with
+what regkit does with it (a rule of the pack, or why not); its page then lists the covered
+and the not-covered rules with their reasons. Regenerate the pages with::
 
     make pack-docs                                   # python -m regkit.rules.packdocs
     python -m regkit.rules.packdocs --check          # exit 1 naming the pages out of date
@@ -21,10 +24,14 @@ import argparse
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from regkit._files import current_text, write_text_if_changed
 from regkit.errors import PolicyError
@@ -32,9 +39,13 @@ from regkit.rules.policy import Policy, Rule, Window, builtin_policies, load_pol
 from regkit.schemas.kinds import KINDS, RecordKind
 
 __all__ = [
+    "DISPOSITIONS",
     "GENERATED",
     "INDEX",
+    "Coverage",
+    "CoverageEntry",
     "builtin_packs",
+    "load_coverage",
     "outdated_pack_docs",
     "pack_pages",
     "render_index",
@@ -64,6 +75,103 @@ _SINGULAR_KINDS = {name: _kind_noun(kind, plural=False) for name, kind in KINDS.
 _REFERENCE_ORDER = ("regulator", "document", "article")
 
 
+#: The dispositions of a coverage entry, in the order the page lists them, with their meaning.
+DISPOSITIONS: dict[str, str] = {
+    "rule": "a rule of this pack",
+    "type": "enforced by the record's types already",
+    "not-applicable": "not applicable to what regkit reports",
+    "external": "needs data only the receiver holds",
+    "permissive": "allows something and refuses nothing",
+    "todo": "not done yet",
+}
+
+
+@dataclass(frozen=True)
+class CoverageEntry:
+    """One of the regulator's rule ids and what the pack does with it.
+
+    Attributes:
+        id: the regulator's rule id (``EMIR-VR-2048-01``).
+        field: the field it concerns (``2.48 Price``), or what it is about.
+        disposition: one of :data:`DISPOSITIONS`.
+        reason: why it is not a rule of the pack (empty for ``rule``).
+    """
+
+    id: str
+    field: str
+    disposition: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """A pack's coverage file: the regulator's document and every rule id it publishes.
+
+    Attributes:
+        document: the regulator's document the ids come from.
+        entries: every published id, in the document's order.
+    """
+
+    document: str
+    entries: tuple[CoverageEntry, ...]
+
+    def by_disposition(self, disposition: str) -> list[CoverageEntry]:
+        """The entries of one disposition, in the document's order.
+
+        Examples:
+            >>> coverage = load_coverage("emir-refit-vr")
+            >>> coverage is not None and coverage.by_disposition("rule")[0].id
+            'EMIR-VR-1001-04'
+        """
+        return [entry for entry in self.entries if entry.disposition == disposition]
+
+
+def load_coverage(name: str) -> Coverage | None:
+    """The coverage file of a built-in pack (``packs/coverage/<name>.yaml``), or ``None``.
+
+    Raises:
+        PolicyError: a coverage file that is not a mapping with ``source`` and ``vrs``, an
+            entry without ``id``, ``field`` and a known ``disposition``, a non-rule entry
+            without a reason, or an id listed twice.
+
+    Examples:
+        >>> load_coverage("esma-cfd-retail") is None
+        True
+        >>> len(load_coverage("emir-refit-vr").entries)
+        480
+    """
+    item = resources.files("regkit.rules") / "packs" / "coverage" / f"{name}.yaml"
+    if not item.is_file():
+        return None
+    where = f"packs/coverage/{name}.yaml"
+    data = yaml.safe_load(item.read_text(encoding="utf-8"))
+    if not isinstance(data, Mapping) or not isinstance(data.get("vrs"), list):
+        raise PolicyError(f"{where}: a coverage file is a mapping with source and vrs")
+    entries: list[CoverageEntry] = []
+    for number, raw in enumerate(data["vrs"], start=1):
+        entry = _coverage_entry(raw, f"{where}, entry {number}")
+        if any(entry.id == seen.id for seen in entries):
+            raise PolicyError(f"{where}: {entry.id} is listed twice")
+        entries.append(entry)
+    source = data.get("source") or {}
+    document = str(source.get("document", "")) if isinstance(source, Mapping) else ""
+    return Coverage(document, tuple(entries))
+
+
+def _coverage_entry(raw: Any, where: str) -> CoverageEntry:
+    if not isinstance(raw, Mapping) or not {"id", "field", "disposition"} <= set(raw):
+        raise PolicyError(f"{where}: an entry has id, field, disposition (and reason)")
+    disposition = str(raw["disposition"])
+    if disposition not in DISPOSITIONS:
+        raise PolicyError(
+            f"{where}: disposition {disposition!r} is not one of {', '.join(DISPOSITIONS)}"
+        )
+    reason = str(raw.get("reason") or "")
+    if disposition != "rule" and not reason:
+        raise PolicyError(f"{where}: {raw['id']} ({disposition}) needs a reason")
+    return CoverageEntry(str(raw["id"]), str(raw["field"]), disposition, reason)
+
+
 def builtin_packs() -> dict[str, Policy]:
     """Every built-in pack, loaded with its default parameters, by name (sorted)."""
     return {name: load_policy(name) for name in sorted(builtin_policies())}
@@ -72,12 +180,14 @@ def builtin_packs() -> dict[str, Policy]:
 # --- rendering -----------------------------------------------------------------------------
 
 
-def render_pack(policy: Policy) -> str:
+def render_pack(policy: Policy, coverage: Coverage | None = None) -> str:
     """The Markdown reference page of one policy.
 
     Sections: the title (id and version), jurisdiction, effective dates, how to load it,
-    its SHA-256 and references; the parameters with their defaults; then each rule with its
-    severity, what it applies to, the rule in words, its message, evidence and citation.
+    its SHA-256 and references; the coverage of the regulator's rules when given (counts,
+    then the rules not covered with their reasons); the parameters with their defaults;
+    then each rule with its severity, what it applies to, the rule in words, its message,
+    evidence and citation.
     """
     lines = [GENERATED, "", f"# {_escape(policy.id)}, version {_escape(policy.version)}", ""]
     facts = [
@@ -94,6 +204,8 @@ def render_pack(policy: Policy) -> str:
         lines += ["## References", ""]
         lines += [f"- {_reference(reference)}" for reference in policy.references]
         lines.append("")
+    if coverage is not None:
+        lines += _coverage(coverage)
     lines += _parameters(policy)
     lines += ["## Rules", ""]
     if policy.rules:
@@ -138,12 +250,52 @@ def render_index(policies: Mapping[str, Policy]) -> str:
 
 
 def pack_pages(packs: Mapping[str, Policy]) -> dict[str, str]:
-    """Every page's file name and text: ``<name>.md`` per pack, and ``index.md``."""
-    pages = {f"{name}.md": render_pack(packs[name]) for name in sorted(packs)}
+    """Every page's file name and text: ``<name>.md`` per pack (with the coverage of a
+    built-in pack that has a coverage file), and ``index.md``."""
+    pages = {
+        f"{name}.md": render_pack(packs[name], _builtin_coverage(packs[name]))
+        for name in sorted(packs)
+    }
     if INDEX in pages:
         raise ValueError(f"a pack may not be called {INDEX.removesuffix('.md')!r}")
     pages[INDEX] = render_index(packs)
     return pages
+
+
+def _builtin_coverage(policy: Policy) -> Coverage | None:
+    if not policy.source.startswith("builtin:"):
+        return None
+    return load_coverage(policy.source.removeprefix("builtin:"))
+
+
+def _coverage(coverage: Coverage) -> list[str]:
+    """The coverage section: how many of the regulator's rules fall under each disposition,
+    the covered ids, then every other id with its field and reason."""
+    lines = ["## Coverage", ""]
+    document = f" of {_escape(coverage.document)}" if coverage.document else ""
+    lines += [
+        f"Every rule{document} ({len(coverage.entries)} ids), and what this pack does with it.",
+        "",
+        "| disposition | meaning | rules |",
+        "|---|---|---|",
+    ]
+    for disposition, meaning in DISPOSITIONS.items():
+        count = len(coverage.by_disposition(disposition))
+        if count:
+            lines.append(f"| {disposition} | {meaning} | {count} |")
+    covered = coverage.by_disposition("rule")
+    lines += ["", "### Covered", ""]
+    lines.append(", ".join(entry.id for entry in covered) + "." if covered else "None yet.")
+    lines += ["", "### Not covered", ""]
+    others = [entry for entry in coverage.entries if entry.disposition != "rule"]
+    if not others:
+        return [*lines, "None.", ""]
+    lines += ["| rule | field | disposition | reason |", "|---|---|---|---|"]
+    lines += [
+        f"| {entry.id} | {_cell(entry.field)} | {entry.disposition} | {_cell(entry.reason)} |"
+        for entry in others
+    ]
+    return [*lines, ""]
 
 
 def _parameters(policy: Policy) -> list[str]:
