@@ -22,7 +22,6 @@ import pytest
 import yaml
 
 import regkit as rk
-from regkit.errors import RecordError
 from regkit.rules.policy import builtin_policies
 from regkit.schemas.base import Record
 from regkit.schemas.kinds import KINDS as RECORD_KINDS
@@ -271,28 +270,9 @@ def as_of(value: Any, where: str) -> datetime:
     return moment
 
 
-#: Why a case of EMIR reports may not run on polars yet: the columnar layer reads a Literal
-#: field of several values (``counterparty_1_nature: Literal["F", "N", "C", "O"]``) as a
-#: one-value tag and refuses every report. The case still runs on python; once columnar
-#: reads such fields, the polars run compares again with no edit here.
-POLARS_EMIR_GAP = (
-    "polars cannot load EmirReport yet (schemas.io.columnar treats a Literal of several "
-    "values as a one-value tag)"
-)
-
-
-def run_check(
-    policy: rk.Policy, records: Records, moment: datetime, engine: str
-) -> rk.CheckResult | None:
-    """The check of a case on one engine; ``None`` when polars refuses EMIR reports for the
-    known columnar gap (:data:`POLARS_EMIR_GAP`); any other error propagates."""
-    try:
-        return rk.check(policy, **records.by_kind, as_of=moment, engine=engine)
-    except RecordError as exc:
-        known = "Input should be" in str(exc) and "EmirReport" in str(exc)
-        if engine == "polars" and records.by_kind.get("emir_reports") and known:
-            return None
-        raise
+def run_check(policy: rk.Policy, records: Records, moment: datetime, engine: str) -> rk.CheckResult:
+    """The check of a case on one engine."""
+    return rk.check(policy, **records.by_kind, as_of=moment, engine=engine)
 
 
 def rule_findings(result: rk.CheckResult, rule_id: str) -> list[rk.Finding]:
@@ -339,8 +319,6 @@ def test_case(case_file: CaseFile, index: int) -> None:
         got = [observed(finding, keys, records.labels) for finding in found]
         want = [normalised(entry) for entry in expected]
         assert got == want, f"{where}: findings differ\n  expected {want}\n  got      {got}"
-    if results.get("polars") is None:
-        pytest.xfail(POLARS_EMIR_GAP)
     assert results["polars"] == results["python"], (
         f"{where}: the engines disagree\n  python {results['python']}\n  polars {results['polars']}"
     )
@@ -403,7 +381,5 @@ def test_the_defaults_fire_no_rule(pack: str) -> None:
     moment = datetime.fromisoformat("2026-11-21T00:00:00+00:00")
     for engine in ENGINES:
         result = run_check(rk.load_policy(pack), records, moment, engine)
-        if result is None:  # polars and EMIR reports: POLARS_EMIR_GAP
-            continue
         fired = [(f.rule_id, f.message) for f in result.findings]
         assert not fired, f"defaults.yaml fires rules of {pack} ({engine}): {fired}"
