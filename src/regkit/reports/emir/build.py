@@ -658,7 +658,8 @@ def _amounts(trade: Trade, contract: _Contract) -> dict[str, Any]:
         # COMM) reports its total notional quantity (2.60): the units of the underlying.
         extra["total_notional_quantity_leg_1"] = _five_decimals(
             _amount(units, "quantity"),
-            "quantity", "total notional quantity (REFIT table 2 field 60, EMIR-VR-2060-01)"
+            "quantity",
+            "total notional quantity (REFIT table 2 field 60, EMIR-VR-2060-01)",
         )
     if contract.option:
         extra |= _premium(trade, contract)
