@@ -29,6 +29,7 @@ from strategies import (
     instruments,
     leis,
     trades,
+    upis,
 )
 
 from regkit import Account, ClientCategory, Firm, Instrument, PositionEffect, Trade
@@ -71,7 +72,14 @@ def derivatives(draw: st.DrawFn) -> Instrument:
         data["underlying_class"] = "commodity"
     if data["product"] == "spread_bet" and data["expiry_date"] is None:  # VR-2044-01
         data["expiry_date"] = date(2027, 3, 19)
-    return Instrument(**data)
+    if data["isin"] is None and data["upi"] is None:  # OTC without ISIN: VR-2008-02
+        data["upi"] = draw(upis())
+    instrument = Instrument(**data)
+    if instrument.underlying_class in ("gold", "commodity") and (
+        instrument.commodity_classification is None  # COMM needs 2.116: VR-2116-01
+    ):
+        instrument = Instrument(**(data | {"base_product": "OTHR"}))
+    return instrument
 
 
 @st.composite
@@ -314,6 +322,7 @@ def test_rendered_utis_are_the_generated_ones(firm: Firm, trade_ids: list[str]) 
                 "base_currency": "EUR",
                 "quote_currency": "USD",
                 "cfi": "JFTXCC",
+                "upi": "QZ4DF6TN8RC2",
             },
             side="buy",
             quantity=Decimal("1000"),

@@ -107,7 +107,7 @@ def test_an_otc_derivative_with_neither_isin_nor_upi_is_refused_by_name() -> Non
     bare = Instrument.model_validate(EURUSD.model_dump() | {"upi": None})
     # EMIR-VR-2008-02: without an ISIN, off venue (XOFF/XXXX), the UPI is mandatory.
     (problem,) = refusals([trade("T1", instrument=bare)])
-    assert problem.startswith("T1: instrument.upi: missing: EURUSD is an OTC derivative")
+    assert problem.startswith("T1: instrument.upi: missing: 'EURUSD' is an OTC derivative")
     assert "table 2 field 8" in problem
     assert "EMIR-VR-2008-02" in problem
     # VR-2008-03: on a named venue (possibly a third-country platform) it is optional.
@@ -272,7 +272,7 @@ def test_commodity_classification_derived_given_or_refused(tmp_path: Path) -> No
     unnamed = Instrument.model_validate(oil.model_dump() | {"symbol": "COCOA"})
     # EMIR-VR-2116-01: COMM needs a base product; none derivable, none given.
     (problem,) = refusals([trade("T3", instrument=unnamed)])
-    assert problem.startswith("T3: instrument.base_product: missing: COCOA")
+    assert problem.startswith("T3: instrument.base_product: missing: 'COCOA'")
     # Not COMM: 2.116 left blank.
     assert report_of(trade("T4")).base_product is None
 

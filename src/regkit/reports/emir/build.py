@@ -450,7 +450,7 @@ def _commodity(instrument: Instrument, asset_class: str) -> dict[str, Any]:
     if classified is None:
         raise RefusedError(
             "instrument.base_product",
-            f"missing: {instrument.symbol} is a commodity derivative (asset class COMM) whose "
+            f"missing: {instrument.symbol!r} is a commodity derivative (asset class COMM) whose "
             "classification regkit cannot derive from its symbol; give base_product, "
             "sub_product and further_sub_product (REFIT table 2 fields 116-118, "
             "EMIR-VR-2116-01)",
@@ -745,8 +745,8 @@ def _no_product_id(trade: Trade) -> list[RefusedError]:
     return [
         RefusedError(
             "instrument.upi",
-            f"missing: {trade.instrument.symbol} is an OTC derivative without an ISIN, which "
-            "REFIT reports by its UPI (table 2 field 8, EMIR-VR-2008-02); give the UPI the "
+            f"missing: {trade.instrument.symbol!r} is an OTC derivative without an ISIN, "
+            "which REFIT reports by its UPI (table 2 field 8, EMIR-VR-2008-02); give the UPI the "
             "ANNA DSB issued in instrument.upi",
         )
     ]
