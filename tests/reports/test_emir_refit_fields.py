@@ -325,3 +325,18 @@ def test_a_close_before_its_opening_of_another_uti_is_refused() -> None:
                   uti=generate_uti(FIRM_LEI, "O1"))  # fmt: skip
     (problem,) = refusals([opening, wrong], action="TERM")
     assert "is not the UTI of opening O1, which closes names" in problem
+
+
+def test_whole_report_refusals_leave_term_valu_and_eror_alone() -> None:
+    # EMIR-VR-1012-01 (sector for nature F) and VR-2036-01 (version for ISDA) apply to the
+    # whole reports; TERM, VALU and EROR carry neither 1.12 nor 2.36 (applicability '-').
+    account = entity(nature="F")
+    (problem,) = refusals([trade("T1", "E1")], account)
+    assert problem.startswith("T1: account.holder.sector: missing")
+    assert "EMIR-VR-1012-01" in problem
+    assert refusals([trade("T1", "E1")], account, action="EROR") == []
+    built = build_reports(
+        [trade("T1")], [PERSON], firm(master_agreement_type="ISDA"), created_at=CREATED,
+        action="EROR",
+    )  # fmt: skip
+    assert built.refused == []

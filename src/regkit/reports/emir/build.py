@@ -361,6 +361,7 @@ class _Contract(NamedTuple):
     strike: Decimal | None  # an option's strike (the rate of a currency option's second leg)
     quantity: bool  # reports its total notional quantity (2.60: EQUI and COMM)
     premium_currency: str  # an option's premium currency (2.140): the price currency
+    problem: RefusedError | None = None  # why a whole report cannot be made (short can)
 
 
 def _contract(instrument: Instrument, price_currency: str | None) -> _Contract:
@@ -394,6 +395,11 @@ def _contract(instrument: Instrument, price_currency: str | None) -> _Contract:
             "fields 44 and 46; EMIR-VR-2044-01, VR-2046-01: only CFDS is exempt)",
         )
     fx = instrument.is_fx
+    problem = None
+    try:  # whole reports only: TERM, VALU and EROR leave 2.116-2.118 out
+        commodity = _commodity(instrument, asset_class)
+    except RefusedError as refused:
+        problem, commodity = refused, {}
     fields: dict[str, Any] = {
         "contract_type": _CONTRACT_TYPES[instrument.product],
         "asset_class": asset_class,
@@ -403,7 +409,7 @@ def _contract(instrument: Instrument, price_currency: str | None) -> _Contract:
         # given; without an ISIN the UPI is reported (VR-2008-02, checked per trade: it
         # depends on the venue).
         "upi": instrument.upi if instrument.isin is None else None,
-        **_commodity(instrument, asset_class),
+        **commodity,
         **_underlying(instrument),
         "crypto_based": instrument.underlying_class is UnderlyingClass.CRYPTO,
         "delivery_type": delivery(instrument, "REFIT table 2 field 47"),
@@ -430,6 +436,7 @@ def _contract(instrument: Instrument, price_currency: str | None) -> _Contract:
         strike=instrument.strike_price,
         quantity=asset_class in ("EQUI", "COMM"),
         premium_currency=currency,
+        problem=problem,
     )
 
 
@@ -527,6 +534,7 @@ def _underlying(instrument: Instrument) -> dict[str, Any]:
 class _Client(NamedTuple):
     full: dict[str, Any]  # counterparty 2 of a whole report
     short: dict[str, Any]  # of TERM, EROR, VALU
+    problem: RefusedError | None = None  # why a whole report cannot be made (short can)
 
 
 def _client(account: Account, firm: Firm) -> _Client:
@@ -535,14 +543,17 @@ def _client(account: Account, firm: Firm) -> _Client:
     country of residence; and the master agreement and collateral terms of the account
     (table 2 fields 26-27, 34-36)."""
     holder = account.holder
-    terms = _agreement(firm, account)
     if isinstance(holder, LegalEntity):
         if holder.lei is None:
             raise RefusedError("account.holder.lei", "the client is an entity without an LEI")
         # ESMA74-362-2683 EMIR-VR-1010-02: counterparty 2 identified by an LEI (1.8 TRUE)
         # leaves its country (1.10) blank: the LEI names it.
         ident: dict[str, Any] = {"counterparty_2_is_lei": True, "counterparty_2": holder.lei}
-        return _Client({**ident, **_entity(holder), **terms}, ident)
+        try:  # fields of whole reports only: TERM, VALU and EROR leave them out
+            full = {**ident, **_entity(holder), **_agreement(firm, account)}
+        except RefusedError as problem:
+            return _Client(ident, ident, problem)
+        return _Client(full, ident)
     if holder.residence_country is None:
         raise RefusedError(
             "account.holder.residence_country",
@@ -553,6 +564,10 @@ def _client(account: Account, firm: Firm) -> _Client:
         "counterparty_2": client_code(firm.lei, account.account_id),
         "counterparty_2_country": holder.residence_country,
     }
+    try:
+        terms = _agreement(firm, account)
+    except RefusedError as problem:
+        return _Client(ident, ident, problem)
     # A natural person is not an undertaking: no EMIR reporting obligation of its own
     # (ESMA74-362-2683 EMIR-VR-1014-02: 1.8 FALSE makes 1.14 FALSE).
     return _Client({**ident, "counterparty_2_reporting_obligation": False, **terms}, ident)
@@ -1008,6 +1023,10 @@ class ReportBuilder:
         for piece in (client, contract):
             if isinstance(piece, RefusedError):
                 refused.append(piece)
+        if self.full:
+            for part in (client, contract):
+                if not isinstance(part, RefusedError) and part.problem is not None:
+                    refused.append(part.problem)
         if self.full and instrument.isin is None and instrument.upi is None:
             refused += _no_product_id(trade)
         if trade.capacity is Capacity.AOTC:
