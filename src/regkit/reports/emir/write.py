@@ -31,7 +31,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -119,6 +119,7 @@ _CACHE_LIMIT: Final = 4096
 _PARTIES: dict[tuple[Any, ...], str] = {}
 _CONTRACTS: dict[tuple[Any, ...], str] = {}
 _OPTIONS: dict[tuple[Any, ...], str] = {}
+_TERMS: dict[tuple[Any, ...], str] = {}
 # Few values: never cleared.
 _CLEARINGS: dict[tuple[str | None, str | None, bool | None], str] = {}
 _PAIRS: dict[str, str] = {}
@@ -129,6 +130,22 @@ def _remembered(cache: dict[tuple[Any, ...], str], key: tuple[Any, ...], make: A
     text = cache.get(key)
     if text is None:
         text = make()
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[key] = text
+    return text
+
+
+def _cached(
+    cache: dict[tuple[Any, ...], str],
+    key: tuple[Any, ...],
+    make: Callable[[EmirReport], str],
+    report: EmirReport,
+) -> str:
+    """``make(report)``, remembered by ``key`` (every field ``make`` reads)."""
+    text = cache.get(key)
+    if text is None:
+        text = make(report)
         if len(cache) >= _CACHE_LIMIT:
             cache.clear()
         cache[key] = text
@@ -355,7 +372,12 @@ def _transaction(report: EmirReport) -> str:
     return (
         f"<TxId><UnqTxIdr>{report.uti}</UnqTxIdr></TxId>"
         + ("" if position is None else f"<SbsqntTxId><UnqTxIdr>{position}</UnqTxIdr></SbsqntTxId>")
-        + _collateral(report)
+        + _cached(
+            _TERMS,
+            ("coll", report.collateral_portfolio, report.collateral_portfolio_code),
+            _collateral,
+            report,
+        )
         + ("" if venue is None else f"<PltfmIdr>{venue}</PltfmIdr>")
         + _amounts(report)
         + ("" if kind is None else f"<DlvryTp>{kind}</DlvryTp>")
@@ -364,13 +386,28 @@ def _transaction(report: EmirReport) -> str:
         + _dated("XprtnDt", report.expiration_date)
         + _dated("EarlyTermntnDt", report.early_termination_date)
         + _dated("SttlmDt", report.final_settlement_date)
-        + _master_agreement(report)
+        + _cached(
+            _TERMS,
+            (
+                "agreement",
+                report.master_agreement_type,
+                report.master_agreement_version,
+                report.other_master_agreement_type,
+            ),
+            _master_agreement,
+            report,
+        )
         + ("" if ptrr is None else f"<PstTradRskRdctnFlg>{_flag(ptrr)}</PstTradRskRdctnFlg>")
         + _event(report)
         + _confirmation(report, executed, stamp)
         + _clearing(report)
         + currencies
-        + _commodity(report)
+        + _cached(
+            _TERMS,
+            ("commodity", report.base_product, report.sub_product, report.further_sub_product),
+            _commodity,
+            report,
+        )
         + _option(report)
     )
 
