@@ -26,9 +26,10 @@ decisions:
   to another event type, or to an :class:`Event` with its time and, for POSC, the
   position's UTI.
 * **CFD lifecycle.** A CFD opening is a NEWT (or a POSC into a position); its daily
-  valuations VALU (from :class:`Valuation` records or account snapshots); its closing a
-  TERM of the opening's UTI (REFIT table 2 field 151: the termination of an existing
-  derivative, named by field 1). A closing trade carries that UTI in ``uti``. A closing
+  valuations VALU (from :class:`Valuation` records or account snapshots); its closing a TERM
+  of the opening's UTI (REFIT table 2 field 151: the termination of an existing derivative,
+  named by field 1). A closing trade names its opening in ``closes`` (its UTI is then the
+  opening's ``uti``, or the one generated for it) or carries that UTI in ``uti``. A closing
   trade is never a new derivative: NEWT and POSC skip it. An opening is never terminated by
   itself: TERM skips it (its close terminates it) unless ``events`` names it with the
   closing time; TERM refuses a close without a UTI, one under its own generated UTI (never
@@ -40,6 +41,13 @@ decisions:
   the base currency and that × the price in the quote currency, with the price as the
   forward exchange rate of the pair; otherwise quantity × price × multiplier in the price
   currency, with the price.
+* **REFIT data of the records.** Counterparty 1's clearing threshold from the firm; an
+  entity client's nature, sector, threshold and reporting obligation as it states them;
+  collateral portfolio and master agreement from ``firm.agreement_for(account)`` (not
+  collateralised on a portfolio and :data:`DEFAULT_MASTER_AGREEMENT` when nothing is
+  said); the UPI of an instrument without ISIN (an OTC one with neither is refused); the
+  total notional quantity of equity and commodity derivatives; the commodity
+  classification; an option's strike currency and premium.
 * **Clearing and confirmation.** Not cleared and no clearing obligation, not intragroup,
   confirmed electronically (``ECNF``) at execution, as a platform's trades are.
 
@@ -1335,7 +1343,7 @@ def build_reports(
         >>> trade = Trade(trade_id="T1", account_id="A1", side="buy", quantity="1000",
         ...     price="1.1", executed_at="2026-11-20T09:00:00Z", instrument={"symbol": "EURUSD",
         ...     "product": "cfd", "underlying_class": "fx_major", "base_currency": "EUR",
-        ...     "quote_currency": "USD", "cfi": "JFTXCC"})
+        ...     "quote_currency": "USD", "cfi": "JFTXCC", "upi": "QZ4DF6TN8RC2"})
         >>> built = build_reports([trade], [account], firm,
         ...     created_at=datetime(2026, 11, 20, 18, tzinfo=UTC))
         >>> report = built.reports[0]
