@@ -29,6 +29,7 @@ from strategies import (
     instruments,
     leis,
     trades,
+    upis,
 )
 
 from regkit import Account, ClientCategory, Firm, Instrument, PositionEffect, Trade
@@ -51,12 +52,28 @@ def client_accounts(draw: st.DrawFn, clean: bool) -> Account:
         holder = holder.model_copy(update={"residence_country": draw(countries)})
     if clean and holder.kind == "entity" and holder.lei is None:
         holder = holder.model_copy(update={"lei": draw(leis())})
+    if clean and holder.kind == "entity" and holder.nature in ("F", "N") and not holder.sector:
+        # auth.030 carries nature F or N with its sector (EMIR-VR-1012-01/02)
+        holder = holder.model_copy(update={"sector": "INVF" if holder.nature == "F" else "C"})
     return Account(
         account_id=draw(identifiers("A")),
         holder=holder,
         category=draw(st.sampled_from(ClientCategory)),
         branch_country=draw(st.none() | countries),
     )
+
+
+def reportable(firm: Firm) -> Firm:
+    """The firm as regkit reports it: an investment firm whose master agreement REFIT can
+    carry (EMIR-VR-2036-01: a version for a type other than BIAG or OTHR; EMIR-VR-2035-01:
+    OTHR needs a name no record holds, so BIAG instead)."""
+    update: dict[str, Any] = {"investment_firm": True}
+    kind = firm.master_agreement_type
+    if kind == "OTHR":
+        update["master_agreement_type"] = "BIAG"
+    elif kind not in (None, "BIAG") and firm.master_agreement_version is None:
+        update["master_agreement_version"] = 2002
+    return firm.model_copy(update=update)
 
 
 @st.composite
@@ -71,7 +88,16 @@ def derivatives(draw: st.DrawFn) -> Instrument:
         data["underlying_class"] = "commodity"
     if data["product"] == "spread_bet" and data["expiry_date"] is None:  # VR-2044-01
         data["expiry_date"] = date(2027, 3, 19)
-    return Instrument(**data)
+    if data["underlying_class"] in _QUANTIFIED:  # 2.60 takes 5 decimals: VR-2060-01
+        data["price_multiplier"] = _two_places(data["price_multiplier"])
+    if data["isin"] is None and data["upi"] is None:  # OTC without ISIN: VR-2008-02
+        data["upi"] = draw(upis())
+    instrument = Instrument(**data)
+    if instrument.underlying_class in ("gold", "commodity") and (
+        instrument.commodity_classification is None  # COMM needs 2.116: VR-2116-01
+    ):
+        instrument = Instrument(**(data | {"base_product": "OTHR"}))
+    return instrument
 
 
 @st.composite
@@ -83,7 +109,19 @@ def reportable_trades(
     data["capacity"] = draw(st.sampled_from(("DEAL", "MTCH")))
     data["position_effect"] = draw(st.sampled_from((None, "open")))
     data["price_currency"] = data["price_currency"] or "EUR"
+    if data["instrument"]["underlying_class"] in _QUANTIFIED:  # VR-2060-01: 5 decimals
+        data["quantity"] = _two_places(data["quantity"])
     return Trade(**data)
+
+
+#: Equity and commodity underlyings: their reports state the total notional quantity
+#: (REFIT 2.60, EMIR-VR-2060-01), quantity x multiplier, at most 5 decimals (regkit refuses
+#: more rather than round): generated with 2 decimals each.
+_QUANTIFIED = frozenset({"gold", "commodity", "index_major", "index_minor", "equity"})
+
+
+def _two_places(value: Decimal) -> Decimal:
+    return max(Decimal(value).quantize(Decimal("0.01")), Decimal("0.01"))
 
 
 @st.composite
@@ -116,7 +154,7 @@ def batches(draw: st.DrawFn) -> dict[str, Any]:
         )
         for trade in valued
     ]
-    firm: Firm = draw(firms()).model_copy(update={"investment_firm": True})
+    firm: Firm = reportable(draw(firms()))
     return {
         "firm": firm,
         "accounts": the_accounts,
@@ -196,7 +234,7 @@ def positions(draw: st.DrawFn) -> dict[str, Any]:
     """Openings on clean accounts, closes that carry the UTI of an opening of the batch (of
     the opening's account and instrument, the same opening possibly twice), and maybe
     orphan closes, with no UTI or with their own generated one; in any order."""
-    firm: Firm = draw(firms()).model_copy(update={"investment_firm": True})
+    firm: Firm = reportable(draw(firms()))
     the_accounts: list[Account] = draw(
         st.lists(client_accounts(True), min_size=1, max_size=3, unique_by=lambda a: a.account_id)
     )
@@ -297,7 +335,7 @@ def test_generated_utis_are_valid_and_stable(lei: str, trade_id: str) -> None:
 def test_rendered_utis_are_the_generated_ones(firm: Firm, trade_ids: list[str]) -> None:
     """A trade without a UTI is reported under generate_uti(firm LEI, trade id), run after
     run: later reports of the same trade name the same derivative."""
-    firm = firm.model_copy(update={"investment_firm": True})
+    firm = reportable(firm)
     account = Account(
         account_id="A1",
         holder={"kind": "entity", "name": "Client Ltd", "lei": firm.lei},
@@ -314,6 +352,7 @@ def test_rendered_utis_are_the_generated_ones(firm: Firm, trade_ids: list[str]) 
                 "base_currency": "EUR",
                 "quote_currency": "USD",
                 "cfi": "JFTXCC",
+                "upi": "QZ4DF6TN8RC2",
             },
             side="buy",
             quantity=Decimal("1000"),

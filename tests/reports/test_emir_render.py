@@ -52,6 +52,8 @@ CLIENT_LEI = "529900HNOAA1KXQJUQ27"
 
 
 def firm(**changes: Any) -> Firm:
+    # Below the clearing threshold: REFIT table 1 field 7 (EMIR-VR-1007-01).
+    changes.setdefault("above_clearing_threshold", False)
     return Firm(lei=FIRM_LEI, name="Example Markets Ltd", country="CY", **changes)
 
 
@@ -63,6 +65,7 @@ EURUSD = Instrument(
     quote_currency="USD",
     cfi="JFTXCC",
     full_name="CFD EUR/USD",
+    upi="QZ4DF6TN8RC2",  # OTC without ISIN: reported by its UPI (EMIR-VR-2008-02)
 )
 GER40 = Instrument(
     symbol="GER40",
@@ -73,6 +76,7 @@ GER40 = Instrument(
     full_name="CFD on DAX",
     price_multiplier=Decimal("25"),
     underlying_index="DAX",
+    upi="QZ0GER40CFD1",
 )
 EURUSD_1M = Instrument(
     symbol="EURUSD.1M",
@@ -83,6 +87,7 @@ EURUSD_1M = Instrument(
     cfi="JFTXFP",
     delivery="physical",
     expiry_date=date(2026, 12, 21),
+    upi="QZEURUSDFWD1",
 )
 EURUSD_SPOT = Instrument(
     symbol="EURUSD.SPOT",
@@ -105,7 +110,15 @@ PERSON = Account(
 )
 ENTITY = Account(
     account_id="a/entity 7",
-    holder=LegalEntity(name="Client Fund Ltd", lei=CLIENT_LEI, country="DE"),
+    holder=LegalEntity(
+        name="Client Fund Ltd",
+        lei=CLIENT_LEI,
+        country="DE",
+        nature="F",
+        sector="AIFD",
+        above_clearing_threshold=False,
+        reporting_obligation=True,
+    ),
     category="professional",
 )
 ACCOUNTS = (PERSON, ENTITY)
@@ -266,12 +279,24 @@ def test_golden_counterparties() -> None:
     assert emir.client_code(FIRM_LEI, "A-PERSON") == code
     assert f"<Ntrl><Id><Id><Id>{code}</Id></Id></Id><Ctry>AT</Ctry></Ntrl>" in person
     assert f"<RptgCtrPty><Id><Lgl><Id><LEI>{FIRM_LEI}</LEI></Id></Lgl></Id>" in person
-    assert "<Ntr><FI><Sctr><Cd>INVF</Cd></Sctr></FI></Ntr><TradgCpcty>PRIN</TradgCpcty>" in person
+    # ESMA74-362-2683 EMIR-VR-1007-01: nature F (1.5) states its clearing threshold (1.7).
+    assert (
+        "<Ntr><FI><Sctr><Cd>INVF</Cd></Sctr><ClrThrshld>false</ClrThrshld></FI></Ntr>"
+        "<TradgCpcty>PRIN</TradgCpcty>"
+    ) in person
+    # EMIR-VR-1014-02: a natural person (1.8 FALSE) has no reporting obligation (1.14).
+    assert "<RptgOblgtn>false</RptgOblgtn></OthrCtrPty>" in person
     assert "<CtrPtySd>SLLR</CtrPtySd>" in person  # the client buys
     entity = golden("newt_entity_index_cfd")
     assert "<CtrPtySd>BYER</CtrPtySd>" in entity  # the client sells
     # ESMA74-362-2683 EMIR-VR-1010-02: identified by LEI (1.8 TRUE), no country (1.10).
     assert f"<IdTp><Lgl><Id><LEI>{CLIENT_LEI}</LEI></Id></Lgl></IdTp>" in entity
+    # EMIR-VR-1011-01, VR-1012-01, VR-1013-01, VR-1014-01: an entity's nature (1.11),
+    # sector (1.12), clearing threshold (1.13) and reporting obligation (1.14), as stated.
+    assert (
+        "</IdTp><Ntr><FI><Sctr><Cd>AIFD</Cd></Sctr><ClrThrshld>false</ClrThrshld></FI></Ntr>"
+        "<RptgOblgtn>true</RptgOblgtn></OthrCtrPty>"
+    ) in entity
     arm = golden("newt_entity_fx_forward")
     assert f"<SubmitgAgt><LEI>{FIRM_LEI}</LEI></SubmitgAgt>" in arm
     assert f"<NttyRspnsblForRpt><LEI>{FIRM_LEI}</LEI></NttyRspnsblForRpt>" in arm
@@ -767,29 +792,80 @@ if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
 
 
-def test_a_currency_option_reports_its_type_style_and_strike(tmp_path: Path) -> None:
-    call = Instrument(
-        symbol="EURUSD.C110",
-        product="option",
-        underlying_class="fx_major",
-        base_currency="EUR",
-        quote_currency="USD",
-        cfi="HFTAVC",
-        delivery="cash",
-        expiry_date=date(2026, 12, 21),
-        option_type="call",
-        strike_price=Decimal("1.1000"),
-        exercise_style="european",
-    )
-    files = rendered([trade("OPT1", instrument=call, price=Decimal("0.0125"))], tmp_path)
+CALL = Instrument(
+    symbol="EURUSD.C110",
+    product="option",
+    underlying_class="fx_major",
+    base_currency="EUR",
+    quote_currency="USD",
+    cfi="HFTAVC",
+    delivery="cash",
+    expiry_date=date(2026, 12, 21),
+    option_type="call",
+    strike_price=Decimal("1.1000"),
+    exercise_style="european",
+    upi="QZEURUSDC110",
+)
+
+
+def test_a_currency_option_reports_its_type_style_strike_and_premium(tmp_path: Path) -> None:
+    files = rendered([trade("OPT1", instrument=CALL, price=Decimal("0.0125"))], tmp_path)
     text = files[0].read_text(encoding="utf-8")
+    # ESMA74-362-2683 EMIR-VR-2139-01, VR-2140-01, VR-2141-01: an OPTN reports its premium
+    # amount (2.139: price per unit x quantity), currency (2.140) and payment date (2.141:
+    # the execution date when the trade names none).
     assert (
         "<Optn><Tp>CALL</Tp><ExrcStyle>EURO</ExrcStyle><StrkPric><Dcml>1.1000</Dcml>"
-        "</StrkPric></Optn>" in text
+        '</StrkPric><PrmAmt Ccy="USD">1250.0000</PrmAmt><PrmPmtDt>2026-11-20</PrmPmtDt>'
+        "</Optn>" in text
     )
     # The premium is not a rate: no FwdXchgRate; the second leg is at the strike.
     assert "<FwdXchgRate>" not in text
     assert '<ScndLeg><Amt><Amt Ccy="USD">110000.0000</Amt>' in text
+    # EMIR-VR-2138-02: a currency option's strike price currency (2.138) is its pair.
+    report = emir.build_reports(
+        [trade("OPT1", instrument=CALL, price=Decimal("0.0125"))], ACCOUNTS, firm()
+    ).reports[0]
+    assert report.strike_price_currency == "EUR/USD"
+    assert (report.option_premium_amount, report.option_premium_currency) == (
+        Decimal("1250.0000"),
+        "USD",
+    )
+
+
+def test_an_option_premium_given_and_its_payment_date_are_reported(tmp_path: Path) -> None:
+    gold_put = Instrument(
+        symbol="XAUUSD.P2000",
+        product="option",
+        underlying_class="gold",
+        quote_currency="USD",
+        cfi="HCMAVC",
+        delivery="cash",
+        expiry_date=date(2026, 12, 21),
+        option_type="put",
+        strike_price=Decimal("2000"),
+        exercise_style="american",
+        upi="QZXAUUSDP200",
+    )
+    premium = trade(
+        "OPT2",
+        instrument=gold_put,
+        quantity=Decimal("10"),
+        price=Decimal("12.5"),
+        option_premium=Decimal("130.25"),
+        option_premium_payment_date=date(2026, 11, 23),
+    )
+    text = rendered([premium], tmp_path)[0].read_text(encoding="utf-8")
+    # EMIR-VR-2138-01: a non-currency option's strike price currency (2.138) is one currency.
+    assert '<StrkPric><MntryVal><Amt Ccy="USD">2000</Amt></MntryVal></StrkPric>' in text
+    assert '<PrmAmt Ccy="USD">130.25</PrmAmt><PrmPmtDt>2026-11-23</PrmPmtDt>' in text
+    # EMIR-VR-2116-01, VR-2117-07, VR-2118-12: gold is METL / PRME / GOLD (2.116-2.118).
+    assert (
+        "<Cmmdty><Metl><Prcs><BasePdct>METL</BasePdct><SubPdct>PRME</SubPdct>"
+        "<AddtlSubPdct>GOLD</AddtlSubPdct></Prcs></Metl></Cmmdty>" in text
+    )
+    # EMIR-VR-2060-01: a commodity derivative reports its total notional quantity (2.60).
+    assert "<NtnlQty><FrstLeg><TtlQty>10</TtlQty></FrstLeg></NtnlQty>" in text
 
 
 def test_a_decimal_too_large_to_write_is_refused_by_name(tmp_path: Path) -> None:

@@ -26,9 +26,10 @@ decisions:
   to another event type, or to an :class:`Event` with its time and, for POSC, the
   position's UTI.
 * **CFD lifecycle.** A CFD opening is a NEWT (or a POSC into a position); its daily
-  valuations VALU (from :class:`Valuation` records or account snapshots); its closing a
-  TERM of the opening's UTI (REFIT table 2 field 151: the termination of an existing
-  derivative, named by field 1). A closing trade carries that UTI in ``uti``. A closing
+  valuations VALU (from :class:`Valuation` records or account snapshots); its closing a TERM
+  of the opening's UTI (REFIT table 2 field 151: the termination of an existing derivative,
+  named by field 1). A closing trade names its opening in ``closes`` (its UTI is then the
+  opening's ``uti``, or the one generated for it) or carries that UTI in ``uti``. A closing
   trade is never a new derivative: NEWT and POSC skip it. An opening is never terminated by
   itself: TERM skips it (its close terminates it) unless ``events`` names it with the
   closing time; TERM refuses a close without a UTI, one under its own generated UTI (never
@@ -40,6 +41,13 @@ decisions:
   the base currency and that × the price in the quote currency, with the price as the
   forward exchange rate of the pair; otherwise quantity × price × multiplier in the price
   currency, with the price.
+* **REFIT data of the records.** Counterparty 1's clearing threshold from the firm; an
+  entity client's nature, sector, threshold and reporting obligation as it states them;
+  collateral portfolio and master agreement from ``firm.agreement_for(account)`` (not
+  collateralised on a portfolio and :data:`DEFAULT_MASTER_AGREEMENT` when nothing is
+  said); the UPI of an instrument without ISIN (an OTC one with neither is refused); the
+  total notional quantity of equity and commodity derivatives; the commodity
+  classification; an option's strike currency and premium.
 * **Clearing and confirmation.** Not cleared and no clearing obligation, not intragroup,
   confirmed electronically (``ECNF``) at execution, as a platform's trades are.
 
@@ -80,6 +88,8 @@ from regkit.schemas.emir import EmirReport
 from regkit.schemas.enums import Capacity, PositionEffect, Product, Side, UnderlyingClass
 from regkit.schemas.firm import Firm
 from regkit.schemas.identifiers import (
+    SPECIAL_MICS,
+    STRIKE_CURRENCY_REFUSED,
     generate_uti,
     is_valid_currency,
     is_valid_isin,
@@ -93,6 +103,7 @@ from regkit.schemas.types import DECIMAL_PLACES, WHOLE_DIGITS, to_utc
 
 __all__ = [
     "DEFAULT_EVENTS",
+    "DEFAULT_MASTER_AGREEMENT",
     "EVENT_TYPES",
     "Action",
     "BuiltReports",
@@ -356,6 +367,9 @@ class _Contract(NamedTuple):
     cfd: bool
     option: bool
     strike: Decimal | None  # an option's strike (the rate of a currency option's second leg)
+    quantity: bool  # reports its total notional quantity (2.60: EQUI and COMM)
+    premium_currency: str  # an option's premium currency (2.140): the price currency
+    problem: RefusedError | None = None  # why a whole report cannot be made (short can)
 
 
 def _contract(instrument: Instrument, price_currency: str | None) -> _Contract:
@@ -389,11 +403,21 @@ def _contract(instrument: Instrument, price_currency: str | None) -> _Contract:
             "fields 44 and 46; EMIR-VR-2044-01, VR-2046-01: only CFDS is exempt)",
         )
     fx = instrument.is_fx
+    problem = None
+    try:  # whole reports only: TERM, VALU and EROR leave 2.116-2.118 out
+        commodity = _commodity(instrument, asset_class)
+    except RefusedError as refused:
+        problem, commodity = refused, {}
     fields: dict[str, Any] = {
         "contract_type": _CONTRACT_TYPES[instrument.product],
         "asset_class": asset_class,
         "product_classification": instrument.cfi,
         "isin": instrument.isin,
+        # ESMA74-362-2683 EMIR-VR-2008-01: the UPI (2.8) is left blank when the ISIN (2.7) is
+        # given; without an ISIN the UPI is reported (VR-2008-02, checked per trade: it
+        # depends on the venue).
+        "upi": instrument.upi if instrument.isin is None else None,
+        **commodity,
         **_underlying(instrument),
         "crypto_based": instrument.underlying_class is UnderlyingClass.CRYPTO,
         "delivery_type": delivery(instrument, "REFIT table 2 field 47"),
@@ -418,7 +442,45 @@ def _contract(instrument: Instrument, price_currency: str | None) -> _Contract:
         cfd=instrument.product is Product.CFD,
         option=bool(option),
         strike=instrument.strike_price,
+        quantity=asset_class in ("EQUI", "COMM"),
+        premium_currency=currency,
+        problem=problem,
     )
+
+
+#: REFIT 2.116-2.118 pairs auth.030.001.03 cannot carry: its ``RcvrdPpr`` element allows
+#: only the sub-product OTHR, so recovered paper (PAPR/RCVP) has no valid XML.
+_UNWRITABLE_COMMODITIES: Final = frozenset({("PAPR", "RCVP")})
+
+
+def _commodity(instrument: Instrument, asset_class: str) -> dict[str, Any]:
+    """The commodity classification (REFIT table 2 fields 116-118) of a commodity
+    derivative: ESMA74-362-2683 EMIR-VR-2116-01 requires the base product when the asset
+    class (2.11) is COMM and leaves it blank otherwise; the sub-product and further
+    sub-product follow it (VR-2117-01..10, VR-2118-01..13, which the instrument's own
+    check enforces)."""
+    if asset_class != "COMM":
+        return {}
+    classified = instrument.commodity_classification
+    if classified is None:
+        raise RefusedError(
+            "instrument.base_product",
+            f"missing: {instrument.symbol!r} is a commodity derivative (asset class COMM) whose "
+            "classification regkit cannot derive from its symbol; give base_product, "
+            "sub_product and further_sub_product (REFIT table 2 fields 116-118, "
+            "EMIR-VR-2116-01)",
+        )
+    if (classified.base_product, classified.sub_product) in _UNWRITABLE_COMMODITIES:
+        raise RefusedError(
+            "instrument.sub_product",
+            f"{classified}: auth.030.001.03 has no element for this sub-product (REFIT table 2 "
+            "field 117)",
+        )
+    return {
+        "base_product": classified.base_product,
+        "sub_product": classified.sub_product,
+        "further_sub_product": classified.further_sub_product,
+    }
 
 
 def _option(instrument: Instrument) -> dict[str, Any]:
@@ -440,12 +502,18 @@ def _option(instrument: Instrument) -> dict[str, Any]:
     assert instrument.exercise_style is not None
     assert instrument.strike_price is not None
     strike = instrument.strike_price
-    if instrument.is_fx:
-        _amount(strike, "instrument.strike_price", 10, 11)
-        currency = None
-    else:
-        _amount(strike, "instrument.strike_price")
-        currency = instrument.quote_currency
+    _amount(strike, "instrument.strike_price", *((10, 11) if instrument.is_fx else (19, 25)))
+    # ESMA74-362-2683 EMIR-VR-2138-01/02: the strike price currency (2.138) of an option is
+    # one currency, or for a currency option (CURR) its pair; VR-2138-03 refuses precious
+    # metals and other special codes, which reported_strike_currency leaves out.
+    currency = instrument.reported_strike_currency
+    if currency is None:
+        raise RefusedError(
+            "instrument.strike_currency",
+            f"missing: the option's quote currency {instrument.quote_currency} cannot be a "
+            "strike price currency (REFIT table 2 field 138, EMIR-VR-2138-01, VR-2138-03); "
+            "give strike_currency",
+        )
     return {
         "option_type": OPTION_TYPES[instrument.option_type],
         "option_style": EXERCISE_STYLES[instrument.exercise_style],
@@ -474,11 +542,14 @@ def _underlying(instrument: Instrument) -> dict[str, Any]:
 class _Client(NamedTuple):
     full: dict[str, Any]  # counterparty 2 of a whole report
     short: dict[str, Any]  # of TERM, EROR, VALU
+    problem: RefusedError | None = None  # why a whole report cannot be made (short can)
 
 
-def _client(account: Account, lei: str) -> _Client:
-    """Counterparty 2 (REFIT table 1 fields 8-14): an entity's LEI, or a person's client
-    code and country of residence."""
+def _client(account: Account, firm: Firm) -> _Client:
+    """Counterparty 2 (REFIT table 1 fields 8-14): an entity's LEI with the nature, sector,
+    clearing threshold and reporting obligation it states, or a person's client code and
+    country of residence; and the master agreement and collateral terms of the account
+    (table 2 fields 26-27, 34-36)."""
     holder = account.holder
     if isinstance(holder, LegalEntity):
         if holder.lei is None:
@@ -486,7 +557,11 @@ def _client(account: Account, lei: str) -> _Client:
         # ESMA74-362-2683 EMIR-VR-1010-02: counterparty 2 identified by an LEI (1.8 TRUE)
         # leaves its country (1.10) blank: the LEI names it.
         ident: dict[str, Any] = {"counterparty_2_is_lei": True, "counterparty_2": holder.lei}
-        return _Client(ident, ident)
+        try:  # fields of whole reports only: TERM, VALU and EROR leave them out
+            full = {**ident, **_entity(holder), **_agreement(firm, account)}
+        except RefusedError as problem:
+            return _Client(ident, ident, problem)
+        return _Client(full, ident)
     if holder.residence_country is None:
         raise RefusedError(
             "account.holder.residence_country",
@@ -494,11 +569,83 @@ def _client(account: Account, lei: str) -> _Client:
         )
     ident = {
         "counterparty_2_is_lei": False,
-        "counterparty_2": client_code(lei, account.account_id),
+        "counterparty_2": client_code(firm.lei, account.account_id),
         "counterparty_2_country": holder.residence_country,
     }
-    # A natural person is not an undertaking: no EMIR reporting obligation of its own.
-    return _Client({**ident, "counterparty_2_reporting_obligation": False}, ident)
+    try:
+        terms = _agreement(firm, account)
+    except RefusedError as problem:
+        return _Client(ident, ident, problem)
+    # A natural person is not an undertaking: no EMIR reporting obligation of its own
+    # (ESMA74-362-2683 EMIR-VR-1014-02: 1.8 FALSE makes 1.14 FALSE).
+    return _Client({**ident, "counterparty_2_reporting_obligation": False, **terms}, ident)
+
+
+def _entity(holder: LegalEntity) -> dict[str, Any]:
+    """What an entity client states of itself (REFIT table 1 fields 11-14), each when given.
+
+    ESMA74-362-2683 EMIR-VR-1011-01 wants the nature (1.11) of counterparty 2 identified by
+    an LEI, VR-1012-01/02 a sector (1.12) for nature F or N, VR-1013-01 the clearing
+    threshold (1.13) for F or N, VR-1014-01 the reporting obligation (1.14): written when
+    the entity states them (the ``emir-refit-vr`` pack names the ones missing). A nature F
+    or N without its sector is refused: auth.030 carries that nature only with a sector.
+    """
+    if holder.nature in ("F", "N") and holder.sector is None:
+        raise RefusedError(
+            "account.holder.sector",
+            f"missing: a counterparty of nature {holder.nature} reports its corporate sector "
+            "(REFIT table 1 field 12, EMIR-VR-1012-01/02)",
+        )
+    fields = {
+        "counterparty_2_nature": holder.nature,
+        "counterparty_2_sector": holder.sector,
+        "counterparty_2_above_clearing_threshold": holder.above_clearing_threshold,
+        "counterparty_2_reporting_obligation": holder.reporting_obligation,
+    }
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+#: The master agreement type (REFIT table 2 field 34) of a firm that states none: BIAG, a
+#: bilateral agreement, which is what a broker's client agreement (its terms of business,
+#: signed by each client) is; it takes no version (EMIR-VR-2036-01) and no name
+#: (EMIR-VR-2035-01 asks one only for OTHR).
+DEFAULT_MASTER_AGREEMENT: Final = "BIAG"
+
+
+def _agreement(firm: Firm, account: Account) -> dict[str, Any]:
+    """The collateral portfolio (REFIT table 2 fields 26-27) and master agreement (34-36)
+    terms of an account's derivatives, from :meth:`Firm.agreement_for`.
+
+    ESMA74-362-2683 EMIR-VR-2026-01 makes the indicator mandatory: false (collateralised
+    per transaction) when neither the account nor the firm says; VR-2027-01 the code
+    exactly when it is true (the records check that). VR-2034-01 makes the type mandatory:
+    :data:`DEFAULT_MASTER_AGREEMENT` when neither says; VR-2036-01 a version for every type
+    but BIAG and OTHR. OTHR is refused: VR-2035-01 then wants the agreement's name (2.35),
+    which no record holds.
+    """
+    terms = firm.agreement_for(account)
+    kind = terms.master_agreement_type or DEFAULT_MASTER_AGREEMENT
+    version = terms.master_agreement_version
+    if kind == "OTHR":
+        raise RefusedError(
+            "agreement.master_agreement_type",
+            "OTHR: the report then names the agreement (REFIT table 2 field 35, "
+            "EMIR-VR-2035-01), which regkit's records do not hold; give the agreement's code "
+            "(BIAG for a bilateral client agreement)",
+        )
+    if version is None and kind != "BIAG":
+        raise RefusedError(
+            "agreement.master_agreement_version",
+            f"missing: a {kind} master agreement reports its version, a year (REFIT table 2 "
+            "field 36, EMIR-VR-2036-01)",
+        )
+    portfolio = bool(terms.collateral_portfolio)
+    return {
+        "collateral_portfolio": portfolio,
+        "collateral_portfolio_code": terms.collateral_portfolio_code if portfolio else None,
+        "master_agreement_type": kind,
+        "master_agreement_version": version,
+    }
 
 
 def _valuation(valuation: Valuation) -> dict[str, Any]:
@@ -528,6 +675,17 @@ def _amounts(trade: Trade, contract: _Contract) -> dict[str, Any]:
     units = trade.quantity
     if contract.multiplier is not None:
         units = _EXACT.multiply(units, contract.multiplier)
+    extra: dict[str, Any] = {}
+    if contract.quantity:
+        # ESMA74-362-2683 EMIR-VR-2060-01: an equity or commodity derivative (2.11 EQUI or
+        # COMM) reports its total notional quantity (2.60): the units of the underlying.
+        extra["total_notional_quantity_leg_1"] = _five_decimals(
+            _amount(units, "quantity"),
+            "quantity",
+            "total notional quantity (REFIT table 2 field 60, EMIR-VR-2060-01)",
+        )
+    if contract.option:
+        extra |= _premium(trade, contract)
     if contract.fx:
         # A currency option's second leg is at its strike; the trade's price is its premium.
         rate = trade.price if contract.strike is None else contract.strike
@@ -544,13 +702,77 @@ def _amounts(trade: Trade, contract: _Contract) -> dict[str, Any]:
             # pair's too, in the quote currency (2.49, VR-2049-01); at most 13 decimals.
             fields["price"] = _amount(trade.price, "price", 13, 18)
             fields["price_currency"] = contract.currency
-        return fields
+        return fields | extra
     return {
         "price": _amount(trade.price, "price"),
         "price_currency": contract.currency,
         "notional_amount_leg_1": _amount(_EXACT.multiply(units, trade.price), "notional"),
         "notional_currency_1": contract.currency,
+        **extra,
     }
+
+
+def _premium(trade: Trade, contract: _Contract) -> dict[str, Any]:
+    """An option's premium (REFIT table 2 fields 139-141): ESMA74-362-2683 EMIR-VR-2139-01,
+    VR-2140-01 and VR-2141-01 make its amount, currency and payment date mandatory for
+    OPTN. The amount is :attr:`Trade.reported_option_premium` (the premium given, else the
+    price per unit × quantity × multiplier) in the trade's price currency, paid on
+    :attr:`Trade.reported_option_premium_payment_date`."""
+    currency = contract.premium_currency
+    if currency in STRIKE_CURRENCY_REFUSED:
+        raise RefusedError(
+            "price_currency",
+            f"{currency} cannot be an option premium currency (REFIT table 2 field 140, "
+            "EMIR-VR-2140-02)",
+        )
+    amount = trade.reported_option_premium
+    assert amount is not None  # an option trade always has one
+    return {
+        "option_premium_amount": _five_decimals(
+            _amount(amount, "option_premium"),
+            "option_premium",
+            "option premium amount (REFIT table 2 field 139, EMIR-VR-2139-01)",
+        ),
+        "option_premium_currency": currency,
+        "option_premium_payment_date": trade.reported_option_premium_payment_date,
+    }
+
+
+_FIVE_PLACES: Final = Decimal("1e-5")
+
+
+def _five_decimals(value: Decimal, field: str, what: str) -> Decimal:
+    """``value`` with at most 5 decimals, as ESMA's rule for ``what`` allows (trailing
+    zeros beyond the fifth dropped); refused when it needs more: regkit never rounds an
+    amount it reports."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -5:
+        return value
+    exact = value.quantize(_FIVE_PLACES, context=_EXACT)
+    if exact != value:
+        raise RefusedError(field, f"{value} has more than 5 decimals, which the {what} allows")
+    return _amount(exact, field)
+
+
+def _no_product_id(trade: Trade) -> list[RefusedError]:
+    """Why an OTC derivative without ISIN cannot be reported without a UPI.
+
+    ESMA74-362-2683 EMIR-VR-2008-02: without an ISIN (2.7) the UPI (2.8) is mandatory,
+    unless the venue (2.41) is a third-country organised trading platform (VR-2008-03: then
+    optional). Off venue (XOFF, XXXX) it is always mandatory. regkit has no table of which
+    MICs are third-country platforms, so a trade on a named venue is written without a UPI
+    and left to the ``emir-refit-vr`` pack. A UPI is issued by the ANNA DSB, never derived.
+    """
+    if trade.venue not in SPECIAL_MICS:
+        return []
+    return [
+        RefusedError(
+            "instrument.upi",
+            f"missing: {trade.instrument.symbol!r} is an OTC derivative without an ISIN, "
+            "which REFIT reports by its UPI (table 2 field 8, EMIR-VR-2008-02); give the UPI the "
+            "ANNA DSB issued in instrument.upi",
+        )
+    ]
 
 
 # --- terminations ----------------------------------------------------------------------------
@@ -589,19 +811,58 @@ class _Terminations:
         self.opened: dict[str, _Link] = {}
         self.ended: dict[str, _Link] = {}
         self.unproven: dict[str, _Link] = {}  # closes under their own UTI, no opening seen yet
+        self.ids: dict[str, str] = {}  # an opening's trade id → its UTI
+        # An opening's trade id → the close that named it in ``closes`` before it came, and
+        # the UTI that close was reported under.
+        self.assumed: dict[str, tuple[str, str]] = {}
+
+    def named(self, close: Trade, opening_id: str, uti: str) -> list[RefusedError]:
+        """Note that ``close`` names the opening ``opening_id`` in ``closes`` and terminates
+        ``uti``; why it cannot (the opening came first under another UTI)."""
+        known = self.ids.get(opening_id)
+        if known is None:
+            self.assumed.setdefault(opening_id, (close.trade_id, uti))
+            return []
+        if known == uti:
+            return []
+        return [
+            RefusedError(
+                "uti",
+                f"{uti} is not the UTI of opening {opening_id}, which closes names: that "
+                f"opening was reported under {known}",
+            )
+        ]
 
     def opening(self, trade: Trade, uti: str) -> list[BadField]:
         """Note the UTI an opening was reported under; check a close that named it earlier."""
+        self.ids.setdefault(trade.trade_id, uti)
+        problems = self.check_assumed(trade.trade_id, uti)
         if uti in self.opened:  # two openings of one UTI: the EMIR-UTI-UNIQUE rule's finding
-            return []
+            return problems
         link = _Link(trade.trade_id, trade.account_id, trade.instrument.symbol)
         self.opened[uti] = link
         self.unproven.pop(uti, None)
         ended = self.ended.get(uti)
         if ended is None or ended.trade_id == link.trade_id:
+            return problems
+        other = _other(uti, link, ended)
+        return problems + [BadField(ended.trade_id, item.field, item.reason) for item in other]
+
+    def check_assumed(self, opening_id: str, uti: str) -> list[BadField]:
+        """A close that named this opening before it came, under another UTI."""
+        assumed = self.assumed.pop(opening_id, None)
+        if assumed is None or assumed[1] == uti:
             return []
-        problems = _other(uti, link, ended)
-        return [BadField(ended.trade_id, item.field, item.reason) for item in problems]
+        close_id, taken = assumed
+        return [
+            BadField(
+                close_id,
+                "closes",
+                f"names opening {opening_id}, reported under its own UTI {uti}, but came "
+                f"before it in the input and was taken to terminate {taken}, the UTI regkit "
+                "generates for it: give the close that UTI in uti, or put the opening first",
+            )
+        ]
 
     def termination(self, trade: Trade, uti: str, own: bool) -> list[RefusedError]:
         """Note a TERM of ``uti`` by ``trade`` (``own``: a close under its own generated UTI);
@@ -722,7 +983,14 @@ class ReportBuilder:
             "action_type": action,
         }
         if self.full:
-            self.head |= {"counterparty_1_sector": "INVF", "trading_capacity": "PRIN"}
+            # ESMA74-362-2683 EMIR-VR-1007-01: a counterparty 1 of nature F states its
+            # clearing threshold (1.7), from the firm (left blank when the firm does not
+            # say: the emir-refit-vr pack names it).
+            self.head |= {
+                "counterparty_1_sector": "INVF",
+                "trading_capacity": "PRIN",
+                "counterparty_1_above_clearing_threshold": firm.above_clearing_threshold,
+            }
         # ESMA74-362-2683 EMIR-VR-2154-01: a level (2.154) on every action type, EROR's too;
         # regkit reports trades (VR-2154-02: POSC is TCTN).
         self.head["level"] = "TCTN"
@@ -763,6 +1031,12 @@ class ReportBuilder:
         for piece in (client, contract):
             if isinstance(piece, RefusedError):
                 refused.append(piece)
+        if self.full:
+            for part in (client, contract):
+                if not isinstance(part, RefusedError) and part.problem is not None:
+                    refused.append(part.problem)
+        if self.full and instrument.isin is None and instrument.upi is None:
+            refused += _no_product_id(trade)
         if trade.capacity is Capacity.AOTC:
             refused.append(
                 RefusedError(
@@ -861,13 +1135,25 @@ class ReportBuilder:
 
     def generated(self, trade: Trade) -> str:
         """The UTI regkit gives a trade that has none (:func:`generate_uti`)."""
-        if _UTI_CODE(trade.trade_id):  # generate_uti's common case, inline
-            return self.firm.lei + trade.trade_id
-        return generate_uti(self.firm.lei, trade.trade_id)
+        return self.generated_id(trade.trade_id)
+
+    def generated_id(self, trade_id: str) -> str:
+        """The UTI regkit gives the trade ``trade_id`` when it has none."""
+        if _UTI_CODE(trade_id):  # generate_uti's common case, inline
+            return self.firm.lei + trade_id
+        return generate_uti(self.firm.lei, trade_id)
 
     def uti(self, trade: Trade, refused: list[RefusedError]) -> str:
-        """The UTI the trade is reported under (REFIT table 2 field 1)."""
+        """The UTI the trade is reported under (REFIT table 2 field 1): a TERM's close
+        terminates the opening it names in ``closes``, under that opening's UTI (its own,
+        or the one regkit generates for it)."""
         given = trade.uti
+        closes = trade.closes
+        if self.terms is not None and closes is not None:
+            uti = given or self.terms.ids.get(closes) or self.generated_id(closes)
+            refused += self.terms.named(trade, closes, uti)
+            if given is None:
+                return uti
         if given is None:
             if trade.position_effect is PositionEffect.CLOSE and self.action == "TERM":
                 # A close is a TERM of its opening's UTI (REFIT table 2 fields 1 and 151);
@@ -972,7 +1258,7 @@ class ReportBuilder:
                 piece = RefusedError("account_id", f"no account {account_id!r} was given")
             else:
                 try:
-                    piece = _client(account, self.firm.lei)
+                    piece = _client(account, self.firm)
                 except RefusedError as refused:
                     piece = refused
             if len(self.clients) >= self._CACHE_LIMIT:
@@ -1057,7 +1343,7 @@ def build_reports(
         >>> trade = Trade(trade_id="T1", account_id="A1", side="buy", quantity="1000",
         ...     price="1.1", executed_at="2026-11-20T09:00:00Z", instrument={"symbol": "EURUSD",
         ...     "product": "cfd", "underlying_class": "fx_major", "base_currency": "EUR",
-        ...     "quote_currency": "USD", "cfi": "JFTXCC"})
+        ...     "quote_currency": "USD", "cfi": "JFTXCC", "upi": "QZ4DF6TN8RC2"})
         >>> built = build_reports([trade], [account], firm,
         ...     created_at=datetime(2026, 11, 20, 18, tzinfo=UTC))
         >>> report = built.reports[0]

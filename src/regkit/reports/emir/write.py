@@ -31,7 +31,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -39,7 +39,7 @@ from typing import Any, Final
 from regkit.reports.values import RefusedError, xml_decimal, xml_text, xml_utc
 from regkit.schemas.emir import EmirReport
 
-__all__ = ["ACTIONS", "write_report"]
+__all__ = ["ACTIONS", "COMMODITY_ELEMENTS", "write_report"]
 
 #: The element of ``TradData/Rpt`` that carries each action type.
 ACTIONS: Final[Mapping[str, str]] = {
@@ -55,6 +55,36 @@ ACTIONS: Final[Mapping[str, str]] = {
 _FULL: Final = frozenset({"NEWT", "MODI", "CORR", "POSC"})
 # REFIT 2.30 → ClearingObligationType1Code.
 _CLEARING_OBLIGATION: Final = {"TRUE": "TRUE", "FALSE": "FLSE", "UKWN": "UKWN"}
+
+#: REFIT 2.116 base product → its ``TxData/Cmmdty`` element and, for a base product with
+#: sub-products, 2.117 sub-product → the element under it (auth.030.001.03's
+#: AssetClassCommodity6Choice); a base product without sub-products maps to None.
+COMMODITY_ELEMENTS: Final[Mapping[str, tuple[str, Mapping[str, str] | None]]] = {
+    "AGRI": ("Agrcltrl", {
+        "GROS": "GrnOilSeed", "SOFT": "Soft", "POTA": "Ptt", "OOLI": "OlvOil", "DIRY": "Dairy",
+        "FRST": "Frstry", "SEAF": "Sfd", "LSTK": "LiveStock", "GRIN": "Grn", "OTHR": "Othr",
+    }),
+    "NRGY": ("Nrgy", {
+        "ELEC": "Elctrcty", "NGAS": "NtrlGas", "OILP": "Oil", "COAL": "Coal", "INRG": "IntrNrgy",
+        "RNNG": "RnwblNrgy", "LGHT": "LghtEnd", "DIST": "Dstllts", "OTHR": "Othr",
+    }),
+    "ENVR": ("Envttl", {"EMIS": "Emssns", "WTHR": "Wthr", "CRBR": "CrbnRltd", "OTHR": "Othr"}),
+    "FRTL": ("Frtlzr", {
+        "AMMO": "Ammn", "DAPH": "DmmnmPhspht", "PTSH": "Ptsh", "SLPH": "Slphr", "UREA": "Urea",
+        "UAAN": "UreaAndAmmnmNtrt", "OTHR": "Othr",
+    }),
+    "FRGT": ("Frght", {"DRYF": "Dry", "WETF": "Wet", "CSHP": "CntnrShip", "OTHR": "Othr"}),
+    "INDP": ("IndstrlPdct", {"CSTR": "Cnstrctn", "MFTG": "Manfctg"}),
+    "METL": ("Metl", {"NPRM": "NonPrcs", "PRME": "Prcs"}),
+    "PAPR": ("Ppr", {"CBRD": "CntnrBrd", "NSPT": "Nwsprnt", "PULP": "Pulp", "OTHR": "Othr"}),
+    "POLY": ("Plprpln", {"PLST": "Plstc", "OTHR": "Othr"}),
+    "INDX": ("Indx", None),
+    "INFL": ("Infltn", None),
+    "MCEX": ("MultiCmmdtyExtc", None),
+    "OEST": ("OffclEcnmcSttstcs", None),
+    "OTHC": ("OthrC10", None),
+    "OTHR": ("Othr", None),
+}  # fmt: skip
 
 
 def write_report(report: EmirReport) -> str:
@@ -89,6 +119,7 @@ _CACHE_LIMIT: Final = 4096
 _PARTIES: dict[tuple[Any, ...], str] = {}
 _CONTRACTS: dict[tuple[Any, ...], str] = {}
 _OPTIONS: dict[tuple[Any, ...], str] = {}
+_TERMS: dict[tuple[Any, ...], str] = {}
 # Few values: never cleared.
 _CLEARINGS: dict[tuple[str | None, str | None, bool | None], str] = {}
 _PAIRS: dict[str, str] = {}
@@ -99,6 +130,22 @@ def _remembered(cache: dict[tuple[Any, ...], str], key: tuple[Any, ...], make: A
     text = cache.get(key)
     if text is None:
         text = make()
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[key] = text
+    return text
+
+
+def _cached(
+    cache: dict[tuple[Any, ...], str],
+    key: tuple[Any, ...],
+    make: Callable[[EmirReport], str],
+    report: EmirReport,
+) -> str:
+    """``make(report)``, remembered by ``key`` (every field ``make`` reads)."""
+    text = cache.get(key)
+    if text is None:
+        text = make(report)
         if len(cache) >= _CACHE_LIMIT:
             cache.clear()
         cache[key] = text
@@ -325,6 +372,12 @@ def _transaction(report: EmirReport) -> str:
     return (
         f"<TxId><UnqTxIdr>{report.uti}</UnqTxIdr></TxId>"
         + ("" if position is None else f"<SbsqntTxId><UnqTxIdr>{position}</UnqTxIdr></SbsqntTxId>")
+        + _cached(
+            _TERMS,
+            ("coll", report.collateral_portfolio, report.collateral_portfolio_code),
+            _collateral,
+            report,
+        )
         + ("" if venue is None else f"<PltfmIdr>{venue}</PltfmIdr>")
         + _amounts(report)
         + ("" if kind is None else f"<DlvryTp>{kind}</DlvryTp>")
@@ -333,13 +386,90 @@ def _transaction(report: EmirReport) -> str:
         + _dated("XprtnDt", report.expiration_date)
         + _dated("EarlyTermntnDt", report.early_termination_date)
         + _dated("SttlmDt", report.final_settlement_date)
+        + _cached(
+            _TERMS,
+            (
+                "agreement",
+                report.master_agreement_type,
+                report.master_agreement_version,
+                report.other_master_agreement_type,
+            ),
+            _master_agreement,
+            report,
+        )
         + ("" if ptrr is None else f"<PstTradRskRdctnFlg>{_flag(ptrr)}</PstTradRskRdctnFlg>")
         + _event(report)
         + _confirmation(report, executed, stamp)
         + _clearing(report)
         + currencies
+        + _cached(
+            _TERMS,
+            ("commodity", report.base_product, report.sub_product, report.further_sub_product),
+            _commodity,
+            report,
+        )
         + _option(report)
     )
+
+
+def _collateral(report: EmirReport) -> str:
+    """``CollPrtflCd`` (REFIT table 2 fields 26-27): the portfolio's code when the
+    collateral is margined on a portfolio basis (2.26 true), ``NoPrtfl`` NOAP when not."""
+    if report.collateral_portfolio is None:
+        return ""
+    if report.collateral_portfolio and report.collateral_portfolio_code is not None:
+        code = xml_text(report.collateral_portfolio_code, "collateral_portfolio_code", 52)
+        return f"<CollPrtflCd><Prtfl><Cd>{code}</Cd></Prtfl></CollPrtflCd>"
+    if report.collateral_portfolio:
+        raise RefusedError(
+            "collateral_portfolio_code", "missing while 2.26 is true (EMIR-VR-2027-01)"
+        )
+    return "<CollPrtflCd><Prtfl><NoPrtfl>NOAP</NoPrtfl></Prtfl></CollPrtflCd>"
+
+
+def _master_agreement(report: EmirReport) -> str:
+    """``MstrAgrmt`` (REFIT table 2 fields 34-36): the type's code, its version (a year)
+    and, for OTHR, the agreement's name."""
+    kind = report.master_agreement_type
+    if kind is None:
+        return ""
+    version = report.master_agreement_version
+    other = report.other_master_agreement_type
+    return (
+        f"<MstrAgrmt><Tp><Tp>{xml_text(kind, 'master_agreement_type', 4)}</Tp></Tp>"
+        + ("" if version is None else f"<Vrsn>{version}</Vrsn>")
+        + (
+            ""
+            if other is None
+            else f"<OthrMstrAgrmtDtls>{xml_text(other, 'other_master_agreement_type', 50)}"
+            "</OthrMstrAgrmtDtls>"
+        )
+        + "</MstrAgrmt>"
+    )
+
+
+def _commodity(report: EmirReport) -> str:
+    """``Cmmdty`` (REFIT table 2 fields 116-118): the base product's element, the
+    sub-product's under it, and the codes (:data:`COMMODITY_ELEMENTS`)."""
+    base = report.base_product
+    if base is None:
+        return ""
+    found = COMMODITY_ELEMENTS.get(base)
+    if found is None:
+        raise RefusedError("base_product", f"{base} is not a REFIT base product")
+    element, subs = found
+    sub = report.sub_product
+    codes = f"<BasePdct>{base}</BasePdct>"
+    if subs is None:
+        return f"<Cmmdty><{element}>{codes}</{element}></Cmmdty>"
+    inner = None if sub is None else subs.get(sub)
+    if inner is None:
+        raise RefusedError("sub_product", f"{sub}: auth.030 has no element for it under {base}")
+    codes += f"<SubPdct>{sub}</SubPdct>"
+    further = report.further_sub_product
+    if further is not None:
+        codes += f"<AddtlSubPdct>{further}</AddtlSubPdct>"
+    return f"<Cmmdty><{element}><{inner}>{codes}</{inner}></{element}></Cmmdty>"
 
 
 def _amounts(report: EmirReport) -> str:
@@ -353,7 +483,12 @@ def _amounts(report: EmirReport) -> str:
         )
     legs = _leg("FrstLeg", report.notional_amount_leg_1, report.notional_currency_1)
     legs += _leg("ScndLeg", report.notional_amount_leg_2, report.notional_currency_2)
-    return text + (legs and f"<NtnlAmt>{legs}</NtnlAmt>")
+    quantity = report.total_notional_quantity_leg_1
+    units = ""
+    if quantity is not None:  # REFIT table 2 field 60
+        total = xml_decimal(quantity, "total_notional_quantity_leg_1", 19, 25)
+        units = f"<NtnlQty><FrstLeg><TtlQty>{total}</TtlQty></FrstLeg></NtnlQty>"
+    return text + (legs and f"<NtnlAmt>{legs}</NtnlAmt>") + units
 
 
 def _leg(element: str, amount: Decimal | None, currency: str | None) -> str:
@@ -417,8 +552,10 @@ def _pair(pair: str) -> str:
 
 
 def _option(report: EmirReport) -> str:
-    """``Optn``: type, exercise style and strike (REFIT table 2 fields 132-134, 138); a
-    currency option's strike is a rate, any other's a price in its currency."""
+    """``Optn``: type, exercise style and strike (REFIT table 2 fields 132-134, 138), and
+    the premium's amount, currency and payment date (139-141); a currency option's strike
+    is a rate (its pair, 2.138, is the exchange rate basis 2.115 written under ``Ccy``),
+    any other's a price in its currency."""
     if report.option_type is None or report.option_style is None or report.strike_price is None:
         return ""
     key = (
@@ -428,7 +565,13 @@ def _option(report: EmirReport) -> str:
         report.strike_price_currency,
         report.exchange_rate_basis is not None,
     )
-    return _remembered(_OPTIONS, key, lambda: _written_option(report))
+    premium = ""
+    amount = report.option_premium_amount
+    if amount is not None:
+        value = xml_decimal(amount, "option_premium_amount", 19, 25)
+        premium = f'<PrmAmt Ccy="{report.option_premium_currency}">{value}</PrmAmt>'
+    premium += _dated("PrmPmtDt", report.option_premium_payment_date)
+    return f"{_remembered(_OPTIONS, key, lambda: _written_option(report))}{premium}</Optn>"
 
 
 def _written_option(report: EmirReport) -> str:
@@ -442,7 +585,7 @@ def _written_option(report: EmirReport) -> str:
         strike = f'<MntryVal><Amt Ccy="{report.strike_price_currency}">{amount}</Amt></MntryVal>'
     return (
         f"<Optn><Tp>{report.option_type}</Tp><ExrcStyle>{report.option_style}</ExrcStyle>"
-        f"<StrkPric>{strike}</StrkPric></Optn>"
+        f"<StrkPric>{strike}</StrkPric>"
     )
 
 
