@@ -1,4 +1,5 @@
-"""Reports per second: EMIR REFIT files (auth.030) of CFD openings, validated or not.
+"""Reports per second: EMIR REFIT files (auth.030) of CFD openings, checked against ESMA's
+validation rules (the ``emir-refit-vr`` pack) and validated against the schema, or not.
 
 The trades come from the sample brokerage (:mod:`regkit.samples`): its CFD
 openings form a pool that is cycled, each copy with a trade id of its own and no UTI (so
@@ -64,7 +65,7 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(count: int, validate: bool, workers: int | None) -> None:
+def run(count: int, validate: bool, check: bool, workers: int | None) -> None:
     sample = generate(SampleConfig(trades=POOL))
     pool = [trade for trade in sample.trades if opening(trade)]
     started = time.perf_counter()
@@ -79,14 +80,15 @@ def run(count: int, validate: bool, workers: int | None) -> None:
             sample.firm,
             out,
             validate=validate,
+            check=check,
             workers=workers,
         )
         elapsed = time.perf_counter() - started
         size = sum(Path(path).stat().st_size for path in files)
     peak = peak_mb()
-    label = "validated" if validate else "not validated"
+    label = ("VR-checked, " if check else "") + ("validated" if validate else "not validated")
     print(
-        f"{label:<14} {count / elapsed:>12,.0f} reports/s  ({files.reported:,} reports, "
+        f"{label:<25} {count / elapsed:>12,.0f} reports/s  ({files.reported:,} reports, "
         f"{len(files.skipped):,} skipped, {len(files)} files, {size / 1e6:,.0f} MB, "
         f"{elapsed:.1f} s); stream only {copy_rate:,.0f}/s; peak memory {peak:.0f} MB"
     )
@@ -96,13 +98,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trades", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=None)
-    parser.add_argument("--mode", choices=("both", "validated", "unvalidated"), default="both")
+    parser.add_argument(
+        "--mode", choices=("all", "checked", "validated", "unvalidated"), default="all"
+    )
     args = parser.parse_args()
-    if args.mode != "both":
-        run(args.trades, args.mode == "validated", args.workers)
+    modes = {
+        "checked": (True, True),
+        "validated": (True, False),
+        "unvalidated": (False, False),
+    }
+    if args.mode != "all":
+        validate, check = modes[args.mode]
+        run(args.trades, validate, check, args.workers)
         return
     print(f"rendering {args.trades:,} CFD openings to EMIR REFIT files (NEWT)")
-    for mode in ("validated", "unvalidated"):
+    for mode in modes:
         command = [sys.executable, __file__, "--trades", str(args.trades), "--mode", mode]
         if args.workers is not None:
             command += ["--workers", str(args.workers)]

@@ -10,7 +10,8 @@ environment, and its one-line ``str()`` says what, where, and what was expected:
     ├── ComplianceError               findings at or above a severity (opt-in, .result)
     ├── JobError (ValueError)         a job's input: missing file, bad rows (.record_errors)
     ├── RenderError
-    │   └── XsdValidationError        file, line, path, reason
+    │   ├── XsdValidationError        file, line, path, reason
+    │   └── PreSubmissionError        reports that break the regulator's rules (.failures)
     └── PackError
         └── PackIntegrityError        each mismatch, missing or unexpected file
 """
@@ -27,6 +28,7 @@ __all__ = [
     "PackError",
     "PackIntegrityError",
     "PolicyError",
+    "PreSubmissionError",
     "RecordError",
     "RegkitError",
     "RenderError",
@@ -170,6 +172,20 @@ class JobError(RegkitError, ValueError):
 
 class RenderError(RegkitError):
     """A regulator file could not be produced."""
+
+
+class PreSubmissionError(RenderError):
+    """Reports that break the regulator's validation rules, found before any was written:
+    nothing was written.
+
+    Attributes:
+        failures: every rule every report broke, in the trades' order
+            (:class:`regkit.reports.emir.precheck.VrFailure`).
+    """
+
+    def __init__(self, message: str, failures: Sequence[Any] = ()) -> None:
+        super().__init__(message)
+        self.failures: tuple[Any, ...] = tuple(failures)
 
 
 class XsdValidationError(RenderError, ValueError):

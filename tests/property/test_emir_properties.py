@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,10 +32,19 @@ from strategies import (
     upis,
 )
 
-from regkit import Account, ClientCategory, Firm, Instrument, PositionEffect, Trade
-from regkit.errors import RenderError
+from regkit import (
+    Account,
+    ClientCategory,
+    Firm,
+    Instrument,
+    LegalEntity,
+    PositionEffect,
+    Trade,
+)
+from regkit.errors import PreSubmissionError, RenderError
 from regkit.reports.emir import ACTIONS, Valuation, build_reports, render, write_report
 from regkit.reports.xml import validate
+from regkit.rules.policy import load_policy
 from regkit.schemas.emir import EmirReport
 from regkit.schemas.identifiers import generate_uti, is_valid_uti
 
@@ -52,9 +61,8 @@ def client_accounts(draw: st.DrawFn, clean: bool) -> Account:
         holder = holder.model_copy(update={"residence_country": draw(countries)})
     if clean and holder.kind == "entity" and holder.lei is None:
         holder = holder.model_copy(update={"lei": draw(leis())})
-    if clean and holder.kind == "entity" and holder.nature in ("F", "N") and not holder.sector:
-        # auth.030 carries nature F or N with its sector (EMIR-VR-1012-01/02)
-        holder = holder.model_copy(update={"sector": "INVF" if holder.nature == "F" else "C"})
+    if clean and holder.kind == "entity":
+        holder = LegalEntity.model_validate(holder.model_dump() | reportable_entity(holder))
     return Account(
         account_id=draw(identifiers("A")),
         holder=holder,
@@ -63,15 +71,33 @@ def client_accounts(draw: st.DrawFn, clean: bool) -> Account:
     )
 
 
+def reportable_entity(holder: LegalEntity) -> dict[str, Any]:
+    """What an entity counterparty 2 states that REFIT asks of it: its nature (EMIR-VR-1011),
+    a sector for F or N (VR-1012-01/02), a clearing threshold for F or N (VR-1013-01), its
+    reporting obligation (VR-1014-01)."""
+    update: dict[str, Any] = {}
+    nature = holder.nature or "F"
+    update["nature"] = nature
+    if nature in ("F", "N"):
+        update["sector"] = holder.sector or ("INVF" if nature == "F" else "C")
+        threshold = holder.above_clearing_threshold
+        update["above_clearing_threshold"] = False if threshold is None else threshold
+    if holder.reporting_obligation is None:
+        update["reporting_obligation"] = True
+    return update
+
+
 def reportable(firm: Firm) -> Firm:
-    """The firm as regkit reports it: an investment firm whose master agreement REFIT can
-    carry (EMIR-VR-2036-01: a version for a type other than BIAG or OTHR; EMIR-VR-2035-01:
-    OTHR needs a name no record holds, so BIAG instead)."""
+    """The firm as regkit reports it: an investment firm that states its clearing threshold
+    (EMIR-VR-1007-01) and a master agreement REFIT can carry (EMIR-VR-2036-01: a version
+    for a type other than BIAG or OTHR; EMIR-VR-2035-01: OTHR with its name)."""
     update: dict[str, Any] = {"investment_firm": True}
+    if firm.above_clearing_threshold is None:
+        update["above_clearing_threshold"] = False
     kind = firm.master_agreement_type
-    if kind == "OTHR":
-        update["master_agreement_type"] = "BIAG"
-    elif kind not in (None, "BIAG") and firm.master_agreement_version is None:
+    if kind == "OTHR" and firm.other_master_agreement_type is None:
+        update["other_master_agreement_type"] = "Client Agreement"
+    elif kind not in (None, "BIAG", "OTHR") and firm.master_agreement_version is None:
         update["master_agreement_version"] = 2002
     return firm.model_copy(update=update)
 
@@ -84,8 +110,8 @@ def derivatives(draw: st.DrawFn) -> Instrument:
     data["product"] = draw(st.sampled_from(("cfd", "spread_bet", "forward", "swap")))
     data["cfi"] = data["cfi"] or "JFTXCC"
     data["delivery"] = data["delivery"] or "cash"
-    if data["underlying_class"] in ("crypto", "other"):  # no REFIT asset class: VR-2011-01
-        data["underlying_class"] = "commodity"
+    if data["underlying_class"] in ("crypto", "other"):  # no REFIT class: VR-2011-01
+        data["asset_class"] = "COMM"  # the firm's choice, as the sample firm's for crypto
     if data["product"] == "spread_bet" and data["expiry_date"] is None:  # VR-2044-01
         data["expiry_date"] = date(2027, 3, 19)
     if data["underlying_class"] in _QUANTIFIED:  # 2.60 takes 5 decimals: VR-2060-01
@@ -93,7 +119,7 @@ def derivatives(draw: st.DrawFn) -> Instrument:
     if data["isin"] is None and data["upi"] is None:  # OTC without ISIN: VR-2008-02
         data["upi"] = draw(upis())
     instrument = Instrument(**data)
-    if instrument.underlying_class in ("gold", "commodity") and (
+    if instrument.reported_asset_class == "COMM" and (
         instrument.commodity_classification is None  # COMM needs 2.116: VR-2116-01
     ):
         instrument = Instrument(**(data | {"base_product": "OTHR"}))
@@ -109,19 +135,49 @@ def reportable_trades(
     data["capacity"] = draw(st.sampled_from(("DEAL", "MTCH")))
     data["position_effect"] = draw(st.sampled_from((None, "open")))
     data["price_currency"] = data["price_currency"] or "EUR"
-    if data["instrument"]["underlying_class"] in _QUANTIFIED:  # VR-2060-01: 5 decimals
-        data["quantity"] = _two_places(data["quantity"])
+    # VR-2055-01 and VR-2060-01: a notional amount or quantity has at most 5 decimals, and
+    # regkit refuses a quantity with more rather than round it
+    data["quantity"] = _two_places(data["quantity"])
     return Trade(**data)
 
 
 #: Equity and commodity underlyings: their reports state the total notional quantity
 #: (REFIT 2.60, EMIR-VR-2060-01), quantity x multiplier, at most 5 decimals (regkit refuses
 #: more rather than round): generated with 2 decimals each.
-_QUANTIFIED = frozenset({"gold", "commodity", "index_major", "index_minor", "equity"})
+_QUANTIFIED = frozenset(
+    {"gold", "commodity", "index_major", "index_minor", "equity", "crypto", "other"}
+)
 
 
 def _two_places(value: Decimal) -> Decimal:
     return max(Decimal(value).quantize(Decimal("0.01")), Decimal("0.01"))
+
+
+#: The first day REFIT accepts for an execution, valuation or event (EMIR-VR-2042-02,
+#: VR-2023-02, VR-2153-03: on or after 12 February 2014, when EMIR reporting began).
+_FIRST_DAY = datetime(2014, 2, 12, tzinfo=UTC)
+
+
+def consistent(trade: Trade) -> Trade:
+    """A trade's dates as a real book has them: executed between the start of EMIR
+    reporting and the reporting timestamp (EMIR-VR-2042), of an instrument that had not
+    expired (VR-2044, VR-2153-08)."""
+    executed = min(max(trade.executed_at, _FIRST_DAY), CREATED - timedelta(hours=1))
+    instrument = trade.instrument
+    expiry = instrument.expiry_date
+    if expiry is not None and expiry < executed.date():
+        instrument = instrument.model_copy(update={"expiry_date": executed.date()})
+    return trade.model_copy(update={"executed_at": executed, "instrument": instrument})
+
+
+def valued_at(trade: Trade) -> datetime:
+    """When a trade of a real book is valued: at the reporting timestamp, or on its expiry
+    day if it expired before (EMIR-VR-2023-03 to -05), never before its execution."""
+    expiry = trade.instrument.expiry_date
+    if expiry is None:
+        return CREATED
+    end = datetime(expiry.year, expiry.month, expiry.day, tzinfo=UTC) + timedelta(hours=23)
+    return max(min(end, CREATED), trade.executed_at)
 
 
 @st.composite
@@ -144,18 +200,21 @@ def batches(draw: st.DrawFn) -> dict[str, Any]:
     the_trades: list[Trade] = draw(
         st.lists(any_trade, max_size=6, unique_by=lambda trade: trade.trade_id)
     )
+    if clean:
+        the_trades = [consistent(trade) for trade in the_trades]
     valued = [trade for trade in the_trades if clean or draw(st.booleans())]
     valuations = [
         Valuation(
             trade.trade_id,
             draw(st.decimals(-(10**9), 10**9, places=2, allow_nan=False, allow_infinity=False)),
             "EUR",
-            CREATED,
+            valued_at(trade) if clean else CREATED,
         )
         for trade in valued
     ]
     firm: Firm = reportable(draw(firms()))
     return {
+        "clean": clean,
         "firm": firm,
         "accounts": the_accounts,
         "trades": the_trades,
@@ -182,6 +241,14 @@ def test_records_render_to_valid_files_or_are_refused_by_name(batch: dict[str, A
                 max_records=batch["max_records"],
                 workers=1,
             )
+        except PreSubmissionError as error:
+            # The renderer and the pack agree: a batch of records that REFIT can carry
+            # throughout is never refused by ESMA's validation rules.
+            assert not batch["clean"], str(error)  # noqa: PT017
+            event("refused by a validation rule")
+            assert list(out.iterdir()) == [], "a refused batch left a file behind"
+            assert_names_failing_reports(error, batch["trades"])
+            return
         except RenderError as error:
             event("refused")
             assert list(out.iterdir()) == [], "a refused batch left a file behind"
@@ -210,6 +277,17 @@ def test_records_render_to_valid_files_or_are_refused_by_name(batch: dict[str, A
     for report in built.reports:
         assert EmirReport.model_validate(report.model_dump()) == report
     assert "".join(write_report(report) for report in built.reports) == "".join(lines)
+
+
+def assert_names_failing_reports(error: PreSubmissionError, the_trades: list[Trade]) -> None:
+    """Every failure names a trade of the batch, its UTI and a rule of the pack."""
+    keys = {trade.trade_id for trade in the_trades}
+    rules = {rule.id for rule in load_policy("emir-refit-vr").rules}
+    assert error.failures, "the error names no report"
+    for failure in error.failures:
+        assert failure.trade_id in keys, failure
+        assert failure.rule_id in rules, failure
+        assert f"{failure.trade_id} (UTI {failure.uti}, " in str(error)
 
 
 def assert_names_bad_trades(message: str, the_trades: list[Trade]) -> None:

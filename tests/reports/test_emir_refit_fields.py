@@ -12,6 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from regkit import Account, Firm, Instrument, LegalEntity, NaturalPerson, Trade
 from regkit.reports.emir import build_reports, render
 from regkit.reports.emir.build import DEFAULT_MASTER_AGREEMENT
@@ -167,7 +169,7 @@ def test_a_natural_person_has_no_reporting_obligation() -> None:
 
 def test_a_central_counterparty_client_writes_its_nature_alone(tmp_path: Path) -> None:
     # EMIR-VR-1012-03, VR-1013-02: nature C takes no sector and no threshold.
-    text = xml_of([trade("T1", "E1")], tmp_path, entity(nature="C"))
+    text = xml_of([trade("T1", "E1")], tmp_path, entity(nature="C", reporting_obligation=True))
     assert "<Ntr><CntrlCntrPty>NORE</CntrlCntrPty></Ntr>" in text
 
 
@@ -195,7 +197,9 @@ def test_an_accounts_own_terms_override_the_firms(tmp_path: Path) -> None:
         collateral_portfolio=True,
         collateral_portfolio_code="PFE1",
     )
-    account = entity(nature="F", sector="UCIT", above_clearing_threshold=False)
+    account = entity(
+        nature="F", sector="UCIT", above_clearing_threshold=False, reporting_obligation=True
+    )
     account = Account.model_validate(account.model_dump() | {"agreement": terms.model_dump()})
     the_firm = firm(master_agreement_type="BIAG", collateral_portfolio=False)
     report = report_of(trade("T1", "E1"), account, the_firm)
@@ -212,8 +216,8 @@ def test_agreement_terms_regkit_cannot_report_are_refused_by_name() -> None:
         [trade("T1")], [PERSON], firm(master_agreement_type="OTHR"), created_at=CREATED
     )
     (bad,) = built.refused
-    # EMIR-VR-2035-01: OTHR needs the agreement's name (2.35), which no record holds.
-    assert (bad.key, bad.field) == ("T1", "agreement.master_agreement_type")
+    # EMIR-VR-2035-01: OTHR needs the agreement's name (2.35).
+    assert (bad.key, bad.field) == ("T1", "agreement.other_master_agreement_type")
     assert "EMIR-VR-2035-01" in bad.reason
     built = build_reports(
         [trade("T1")], [PERSON], firm(master_agreement_type="ISDA"), created_at=CREATED
@@ -224,6 +228,28 @@ def test_agreement_terms_regkit_cannot_report_are_refused_by_name() -> None:
         "agreement.master_agreement_version",
         True,
     )
+
+
+def test_an_other_master_agreement_is_reported_with_its_name(tmp_path: Path) -> None:
+    """EMIR-VR-2035-01: with 2.34 OTHR, 2.35 names the agreement; an account's own type
+    never takes the firm's name."""
+    the_firm = firm(master_agreement_type="OTHR", other_master_agreement_type="Client Terms")
+    report = report_of(trade("T1"), PERSON, the_firm)
+    assert (report.master_agreement_type, report.other_master_agreement_type) == (
+        "OTHR",
+        "Client Terms",
+    )
+    text = xml_of([trade("T1")], tmp_path, PERSON, the_firm=the_firm)
+    assert (
+        "<MstrAgrmt><Tp><Tp>OTHR</Tp></Tp><OthrMstrAgrmtDtls>Client Terms</OthrMstrAgrmtDtls>"
+        "</MstrAgrmt>" in text
+    )
+    own = Account.model_validate(
+        PERSON.model_dump() | {"agreement": {"master_agreement_type": "BIAG"}}
+    )
+    assert the_firm.agreement_for(own).other_master_agreement_type is None
+    with pytest.raises(ValueError, match="only with master_agreement_type OTHR"):
+        AgreementTerms(master_agreement_type="ISDA", other_master_agreement_type="Terms")
 
 
 # --- 2.60, 2.116-2.118: equity and commodity derivatives ------------------------------------

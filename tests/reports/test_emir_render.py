@@ -36,7 +36,6 @@ from regkit import (
 from regkit.errors import RenderError, XsdValidationError
 from regkit.reports import emir
 from regkit.reports.emir import Event, Rendered, Valuation, render
-from regkit.reports.emir import build as emir_build
 from regkit.reports.emir import renderer as emir_renderer
 from regkit.reports.xml import SCHEMAS, schema, validate
 from regkit.schemas.emir import EmirReport
@@ -423,32 +422,43 @@ def test_a_valuation_later_than_the_reporting_timestamp_is_refused(tmp_path: Pat
 
 def test_crypto_and_undated_spread_bets_are_refused_by_name(tmp_path: Path) -> None:
     """ESMA74-362-2683 EMIR-VR-2011-01: asset class (2.11) is one of COMM, CRDT, CURR, EQUI,
-    INTR (no OTHR); VR-2044-01/VR-2046-01: a contract type other than CFDS has an
+    INTR (no OTHR), so a crypto-asset is reported in the class the firm gives it, and
+    refused without one; VR-2044-01/VR-2046-01: a contract type other than CFDS has an
     expiration date (2.44) and a final settlement date (2.46)."""
     btc = Instrument(symbol="BTCUSD", product="cfd", underlying_class="crypto",
-                     quote_currency="USD", cfi="JCIXCC")  # fmt: skip
+                     quote_currency="USD", cfi="JTMXCC", upi="QZ7PL4JFP4ZA")  # fmt: skip
+    classed = btc.model_copy(update={"asset_class": "COMM", "base_product": "OTHR"})
     bet = GER40.model_copy(update={"product": Product.SPREAD_BET})
     dated = bet.model_copy(update={"expiry_date": date(2026, 12, 18)})
     trades = [
         trade("C1", instrument=btc, price=Decimal("90000"), price_currency="USD"),
         trade("S1", instrument=bet, price=Decimal("19000"), price_currency="EUR"),
         trade("S2", instrument=dated, price=Decimal("19000"), price_currency="EUR"),
+        trade("C2", instrument=classed, price=Decimal("90000"), price_currency="USD"),
     ]
-    built = emir.build_reports(trades[1:], ACCOUNTS, firm(), created_at=CREATED)
-    assert [str(item).split(" (")[0] for item in built.refused] == [
+    built = emir.build_reports(trades, ACCOUNTS, firm(), created_at=CREATED)
+    assert [str(item).split(" (")[0].split(": REFIT")[0] for item in built.refused] == [
+        "C1: instrument.asset_class: missing",
         "S1: instrument.expiry_date: missing: a spread bet reports its expiration and "
         "settlement dates",
     ]
-    (report,) = built.reports
-    assert (report.contract_type, report.expiration_date, report.final_settlement_date) == (
+    spread, crypto = built.reports
+    assert (spread.contract_type, spread.expiration_date, spread.final_settlement_date) == (
         "SPDB",
         date(2026, 12, 18),
         date(2026, 12, 18),
     )
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(emir_build, "REFUSE_OTHR", True)
-        with pytest.raises(RenderError, match=r"C1: instrument\.underlying_class: crypto"):
-            render(trades, ACCOUNTS, firm(), tmp_path, created_at=CREATED, workers=1)
+    # EMIR-VR-2012: the crypto indicator; VR-2116-01: COMM takes a base product.
+    assert (crypto.asset_class, crypto.crypto_based, crypto.base_product) == (
+        "COMM",
+        True,
+        "OTHR",
+    )
+    with pytest.raises(RenderError, match=r"C1: instrument\.asset_class: missing"):
+        render(trades, ACCOUNTS, firm(), tmp_path, created_at=CREATED, workers=1)
+    with pytest.raises(ValueError, match="asset_class COMM contradicts CURR"):
+        Instrument(symbol="EURUSD", product="cfd", underlying_class="fx_major",
+                   base_currency="EUR", quote_currency="USD", asset_class="COMM")  # fmt: skip
 
 
 def test_build_reports_names_what_render_refuses() -> None:

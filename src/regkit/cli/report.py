@@ -13,7 +13,7 @@ from regkit.cli._common import as_of
 from regkit.reports.registry import REPORTS, ReportOption, ReportType
 from regkit.reports.values import Rendered
 
-__all__ = ["add", "print_rendered", "run"]
+__all__ = ["add", "print_content_check", "print_rendered", "run"]
 
 
 def add(commands: Any) -> None:
@@ -70,7 +70,10 @@ def _add_option(parser: argparse.ArgumentParser, option: ReportOption) -> None:
     settings: dict[str, Any] = {"help": option.help}
     if option.metavar is not None:
         settings["metavar"] = option.metavar
-    if option.kind == "texts":
+    if option.kind == "flag":
+        settings["action"] = "store_false" if option.default is True else "store_true"
+        settings["dest"] = option.name
+    elif option.kind == "texts":
         settings |= {"action": "append", "default": []}
     elif option.kind in ("file", "records"):
         settings["type"] = Path
@@ -118,3 +121,19 @@ def print_rendered(files: Rendered, verb: str) -> None:
     for reason, keys in reasons.items():
         shown = ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
         print(f"  not reportable: {len(keys):,} trade(s) ({shown}): {reason}", file=sys.stdout)
+    print_content_check(files)
+
+
+def print_content_check(files: Rendered) -> None:
+    """What the pre-submission check found: the pack, the count, every failure."""
+    check = files.content_check
+    if check is None:
+        return
+    print(
+        f"checked against {check.policy_id} {check.policy_version} ({check.rules} rules): "
+        f"{check.passed:,} of {check.checked:,} report(s) pass"
+        + (f", {len(check.withheld):,} not written" if check.withheld else ""),
+        file=sys.stdout,
+    )
+    for failure in check.failures:
+        print(f"  {failure}", file=sys.stdout)

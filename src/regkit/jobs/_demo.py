@@ -17,6 +17,7 @@ from regkit.errors import RecordError
 from regkit.jobs._check import sample_config
 from regkit.jobs._common import as_path
 from regkit.reports import audit_pack
+from regkit.reports.emir.precheck import ContentCheck
 from regkit.reports.registry import report_type
 from regkit.reports.values import Rendered
 from regkit.reports.xml import validate as validate_xml
@@ -58,6 +59,7 @@ class DemoContext:
         errors: every record error met on the way.
         problems: what went wrong in a step (the demo then exits 1).
         report_files: the regulator files the demo wrote (for the audit pack).
+        content_checks: what the reports' pre-submission checks found (for the pack).
 
     Examples:
         >>> lines = []
@@ -76,6 +78,7 @@ class DemoContext:
     errors: list[RecordError] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     report_files: list[Path] = field(default_factory=list)
+    content_checks: list[ContentCheck] = field(default_factory=list)
 
     def say(self, text: str = "") -> None:
         """Tell a line of the demo."""
@@ -282,6 +285,15 @@ def _validated(ctx: DemoContext, files: Rendered) -> None:
         if not result.ok:
             ctx.problems.append(f"{path.name} does not validate against its schema")
     ctx.report_files += list(files)
+    check = files.content_check
+    if check is not None:
+        ctx.content_checks.append(check)
+        ctx.say(
+            f"  checked before writing against {check.policy_id} {check.policy_version} "
+            f"({check.rules} rules): {check.passed:,} of {check.checked:,} reports pass"
+        )
+        if not check.ok:
+            ctx.problems.append(f"{check.checked - check.passed} reports break a validation rule")
 
 
 def _render(ctx: DemoContext, name: str, folder: str) -> tuple[date, list[Trade], Rendered]:
@@ -344,6 +356,7 @@ def _step_pack(ctx: DemoContext) -> None:
         result,
         ctx.out_dir / "audit-pack.zip",
         attachments=ctx.report_files,
+        content_checks=ctx.content_checks,
         inputs={"trades": of_day, "accounts": accounts, "snapshots": snapshots},
         title=f"{ctx.firm.name}: retail CFD checks of {day.isoformat()}",
         policies=[policy],

@@ -15,6 +15,7 @@ from regkit.jobs._check import PolicyArgument, policy_of
 from regkit.jobs._common import JobError, as_path, check_date, check_time
 from regkit.jobs._inputs import load_firm, read_files
 from regkit.reports import audit_pack
+from regkit.reports.emir.precheck import ContentCheck
 from regkit.reports.registry import REPORTS, report_type
 from regkit.rules.engine import check
 from regkit.rules.findings import CheckResult
@@ -204,15 +205,19 @@ def _write(
     with tempfile.TemporaryDirectory() as folder:
         reporting = _firm(firm)
         attachments: list[Path] = []
+        checks: list[ContentCheck] = []
         for name in reports:
             assert reporting is not None
-            attachments += report_type(name).render(
+            rendered = report_type(name).render(
                 [t for t in scoped["trades"] if isinstance(t, Trade)],
                 [a for a in scoped["accounts"] if isinstance(a, Account)],
                 reporting,
                 Path(folder) / name,
                 created_at=created,
             )
+            attachments += rendered
+            if rendered.content_check is not None:
+                checks.append(rendered.content_check)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", audit_pack.PackWarning)
             path = audit_pack.build(
@@ -225,6 +230,7 @@ def _write(
                 title=title,
                 signer=key,
                 organization=reporting.name if reporting is not None else None,
+                content_checks=checks,
             )
     return PackResult(
         path=path,

@@ -43,7 +43,8 @@ def report(
         first_sequence: the first file's number.
         validate: validate every file against its schema before it appears.
         **options: the report's own options (:attr:`ReportType.options`): ``cancel``
-            and ``parameters`` for MiFIR; ``snapshots`` (a file) and ``action`` for EMIR.
+            and ``parameters`` for MiFIR; ``snapshots`` (a file), ``action``, ``check``
+            and ``write_passing`` for EMIR (see :func:`regkit.reports.emir.render`).
 
     Returns:
         The files written, with what was reported and what was not.
@@ -52,6 +53,8 @@ def report(
         TypeError: an unknown option, or an argument of the wrong type.
         JobError: a missing file, a bad firm file, or bad account or snapshot rows.
         RenderError: an unknown report, or trades that cannot be reported (nothing written).
+        PreSubmissionError: EMIR reports that break ESMA's validation rules (nothing
+            written, unless ``write_passing``).
         RecordError: rows of the trades file that are not trades (nothing written).
 
     Examples:
@@ -110,6 +113,8 @@ def _options(kind: ReportType, options: dict[str, Any]) -> dict[str, Any]:
             value = optional_path(name, value)
         elif option.kind == "texts":
             value = _texts(name, value)
+        elif option.kind == "flag" and not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, got {value!r}")
         elif value is not None and option.choices and value not in option.choices:
             raise ValueError(f"{name} must be one of {', '.join(option.choices)}, got {value!r}")
         given[name] = value

@@ -8,7 +8,7 @@ A pack holds what a check found and everything needed to see it again (see
     data/findings.json          the whole result (CheckResult.to_json) but its run's times
     data/inputs/...             the input records, or only their fingerprints
     data/policy/...             the exact policy files that ran, and policies.json
-    data/regulator/...          the regulator files, and validation.json
+    data/regulator/...          the regulator files, validation.json, content-checks.json
     data/rerun.py               a script that re-runs the check from the pack's own files
     data/scope.json             what the pack covers: accounts, period, as_of, records per kind
     data/report.html            the audit report, one self-contained page
@@ -84,6 +84,8 @@ if TYPE_CHECKING:  # cryptography is optional (the "sign" extra); imported when 
         Ed25519PrivateKey,
         Ed25519PublicKey,
     )
+
+    from regkit.reports.emir.precheck import ContentCheck
 
 __all__ = [
     "BAGIT_TXT",
@@ -196,6 +198,7 @@ def build(
     policies: Policy | Sequence[Policy] | None = None,
     organization: str | None = None,
     max_rows: int = html.DEFAULT_MAX_ROWS,
+    content_checks: Iterable[ContentCheck] = (),
 ) -> Path:
     """Write an audit pack of a check result: a deterministic BagIt zip.
 
@@ -223,6 +226,8 @@ def build(
         organization: the firm's name: ``Source-Organization`` in ``bag-info.txt`` and the
             report's title.
         max_rows: findings shown in the report's table (all are in ``findings.csv``).
+        content_checks: the ``content_check`` of each render's result (its pre-submission
+            check): ``data/regulator/content-checks.json`` and the report.
 
     Returns:
         The path of the pack.
@@ -239,8 +244,7 @@ def build(
     notices = _date_notices(result, moment)
     ran = _policies_for(result, policies)
     key = _private_key(signer)
-    regulator = [_attachment(Path(item)) for item in attachments]
-    _check_names([entry.name for entry in regulator])
+    regulator, checks = _regulator_files(attachments, content_checks)
     lookup = _AccountLookup(html.shown_findings(result.findings, max_rows), asked)
     with atomic_path(target) as temporary, zipfile.ZipFile(temporary, "w") as archive:
         bag = _BagWriter(archive, moment)
@@ -249,14 +253,13 @@ def build(
         inputs_summary = _write_inputs(bag, result, inputs, asked, lookup)
         policy_summary = _write_policies(bag, result, ran)
         notices += _policy_notices(policy_summary)
-        validations = _write_regulator(bag, regulator)
+        validations = _write_regulator(bag, regulator, checks)
         rerun = html.rerun_script(result, policy_summary, inputs_summary)
         bag.put("data/rerun.py", rerun.encode("utf-8"))
         stated = _scope_data(result, asked, inputs_summary, notices)
         bag.put_json("data/scope.json", stated)
-        report = _Report(
-            title, organization, moment, ran, policy_summary, validations, inputs_summary
-        )
+        report = _Report(title, organization, moment, ran, policy_summary, validations,
+                         inputs_summary, checks)  # fmt: skip
         _write_report(bag, result, report, stated, lookup.of_record, lookup.details(asked), rerun,
                       max_rows=max_rows, signed=key is not None)  # fmt: skip
         info = _bag_info(result, moment, bag, organization, title, key, stated)
@@ -282,6 +285,7 @@ class _Report:
     policy_files: Sequence[Mapping[str, Any]]
     regulator: Sequence[Mapping[str, Any]]
     inputs: Mapping[str, Mapping[str, Any]]
+    content_checks: Sequence[Mapping[str, Any]] = ()
 
 
 def _write_report(
@@ -306,6 +310,7 @@ def _write_report(
             policies=report.policies,
             policy_files=report.policy_files,
             regulator=report.regulator,
+            content_checks=report.content_checks,
             inputs=report.inputs,
             scope=scope,
             notices=scope["warnings"],
@@ -844,6 +849,28 @@ def _attachment(path: Path) -> _Attachment:
     return _Attachment(path, name, validation)
 
 
+def _regulator_files(
+    attachments: Iterable[str | Path], content_checks: Iterable[object]
+) -> tuple[list[_Attachment], list[dict[str, Any]]]:
+    """The attachments, validated and of distinct names, and the content checks' data."""
+    regulator = [_attachment(Path(item)) for item in attachments]
+    _check_names([entry.name for entry in regulator])
+    return regulator, [_content_check(item) for item in content_checks]
+
+
+def _content_check(check: object) -> dict[str, Any]:
+    """A pre-submission check as the pack holds it."""
+    to_dict = getattr(check, "to_dict", None)
+    if not callable(to_dict):
+        raise TypeError(
+            f"content_checks must hold the content_check of a render's result, got "
+            f"{type(check).__name__}"
+        )
+    data = to_dict()
+    assert isinstance(data, dict)
+    return data
+
+
 def _check_names(names: Sequence[str]) -> None:
     seen: set[str] = set()
     for name in names:
@@ -852,7 +879,9 @@ def _check_names(names: Sequence[str]) -> None:
         seen.add(name)
 
 
-def _write_regulator(bag: _BagWriter, attachments: Sequence[_Attachment]) -> list[dict[str, Any]]:
+def _write_regulator(
+    bag: _BagWriter, attachments: Sequence[_Attachment], checks: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
     validations: list[dict[str, Any]] = []
     for attachment in sorted(attachments, key=lambda item: item.name):
         entry = f"data/regulator/{attachment.name}"
@@ -867,6 +896,8 @@ def _write_regulator(bag: _BagWriter, attachments: Sequence[_Attachment]) -> lis
         )
     if attachments:
         bag.put_json("data/regulator/validation.json", validations)
+    if checks:
+        bag.put_json("data/regulator/content-checks.json", list(checks))
     return validations
 
 

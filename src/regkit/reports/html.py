@@ -142,6 +142,7 @@ def render(
     policies: Sequence[Policy] = (),
     policy_files: Sequence[Mapping[str, Any]] = (),
     regulator: Sequence[Mapping[str, Any]] = (),
+    content_checks: Sequence[Mapping[str, Any]] = (),
     inputs: Mapping[str, Mapping[str, Any]] | None = None,
     scope: Mapping[str, Any] | None = None,
     notices: Sequence[str] = (),
@@ -162,6 +163,7 @@ def render(
             policies=policies,
             policy_files=policy_files,
             regulator=regulator,
+            content_checks=content_checks,
             inputs=inputs,
             scope=scope,
             notices=notices,
@@ -184,6 +186,7 @@ def stream(
     policies: Sequence[Policy] = (),
     policy_files: Sequence[Mapping[str, Any]] = (),
     regulator: Sequence[Mapping[str, Any]] = (),
+    content_checks: Sequence[Mapping[str, Any]] = (),
     inputs: Mapping[str, Mapping[str, Any]] | None = None,
     scope: Mapping[str, Any] | None = None,
     notices: Sequence[str] = (),
@@ -205,6 +208,8 @@ def stream(
             result's).
         policy_files: the pack's ``policies.json`` entries (file names and hashes).
         regulator: the pack's ``validation.json`` entries.
+        content_checks: the pack's ``content-checks.json`` entries (the regulator's
+            validation rules, run on the reports before they were written).
         inputs: the pack's ``inputs.json``: per input, records, fingerprint and file.
         scope: the pack's ``scope.json`` (default: all accounts, all time, the result's
             ``as_of`` and records).
@@ -243,6 +248,7 @@ def stream(
         "accounts": list(accounts),
         "policy_files": list(policy_files) or _bare_policies(result),
         "regulator": [{**_REGULATOR_DEFAULTS, **entry} for entry in regulator],
+        "content_checks": list(content_checks),
         "inputs": rows,
         "rerun": rerun if rerun is not None else rerun_script(result, policy_files, inputs),
         "signed": signed,

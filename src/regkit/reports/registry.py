@@ -37,8 +37,10 @@ __all__ = ["REPORTS", "ReportOption", "ReportType", "report_type"]
 
 #: What an option of a report holds: ``text`` (one value), ``texts`` (repeatable),
 #: ``file`` (a path handed to the report as it is), ``records`` (a file of records of the
-#: option's ``model``, read before the report is rendered).
-OptionKind = Literal["text", "texts", "file", "records"]
+#: option's ``model``, read before the report is rendered), ``flag`` (True or False; its
+#: CLI flag turns the default round: ``--write-passing``, or ``--no-check`` for a default
+#: of True).
+OptionKind = Literal["text", "texts", "file", "records", "flag"]
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,10 @@ class ReportOption:
 
     @property
     def flag(self) -> str:
-        """The command-line option: ``--first-sequence`` for ``first_sequence``."""
-        return "--" + self.name.replace("_", "-")
+        """The command-line option: ``--first-sequence`` for ``first_sequence``;
+        ``--no-check`` for a ``flag`` option ``check`` that is True by default."""
+        negated = "no-" if self.kind == "flag" and self.default is True else ""
+        return "--" + negated + self.name.replace("_", "-")
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,12 @@ def _mifir_keywords(options: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _emir_keywords(options: Mapping[str, Any]) -> dict[str, Any]:
-    return {"action": options.get("action") or "NEWT", "snapshots": options.get("snapshots") or ()}
+    return {
+        "action": options.get("action") or "NEWT",
+        "snapshots": options.get("snapshots") or (),
+        "check": options.get("check", True),
+        "write_passing": options.get("write_passing", False),
+    }
 
 
 _MIFIR = ReportType(
@@ -162,8 +171,11 @@ _EMIR = ReportType(
     "none, split into files of at most --max-records, each validated before it appears. "
     "TERM: each closing trade terminates the derivative its opening reported, under the "
     "opening's UTI, which the close carries in uti; openings are listed, not terminated. "
-    "Exit 2, with nothing written, when a row or a trade cannot be reported (each one "
-    "named, e.g. a close whose opening's UTI is unknown).",
+    "Every report is checked against ESMA's EMIR validation rules (the emir-refit-vr pack) "
+    "before it is written. Exit 2, with nothing written, when a row or a trade cannot be "
+    "reported (each one named, e.g. a close whose opening's UTI is unknown) or a report "
+    "breaks a validation rule (each trade, UTI, field and VR id named), unless "
+    "--write-passing.",
     messages=("auth.030",),
     render=emir.render,
     file_name=emir.file_name,
@@ -183,6 +195,20 @@ _EMIR = ReportType(
             "the action type of every report (default NEWT)",
             choices=tuple(emir.ACTIONS),
             default="NEWT",
+        ),
+        ReportOption(
+            "check",
+            "do not check the reports against ESMA's EMIR validation rules (emir-refit-vr) "
+            "before writing them",
+            kind="flag",
+            default=True,
+        ),
+        ReportOption(
+            "write_passing",
+            "write the reports that pass the validation rules and list the rest, instead "
+            "of writing nothing",
+            kind="flag",
+            default=False,
         ),
     ),
     keywords=_emir_keywords,

@@ -9,9 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from regkit.errors import RenderError
 from regkit.schemas.types import to_utc
+
+if TYPE_CHECKING:
+    from regkit.reports.emir.precheck import ContentCheck
 
 __all__ = [
     "BadField",
@@ -46,6 +50,8 @@ class Rendered(list[Path]):
         reported: trades reported (``Tx/New``).
         cancelled: transaction references cancelled (``Tx/Cxl``).
         skipped: trades not reportable, each with the reason.
+        content_check: what the pre-submission check of the regulator's validation rules
+            found (EMIR: :mod:`regkit.reports.emir.precheck`), or None when none ran.
     """
 
     def __init__(
@@ -55,11 +61,13 @@ class Rendered(list[Path]):
         reported: int = 0,
         cancelled: int = 0,
         skipped: Sequence[Skipped] = (),
+        content_check: ContentCheck | None = None,
     ) -> None:
         super().__init__(paths)
         self.reported = reported
         self.cancelled = cancelled
         self.skipped: tuple[Skipped, ...] = tuple(skipped)
+        self.content_check = content_check
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,10 @@ class Spec(NamedTuple):
     delivery: Delivery = Delivery.CASH
     isin: str | None = None  # ISIN body (an OTC derivative's from ANNA DSB starts EZ)
     strike: str | None = None  # an option's strike (a European call)
+    # The EMIR asset class (REFIT 2.11) of an underlying REFIT does not classify, the
+    # firm's choice, and its commodity base product (REFIT 2.116) when that is COMM.
+    asset_class: str | None = None
+    base_product: str | None = None
 
 
 _C, _FX = Product.CFD, UnderlyingClass.FX_MAJOR
@@ -155,16 +159,23 @@ SPECS: tuple[Spec, ...] = (
         "MC", _C, _U.EQUITY, "EUR", "CFD on LVMH", "JESXCC", 60000, 2, "0.1", 500, 5,
         underlying_isin="FR000012101",
     ),
-    # ISO 10962 has no group for crypto-assets; a CFD on one is a commodity forward, other.
-    Spec("BTCUSD", _C, _U.CRYPTO, "USD", "CFD Bitcoin/USD", "JTMXCC", 680000, 1, "0.001", 500, 30),
-    Spec("ETHUSD", _C, _U.CRYPTO, "USD", "CFD Ether/USD", "JTMXCC", 260000, 2, "0.01", 500, 10),
+    # ISO 10962 has no group for crypto-assets; a CFD on one is a commodity forward, other,
+    # and the sample firm reports it so under EMIR: asset class COMM, base product OTHR.
+    Spec(
+        "BTCUSD", _C, _U.CRYPTO, "USD", "CFD Bitcoin/USD", "JTMXCC", 680000, 1, "0.001", 500, 30,
+        asset_class="COMM", base_product="OTHR",
+    ),
+    Spec(
+        "ETHUSD", _C, _U.CRYPTO, "USD", "CFD Ether/USD", "JTMXCC", 260000, 2, "0.01", 500, 10,
+        asset_class="COMM", base_product="OTHR",
+    ),
     Spec(
         "BUND", _C, _U.BOND, "EUR", "CFD on Euro-Bund future", "JRMXCC", 13150, 2, "0.1", 300, 5,
         multiplier="10", underlying_isin="DE000110258",
     ),
     Spec(
         "VIX", _C, _U.OTHER, "USD", "CFD on CBOE Volatility Index futures", "JEIXCC", 1550, 2, "1",
-        500, 5, underlying_index="CBOE Volatility Index",
+        500, 5, underlying_index="CBOE Volatility Index", asset_class="EQUI",
     ),
     Spec(
         "EURUSD.SPOT", Product.SPOT, _FX, "USD", "EUR/USD spot", "IFXXXP", 108500, 5, "1000", 200,
@@ -209,6 +220,8 @@ def build_instrument(spec: Spec, start: date) -> Instrument:
         exercise_style=None if spec.strike is None else ExerciseStyle.EUROPEAN,
         underlying_index=spec.underlying_index,
         expiry_date=expiry,
+        asset_class=spec.asset_class,
+        base_product=spec.base_product,
     )
 
 

@@ -10,6 +10,7 @@ from regkit.schemas.base import Record, RowCheck
 from regkit.schemas.enums import ClientCategory
 from regkit.schemas.party import Holder, Kyc
 from regkit.schemas.types import (
+    AgreementName,
     AgreementYear,
     CountryCode,
     CurrencyCode,
@@ -49,6 +50,27 @@ _COLLATERAL = RowCheck(
 )
 
 
+def agreement_name_problem(kind: str | None, name: str | None) -> str | None:
+    """What is wrong with a master agreement's name (REFIT 2.35), or ``None``: it is given
+    only with the type OTHR (ESMA74-362-2683 EMIR-VR-2035-01), which it names.
+
+    Examples:
+        >>> agreement_name_problem("ISDA", "Client Terms 2024")
+        'other_master_agreement_type is reported only with master_agreement_type OTHR (REFIT 2.35, EMIR-VR-2035-01), not ISDA'
+    """  # noqa: E501
+    if name is None or kind is None or kind == "OTHR":
+        return None
+    return (
+        "other_master_agreement_type is reported only with master_agreement_type OTHR "
+        f"(REFIT 2.35, EMIR-VR-2035-01), not {kind}"
+    )
+
+
+_AGREEMENT_NAME = RowCheck(
+    ("master_agreement_type", "other_master_agreement_type"), agreement_name_problem
+)
+
+
 class AgreementTerms(Record):
     """The master agreement and collateral terms of a client's derivatives, for EMIR REFIT
     fields 2.26, 2.27, 2.34 and 2.36.
@@ -59,15 +81,17 @@ class AgreementTerms(Record):
 
     Examples:
         >>> AgreementTerms(master_agreement_type="isda", master_agreement_version="2002")
-        AgreementTerms(master_agreement_type='ISDA', master_agreement_version=2002, \
-collateral_portfolio=None, collateral_portfolio_code=None)
+        AgreementTerms(master_agreement_type='ISDA', other_master_agreement_type=None, \
+master_agreement_version=2002, collateral_portfolio=None, collateral_portfolio_code=None)
     """
 
-    row_checks = (_COLLATERAL,)
+    row_checks = (_COLLATERAL, _AGREEMENT_NAME)
 
     master_agreement_type: MasterAgreementType | None = None
     """Master agreement type (REFIT 2.34, EMIR-VR-2034-01): ISDA, CDEA, EUMA, FPCA, FMAT,
     DERV, CMOP, CHMA, IDMA, EFMA, GMRA, GMSL, BIAG (a bilateral agreement) or OTHR."""
+    other_master_agreement_type: AgreementName | None = None
+    """The agreement's name when its type is OTHR (REFIT 2.35, EMIR-VR-2035-01)."""
     master_agreement_version: AgreementYear | None = None
     """Master agreement version (REFIT 2.36): its year, 1900-2099 (EMIR-VR-2036-02);
     reported for every type but BIAG and OTHR (EMIR-VR-2036-01)."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from regkit.schemas.account import _COLLATERAL, Account, AgreementTerms
+from regkit.schemas.account import _AGREEMENT_NAME, _COLLATERAL, Account, AgreementTerms
 from regkit.schemas.base import Record
 from regkit.schemas.party import NaturalPerson
 from regkit.schemas.types import (
+    AgreementName,
     AgreementYear,
     CountryCode,
     Flag,
@@ -29,7 +30,7 @@ class Firm(Record):
         ('5493001KJTIIGC8Y1R12', 'CY')
     """
 
-    row_checks = (_COLLATERAL,)
+    row_checks = (_COLLATERAL, _AGREEMENT_NAME)
 
     lei: Lei
     """The firm's own LEI: executing entity (RTS 22 field 4) and counterparty in trades."""
@@ -54,6 +55,8 @@ class Firm(Record):
     master_agreement_type: MasterAgreementType | None = None
     """The master agreement type of the firm's client derivatives (REFIT 2.34,
     EMIR-VR-2034-01): ISDA, EUMA ... BIAG or OTHR; an account may override it."""
+    other_master_agreement_type: AgreementName | None = None
+    """That agreement's name when its type is OTHR (REFIT 2.35, EMIR-VR-2035-01)."""
     master_agreement_version: AgreementYear | None = None
     """The year of that master agreement (REFIT 2.36, EMIR-VR-2036-02)."""
     collateral_portfolio: Flag | None = None
@@ -77,7 +80,8 @@ class Firm(Record):
         them ``None`` where neither says): the account's own (:attr:`Account.agreement`)
         where it sets them, else the firm's.
 
-        The master agreement type and version are taken field by field; the collateral
+        The master agreement type (with its name, for OTHR) and the version are taken field
+        by field; the collateral
         portfolio indicator and code go together, from the account when it sets the
         indicator (a firm's portfolio code never lands on a client who is not in it).
 
@@ -92,8 +96,11 @@ class Firm(Record):
         if own is None:
             own = AgreementTerms.model_construct()
         collateral = own if own.collateral_portfolio is not None else self
+        # The name goes with the type: an account's own type never takes the firm's name.
+        named = own if own.master_agreement_type is not None else self
         return AgreementTerms.model_construct(
-            master_agreement_type=own.master_agreement_type or self.master_agreement_type,
+            master_agreement_type=named.master_agreement_type,
+            other_master_agreement_type=named.other_master_agreement_type,
             master_agreement_version=own.master_agreement_version or self.master_agreement_version,
             collateral_portfolio=collateral.collateral_portfolio,
             collateral_portfolio_code=collateral.collateral_portfolio_code,

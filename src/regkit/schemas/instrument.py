@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import ClassVar, Self
+from typing import ClassVar, Final, Self
 
 from pydantic import model_validator
 
 from regkit.schemas.base import Record, RowCheck
+from regkit.schemas.emir import AssetClass
 from regkit.schemas.enums import Delivery, ExerciseStyle, OptionType, Product, UnderlyingClass
 from regkit.schemas.identifiers import (
     STRIKE_CURRENCY_REFUSED,
@@ -30,12 +32,48 @@ from regkit.schemas.types import (
     Upi,
 )
 
-__all__ = ["MAJOR_CURRENCIES", "Instrument"]
+__all__ = ["ASSET_CLASSES", "MAJOR_CURRENCIES", "Instrument"]
 
 #: ESMA's major currencies: a pair of two of them is a major FX pair (Decision (EU) 2018/796).
 MAJOR_CURRENCIES = frozenset({"USD", "EUR", "JPY", "GBP", "CAD", "CHF"})
 
 _FX_CLASSES = frozenset({UnderlyingClass.FX_MAJOR, UnderlyingClass.FX_MINOR})
+
+#: The EMIR REFIT asset class (table 2 field 11) of each underlying class that has one.
+#: A crypto-asset or an "other" underlying has none: REFIT's classes are COMM, CRDT, CURR,
+#: EQUI and INTR only (ESMA74-362-2683 EMIR-VR-2011-01), and ESMA's guidelines on
+#: derivatives on crypto-assets (ESMA74-362-2281 section 4.27) add only the indicator of
+#: field 2.12; the firm says which class such an instrument is reported in
+#: (:attr:`Instrument.asset_class`).
+ASSET_CLASSES: Final[Mapping[str, AssetClass]] = {
+    "fx_major": "CURR",
+    "fx_minor": "CURR",
+    "gold": "COMM",
+    "commodity": "COMM",
+    "index_major": "EQUI",
+    "index_minor": "EQUI",
+    "equity": "EQUI",
+    "bond": "INTR",
+}
+
+
+def asset_class_problem(underlying_class: str, asset_class: str | None) -> str | None:
+    """What is wrong with an instrument's EMIR asset class, or ``None``: a class given for
+    an underlying class that has its own (:data:`ASSET_CLASSES`) must be that one.
+
+    Examples:
+        >>> asset_class_problem("crypto", "COMM") is None
+        True
+        >>> asset_class_problem("fx_major", "COMM")
+        'asset_class COMM contradicts CURR, the REFIT asset class of a fx_major underlying (REFIT 2.11)'
+    """  # noqa: E501
+    own = ASSET_CLASSES.get(underlying_class)
+    if asset_class is None or own is None or asset_class == own:
+        return None
+    return (
+        f"asset_class {asset_class} contradicts {own}, the REFIT asset class of a "
+        f"{underlying_class} underlying (REFIT 2.11)"
+    )
 
 
 def strike_currency_problem(
@@ -102,6 +140,7 @@ class Instrument(Record):
             ("underlying_class", "symbol", "base_product", "sub_product", "further_sub_product"),
             commodity_problem,
         ),
+        RowCheck(("underlying_class", "asset_class"), asset_class_problem),
     )
 
     symbol: Text
@@ -153,6 +192,12 @@ class Instrument(Record):
     further_sub_product: FurtherSubProduct | None = None
     """Commodity further sub-product (EMIR REFIT 2.118, e.g. GOLD); must belong to the
     sub-product."""
+    asset_class: AssetClass | None = None
+    """The EMIR REFIT asset class (2.11: COMM, CRDT, CURR, EQUI or INTR) of an underlying
+    that REFIT does not classify: a crypto-asset or an "other" underlying. The firm's
+    choice (ESMA gives none); without it such an instrument is refused by the EMIR
+    renderer rather than reported with an invalid class. For any other underlying the class
+    is derived (:data:`ASSET_CLASSES`) and a given one must agree."""
 
     @model_validator(mode="after")
     def _option_terms(self) -> Self:
@@ -189,6 +234,18 @@ class Instrument(Record):
     def is_fx(self) -> bool:
         """Whether the underlying is a currency pair."""
         return self.underlying_class in _FX_CLASSES
+
+    @property
+    def reported_asset_class(self) -> AssetClass | None:
+        """The EMIR REFIT asset class (2.11) reported: derived from the underlying class
+        (:data:`ASSET_CLASSES`), else the one given; ``None`` when neither says.
+
+        Examples:
+            >>> Instrument(symbol="BTCUSD", product="cfd", underlying_class="crypto",
+            ...            asset_class="COMM").reported_asset_class
+            'COMM'
+        """
+        return ASSET_CLASSES.get(self.underlying_class.value, self.asset_class)
 
     @property
     def reported_strike_currency(self) -> str | None:

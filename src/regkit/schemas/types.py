@@ -53,6 +53,7 @@ __all__ = [
     "MAX_DIGITS",
     "OUTSIDE_CALENDAR",
     "WHOLE_DIGITS",
+    "AgreementName",
     "AgreementYear",
     "BaseProduct",
     "Cfi",
@@ -339,6 +340,17 @@ PortfolioCode = Annotated[
     ),
 ]
 """EMIR REFIT field 2.27 collateral portfolio code (EMIR-VR-2027-01)."""
+
+AgreementName = Annotated[
+    str,
+    Checked(
+        lambda value: 1 <= len(value) <= 50 and value.isprintable(),
+        "the name of a master agreement (1-50 printable characters)",
+        "strip",
+    ),
+]
+"""EMIR REFIT field 2.35 other master agreement type: the agreement's name, when field 2.34
+is OTHR (EMIR-VR-2035-01)."""
 
 _STRIKE_CURRENCY_RE = re.compile(r"[A-Z]{3}(?:/[A-Z]{3})?")
 StrikeCurrency = Annotated[

@@ -68,7 +68,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Context, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any, Final, Literal, NamedTuple
 
 from regkit.errors import RenderError
@@ -327,23 +327,6 @@ _CONTRACT_TYPES: Final = {
     Product.SWAP: "SWAP",
     Product.OPTION: "OPTN",
 }
-_ASSET_CLASSES: Final = {
-    UnderlyingClass.FX_MAJOR: "CURR",
-    UnderlyingClass.FX_MINOR: "CURR",
-    UnderlyingClass.GOLD: "COMM",
-    UnderlyingClass.COMMODITY: "COMM",
-    UnderlyingClass.INDEX_MAJOR: "EQUI",
-    UnderlyingClass.INDEX_MINOR: "EQUI",
-    UnderlyingClass.EQUITY: "EQUI",
-    UnderlyingClass.BOND: "INTR",
-}
-# Not a REFIT asset class (ESMA74-362-2683 EMIR-VR-2011-01 allows COMM, CRDT, CURR, EQUI,
-# INTR only), written as before until the sample data and the firm say which class their
-# crypto-asset and "other" underlyings take: set REFUSE_OTHR to refuse them by name.
-_OTHR: Final = {UnderlyingClass.CRYPTO: "OTHR", UnderlyingClass.OTHER: "OTHR"}
-REFUSE_OTHR: Final = False
-
-
 #: What every whole report says of a platform's trade: no post-trade risk reduction,
 #: confirmed electronically, no clearing obligation, not cleared, not intragroup.
 _CONSTANT: Final[Mapping[str, Any]] = {
@@ -381,18 +364,18 @@ def _contract(instrument: Instrument, price_currency: str | None) -> _Contract:
         raise RefusedError("price_currency", "missing, and the instrument has no quote currency")
     if instrument.cfi is None and instrument.isin is None:
         raise RefusedError("instrument.cfi", "missing (REFIT table 2 field 9: the CFI)")
-    asset_class = _ASSET_CLASSES.get(instrument.underlying_class)
-    if asset_class is None and not REFUSE_OTHR:
-        asset_class = _OTHR[instrument.underlying_class]
+    asset_class = instrument.reported_asset_class
     if asset_class is None:
         # ESMA74-362-2683 EMIR-VR-2011-01: the asset class (2.11) is COMM, CRDT, CURR, EQUI or
         # INTR, never OTHR; which of them a crypto-asset or "other" underlying falls in is
         # the firm's call (a crypto-asset is none of them by itself), so regkit refuses to
         # guess rather than write an invalid class.
         raise RefusedError(
-            "instrument.underlying_class",
-            f"{instrument.underlying_class.value}: REFIT has no asset class for it (REFIT table "
-            "2 field 11 is COMM, CRDT, CURR, EQUI or INTR; EMIR-VR-2011-01)",
+            "instrument.asset_class",
+            f"missing: REFIT has no asset class of its own for a "
+            f"{instrument.underlying_class.value} underlying; give the instrument the one "
+            "the firm reports it in (COMM, CRDT, CURR, EQUI or INTR: REFIT table 2 field 11, "
+            "EMIR-VR-2011-01)",
         )
     if instrument.product is Product.SPREAD_BET and instrument.expiry_date is None:
         # ESMA74-362-2683 EMIR-VR-2044-01 and VR-2046-01: every contract type but CFDS has
@@ -620,20 +603,20 @@ def _agreement(firm: Firm, account: Account) -> dict[str, Any]:
     per transaction) when neither the account nor the firm says; VR-2027-01 the code
     exactly when it is true (the records check that). VR-2034-01 makes the type mandatory:
     :data:`DEFAULT_MASTER_AGREEMENT` when neither says; VR-2036-01 a version for every type
-    but BIAG and OTHR. OTHR is refused: VR-2035-01 then wants the agreement's name (2.35),
-    which no record holds.
+    but BIAG and OTHR; VR-2035-01 the agreement's name (2.35) with OTHR, and only then.
     """
     terms = firm.agreement_for(account)
     kind = terms.master_agreement_type or DEFAULT_MASTER_AGREEMENT
     version = terms.master_agreement_version
-    if kind == "OTHR":
+    name = terms.other_master_agreement_type if kind == "OTHR" else None
+    if kind == "OTHR" and name is None:
         raise RefusedError(
-            "agreement.master_agreement_type",
-            "OTHR: the report then names the agreement (REFIT table 2 field 35, "
-            "EMIR-VR-2035-01), which regkit's records do not hold; give the agreement's code "
-            "(BIAG for a bilateral client agreement)",
+            "agreement.other_master_agreement_type",
+            "missing: a master agreement of type OTHR is reported with its name (REFIT table 2 "
+            "field 35, EMIR-VR-2035-01); give other_master_agreement_type, or the "
+            "agreement's code (BIAG for a bilateral client agreement)",
         )
-    if version is None and kind != "BIAG":
+    if version is None and kind not in ("BIAG", "OTHR"):
         raise RefusedError(
             "agreement.master_agreement_version",
             f"missing: a {kind} master agreement reports its version, a year (REFIT table 2 "
@@ -644,6 +627,7 @@ def _agreement(firm: Firm, account: Account) -> dict[str, Any]:
         "collateral_portfolio": portfolio,
         "collateral_portfolio_code": terms.collateral_portfolio_code if portfolio else None,
         "master_agreement_type": kind,
+        "other_master_agreement_type": name,
         "master_agreement_version": version,
     }
 
@@ -690,9 +674,13 @@ def _amounts(trade: Trade, contract: _Contract) -> dict[str, Any]:
         # A currency option's second leg is at its strike; the trade's price is its premium.
         rate = trade.price if contract.strike is None else contract.strike
         fields = {
-            "notional_amount_leg_1": _amount(units, "notional"),
+            "notional_amount_leg_1": _five_decimals(
+                _amount(units, "notional"),
+                "quantity",
+                "notional amount of leg 1 (REFIT table 2 field 55, EMIR-VR-2055-01)",
+            ),
             "notional_currency_1": contract.base,
-            "notional_amount_leg_2": _amount(_EXACT.multiply(units, rate), "notional"),
+            "notional_amount_leg_2": _notional(units, rate),
             "notional_currency_2": contract.currency,
         }
         if not contract.option:  # the price is the rate (an option's is its premium)
@@ -706,7 +694,7 @@ def _amounts(trade: Trade, contract: _Contract) -> dict[str, Any]:
     return {
         "price": _amount(trade.price, "price"),
         "price_currency": contract.currency,
-        "notional_amount_leg_1": _amount(_EXACT.multiply(units, trade.price), "notional"),
+        "notional_amount_leg_1": _notional(units, trade.price),
         "notional_currency_1": contract.currency,
         **extra,
     }
@@ -739,6 +727,18 @@ def _premium(trade: Trade, contract: _Contract) -> dict[str, Any]:
 
 
 _FIVE_PLACES: Final = Decimal("1e-5")
+
+
+def _notional(units: Decimal, rate: Decimal) -> Decimal:
+    """A notional amount worked out as units x price (or rate): REFIT table 2 fields 55 and
+    64 hold at most 5 decimals (ESMA74-362-2683 EMIR-VR-2055-01, VR-2064-01), so a product
+    with more is rounded to 5, half to even. Only a product is: an amount a record gives
+    is never rounded (:func:`_five_decimals` refuses it)."""
+    product = _EXACT.multiply(units, rate)
+    exponent = product.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -5:
+        product = product.quantize(_FIVE_PLACES, rounding=ROUND_HALF_EVEN, context=_EXACT)
+    return _amount(product, "notional")
 
 
 def _five_decimals(value: Decimal, field: str, what: str) -> Decimal:
@@ -777,7 +777,22 @@ def _no_product_id(trade: Trade) -> list[RefusedError]:
 
 # --- terminations ----------------------------------------------------------------------------
 
+
 #: Why a TERM batch leaves out a trade that opens a derivative.
+def _closing_skipped(action: str) -> str:
+    """Why a trade that closes a position is not reported under ``action`` (any but TERM):
+    the derivative is the opening's, under the opening's UTI, which the close carries; a
+    report of the close would be a second report of that derivative in one batch."""
+    if action in ("NEWT", "POSC"):
+        return (
+            "closes a position: report it as a TERM of the opening's UTI, not as a new derivative"
+        )
+    return (
+        f"closes a position: a {action} report is of the derivative its opening reported "
+        "(under the opening's UTI), not of the close"
+    )
+
+
 _OPENS: Final = (
     "opens a position, reported by NEWT: the trade that closes it reports its TERM, under this "
     "trade's UTI"
@@ -1010,14 +1025,8 @@ class ReportBuilder:
         if instrument.product is Product.SPOT:
             self.skipped.append(Skipped(trade.trade_id, "product spot is not a derivative"))
             return None
-        if trade.position_effect is PositionEffect.CLOSE and self.action in ("NEWT", "POSC"):
-            self.skipped.append(
-                Skipped(
-                    trade.trade_id,
-                    "closes a position: report it as a TERM of the opening's UTI, not as a new "
-                    "derivative",
-                )
-            )
+        if trade.position_effect is PositionEffect.CLOSE and self.action != "TERM":
+            self.skipped.append(Skipped(trade.trade_id, _closing_skipped(self.action)))
             return None
         refused: list[RefusedError] = []
         if self.terms is not None and not self.terminates(trade, refused):

@@ -44,7 +44,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from regkit.errors import RenderError
+from regkit.errors import PreSubmissionError, RenderError
 from regkit.reports.emir.build import (
     DEFAULT_EVENTS,
     EVENT_TYPES,
@@ -56,6 +56,7 @@ from regkit.reports.emir.build import (
     position_uti,
     uti_of,
 )
+from regkit.reports.emir.precheck import ContentCheck, PreSubmission
 from regkit.reports.emir.write import ACTIONS, write_report
 from regkit.reports.iso20022.files import dated_sequence
 from regkit.reports.values import (
@@ -68,6 +69,7 @@ from regkit.reports.values import (
 )
 from regkit.reports.writer import Envelope, Part, XmlWriter, write_files
 from regkit.schemas.account import Account, AccountSnapshot
+from regkit.schemas.emir import EmirReport
 from regkit.schemas.firm import Firm
 from regkit.schemas.identifiers import generate_uti
 from regkit.schemas.trade import Trade
@@ -96,14 +98,23 @@ DEFAULT_MAX_RECORDS: Final = 100_000
 _AUTH030: Final = "urn:iso:std:iso:20022:tech:xsd:auth.030.001.03"
 
 
-def _records(builder: ReportBuilder, trades: Iterable[Trade]) -> Iterator[tuple[str, bytes]]:
-    """The ``Rpt`` of every trade; raises once every trade was seen if any was bad."""
+def _records(
+    builder: ReportBuilder, trades: Iterable[Trade], check: _Check | None
+) -> Iterator[tuple[str, bytes]]:
+    """The ``Rpt`` of every trade that passes the check; raises once every trade was seen
+    if any could not be reported, or (unless the check writes the passing reports) broke
+    a validation rule."""
     build = builder.build
     bad = builder.refused
     for trade in trades:
         report = build(trade)
         if report is None:
             continue
+        if check is not None and check.withholds(report):
+            builder.reported -= 1
+            continue
+        if bad or (check is not None and check.refusing):
+            continue  # the batch is refused: nothing more to write, only to find
         try:
             data = write_report(report)
         except RefusedError as problem:  # never for a report the builder made
@@ -111,8 +122,47 @@ def _records(builder: ReportBuilder, trades: Iterable[Trade]) -> Iterator[tuple[
             builder.reported -= 1
             continue
         yield trade.trade_id, data.encode()
-    if builder.finish():
-        raise refusal(builder.refused)
+    if builder.finish() or (check is not None and check.refusing):
+        raise _refusal(builder.refused, check)
+
+
+class _Check:
+    """The pre-submission check of one render (:mod:`regkit.reports.emir.precheck`)."""
+
+    def __init__(self, created_at: datetime, write_passing: bool) -> None:
+        self.run = PreSubmission(created_at)
+        self.write_passing = write_passing
+        self.withheld: list[str] = []
+        self.refusing = False
+
+    def withholds(self, report: EmirReport) -> bool:
+        """Whether the report breaks a rule (and is not written)."""
+        if not self.run.failures_of(report):
+            return False
+        self.withheld.append(report.trade_id or report.uti)
+        self.refusing = not self.write_passing
+        return True
+
+    def result(self) -> ContentCheck:
+        return self.run.result("emir", self.withheld)
+
+
+def _refusal(refused: list[BadField], check: _Check | None) -> RenderError:
+    """The one error of a refused batch: the fields that cannot be reported, then the
+    validation rules the reports break."""
+    if check is None or not check.refusing:
+        return refusal(refused)
+    failures = [item for item in check.run.failures if item.refuses]
+    trades = len({item.trade_id for item in failures})
+    lines = "\n".join(f"  {item}" for item in failures)
+    text = (
+        f"{trades} report(s) break ESMA's EMIR validation rules ({len(failures)} failure(s), "
+        f"pack {check.run.policy.id} {check.run.policy.version}); no file was written. "
+        f"Trade (UTI, action): VR id field (record field): reason:\n{lines}"
+    )
+    if refused:
+        text = f"{refusal(refused)}\n{text}"
+    return PreSubmissionError(text, failures)
 
 
 # --- files -----------------------------------------------------------------------------------
@@ -168,18 +218,19 @@ def render(
     validate: bool = True,
     workers: int | None = None,
     first_sequence: int = 1,
+    check: bool = True,
+    write_passing: bool = False,
 ) -> Rendered:
     """Write the EMIR REFIT reports (auth.030) of a batch of trades, all of one action type.
 
-    Every derivative trade becomes one report; spot trades (and, for NEWT and POSC, trades
-    that close a position) are skipped and listed in the result. With TERM, each closing
-    trade terminates the derivative its opening reported, under the opening's UTI, which the
-    close carries in ``uti``; openings (and trades of no position effect, which NEWT reports
-    as new derivatives) are skipped and listed, unless ``events`` names them with the time
-    their position closed. Any trade that cannot be reported (no account, no client LEI or
-    country, an invalid UTI, no valuation for VALU, a close whose opening's UTI is unknown
-    or already terminated ...) stops the whole batch: one :class:`~regkit.errors.RenderError`
-    names every problem (trade, field, reason), and no file is written.
+    Every derivative trade becomes one report; spot trades (and, but for TERM, trades that
+    close a position) are skipped and listed in the result. With TERM, each closing trade
+    terminates the derivative its opening reported, under the opening's UTI, which the close
+    carries in ``uti``; openings are skipped and listed, unless ``events`` names them with
+    the time their position closed. Any trade that cannot be reported (no account, no
+    client LEI, no valuation for VALU, a close whose opening's UTI is unknown ...) stops the
+    whole batch: one :class:`~regkit.errors.RenderError` names every problem (trade,
+    field, reason), and no file is written.
 
     Args:
         trades: the trades, in any order (an iterator is read once; memory stays flat).
@@ -193,36 +244,33 @@ def render(
         events: trade id → event type, or an :class:`Event` (type, time, position UTI);
             trades not named get :data:`DEFAULT_EVENTS`. With TERM, naming an opening with
             ``Event(at=closing time)`` terminates it without its closing trade.
-        valuations: the derivatives' values (required by VALU, reported by the other full
-            reports when given); one per trade id.
+        valuations: the derivatives' values, one per trade id (required by VALU).
         snapshots: account snapshots; for VALU, a trade without a :class:`Valuation` is
             valued from its account's latest snapshot when that holds one open position.
         max_records: most reports in one file (default :data:`DEFAULT_MAX_RECORDS`).
-        validate: validate every report against the schema before it is written.
+        validate: validate every report against the schema.
         workers: validating threads (1 validates inline; default two on two cores).
         first_sequence: the sequence number of the first file (continue a day's numbering).
+        check: run ESMA's validation rules (``emir-refit-vr``) on every report before it
+            is written (:mod:`~regkit.reports.emir.precheck`); the same bytes when all pass.
+        write_passing: with ``check``, write the reports that pass and list the rest in
+            the result's ``content_check`` instead of refusing the batch.
 
     Returns:
-        The files written (a list of paths) with ``reported`` and ``skipped``. See
-        ``docs/emir.md`` for the lifecycle of a CFD and an example.
+        The files written with ``reported``, ``skipped`` and ``content_check`` (what the
+        check found; None without it). ``docs/emir.md`` has a CFD's lifecycle.
 
     Raises:
+        PreSubmissionError: reports that break a validation rule (all named).
         RenderError: bad records (all of them named), or bad arguments.
         XsdValidationError: a report does not validate (a regkit bug: please report it).
     """
     created = creation_time(created_at)
-    _check_sequence(first_sequence)
-    builder = ReportBuilder(
-        accounts,
-        firm,
-        action=action,
-        created_at=created,
-        events=events,
-        valuations=valuations,
-        snapshots=snapshots,
-    )
+    checking = _checking(created, first_sequence, check=check, write_passing=write_passing)
+    builder = ReportBuilder(accounts, firm, action=action, created_at=created, events=events,
+                            valuations=valuations, snapshots=snapshots)  # fmt: skip
     paths = write_files(
-        _records(builder, trades),
+        _records(builder, trades, checking),
         out_dir,
         envelope=_envelope(),
         name=lambda sequence: file_name(firm, created, first_sequence + sequence - 1),
@@ -232,9 +280,18 @@ def render(
         workers=workers,
         count_records=True,
     )
-    return Rendered(paths, reported=builder.reported, skipped=builder.skipped)
+    content = None if checking is None else checking.result()
+    return Rendered(paths, reported=builder.reported, skipped=builder.skipped,
+                    content_check=content)  # fmt: skip
 
 
-def _check_sequence(first_sequence: int) -> None:
+def _checking(
+    created: datetime, first_sequence: int, *, check: object, write_passing: object
+) -> _Check | None:
+    """The pre-submission check asked for, once the arguments are known to be good."""
     if first_sequence < 1:
         raise RenderError(f"first_sequence must be at least 1, got {first_sequence}")
+    for name, value in (("check", check), ("write_passing", write_passing)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, got {value!r}")
+    return _Check(created, bool(write_passing)) if check else None
