@@ -686,8 +686,12 @@ class VrCatalogue:
 
     @classmethod
     def of(cls, policy: Policy, coverage: Coverage | None) -> VrCatalogue:
-        """The catalogue of a pack and its coverage file (:func:`~regkit.rules.policy.
-        load_policy`, :func:`~regkit.rules.packdocs.load_coverage`)."""
+        """The catalogue of a pack and its coverage file.
+
+        Args:
+            policy: the pack (:func:`~regkit.rules.policy.load_policy`).
+            coverage: its coverage (:func:`~regkit.rules.packdocs.load_coverage`), or None.
+        """
         titles = {rule.id: rule.title for rule in policy.rules}
         entries: dict[str, VrInfo] = {}
         for entry in () if coverage is None else coverage.entries:
