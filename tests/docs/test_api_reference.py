@@ -30,6 +30,7 @@ INTERNAL = {
     "regkit.cli",
     "regkit.cli.check",
     "regkit.cli.demo",
+    "regkit.cli.feedback",
     "regkit.cli.pack",
     "regkit.cli.report",
     "regkit.cli.samples",

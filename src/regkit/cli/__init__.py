@@ -5,10 +5,13 @@ and output), one module per command.
 :mod:`regkit.samples`); ``regkit check`` checks record files against a policy;
 ``regkit demo`` writes a small brokerage and walks through what regkit does with it, one
 step per capability (:data:`DEMO_STEPS`); ``regkit validate`` checks regulator XML files
-against their XSDs (see :mod:`regkit.reports.xml`).
+against their XSDs (see :mod:`regkit.reports.xml`); ``regkit feedback`` reconciles a trade
+repository's EMIR rejection feedback with the trades reported, naming the VRs each rejection
+broke (see :mod:`regkit.reports.emir.feedback`).
 
 Exit codes: 0 when all went well; 1 when ``check`` found findings at or above ``--fail-on``,
-when ``validate`` found an invalid file (or the demo found something wrong in its own data);
+when ``validate`` found an invalid file, when ``feedback`` lists a rejection (or the demo
+found something wrong in its own data);
 2 for bad input or usage (a bad option, a record file with bad rows, an invalid policy, a
 directory that cannot be written, an XML file that cannot be read or is no known message).
 User errors print on stderr, never a traceback.
@@ -26,7 +29,7 @@ import sys
 from collections.abc import Callable
 
 from regkit._version import __version__
-from regkit.cli import check, demo, pack, report, samples, validate, verify
+from regkit.cli import check, demo, feedback, pack, report, samples, validate, verify
 from regkit.cli._common import ArgumentParser, UsageError, print_record_errors
 from regkit.cli._findings import FINDINGS_FORMATS
 from regkit.cli.demo import DemoContext
@@ -104,6 +107,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"regkit {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (samples, demo, check, report, validate, pack, verify):
+    for command in (samples, demo, check, report, validate, pack, verify, feedback):
         command.add(commands)
     return parser

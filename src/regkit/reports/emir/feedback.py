@@ -21,6 +21,16 @@ every status that matches no trade.
 Later feedback supersedes earlier feedback for the same UTI: the status read later wins,
 unless both files carry a creation time (``AppHdr/CreDt``) and the later-read one is older.
 
+Each rule a rejection names is joined to what regkit knows of its id (:class:`VrCatalogue`,
+:func:`vr_info`): ESMA's validation rules (ESMA74-362-2683) are the rule ids of the built-in
+pack ``emir-refit-vr`` and, all 480 of them, the entries of its coverage file. So a rejection
+says which REFIT field it is about (``EMIR-VR-2114-01`` is field 2.114), whether regkit
+checks that rule before a report is written (a rule of the pack, or the report record's
+types) and, if not, why not. An id regkit does not know (a trade repository's own code, or a
+rule newer than the pack) is flagged, and so is a rule regkit checks before submission that
+the trade repository still refused: the report passed regkit's check, so regkit has a bug or
+the data differs.
+
 The reader is built on the shared ISO 20022 layer: safe reading
 (:func:`regkit.reports.iso20022.reading.read_message`), one meaning per status code
 (:data:`regkit.reports.iso20022.feedback.OUTCOMES`), latest status wins and one reconcile
@@ -31,15 +41,19 @@ Examples:
     >>> status = rejections.status("529900T8BM49AURSDO55CFD0002")
     >>> status.status, [str(rule) for rule in status.rules]
     (<ReportStatus.REJECTED: 'RJCT'>, ['EMIR-VR-2009-02: The CFI code is not valid'])
+    >>> info = vr_info("EMIR-VR-3001-02")
+    >>> info.field, info.field_name, info.disposition, info.checked
+    ('3.1', 'Reporting timestamp', 'not-applicable', False)
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from functools import cached_property
+from functools import cache, cached_property
 from types import MappingProxyType
 from typing import Final, Literal, TypeAlias
 
@@ -48,6 +62,7 @@ from lxml import etree
 from regkit.errors import IdentifierError
 from regkit.reports.iso20022.feedback import (
     OUTCOMES,
+    Matched,
     Outcome,
     ValidationRule,
     held_unmatched,
@@ -68,9 +83,14 @@ from regkit.reports.iso20022.reading import (
     qualified as _q,
 )
 from regkit.reports.xml import DEFAULT_MAX_BYTES, SCHEMAS
+from regkit.rules.packdocs import Coverage, load_coverage
+from regkit.rules.policy import Policy, load_policy
 from regkit.schemas.trade import Trade
 
 __all__ = [
+    "UNKNOWN",
+    "VR_PACK",
+    "BrokenRule",
     "CounterpartyStatistics",
     "MessageStatus",
     "Outcome",
@@ -81,10 +101,14 @@ __all__ = [
     "ReportStatus",
     "TransactionStatus",
     "ValidationRule",
+    "VrCatalogue",
+    "VrInfo",
+    "explain_rules",
     "read_rejection_files",
     "read_rejections",
     "reconcile",
     "trade_uti",
+    "vr_info",
 ]
 
 _MESSAGE: Final = "auth.092"
@@ -541,6 +565,243 @@ def _transaction(
     )
 
 
+# --- what regkit knows of a validation rule -------------------------------------------------
+
+#: The built-in pack of ESMA's EMIR REFIT validation rules: its rule ids are VR ids, and its
+#: coverage file (``packs/coverage/emir-refit-vr.yaml``) lists every id ESMA publishes.
+VR_PACK: Final = "emir-refit-vr"
+#: The disposition of a rule id that neither the pack nor its coverage file knows.
+UNKNOWN: Final = "unknown"
+#: The dispositions under which regkit checks a rule before a report is written: a rule of
+#: the pack, or the report record's types (the record cannot be built otherwise).
+_CHECKED: Final = frozenset({"rule", "type"})
+#: ``EMIR-VR-<table><field>-<nn>``: table 1 (counterparty data), 2 (common data) or 3
+#: (margins), then the field number in three digits (ESMA74-362-2683).
+_VR_ID: Final = re.compile(r"EMIR-VR-([1-3])(\d{3})-\d{2}")
+
+
+def _field_of(rule_id: str) -> str | None:
+    """The REFIT field an ESMA VR id is about (``EMIR-VR-2114-01`` is ``2.114``); None for
+    an id of another form or one that names no field (``EMIR-VR-0000-00``)."""
+    match = _VR_ID.fullmatch(rule_id)
+    if match is None or int(match[2]) == 0:
+        return None
+    return f"{match[1]}.{int(match[2])}"
+
+
+@dataclass(frozen=True)
+class VrInfo:
+    """What regkit knows of one validation rule id, from the ``emir-refit-vr`` pack and its
+    coverage file.
+
+    Attributes:
+        id: the rule id, e.g. ``EMIR-VR-2048-01``.
+        field: the REFIT field it is about, table.field from the id (``2.48``); None for an
+            id that names no field.
+        field_name: the field's name in the coverage file (``Price``); None when unknown.
+        disposition: what regkit does with the rule: one of
+            :data:`~regkit.rules.packdocs.DISPOSITIONS` (``rule``, ``type``,
+            ``not-applicable``, ``external``, ``permissive``, ``todo``), or :data:`UNKNOWN`.
+        reason: why regkit does not check it as a rule of the pack (the coverage file's
+            reason; empty for a rule).
+        rule_title: the title of the pack's rule, when it is one.
+
+    Examples:
+        >>> info = vr_info("EMIR-VR-1010-01")
+        >>> info.field, info.disposition, info.checked, info.rule_title is not None
+        ('1.10', 'rule', True, True)
+        >>> vr_info("TR-OWN-17").known
+        False
+    """
+
+    id: str
+    field: str | None
+    field_name: str | None
+    disposition: str
+    reason: str = ""
+    rule_title: str | None = None
+
+    @property
+    def known(self) -> bool:
+        """Whether the id is one regkit knows (a rule of the pack, or in its coverage)."""
+        return self.disposition != UNKNOWN
+
+    @property
+    def checked(self) -> bool:
+        """Whether regkit checks the rule before a report is written: a rule of the pack, or
+        enforced by the :class:`~regkit.schemas.emir.EmirReport` types."""
+        return self.disposition in _CHECKED
+
+    @property
+    def check(self) -> str:
+        """Whether and how regkit checks the rule before submission, in words.
+
+        Examples:
+            >>> print(vr_info("EMIR-VR-3001-02").check)  # doctest: +ELLIPSIS
+            not checked by regkit (not-applicable: Table 3 (margins and collateral): ...)
+        """
+        if self.disposition == "rule":
+            return f"checked before submission by {VR_PACK}: {self.rule_title}"
+        if self.disposition == "type":
+            return f"checked before submission by the report record's types: {self.reason}"
+        if not self.known:
+            return (
+                "unknown to regkit: not one of ESMA's EMIR REFIT validation rules "
+                "(ESMA74-362-2683) nor a rule of the pack; a trade repository's own code?"
+            )
+        return f"not checked by regkit ({self.disposition}: {self.reason})"
+
+    def __str__(self) -> str:
+        where = "no field" if self.field is None else f"field {self.field}"
+        if self.field_name:
+            where = f"{where} {self.field_name}"
+        return f"{self.id} ({where}): {self.check}"
+
+
+@dataclass(frozen=True)
+class VrCatalogue:
+    """Every validation rule id regkit knows, with its field and whether regkit checks it:
+    the coverage file of a pack, joined with the pack's rules (a rule of the pack that the
+    coverage file lacks counts too).
+
+    Attributes:
+        document: the regulator's document the ids come from.
+        entries: what regkit knows of each id, by id, in the document's order.
+
+    Examples:
+        >>> catalogue = VrCatalogue.builtin()
+        >>> len(catalogue), "EMIR-VR-2048-01" in catalogue, "EMIR-FIL-002" in catalogue
+        (480, True, False)
+        >>> catalogue.lookup("EMIR-VR-2114-01").field
+        '2.114'
+    """
+
+    document: str
+    entries: Mapping[str, VrInfo]
+
+    @classmethod
+    def builtin(cls) -> VrCatalogue:
+        """The catalogue of the built-in ``emir-refit-vr`` pack (loaded once)."""
+        return _builtin_catalogue()
+
+    @classmethod
+    def of(cls, policy: Policy, coverage: Coverage | None) -> VrCatalogue:
+        """The catalogue of a pack and its coverage file.
+
+        Args:
+            policy: the pack (:func:`~regkit.rules.policy.load_policy`).
+            coverage: its coverage (:func:`~regkit.rules.packdocs.load_coverage`), or None.
+        """
+        titles = {rule.id: rule.title for rule in policy.rules}
+        entries: dict[str, VrInfo] = {}
+        for entry in () if coverage is None else coverage.entries:
+            name = entry.field.split(" ", 1)[1] if " " in entry.field else None
+            if entry.field.startswith("("):  # "(not field-specific)"
+                name = None
+            entries[entry.id] = VrInfo(
+                entry.id,
+                _field_of(entry.id),
+                name,
+                entry.disposition,
+                entry.reason,
+                titles.get(entry.id) if entry.disposition == "rule" else None,
+            )
+        for rule_id, title in titles.items():
+            if rule_id not in entries:
+                entries[rule_id] = VrInfo(rule_id, _field_of(rule_id), None, "rule", "", title)
+        document = "" if coverage is None else coverage.document
+        return cls(document, MappingProxyType(entries))
+
+    def lookup(self, rule_id: str) -> VrInfo:
+        """What regkit knows of a rule id; an unknown id gives a :class:`VrInfo` of
+        disposition :data:`UNKNOWN` (with the field its id names, if any)."""
+        found = self.entries.get(rule_id.strip())
+        if found is not None:
+            return found
+        return VrInfo(rule_id, _field_of(rule_id.strip()), None, UNKNOWN)
+
+    def __contains__(self, rule_id: object) -> bool:
+        return isinstance(rule_id, str) and rule_id.strip() in self.entries
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __iter__(self) -> Iterator[VrInfo]:
+        return iter(self.entries.values())
+
+
+@cache
+def _builtin_catalogue() -> VrCatalogue:
+    return VrCatalogue.of(load_policy(VR_PACK), load_coverage(VR_PACK))
+
+
+def vr_info(rule_id: str) -> VrInfo:
+    """What regkit knows of one validation rule id (:meth:`VrCatalogue.builtin`).
+
+    Examples:
+        >>> print(vr_info("EMIR-VR-2009-02").field_name)
+        Product classification
+        >>> vr_info("EMIR-VR-9999-01").disposition
+        'unknown'
+    """
+    return VrCatalogue.builtin().lookup(rule_id)
+
+
+@dataclass(frozen=True)
+class BrokenRule:
+    """A validation rule a rejected report broke: the rule as the trade repository named it,
+    joined to what regkit knows of its id.
+
+    Attributes:
+        rule: the rule as listed in the feedback (id and the trade repository's text).
+        info: what regkit knows of its id.
+    """
+
+    rule: ValidationRule
+    info: VrInfo
+
+    @property
+    def id(self) -> str:
+        """The rule's id."""
+        return self.rule.id
+
+    @property
+    def flag(self) -> Literal["unknown", "checked"] | None:
+        """``"unknown"`` for an id regkit does not know; ``"checked"`` for a rule regkit
+        checks before submission (the report passed that check, if it ran: a regkit bug
+        or a data difference); None otherwise."""
+        if not self.info.known:
+            return "unknown"
+        return "checked" if self.info.checked else None
+
+    def __str__(self) -> str:
+        text = str(self.info)
+        if self.flag == "checked":
+            text += "; the trade repository still refused it: a regkit bug or a data difference"
+        if self.rule.description:
+            text += f" [{self.rule.description}]"
+        return text
+
+
+def explain_rules(
+    rules: Iterable[ValidationRule], catalogue: VrCatalogue | None = None
+) -> tuple[BrokenRule, ...]:
+    """Each rule joined to what regkit knows of its id, in order.
+
+    Args:
+        rules: rules a feedback names (``TransactionStatus.rules``, ``MessageStatus.rules``).
+        catalogue: the ids regkit knows; by default :meth:`VrCatalogue.builtin`.
+
+    Examples:
+        >>> [b.flag for b in explain_rules(
+        ...     [ValidationRule("EMIR-VR-1010-01"), ValidationRule("TR-17"),
+        ...      ValidationRule("EMIR-VR-3001-02")])]
+        ['checked', 'unknown', None]
+    """
+    known = VrCatalogue.builtin() if catalogue is None else catalogue
+    return tuple(BrokenRule(rule, known.lookup(rule.id)) for rule in rules)
+
+
 # --- reconciling -----------------------------------------------------------------------------
 
 
@@ -569,12 +830,20 @@ class Rejection:
         reasons: the validation rules it failed; for a whole-message rejection, the
             message's rules.
         status: the status it was rejected by (file, line, feedback id, time).
+        broken: each of ``reasons`` joined to what regkit knows of its id (REFIT field,
+            whether regkit checks it before submission, or why not), in the same order.
     """
 
     trade: Trade
     uti: str
     reasons: tuple[ValidationRule, ...]
     status: TransactionStatus
+    broken: tuple[BrokenRule, ...] = ()
+
+    @property
+    def unknown_rules(self) -> tuple[str, ...]:
+        """The ids of ``reasons`` that regkit does not know, in order."""
+        return tuple(item.id for item in self.broken if item.flag == "unknown")
 
 
 @dataclass(frozen=True)
@@ -593,6 +862,12 @@ class Reconciliation:
             in ``submitted``, so their derivatives could not be known.
         utis: the UTI of each trade given, by trade id.
         statuses: the current status of every UTI, matched or not.
+        unknown_rules: the rule ids regkit does not know (neither a rule of the
+            ``emir-refit-vr`` pack nor in its coverage of ESMA's ids) that any rejection
+            here names (of a trade, an unmatched UTI or an unresolved message), sorted.
+        checked_rules: the rule ids regkit checks before submission that a rejection here
+            still names, sorted: the reports passed regkit's check (when it ran), so
+            regkit has a bug or the data sent differs from the data checked.
     """
 
     accepted: tuple[Trade, ...]
@@ -602,6 +877,8 @@ class Reconciliation:
     unresolved_message_rejections: tuple[MessageStatus, ...]
     utis: Mapping[str, str] = field(repr=False)
     statuses: Mapping[str, TransactionStatus] = field(repr=False)
+    unknown_rules: tuple[str, ...] = ()
+    checked_rules: tuple[str, ...] = ()
 
     @property
     def resubmit(self) -> tuple[Trade, ...]:
@@ -628,6 +905,7 @@ def reconcile(
     uti_of: UtiOf = trade_uti,
     submitted: Mapping[str, Iterable[Trade | str]] | None = None,
     unlisted: Literal["pending", "accepted"] = "pending",
+    catalogue: VrCatalogue | None = None,
 ) -> Reconciliation:
     """Sort trades by the trade repository's feedback, matched by UTI.
 
@@ -649,6 +927,8 @@ def reconcile(
         uti_of: the UTI of a trade.
         submitted: the derivatives of each submitted message, by message id.
         unlisted: what a submitted UTI that no rejection names is.
+        catalogue: the validation rule ids regkit knows, which each rejection's rules are
+            joined to (:attr:`Rejection.broken`); by default :meth:`VrCatalogue.builtin`.
 
     Returns:
         The :class:`Reconciliation`.
@@ -671,6 +951,10 @@ def reconcile(
         [('T2', ['EMIR-VR-2009-02'])]
         >>> [t.trade_id for t in result.pending]
         ['T1']
+        >>> [(b.id, b.info.field, b.info.field_name) for b in result.rejected[0].broken]
+        [('EMIR-VR-2009-02', '2.9', 'Product classification')]
+        >>> result.unknown_rules
+        ('EMIR-FIL-001',)
     """
     trades = tuple(trades)
     utis = _utis(trades, uti_of)
@@ -685,14 +969,58 @@ def reconcile(
         if message.rejects_message and message.message_id not in contents
     )
     matched = match(trades, lambda trade: utis[trade.trade_id], statuses)
+    return _reconciliation(
+        matched, rejections.without_uti, unresolved, MappingProxyType(utis), statuses, catalogue
+    )
+
+
+def _reconciliation(
+    matched: Matched[Trade, TransactionStatus],
+    without_uti: tuple[TransactionStatus, ...],
+    unresolved: tuple[MessageStatus, ...],
+    utis: Mapping[str, str],
+    statuses: Mapping[str, TransactionStatus],
+    catalogue: VrCatalogue | None,
+) -> Reconciliation:
+    """The reconciliation of what was matched, each rejection's rules joined to what the
+    catalogue knows of them."""
+    known = VrCatalogue.builtin() if catalogue is None else catalogue
+    rejected = tuple(
+        Rejection(m.item, m.key, m.status.rules, m.status, explain_rules(m.status.rules, known))
+        for m in matched.rejected
+    )
+    unmatched = matched.unmatched + without_uti
+    unknown, checked = _flagged((rejected, unmatched, unresolved), known)
     return Reconciliation(
         matched.accepted,
-        tuple(Rejection(m.item, m.key, m.status.rules, m.status) for m in matched.rejected),
+        rejected,
         matched.pending,
-        matched.unmatched + rejections.without_uti,
+        unmatched,
         unresolved,
-        MappingProxyType(utis),
+        utis,
         statuses,
+        unknown,
+        checked,
+    )
+
+
+def _flagged(
+    found: tuple[tuple[Rejection, ...], tuple[TransactionStatus, ...], tuple[MessageStatus, ...]],
+    catalogue: VrCatalogue,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The rule ids that the rejections, the rejected unmatched statuses and the unresolved
+    message rejections name which regkit does not know, and those it checks before
+    submission; each sorted."""
+    rejected, unmatched, messages = found
+    groups = (
+        *(rejection.reasons for rejection in rejected),
+        *(status.rules for status in unmatched if status.outcome is Outcome.REJECTED),
+        *(message.rules for message in messages),
+    )
+    named = {rule.id: catalogue.lookup(rule.id) for rules in groups for rule in rules}
+    return (
+        tuple(sorted(rule_id for rule_id, info in named.items() if not info.known)),
+        tuple(sorted(rule_id for rule_id, info in named.items() if info.checked)),
     )
 
 
