@@ -9,7 +9,8 @@ is one entry here, plus its helper code next to it.
 
 Null semantics: a function gives ``None`` when an argument is ``None``, except the
 ``self_guarded`` ones, whose helpers take ``None`` themselves (``is_valid_lei``,
-``same_name``, ``overlaps`` and ``startswith`` give ``False``; ``coalesce`` skips it).
+``same_name``, ``overlaps``, ``startswith``, ``fits_digits`` and ``matches`` give ``False``;
+``coalesce`` skips it).
 
 Examples:
     >>> FUNCTIONS["working_days_between"].min_args, FUNCTIONS["working_days_between"].max_args
@@ -22,13 +23,17 @@ from __future__ import annotations
 
 import enum
 import functools
+import importlib
+import re
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from typing import Any, Literal, Protocol
 
+import iso10383
 import polars as pl
 from pydantic import BaseModel
 
@@ -89,9 +94,10 @@ class Lowering(Protocol):
         """The polars expression of a node."""
 
 
-TypeRule = Callable[[CallSite, tuple[Node, ...]], Call]
+TypeRule = Callable[[CallSite, tuple[Node, ...]], Node]
 """Checks a call's checked arguments and gives the typed call (its arguments may be
-rewritten: defaults filled in, constants made canonical)."""
+rewritten: defaults filled in, constants made canonical), or the constant a call of
+constants is (``date("2024-04-29")``)."""
 PolarsRule = Callable[[Lowering, Call], pl.Expr]
 """Lowers a typed call to a polars expression."""
 
@@ -341,9 +347,24 @@ def _polars_weekday(lower: Lowering, node: Call) -> pl.Expr:
     return (_args(lower, node)[0].dt.weekday() - 1).cast(pl.Int64)
 
 
-def _check_date(site: CallSite, args: tuple[Node, ...]) -> Call:
-    if args[0].type.kind not in ("date", "datetime"):
-        site.fail(f"date() needs a datetime, not {args[0].type}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _check_date(site: CallSite, args: tuple[Node, ...]) -> Node:
+    first = args[0]
+    if isinstance(first, Const) and first.type.kind == "str":
+        # A date literal (or a date parameter, which YAML holds as text): the date itself.
+        text = first.value
+        try:
+            if not _ISO_DATE.fullmatch(text):
+                raise ValueError(text)
+            return Const(DATE, False, date.fromisoformat(text))
+        except ValueError:
+            site.fail(f"{text!r} is not a date", "write an ISO 8601 date: '2024-04-29'", arg=0)
+    if first.type.kind not in ("date", "datetime"):
+        site.fail(
+            f"date() needs a datetime, or a date as a string literal or parameter, not {first.type}"
+        )
     return _call(site, DATE, args)
 
 
@@ -544,6 +565,247 @@ def _by_distinct_rows(
     return found.get_column(result).alias(series.name)
 
 
+# --- fits_digits ---------------------------------------------------------------------------
+
+
+def _check_fits_digits(site: CallSite, args: tuple[Node, ...]) -> Call:
+    if args[0].type.kind not in ("decimal", "int"):
+        site.fail(f"fits_digits() needs a number, not {args[0].type}", arg=0)
+    limits: list[int] = []
+    for index in (1, 2):
+        limit = args[index]
+        if not (isinstance(limit, Const) and limit.type.kind == "int"):
+            site.fail(
+                "the digits of fits_digits() must be whole numbers, as literals or parameters "
+                "(known when the policy loads)",
+                "e.g. fits_digits(x, 18, 13): at most 18 digits, 13 of them decimals",
+                arg=index,
+            )
+        limits.append(limit.value)
+    total, fraction = limits
+    if not (1 <= total <= 38 and 0 <= fraction <= total):
+        site.fail(
+            f"fits_digits() with {total} digits and {fraction} decimals",
+            "total from 1 to 38, decimals from 0 to total",
+        )
+    return _call(site, BOOL, args, nullable=False)
+
+
+def _fits_digits(value: Decimal | int | None, total: int, fraction: int) -> bool:
+    """Whether a number has at most ``fraction`` decimals and ``total`` digits in all, by its
+    numeric value (``1.50`` has one decimal, ``0.05`` two digits: the zero before the decimal
+    mark does not count, the one after it does); ``False`` for ``None``.
+
+    The digits counted are those from the first integer digit (none below 1) to the last
+    decimal that is not zero: what a chain of ``x % 0.1 ** k == 0 and abs(x) < 10 **
+    (total - k)`` tests for ``k`` up to ``fraction``, in one pass over the digits. Read from
+    the text of the number (twice as fast as its digit tuple), but for a text with an
+    exponent (``1E+30``, ``1E-7``) or a NaN or infinity."""
+    if value is None:
+        return False
+    text = str(value)
+    if "E" in text or not text[-1].isdigit():
+        return _fits_digits_exactly(typing.cast(Decimal, value), total, fraction)
+    whole, _, decimals = text.partition(".")
+    decimals = decimals.rstrip("0")
+    places = len(decimals)
+    return places <= fraction and len(whole.lstrip("-0")) + places <= total
+
+
+def _fits_digits_exactly(value: Decimal, total: int, fraction: int) -> bool:
+    """:func:`_fits_digits` from the digit tuple of a decimal."""
+    if not value.is_finite():
+        return False
+    if not value:
+        return True
+    _, digits, exponent = value.as_tuple()
+    exponent = typing.cast(int, exponent)
+    size = len(digits)
+    while exponent < 0 and digits[size - 1] == 0:  # trailing zeros are no decimals
+        size -= 1
+        exponent += 1
+    decimals = -exponent if exponent < 0 else 0
+    whole = size + exponent if size + exponent > 0 else 0
+    return decimals <= fraction and whole + decimals <= total
+
+
+def _polars_fits_digits(lower: Lowering, node: Call) -> pl.Expr:
+    total: int = typing.cast(Const, node.args[1]).value
+    fraction: int = typing.cast(Const, node.args[2]).value
+    # Decimals and integers print exactly (a decimal column at its scale: -0.00100).
+    text = lower.gen(node.args[0]).cast(pl.String)
+    whole = text.str.extract(r"^-?0*([0-9]*)", 1).str.len_chars()
+    decimals = text.str.extract(r"\.([0-9]*?)0*$", 1).str.len_chars().fill_null(0)
+    return ((decimals <= fraction) & (whole + decimals <= total)).fill_null(False)
+
+
+# --- matches -------------------------------------------------------------------------------
+
+_PATTERN_LIMIT = 200
+_PATTERN_ALLOWED = (
+    "literal characters, '.', classes ([A-Z0-9], [^/]), \\d, groups ((...), (?:...)), '|' and "
+    "the repeats ?, *, +, {m}, {m,n}; no anchors, flags, look-arounds or back references (the "
+    "whole text must match), no repeat but ? of a group that holds a repeat of varying length "
+    "or an '|'; at most 200 characters"
+)
+# re's own parser (private, but there since Python 3.11 and used only to vet a pattern when
+# a policy loads): the parse tree tells every construct apart as no scan of the text could.
+_RE_PARSER: Any = importlib.import_module("re._parser")
+
+
+def _check_matches(site: CallSite, args: tuple[Node, ...]) -> Call:
+    if args[0].type.kind not in ("str", "enum"):
+        site.fail(f"matches() needs a text, not {args[0].type}", arg=0)
+    pattern = args[1]
+    if not (isinstance(pattern, Const) and pattern.type.kind == "str"):
+        site.fail(
+            "the pattern of matches() must be a string literal or a string parameter "
+            "(known when the policy loads)",
+            'e.g. matches(x, "[A-Z]{3}/[A-Z]{3}")',
+            arg=1,
+        )
+    problem = _pattern_problem(pattern.value)
+    if problem is not None:
+        site.fail(f"the pattern {pattern.value!r} {problem}", _PATTERN_ALLOWED, arg=1)
+    return _call(site, BOOL, (args[0], Const(STR, False, pattern.value)), nullable=False)
+
+
+def _pattern_problem(pattern: str) -> str | None:
+    """Why a pattern is refused, or ``None``: it must mean the same to Python's ``re`` and to
+    polars' (Rust) regex, and match in time linear in the text on both."""
+    if len(pattern) > _PATTERN_LIMIT:
+        return f"has {len(pattern)} characters"
+    try:
+        tree = _RE_PARSER.parse(pattern)
+    except re.error as error:
+        return f"is no regular expression ({error})"
+    if tree.state.flags & ~re.UNICODE:  # (?i), (?s), (?x), ... at the start
+        return "sets flags"
+    problem = _tree_problem(list(tree))
+    if problem is not None:
+        return problem
+    try:
+        pl.select(pl.lit("").str.contains(_anchored(pattern)))
+    except pl.exceptions.PolarsError as error:  # pragma: no cover - re accepted it
+        return f"is refused by polars ({error})"
+    return None
+
+
+def _tree_problem(items: list[tuple[Any, Any]], *, repeated: bool = False) -> str | None:
+    """The first construct of a parsed pattern that :data:`_PATTERN_ALLOWED` does not allow."""
+    for op, value in items:
+        name = str(op)
+        if name in ("LITERAL", "NOT_LITERAL", "ANY"):
+            continue
+        if name == "IN":
+            for member, argument in value:
+                if str(member) == "CATEGORY" and str(argument) not in _DIGITS:
+                    return "uses a class escape other than \\d (write the class: [A-Za-z0-9_])"
+            continue
+        if name == "CATEGORY":
+            if str(value) not in _DIGITS:
+                return "uses a class escape other than \\d (write the class: [A-Za-z0-9_])"
+            continue
+        if name == "SUBPATTERN":
+            _, add_flags, del_flags, body = value
+            if add_flags or del_flags:
+                return "sets flags"
+            problem = _tree_problem(list(body), repeated=repeated)
+        elif name == "BRANCH":
+            if repeated:
+                return "repeats an '|'"
+            problem = next((p for b in value[1] if (p := _tree_problem(list(b))) is not None), None)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT"):
+            low, high, body = value
+            if repeated and low != high:
+                return "repeats a repeat of varying length"
+            # What a repeat holds may vary only when it is taken at most once (?): a repeat
+            # of a repeat or an '|' backtracks exponentially in Python's re.
+            problem = _tree_problem(list(body), repeated=repeated or high > 1)
+        else:
+            return f"uses {_CONSTRUCTS.get(name, name.lower().replace('_', ' '))}"
+        if problem is not None:
+            return problem
+    return None
+
+
+_DIGITS = ("CATEGORY_DIGIT", "CATEGORY_NOT_DIGIT")
+_CONSTRUCTS = {
+    "AT": "an anchor (^, $, \\b, \\A, \\Z)",
+    "GROUPREF": "a back reference",
+    "GROUPREF_EXISTS": "a conditional group",
+    "ASSERT": "a look-around",
+    "ASSERT_NOT": "a look-around",
+    "POSSESSIVE_REPEAT": "a possessive repeat",
+    "ATOMIC_GROUP": "an atomic group",
+}
+
+
+def _anchored(pattern: str) -> str:
+    """The pattern as polars matches it: the whole text, as ``re.fullmatch``."""
+    return f"^(?:{pattern})$"
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _matches(text: Any, pattern: str) -> bool:
+    """Whether the whole of a text (or an enumeration's value) matches a pattern; ``False``
+    for ``None``. Each pattern is compiled once."""
+    if text is None:
+        return False
+    return _compiled(pattern).fullmatch(str(_plain_value(text))) is not None
+
+
+def _polars_matches(lower: Lowering, node: Call) -> pl.Expr:
+    pattern = _anchored(typing.cast(Const, node.args[1]).value)
+    text = lower.gen(node.args[0]).cast(pl.String)
+    return text.str.contains(pattern).fill_null(False)
+
+
+# --- mic_category, mic_country -------------------------------------------------------------
+
+
+def _check_mic(site: CallSite, args: tuple[Node, ...]) -> Call:
+    if args[0].type.kind != "str":
+        site.fail(f"{site.name}() needs a MIC (a text), not {args[0].type}", arg=0)
+    return _call(site, STR, args, nullable=True)
+
+
+@functools.cache
+def _mic_table(attribute: str) -> Mapping[str, str]:
+    """Each ISO 10383 MIC's market category code (``RMKT``, ``MLTF``, ...) or country code
+    (``GB``), from the registry of the ``iso10383`` package."""
+    table: dict[str, str] = {}
+    for member in iso10383.MIC.__members__.values():
+        entry = member.value
+        code = getattr(entry, attribute)
+        if code is not None:
+            table[entry.mic.upper()] = str(code.name).upper()
+    return types.MappingProxyType(table)
+
+
+def _mic_category(mic: str | None) -> str | None:
+    """A MIC's ISO 10383 market category (``RMKT`` a regulated market, ``MLTF`` an MTF,
+    ``OTFS`` an OTF, ``NSPD`` not specified, as for XOFF and XXXX, ...); ``None`` for
+    ``None`` and a MIC the registry lacks."""
+    return None if mic is None else _mic_table("market_category_code").get(mic)
+
+
+def _mic_country(mic: str | None) -> str | None:
+    """A MIC's ISO 3166 country code; ``None`` as for :func:`_mic_category`."""
+    return None if mic is None else _mic_table("iso_country_code").get(mic)
+
+
+def _polars_mic(lower: Lowering, node: Call) -> pl.Expr:
+    attribute = "market_category_code" if node.name == "mic_category" else "iso_country_code"
+    table = dict(_mic_table(attribute))
+    column = lower.gen(node.args[0]).cast(pl.String)
+    return column.replace_strict(table, default=None, return_dtype=pl.String)
+
+
 # --- the registry --------------------------------------------------------------------------
 
 _WORKING_DAYS = (
@@ -665,8 +927,9 @@ _ENTRIES = (
     ),
     Function(
         name="date",
-        signatures=("date(x)",),
-        doc="the date of a time (a date as it is)",
+        signatures=("date(x)", 'date("2024-04-29")'),
+        doc="the date of a time (a date as it is); of an ISO 8601 text (a literal or a parameter), "
+        "that date, known when the policy loads",
         min_args=1,
         max_args=1,
         check=_check_date,
@@ -731,6 +994,54 @@ _ENTRIES = (
         check=_check_startswith,
         polars=_polars_startswith,
         python=_startswith,
+        self_guarded=True,
+    ),
+    Function(
+        name="fits_digits",
+        signatures=("fits_digits(x, total, decimals)",),
+        doc="whether a number has at most `decimals` decimals and `total` digits in all, by its "
+        "value (`1.50` has one decimal); `False` for `None` (below)",
+        min_args=3,
+        max_args=3,
+        check=_check_fits_digits,
+        polars=_polars_fits_digits,
+        python=_fits_digits,
+        self_guarded=True,
+    ),
+    Function(
+        name="matches",
+        signatures=("matches(text, pattern)",),
+        doc="whether the whole text (or an enumeration's value) matches a regular expression of "
+        "a safe subset; `False` for `None` (below)",
+        min_args=2,
+        max_args=2,
+        check=_check_matches,
+        polars=_polars_matches,
+        python=_matches,
+        self_guarded=True,
+    ),
+    Function(
+        name="mic_category",
+        signatures=("mic_category(mic)",),
+        doc="a MIC's ISO 10383 market category (`RMKT` a regulated market, `MLTF`, `OTFS`, `NSPD` "
+        "not specified, ...), or `None` for a MIC the registry lacks (below)",
+        min_args=1,
+        max_args=1,
+        check=_check_mic,
+        polars=_polars_mic,
+        python=_mic_category,
+        self_guarded=True,
+    ),
+    Function(
+        name="mic_country",
+        signatures=("mic_country(mic)",),
+        doc="a MIC's country code (ISO 3166 alpha-2, `ZZ` for XOFF and XXXX) in ISO 10383, or "
+        "`None` for a MIC the registry lacks",
+        min_args=1,
+        max_args=1,
+        check=_check_mic,
+        polars=_polars_mic,
+        python=_mic_country,
         self_guarded=True,
     ),
 )

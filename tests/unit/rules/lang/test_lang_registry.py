@@ -46,6 +46,10 @@ def test_the_arity_view_keeps_the_old_shape() -> None:
         "national_client_id": (1, 2),
         "coalesce": (2, None),
         "startswith": (2, 2),
+        "fits_digits": (3, 3),
+        "matches": (2, 2),
+        "mic_category": (1, 1),
+        "mic_country": (1, 1),
     }
     assert regkit.rules.FUNCTIONS is old.FUNCTIONS
     assert old.FUNCTIONS is ARITY
