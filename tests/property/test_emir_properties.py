@@ -112,10 +112,14 @@ def derivatives(draw: st.DrawFn) -> Instrument:
     data["delivery"] = data["delivery"] or "cash"
     if data["underlying_class"] in ("crypto", "other"):  # no REFIT class: VR-2011-01
         data["asset_class"] = "COMM"  # the firm's choice, as the sample firm's for crypto
-    if data["product"] == "spread_bet" and data["expiry_date"] is None:  # VR-2044-01
+    if data["product"] != "cfd" and data["expiry_date"] is None:  # VR-2044-01
         data["expiry_date"] = date(2027, 3, 19)
     if data["underlying_class"] in _QUANTIFIED:  # 2.60 takes 5 decimals: VR-2060-01
         data["price_multiplier"] = _two_places(data["price_multiplier"])
+    if data["underlying_class"] in _EQUITY and not (
+        data["underlying_isin"] or data["underlying_index"]
+    ):  # EQUI and INTR name their underlying: VR-2013-01, VR-2013-03
+        data["underlying_index"] = "Index of " + data["symbol"]
     if data["isin"] is None and data["upi"] is None:  # OTC without ISIN: VR-2008-02
         data["upi"] = draw(upis())
     instrument = Instrument(**data)
@@ -140,6 +144,9 @@ def reportable_trades(
     data["quantity"] = _two_places(data["quantity"])
     return Trade(**data)
 
+
+#: Equity and bond underlyings: their reports name the underlying (REFIT 2.13-2.16).
+_EQUITY = frozenset({"index_major", "index_minor", "equity", "bond"})
 
 #: Equity and commodity underlyings: their reports state the total notional quantity
 #: (REFIT 2.60, EMIR-VR-2060-01), quantity x multiplier, at most 5 decimals (regkit refuses
@@ -170,9 +177,12 @@ def consistent(trade: Trade) -> Trade:
     return trade.model_copy(update={"executed_at": executed, "instrument": instrument})
 
 
-def valued_at(trade: Trade) -> datetime:
-    """When a trade of a real book is valued: at the reporting timestamp, or on its expiry
-    day if it expired before (EMIR-VR-2023-03 to -05), never before its execution."""
+def valued_at(trade: Trade, action: str) -> datetime:
+    """When a trade of a real book is valued: for VALU at the reporting timestamp, or on its
+    expiry day if it expired before (EMIR-VR-2023-03 to -05), never before its execution;
+    for another action on the report's event date, the execution's (VR-2023-06, VR-2153-02)."""
+    if action != "VALU":
+        return trade.executed_at
     expiry = trade.instrument.expiry_date
     if expiry is None:
         return CREATED
@@ -202,13 +212,14 @@ def batches(draw: st.DrawFn) -> dict[str, Any]:
     )
     if clean:
         the_trades = [consistent(trade) for trade in the_trades]
+    action = draw(st.sampled_from(sorted(ACTIONS)))
     valued = [trade for trade in the_trades if clean or draw(st.booleans())]
     valuations = [
         Valuation(
             trade.trade_id,
             draw(st.decimals(-(10**9), 10**9, places=2, allow_nan=False, allow_infinity=False)),
             "EUR",
-            valued_at(trade) if clean else CREATED,
+            valued_at(trade, action) if clean else CREATED,
         )
         for trade in valued
     ]
@@ -218,7 +229,7 @@ def batches(draw: st.DrawFn) -> dict[str, Any]:
         "firm": firm,
         "accounts": the_accounts,
         "trades": the_trades,
-        "action": draw(st.sampled_from(sorted(ACTIONS))),
+        "action": action,
         "valuations": valuations,
         "max_records": draw(st.integers(1, 4)),
     }
@@ -325,6 +336,7 @@ def positions(draw: st.DrawFn) -> dict[str, Any]:
             unique_by=lambda trade: trade.trade_id,
         )
     )
+    openings = [consistent(trade) for trade in openings]  # dated before the report
     closes: list[Trade] = []
     for number, opening in enumerate(draw(st.lists(st.sampled_from(openings), max_size=5))):
         uti = opening.uti or generate_uti(firm.lei, opening.trade_id)
@@ -416,7 +428,15 @@ def test_rendered_utis_are_the_generated_ones(firm: Firm, trade_ids: list[str]) 
     firm = reportable(firm)
     account = Account(
         account_id="A1",
-        holder={"kind": "entity", "name": "Client Ltd", "lei": firm.lei},
+        holder={
+            "kind": "entity",
+            "name": "Client Ltd",
+            "lei": firm.lei,
+            "nature": "F",
+            "sector": "INVF",
+            "above_clearing_threshold": False,
+            "reporting_obligation": True,
+        },  # fmt: skip
         category="professional",
     )
     the_trades = [

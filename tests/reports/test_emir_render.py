@@ -829,8 +829,10 @@ def test_a_currency_option_reports_its_type_style_strike_and_premium(tmp_path: P
         '</StrkPric><PrmAmt Ccy="USD">1250.0000</PrmAmt><PrmPmtDt>2026-11-20</PrmPmtDt>'
         "</Optn>" in text
     )
-    # The premium is not a rate: no FwdXchgRate; the second leg is at the strike.
+    # The premium is not a rate: no FwdXchgRate; the second leg is at the strike, and so is
+    # exchange rate 1 (2.113, the rate agreed at inception; EMIR-VR-2113-01: 2.113 or 2.114).
     assert "<FwdXchgRate>" not in text
+    assert "<Ccy><XchgRate>1.1000</XchgRate><XchgRateBsis>" in text
     assert '<ScndLeg><Amt><Amt Ccy="USD">110000.0000</Amt>' in text
     # EMIR-VR-2138-02: a currency option's strike price currency (2.138) is its pair.
     report = emir.build_reports(
@@ -895,7 +897,7 @@ def test_a_decimal_too_large_to_write_is_refused_by_name(tmp_path: Path) -> None
     for expected in (
         "HUGE: notional: 1E+999999999999 has more than 19 decimals or 25 digits",
         "HUGEPRICE: notional: 1.00000E+1000000000004 has more than 19 decimals or 25 digits",
-        "TINY: notional: 1.00000E-999999999994 has more than 19 decimals or 25 digits",
+        "TINY: price: 1E-999999999999 has more than 13 decimals or 18 digits",
         "NAN: notional: NaN is not a number",
         "INF: notional: -Infinity is not a number",
     ):

@@ -208,6 +208,10 @@ class EmirReport(Record):
     """2.64 Notional amount of leg 2."""
     notional_currency_2: CurrencyCode | None = None
     """2.65 Notional currency 2."""
+    exchange_rate_1: ExactDecimal | None = None
+    """2.113 Exchange rate 1: the rate between the two currencies agreed at inception (a
+    currency option's strike rate); ESMA74-362-2683 EMIR-VR-2113-01 asks 2.113 or 2.114 of
+    every currency derivative."""
     forward_exchange_rate: ExactDecimal | None = None
     """2.114 Forward exchange rate (FX derivatives)."""
     exchange_rate_basis: Text | None = None

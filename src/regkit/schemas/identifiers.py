@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from functools import cache, lru_cache, wraps
 from importlib import resources
+from types import MappingProxyType
 from typing import Any, Literal, NamedTuple, NotRequired, Protocol, TypedDict
 
 import iso4217
@@ -33,6 +34,7 @@ import pycountry
 from regkit.errors import IdentifierError
 
 __all__ = [
+    "EEA_COUNTRIES",
     "CommodityClass",
     "PersonLike",
     "cfi_pattern",
@@ -258,6 +260,56 @@ def mic_codes() -> frozenset[str]:
     """Every ISO 10383 MIC in the registry (from iso10383), plus XOFF and XXXX."""
     registered = (name.upper() for name in iso10383.MIC.__members__)
     return frozenset(code for code in registered if _MIC_RE.fullmatch(code)) | SPECIAL_MICS
+
+
+#: The countries of the European Economic Area: the EU's 27, Iceland, Liechtenstein, Norway.
+EEA_COUNTRIES: frozenset[str] = frozenset(
+    {
+        "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE",
+        "IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
+    }
+)  # fmt: skip
+
+
+@cache
+def mic_table(attribute: Literal["market_category_code", "iso_country_code"]) -> Mapping[str, str]:
+    """Each ISO 10383 MIC's market category (``RMKT``, ``MLTF`` ...) or country code
+    (``GB``), from the registry of the ``iso10383`` package."""
+    table: dict[str, str] = {}
+    for member in iso10383.MIC.__members__.values():
+        entry = member.value
+        code = getattr(entry, attribute)
+        if code is not None:
+            table[entry.mic.upper()] = str(code.name).upper()
+    return MappingProxyType(table)
+
+
+def mic_category(mic: str | None) -> str | None:
+    """A MIC's ISO 10383 market category: ``RMKT`` a regulated market, ``MLTF`` an MTF,
+    ``OTFS`` an OTF, ``NSPD`` not specified (as for XOFF and XXXX) ...; ``None`` for
+    ``None`` and a MIC the registry lacks.
+
+    Examples:
+        >>> mic_category("XPAR"), mic_category("XOFF")
+        ('RMKT', 'NSPD')
+    """
+    return None if mic is None else mic_table("market_category_code").get(mic)
+
+
+def mic_country(mic: str | None) -> str | None:
+    """A MIC's ISO 3166 country code; ``None`` as for :func:`mic_category`."""
+    return None if mic is None else mic_table("iso_country_code").get(mic)
+
+
+def is_eea_regulated_market(mic: str | None) -> bool:
+    """Whether a MIC is an EEA regulated market (category RMKT, in an EEA country): a
+    derivative traded there is exchange-traded, not OTC (EMIR Art. 2(7)).
+
+    Examples:
+        >>> is_eea_regulated_market("XPAR"), is_eea_regulated_market("XNAS")
+        (True, False)
+    """
+    return mic_category(mic) == "RMKT" and mic_country(mic) in EEA_COUNTRIES
 
 
 def uti_pattern() -> str:

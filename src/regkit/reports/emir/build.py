@@ -91,6 +91,7 @@ from regkit.schemas.identifiers import (
     SPECIAL_MICS,
     STRIKE_CURRENCY_REFUSED,
     generate_uti,
+    is_eea_regulated_market,
     is_valid_currency,
     is_valid_isin,
     is_valid_uti,
@@ -377,12 +378,13 @@ def _contract(instrument: Instrument, price_currency: str | None) -> _Contract:
             "the firm reports it in (COMM, CRDT, CURR, EQUI or INTR: REFIT table 2 field 11, "
             "EMIR-VR-2011-01)",
         )
-    if instrument.product is Product.SPREAD_BET and instrument.expiry_date is None:
+    if instrument.product is not Product.CFD and instrument.expiry_date is None:
         # ESMA74-362-2683 EMIR-VR-2044-01 and VR-2046-01: every contract type but CFDS has
         # an expiration date (2.44) and a final settlement date (2.46).
+        what = instrument.product.value.replace("_", " ")
         raise RefusedError(
             "instrument.expiry_date",
-            "missing: a spread bet reports its expiration and settlement dates (REFIT table 2 "
+            f"missing: a {what} reports its expiration and settlement dates (REFIT table 2 "
             "fields 44 and 46; EMIR-VR-2044-01, VR-2046-01: only CFDS is exempt)",
         )
     fx = instrument.is_fx
@@ -685,6 +687,10 @@ def _amounts(trade: Trade, contract: _Contract) -> dict[str, Any]:
         }
         if not contract.option:  # the price is the rate (an option's is its premium)
             fields["forward_exchange_rate"] = _amount(trade.price, "price", 13, 18)
+        else:
+            # ESMA74-362-2683 EMIR-VR-2113-01: a currency derivative reports 2.113 or 2.114;
+            # a currency option's rate agreed at inception is its strike (2.113).
+            fields["exchange_rate_1"] = _amount(rate, "instrument.strike_price", 13, 18)
         if contract.cfd:
             # ESMA74-362-2683 EMIR-VR-2048-01: a CFD reports its price (2.48), a currency
             # pair's too, in the quote currency (2.49, VR-2049-01); at most 13 decimals.
@@ -1089,7 +1095,11 @@ class ReportBuilder:
             return _record(self.base(None, trade.side), client.short, own)
         if position is not None:
             own["subsequent_position_uti"] = position
-        own["venue"] = venue(trade)
+        own["venue"] = place = venue(trade)
+        if is_eea_regulated_market(place):
+            # ESMA74-362-2683 EMIR-VR-2030-03: a derivative of an EEA regulated market (an
+            # exchange-traded derivative) leaves the clearing obligation (2.30) blank.
+            own["clearing_obligation"] = None
         own |= _amounts(trade, contract)
         executed = trade.executed_at
         own["execution_timestamp"] = own["confirmation_timestamp"] = executed

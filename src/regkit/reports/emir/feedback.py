@@ -48,7 +48,6 @@ Examples:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -60,6 +59,7 @@ from typing import Final, Literal, TypeAlias
 from lxml import etree
 
 from regkit.errors import IdentifierError
+from regkit.reports.emir.precheck import refit_field
 from regkit.reports.iso20022.feedback import (
     OUTCOMES,
     Matched,
@@ -575,18 +575,6 @@ UNKNOWN: Final = "unknown"
 #: The dispositions under which regkit checks a rule before a report is written: a rule of
 #: the pack, or the report record's types (the record cannot be built otherwise).
 _CHECKED: Final = frozenset({"rule", "type"})
-#: ``EMIR-VR-<table><field>-<nn>``: table 1 (counterparty data), 2 (common data) or 3
-#: (margins), then the field number in three digits (ESMA74-362-2683).
-_VR_ID: Final = re.compile(r"EMIR-VR-([1-3])(\d{3})-\d{2}")
-
-
-def _field_of(rule_id: str) -> str | None:
-    """The REFIT field an ESMA VR id is about (``EMIR-VR-2114-01`` is ``2.114``); None for
-    an id of another form or one that names no field (``EMIR-VR-0000-00``)."""
-    match = _VR_ID.fullmatch(rule_id)
-    if match is None or int(match[2]) == 0:
-        return None
-    return f"{match[1]}.{int(match[2])}"
 
 
 @dataclass(frozen=True)
@@ -700,7 +688,7 @@ class VrCatalogue:
                 name = None
             entries[entry.id] = VrInfo(
                 entry.id,
-                _field_of(entry.id),
+                refit_field(entry.id),
                 name,
                 entry.disposition,
                 entry.reason,
@@ -708,7 +696,7 @@ class VrCatalogue:
             )
         for rule_id, title in titles.items():
             if rule_id not in entries:
-                entries[rule_id] = VrInfo(rule_id, _field_of(rule_id), None, "rule", "", title)
+                entries[rule_id] = VrInfo(rule_id, refit_field(rule_id), None, "rule", "", title)
         document = "" if coverage is None else coverage.document
         return cls(document, MappingProxyType(entries))
 
@@ -718,7 +706,7 @@ class VrCatalogue:
         found = self.entries.get(rule_id.strip())
         if found is not None:
             return found
-        return VrInfo(rule_id, _field_of(rule_id.strip()), None, UNKNOWN)
+        return VrInfo(rule_id, refit_field(rule_id.strip()), None, UNKNOWN)
 
     def __contains__(self, rule_id: object) -> bool:
         return isinstance(rule_id, str) and rule_id.strip() in self.entries

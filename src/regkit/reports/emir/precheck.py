@@ -59,14 +59,16 @@ PACK: Final = "emir-refit-vr"
 #: Findings at or above this severity refuse a report.
 REFUSING: Final = Severity.HIGH
 
-_VR_ID: Final = re.compile(r"EMIR-VR-(\d)(\d{3})-\d{2}")
+#: ``EMIR-VR-<table><field>-<nn>``: table 1 (counterparty data), 2 (common data) or 3
+#: (margins), then the field number in three digits (ESMA74-362-2683).
+_VR_ID: Final = re.compile(r"EMIR-VR-([1-3])(\d{3})-\d{2}")
 
 
 def refit_field(rule_id: str) -> str | None:
     """The REFIT field a VR id is about (``EMIR-VR-2114-01`` is field ``2.114``); None for
-    an id of another form."""
+    an id of another form or one that names no field (``EMIR-VR-0000-00``)."""
     found = _VR_ID.fullmatch(rule_id)
-    if found is None:
+    if found is None or int(found[2]) == 0:
         return None
     return f"{found[1]}.{int(found[2])}"
 

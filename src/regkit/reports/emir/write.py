@@ -365,9 +365,12 @@ def _transaction(report: EmirReport) -> str:
     currencies = ""
     if pair is not None:
         rate = report.forward_exchange_rate
+        agreed = report.exchange_rate_1
         rate_text = ""
-        if rate is not None:
-            rate_text = f"<FwdXchgRate>{xml_decimal(rate, 'price', 13, 18)}</FwdXchgRate>"
+        if agreed is not None:  # REFIT table 2 field 113
+            rate_text = f"<XchgRate>{xml_decimal(agreed, 'exchange_rate_1', 13, 18)}</XchgRate>"
+        if rate is not None:  # REFIT table 2 field 114
+            rate_text += f"<FwdXchgRate>{xml_decimal(rate, 'price', 13, 18)}</FwdXchgRate>"
         currencies = f"<Ccy>{rate_text}{_pair(pair)}</Ccy>"
     return (
         f"<TxId><UnqTxIdr>{report.uti}</UnqTxIdr></TxId>"

@@ -33,7 +33,6 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
-import iso10383
 import polars as pl
 from pydantic import BaseModel
 
@@ -52,7 +51,13 @@ from regkit.rules.lang.nodes import (
     unify,
 )
 from regkit.rules.names import same_name
-from regkit.schemas.identifiers import is_valid_lei, national_client_id
+from regkit.schemas.identifiers import (
+    is_valid_lei,
+    mic_category,
+    mic_country,
+    mic_table,
+    national_client_id,
+)
 from regkit.schemas.party import NaturalPerson
 
 __all__ = [
@@ -774,34 +779,9 @@ def _check_mic(site: CallSite, args: tuple[Node, ...]) -> Call:
     return _call(site, STR, args, nullable=True)
 
 
-@functools.cache
-def _mic_table(attribute: str) -> Mapping[str, str]:
-    """Each ISO 10383 MIC's market category code (``RMKT``, ``MLTF``, ...) or country code
-    (``GB``), from the registry of the ``iso10383`` package."""
-    table: dict[str, str] = {}
-    for member in iso10383.MIC.__members__.values():
-        entry = member.value
-        code = getattr(entry, attribute)
-        if code is not None:
-            table[entry.mic.upper()] = str(code.name).upper()
-    return types.MappingProxyType(table)
-
-
-def _mic_category(mic: str | None) -> str | None:
-    """A MIC's ISO 10383 market category (``RMKT`` a regulated market, ``MLTF`` an MTF,
-    ``OTFS`` an OTF, ``NSPD`` not specified, as for XOFF and XXXX, ...); ``None`` for
-    ``None`` and a MIC the registry lacks."""
-    return None if mic is None else _mic_table("market_category_code").get(mic)
-
-
-def _mic_country(mic: str | None) -> str | None:
-    """A MIC's ISO 3166 country code; ``None`` as for :func:`_mic_category`."""
-    return None if mic is None else _mic_table("iso_country_code").get(mic)
-
-
 def _polars_mic(lower: Lowering, node: Call) -> pl.Expr:
     attribute = "market_category_code" if node.name == "mic_category" else "iso_country_code"
-    table = dict(_mic_table(attribute))
+    table = dict(mic_table(attribute))
     column = lower.gen(node.args[0]).cast(pl.String)
     return column.replace_strict(table, default=None, return_dtype=pl.String)
 
@@ -1029,7 +1009,7 @@ _ENTRIES = (
         max_args=1,
         check=_check_mic,
         polars=_polars_mic,
-        python=_mic_category,
+        python=mic_category,
         self_guarded=True,
     ),
     Function(
@@ -1041,7 +1021,7 @@ _ENTRIES = (
         max_args=1,
         check=_check_mic,
         polars=_polars_mic,
-        python=_mic_country,
+        python=mic_country,
         self_guarded=True,
     ),
 )
