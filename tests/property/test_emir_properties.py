@@ -436,7 +436,7 @@ def test_rendered_utis_are_the_generated_ones(firm: Firm, trade_ids: list[str]) 
             "sector": "INVF",
             "above_clearing_threshold": False,
             "reporting_obligation": True,
-        },  # fmt: skip
+        },
         category="professional",
     )
     the_trades = [
