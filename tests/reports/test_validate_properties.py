@@ -46,3 +46,13 @@ def test_corruptions_give_ok_or_problems_with_lines(document: bytes) -> None:
             assert problem.path.startswith("/")
             assert problem.reason
     assert result.message in xml.SCHEMAS
+
+
+@given(corruptions() | st.sampled_from(sorted(SAMPLES)).map(
+    lambda name: etree.tostring(SAMPLES[name], xml_declaration=True, encoding="UTF-8")
+))  # fmt: skip
+def test_the_fast_verdict_agrees_with_validate(document: bytes) -> None:
+    """``is_valid`` (what the writer asks of each chunk first) and ``validate`` agree."""
+    result = xml.validate(document)
+    for message in xml.SCHEMAS:
+        assert xml.is_valid(document, message) == (result.ok and result.message == message)

@@ -29,15 +29,16 @@ Examples:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from regkit.rules.findings import Finding
-from regkit.rules.policy import Policy, load_policy
+from regkit.rules.policy import CompiledRule, Policy, load_policy
 from regkit.rules.severity import Severity
 from regkit.schemas.emir import EmirReport
 
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PACK",
+    "PER_REPORT",
     "ContentCheck",
     "PreSubmission",
     "VrFailure",
@@ -58,6 +60,9 @@ PACK: Final = "emir-refit-vr"
 
 #: Findings at or above this severity refuse a report.
 REFUSING: Final = Severity.HIGH
+
+#: Sets of shared values remembered at once (a batch has a few hundred).
+_MEMO_LIMIT: Final = 10_000
 
 #: ``EMIR-VR-<table><field>-<nn>``: table 1 (counterparty data), 2 (common data) or 3
 #: (margins), then the field number in three digits (ESMA74-362-2683).
@@ -195,10 +200,67 @@ class ContentCheck:
         }
 
 
+#: The report fields a trade's own data sets, which differ from report to report (its
+#: UTI, times, amounts, valuation, client). The other fields come from the action, the
+#: firm, the instrument and the kind of client, and take few values in a batch.
+PER_REPORT: Final = frozenset(
+    {
+        "uti", "subsequent_position_uti", "trade_id", "account_id", "counterparty_2",
+        "counterparty_2_country", "collateral_portfolio_code",
+        "execution_timestamp", "confirmation_timestamp", "effective_date", "event_date",
+        "early_termination_date", "price", "notional_amount_leg_1", "notional_amount_leg_2",
+        "total_notional_quantity_leg_1", "forward_exchange_rate", "valuation_amount",
+        "valuation_timestamp", "delta", "option_premium_amount", "option_premium_payment_date",
+    }
+)  # fmt: skip
+
+
+class _Pack(NamedTuple):
+    """The pack as the check runs it: the rules that read only fields outside
+    :data:`PER_REPORT` (``shared``, whose findings are the same for every report with the
+    same values of the fields they read, so each set of values is checked once) and the
+    others (``own``), each compiled, with the rules' order."""
+
+    policy: Policy
+    shared: Checker
+    shared_fields: tuple[str, ...]
+    own: Checker
+    order: Mapping[str, int]
+
+
+def _fields_read(rule: CompiledRule) -> frozenset[str]:
+    """The report fields a rule reads anywhere (``when``, ``assert``, evidence, message)."""
+    expressions = [rule.when, rule.assertion, *rule.evidence, *(p.value for p in rule.message)]
+    names = {name for expr in expressions if expr is not None for name in expr.names}
+    return frozenset(name.split(".", 1)[1] for name in names if "." in name)
+
+
+def _compiled(policy: Policy) -> _Pack:
+    """The pack split into the rules a batch shares and those of each report."""
+    shared: list[int] = []
+    own: list[int] = []
+    fields: set[str] = set()
+    for index, rule in enumerate(policy.compiled):
+        read = _fields_read(rule)
+        if read & PER_REPORT or not read:
+            own.append(index)
+        else:
+            shared.append(index)
+            fields |= read
+
+    def part(indexes: list[int]) -> Checker:
+        rules = tuple(policy.rules[index] for index in indexes)
+        compiled = tuple(policy.compiled[index] for index in indexes)
+        return dataclasses.replace(policy, rules=rules, compiled=compiled).compile()
+
+    order = {rule.id: index for index, rule in enumerate(policy.rules)}
+    return _Pack(policy, part(shared), tuple(sorted(fields)), part(own), order)
+
+
 @functools.cache
-def _builtin_checker() -> Checker:
+def _builtin_pack() -> _Pack:
     """The built-in pack, loaded and compiled once per process (it takes most of a second)."""
-    return load_policy(PACK).compile()
+    return _compiled(load_policy(PACK))
 
 
 class PreSubmission:
@@ -216,10 +278,16 @@ class PreSubmission:
     """
 
     def __init__(self, created_at: datetime, policy: Policy | None = None) -> None:
-        checker = _builtin_checker() if policy is None else policy.compile()
-        self.policy = checker.policy
-        self._rules = len(checker.rules("emir_report")) + len(checker.python_rules("emir_report"))
-        self._check = checker.checked.record_checker("emir_report", created_at)
+        if policy is not None and policy.python_rules:
+            raise ValueError("the pre-submission check runs a policy of YAML rules only")
+        pack = _builtin_pack() if policy is None else _compiled(policy)
+        self.policy = pack.policy
+        self._rules = len(pack.policy.rules)
+        self._shared = pack.shared.checked.record_checker("emir_report", created_at)
+        self._fields = pack.shared_fields
+        self._own = pack.own.checked.record_checker("emir_report", created_at)
+        self._order = pack.order
+        self._seen: dict[tuple[Any, ...], list[Finding]] = {}
         self.checked = 0
         self.failures: list[VrFailure] = []
         self.withheld: list[str] = []
@@ -228,9 +296,17 @@ class PreSubmission:
         """The rules a report breaks that refuse it (none: it may be written); every
         failure, refusing or not, is kept."""
         self.checked += 1
-        findings = self._check(report, None)
-        if not findings:
+        values = report.__dict__
+        key = tuple([values[name] for name in self._fields])
+        shared = self._seen.get(key)
+        if shared is None:
+            if len(self._seen) >= _MEMO_LIMIT:
+                self._seen.clear()
+            shared = self._seen[key] = self._shared(report, None)
+        findings = self._own(report, None)
+        if not (shared or findings):
             return []
+        findings = sorted([*shared, *findings], key=lambda item: self._order[item.rule_id])
         found = [_failure(report, finding) for finding in findings]
         self.failures += found
         return [item for item in found if item.refuses]
