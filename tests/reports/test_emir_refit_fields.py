@@ -112,8 +112,11 @@ def test_an_otc_derivative_with_neither_isin_nor_upi_is_refused_by_name() -> Non
     assert problem.startswith("T1: instrument.upi: missing: 'EURUSD' is an OTC derivative")
     assert "table 2 field 8" in problem
     assert "EMIR-VR-2008-02" in problem
-    # VR-2008-03: on a named venue (possibly a third-country platform) it is optional.
+    # VR-2008-03: on a third-country organised trading platform it is optional ...
     assert report_of(trade("T2", instrument=bare, venue="XNAS")).upi is None
+    # ... and on an EEA venue mandatory, as off venue.
+    (problem,) = refusals([trade("T4", instrument=bare, venue="XPAR")])
+    assert problem.startswith("T4: instrument.upi: missing: 'EURUSD' is traded on XPAR")
     # TERM, VALU and EROR do not carry 2.8 (applicability '-').
     assert report_of(trade("T3", instrument=bare), action="EROR").upi is None
 

@@ -88,6 +88,7 @@ from regkit.schemas.emir import EmirReport
 from regkit.schemas.enums import Capacity, PositionEffect, Product, Side, UnderlyingClass
 from regkit.schemas.firm import Firm
 from regkit.schemas.identifiers import (
+    EEA_COUNTRIES,
     SPECIAL_MICS,
     STRIKE_CURRENCY_REFUSED,
     generate_uti,
@@ -95,6 +96,7 @@ from regkit.schemas.identifiers import (
     is_valid_currency,
     is_valid_isin,
     is_valid_uti,
+    mic_country,
     transaction_reference,
 )
 from regkit.schemas.instrument import Instrument
@@ -760,21 +762,33 @@ def _five_decimals(value: Decimal, field: str, what: str) -> Decimal:
     return _amount(exact, field)
 
 
+def third_country_platform(mic: str) -> bool:
+    """Whether a venue is a third-country organised trading platform: a MIC of the ISO 10383
+    registry outside the EEA (XOFF and XXXX are no platform).
+
+    Examples:
+        >>> third_country_platform("XNAS"), third_country_platform("XPAR")
+        (True, False)
+    """
+    country = mic_country(mic)
+    return mic not in SPECIAL_MICS and country is not None and country not in EEA_COUNTRIES
+
+
 def _no_product_id(trade: Trade) -> list[RefusedError]:
-    """Why an OTC derivative without ISIN cannot be reported without a UPI.
+    """Why a derivative without ISIN cannot be reported without a UPI.
 
     ESMA74-362-2683 EMIR-VR-2008-02: without an ISIN (2.7) the UPI (2.8) is mandatory,
     unless the venue (2.41) is a third-country organised trading platform (VR-2008-03: then
-    optional). Off venue (XOFF, XXXX) it is always mandatory. regkit has no table of which
-    MICs are third-country platforms, so a trade on a named venue is written without a UPI
-    and left to the ``emir-refit-vr`` pack. A UPI is issued by the ANNA DSB, never derived.
+    optional): off venue (XOFF, XXXX) and on an EEA venue it is mandatory. A UPI is issued
+    by the ANNA DSB, never derived.
     """
-    if trade.venue not in SPECIAL_MICS:
+    if third_country_platform(trade.venue):
         return []
+    where = "an OTC derivative" if trade.venue in SPECIAL_MICS else f"traded on {trade.venue}"
     return [
         RefusedError(
             "instrument.upi",
-            f"missing: {trade.instrument.symbol!r} is an OTC derivative without an ISIN, "
+            f"missing: {trade.instrument.symbol!r} is {where} without an ISIN, "
             "which REFIT reports by its UPI (table 2 field 8, EMIR-VR-2008-02); give the UPI the "
             "ANNA DSB issued in instrument.upi",
         )
