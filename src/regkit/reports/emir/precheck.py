@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
@@ -284,10 +285,15 @@ class PreSubmission:
         self.policy = pack.policy
         self._rules = len(pack.policy.rules)
         self._shared = pack.shared.checked.record_checker("emir_report", created_at)
-        self._fields = pack.shared_fields
+        # The values of the shared fields, as one tuple (itemgetter of one name gives the
+        # value itself, which keys the same way).
+        fields = pack.shared_fields
+        self._key: Callable[[Mapping[str, Any]], Any] = (
+            operator.itemgetter(*fields) if fields else lambda values: ()
+        )
         self._own = pack.own.checked.record_checker("emir_report", created_at)
         self._order = pack.order
-        self._seen: dict[tuple[Any, ...], list[Finding]] = {}
+        self._seen: dict[Any, list[Finding]] = {}
         self.checked = 0
         self.failures: list[VrFailure] = []
         self.withheld: list[str] = []
@@ -296,8 +302,7 @@ class PreSubmission:
         """The rules a report breaks that refuse it (none: it may be written); every
         failure, refusing or not, is kept."""
         self.checked += 1
-        values = report.__dict__
-        key = tuple([values[name] for name in self._fields])
+        key = self._key(report.__dict__)
         shared = self._seen.get(key)
         if shared is None:
             if len(self._seen) >= _MEMO_LIMIT:
