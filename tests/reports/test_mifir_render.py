@@ -632,3 +632,16 @@ def test_a_decimal_too_large_to_write_is_refused_by_name(tmp_path: Path) -> None
         assert expected in message
     assert "ZERO" not in message  # zero, however many zeros it was given, is "0"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_nore_is_refused_in_field_57_by_name(tmp_path: Path) -> None:
+    """RTS 22 Annex I: NORE is a value of field 59 only (auth.016's ``InvstmtDcsnPrsn`` has
+    no ``Clnt``): the Trade model refuses it in field 57, and so does the renderer for a
+    trade that skipped validation (``model_copy``), by name, not with an invalid file."""
+    with pytest.raises(ValueError, match="RTS 22 field 57 has no NORE"):
+        trade("T0", investment_decision="NORE")
+    unchecked = trade("T1").model_copy(update={"investment_decision": "NORE"})
+    with pytest.raises(RenderError) as caught:
+        rendered([unchecked], tmp_path)
+    assert "T1: investment_decision: NORE is for field 59" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []

@@ -116,6 +116,24 @@ def strike_currency_problem(
     return None
 
 
+def own_isin_problem(isin: str | None, underlying_isin: str | None) -> str | None:
+    """What is wrong with an instrument's ISIN, or ``None``: a derivative's own ISIN is not
+    its underlying's. A CFD on a share with no ISIN of its own is described (RTS 22 fields
+    42-56) and names the share in field 47; under the share's ISIN it would be reported as
+    a trade in the share.
+
+    Examples:
+        >>> own_isin_problem("DE0007164600", "DE0007164600")
+        'isin DE0007164600 is the underlying_isin: a derivative without an ISIN of its own leaves isin empty (RTS 22 field 41; the underlying is field 47)'
+    """  # noqa: E501
+    if isin is None or isin != underlying_isin:
+        return None
+    return (
+        f"isin {isin} is the underlying_isin: a derivative without an ISIN of its own leaves "
+        "isin empty (RTS 22 field 41; the underlying is field 47)"
+    )
+
+
 class Instrument(Record):
     """A tradable instrument: an FX pair, a CFD on an index, a forward ...
 
@@ -141,6 +159,7 @@ class Instrument(Record):
             commodity_problem,
         ),
         RowCheck(("underlying_class", "asset_class"), asset_class_problem),
+        RowCheck(("isin", "underlying_isin"), own_isin_problem),
     )
 
     symbol: Text

@@ -359,3 +359,39 @@ def test_a_classification_is_given_where_none_is_derived_and_must_fit_the_table(
             "fx_major underlying",
         ),
     ]
+
+
+# --- asset class (REFIT 2.11) and a derivative's own ISIN (RTS 22 field 41) -------------------
+
+
+def test_an_asset_class_is_given_only_where_refit_has_none_or_agrees() -> None:
+    """EMIR-VR-2011-01: COMM, CRDT, CURR, EQUI or INTR. A crypto-asset takes the class the
+    firm gives it; a gold CFD's is COMM, and another one is refused, on both paths."""
+    crypto = {"instrument.symbol": "BTCUSD", "instrument.underlying_class": "crypto"}
+    assert _both([_trade(**crypto, **{"instrument.asset_class": "COMM"})], Trade) == []
+    assert _both([_trade(**{"instrument.asset_class": "EQUI"})], Trade) == [
+        (
+            "instrument",
+            "asset_class EQUI contradicts COMM, the REFIT asset class of a gold underlying "
+            "(REFIT 2.11)",
+        )
+    ]
+
+
+def test_a_derivative_is_not_reported_under_its_underlying_s_isin() -> None:
+    """RTS 22 fields 41 and 47: a CFD on a share without an ISIN of its own is described
+    (fields 42-56), and the share's ISIN is its underlying; refused on both paths."""
+    share = {
+        "instrument.symbol": "SAP",
+        "instrument.underlying_class": "equity",
+        "instrument.underlying_isin": "DE0007164600",
+    }
+    assert _both([_trade(**share)], Trade) == []
+    found = _both([_trade(**share, **{"instrument.isin": "DE0007164600"})], Trade)
+    assert found == [
+        (
+            "instrument",
+            "isin DE0007164600 is the underlying_isin: a derivative without an ISIN of its "
+            "own leaves isin empty (RTS 22 field 41; the underlying is field 47)",
+        )
+    ]

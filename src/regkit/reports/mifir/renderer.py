@@ -267,6 +267,15 @@ def _decider(
 ) -> str:
     """The inside of ``InvstmtDcsnPrsn`` or ``ExctgPrsn`` (RTS 22 fields 57 and 59)."""
     if decision == "NORE":
+        if field == "investment_decision":
+            # RTS 22 Annex I: NORE is a value of field 59 alone (auth.016's InvstmtDcsnPrsn
+            # has no Clnt); field 57 names who decided, or is left empty when the client did.
+            raise RefusedError(
+                field,
+                "NORE is for field 59 (execution within the firm) only; field 57 names the "
+                "person or algorithm in the firm that decided, or stays empty when the client "
+                "decided (RTS 22 Annex I, fields 57 and 59)",
+            )
         return "<Clnt>NORE</Clnt>"
     if decision.startswith("ALGO:"):
         return _algo(decision, field)
