@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from regkit import Account, Firm, Instrument, LegalEntity, NaturalPerson, Trade
+from regkit import Account, Firm, Instrument, LegalEntity, NaturalPerson, Product, Trade
 from regkit.errors import RenderError, XsdValidationError
 from regkit.reports import mifir
 from regkit.reports.mifir import Rendered, Reportability, Skipped, render
@@ -645,3 +645,29 @@ def test_nore_is_refused_in_field_57_by_name(tmp_path: Path) -> None:
         rendered([unchecked], tmp_path)
     assert "T1: investment_decision: NORE is for field 59" in str(caught.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_spread_bet_reports_its_stake_per_point_as_a_monetary_value(tmp_path: Path) -> None:
+    """RTS 22 field 30: a spread bet's quantity is the monetary value wagered per point of
+    the underlying, with its currency (field 31): ``Qty/MntryVal``, not units."""
+    bet = GER40.model_copy(
+        update={"product": Product.SPREAD_BET, "cfi": "JEIXCC", "full_name": "Spread bet on DAX"}
+    )
+    stake = trade("B1", instrument=bet, quantity=Decimal("10"), price=Decimal("19000.5"),
+                  price_currency="EUR", quantity_currency="GBP")  # fmt: skip
+    (path,) = rendered([stake], tmp_path / "given")
+    assert '<Qty><MntryVal Ccy="GBP">10</MntryVal></Qty>' in path.read_text(encoding="utf-8")
+    # Without a quantity currency, the account's base currency; without either, refused.
+    based = ACCOUNTS["A-CONCAT"].model_copy(update={"base_currency": "EUR"})
+    plain = stake.model_copy(update={"quantity_currency": None})
+    (path,) = rendered([plain], tmp_path / "account", accounts=[based])
+    assert '<Qty><MntryVal Ccy="EUR">10</MntryVal></Qty>' in path.read_text(encoding="utf-8")
+    with pytest.raises(RenderError, match="B1: quantity_currency: missing: a spread bet's"):
+        render([plain], ACCOUNTS.values(), firm(), tmp_path / "none", created_at=CREATED,
+               traders=TRADERS, workers=1)  # fmt: skip
+    # A CFD's quantity is in units, and only a spread bet has a quantity currency.
+    assert "<Qty><Unit>100000</Unit></Qty>" in rendered([trade("C1")], tmp_path / "cfd")[
+        0
+    ].read_text(encoding="utf-8")
+    with pytest.raises(ValueError, match="only a spread bet's quantity is a monetary value"):
+        trade("C2", quantity_currency="GBP")

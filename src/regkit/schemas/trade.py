@@ -97,6 +97,22 @@ def trade_terms_problem(
     return None
 
 
+def stake_currency_problem(product: str, has_currency: bool) -> str | None:
+    """What is wrong with a trade's quantity currency, or ``None``: only a spread bet's
+    quantity is a monetary value with a currency (RTS 22 fields 30-31, its stake per point).
+
+    Examples:
+        >>> stake_currency_problem("cfd", True)
+        "quantity_currency: only a spread bet's quantity is a monetary value (its stake per point, RTS 22 fields 30-31), not a cfd's"
+    """  # noqa: E501
+    if not has_currency or product == "spread_bet":
+        return None
+    return (
+        "quantity_currency: only a spread bet's quantity is a monetary value (its stake per "
+        f"point, RTS 22 fields 30-31), not a {product}'s"
+    )
+
+
 class Trade(Record):
     """An execution of a client order by the firm (the client's side in ``side``).
 
@@ -113,6 +129,7 @@ class Trade(Record):
 
     key_fields: ClassVar[tuple[str, ...]] = ("trade_id",)
     row_checks = (
+        RowCheck(("instrument.product",), stake_currency_problem, presence=("quantity_currency",)),
         RowCheck(
             ("instrument.product", "position_effect"),
             trade_terms_problem,
@@ -179,6 +196,11 @@ class Trade(Record):
     near_leg_value_date: IsoDate | None = None
     """An FX swap's near leg: its value date (the instrument's ``expiry_date`` is the far
     leg's). Given together with ``near_leg_rate``."""
+
+    quantity_currency: CurrencyCode | None = None
+    """The currency of a quantity that is a monetary value (RTS 22 field 31): a spread bet's
+    quantity is its stake per point of the underlying (field 30), in this currency; empty:
+    the account's base currency. Only a spread bet has one."""
 
     @model_validator(mode="after")
     def _not_closing_itself(self) -> Self:

@@ -81,7 +81,9 @@ def test_check_columns_accepts_a_complete_header() -> None:
 def test_check_columns_names_unknown_columns_with_a_suggestion() -> None:
     header = [*sorted(TRADE_REQUIRED - {"quantity"}), "quantitiy", "instrument.symbl"]
     problems = layout_of(Trade).check_columns(header)
-    assert "unknown column 'quantitiy' (did you mean 'quantity'?)" in problems
+    assert (
+        "unknown column 'quantitiy' (did you mean 'quantity' or 'quantity_currency'?)" in problems
+    )
     assert any(
         p.startswith("unknown column 'instrument.symbl' (did you mean 'instrument.symbol'")
         for p in problems

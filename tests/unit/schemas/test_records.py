@@ -532,7 +532,7 @@ def test_instrument_identifiers_are_checked() -> None:
         **MINIMAL[Instrument],
         isin="us78378x1072",
         cfi="jeixcc",
-        underlying_isin="US78378X1072",
+        underlying_isin="US0378331005",
     )
     assert (good.isin, good.cfi) == ("US78378X1072", "JEIXCC")
     with pytest.raises(ValidationError, match="ISIN") as info:

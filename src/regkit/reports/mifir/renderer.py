@@ -422,12 +422,8 @@ class _Renderer:
         investment = self.decider(
             trade.investment_decision, self.investments, "investment_decision"
         )
-        quantity: _Piece
+        quantity = self.quantity(trade)
         price: _Piece
-        try:
-            quantity = xml_decimal(trade.quantity, "quantity", 17)
-        except RefusedError as refused:
-            quantity = refused
         try:
             price = xml_decimal(trade.price, "price", 13)
         except RefusedError as refused:
@@ -456,13 +452,34 @@ class _Renderer:
             f"<Buyr>{buyer}</Buyr><Sellr>{seller}</Sellr>"
             "<OrdrTrnsmssn><TrnsmssnInd>false</TrnsmssnInd></OrdrTrnsmssn>"
             f"<Tx><TradDt>{xml_utc(trade.executed_at)}</TradDt>"
-            f"<TradgCpcty>{_CAPACITY[trade.capacity]}</TradgCpcty><Qty><Unit>{quantity}</Unit></Qty>"
+            f"<TradgCpcty>{_CAPACITY[trade.capacity]}</TradgCpcty><Qty>{quantity}</Qty>"
             f'<Pric><Pric><MntryVal><Amt Ccy="{currency}">{price}</Amt></MntryVal></Pric></Pric>'
             f"<TradVn>{venue(trade)}</TradVn></Tx>{instrument}{investment}"
             f"<ExctgPrsn>{execution}</ExctgPrsn>"
             f"{_FLAGS[trade.instrument.underlying_class in _COMMODITIES]}"
             "</New></Tx>\n"
         ).encode()
+
+    def quantity(self, trade: Trade) -> _Piece:
+        """The inside of ``Qty`` (RTS 22 fields 30-31): units, or for a spread bet its stake
+        per point of the underlying as a monetary value in the quantity currency (the
+        trade's, else its account's base currency)."""
+        try:
+            text = xml_decimal(trade.quantity, "quantity", 17)
+        except RefusedError as refused:
+            return refused
+        if trade.instrument.product is not Product.SPREAD_BET:
+            return f"<Unit>{text}</Unit>"
+        account = self.accounts.get(trade.account_id)
+        currency = trade.quantity_currency or (account and account.base_currency)
+        if currency is None:
+            return RefusedError(
+                "quantity_currency",
+                "missing: a spread bet's quantity is its stake per point, a monetary value in "
+                "a currency (RTS 22 fields 30-31); give quantity_currency or the account's "
+                "base_currency",
+            )
+        return f'<MntryVal Ccy="{currency}">{text}</MntryVal>'
 
     def refuse(self, trade: Trade, pieces: tuple[_Piece, ...]) -> None:
         """Record every reason a trade cannot be reported."""
