@@ -102,7 +102,8 @@ def test_the_table_loads_with_every_value_typed_and_sourced() -> None:
     for code, authority in authorities().items():
         assert isinstance(authority, Authority)
         assert authority.code == code
-        assert len(code) == 2 and code.isupper()
+        assert len(code) == 2
+        assert code.isupper()
         assert authority.envelope == "bizdata"
         assert authority.confirmed <= ATTRIBUTES
         assert authority.sources, f"{code}: no source"
@@ -146,7 +147,9 @@ SEQUENCES = st.integers(min_value=1, max_value=999_999)
 def test_every_pattern_yields_a_plain_ascii_file_name(code: str, day: date, sequence: int) -> None:
     name = file_name(firm(code), datetime.combine(day, time(12), UTC), sequence)
     assert set(name) <= SAFE
-    assert "/" not in name and "\\" not in name and not name.startswith(".")
+    assert "/" not in name
+    assert "\\" not in name
+    assert not name.startswith(".")
     assert name.endswith(".xml")
     assert len(name) <= 255
 

@@ -177,7 +177,7 @@ def _optional_int(where: str, field: str, value: object) -> int | None:
 def _choice(where: str, field: str, value: object, allowed: frozenset[str]) -> str:
     if value not in allowed:
         raise _bad(where, field, f"must be one of {sorted(allowed)}, got {value!r}")
-    return cast(str, value)
+    return str(value)
 
 
 def _text(where: str, field: str, value: object) -> str:
@@ -217,7 +217,8 @@ def _authority(entry: Mapping[str, Any], recipient: str | None = None) -> Author
         sources=tuple(sources),
         notes=_text(where, "notes", entry.get("notes")),
     )
-    authority.file_name(_SAMPLE_LEI, datetime(2000, 1, 1, tzinfo=UTC), MAX_SEQUENCE)  # yields a plain name
+    # The pattern must yield a plain file name for a real LEI at the widest sequence.
+    authority.file_name(_SAMPLE_LEI, datetime(2000, 1, 1, tzinfo=UTC), MAX_SEQUENCE)
     return authority
 
 
