@@ -36,7 +36,9 @@ submitting entity's LEI, ``DATTRA`` (transaction data, ESMA's file type), the co
 authority's country code, the creation date (UTC) and a six-digit sequence number from
 ``first_sequence``. ESMA's reporting instructions name transaction files
 ``{Sender}_DATTRA_{Recipient}_{Key1}_{Key2}``, with the keys left to the exchange (between
-authorities a year and a sequence number); each authority sets its own rule for firms.
+authorities a year and a sequence number); each authority sets its own rule for firms, and
+:func:`file_name` follows the table of :mod:`regkit.reports.mifir.authorities` (which says,
+per authority, what is confirmed and what assumed; an authority not in it gets this form).
 regkit puts the date in the first key so that numbering may start again every day, and two
 runs on one day must continue the numbering (``first_sequence``) to keep names unique. A
 file holds at most ``max_records`` ``Tx`` (500,000 by default, ESMA's ceiling for one file);
@@ -74,7 +76,7 @@ from lxml import etree
 from regkit.errors import IdentifierError, RenderError
 from regkit.reports.iso20022.codes import EXERCISE_STYLES, OPTION_TYPES, delivery, venue
 from regkit.reports.iso20022.envelope import app_header, business_data
-from regkit.reports.iso20022.files import dated_sequence
+from regkit.reports.mifir.authorities import authority_for
 from regkit.reports.values import (
     BadField,
     RefusedError,
@@ -569,7 +571,13 @@ _AUTH016: Final = "urn:iso:std:iso:20022:tech:xsd:auth.016.001.01"
 
 
 def file_name(firm: Firm, created_at: datetime, sequence: int) -> str:
-    """The name of a report file: ``{sender LEI}_DATTRA_{recipient}_{YYYYMMDD}_{NNNNNN}.xml``.
+    """The name of a report file, by the rule of the firm's competent authority
+    (``firm.report_recipient``) in :mod:`regkit.reports.mifir.authorities`; an authority
+    not in that table gets ESMA's convention,
+    ``{sender LEI}_DATTRA_{recipient}_{YYYYMMDD}_{NNNNNN}.xml``.
+
+    Raises:
+        RenderError: the sequence number is outside 1 to 999,999.
 
     Examples:
         >>> firm = Firm(lei="5493001KJTIIGC8Y1R12", name="Example Markets Ltd", country="CY")
@@ -577,8 +585,8 @@ def file_name(firm: Firm, created_at: datetime, sequence: int) -> str:
         >>> file_name(firm, datetime(2026, 11, 20, 18, 0, tzinfo=UTC), 1)
         '5493001KJTIIGC8Y1R12_DATTRA_CY_20261120_000001.xml'
     """
-    suffix = dated_sequence(created_at, sequence)
-    return f"{firm.reporting_lei}_DATTRA_{firm.report_recipient}_{suffix}.xml"
+    authority = authority_for(firm.report_recipient)
+    return authority.file_name(firm.reporting_lei, created_at, sequence)
 
 
 def message_id(created_at: datetime, sequence: int) -> str:
