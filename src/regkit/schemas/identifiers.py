@@ -22,6 +22,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from functools import cache, lru_cache, wraps
 from importlib import resources
 from types import MappingProxyType
@@ -34,16 +35,24 @@ import pycountry
 from regkit.errors import IdentifierError
 
 __all__ = [
+    "CFI_TERMS",
     "EEA_COUNTRIES",
+    "FULL_NAME_MAX",
     "CommodityClass",
+    "InstrumentLike",
     "PersonLike",
     "cfi_pattern",
+    "cfi_problem",
     "commodity_classification",
     "commodity_problem",
     "concat_code",
     "country_codes",
     "currency_codes",
     "currency_minor_units",
+    "derive_cfi",
+    "derive_full_name",
+    "describe_cfi",
+    "full_name_underlying",
     "generate_uti",
     "iban_check_digits",
     "is_eea_regulated_market",
@@ -1065,3 +1074,333 @@ def sector_problem(
             "NACE section letter A-U (EMIR-VR-1012-02)"
         )
     return None
+
+
+# --- Derived CFI and full name (ISO 10962:2019; RTS 22 Annex I table 2 fields 42-43) -------
+# The letters and what each is derived from are package data (data/cfi_attributes.json);
+# the code below only reads that table.
+
+
+class InstrumentLike(Protocol):
+    """What :func:`derive_cfi` and :func:`derive_full_name` read from an instrument
+    (:class:`~regkit.schemas.instrument.Instrument` fits); enumerations as their values."""
+
+    @property
+    def symbol(self) -> str:
+        """The broker's symbol."""
+
+    @property
+    def product(self) -> str:
+        """spot, forward, swap, option, cfd or spread_bet."""
+
+    @property
+    def underlying_class(self) -> str:
+        """fx_major, fx_minor, gold, commodity, index_major ... other."""
+
+    @property
+    def delivery(self) -> str | None:
+        """cash or physical."""
+
+    @property
+    def option_type(self) -> str | None:
+        """call or put."""
+
+    @property
+    def exercise_style(self) -> str | None:
+        """european, american or bermudan."""
+
+    @property
+    def base_product(self) -> str | None:
+        """Commodity base product (EMIR REFIT 2.116)."""
+
+    @property
+    def asset_class(self) -> str | None:
+        """EMIR REFIT asset class of an underlying REFIT does not classify."""
+
+    @property
+    def underlying_index(self) -> str | None:
+        """Name or ISIN of the underlying index."""
+
+    @property
+    def base_currency(self) -> str | None:
+        """First currency of a pair."""
+
+    @property
+    def quote_currency(self) -> str | None:
+        """Second currency of a pair, or the price currency."""
+
+    @property
+    def strike_price(self) -> Decimal | None:
+        """An option's strike."""
+
+    @property
+    def expiry_date(self) -> date | None:
+        """Expiry or maturity."""
+
+
+#: The instrument fields :func:`cfi_problem` takes after the CFI, in order: a
+#: ``RowCheck(("cfi", *CFI_TERMS), cfi_problem)`` checks a given CFI against the derived one.
+CFI_TERMS: tuple[str, ...] = (
+    "product", "underlying_class", "delivery", "option_type", "exercise_style", "symbol",
+    "base_product", "asset_class", "underlying_index",
+)  # fmt: skip
+
+
+class _CfiTerms(NamedTuple):
+    product: str
+    underlying_class: str
+    delivery: str | None
+    option_type: str | None
+    exercise_style: str | None
+    symbol: str
+    base_product: str | None
+    asset_class: str | None
+    underlying_index: str | None
+
+
+def _value(value: Any) -> str | None:
+    """An enumeration's value (or a string) as a plain string; ``None`` stays ``None``."""
+    return None if value is None else str(getattr(value, "value", value))
+
+
+def _terms(values: Sequence[Any]) -> _CfiTerms:
+    return _CfiTerms(*(_value(value) for value in values))  # type: ignore[arg-type]
+
+
+@cache
+def _cfi_table() -> Mapping[str, Any]:
+    table: Mapping[str, Any] = _data("cfi_attributes.json")
+    return table
+
+
+def _keys(terms: _CfiTerms) -> tuple[str, ...]:
+    """The keys an underlying is looked up by, most specific first: its class with its
+    commodity base product, with its asset class, with ``index``, then the class alone."""
+    klass = terms.underlying_class
+    derived = commodity_classification(klass, terms.symbol)
+    base = derived.base_product if derived is not None else terms.base_product
+    refinements = (base, terms.asset_class, "index" if terms.underlying_index else None)
+    return (*(f"{klass}/{item}" for item in refinements if item), klass)
+
+
+def _lookup(table: Mapping[str, str], keys: Iterable[str]) -> str | None:
+    return next((table[key] for key in keys if key in table), None)
+
+
+def _delivery(terms: _CfiTerms) -> str | None:
+    table = _cfi_table()
+    nature = table["delivery_by_nature"].get(terms.product)
+    if nature is not None and terms.delivery not in (None, nature):
+        raise IdentifierError(
+            f"CFI of {terms.symbol}: a {terms.product} settles in {nature}, "
+            f"not {terms.delivery} (ISO 10962)"
+        )
+    return terms.delivery or nature or table["delivery_if_unstated"].get(terms.product)
+
+
+def _attribute_keys(source: str, terms: _CfiTerms) -> tuple[str, ...]:
+    if source == "underlying":
+        return _keys(terms)
+    if source == "product":
+        return (terms.product,)
+    if source == "option":
+        return (f"{terms.exercise_style}/{terms.option_type}",)
+    delivery = _delivery(terms)
+    return () if delivery is None else (delivery,)
+
+
+_SOURCE_FIELDS = {
+    "underlying": "underlying_class",
+    "product": "product",
+    "option": "exercise_style and option_type",
+    "delivery": "delivery",
+}
+
+
+@lru_cache(maxsize=4096)
+def _derived_cfi(terms: _CfiTerms) -> str:
+    table = _cfi_table()
+    keys = _keys(terms)
+    group = _lookup(table["groups_by_product"].get(terms.product, {}), keys)
+    if group is None:
+        raise IdentifierError(
+            f"CFI of {terms.symbol}: regkit derives no ISO 10962 group for a {terms.product} "
+            f"on a {terms.underlying_class} underlying"
+            f"{'' if terms.asset_class is None else ' of asset class ' + terms.asset_class}; "
+            "give the instrument's cfi"
+        )
+    letters = [group]
+    for position, attribute in enumerate(table["groups"][group]["attributes"], start=1):
+        source = attribute.get("from")
+        if source is None:
+            letters.append(next(iter(attribute["letters"])))
+            continue
+        letter = _lookup(attribute["derive"], _attribute_keys(source, terms))
+        if letter is None:
+            given = _SOURCE_FIELDS[source]
+            raise IdentifierError(
+                f"CFI of {terms.symbol}: attribute {position} of group {group} "
+                f"({attribute['name']}) needs a {given} it has a letter for; "
+                f"{terms.product} {terms.underlying_class} gives none (ISO 10962)"
+            )
+        letters.append(letter)
+    return "".join(letters)
+
+
+def derive_cfi(instrument: InstrumentLike) -> str:
+    """The ISO 10962:2019 CFI (RTS 22 field 43) of an OTC derivative, from what its
+    instrument record says: product, underlying class, delivery and option terms.
+
+    The group follows from the product and the underlying class, each attribute letter
+    from one field, as ``data/cfi_attributes.json`` tabulates them: a CFD, spread bet or
+    forward is a forward (J), its third attribute the payout (C contract for difference,
+    S spread-bet, F forward price); a spot contract I, an FX swap SF, an option H with
+    its style and type. CFDs and spread bets settle in cash. Where the standard gives no
+    letter the table records regkit's choice under ``judgments`` (crypto-assets: commodity
+    forward, others). Deterministic: the same terms always give the same code.
+
+    Raises:
+        IdentifierError: no CFI can be derived (a swap on shares, an option without its
+            type, a forward without its delivery ...): give the instrument's ``cfi``.
+
+    Examples:
+        >>> from regkit.schemas.instrument import Instrument
+        >>> derive_cfi(Instrument(symbol="EURUSD", product="cfd", underlying_class="fx_major",
+        ...                       base_currency="EUR", quote_currency="USD"))
+        'JFTXCC'
+        >>> derive_cfi(Instrument(symbol="UK100", product="spread_bet",
+        ...                       underlying_class="index_major", underlying_index="FTSE 100"))
+        'JEIXSC'
+    """
+    return _derived_cfi(_terms([getattr(instrument, name) for name in CFI_TERMS]))
+
+
+def cfi_problem(cfi: str | None, *terms: Any) -> str | None:
+    """What is wrong with the CFI an instrument gives, or ``None``: it must be the one
+    :func:`derive_cfi` derives from the fields :data:`CFI_TERMS` (in that order), where one
+    can be derived; where none can, the given CFI stands.
+
+    Examples:
+        >>> cfi_problem("JFTXCC", "cfd", "fx_major", None, None, None, "EURUSD", None, None, None)
+        >>> cfi_problem("JFTXSC", "cfd", "fx_major", None, None, None, "EURUSD", None, None, None)
+        'cfi JFTXSC contradicts JFTXCC, derived from a cfd on a fx_major underlying (ISO 10962)'
+    """
+    if cfi is None:
+        return None
+    parsed = _terms(terms)
+    try:
+        derived = _derived_cfi(parsed)
+    except IdentifierError:
+        return None
+    if cfi == derived:
+        return None
+    return (
+        f"cfi {cfi} contradicts {derived}, derived from a {parsed.product} on a "
+        f"{parsed.underlying_class} underlying (ISO 10962)"
+    )
+
+
+def describe_cfi(cfi: str) -> tuple[tuple[str, str], ...]:
+    """What each letter of a CFI means: (name, meaning) of its category, group and four
+    attributes, the attributes as far as ``data/cfi_attributes.json`` tabulates its group
+    (else ``("attribute N", "not tabulated")``).
+
+    Examples:
+        >>> describe_cfi("JFTXCC")[2:]
+        (('Underlying assets', 'Spot'), ('Not applicable', 'Not applicable/undefined'), \
+('Return or payout trigger', 'Contract for difference'), ('Delivery', 'Cash'))
+    """
+    if not is_valid_cfi(cfi):
+        raise IdentifierError(f"not an ISO 10962 CFI code: {cfi!r}")
+    category = _data("cfi_groups.json")["categories"][cfi[0]]
+    pairs = [("category", category["name"]), ("group", category["groups"][cfi[1]])]
+    group = _cfi_table()["groups"].get(cfi[:2])
+    for position, letter in enumerate(cfi[2:], start=1):
+        if group is None:
+            pairs.append((f"attribute {position}", "not tabulated"))
+            continue
+        attribute = group["attributes"][position - 1]
+        meaning = attribute["letters"].get(letter, f"{letter}: not a letter of this attribute")
+        pairs.append((attribute["name"], meaning))
+    return tuple(pairs)
+
+
+#: RTS 22 field 42 holds at most 350 characters.
+FULL_NAME_MAX = 350
+
+_FX_CLASSES = frozenset({"fx_major", "fx_minor"})
+#: The forms of a derived full name, by product and whether the underlying is a currency
+#: pair: ``{name}`` is the pair (``EUR/USD``) or the underlying, ``{terms}`` the strike,
+#: expiry and style an instrument has.
+_FULL_NAME_FORMS: Mapping[tuple[str, bool], str] = {
+    ("cfd", True): "CFD {name}{terms}",
+    ("cfd", False): "CFD on {name}{terms}",
+    ("spread_bet", True): "Spread bet on {name}{terms}",
+    ("spread_bet", False): "Spread bet on {name}{terms}",
+    ("forward", True): "FX forward {name}{terms}",
+    ("forward", False): "Forward on {name}{terms}",
+    ("spot", True): "FX spot {name}{terms}",
+    ("spot", False): "Spot {name}{terms}",
+    ("swap", True): "FX swap {name}{terms}",
+    ("swap", False): "Swap on {name}{terms}",
+    ("option", True): "FX {kind} {name}{terms}",
+    ("option", False): "{Kind} on {name}{terms}",
+}
+
+
+def full_name_underlying(instrument: InstrumentLike) -> str:
+    """The underlying as a derived full name shows it: the pair ``BASE/QUOTE`` where the
+    instrument has both currencies (FX, gold as XAU/USD), else the underlying index, else
+    the symbol.
+
+    Examples:
+        >>> from regkit.schemas.instrument import Instrument
+        >>> full_name_underlying(Instrument(symbol="GER40", product="cfd",
+        ...                                 underlying_class="index_major", underlying_index="DAX"))
+        'DAX'
+    """
+    base, quote = instrument.base_currency, instrument.quote_currency
+    if base is not None and quote is not None:
+        return f"{base}/{quote}"
+    return instrument.underlying_index or instrument.symbol
+
+
+def derive_full_name(instrument: InstrumentLike) -> str:
+    """A full name (RTS 22 field 42) for an instrument without an ISIN: what it is, on
+    what, and its strike, expiry and exercise style where it has them; at most 350
+    characters, the same for the same instrument.
+
+    The forms: ``CFD EUR/USD`` (``CFD on DAX`` for an underlying that is not a pair),
+    ``Spread bet on DAX``, ``FX forward EUR/USD 2026-12-18`` (``Forward on ...``),
+    ``FX spot EUR/USD``, ``FX swap USD/JPY 2026-12-18``, ``FX call EUR/USD 1.1000
+    2026-12-18 European`` (``Put on S&P 500 ...``). The underlying is
+    :func:`full_name_underlying`; a dated CFD shows its expiry too.
+
+    Examples:
+        >>> from datetime import date
+        >>> from decimal import Decimal
+        >>> from regkit.schemas.instrument import Instrument
+        >>> derive_full_name(Instrument(symbol="EURUSD", product="cfd",
+        ...                             underlying_class="fx_major", base_currency="EUR",
+        ...                             quote_currency="USD"))
+        'CFD EUR/USD'
+        >>> derive_full_name(Instrument(symbol="EURUSD.C110", product="option",
+        ...     underlying_class="fx_major", base_currency="EUR", quote_currency="USD",
+        ...     option_type="call", strike_price=Decimal("1.1000"), exercise_style="european",
+        ...     expiry_date=date(2026, 12, 18)))
+        'FX call EUR/USD 1.1000 2026-12-18 European'
+    """
+    product = _value(instrument.product) or ""
+    fx = _value(instrument.underlying_class) in _FX_CLASSES
+    kind = _value(instrument.option_type) or "option"
+    style = _value(instrument.exercise_style)
+    details = (
+        None if instrument.strike_price is None else str(instrument.strike_price),
+        None if instrument.expiry_date is None else instrument.expiry_date.isoformat(),
+        None if style is None else style.capitalize(),
+    )
+    terms = "".join(f" {item}" for item in details if item)
+    name = " ".join(full_name_underlying(instrument).split())
+    form = _FULL_NAME_FORMS[(product, fx)]
+    text = form.format(name=name, terms=terms, kind=kind, Kind=kind.capitalize())
+    return text[:FULL_NAME_MAX].rstrip()
