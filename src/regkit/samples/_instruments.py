@@ -170,7 +170,7 @@ SPECS: tuple[Spec, ...] = (
         asset_class="COMM", base_product="OTHR",
     ),
     Spec(
-        "BUND", _C, _U.BOND, "EUR", "CFD on Euro-Bund future", "JRMXCC", 13150, 2, "0.1", 300, 5,
+        "BUND", _C, _U.BOND, "EUR", "CFD on Euro-Bund future", "JRMXFC", 13150, 2, "0.1", 300, 5,
         multiplier="10", underlying_isin="DE000110258",
     ),
     Spec(

@@ -136,17 +136,16 @@ def test_derive_cfi(fields: dict[str, Any], cfi: str) -> None:
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.symbol)
 def test_the_samples_cfis_are_the_derived_ones(spec: Any) -> None:
     instrument = build_instrument(spec, date(2026, 1, 2))
-    if spec.symbol == "BUND":
-        # The sample's JRMXCC uses C (contract for difference), a letter ISO 10962 does
-        # not give group JR's payout attribute (S or F): the derivation says F.
-        assert spec.cfi == "JRMXCC"
-        assert derive_cfi(instrument) == "JRMXFC"
-        assert describe_cfi("JRMXCC")[4] == (
-            "Return or payout trigger",
-            "C: not a letter of this attribute",
-        )
-    else:
-        assert derive_cfi(instrument) == spec.cfi
+    assert derive_cfi(instrument) == spec.cfi
+
+
+def test_c_is_no_payout_letter_of_rates_forwards() -> None:
+    # ISO 10962 gives group JR's payout attribute S or F only: a bond CFD is JRMXFC (the
+    # samples said JRMXCC before this was derived).
+    assert describe_cfi("JRMXCC")[4] == (
+        "Return or payout trigger",
+        "C: not a letter of this attribute",
+    )
 
 
 @pytest.mark.parametrize(
