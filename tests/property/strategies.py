@@ -448,10 +448,11 @@ def instruments(
         "cfi": draw(_optional(cfis)),
         "full_name": draw(_optional(texts())),
         "delivery": draw(_optional(st.sampled_from(Delivery))),
-        "underlying_isin": draw(_optional(isins())),
         "underlying_index": draw(_optional(texts())),
         "expiry_date": draw(_optional(st.dates(date(2000, 1, 1), date(2099, 12, 31)))),
     }
+    # A derivative's own ISIN is never its underlying's (RTS 22 fields 41 and 47).
+    fields["underlying_isin"] = draw(_optional(isins().filter(lambda i: i != fields["isin"])))
     multiplier = draw(_optional(amounts(max_value="100000", places=(0, 2))))
     if multiplier is not None:
         fields["price_multiplier"] = multiplier

@@ -83,7 +83,7 @@ def described_instruments(draw: st.DrawFn) -> Instrument:
         data["full_name"] = data["full_name"] or "CFD"
         data["cfi"] = data["cfi"] or "JFTXCC"
         if data["product"] == "option":
-            data["isin"] = draw(isins())
+            data["isin"] = draw(isins().filter(lambda i: i != data["underlying_isin"]))
     return Instrument(**data)
 
 
