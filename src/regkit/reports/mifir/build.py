@@ -43,7 +43,7 @@ Examples:
     >>> from regkit.schemas import Firm
     >>> firm = Firm(lei="5493001KJTIIGC8Y1R12", name="Example Markets Ltd", country="CY")
     >>> ReportBuilder([], firm).cancellation("T-1").transaction_reference
-    'T1I3U3YNDWZEXK'
+    'T1ZVFIUJNLYJJ2'
 """
 
 from __future__ import annotations
