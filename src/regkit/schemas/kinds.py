@@ -8,7 +8,7 @@ and the command line take their lists from :data:`KINDS`, live: a kind added wit
 
 Examples:
     >>> [kind.plural for kind in KINDS.values()]
-    ['trades', 'accounts', 'movements', 'snapshots', 'emir_reports']
+    ['trades', 'accounts', 'movements', 'snapshots', 'emir_reports', 'mifir_reports']
     >>> KINDS["movement"].event_time, KINDS["movement"].related
     ('at', ('account',))
     >>> KINDS["snapshot"].key
@@ -27,6 +27,7 @@ from regkit.schemas.account import Account, AccountSnapshot
 from regkit.schemas.base import Record
 from regkit.schemas.cash import CashMovement
 from regkit.schemas.emir import EmirReport
+from regkit.schemas.mifir import MifirReport
 from regkit.schemas.trade import Trade
 
 __all__ = [
@@ -92,6 +93,7 @@ _TABLE: dict[str, RecordKind] = {
             "snapshot", "snapshots", AccountSnapshot, "at", ("account",), ("account_id", "at")
         ),
         RecordKind("emir_report", "emir_reports", EmirReport, "reporting_timestamp"),
+        RecordKind("mifir_report", "mifir_reports", MifirReport, "trading_date_time"),
     )
 }
 
