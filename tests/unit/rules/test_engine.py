@@ -360,7 +360,7 @@ def test_check_trade_refuses_an_account_that_is_not_the_trades() -> None:
         (
             lambda c, r: c.check("trades", r.trade, r.account),
             "check: kind: expected one of 'trade', 'account', 'movement', 'snapshot', "
-            "'emir_report', got 'trades'",
+            "'emir_report', 'mifir_report', got 'trades'",
         ),
     ],
     ids=lambda value: value if isinstance(value, str) else "",
