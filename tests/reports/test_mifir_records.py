@@ -233,7 +233,13 @@ def test_refusals_are_those_render_names(tmp_path: Path) -> None:
         trade("B5", execution_decision=None),
         trade("B6", execution_decision="TRD999"),
         trade("B7", price=Decimal("1.12345678901234")),
-        trade("B8", instrument=EURUSD.model_copy(update={"cfi": None})),
+        # No CFI, and none can be derived: a forward that does not say how it settles.
+        trade(
+            "B8",
+            instrument=EURUSD.model_copy(
+                update={"cfi": None, "product": Product.FORWARD, "expiry_date": date(2026, 12, 18)}
+            ),
+        ),
         trade("B9", capacity="AOTC", price_currency=None),
         trade("B10").model_copy(update={"investment_decision": "NORE"}),
         trade("GOOD2"),

@@ -474,7 +474,13 @@ def test_bad_records_are_all_named_and_nothing_is_written(tmp_path: Path) -> Non
         trade("B5", execution_decision=None),
         trade("B6", execution_decision="TRD999"),
         trade("B7", price=Decimal("1.12345678901234")),
-        trade("B8", instrument=EURUSD.model_copy(update={"cfi": None})),
+        # No CFI, and none can be derived: a forward that does not say how it settles.
+        trade(
+            "B8",
+            instrument=EURUSD.model_copy(
+                update={"cfi": None, "product": Product.FORWARD, "expiry_date": date(2026, 12, 18)}
+            ),
+        ),
         trade("B9", capacity="AOTC", price_currency=None),
         trade("GOOD2"),
     ]
@@ -671,3 +677,32 @@ def test_a_spread_bet_reports_its_stake_per_point_as_a_monetary_value(tmp_path: 
     ].read_text(encoding="utf-8")
     with pytest.raises(ValueError, match="only a spread bet's quantity is a monetary value"):
         trade("C2", quantity_currency="GBP")
+
+
+def test_otc_derivatives_without_isin_cfi_or_name_render_with_derived_values(
+    tmp_path: Path,
+) -> None:
+    """RTS 22 fields 42-43: an OTC CFD, spread bet or FX forward with no ISIN is described by
+    its full name and CFI; where the instrument gives neither, regkit derives both (ISO 10962,
+    :func:`regkit.schemas.identifiers.derive_cfi`), and a CFI it gives is kept."""
+    bare = EURUSD.model_copy(update={"cfi": None, "full_name": None})
+    bet = GER40.model_copy(update={"product": Product.SPREAD_BET, "cfi": None, "full_name": None})
+    forward = bare.model_copy(
+        update={"product": Product.FORWARD, "delivery": "cash", "expiry_date": date(2026, 12, 18)}
+    )
+    trades = [
+        trade("D1", instrument=bare),
+        trade("D2", instrument=bet, quantity=Decimal("5"), price=Decimal("19000"),
+              price_currency="EUR", quantity_currency="GBP"),
+        trade("D3", instrument=forward),
+        trade("D4", instrument=bare.model_copy(update={"cfi": "JFTXCC", "full_name": "Mine"})),
+    ]  # fmt: skip
+    (path,) = rendered(trades, tmp_path)
+    names = text_of(path, "FullNm")
+    cfis = text_of(path, "ClssfctnTp")
+    assert list(zip(names, cfis, strict=True)) == [
+        ("CFD EUR/USD", "JFTXCC"),
+        ("Spread bet on DAX", "JEIXSC"),
+        ("FX forward EUR/USD 2026-12-18", "JFTXFC"),
+        ("Mine", "JFTXCC"),
+    ]

@@ -61,6 +61,8 @@ from regkit.schemas.enums import Capacity, Product, Side, UnderlyingClass
 from regkit.schemas.firm import Firm
 from regkit.schemas.identifiers import (
     PersonLike,
+    derive_cfi,
+    derive_full_name,
     is_valid_isin,
     national_client_id,
     transaction_reference,
@@ -289,16 +291,21 @@ def _instrument(instrument: Instrument, price_currency: str | None) -> _Fields:
         flags["commodity_derivative_indicator"] = False
     if instrument.isin is not None:
         return flags | {"isin": instrument.isin}
-    if instrument.full_name is None:
-        raise RefusedError("instrument.full_name", "missing and no ISIN (RTS 22 field 42)")
-    if instrument.cfi is None:
-        raise RefusedError("instrument.cfi", "missing and no ISIN (RTS 22 field 43)")
-    xml_text(instrument.full_name, "instrument.full_name", 350)
+    # Without an ISIN, fields 42-43 describe the instrument: the names and CFIs it gives,
+    # else the ones regkit derives (ISO 10962; see regkit.schemas.identifiers.derive_cfi).
+    name = instrument.full_name or derive_full_name(instrument)
+    try:
+        cfi = instrument.cfi or derive_cfi(instrument)
+    except IdentifierError as exc:
+        raise RefusedError(
+            "instrument.cfi", f"missing and no ISIN (RTS 22 field 43), and {exc}"
+        ) from exc
+    xml_text(name, "instrument.full_name", 350)
     first = instrument.base_currency if instrument.is_fx else instrument.quote_currency
     xml_decimal(instrument.price_multiplier, "instrument.price_multiplier", 17)
     fields = flags | {
-        "full_name": instrument.full_name,
-        "classification": instrument.cfi,
+        "full_name": name,
+        "classification": cfi,
         "notional_currency_1": first or price_currency,
         "expiry_date": instrument.expiry_date,
         "price_multiplier": instrument.price_multiplier,
