@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from regkit.errors import RenderError
 from regkit.schemas.types import to_utc
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BadField",
+    "BuiltReports",
     "RefusedError",
     "Rendered",
     "Skipped",
@@ -80,6 +81,34 @@ class BadField:
 
     def __str__(self) -> str:
         return f"{self.key}: {self.field}: {self.reason}"
+
+
+R = TypeVar("R")
+
+
+@dataclass
+class BuiltReports(Generic[R]):
+    """The report records of a batch, the trades left out, and the fields that cannot be
+    reported (what each regime's ``build_reports`` returns).
+
+    Attributes:
+        reports: the report records, in the trades' order.
+        skipped: the trades left out (not reportable), with why.
+        refused: every field of every trade that cannot be reported (trade, field, reason).
+
+    Examples:
+        >>> BuiltReports().raise_for_refusals()
+    """
+
+    reports: list[R] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    refused: list[BadField] = field(default_factory=list)
+
+    def raise_for_refusals(self) -> None:
+        """Raise the :class:`~regkit.errors.RenderError` the renderer raises for the refused
+        trades (every trade, field and reason), if any."""
+        if self.refused:
+            raise refusal(self.refused)
 
 
 class RefusedError(Exception):

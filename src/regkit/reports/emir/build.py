@@ -66,7 +66,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any, Final, Literal, NamedTuple
@@ -78,11 +78,11 @@ from regkit.reports.values import (
     RefusedError,
     Skipped,
     creation_time,
-    refusal,
     xml_decimal,
     xml_text,
     xml_utc,
 )
+from regkit.reports.values import BuiltReports as BuiltRecords
 from regkit.schemas.account import Account, AccountSnapshot
 from regkit.schemas.emir import EmirReport
 from regkit.schemas.enums import Capacity, PositionEffect, Product, Side, UnderlyingClass
@@ -1319,28 +1319,14 @@ class ReportBuilder:
         return piece
 
 
-@dataclass
-class BuiltReports:
-    """The reports of a batch, the trades left out, and the fields that cannot be reported.
-
-    Attributes:
-        reports: one report per reportable trade, in the trades' order.
-        skipped: the trades left out (not derivatives, or not of this action), with why.
-        refused: every field of every trade that cannot be reported (trade, field, reason).
+class BuiltReports(BuiltRecords[EmirReport]):
+    """The EMIR reports of a batch (one per reportable trade, in the trades' order), the
+    trades left out (not derivatives, or not of this action) and the fields that cannot be
+    reported.
 
     Examples:
         >>> BuiltReports().raise_for_refusals()
     """
-
-    reports: list[EmirReport] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    refused: list[BadField] = field(default_factory=list)
-
-    def raise_for_refusals(self) -> None:
-        """Raise the :class:`~regkit.errors.RenderError` :func:`render` raises for the
-        refused trades (every trade, field and reason), if any."""
-        if self.refused:
-            raise refusal(self.refused)
 
 
 def build_reports(

@@ -50,12 +50,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol, cast
 
 from regkit.errors import IdentifierError, RenderError
 from regkit.reports.iso20022.codes import EXERCISE_STYLES, OPTION_TYPES, delivery, venue
-from regkit.reports.values import BadField, RefusedError, Skipped, refusal, xml_decimal, xml_text
+from regkit.reports.values import BadField, RefusedError, Skipped, xml_decimal, xml_text
+from regkit.reports.values import BuiltReports as BuiltRecords
 from regkit.schemas.account import Account
 from regkit.schemas.enums import Capacity, Product, Side, UnderlyingClass
 from regkit.schemas.firm import Firm
@@ -581,29 +582,14 @@ class ReportBuilder:
         return piece
 
 
-@dataclass
-class BuiltReports:
-    """The reports of a batch, the trades left out, and the fields that cannot be reported.
-
-    Attributes:
-        reports: the cancellations (``CANC``) first, then one ``NEWT`` per reportable
-            trade, in the trades' order.
-        skipped: the trades left out (not reportable), with why.
-        refused: every field of every trade that cannot be reported (trade, field, reason).
+class BuiltReports(BuiltRecords[MifirReport]):
+    """The MiFIR reports of a batch (the cancellations, ``CANC``, first, then one ``NEWT``
+    per reportable trade, in the trades' order), the trades left out (not reportable) and
+    the fields that cannot be reported.
 
     Examples:
         >>> BuiltReports().raise_for_refusals()
     """
-
-    reports: list[MifirReport] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    refused: list[BadField] = field(default_factory=list)
-
-    def raise_for_refusals(self) -> None:
-        """Raise the :class:`~regkit.errors.RenderError` :func:`render` raises for the
-        refused trades (every trade, field and reason), if any."""
-        if self.refused:
-            raise refusal(self.refused)
 
 
 def build_reports(
