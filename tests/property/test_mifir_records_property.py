@@ -11,74 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from strategies import firms, identifiers, instruments, isins, persons, trades
-from test_mifir_render_property import (
-    client_accounts,
-    identified_persons,
-    reportable_accounts,
-    reportable_trades,
-)
+from test_mifir_render_property import batches
 
-from regkit import Instrument, NaturalPerson, Trade
 from regkit.errors import RenderError
-from regkit.reports.mifir import Reportability, build_reports, render, write_report
+from regkit.reports.mifir import build_reports, render, write_report
 from regkit.schemas.mifir import MifirReport
 
 CREATED = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
-
-
-@st.composite
-def described_instruments(draw: st.DrawFn) -> Instrument:
-    """An instrument with an ISIN (never its underlying's, RTS 22 fields 41 and 47), or with
-    the full name and CFI fields 42-43 need."""
-    data = draw(instruments()).model_dump()
-    if data["isin"] is None:
-        data["full_name"] = data["full_name"] or "CFD"
-        data["cfi"] = data["cfi"] or "JFTXCC"
-        if data["product"] == "option":
-            data["isin"] = draw(isins().filter(lambda isin: isin != data["underlying_isin"]))
-    return Instrument(**data)
-
-
-@st.composite
-def batches(draw: st.DrawFn) -> dict[str, Any]:
-    """Mostly reportable records, some with gaps of every kind (as the render property's)."""
-    clean = draw(st.integers(0, 2)) > 0
-    any_account = reportable_accounts() if clean else reportable_accounts() | client_accounts()
-    the_accounts = draw(
-        st.lists(any_account, min_size=1, max_size=4, unique_by=lambda a: a.account_id)
-    )
-    account_ids = st.sampled_from([account.account_id for account in the_accounts])
-    described = described_instruments()
-    shared = draw(
-        st.lists(described if clean else described | instruments(), min_size=1, max_size=3)
-    )
-    instrument = st.sampled_from(shared) | described
-    any_trade = reportable_trades(account_ids, instrument)
-    if not clean:
-        any_trade |= trades(account_id=account_ids | identifiers("A"), instrument=instrument)
-    the_trades: list[Trade] = draw(st.lists(any_trade, max_size=6))
-    deciders = {
-        decision
-        for trade in the_trades
-        for decision in (trade.execution_decision, trade.investment_decision)
-        if decision is not None and decision != "NORE" and not decision.startswith("ALGO:")
-    }
-    person = identified_persons() if clean else identified_persons() | persons()
-    traders: dict[str, NaturalPerson] = {
-        name: draw(person) for name in sorted(deciders) if clean or draw(st.integers(0, 9))
-    }
-    return {
-        "firm": draw(firms()),
-        "accounts": the_accounts,
-        "trades": the_trades,
-        "traders": traders,
-        "cancellations": draw(st.lists(identifiers("C"), max_size=2)),
-        "reportability": Reportability(
-            fx_cfds_reportable=draw(st.booleans()), regime=draw(st.sampled_from(("EU", "UK")))
-        ),
-    }
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -17,11 +17,12 @@ from test_mifir_render import (
     FIRM_LEI,
     GER40,
     TRADERS,
+    bad_batch,
     firm,
     trade,
 )
 
-from regkit import Account, Instrument, LegalEntity, NaturalPerson, Product
+from regkit import Instrument, Product
 from regkit.errors import RenderError
 from regkit.reports.mifir import (
     BuiltReports,
@@ -216,35 +217,8 @@ def test_skipped_trades_are_listed() -> None:
 
 
 def test_refusals_are_those_render_names(tmp_path: Path) -> None:
-    no_birth = Account(
-        account_id="A-NOBIRTH",
-        holder=NaturalPerson(first_name="Jan", surname="Nowak", nationalities=["FR"]),
-        category="retail",
-    )
-    no_lei = Account(
-        account_id="A-NOLEI", holder=LegalEntity(name="No LEI GmbH"), category="professional"
-    )
-    trades = [
-        trade("GOOD1"),
-        trade("B1", "A-MISSING"),
-        trade("B2", "A-NOBIRTH"),
-        trade("B3", "A-NOLEI"),
-        trade("B4", price_currency=None),
-        trade("B5", execution_decision=None),
-        trade("B6", execution_decision="TRD999"),
-        trade("B7", price=Decimal("1.12345678901234")),
-        # No CFI, and none can be derived: a forward that does not say how it settles.
-        trade(
-            "B8",
-            instrument=EURUSD.model_copy(
-                update={"cfi": None, "product": Product.FORWARD, "expiry_date": date(2026, 12, 18)}
-            ),
-        ),
-        trade("B9", capacity="AOTC", price_currency=None),
-        trade("B10").model_copy(update={"investment_decision": "NORE"}),
-        trade("GOOD2"),
-    ]
-    accounts = [*ACCOUNTS.values(), no_birth, no_lei]
+    trades, accounts = bad_batch()
+    trades.insert(-1, trade("B10").model_copy(update={"investment_decision": "NORE"}))
     result = build_reports(trades, accounts, firm())
     assert [report.trade_id for report in result.reports] == ["GOOD1", "GOOD2"]
     assert [(bad.key, bad.field) for bad in result.refused] == [

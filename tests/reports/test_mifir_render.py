@@ -456,7 +456,9 @@ def test_decimals_keep_their_digits_within_the_xsd_limits(tmp_path: Path) -> Non
 # --- refusal ---------------------------------------------------------------------------------
 
 
-def test_bad_records_are_all_named_and_nothing_is_written(tmp_path: Path) -> None:
+def bad_batch() -> tuple[list[Trade], list[Account]]:
+    """Trades with every kind of problem a renderer names (B1-B9), between two good ones,
+    and their accounts."""
     no_birth = Account(
         account_id="A-NOBIRTH",
         holder=NaturalPerson(first_name="Jan", surname="Nowak", nationalities=["FR"]),
@@ -485,6 +487,11 @@ def test_bad_records_are_all_named_and_nothing_is_written(tmp_path: Path) -> Non
         trade("GOOD2"),
     ]
     accounts = [*ACCOUNTS.values(), no_birth, no_lei]
+    return trades, accounts
+
+
+def test_bad_records_are_all_named_and_nothing_is_written(tmp_path: Path) -> None:
+    trades, accounts = bad_batch()
     with pytest.raises(RenderError) as caught:
         render(trades, accounts, firm(), tmp_path, created_at=CREATED, workers=1, max_records=1)
     message = str(caught.value)
