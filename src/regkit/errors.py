@@ -180,7 +180,7 @@ class PreSubmissionError(RenderError):
 
     Attributes:
         failures: every rule every report broke, in the trades' order
-            (:class:`regkit.reports.emir.precheck.VrFailure`).
+            (:class:`regkit.reports.precheck.VrFailure`).
     """
 
     def __init__(self, message: str, failures: Sequence[Any] = ()) -> None:

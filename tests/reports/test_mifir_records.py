@@ -107,9 +107,9 @@ def test_the_client_buys_from_the_firm_a_person_by_concat() -> None:
     assert (report.notional_currency_1, report.notional_currency_2) == ("EUR", "USD")
     assert report.underlying_isin is report.underlying_index_name is None
     assert report.delivery_type == "CASH"
-    # Fields 57-60: the client decided; an algorithm executed.
+    # Fields 57-60: the firm deals on own account: its algorithms decided and executed.
     assert report.investment_decision_person_id is None
-    assert report.investment_decision_algorithm is None
+    assert report.investment_decision_algorithm == "DEALER1"
     assert report.execution_algorithm == "ROUTER1"
     # Fields 64-65.
     assert report.commodity_derivative_indicator is None

@@ -150,6 +150,8 @@ def trade(trade_id: str, account_id: str = "A-CONCAT", **changes: Any) -> Trade:
         "price_currency": "USD",
         "executed_at": datetime(2026, 11, 20, 9, 30, 0, 123000, tzinfo=UTC),
         "execution_decision": "ALGO:ROUTER1",
+        # RTS 22 field 57: a firm dealing on own account names who decided (MIFIR-VR-057-01).
+        "investment_decision": "ALGO:DEALER1",
     }
     fields.update(changes)
     return Trade(**fields)
@@ -239,10 +241,16 @@ def text_of(path: Path, tag: str) -> list[str]:
 # --- golden files ----------------------------------------------------------------------------
 
 
+#: Cases rendered without the pre-submission check: NORE in field 59 is auth.016's form for a
+#: client's own execution, which the mifir-vr pack refuses from a firm that deals on own
+#: account (MIFIR-VR-059-03); the golden keeps the writer's form of it.
+UNCHECKED = frozenset({"entity_lei_sell_nore"})
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_golden(case: str, tmp_path: Path) -> None:
     trades, cancellations = CASES[case]
-    files = rendered(trades, tmp_path, cancellations=cancellations)
+    files = rendered(trades, tmp_path, cancellations=cancellations, check=case not in UNCHECKED)
     assert len(files) == 1
     golden = GOLDEN / f"{case}.xml"
     if WRITE:
@@ -643,7 +651,10 @@ def test_a_decimal_too_large_to_write_is_refused_by_name(tmp_path: Path) -> None
         "INF: quantity: Infinity is not a number",
     ):
         assert expected in message
-    assert "ZERO" not in message  # zero, however many zeros it was given, is "0"
+    # Zero, however many zeros it was given, is written "0": the builder does not refuse it,
+    # and ESMA's content rules do (field 30 is greater than zero).
+    assert "ZERO: quantity" not in message
+    assert "ZERO (TRN ZERO, NEWT): MIFIR-VR-030-01 field 30" in message
     assert list(tmp_path.iterdir()) == []
 
 

@@ -17,7 +17,7 @@ from regkit.errors import RecordError
 from regkit.jobs._check import sample_config
 from regkit.jobs._common import as_path
 from regkit.reports import audit_pack
-from regkit.reports.emir.precheck import ContentCheck
+from regkit.reports.precheck import ContentCheck
 from regkit.reports.registry import report_type
 from regkit.reports.values import Rendered
 from regkit.reports.xml import validate as validate_xml

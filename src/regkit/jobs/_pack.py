@@ -15,7 +15,7 @@ from regkit.jobs._check import PolicyArgument, policy_of
 from regkit.jobs._common import JobError, as_path, check_date, check_time
 from regkit.jobs._inputs import load_firm, read_files
 from regkit.reports import audit_pack
-from regkit.reports.emir.precheck import ContentCheck
+from regkit.reports.precheck import ContentCheck
 from regkit.reports.registry import REPORTS, report_type
 from regkit.rules.engine import check
 from regkit.rules.findings import CheckResult

@@ -85,7 +85,7 @@ if TYPE_CHECKING:  # cryptography is optional (the "sign" extra); imported when 
         Ed25519PublicKey,
     )
 
-    from regkit.reports.emir.precheck import ContentCheck
+    from regkit.reports.precheck import ContentCheck
 
 __all__ = [
     "BAGIT_TXT",

@@ -120,6 +120,8 @@ def _mifir_keywords(options: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "cancellations": options.get("cancel") or (),
         "reportability": mifir.Reportability.from_policy(policy),
+        "check": options.get("check", True),
+        "write_passing": options.get("write_passing", False),
     }
 
 
@@ -136,9 +138,13 @@ _MIFIR = ReportType(
     name="mifir",
     help="MiFIR RTS 22 transaction reports (auth.016 in the ESMA envelope)",
     description="Write MiFIR transaction reports: one Tx/New per reportable trade, split "
-    "into files of at most --max-records, named SENDER_DATTRA_RECIPIENT_DATE_SEQ.xml, "
-    "each validated against ESMA's schemas before it appears. Exit 2, with nothing "
-    "written, when a row or a trade cannot be reported (each one named).",
+    "into files of at most --max-records, named by the competent authority's convention "
+    "(SENDER_DATTRA_RECIPIENT_DATE_SEQ.xml by default), each validated against ESMA's "
+    "schemas before it appears. Every report is checked against ESMA's MiFIR validation "
+    "rules (the mifir-vr pack) before it is written. Exit 2, with nothing written, when a "
+    "row or a trade cannot be reported (each one named) or a report breaks a validation "
+    "rule (each trade, transaction reference, field and rule named), unless "
+    "--write-passing.",
     messages=("auth.016",),
     render=mifir.render,
     file_name=mifir.file_name,
@@ -158,6 +164,20 @@ _MIFIR = ReportType(
             "fx_cfds_reportable, regime)",
             kind="file",
             metavar="FILE",
+        ),
+        ReportOption(
+            "check",
+            "do not check the reports against ESMA's MiFIR validation rules (mifir-vr) "
+            "before writing them",
+            kind="flag",
+            default=True,
+        ),
+        ReportOption(
+            "write_passing",
+            "write the reports that pass the validation rules and list the rest, instead "
+            "of writing nothing",
+            kind="flag",
+            default=False,
         ),
     ),
     keywords=_mifir_keywords,

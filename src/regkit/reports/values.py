@@ -15,7 +15,7 @@ from regkit.errors import RenderError
 from regkit.schemas.types import to_utc
 
 if TYPE_CHECKING:
-    from regkit.reports.emir.precheck import ContentCheck
+    from regkit.reports.precheck import ContentCheck
 
 __all__ = [
     "BadField",

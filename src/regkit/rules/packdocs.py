@@ -110,10 +110,12 @@ class Coverage:
     Attributes:
         document: the regulator's document the ids come from.
         entries: every published id, in the document's order.
+        note: what the page says of the list beyond that (e.g. where it is incomplete).
     """
 
     document: str
     entries: tuple[CoverageEntry, ...]
+    note: str = ""
 
     def by_disposition(self, disposition: str) -> list[CoverageEntry]:
         """The entries of one disposition, in the document's order.
@@ -154,8 +156,9 @@ def load_coverage(name: str) -> Coverage | None:
             raise PolicyError(f"{where}: {entry.id} is listed twice")
         entries.append(entry)
     source = data.get("source") or {}
-    document = str(source.get("document", "")) if isinstance(source, Mapping) else ""
-    return Coverage(document, tuple(entries))
+    if not isinstance(source, Mapping):
+        source = {}
+    return Coverage(str(source.get("document", "")), tuple(entries), str(source.get("note", "")))
 
 
 def _coverage_entry(raw: Any, where: str) -> CoverageEntry:
@@ -276,6 +279,7 @@ def _coverage(coverage: Coverage) -> list[str]:
     lines += [
         f"Every rule{document} ({len(coverage.entries)} ids), and what this pack does with it.",
         "",
+        *([_escape(coverage.note), ""] if coverage.note else []),
         "| disposition | meaning | rules |",
         "|---|---|---|",
     ]

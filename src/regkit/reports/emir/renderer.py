@@ -44,7 +44,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from regkit.errors import PreSubmissionError, RenderError
+from regkit.errors import RenderError
 from regkit.reports.emir.build import (
     DEFAULT_EVENTS,
     EVENT_TYPES,
@@ -56,9 +56,10 @@ from regkit.reports.emir.build import (
     position_uti,
     uti_of,
 )
-from regkit.reports.emir.precheck import ContentCheck, PreSubmission
+from regkit.reports.emir.precheck import SPEC
 from regkit.reports.emir.write import ACTIONS, write_report
 from regkit.reports.iso20022.files import dated_sequence
+from regkit.reports.precheck import Gate
 from regkit.reports.values import (
     BadField,
     RefusedError,
@@ -69,7 +70,6 @@ from regkit.reports.values import (
 )
 from regkit.reports.writer import Envelope, Part, XmlWriter, write_files
 from regkit.schemas.account import Account, AccountSnapshot
-from regkit.schemas.emir import EmirReport
 from regkit.schemas.firm import Firm
 from regkit.schemas.identifiers import generate_uti
 from regkit.schemas.trade import Trade
@@ -99,7 +99,7 @@ _AUTH030: Final = "urn:iso:std:iso:20022:tech:xsd:auth.030.001.03"
 
 
 def _records(
-    builder: ReportBuilder, trades: Iterable[Trade], check: _Check | None
+    builder: ReportBuilder, trades: Iterable[Trade], check: Gate | None
 ) -> Iterator[tuple[str, bytes]]:
     """The ``Rpt`` of every trade that passes the check; raises once every trade was seen
     if any could not be reported, or (unless the check writes the passing reports) broke
@@ -123,46 +123,7 @@ def _records(
             continue
         yield trade.trade_id, data.encode()
     if builder.finish() or (check is not None and check.refusing):
-        raise _refusal(builder.refused, check)
-
-
-class _Check:
-    """The pre-submission check of one render (:mod:`regkit.reports.emir.precheck`)."""
-
-    def __init__(self, created_at: datetime, write_passing: bool) -> None:
-        self.run = PreSubmission(created_at)
-        self.write_passing = write_passing
-        self.withheld: list[str] = []
-        self.refusing = False
-
-    def withholds(self, report: EmirReport) -> bool:
-        """Whether the report breaks a rule (and is not written)."""
-        if not self.run.failures_of(report):
-            return False
-        self.withheld.append(report.trade_id or report.uti)
-        self.refusing = not self.write_passing
-        return True
-
-    def result(self) -> ContentCheck:
-        return self.run.result("emir", self.withheld)
-
-
-def _refusal(refused: list[BadField], check: _Check | None) -> RenderError:
-    """The one error of a refused batch: the fields that cannot be reported, then the
-    validation rules the reports break."""
-    if check is None or not check.refusing:
-        return refusal(refused)
-    failures = [item for item in check.run.failures if item.refuses]
-    trades = len({item.trade_id for item in failures})
-    lines = "\n".join(f"  {item}" for item in failures)
-    text = (
-        f"{trades} report(s) break ESMA's EMIR validation rules ({len(failures)} failure(s), "
-        f"pack {check.run.policy.id} {check.run.policy.version}); no file was written. "
-        f"Trade (UTI, action): VR id field (record field): reason:\n{lines}"
-    )
-    if refused:
-        text = f"{refusal(refused)}\n{text}"
-    return PreSubmissionError(text, failures)
+        raise refusal(builder.refused) if check is None else check.refusal(builder.refused)
 
 
 # --- files -----------------------------------------------------------------------------------
@@ -287,11 +248,8 @@ def render(
 
 def _checking(
     created: datetime, first_sequence: int, *, check: object, write_passing: object
-) -> _Check | None:
+) -> Gate | None:
     """The pre-submission check asked for, once the arguments are known to be good."""
     if first_sequence < 1:
         raise RenderError(f"first_sequence must be at least 1, got {first_sequence}")
-    for name, value in (("check", check), ("write_passing", write_passing)):
-        if not isinstance(value, bool):
-            raise TypeError(f"{name} must be True or False, got {value!r}")
-    return _Check(created, bool(write_passing)) if check else None
+    return Gate.asked(SPEC, created, check=check, write_passing=write_passing)

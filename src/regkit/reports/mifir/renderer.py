@@ -71,7 +71,9 @@ from regkit.reports.mifir.build import (
     Reportability,
     ReportBuilder,
 )
+from regkit.reports.mifir.precheck import SPEC
 from regkit.reports.mifir.write import write_report
+from regkit.reports.precheck import Gate
 from regkit.reports.values import (
     BadField,
     RefusedError,
@@ -108,12 +110,20 @@ DEFAULT_MAX_RECORDS: Final = 500_000
 
 
 def _records(
-    builder: ReportBuilder, trades: Iterable[Trade], cancellations: Iterable[str | Trade]
+    builder: ReportBuilder,
+    trades: Iterable[Trade],
+    cancellations: Iterable[str | Trade],
+    check: Gate | None,
 ) -> Iterator[tuple[str, bytes]]:
-    """The ``Tx`` of a report, cancellations first (so that a cancel-and-replace of one
-    reference in one file works); raises once every trade was seen if any was bad."""
+    """The ``Tx`` of a report that passes the check, cancellations first (so that a
+    cancel-and-replace of one reference in one file works); raises once every trade was seen
+    if any was bad or (unless the check writes the passing reports) broke a validation
+    rule."""
     for item in cancellations:
         report = builder.cancellation(item)
+        if check is not None and check.withholds(report):
+            builder.cancelled -= 1
+            continue
         yield f"cancellation {report.transaction_reference}", write_report(report).encode()
     build = builder.build
     bad = builder.refused
@@ -121,6 +131,11 @@ def _records(
         built = build(trade)
         if built is None:
             continue
+        if check is not None and check.withholds(built):
+            builder.reported -= 1
+            continue
+        if bad or (check is not None and check.refusing):
+            continue  # the batch is refused: nothing more to write, only to find
         try:
             data = write_report(built)
         except RefusedError as problem:  # never for a report the builder made
@@ -128,8 +143,8 @@ def _records(
             builder.reported -= 1
             continue
         yield trade.trade_id, data.encode()
-    if bad:
-        raise refusal(bad)
+    if bad or (check is not None and check.refusing):
+        raise refusal(bad) if check is None else check.refusal(bad)
 
 
 # --- files -----------------------------------------------------------------------------------
@@ -200,6 +215,8 @@ def render(
     workers: int | None = None,
     traders: Mapping[str, PersonLike] | None = None,
     first_sequence: int = 1,
+    check: bool = True,
+    write_passing: bool = False,
 ) -> Rendered:
     """Write the MiFIR transaction reports (auth.016 in the ESMA envelope) of a batch of trades.
 
@@ -226,11 +243,19 @@ def render(
             ``investment_decision`` (RTS 22 fields 57 and 59 identify them like clients);
             default ``firm.traders``.
         first_sequence: the sequence number of the first file (continue a day's numbering).
+        check: run ESMA's content rules (the ``mifir-vr`` pack) on every report before it
+            is written (:mod:`~regkit.reports.mifir.precheck`); the same bytes when all
+            pass.
+        write_passing: with ``check``, write the reports that pass and list the rest in
+            the result's ``content_check`` instead of refusing the batch.
 
     Returns:
-        The files written (a list of paths) with ``reported``, ``cancelled`` and ``skipped``.
+        The files written (a list of paths) with ``reported``, ``cancelled``, ``skipped``
+        and ``content_check`` (what the check found; None without it).
 
     Raises:
+        PreSubmissionError: reports that break a validation rule (all named: trade,
+            transaction reference, field, rule).
         RenderError: bad records (all of them named), or bad arguments.
         XsdValidationError: a ``Tx`` does not validate (a regkit bug: please report it).
 
@@ -239,9 +264,10 @@ def render(
     created = creation_time(created_at)
     if first_sequence < 1:
         raise RenderError(f"first_sequence must be at least 1, got {first_sequence}")
+    checking = Gate.asked(SPEC, created, check=check, write_passing=write_passing)
     builder = ReportBuilder(accounts, firm, traders=traders, reportability=reportability)
     paths = write_files(
-        _records(builder, trades, cancellations),
+        _records(builder, trades, cancellations, checking),
         out_dir,
         envelope=_envelope(firm, created, first_sequence),
         name=lambda sequence: file_name(firm, created, first_sequence + sequence - 1),
@@ -255,4 +281,5 @@ def render(
         reported=builder.reported,
         cancelled=builder.cancelled,
         skipped=builder.skipped,
+        content_check=None if checking is None else checking.result(),
     )

@@ -1,0 +1,161 @@
+"""The pre-submission check of MiFIR transaction reports: ESMA's content rules before writing.
+
+An NCA checks each transaction report it receives against ESMA's MiFIR validation rules
+(ESMA65-8-2594 Annex 1; content errors ``CON-nnn``) and rejects those that break one. regkit
+ships those rules as the built-in pack ``mifir-vr`` over
+:class:`~regkit.schemas.mifir.MifirReport` records (rule ids ``MIFIR-VR-<field>-<nn>``, by
+RTS 22 field), and :func:`~regkit.reports.mifir.render` runs it on every report it builds,
+before the report is written: a report that breaks a rule refuses the batch (one
+:class:`~regkit.errors.PreSubmissionError` names every trade, transaction reference, field
+and rule), or with ``write_passing=True`` is left out and listed. The check itself is
+:mod:`regkit.reports.precheck`, shared with EMIR; this module says how MiFIR reports are
+checked and named (:data:`SPEC`), and which of the pack's rules an NCA's error code is
+about (:func:`rules_of_code`).
+
+Examples:
+    >>> rts22_field("MIFIR-VR-057-01"), code_field("CON-412")
+    ('57', '41')
+    >>> field_names("58")
+    ('investment_decision_branch_country',)
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import re
+from datetime import datetime
+from typing import Final
+
+from regkit.reports.precheck import CheckSpec, ContentCheck, VrFailure
+from regkit.reports.precheck import PreSubmission as _PreSubmission
+from regkit.rules.policy import Policy, load_policy
+from regkit.schemas.mifir import MifirReport
+
+__all__ = [
+    "PACK",
+    "PER_REPORT",
+    "SPEC",
+    "ContentCheck",
+    "PreSubmission",
+    "VrFailure",
+    "code_field",
+    "field_names",
+    "rts22_field",
+    "rules_of_code",
+]
+
+#: The built-in pack the check runs.
+PACK: Final = "mifir-vr"
+
+#: ``MIFIR-VR-<field>-<nn>``: the RTS 22 field in three digits, then the rule's number.
+_RULE_ID: Final = re.compile(r"MIFIR-VR-(\d{3})-\d{2}")
+#: ESMA's content error codes, ``CON-<field><n>``: the RTS 22 field, then one digit.
+_CODE: Final = re.compile(r"CON-(\d{2,3})")
+
+
+def rts22_field(rule_id: str) -> str | None:
+    """The RTS 22 field a rule id is about (``MIFIR-VR-057-01`` is field ``57``); None for
+    an id of another form."""
+    found = _RULE_ID.fullmatch(rule_id)
+    if found is None or int(found[1]) == 0:
+        return None
+    return str(int(found[1]))
+
+
+def code_field(code: str) -> str | None:
+    """The RTS 22 field an NCA's content error code is about: its digits but the last
+    (``CON-412``: field 41; ``CON-023``: field 2), as in every code ESMA publishes; None for
+    a code of another form (file errors, ``FIL-``)."""
+    found = _CODE.fullmatch(code.strip().upper())
+    if found is None or int(found[1]) < 10:
+        return None
+    return str(int(found[1]) // 10)
+
+
+@functools.cache
+def _fields_by_number() -> dict[str, tuple[str, ...]]:
+    """The report record's fields by RTS 22 number, from their docstrings (``57 ...``)."""
+    numbers: dict[str, list[str]] = {}
+    for name, info in MifirReport.model_fields.items():
+        number = (info.description or "").split(" ", 1)[0]
+        if number.isdigit():
+            numbers.setdefault(number, []).append(name)
+    return {number: tuple(names) for number, names in numbers.items()}
+
+
+def field_names(number: str | None) -> tuple[str, ...]:
+    """The :class:`~regkit.schemas.mifir.MifirReport` fields of an RTS 22 field number."""
+    if number is None:
+        return ()
+    return _fields_by_number().get(number, ())
+
+
+@functools.cache
+def _rules_by_field() -> dict[str, tuple[str, ...]]:
+    rules: dict[str, list[str]] = {}
+    for rule in load_policy(PACK).rules:
+        number = rts22_field(rule.id)
+        if number is not None:
+            rules.setdefault(number, []).append(rule.id)
+    return {number: tuple(ids) for number, ids in rules.items()}
+
+
+def rules_of_code(code: str) -> tuple[str, ...]:
+    """The rules of the ``mifir-vr`` pack about the field of an NCA's error code: what to
+    look at when auth.031 feedback rejects a report with it (none for a code about a field
+    the pack leaves to the NCA, such as CON-412, an ISIN not in FIRDS).
+
+    Examples:
+        >>> rules_of_code("CON-110")
+        ('MIFIR-VR-011-01', 'MIFIR-VR-011-02')
+        >>> rules_of_code("CON-412")
+        ()
+    """
+    return _rules_by_field().get(code_field(code) or "", ())
+
+
+#: The report fields a trade's own data sets, which differ from report to report (its
+#: reference, time, amounts, client). The other fields come from the firm, the instrument
+#: and the deciders, and take few values in a batch.
+PER_REPORT: Final = frozenset(
+    {
+        "transaction_reference", "trade_id", "account_id", "trading_date_time", "quantity",
+        "price", "buyer_lei", "buyer_national_id", "buyer_id_scheme", "buyer_branch_country",
+        "buyer_first_names", "buyer_surname", "buyer_birth_date", "seller_lei",
+        "seller_national_id", "seller_id_scheme", "seller_branch_country",
+        "seller_first_names", "seller_surname", "seller_birth_date",
+    }
+)  # fmt: skip
+
+#: How MiFIR reports are checked and named.
+SPEC: Final = CheckSpec(
+    report="mifir",
+    regulator="ESMA's MiFIR",
+    kind="mifir_report",
+    pack=PACK,
+    per_report=PER_REPORT,
+    field_of=rts22_field,
+    fields_of=field_names,
+    reference=operator.attrgetter("transaction_reference"),
+    action=operator.attrgetter("report_status"),
+    reference_name="TRN",
+)
+
+
+class PreSubmission(_PreSubmission):
+    """The check of one render of MiFIR reports: each report in turn, its failures kept.
+
+    Args:
+        created_at: the time of the batch (what ``as_of`` means in rules).
+        policy: the pack to run (default: the built-in ``mifir-vr``).
+
+    Examples:
+        >>> from datetime import UTC
+        >>> check = PreSubmission(datetime(2026, 11, 20, 18, 0, tzinfo=UTC))
+        >>> check.result().policy_id
+        'mifir-vr'
+    """
+
+    def __init__(self, created_at: datetime, policy: Policy | None = None) -> None:
+        super().__init__(SPEC, created_at, policy)

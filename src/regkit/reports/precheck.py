@@ -1,0 +1,410 @@
+"""The pre-submission check: a regulator's validation rules on every report before it is written.
+
+A regulator (or a trade repository for it) checks each report it receives against its
+published content rules and rejects those that break one. regkit ships those rules as
+built-in policy packs over report records (``emir-refit-vr`` over
+:class:`~regkit.schemas.emir.EmirReport`, ``mifir-vr`` over
+:class:`~regkit.schemas.mifir.MifirReport`), and the renderers run the pack on every report
+they build, before it is written:
+
+* by default, a report that breaks a rule refuses the batch: nothing is written, and one
+  :class:`~regkit.errors.PreSubmissionError` names every trade, report, field and rule;
+* with ``write_passing=True``, the reports that pass are written and the rest are listed
+  (:attr:`ContentCheck.failures`, :attr:`ContentCheck.withheld`).
+
+Any finding of severity ``high`` or above refuses a report (the packs' rules are rejections,
+all ``high``); a rule that crashes on a report (``error``) refuses it too, as it proves
+nothing. A lower severity (a firm's own pack) is listed and does not refuse.
+
+Each regime describes itself in a :class:`CheckSpec`: its record kind and pack, the fields a
+trade's own data sets (the rules that read none of them are checked once per set of values
+in a batch, which makes the check cheap), and how a rule id and a report are named.
+
+Examples:
+    >>> failure = VrFailure("T1", "T1", "NEWT", "MIFIR-VR-057-01", "57",
+    ...     ("investment_decision_person_id",), "high", "no decision maker", "TRN")
+    >>> str(failure)
+    'T1 (TRN T1, NEWT): MIFIR-VR-057-01 field 57 (investment_decision_person_id): no decision maker'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import operator
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
+
+from regkit.errors import PreSubmissionError, RenderError
+from regkit.reports.values import BadField, refusal
+from regkit.rules.findings import Finding
+from regkit.rules.policy import CompiledRule, Policy, load_policy
+from regkit.rules.severity import Severity
+from regkit.schemas.base import Record
+
+if TYPE_CHECKING:
+    from regkit.rules.engine import Checker
+
+__all__ = [
+    "REFUSING",
+    "CheckSpec",
+    "ContentCheck",
+    "Gate",
+    "PreSubmission",
+    "VrFailure",
+]
+
+#: Findings at or above this severity refuse a report.
+REFUSING: Final = Severity.HIGH
+
+#: Sets of shared values remembered at once (a batch has a few hundred).
+_MEMO_LIMIT: Final = 10_000
+
+
+@dataclass(frozen=True)
+class VrFailure:
+    """One validation rule one report breaks.
+
+    Attributes:
+        trade_id: the trade the report is of.
+        reference: the report's own identifier: the UTI (EMIR) or the transaction
+            reference (MiFIR).
+        action: the report's action type (EMIR: NEWT, MODI ...) or status (MiFIR: NEWT,
+            CANC).
+        rule_id: the rule broken (``EMIR-VR-2114-01``, ``MIFIR-VR-057-01``).
+        field: the regulator's field it is about (``2.114``, ``57``), or None.
+        record_fields: the report record's fields of that number.
+        severity: the rule's severity.
+        message: what is wrong, with the report's values.
+        reference_name: what the reference is called in messages (``UTI``, ``TRN``).
+    """
+
+    trade_id: str
+    reference: str
+    action: str
+    rule_id: str
+    field: str | None
+    record_fields: tuple[str, ...]
+    severity: str
+    message: str
+    reference_name: str = "reference"
+
+    @property
+    def uti(self) -> str:
+        """The report's UTI (an EMIR report's :attr:`reference`)."""
+        return self.reference
+
+    @property
+    def action_type(self) -> str:
+        """The report's action type (:attr:`action`)."""
+        return self.action
+
+    @property
+    def refuses(self) -> bool:
+        """Whether the failure refuses the report (severity ``high`` or above)."""
+        return Severity(self.severity).rank >= REFUSING.rank
+
+    def __str__(self) -> str:
+        where = "" if self.field is None else f" field {self.field}"
+        names = "/".join(self.record_fields)
+        named = f" ({names})" if names else ""
+        return (
+            f"{self.trade_id} ({self.reference_name} {self.reference}, {self.action}): "
+            f"{self.rule_id}{where}"
+            f"{named}: {self.message}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The failure as JSON-ready data, fields in a fixed order."""
+        return {
+            "trade_id": self.trade_id,
+            "reference": self.reference,
+            "action": self.action,
+            "rule_id": self.rule_id,
+            "field": self.field,
+            "record_fields": list(self.record_fields),
+            "severity": self.severity,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class ContentCheck:
+    """What the pre-submission check of one render found.
+
+    Attributes:
+        report: the report checked (``emir``, ``mifir``).
+        policy_id: the pack that ran (``emir-refit-vr``, ``mifir-vr``).
+        policy_version: its version.
+        policy_sha256: the SHA-256 of its canonical form (as in an audit pack).
+        rules: how many rules it holds.
+        checked: how many reports were checked.
+        failures: every rule every report broke, in the trades' order.
+        withheld: the trades whose reports were not written because they broke a rule
+            (with ``write_passing``; with the default, the whole batch was refused).
+    """
+
+    report: str
+    policy_id: str
+    policy_version: str
+    policy_sha256: str
+    rules: int
+    checked: int
+    failures: tuple[VrFailure, ...] = ()
+    withheld: tuple[str, ...] = field(default=())
+
+    @property
+    def passed(self) -> int:
+        """Reports that broke no rule that refuses."""
+        return self.checked - len({item.trade_id for item in self.failures if item.refuses})
+
+    @property
+    def ok(self) -> bool:
+        """Whether every report passed."""
+        return self.passed == self.checked
+
+    def to_dict(self) -> dict[str, Any]:
+        """The check as JSON-ready data (what the audit pack holds)."""
+        return {
+            "report": self.report,
+            "policy": {
+                "id": self.policy_id,
+                "version": self.policy_version,
+                "sha256": self.policy_sha256,
+                "rules": self.rules,
+            },
+            "checked": self.checked,
+            "passed": self.passed,
+            "failures": [item.to_dict() for item in self.failures],
+            "withheld": list(self.withheld),
+        }
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """How one regime's reports are checked and named.
+
+    Attributes:
+        report: the report's name (``emir``, ``mifir``).
+        regulator: whose rules they are, for messages (``ESMA's EMIR``).
+        kind: the record kind the pack's rules apply to (``emir_report``).
+        pack: the built-in pack the check runs by default.
+        per_report: the record fields a trade's own data sets, which differ from report to
+            report (the others come from the firm, the instrument and the kind of client).
+        field_of: the regulator's field number a rule id is about, or None.
+        fields_of: the record's fields of a field number.
+        reference: a report's own identifier (UTI, transaction reference).
+        action: a report's action type or status.
+        reference_name: what that identifier is called in messages (``UTI``, ``TRN``).
+    """
+
+    report: str
+    regulator: str
+    kind: str
+    pack: str
+    per_report: frozenset[str]
+    field_of: Callable[[str], str | None]
+    fields_of: Callable[[str | None], tuple[str, ...]]
+    reference: Callable[[Any], str]
+    action: Callable[[Any], str]
+    reference_name: str
+
+    def failure(self, report: Record, finding: Finding) -> VrFailure:
+        """The failure a finding on a report makes."""
+        number = self.field_of(finding.rule_id)
+        reference = self.reference(report)
+        return VrFailure(
+            trade_id=getattr(report, "trade_id", None) or reference,
+            reference=reference,
+            action=self.action(report),
+            rule_id=finding.rule_id,
+            field=number,
+            record_fields=self.fields_of(number),
+            severity=str(finding.severity),
+            message=finding.message,
+            reference_name=self.reference_name,
+        )
+
+
+class _Pack(NamedTuple):
+    """The pack as the check runs it: the rules that read only fields outside the spec's
+    ``per_report`` (``shared``, whose findings are the same for every report with the same
+    values of the fields they read, so each set of values is checked once) and the others
+    (``own``), each compiled, with the rules' order."""
+
+    policy: Policy
+    shared: Checker
+    shared_fields: tuple[str, ...]
+    own: Checker
+    order: Mapping[str, int]
+
+
+def _fields_read(rule: CompiledRule) -> frozenset[str]:
+    """The report fields a rule reads anywhere (``when``, ``assert``, evidence, message)."""
+    expressions = [rule.when, rule.assertion, *rule.evidence, *(p.value for p in rule.message)]
+    names = {name for expr in expressions if expr is not None for name in expr.names}
+    return frozenset(name.split(".", 1)[1] for name in names if "." in name)
+
+
+def _compiled(policy: Policy, per_report: frozenset[str]) -> _Pack:
+    """The pack split into the rules a batch shares and those of each report."""
+    shared: list[int] = []
+    own: list[int] = []
+    fields: set[str] = set()
+    for index, rule in enumerate(policy.compiled):
+        read = _fields_read(rule)
+        if read & per_report or not read:
+            own.append(index)
+        else:
+            shared.append(index)
+            fields |= read
+
+    def part(indexes: list[int]) -> Checker:
+        rules = tuple(policy.rules[index] for index in indexes)
+        compiled = tuple(policy.compiled[index] for index in indexes)
+        return dataclasses.replace(policy, rules=rules, compiled=compiled).compile()
+
+    order = {rule.id: index for index, rule in enumerate(policy.rules)}
+    return _Pack(policy, part(shared), tuple(sorted(fields)), part(own), order)
+
+
+@functools.cache
+def _builtin_pack(name: str, per_report: frozenset[str]) -> _Pack:
+    """A built-in pack, loaded and compiled once per process (it takes most of a second)."""
+    return _compiled(load_policy(name), per_report)
+
+
+class PreSubmission:
+    """The check of one render: each report in turn, its failures kept.
+
+    Args:
+        spec: the regime's :class:`CheckSpec`.
+        created_at: the time of the batch (what ``as_of`` means in rules).
+        policy: the pack to run (default: the spec's built-in pack).
+
+    Examples:
+        >>> from datetime import UTC
+        >>> from regkit.reports.mifir.precheck import SPEC
+        >>> PreSubmission(SPEC, datetime(2026, 11, 20, 18, 0, tzinfo=UTC)).policy.id
+        'mifir-vr'
+    """
+
+    def __init__(self, spec: CheckSpec, created_at: datetime, policy: Policy | None = None) -> None:
+        if policy is not None and policy.python_rules:
+            raise ValueError("the pre-submission check runs a policy of YAML rules only")
+        pack = (
+            _builtin_pack(spec.pack, spec.per_report)
+            if policy is None
+            else _compiled(policy, spec.per_report)
+        )
+        self.spec = spec
+        self.policy = pack.policy
+        self._rules = len(pack.policy.rules)
+        self._shared = pack.shared.checked.record_checker(spec.kind, created_at)
+        # The values of the shared fields, as one tuple (itemgetter of one name gives the
+        # value itself, which keys the same way).
+        fields = pack.shared_fields
+        self._key: Callable[[Mapping[str, Any]], Any] = (
+            operator.itemgetter(*fields) if fields else lambda values: ()
+        )
+        self._own = pack.own.checked.record_checker(spec.kind, created_at)
+        self._order = pack.order
+        self._seen: dict[Any, list[Finding]] = {}
+        self.checked = 0
+        self.failures: list[VrFailure] = []
+
+    def failures_of(self, report: Record) -> list[VrFailure]:
+        """The rules a report breaks that refuse it (none: it may be written); every
+        failure, refusing or not, is kept."""
+        self.checked += 1
+        key = self._key(report.__dict__)
+        shared = self._seen.get(key)
+        if shared is None:
+            if len(self._seen) >= _MEMO_LIMIT:
+                self._seen.clear()
+            shared = self._seen[key] = self._shared(report, None)
+        findings = self._own(report, None)
+        if not (shared or findings):
+            return []
+        findings = sorted([*shared, *findings], key=lambda item: self._order[item.rule_id])
+        found = [self.spec.failure(report, finding) for finding in findings]
+        self.failures += found
+        return [item for item in found if item.refuses]
+
+    def result(self, withheld: Iterable[str] = ()) -> ContentCheck:
+        """What the check found, as the render's result holds it."""
+        return ContentCheck(
+            report=self.spec.report,
+            policy_id=self.policy.id,
+            policy_version=self.policy.version,
+            policy_sha256=self.policy.sha256,
+            rules=self._rules,
+            checked=self.checked,
+            failures=tuple(self.failures),
+            withheld=tuple(withheld),
+        )
+
+
+class Gate:
+    """The check as a renderer runs it: which reports to withhold, and the one error of a
+    refused batch.
+
+    Args:
+        spec: the regime's :class:`CheckSpec`.
+        created_at: the time of the batch.
+        write_passing: write the reports that pass instead of refusing the batch.
+    """
+
+    def __init__(self, spec: CheckSpec, created_at: datetime, write_passing: bool) -> None:
+        self.run = PreSubmission(spec, created_at)
+        self.write_passing = write_passing
+        self.withheld: list[str] = []
+        self.refusing = False
+
+    def withholds(self, report: Record) -> bool:
+        """Whether the report breaks a rule (and is not written)."""
+        failures = self.run.failures_of(report)
+        if not failures:
+            return False
+        self.withheld.append(failures[0].trade_id)
+        self.refusing = not self.write_passing
+        return True
+
+    def result(self) -> ContentCheck:
+        """What the check found."""
+        return self.run.result(self.withheld)
+
+    def refusal(self, refused: list[BadField]) -> RenderError:
+        """The one error of a refused batch: the fields that cannot be reported, then the
+        validation rules the reports break."""
+        if not self.refusing:
+            return refusal(refused)
+        failures = [item for item in self.run.failures if item.refuses]
+        trades = len({item.trade_id for item in failures})
+        lines = "\n".join(f"  {item}" for item in failures)
+        policy = self.run.policy
+        text = (
+            f"{trades} report(s) break {self.run.spec.regulator} validation rules "
+            f"({len(failures)} failure(s), pack {policy.id} {policy.version}); no file was "
+            f"written. Trade ({self.run.spec.reference_name}, action): rule id field (record "
+            f"field): reason:\n{lines}"
+        )
+        if refused:
+            text = f"{refusal(refused)}\n{text}"
+        return PreSubmissionError(text, failures)
+
+    @staticmethod
+    def asked(
+        spec: CheckSpec, created: datetime, *, check: object, write_passing: object
+    ) -> Gate | None:
+        """The check a render asks for, once its arguments are known to be good.
+
+        Raises:
+            TypeError: ``check`` or ``write_passing`` is not a bool.
+        """
+        for name, value in (("check", check), ("write_passing", write_passing)):
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be True or False, got {value!r}")
+        return Gate(spec, created, bool(write_passing)) if check else None
