@@ -104,12 +104,12 @@ def _rules_by_field() -> dict[str, tuple[str, ...]]:
 def rules_of_code(code: str) -> tuple[str, ...]:
     """The rules of the ``mifir-vr`` pack about the field of an NCA's error code: what to
     look at when auth.031 feedback rejects a report with it (none for a code about a field
-    the pack leaves to the NCA, such as CON-412, an ISIN not in FIRDS).
+    regkit never writes, such as CON-150, field 15).
 
     Examples:
         >>> rules_of_code("CON-110")
         ('MIFIR-VR-011-01', 'MIFIR-VR-011-02')
-        >>> rules_of_code("CON-412")
+        >>> rules_of_code("CON-150")
         ()
     """
     return _rules_by_field().get(code_field(code) or "", ())
