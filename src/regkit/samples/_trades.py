@@ -286,7 +286,8 @@ class Simulation:
                 else None
             ),
             execution_decision=_EXECUTORS[rng.randrange(len(_EXECUTORS))],
-            investment_decision=f"TRD{deciders:03d}" if deciders < 3 else None,
+            # RTS 22 field 57: dealing on own account, the firm decides (MIFIR-VR-057-01).
+            investment_decision=f"TRD{deciders:03d}" if deciders < 3 else "ALGO:PRICER1",
             requested_price=scaled(requested_ticks, -info.decimals),
             closes=None if closes is None else closes.trade_id,
             option_premium=_premium(info, quantity, scaled(price_ticks, -info.decimals)),
