@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import operator
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -54,6 +55,7 @@ __all__ = [
     "Gate",
     "PreSubmission",
     "VrFailure",
+    "numbered_fields",
 ]
 
 #: Findings at or above this severity refuse a report.
@@ -61,6 +63,23 @@ REFUSING: Final = Severity.HIGH
 
 #: Sets of shared values remembered at once (a batch has a few hundred).
 _MEMO_LIMIT: Final = 10_000
+
+
+def numbered_fields(model: type[Record], number: str) -> dict[str, tuple[str, ...]]:
+    """A record's fields by the regulator's field number that opens each docstring
+    (``2.114 ...``, ``57 ...``), for numbers that match the pattern ``number``.
+
+    Examples:
+        >>> from regkit.schemas.mifir import MifirReport
+        >>> numbered_fields(MifirReport, r"\\d+")["31"]
+        ('quantity_currency',)
+    """
+    numbers: dict[str, list[str]] = {}
+    for name, info in model.model_fields.items():
+        found = (info.description or "").split(" ", 1)[0]
+        if re.fullmatch(number, found):
+            numbers.setdefault(found, []).append(name)
+    return {found: tuple(names) for found, names in numbers.items()}
 
 
 @dataclass(frozen=True)

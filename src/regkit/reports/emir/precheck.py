@@ -32,7 +32,7 @@ import re
 from datetime import datetime
 from typing import Final
 
-from regkit.reports.precheck import CheckSpec, ContentCheck, VrFailure
+from regkit.reports.precheck import CheckSpec, ContentCheck, VrFailure, numbered_fields
 from regkit.reports.precheck import PreSubmission as _PreSubmission
 from regkit.rules.policy import Policy
 from regkit.schemas.emir import EmirReport
@@ -67,13 +67,7 @@ def refit_field(rule_id: str) -> str | None:
 
 @functools.cache
 def _fields_by_number() -> dict[str, tuple[str, ...]]:
-    """The report record's fields by REFIT number, from their docstrings (``2.114 ...``)."""
-    numbers: dict[str, list[str]] = {}
-    for name, info in EmirReport.model_fields.items():
-        number = (info.description or "").split(" ", 1)[0]
-        if re.fullmatch(r"[12]\.\d{1,3}", number):
-            numbers.setdefault(number, []).append(name)
-    return {number: tuple(names) for number, names in numbers.items()}
+    return numbered_fields(EmirReport, r"[12]\.\d{1,3}")
 
 
 def field_names(number: str | None) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ import re
 from datetime import datetime
 from typing import Final
 
-from regkit.reports.precheck import CheckSpec, ContentCheck, VrFailure
+from regkit.reports.precheck import CheckSpec, ContentCheck, VrFailure, numbered_fields
 from regkit.reports.precheck import PreSubmission as _PreSubmission
 from regkit.rules.policy import Policy, load_policy
 from regkit.schemas.mifir import MifirReport
@@ -75,13 +75,7 @@ def code_field(code: str) -> str | None:
 
 @functools.cache
 def _fields_by_number() -> dict[str, tuple[str, ...]]:
-    """The report record's fields by RTS 22 number, from their docstrings (``57 ...``)."""
-    numbers: dict[str, list[str]] = {}
-    for name, info in MifirReport.model_fields.items():
-        number = (info.description or "").split(" ", 1)[0]
-        if number.isdigit():
-            numbers.setdefault(number, []).append(name)
-    return {number: tuple(names) for number, names in numbers.items()}
+    return numbered_fields(MifirReport, r"\d+")
 
 
 def field_names(number: str | None) -> tuple[str, ...]:
