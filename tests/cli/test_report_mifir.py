@@ -72,7 +72,7 @@ def test_max_records_splits_and_a_toml_firm_file_is_read(brokerage: Path, tmp_pa
     # Only one trader is given: the sample's other traders stop the batch, so choose ALGO.
     trades = pl.read_parquet(brokerage / "trades.parquet").with_columns(
         pl.lit("ALGO:ROUTER1").alias("execution_decision"),
-        pl.lit(None, dtype=pl.String).alias("investment_decision"),
+        pl.lit("ALGO:PRICER1").alias("investment_decision"),
     )
     path = tmp_path / "trades.parquet"
     trades.write_parquet(path)
