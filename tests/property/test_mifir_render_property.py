@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import (
     countries,
+    derived_cfi,
     firms,
     holders,
     identifiers,
@@ -81,7 +82,7 @@ def described_instruments(draw: st.DrawFn) -> Instrument:
     data = draw(instruments()).model_dump()
     if data["isin"] is None:
         data["full_name"] = data["full_name"] or "CFD"
-        data["cfi"] = data["cfi"] or "JFTXCC"
+        data["cfi"] = data["cfi"] or derived_cfi(data) or "JFTXCC"
         if data["product"] == "option":
             data["isin"] = draw(isins().filter(lambda i: i != data["underlying_isin"]))
     return Instrument(**data)
