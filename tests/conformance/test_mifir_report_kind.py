@@ -44,7 +44,7 @@ def _reports() -> list[MifirReport]:
     eurusd = rk.Instrument(symbol="EURUSD", product="cfd", underlying_class="fx_major",
                            base_currency="EUR", quote_currency="USD", cfi="JFTXCC",
                            full_name="CFD EUR/USD")  # fmt: skip
-    bet = eurusd.model_copy(update={"product": rk.Product.SPREAD_BET})
+    bet = eurusd.model_copy(update={"product": rk.Product.SPREAD_BET, "cfi": "JFTXSC"})
     start = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     trades = [
         rk.Trade(

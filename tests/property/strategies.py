@@ -56,6 +56,7 @@ from regkit import (
     Trade,
     UnderlyingClass,
 )
+from regkit.errors import IdentifierError
 from regkit.schemas import AgreementTerms, CounterpartyNature
 from regkit.schemas.identifiers import (
     COMMODITY_CLASSIFICATION,
@@ -63,6 +64,7 @@ from regkit.schemas.identifiers import (
     MASTER_AGREEMENT_TYPES,
     NACE_SECTIONS,
     commodity_problem,
+    derive_cfi,
 )
 from regkit.schemas.io import to_frame
 from regkit.schemas.types import DECIMAL_PLACES, WHOLE_DIGITS
@@ -79,6 +81,7 @@ __all__ = [
     "countries",
     "currencies",
     "decimal_texts",
+    "derived_cfi",
     "entities",
     "firms",
     "holders",
@@ -445,7 +448,6 @@ def instruments(
         "base_currency": base,
         "quote_currency": quote,
         "isin": draw(_optional(isins())),
-        "cfi": draw(_optional(cfis)),
         "full_name": draw(_optional(texts())),
         "delivery": draw(_optional(st.sampled_from(Delivery))),
         "underlying_index": draw(_optional(texts())),
@@ -463,7 +465,24 @@ def instruments(
         pair = st.just(f"{base}/{quote}") if fx else currencies
         fields["strike_currency"] = draw(_optional(pair))
     fields.update(draw(_commodity_codes(underlying, fields["symbol"])))
-    return Instrument(**fields)
+    instrument = Instrument(**fields)
+    # A given CFI must be the derived one (ISO 10962; Instrument's cfi_problem check): none,
+    # that one, or any code where the terms derive none.
+    derived = derived_cfi(instrument)
+    cfi = draw(st.none() | (st.just(derived) if derived is not None else cfis))
+    return instrument if cfi is None else Instrument(**fields, cfi=cfi)
+
+
+def derived_cfi(instrument: Instrument | dict[str, Any]) -> str | None:
+    """The CFI :func:`~regkit.schemas.identifiers.derive_cfi` derives for an instrument (or
+    its fields, as ``model_dump`` gives them, ``cfi`` left out), or ``None`` when it derives
+    none: what a test gives as ``cfi`` after rewriting the terms a CFI depends on."""
+    if isinstance(instrument, dict):
+        instrument = Instrument(**(instrument | {"cfi": None}))
+    try:
+        return derive_cfi(instrument)
+    except IdentifierError:
+        return None
 
 
 @st.composite

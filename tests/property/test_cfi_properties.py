@@ -8,7 +8,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import instruments
+from strategies import derived_cfi, instruments
 
 from regkit.errors import IdentifierError
 from regkit.schemas import Instrument
@@ -74,6 +74,8 @@ def priced_instruments(draw: st.DrawFn) -> Instrument:
     # Mostly given, so that most options can be classified; sometimes missing.
     data["option_type"] = draw(st.sampled_from([*OptionType, *OptionType, None]))
     data["exercise_style"] = draw(st.sampled_from([*ExerciseStyle, *ExerciseStyle, None]))
+    if data["cfi"] is not None:  # a given CFI must agree with what the new terms derive
+        data["cfi"] = derived_cfi(data) or data["cfi"]
     return Instrument.model_validate(data)
 
 

@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from strategies import (
     countries,
+    derived_cfi,
     firms,
     holders,
     identifiers,
@@ -108,7 +109,6 @@ def derivatives(draw: st.DrawFn) -> Instrument:
     underlying REFIT has an asset class for, a spread bet with its expiry."""
     data = draw(instruments()).model_dump()
     data["product"] = draw(st.sampled_from(("cfd", "spread_bet", "forward", "swap")))
-    data["cfi"] = data["cfi"] or "JFTXCC"
     data["delivery"] = data["delivery"] or "cash"
     if data["underlying_class"] in ("crypto", "other"):  # no REFIT class: VR-2011-01
         data["asset_class"] = "COMM"  # the firm's choice, as the sample firm's for crypto
@@ -122,11 +122,14 @@ def derivatives(draw: st.DrawFn) -> Instrument:
         data["underlying_index"] = "Index of " + data["symbol"]
     if data["isin"] is None and data["upi"] is None:  # OTC without ISIN: VR-2008-02
         data["upi"] = draw(upis())
+    # The CFI of the product drawn (a given one must agree: ISO 10962), else a code.
+    data["cfi"] = derived_cfi(data) or "JFTXCC"
     instrument = Instrument(**data)
     if instrument.reported_asset_class == "COMM" and (
         instrument.commodity_classification is None  # COMM needs 2.116: VR-2116-01
     ):
-        instrument = Instrument(**(data | {"base_product": "OTHR"}))
+        data["base_product"] = "OTHR"
+        instrument = Instrument(**(data | {"cfi": derived_cfi(data) or "JFTXCC"}))
     return instrument
 
 

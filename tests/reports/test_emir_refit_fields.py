@@ -279,7 +279,7 @@ def test_total_notional_quantity_for_equity_and_commodity_only() -> None:
 def test_commodity_classification_derived_given_or_refused(tmp_path: Path) -> None:
     oil = Instrument(
         symbol="UKOIL", product="cfd", underlying_class="commodity", quote_currency="USD",
-        cfi="JCAXCC", upi="QZUKOILCFD01",
+        cfi="JTJXCC", upi="QZUKOILCFD01",
     )  # fmt: skip
     report = report_of(trade("T1", instrument=oil))
     # EMIR-VR-2116-01, VR-2117-02, VR-2118-07: Brent is NRGY / OILP / BRNT.
@@ -293,12 +293,14 @@ def test_commodity_classification_derived_given_or_refused(tmp_path: Path) -> No
         "<Cmmdty><Nrgy><Oil><BasePdct>NRGY</BasePdct><SubPdct>OILP</SubPdct>"
         "<AddtlSubPdct>BRNT</AddtlSubPdct></Oil></Nrgy></Cmmdty>"
     ) in text
+    # Each with its own CFI (ISO 10962 attribute 1 is the commodity: J energy, A agriculture,
+    # M others), which Instrument checks against the derived one.
     cocoa = Instrument.model_validate(
         oil.model_dump() | {"symbol": "COCOA", "base_product": "AGRI", "sub_product": "SOFT",
-                            "further_sub_product": "CCOA"}
+                            "further_sub_product": "CCOA", "cfi": "JTAXCC"}
     )  # fmt: skip
     assert report_of(trade("T2", instrument=cocoa)).further_sub_product == "CCOA"
-    unnamed = Instrument.model_validate(oil.model_dump() | {"symbol": "COCOA"})
+    unnamed = Instrument.model_validate(oil.model_dump() | {"symbol": "COCOA", "cfi": "JTMXCC"})
     # EMIR-VR-2116-01: COMM needs a base product; none derivable, none given.
     (problem,) = refusals([trade("T3", instrument=unnamed)])
     assert problem.startswith("T3: instrument.base_product: missing: 'COCOA'")

@@ -428,7 +428,7 @@ def test_crypto_and_undated_spread_bets_are_refused_by_name(tmp_path: Path) -> N
     btc = Instrument(symbol="BTCUSD", product="cfd", underlying_class="crypto",
                      quote_currency="USD", cfi="JTMXCC", upi="QZ7PL4JFP4ZA")  # fmt: skip
     classed = btc.model_copy(update={"asset_class": "COMM", "base_product": "OTHR"})
-    bet = GER40.model_copy(update={"product": Product.SPREAD_BET})
+    bet = GER40.model_copy(update={"product": Product.SPREAD_BET, "cfi": "JEIXSC"})
     dated = bet.model_copy(update={"expiry_date": date(2026, 12, 18)})
     trades = [
         trade("C1", instrument=btc, price=Decimal("90000"), price_currency="USD"),
@@ -851,7 +851,7 @@ def test_an_option_premium_given_and_its_payment_date_are_reported(tmp_path: Pat
         product="option",
         underlying_class="gold",
         quote_currency="USD",
-        cfi="HCMAVC",
+        cfi="HTKEVC",  # ISO 10962: option on commodities (T), metals (K), American put (E)
         delivery="cash",
         expiry_date=date(2026, 12, 21),
         option_type="put",

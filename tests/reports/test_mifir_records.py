@@ -197,7 +197,7 @@ def test_an_option_without_isin_states_fields_50_to_55() -> None:
 
 def test_a_spread_bet_states_its_stake_as_a_monetary_value() -> None:
     """RTS 22 fields 30-31: the stake per point, a monetary value with its currency."""
-    bet = GER40.model_copy(update={"product": Product.SPREAD_BET})
+    bet = GER40.model_copy(update={"product": Product.SPREAD_BET, "cfi": "JEIXSC"})
     stake = trade("B1", instrument=bet, quantity=Decimal("10"), price=Decimal("19000.5"),
                   price_currency="EUR", quantity_currency="GBP")  # fmt: skip
     (report,) = build_reports([stake], ACCOUNTS.values(), firm()).reports
@@ -210,7 +210,7 @@ def test_a_spread_bet_states_its_stake_as_a_monetary_value() -> None:
 
 
 def test_skipped_trades_are_listed() -> None:
-    spot = EURUSD.model_copy(update={"product": Product.SPOT})
+    spot = EURUSD.model_copy(update={"product": Product.SPOT, "cfi": "IFXXXP"})
     result = build_reports([trade("S1", instrument=spot)], ACCOUNTS.values(), firm())
     assert result.reports == []
     assert [item.key for item in result.skipped] == ["S1"]

@@ -675,7 +675,7 @@ def test_a_spread_bet_reports_its_stake_per_point_as_a_monetary_value(tmp_path: 
     """RTS 22 field 30: a spread bet's quantity is the monetary value wagered per point of
     the underlying, with its currency (field 31): ``Qty/MntryVal``, not units."""
     bet = GER40.model_copy(
-        update={"product": Product.SPREAD_BET, "cfi": "JEIXCC", "full_name": "Spread bet on DAX"}
+        update={"product": Product.SPREAD_BET, "cfi": "JEIXSC", "full_name": "Spread bet on DAX"}
     )
     stake = trade("B1", instrument=bet, quantity=Decimal("10"), price=Decimal("19000.5"),
                   price_currency="EUR", quantity_currency="GBP")  # fmt: skip

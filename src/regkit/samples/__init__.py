@@ -21,6 +21,13 @@ patterns, so a rule can be tested against the truth:
 * ``bonus_to_retail``: a bonus paid to a retail account; other bonuses go to professional
   clients and eligible counterparties only.
 
+The instruments are what a broker's instrument master holds: most give no CFI or full name
+(reports derive them, RTS 22 fields 42-43), CFDs on shares have no ISIN of their own and
+name the share's as their underlying (field 47), and spread bets stake a sum per point
+(field 30, a monetary value, in the market's currency or the account's). Every trade is
+dealt on own account and names who decided and who executed within the firm (fields
+57-60: a trader or an algorithm).
+
 Rates are integers per thousand (``leverage_breach_per_mille=20`` is 2%). Account-level
 kinds take that share of the eligible accounts, at least one when the rate is positive;
 leverage breaches are spread evenly, one every 1000/rate retail CFD openings.

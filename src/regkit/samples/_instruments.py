@@ -63,8 +63,8 @@ class Spec(NamedTuple):
     product: Product
     klass: UnderlyingClass
     quote: str
-    full_name: str
-    cfi: str | None
+    full_name: str | None  # None: reports derive it (RTS 22 field 42)
+    cfi: str | None  # None: reports derive it (ISO 10962, RTS 22 field 43)
     mid: int  # typical price in ticks
     decimals: int  # the tick is 10 ** -decimals
     step: str  # the quantity step (a lot fraction)
@@ -84,89 +84,81 @@ class Spec(NamedTuple):
     base_product: str | None = None
 
 
-_C, _FX = Product.CFD, UnderlyingClass.FX_MAJOR
+_C, _S, _FX = Product.CFD, Product.SPREAD_BET, UnderlyingClass.FX_MAJOR
 _U = UnderlyingClass
 
 SPECS: tuple[Spec, ...] = (
+    # Most instruments give no CFI and no full name: reports derive them (ISO 10962, RTS 22
+    # fields 42-43; regkit.schemas.identifiers.derive_cfi and derive_full_name). EURUSD, the
+    # bond CFD, the FX swap and the option give theirs, which must agree with the derived.
     Spec("EURUSD", _C, _FX, "USD", "CFD EUR/USD", "JFTXCC", 108500, 5, "1000", 500, 200, "EUR"),
-    Spec("USDJPY", _C, _FX, "JPY", "CFD USD/JPY", "JFTXCC", 151250, 3, "1000", 500, 90, "USD"),
-    Spec("GBPUSD", _C, _FX, "USD", "CFD GBP/USD", "JFTXCC", 127000, 5, "1000", 500, 80, "GBP"),
-    Spec("USDCHF", _C, _FX, "CHF", "CFD USD/CHF", "JFTXCC", 88000, 5, "1000", 500, 30, "USD"),
-    Spec("EURGBP", _C, _FX, "GBP", "CFD EUR/GBP", "JFTXCC", 85000, 5, "1000", 500, 30, "EUR"),
-    Spec("USDCAD", _C, _FX, "CAD", "CFD USD/CAD", "JFTXCC", 136000, 5, "1000", 500, 20, "USD"),
+    Spec("USDJPY", _C, _FX, "JPY", None, None, 151250, 3, "1000", 500, 90, "USD"),
+    Spec("GBPUSD", _C, _FX, "USD", None, None, 127000, 5, "1000", 500, 80, "GBP"),
+    Spec("USDCHF", _C, _FX, "CHF", None, None, 88000, 5, "1000", 500, 30, "USD"),
+    Spec("EURGBP", _C, _FX, "GBP", None, None, 85000, 5, "1000", 500, 30, "EUR"),
+    Spec("USDCAD", _C, _FX, "CAD", None, None, 136000, 5, "1000", 500, 20, "USD"),
+    Spec("AUDUSD", _C, _U.FX_MINOR, "USD", None, None, 66000, 5, "1000", 500, 30, "AUD"),
+    Spec("EURTRY", _C, _U.FX_MINOR, "TRY", None, None, 3550000, 5, "1000", 200, 10, "EUR"),
+    Spec("USDZAR", _C, _U.FX_MINOR, "ZAR", None, None, 1820000, 5, "1000", 200, 10, "USD"),
+    Spec("EURPLN", _C, _U.FX_MINOR, "PLN", None, None, 432000, 5, "1000", 200, 10, "EUR"),
+    Spec("XAUUSD", _C, _U.GOLD, "USD", None, None, 265000, 2, "0.01", 1000, 60, "XAU"),
+    Spec("XAGUSD", _C, _U.COMMODITY, "USD", None, None, 3100, 2, "1", 300, 15),
+    Spec("USOIL", _C, _U.COMMODITY, "USD", None, None, 7050, 2, "1", 500, 30),
+    Spec("UKOIL", _C, _U.COMMODITY, "USD", None, None, 7420, 2, "1", 500, 15),
     Spec(
-        "AUDUSD", _C, _U.FX_MINOR, "USD", "CFD AUD/USD", "JFTXCC", 66000, 5, "1000", 500, 30, "AUD"
-    ),
-    Spec(
-        "EURTRY", _C, _U.FX_MINOR, "TRY", "CFD EUR/TRY", "JFTXCC", 3550000, 5, "1000", 200, 10,
-        "EUR",
-    ),
-    Spec(
-        "USDZAR", _C, _U.FX_MINOR, "ZAR", "CFD USD/ZAR", "JFTXCC", 1820000, 5, "1000", 200, 10,
-        "USD",
-    ),
-    Spec(
-        "EURPLN", _C, _U.FX_MINOR, "PLN", "CFD EUR/PLN", "JFTXCC", 432000, 5, "1000", 200, 10,
-        "EUR",
-    ),
-    Spec(
-        "XAUUSD", _C, _U.GOLD, "USD", "CFD Gold/USD", "JTKXCC", 265000, 2, "0.01", 1000, 60, "XAU"
-    ),
-    Spec("XAGUSD", _C, _U.COMMODITY, "USD", "CFD Silver/USD", "JTKXCC", 3100, 2, "1", 300, 15),
-    Spec("USOIL", _C, _U.COMMODITY, "USD", "CFD WTI Crude Oil", "JTJXCC", 7050, 2, "1", 500, 30),
-    Spec("UKOIL", _C, _U.COMMODITY, "USD", "CFD Brent Crude Oil", "JTJXCC", 7420, 2, "1", 500, 15),
-    Spec(
-        "GER40", _C, _U.INDEX_MAJOR, "EUR", "CFD on DAX", "JEIXCC", 190000, 1, "0.01", 1000, 60,
+        "GER40", _C, _U.INDEX_MAJOR, "EUR", None, None, 190000, 1, "0.01", 1000, 60,
         underlying_index="DAX",
     ),
     Spec(
-        "US500", _C, _U.INDEX_MAJOR, "USD", "CFD on S&P 500", "JEIXCC", 59000, 1, "0.01", 1000, 60,
+        "US500", _C, _U.INDEX_MAJOR, "USD", None, None, 59000, 1, "0.01", 1000, 60,
         underlying_index="S&P 500",
     ),
     Spec(
-        "UK100", _C, _U.INDEX_MAJOR, "GBP", "CFD on FTSE 100", "JEIXCC", 82000, 1, "0.01", 1000, 20,
+        "UK100", _C, _U.INDEX_MAJOR, "GBP", None, None, 82000, 1, "0.01", 1000, 20,
         underlying_index="FTSE 100",
     ),
     Spec(
-        "JPN225", _C, _U.INDEX_MAJOR, "JPY", "CFD on Nikkei 225", "JEIXCC", 380000, 1, "0.1", 200,
-        10, underlying_index="Nikkei 225",
+        "JPN225", _C, _U.INDEX_MAJOR, "JPY", None, None, 380000, 1, "0.1", 200, 10,
+        underlying_index="Nikkei 225",
     ),
     Spec(
-        "ESP35", _C, _U.INDEX_MINOR, "EUR", "CFD on IBEX 35", "JEIXCC", 115000, 1, "0.01", 1000, 10,
+        "ESP35", _C, _U.INDEX_MINOR, "EUR", None, None, 115000, 1, "0.01", 1000, 10,
         underlying_index="IBEX 35",
     ),
     Spec(
-        "HK50", _C, _U.INDEX_MINOR, "HKD", "CFD on Hang Seng", "JEIXCC", 195000, 1, "0.01", 1000,
-        10, underlying_index="Hang Seng",
+        "HK50", _C, _U.INDEX_MINOR, "HKD", None, None, 195000, 1, "0.01", 1000, 10,
+        underlying_index="Hang Seng",
     ),
     Spec(
-        "NETH25", _C, _U.INDEX_MINOR, "EUR", "CFD on AEX", "JEIXCC", 9000, 1, "0.1", 500, 5,
+        "NETH25", _C, _U.INDEX_MINOR, "EUR", None, None, 9000, 1, "0.1", 500, 5,
         underlying_index="AEX",
     ),
+    # CFDs on shares have no ISIN of their own: the share's is the underlying (RTS 22 field
+    # 47), the CFD is described in fields 42-56.
     Spec(
-        "AAPL", _C, _U.EQUITY, "USD", "CFD on Apple Inc.", "JESXCC", 23000, 2, "1", 200, 20,
+        "AAPL", _C, _U.EQUITY, "USD", None, None, 23000, 2, "1", 200, 20,
         underlying_isin="US037833100",
     ),
     Spec(
-        "SAP", _C, _U.EQUITY, "EUR", "CFD on SAP SE", "JESXCC", 22000, 2, "1", 200, 10,
+        "SAP", _C, _U.EQUITY, "EUR", None, None, 22000, 2, "1", 200, 10,
         underlying_isin="DE000716460",
     ),
     Spec(
-        "ASML", _C, _U.EQUITY, "EUR", "CFD on ASML Holding", "JESXCC", 65000, 2, "0.1", 500, 10,
+        "ASML", _C, _U.EQUITY, "EUR", None, None, 65000, 2, "0.1", 500, 10,
         underlying_isin="NL001027321",
     ),
     Spec(
-        "MC", _C, _U.EQUITY, "EUR", "CFD on LVMH", "JESXCC", 60000, 2, "0.1", 500, 5,
+        "MC", _C, _U.EQUITY, "EUR", None, None, 60000, 2, "0.1", 500, 5,
         underlying_isin="FR000012101",
     ),
     # ISO 10962 has no group for crypto-assets; a CFD on one is a commodity forward, other,
     # and the sample firm reports it so under EMIR: asset class COMM, base product OTHR.
     Spec(
-        "BTCUSD", _C, _U.CRYPTO, "USD", "CFD Bitcoin/USD", "JTMXCC", 680000, 1, "0.001", 500, 30,
+        "BTCUSD", _C, _U.CRYPTO, "USD", "CFD Bitcoin/USD", None, 680000, 1, "0.001", 500, 30,
         asset_class="COMM", base_product="OTHR",
     ),
     Spec(
-        "ETHUSD", _C, _U.CRYPTO, "USD", "CFD Ether/USD", "JTMXCC", 260000, 2, "0.01", 500, 10,
+        "ETHUSD", _C, _U.CRYPTO, "USD", "CFD Ether/USD", None, 260000, 2, "0.01", 500, 10,
         asset_class="COMM", base_product="OTHR",
     ),
     Spec(
@@ -174,16 +166,34 @@ SPECS: tuple[Spec, ...] = (
         multiplier="10", underlying_isin="DE000110258",
     ),
     Spec(
-        "VIX", _C, _U.OTHER, "USD", "CFD on CBOE Volatility Index futures", "JEIXCC", 1550, 2, "1",
+        "VIX", _C, _U.OTHER, "USD", "CFD on CBOE Volatility Index futures", None, 1550, 2, "1",
         500, 5, underlying_index="CBOE Volatility Index", asset_class="EQUI",
     ),
+    # Spread bets: the quantity is the stake per point of the price (RTS 22 field 30, a
+    # monetary value), in the market's currency or the account's; quarterly bets expire.
     Spec(
-        "EURUSD.SPOT", Product.SPOT, _FX, "USD", "EUR/USD spot", "IFXXXP", 108500, 5, "1000", 200,
-        6, "EUR", delivery=Delivery.PHYSICAL,
+        "UK100.SB", _S, _U.INDEX_MAJOR, "GBP", None, None, 82000, 1, "0.1", 1000, 12,
+        underlying_index="FTSE 100", expiry_days=90,
     ),
     Spec(
-        "EURUSD.1M", Product.FORWARD, _FX, "USD", "EUR/USD forward 1M", "JFTXFC", 108700, 5,
-        "1000", 200, 6, "EUR", expiry_days=30,
+        "GER40.SB", _S, _U.INDEX_MAJOR, "EUR", None, None, 190000, 1, "0.1", 500, 10,
+        underlying_index="DAX", expiry_days=90,
+    ),
+    Spec(
+        "US500.SB", _S, _U.INDEX_MAJOR, "USD", None, None, 59000, 1, "0.1", 1000, 8,
+        underlying_index="S&P 500", expiry_days=90,
+    ),
+    Spec(
+        "XAUUSD.SB", _S, _U.GOLD, "USD", None, None, 265000, 2, "0.1", 1000, 8, "XAU",
+        expiry_days=90,
+    ),
+    Spec(
+        "EURUSD.SPOT", Product.SPOT, _FX, "USD", None, None, 108500, 5, "1000", 200, 6, "EUR",
+        delivery=Delivery.PHYSICAL,
+    ),
+    Spec(
+        "EURUSD.1M", Product.FORWARD, _FX, "USD", None, None, 108700, 5, "1000", 200, 6, "EUR",
+        expiry_days=30,
     ),
     Spec(
         "USDJPY.1W", Product.SWAP, _FX, "JPY", "USD/JPY FX swap 1W", "SFAXXN", 151300, 3, "1000",

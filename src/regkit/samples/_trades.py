@@ -52,13 +52,20 @@ class _Position(NamedTuple):
     margin_cents: int
     uti: str | None  # the opening's: its close carries it, as EMIR's TERM needs
     trade_id: str  # the opening's: its close names it in ``closes``
+    stake: str | None  # a spread bet's stake currency when not the account's (RTS 22 field 31)
 
 
+# Who executes (RTS 22 Annex I fields 59-60) and who decides (57-58) within the firm: ids of
+# the firm's traders, or algorithms. Dealing on own account (DEAL), the firm decides, so
+# field 57 is never left empty (ESMA's MiFIR validation rules require it with DEAL), and
+# no execution is NORE (field 59's code for a client's own decision, not used with DEAL).
 _EXECUTORS = (
     *(["ALGO:ROUTER1"] * 7),
     "ALGO:HEDGER2",
     *(f"TRD{n:03d}" for n in (7, 12, 42, 58)),
 )
+_INVESTMENT_ALGORITHM = "ALGO:PRICER1"  # the dealing desk's pricing engine takes the other side
+_CASH_SETTLED = frozenset({Product.CFD, Product.SPREAD_BET})
 _LIQUIDITY_PROVIDERS = ("LPA", "LPB", "LPC")
 _MAX_POSITIONS = 6
 _MARGIN_SHARE = 30  # per cent of the first deposit an account may put up as margin
@@ -165,9 +172,15 @@ class Simulation:
         buy = self.rng.randrange(2) == 0
         price_ticks = self._walk(spec) + (4 if buy else -4)  # half the spread
         price = scaled(price_ticks, -info.decimals)
+        # A spread bet's quantity is a stake per point, in the market's currency or (none
+        # given) the account's: one unit of stake moves by the price in that currency.
+        stake = None
+        if info.product is Product.SPREAD_BET and self.rng.randrange(2) == 0:
+            stake = info.quote
+        exposed = plan.currency if info.product is Product.SPREAD_BET else info.quote
         unit = DECIMAL.multiply(
             DECIMAL.multiply(price, self.multipliers[spec]),
-            _conversion(info.quote, plan.currency),
+            _conversion(stake or exposed, plan.currency),
         )
         free = plan.deposit_cents * _MARGIN_SHARE // 100 - self.margin_used[plan.index]
         leverage, breach = self._leverage(plan, info)
@@ -182,11 +195,14 @@ class Simulation:
         if breach:
             self._plant_breach(number, plan, info, leverage)
         opened = self._record(
-            number, at_ms, plan, spec, buy, quantity, price_ticks, leverage, margin, None
+            number, at_ms, plan, spec, buy, quantity, price_ticks, leverage, margin, None, stake
         )
         positions.append(
-            _Position(spec, buy, quantity, leverage, _in_cents(margin), opened.uti, opened.trade_id)
-        )
+            _Position(
+                spec, buy, quantity, leverage, _in_cents(margin), opened.uti, opened.trade_id,
+                stake,
+            )
+        )  # fmt: skip
         self.margin_used[plan.index] += _in_cents(margin)
         return opened
 
@@ -206,9 +222,9 @@ class Simulation:
 
     def _leverage(self, plan: AccountPlan, info: Spec) -> tuple[Decimal | None, bool]:
         """The trade's leverage, and whether it is a planted breach of the retail cap."""
-        if info.product is not Product.CFD:
+        if info.product not in _CASH_SETTLED:  # CFDs and spread bets (Decision 2018/796)
             return None, False
-        if plan.retail:
+        if plan.retail and info.product is Product.CFD:  # breaches: on CFDs only
             self.breach_credit += self.config.leverage_breach_per_mille
             if self.breach_credit >= 1000:
                 self.breach_credit -= 1000
@@ -235,7 +251,7 @@ class Simulation:
         price_ticks = self._walk(position.spec) + (4 if buy else -4)
         return self._record(
             number, at_ms, plan, position.spec, buy, position.quantity, price_ticks,
-            position.leverage, None, position,
+            position.leverage, None, position, position.stake,
         )  # fmt: skip
 
     def _record(
@@ -250,8 +266,10 @@ class Simulation:
         leverage: Decimal | None,
         margin: Decimal | None,
         closes: _Position | None,
+        stake: str | None,
     ) -> Trade:
-        """A trade opening a position, or closing ``closes`` (under the opening's UTI)."""
+        """A trade opening a position, or closing ``closes`` (under the opening's UTI);
+        ``stake`` is a spread bet's stake currency when it is not the account's."""
         rng = self.rng
         info = SPECS[spec]
         slip = rng.choice((-2, -1, 0, 0, 0, 0, 1, 2))
@@ -286,11 +304,11 @@ class Simulation:
                 else None
             ),
             execution_decision=_EXECUTORS[rng.randrange(len(_EXECUTORS))],
-            # RTS 22 field 57: dealing on own account, the firm decides (MIFIR-VR-057-01).
-            investment_decision=f"TRD{deciders:03d}" if deciders < 3 else "ALGO:PRICER1",
+            investment_decision=f"TRD{deciders:03d}" if deciders < 3 else _INVESTMENT_ALGORITHM,
             requested_price=scaled(requested_ticks, -info.decimals),
             closes=None if closes is None else closes.trade_id,
             option_premium=_premium(info, quantity, scaled(price_ticks, -info.decimals)),
+            quantity_currency=stake,
         )
 
     def expired_kyc(self) -> list[Planted]:

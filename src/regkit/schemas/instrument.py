@@ -12,8 +12,10 @@ from regkit.schemas.base import Record, RowCheck
 from regkit.schemas.emir import AssetClass
 from regkit.schemas.enums import Delivery, ExerciseStyle, OptionType, Product, UnderlyingClass
 from regkit.schemas.identifiers import (
+    CFI_TERMS,
     STRIKE_CURRENCY_REFUSED,
     CommodityClass,
+    cfi_problem,
     commodity_classification,
     commodity_problem,
     is_valid_currency,
@@ -160,6 +162,9 @@ class Instrument(Record):
         ),
         RowCheck(("underlying_class", "asset_class"), asset_class_problem),
         RowCheck(("isin", "underlying_isin"), own_isin_problem),
+        # A CFI the instrument gives must be the one ISO 10962 derives from its terms
+        # (RTS 22 field 43): a contradiction is refused naming both.
+        RowCheck(("cfi", *CFI_TERMS), cfi_problem),
     )
 
     symbol: Text
@@ -175,7 +180,9 @@ class Instrument(Record):
     isin: Isin | None = None
     """ISIN of the instrument where it has one (RTS 22 field 41)."""
     cfi: Cfi | None = None
-    """ISO 10962 CFI (RTS 22 field 43); an FX CFD is ``JFTXCC``."""
+    """ISO 10962 CFI (RTS 22 field 43); an FX CFD is ``JFTXCC``. Leave it empty to report
+    the derived one (:func:`~regkit.schemas.identifiers.derive_cfi`); a given one must agree
+    with it."""
     full_name: Text | None = None
     """Full name (RTS 22 field 42), e.g. ``CFD EUR/USD``."""
     price_multiplier: PositiveDecimal = Decimal(1)

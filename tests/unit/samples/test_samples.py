@@ -233,7 +233,7 @@ def test_counts_match_the_config(sample: SampleSet) -> None:
 
 def test_every_class_product_and_movement_kind_appears(sample: SampleSet) -> None:
     assert {t.instrument.underlying_class for t in sample.trades} == set(UnderlyingClass)
-    assert {t.instrument.product for t in sample.trades} == set(Product) - {Product.SPREAD_BET}
+    assert {t.instrument.product for t in sample.trades} == set(Product)
     assert {m.kind for m in sample.movements} == set(MovementKind)
     assert {a.category for a in sample.accounts} == set(ClientCategory)
     assert {t.position_effect for t in sample.trades} == set(PositionEffect)
@@ -268,16 +268,27 @@ def test_more_accounts_than_trades() -> None:
 def test_instruments_carry_valid_codes(sample: SampleSet) -> None:
     assert {i.underlying_class for i in sample.instruments} == set(UnderlyingClass)
     for instrument in sample.instruments:
-        assert instrument.cfi is None or ids.is_valid_cfi(instrument.cfi)
-        assert instrument.full_name
+        # A given CFI is the derived one (Instrument checks it); most are left to derive.
+        assert instrument.cfi in (None, ids.derive_cfi(instrument))
+        assert ids.is_valid_cfi(ids.derive_cfi(instrument))
+        assert instrument.full_name or ids.derive_full_name(instrument)
         if instrument.product is not Product.SPOT:
             assert instrument.delivery is not None
         if instrument.product in (Product.FORWARD, Product.SWAP, Product.OPTION):
             assert instrument.expiry_date is not None
     by_symbol = {i.symbol: i for i in sample.instruments}
     assert by_symbol["EURUSD"].cfi == "JFTXCC"
-    assert by_symbol["AAPL"].cfi == "JESXCC"
+    assert by_symbol["AAPL"].cfi is None
+    assert ids.derive_cfi(by_symbol["AAPL"]) == "JESXCC"
+    # A CFD on a share has no ISIN of its own: the share's is its underlying (RTS 22 41, 47).
+    assert by_symbol["AAPL"].isin is None
     assert by_symbol["AAPL"].underlying_isin == "US0378331005"  # Apple's real ISIN
+    without = [i for i in sample.instruments if i.cfi is None and i.full_name is None]
+    assert {i.product for i in without} >= {Product.CFD, Product.SPREAD_BET, Product.FORWARD}
+    assert {i.underlying_class for i in without} >= {
+        UnderlyingClass.FX_MAJOR, UnderlyingClass.INDEX_MAJOR, UnderlyingClass.EQUITY,
+        UnderlyingClass.COMMODITY, UnderlyingClass.GOLD,
+    }  # fmt: skip
     assert by_symbol["BTCUSD"].base_currency is None
     equities = [i for i in sample.instruments if i.underlying_class is UnderlyingClass.EQUITY]
     assert equities
@@ -329,17 +340,36 @@ def test_trades_are_exact_and_in_trading_hours(sample: SampleSet) -> None:
             assert isinstance(value, Decimal)
         assert trade.venue == "XOFF"
         assert trade.uti is None or ids.is_valid_uti(trade.uti)
-        assert trade.execution_decision is not None
-        cfd = trade.instrument.product is Product.CFD
-        if cfd and trade.position_effect is PositionEffect.OPEN:
+        # Dealing on own account (DEAL), the firm decides and executes: ESMA's validation
+        # rules want field 57 with DEAL, and NORE in field 59 only with AOTC.
+        assert trade.capacity == "DEAL"
+        assert trade.investment_decision is not None
+        assert trade.execution_decision not in (None, "NORE")
+        # CFDs and spread bets are margined (Decision (EU) 2018/796 covers both).
+        margined = trade.instrument.product in (Product.CFD, Product.SPREAD_BET)
+        if margined and trade.position_effect is PositionEffect.OPEN:
             assert trade.leverage is not None
             assert trade.margin is not None
             assert trade.margin > 0
-        if not cfd:
+        if not margined:
             assert trade.leverage is None
             assert trade.margin is None
-    decided = sum(1 for t in sample.trades if t.investment_decision is not None)
-    assert decided < len(sample.trades) // 10  # mostly the client decides
+
+
+def test_spread_bets_stake_per_point_in_one_currency(sample: SampleSet) -> None:
+    # RTS 22 fields 30-31: a spread bet's quantity is its stake per point, in
+    # quantity_currency, else the account's base currency; a close stakes what it closes.
+    bets = [t for t in sample.trades if t.instrument.product is Product.SPREAD_BET]
+    assert {t.quantity_currency for t in bets} >= {None, "GBP", "USD"}
+    assert all(t.quantity_currency in (None, t.instrument.quote_currency) for t in bets)
+    opened = {t.trade_id: t for t in bets if t.position_effect is PositionEffect.OPEN}
+    closes = [t for t in bets if t.closes in opened]
+    assert closes
+    for close in closes:
+        assert close.quantity_currency == opened[close.closes].quantity_currency
+        assert close.quantity == opened[close.closes].quantity
+    others = [t for t in sample.trades if t.instrument.product is not Product.SPREAD_BET]
+    assert all(t.quantity_currency is None for t in others)
 
 
 def test_prices_keep_their_instrument_tick(sample: SampleSet) -> None:

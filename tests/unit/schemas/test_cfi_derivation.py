@@ -9,8 +9,10 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any
 
+import polars as pl
 import pytest
 
+from regkit import read_records
 from regkit.errors import IdentifierError
 from regkit.samples._instruments import SPECS, build_instrument
 from regkit.schemas import Instrument
@@ -135,8 +137,20 @@ def test_derive_cfi(fields: dict[str, Any], cfi: str) -> None:
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.symbol)
 def test_the_samples_cfis_are_the_derived_ones(spec: Any) -> None:
+    # Most samples give no CFI and have one derived; those that give one give the derived.
     instrument = build_instrument(spec, date(2026, 1, 2))
-    assert derive_cfi(instrument) == spec.cfi
+    assert instrument.cfi == spec.cfi
+    assert derive_cfi(instrument) == (spec.cfi or derive_cfi(instrument))
+    assert is_valid_cfi(derive_cfi(instrument))
+
+
+def test_the_samples_leave_most_cfis_and_names_to_be_derived() -> None:
+    # Issue 16: the sample instruments exercise the derivations (RTS 22 fields 42-43).
+    given = {spec.symbol for spec in SPECS if spec.cfi is not None}
+    assert given == {"EURUSD", "BUND", "USDJPY.1W", "EURUSD.C110"}
+    bets = [spec for spec in SPECS if spec.product == "spread_bet"]
+    assert bets
+    assert all(spec.cfi is None and spec.full_name is None for spec in bets)
 
 
 def test_c_is_no_payout_letter_of_rates_forwards() -> None:
@@ -215,11 +229,45 @@ def test_cfi_problem_lets_a_given_cfi_stand_where_none_can_be_derived() -> None:
 def test_cfi_problem_runs_as_a_row_check_on_enumerations_and_on_values() -> None:
     check = RowCheck(("cfi", *CFI_TERMS), cfi_problem)
     assert check.problem(make(product="cfd", cfi="JFTXCC", **EURUSD)) is None
-    assert check.problem(make(product="cfd", cfi="JESXCC", **EURUSD)) == (
+    unchecked = Instrument.model_construct(symbol="X", product="cfd", cfi="JESXCC", **EURUSD)
+    assert check.problem(unchecked) == (
         "cfi JESXCC contradicts JFTXCC, derived from a cfd on a fx_major underlying (ISO 10962)"
     )
     values = ("cfd", "fx_major", None, None, None, "EURUSD", None, None, None)
     assert check.check("JFTXCC", *values) is None
+
+
+def test_an_instrument_refuses_a_cfi_that_contradicts_the_derived_one() -> None:
+    # ISO 10962 / RTS 22 field 43: a given CFI must be the one the terms derive; the error
+    # names both codes.
+    with pytest.raises(ValueError, match="cfi JESXCC contradicts JFTXCC, derived from a cfd"):
+        make(product="cfd", cfi="JESXCC", **EURUSD)
+    with pytest.raises(ValueError, match="cfi JEIXCC contradicts JEIXSC"):
+        make(product="spread_bet", cfi="JEIXCC", **DAX)
+    assert make(product="cfd", cfi="JFTXCC", **EURUSD).cfi == "JFTXCC"
+    # Where none can be derived (a swap on a share), the given CFI stands.
+    assert make(product="swap", delivery="cash", cfi="SESTXC", **SHARE).cfi == "SESTXC"
+
+
+def test_both_paths_refuse_a_contradicting_cfi_alike() -> None:
+    # The RowCheck runs per record and per distinct combination of a frame's columns.
+    rows = [
+        {"symbol": "UKOIL", "product": "cfd", "underlying_class": "commodity", "cfi": cfi}
+        for cfi in ("JTJXCC", "JCAXCC", None)
+    ]
+    frame = pl.DataFrame(
+        {name: [row[name] for row in rows] for name in rows[0]},
+        schema=dict.fromkeys(rows[0], pl.String),
+    )
+    by_row, by_column = read_records(rows, Instrument), read_records(frame, Instrument)
+    assert by_row.records == by_column.records
+    assert [record.cfi for record in by_row.records] == ["JTJXCC", None]
+    found = [(error.row, error.reason) for error in by_row.errors]
+    assert found == [(error.row, error.reason) for error in by_column.errors]
+    assert found == [
+        (2, "cfi JCAXCC contradicts JTJXCC, derived from a cfd on a commodity underlying "
+         "(ISO 10962)")
+    ]  # fmt: skip
 
 
 # --- describe_cfi --------------------------------------------------------------------------
