@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-
 import regkit as rk
+import yaml
+from regkit.errors import IdentifierError
 from regkit.rules.policy import builtin_policies
 from regkit.schemas.base import Record
+from regkit.schemas.identifiers import derive_cfi
 from regkit.schemas.kinds import KINDS as RECORD_KINDS
 
 HERE = Path(__file__).resolve().parent
@@ -145,6 +146,22 @@ def merged(default: Any, override: Any, *, nested: bool = False) -> Any:
     return result
 
 
+def with_derived_cfi(data: Mapping[str, Any], default: Any) -> Any:
+    """``data`` over ``default``, a trade's instrument with the CFI its terms derive when the
+    case changes the instrument but gives no CFI: the default's (JFTXCC, an FX CFD) would
+    contradict another product or underlying, which Instrument refuses (ISO 10962)."""
+    record = merged(default, data)
+    given = data.get("instrument")
+    instrument = record.get("instrument") if isinstance(record, Mapping) else None
+    if not isinstance(given, Mapping) or "cfi" in given or not isinstance(instrument, Mapping):
+        return record
+    try:
+        cfi = derive_cfi(rk.Instrument.model_validate({**instrument, "cfi": None}))
+    except (IdentifierError, ValueError):
+        return record  # none derives: the default CFI stands
+    return {**record, "instrument": {**instrument, "cfi": cfi}}
+
+
 @dataclass
 class Records:
     """The records of one case by list name, and each record's label (``id``) -> key."""
@@ -172,7 +189,7 @@ def build_records(case: Mapping[str, Any], where: str) -> Records:
             if kind.prefix is not None and kind.key not in data:
                 data[kind.key] = f"{kind.prefix}{position}"
             try:
-                record = kind.model.model_validate(merged(DEFAULTS[kind.default], data))
+                record = kind.model.model_validate(with_derived_cfi(data, DEFAULTS[kind.default]))
             except ValueError as exc:
                 raise ValueError(
                     f"{where}: {name}[{position}] is not a valid record: {exc}"

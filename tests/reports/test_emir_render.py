@@ -578,7 +578,10 @@ def test_bad_records_are_all_named_and_nothing_is_written(tmp_path: Path) -> Non
         trade("B2", "A-NOWHERE"),
         trade("B3", "A-NOLEI"),
         trade("B4", instrument=option),
-        trade("B5", instrument=EURUSD.model_copy(update={"cfi": None})),
+        # No CFI, and none to derive (ISO 10962 has no group for an "other" underlying).
+        trade(
+            "B5", instrument=EURUSD.model_copy(update={"cfi": None, "underlying_class": "other"})
+        ),
         trade("B6", capacity="AOTC"),
         trade("B7").model_copy(update={"uti": "BAD"}),
         trade("B8", instrument=EURUSD_1M.model_copy(update={"delivery": None})),
@@ -594,7 +597,7 @@ def test_bad_records_are_all_named_and_nothing_is_written(tmp_path: Path) -> Non
         "B2: account.holder.residence_country: missing",
         "B3: account.holder.lei: the client is an entity without an LEI",
         "B4: instrument.option_type: an option needs option_type, exercise_style, strike_price",
-        "B5: instrument.cfi: missing",
+        "B5: instrument.cfi: missing (REFIT table 2 field 9: the CFI), and",
         "B6: capacity: AOTC",
         "B7: uti: 'BAD' is not an ISO 23897 UTI",
         "B8: instrument.delivery: missing",
@@ -903,3 +906,15 @@ def test_a_decimal_too_large_to_write_is_refused_by_name(tmp_path: Path) -> None
     ):
         assert expected in message
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_instrument_without_isin_or_cfi_is_classified_by_the_derived_cfi(
+    tmp_path: Path,
+) -> None:
+    # REFIT table 2 field 9 (product classification): the ISO 10962 CFI regkit derives, the
+    # same as MiFIR's field 43; with the CFI given, the bytes are the same.
+    derived = rendered([trade("T1", instrument=EURUSD.model_copy(update={"cfi": None}))],
+                       tmp_path / "derived")  # fmt: skip
+    given = rendered([trade("T1")], tmp_path / "given")
+    assert "<PdctClssfctn>JFTXCC</PdctClssfctn>" in derived[0].read_text(encoding="utf-8")
+    assert derived[0].read_bytes() == given[0].read_bytes()

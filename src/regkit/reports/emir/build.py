@@ -71,7 +71,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any, Final, Literal, NamedTuple
 
-from regkit.errors import RenderError
+from regkit.errors import IdentifierError, RenderError
 from regkit.reports.iso20022.codes import EXERCISE_STYLES, OPTION_TYPES, delivery, venue
 from regkit.reports.values import (
     BadField,
@@ -91,6 +91,7 @@ from regkit.schemas.identifiers import (
     EEA_COUNTRIES,
     SPECIAL_MICS,
     STRIKE_CURRENCY_REFUSED,
+    derive_cfi,
     generate_uti,
     is_eea_regulated_market,
     is_valid_currency,
@@ -365,8 +366,14 @@ def _contract(instrument: Instrument, price_currency: str | None) -> _Contract:
     currency = price_currency or instrument.quote_currency
     if currency is None:
         raise RefusedError("price_currency", "missing, and the instrument has no quote currency")
-    if instrument.cfi is None and instrument.isin is None:
-        raise RefusedError("instrument.cfi", "missing (REFIT table 2 field 9: the CFI)")
+    cfi = instrument.cfi
+    if cfi is None and instrument.isin is None:
+        try:  # ISO 10962, as for MiFIR's field 43 (regkit.schemas.identifiers.derive_cfi)
+            cfi = derive_cfi(instrument)
+        except IdentifierError as exc:
+            raise RefusedError(
+                "instrument.cfi", f"missing (REFIT table 2 field 9: the CFI), and {exc}"
+            ) from exc
     asset_class = instrument.reported_asset_class
     if asset_class is None:
         # ESMA74-362-2683 EMIR-VR-2011-01: the asset class (2.11) is COMM, CRDT, CURR, EQUI or
@@ -398,7 +405,7 @@ def _contract(instrument: Instrument, price_currency: str | None) -> _Contract:
     fields: dict[str, Any] = {
         "contract_type": _CONTRACT_TYPES[instrument.product],
         "asset_class": asset_class,
-        "product_classification": instrument.cfi,
+        "product_classification": cfi,
         "isin": instrument.isin,
         # ESMA74-362-2683 EMIR-VR-2008-01: the UPI (2.8) is left blank when the ISIN (2.7) is
         # given; without an ISIN the UPI is reported (VR-2008-02, checked per trade: it
