@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import regkit as rk
 import yaml
+
+import regkit as rk
 from regkit.errors import IdentifierError
 from regkit.rules.policy import builtin_policies
 from regkit.schemas.base import Record
