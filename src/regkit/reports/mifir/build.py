@@ -29,7 +29,9 @@ then writes each record's ``Tx`` from the record alone, and
   currency.
 * **Decisions** (fields 57-60): a trader id (the person in ``traders``, identified like a
   client, in the firm's country), ``ALGO:<id>`` (an algorithm), or for field 59 ``NORE``;
-  field 57 is left empty when the client decided. NORE in field 57 is refused.
+  field 57 is left empty when the client decided. NORE in field 57 is refused. (ESMA's
+  content rules, the ``mifir-vr`` pack the renderer runs, refuse more: a firm dealing on
+  own account names who decided, and NORE goes with AOTC only.)
 * **Indicators**: field 64 ``false`` for commodity derivatives only (the firm's trades with
   clients do not reduce its risk in the sense of MiFID II Art. 57), field 65 ``false``.
 
