@@ -394,6 +394,26 @@ def test_naming_with_an_arm_and_another_authority(tmp_path: Path) -> None:
     assert "<BizMsgIdr>DATTRA_20261120T180000_000042</BizMsgIdr>" in text
 
 
+def test_the_authority_table_sets_the_recipient_and_the_file_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An authority's row in authorities.json decides the AppHdr's To, the name's recipient
+    # and the most Tx in one file (unless max_records is given).
+    from dataclasses import replace
+
+    from regkit.reports.mifir import authorities
+
+    table = replace(authorities.authority_for("IE"), recipient_id="CBIE", max_records=2)
+    monkeypatch.setattr(mifir_renderer, "authority_for", lambda code: table)
+    files = rendered([trade(f"T{n}") for n in range(3)], tmp_path, the_firm=firm())
+    assert [path.name for path in files] == [
+        f"{FIRM_LEI}_DATTRA_CBIE_20261120_000001.xml",
+        f"{FIRM_LEI}_DATTRA_CBIE_20261120_000002.xml",
+    ]
+    assert [tx_count(path) for path in files] == [2, 1]
+    assert re.search(r"<To>\s*<OrgId>\s*<Id>\s*<OrgId>\s*<Othr>\s*<Id>CBIE<", files[0].read_text())
+
+
 def test_same_inputs_same_bytes_whatever_the_workers_and_validation(tmp_path: Path) -> None:
     trades = [trade(f"T{n}", side="sell" if n % 2 else "buy") for n in range(9)]
     runs = {

@@ -188,17 +188,24 @@ def _envelope(firm: Firm, created_at: datetime, first_sequence: int) -> Envelope
     """``BizData``: the ``AppHdr`` from the submitting entity's LEI to the competent
     authority, then ``Document/FinInstrmRptgTxRpt`` (auth.016)."""
 
+    recipient = authority_for(firm.report_recipient).recipient_id
+
     def header(part: Part) -> etree._Element:
         sequence = first_sequence + part.sequence - 1
         return app_header(
             firm.reporting_lei,
-            firm.report_recipient,
+            recipient,
             message_id(created_at, sequence),
             "auth.016.001.01",
             created_at,
         )
 
     return business_data(header, _AUTH016, "FinInstrmRptgTxRpt")
+
+
+def _max_records(firm: Firm) -> int:
+    """The most ``Tx`` the firm's competent authority takes in one file."""
+    return authority_for(firm.report_recipient).max_records or DEFAULT_MAX_RECORDS
 
 
 def render(
@@ -235,7 +242,8 @@ def render(
         created_at: the files' creation time (``CreDt``, file name, ``BizMsgIdr``); default
             now, in UTC. The same inputs and ``created_at`` give the same bytes.
         cancellations: transaction references (or trades) reported before, to cancel.
-        max_records: most ``Tx`` in one file (default :data:`DEFAULT_MAX_RECORDS`).
+        max_records: most ``Tx`` in one file (default: the competent authority's limit in
+            :mod:`~regkit.reports.mifir.authorities`, else :data:`DEFAULT_MAX_RECORDS`).
         validate: validate every ``Tx`` against the ESMA schema before it is written.
         reportability: which trades are reported (default :class:`Reportability`()).
         workers: validating threads; 1 validates inline; default two on two cores.
@@ -272,7 +280,7 @@ def render(
         envelope=_envelope(firm, created, first_sequence),
         name=lambda sequence: file_name(firm, created, first_sequence + sequence - 1),
         schema="auth.016",
-        max_records=DEFAULT_MAX_RECORDS if max_records is None else max_records,
+        max_records=_max_records(firm) if max_records is None else max_records,
         validate=validate,
         workers=workers,
     )
