@@ -86,21 +86,22 @@ def write_report(report: MifirReport) -> str:
     parties = _PARTIES.get(key)
     if parties is None:
         parties = _remember(_PARTIES, key, _parties(report))
+    trading_text = xml_utc(trading)
+    quantity_text = _quantity(report, quantity)
     price_text = str(price)  # xml_decimal's fast accept, inline; else xml_decimal decides
     if len(price_text) > _PRICE_DECIMALS or "E" in price_text or not price.is_finite():
         price_text = xml_decimal(price, "price", _PRICE_DECIMALS)
-    text = (
-        f"<Tx><New><TxId>{report.transaction_reference}</TxId>{parties}"
-        f"<TradDt>{xml_utc(trading)}</TradDt><TradgCpcty>{capacity}</TradgCpcty>"
-        f"<Qty>{_quantity(report, quantity)}</Qty><Pric><Pric><MntryVal>"
-        f'<Amt Ccy="{currency}">{price_text}</Amt></MntryVal></Pric></Pric>'
-        f"<TradVn>{place}</TradVn></Tx>"
-    )
     key = (_described_key(fields), str(report.price_multiplier), str(report.strike_price))
     described = _DESCRIBED.get(key)
     if described is None:
         described = _remember(_DESCRIBED, key, _described_text(report))
-    return f"{text}{described}</New></Tx>\n"
+    return (
+        f"<Tx><New><TxId>{report.transaction_reference}</TxId>{parties}"
+        f"<TradDt>{trading_text}</TradDt><TradgCpcty>{capacity}</TradgCpcty>"
+        f"<Qty>{quantity_text}</Qty><Pric><Pric><MntryVal>"
+        f'<Amt Ccy="{currency}">{price_text}</Amt></MntryVal></Pric></Pric>'
+        f"<TradVn>{place}</TradVn></Tx>{described}</New></Tx>\n"
+    )
 
 
 def _missing(report: MifirReport) -> None:
