@@ -162,7 +162,7 @@ def test_a_spread_bet_and_an_aotc_trade_take_the_checked_path() -> None:
     """A spread bet's quantity currency may be its account's, and AOTC is refused (the firm
     is the client's counterparty): neither shares the fast path's fields."""
     builder = ReportBuilder(ACCOUNTS.values(), firm(), traders=TRADERS)
-    bet = EURUSD.model_copy(update={"product": Product.SPREAD_BET})
+    bet = EURUSD.model_copy(update={"product": Product.SPREAD_BET, "cfi": None})
     for number in range(2):
         report = builder.build(trade(f"B{number}", instrument=bet, quantity_currency="GBP"))
         assert report is not None
