@@ -10,12 +10,17 @@ rates include it.
 Peak memory is ``ru_maxrss`` of this process (the validating workers are threads of it),
 each mode run in a fresh process so that one does not inherit the other's peak.
 
-Run: ``.venv/bin/python benchmarks/bench_mifir.py --trades 1000000``.
+Run: ``.venv/bin/python benchmarks/bench_mifir.py --trades 1000000``. ``--profile`` runs
+one mode (``--mode``, validated unless told otherwise) under cProfile instead, inline
+(``workers=1``, so that the validation shows in the profile too), and prints the functions
+that took the most time (``--sort``: ``tottime`` or ``cumtime``).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import resource
 import subprocess
 import sys
@@ -89,12 +94,31 @@ def run(count: int, validate: bool, workers: int | None) -> None:
     )
 
 
+def profile(count: int, validate: bool, sort: str) -> None:
+    """Render ``count`` trades under cProfile and print the 30 costliest functions."""
+    sample = generate(SampleConfig(trades=POOL))
+    pool = [trade for trade in sample.trades if reportable(trade)]
+    profiler = cProfile.Profile()
+    with tempfile.TemporaryDirectory() as out:
+        profiler.enable()
+        mifir.render(
+            stream(pool, count), sample.accounts, sample.firm, out, validate=validate, workers=1
+        )
+        profiler.disable()
+    pstats.Stats(profiler).sort_stats(sort).print_stats(30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trades", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--mode", choices=("both", "validated", "unvalidated"), default="both")
+    parser.add_argument("--profile", action="store_true", help="profile one mode")
+    parser.add_argument("--sort", choices=("tottime", "cumtime"), default="tottime")
     args = parser.parse_args()
+    if args.profile:
+        profile(args.trades, args.mode != "unvalidated", args.sort)
+        return
     if args.mode != "both":
         run(args.trades, args.mode == "validated", args.workers)
         return

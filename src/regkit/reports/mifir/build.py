@@ -63,6 +63,7 @@ from regkit.schemas.account import Account
 from regkit.schemas.enums import Capacity, Product, Side, UnderlyingClass
 from regkit.schemas.firm import Firm
 from regkit.schemas.identifiers import (
+    SPECIAL_MICS,
     PersonLike,
     derive_cfi,
     derive_full_name,
@@ -367,6 +368,13 @@ def _piece(build: Callable[..., Any], *args: Any) -> Any:
 # --- reports ---------------------------------------------------------------------------------
 
 _Piece = _Fields | RefusedError
+# What a trade shares with others: its instrument (by identity), price currency and decisions.
+_SharedKey = tuple[int, str | None, str | None, str | None]
+#: Field 29 of the capacities regkit reports (AOTC is refused, by _checked).
+_CAPACITIES: Final = {Capacity.DEAL: Capacity.DEAL.value, Capacity.MTCH: Capacity.MTCH.value}
+# The XSD's digits after the point for a price and a quantity (xml_decimal's fast accept).
+_PRICE_DECIMALS: Final = 13
+_QUANTITY_DECIMALS: Final = 17
 _Sides = tuple[_Fields, _Fields] | RefusedError
 
 
@@ -422,6 +430,7 @@ class ReportBuilder:
         self.instruments: dict[tuple[int, str | None], tuple[Instrument, str | None, _Piece]] = {}
         self.executions: dict[str, _Piece] = {}
         self.investments: dict[str, _Piece] = {}
+        self.shared: dict[_SharedKey, tuple[Instrument, _Fields]] = {}
         self.skipped: list[Skipped] = []
         self.refused: list[BadField] = []
         self.reported = 0
@@ -444,6 +453,55 @@ class ReportBuilder:
     def build(self, trade: Trade) -> MifirReport | None:
         """The ``NEWT`` report of a trade; None when it is skipped or cannot be reported
         (then in :attr:`skipped` or :attr:`refused`)."""
+        # The common case, inline: every field but the trade's own comes from one dict per
+        # instrument, price currency and decisions (made by _checked, which decides all
+        # else), and price and quantity are plain digits within the XSD's limits (the fast
+        # accept of xml_decimal). Anything else takes _checked, field by field.
+        instrument = trade.instrument
+        key = (
+            id(instrument),
+            trade.price_currency,
+            trade.execution_decision,
+            trade.investment_decision,
+        )
+        shared = self.shared.get(key)
+        sides = self.clients.get(trade.account_id)
+        capacity = _CAPACITIES.get(trade.capacity)
+        quantity = trade.quantity
+        price = trade.price
+        if (
+            shared is None
+            or shared[0] is not instrument
+            or type(sides) is not tuple
+            or capacity is None
+            or len(quantity_text := str(quantity)) > _QUANTITY_DECIMALS
+            or len(price_text := str(price)) > _PRICE_DECIMALS
+            or "E" in quantity_text
+            or "E" in price_text
+            or not quantity.is_finite()
+            or not price.is_finite()
+        ):
+            return self._checked(trade, key)
+        self.reported += 1
+        data = shared[1].copy()
+        data.update(sides[trade.side is not Side.BUY])
+        reference = trade.trade_id
+        data["transaction_reference"] = (
+            reference if _TRN_MATCH(reference) else transaction_reference(reference)
+        )
+        data["trading_date_time"] = trade.executed_at
+        data["capacity"] = capacity
+        data["quantity"] = quantity
+        data["price"] = price
+        if trade.venue not in SPECIAL_MICS:  # else the instrument's XOFF or XXXX (codes.venue)
+            data["venue"] = trade.venue
+        data["trade_id"] = reference
+        data["account_id"] = trade.account_id
+        return _record(data)
+
+    def _checked(self, trade: Trade, key: _SharedKey) -> MifirReport | None:
+        """:meth:`build`, every piece checked (and the pieces the trade shares with others
+        remembered for the fast path)."""
         skip, instrument = self.instrument(trade.instrument, trade.price_currency)
         if skip is not None:
             self.skipped.append(Skipped(trade.trade_id, skip))
@@ -456,7 +514,7 @@ class ReportBuilder:
         quantity = self.quantity(trade)
         price: RefusedError | None = None
         try:
-            xml_decimal(trade.price, "price", 13)
+            xml_decimal(trade.price, "price", _PRICE_DECIMALS)
         except RefusedError as refused:
             price = refused
         currency = trade.price_currency
@@ -473,10 +531,20 @@ class ReportBuilder:
             self.refuse(trade, (client, instrument, execution, investment, quantity, price))
             return None
         self.reported += 1
-        data = cast(_Fields, instrument).copy()
+        data = cast(_Fields, instrument) | cast(_Fields, execution) | cast(_Fields, investment)
+        if trade.instrument.product is not Product.SPREAD_BET:  # a spread bet's quantity
+            # currency may be the account's: such trades always take this path
+            if len(self.shared) >= self._CACHE_LIMIT:
+                self.shared.clear()
+            # field 36 for a trade on XOFF or XXXX: the instrument decides (codes.venue)
+            unlisted = "XOFF" if trade.instrument.isin is not None else "XXXX"
+            shared = data | {
+                "quantity_kind": "unit",
+                "price_currency": trade.price_currency,
+                "venue": unlisted,
+            }
+            self.shared[key] = (trade.instrument, shared)
         data.update(cast(tuple[_Fields, _Fields], client)[trade.side is not Side.BUY])
-        data.update(cast(_Fields, execution))
-        data.update(cast(_Fields, investment))
         data.update(cast(_Fields, quantity))
         reference = trade.trade_id
         if not _TRN_MATCH(reference):
@@ -496,7 +564,7 @@ class ReportBuilder:
         a monetary value in the quantity currency (the trade's, else its account's base
         currency)."""
         try:
-            xml_decimal(trade.quantity, "quantity", 17)
+            xml_decimal(trade.quantity, "quantity", _QUANTITY_DECIMALS)
         except RefusedError as refused:
             return refused
         if trade.instrument.product is not Product.SPREAD_BET:

@@ -20,9 +20,9 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, Final
 
 from regkit.reports.values import RefusedError, xml_decimal, xml_text, xml_utc
@@ -65,21 +65,42 @@ def write_report(report: MifirReport) -> str:
     capacity = report.capacity
     currency = report.price_currency
     place = report.venue
-    if None in (trading, quantity, price, capacity, currency, place, report.quantity_kind):
+    if (  # "is None" each: "None in (...)" would compare None with the decimals, slowly
+        trading is None
+        or quantity is None
+        or price is None
+        or capacity is None
+        or currency is None
+        or place is None
+        or report.quantity_kind is None
+    ):
         _missing(report)
     assert trading is not None
     assert quantity is not None
     assert price is not None
+    fields = report.__dict__
+    # What the report shares with others, up to Tx/TradDt and from FinInstrm on, is written
+    # once per distinct set of the fields it is written from (and in the same order as the
+    # parts would be written one by one, so a bad report is refused for the same field).
+    key = _parties_key(fields)
+    parties = _PARTIES.get(key)
+    if parties is None:
+        parties = _remember(_PARTIES, key, _parties(report))
+    trading_text = xml_utc(trading)
+    quantity_text = _quantity(report, quantity)
+    price_text = str(price)  # xml_decimal's fast accept, inline; else xml_decimal decides
+    if len(price_text) > _PRICE_DECIMALS or "E" in price_text or not price.is_finite():
+        price_text = xml_decimal(price, "price", _PRICE_DECIMALS)
+    key = (_described_key(fields), str(report.price_multiplier), str(report.strike_price))
+    described = _DESCRIBED.get(key)
+    if described is None:
+        described = _remember(_DESCRIBED, key, _described_text(report))
     return (
-        f"<Tx><New><TxId>{report.transaction_reference}</TxId>{_head(report)}"
-        f"<Buyr>{_buyer(report)}</Buyr><Sellr>{_seller(report)}</Sellr>"
-        f"<OrdrTrnsmssn><TrnsmssnInd>{_flag(report.transmission)}</TrnsmssnInd></OrdrTrnsmssn>"
-        f"<Tx><TradDt>{xml_utc(trading)}</TradDt><TradgCpcty>{capacity}</TradgCpcty>"
-        f"<Qty>{_quantity(report, quantity)}</Qty><Pric><Pric><MntryVal>"
-        f'<Amt Ccy="{currency}">{xml_decimal(price, "price", 13)}</Amt>'
-        f"</MntryVal></Pric></Pric><TradVn>{place}</TradVn></Tx>"
-        f"{_instrument(report)}{_investment(report)}<ExctgPrsn>{_execution(report)}</ExctgPrsn>"
-        f"{_flags(report)}</New></Tx>\n"
+        f"<Tx><New><TxId>{report.transaction_reference}</TxId>{parties}"
+        f"<TradDt>{trading_text}</TradDt><TradgCpcty>{capacity}</TradgCpcty>"
+        f"<Qty>{quantity_text}</Qty><Pric><Pric><MntryVal>"
+        f'<Amt Ccy="{currency}">{price_text}</Amt></MntryVal></Pric></Pric>'
+        f"<TradVn>{place}</TradVn></Tx>{described}</New></Tx>\n"
     )
 
 
@@ -97,37 +118,98 @@ def _flag(value: bool | None) -> str:
 
 
 # --- what repeats from report to report, written once ----------------------------------------
-# Reports of one batch share their firm and, mostly, their clients, instruments and traders:
-# each part is written once per distinct value (the key holds every field it is written
-# from) and looked up after. The caches are bounded; a lookup and an insert are atomic, so
-# threads may share them.
+# Reports of one batch share their firm and, mostly, their clients, instruments and traders.
+# Two texts hold all that a report shares: the parties (RTS 22 fields 4-20 and 25, up to the
+# opening of Tx/Tx) and the instrument, who decided and the indicators (fields 41-65). Each
+# is written once per distinct set of the fields it is written from (the key: every one of
+# them, read at once from the record's values) and looked up after. A decimal's text is in
+# the key too: 1 and 1.0 are equal, and hash alike, but are written as given. The caches are
+# bounded; a lookup and an insert are atomic, so threads may share them.
 
 _CACHE_LIMIT: Final = 4096
-_HEADS: dict[tuple[Any, ...], str] = {}
-_OWNERS: dict[tuple[Any, ...], str] = {}
-_INSTRUMENTS: dict[tuple[Any, ...], str] = {}
-_INVESTMENTS: dict[tuple[Any, ...], str] = {}
-_EXECUTIONS: dict[tuple[Any, ...], str] = {}
-_FLAGS: dict[tuple[Any, ...], str] = {}
+_PARTIES: dict[tuple[Any, ...], str] = {}
+_DESCRIBED: dict[tuple[Any, ...], str] = {}
+_PARTY_FIELDS: Final = (
+    "executing_entity",
+    "investment_firm",
+    "submitting_entity",
+    *(
+        f"{side}_{name}"
+        for side in ("buyer", "seller")
+        for name in (
+            "lei",
+            "national_id",
+            "id_scheme",
+            "branch_country",
+            "first_names",
+            "surname",
+            "birth_date",
+        )
+    ),
+    "transmission",
+)
+_DESCRIBED_FIELDS: Final = (
+    "isin",
+    "full_name",
+    "classification",
+    "notional_currency_1",
+    "notional_currency_2",
+    "price_multiplier",
+    "underlying_isin",
+    "underlying_index_name",
+    "option_type",
+    "strike_price",
+    "strike_price_currency",
+    "option_style",
+    "expiry_date",
+    "delivery_type",
+    "investment_decision_person_id",
+    "investment_decision_id_scheme",
+    "investment_decision_algorithm",
+    "investment_decision_branch_country",
+    "execution_person_id",
+    "execution_id_scheme",
+    "execution_algorithm",
+    "execution_nore",
+    "execution_branch_country",
+    "commodity_derivative_indicator",
+    "securities_financing",
+)
+_parties_key: Final = itemgetter(*_PARTY_FIELDS)
+_described_key: Final = itemgetter(*_DESCRIBED_FIELDS)
+# The XSD's digits after the point for a price and a quantity.
+_PRICE_DECIMALS: Final = 13
+_QUANTITY_DECIMALS: Final = 17
 
 
-def _remembered(
-    cache: dict[tuple[Any, ...], str], key: tuple[Any, ...], make: Callable[..., str]
-) -> str:
-    """``make(*key)``, remembered by ``key``."""
-    text = cache.get(key)
-    if text is None:
-        text = make(*key)
-        if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
-        cache[key] = text
+def _remember(cache: dict[tuple[Any, ...], str], key: tuple[Any, ...], text: str) -> str:
+    """``text``, remembered by ``key``."""
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = text
     return text
+
+
+def _parties(report: MifirReport) -> str:
+    """Fields 4-20 and 25, and the opening of ``Tx`` (its trade details follow)."""
+    return (
+        f"{_head(report)}<Buyr>{_buyer(report)}</Buyr><Sellr>{_seller(report)}</Sellr>"
+        f"<OrdrTrnsmssn><TrnsmssnInd>{_flag(report.transmission)}</TrnsmssnInd>"
+        "</OrdrTrnsmssn><Tx>"
+    )
+
+
+def _described_text(report: MifirReport) -> str:
+    """Fields 41-65: ``FinInstrm``, ``InvstmtDcsnPrsn``, ``ExctgPrsn`` and ``AddtlAttrbts``."""
+    return (
+        f"{_instrument(report)}{_investment(report)}<ExctgPrsn>{_execution(report)}"
+        f"</ExctgPrsn>{_flags(report)}"
+    )
 
 
 def _head(report: MifirReport) -> str:
     """``ExctgPty``, ``InvstmtPtyInd`` and ``SubmitgPty`` (RTS 22 fields 4-6)."""
-    key = (report.executing_entity, report.investment_firm, report.submitting_entity)
-    return _remembered(_HEADS, key, _head_text)
+    return _head_text(report.executing_entity, report.investment_firm, report.submitting_entity)
 
 
 def _head_text(executing: str, investment_firm: bool | None, submitting: str) -> str:
@@ -145,7 +227,7 @@ def _head_text(executing: str, investment_firm: bool | None, submitting: str) ->
 
 def _buyer(report: MifirReport) -> str:
     """``Buyr/AcctOwnr`` (RTS 22 fields 7-11)."""
-    key = (
+    return _owner(
         "buyer",
         report.buyer_lei,
         report.buyer_national_id,
@@ -155,12 +237,11 @@ def _buyer(report: MifirReport) -> str:
         report.buyer_surname,
         report.buyer_birth_date,
     )
-    return _remembered(_OWNERS, key, _owner)
 
 
 def _seller(report: MifirReport) -> str:
     """``Sellr/AcctOwnr`` (RTS 22 fields 16-20)."""
-    key = (
+    return _owner(
         "seller",
         report.seller_lei,
         report.seller_national_id,
@@ -170,7 +251,6 @@ def _seller(report: MifirReport) -> str:
         report.seller_surname,
         report.seller_birth_date,
     )
-    return _remembered(_OWNERS, key, _owner)
 
 
 def _owner(
@@ -220,7 +300,9 @@ def _other(identifier: str | None, scheme: str | None, field: str) -> str:
 
 def _quantity(report: MifirReport, quantity: Decimal) -> str:
     """The inside of ``Qty`` (RTS 22 fields 30-31)."""
-    text = xml_decimal(quantity, "quantity", 17)
+    text = str(quantity)  # xml_decimal's fast accept, inline; else xml_decimal decides
+    if len(text) > _QUANTITY_DECIMALS or "E" in text or not quantity.is_finite():
+        text = xml_decimal(quantity, "quantity", _QUANTITY_DECIMALS)
     if report.quantity_kind == "unit":
         return f"<Unit>{text}</Unit>"
     if report.quantity_currency is None:
@@ -235,7 +317,7 @@ def _instrument(report: MifirReport) -> str:
     """``<FinInstrm>`` (RTS 22 fields 41-56): the ISIN, or the instrument described."""
     if report.isin is not None:
         return f"<FinInstrm><Id>{report.isin}</Id></FinInstrm>"
-    key = (
+    return _described(
         report.full_name,
         report.classification,
         report.notional_currency_1,
@@ -250,7 +332,6 @@ def _instrument(report: MifirReport) -> str:
         report.expiry_date,
         report.delivery_type,
     )
-    return _remembered(_INSTRUMENTS, key, _described)
 
 
 def _described(
@@ -340,13 +421,12 @@ def _underlying(isin: str | None, index_name: str | None) -> str:
 
 def _investment(report: MifirReport) -> str:
     """``InvstmtDcsnPrsn`` (RTS 22 fields 57-58); nothing when the client decided."""
-    key = (
+    return _investment_text(
         report.investment_decision_person_id,
         report.investment_decision_id_scheme,
         report.investment_decision_algorithm,
         report.investment_decision_branch_country,
     )
-    return _remembered(_INVESTMENTS, key, _investment_text)
 
 
 def _investment_text(
@@ -362,14 +442,13 @@ def _investment_text(
 
 def _execution(report: MifirReport) -> str:
     """The inside of ``ExctgPrsn`` (RTS 22 fields 59-60)."""
-    key = (
+    return _execution_text(
         report.execution_person_id,
         report.execution_id_scheme,
         report.execution_algorithm,
         report.execution_nore,
         report.execution_branch_country,
     )
-    return _remembered(_EXECUTIONS, key, _execution_text)
 
 
 def _execution_text(
@@ -397,8 +476,7 @@ def _decider(person: str, scheme: str | None, branch: str | None, prefix: str) -
 
 def _flags(report: MifirReport) -> str:
     """``AddtlAttrbts``: fields 64 (commodity derivatives only) and 65."""
-    key = (report.commodity_derivative_indicator, report.securities_financing)
-    return _remembered(_FLAGS, key, _flags_text)
+    return _flags_text(report.commodity_derivative_indicator, report.securities_financing)
 
 
 def _flags_text(commodity: bool | None, financing: bool | None) -> str:
