@@ -175,7 +175,9 @@ def batches(draw: st.DrawFn) -> dict[str, Any]:
     any_trade = reportable_trades(account_ids, instrument)
     if not clean:
         any_trade |= trades(account_id=account_ids | identifiers("A"), instrument=instrument)
-    the_trades: list[Trade] = draw(st.lists(any_trade, max_size=6))
+    # A batch without gaps has one trade per trade id (duplicates are a gap of their own).
+    unique = (lambda trade: trade.trade_id) if clean else None
+    the_trades: list[Trade] = draw(st.lists(any_trade, max_size=6, unique_by=unique))
     deciders = {
         decision
         for trade in the_trades
