@@ -10,7 +10,7 @@ is one entry here, plus its helper code next to it.
 Null semantics: a function gives ``None`` when an argument is ``None``, except the
 ``self_guarded`` ones, whose helpers take ``None`` themselves (``is_valid_lei``,
 ``same_name``, ``overlaps``, ``startswith``, ``fits_digits`` and ``matches`` give ``False``;
-``coalesce`` skips it).
+``coalesce`` skips it; ``cfi`` and ``national_client_id`` give ``None``).
 
 Examples:
     >>> FUNCTIONS["working_days_between"].min_args, FUNCTIONS["working_days_between"].max_args
@@ -52,12 +52,15 @@ from regkit.rules.lang.nodes import (
 )
 from regkit.rules.names import same_name
 from regkit.schemas.identifiers import (
+    CFI_TERMS,
+    derive_cfi,
     is_valid_lei,
     mic_category,
     mic_country,
     mic_table,
     national_client_id,
 )
+from regkit.schemas.instrument import Instrument
 from regkit.schemas.party import NaturalPerson
 
 __all__ = [
@@ -570,6 +573,61 @@ def _by_distinct_rows(
     return found.get_column(result).alias(series.name)
 
 
+# --- cfi -----------------------------------------------------------------------------------
+
+#: The fields of an instrument :func:`_cfi` reads: the CFI it gives, then the terms ISO 10962
+#: derives one from (:data:`~regkit.schemas.identifiers.CFI_TERMS`, in that order).
+_CFI_FIELDS = ("cfi", *CFI_TERMS)
+
+
+def _check_cfi(site: CallSite, args: tuple[Node, ...]) -> Call:
+    instrument = args[0]
+    if not (isinstance(instrument, RecordRef) and Instrument in site.record_models(instrument)):
+        found = instrument.field.path if isinstance(instrument, RecordRef) else instrument.type
+        site.fail(f"cfi() needs an instrument record (trade.instrument), not {found}", arg=0)
+    for leaf in _CFI_FIELDS:
+        site.reads(f"{instrument.field.path}.{leaf}")
+    return _call(site, STR, args, nullable=True)
+
+
+def _cfi(instrument: Any) -> str | None:
+    """The CFI an instrument is reported with (RTS 22 field 43, EMIR REFIT 2.9): the one it
+    gives, else the one :func:`~regkit.schemas.identifiers.derive_cfi` derives, else
+    ``None`` (no instrument, or terms regkit derives no CFI from)."""
+    if instrument is None:
+        return None
+    return _reported_cfi(*(_plain_value(getattr(instrument, name)) for name in _CFI_FIELDS))
+
+
+@functools.lru_cache(maxsize=4096)
+def _reported_cfi(cfi: str | None, *terms: str | None) -> str | None:
+    """:func:`_cfi` of an instrument's :data:`_CFI_FIELDS` as plain strings; worked out once
+    per distinct instrument (the trades on one instrument share its terms), an instrument
+    the derivation refuses included."""
+    if cfi is not None:
+        return cfi
+    if terms[0] is None:  # no product: no instrument (a frame's empty row)
+        return None
+    instrument = types.SimpleNamespace(**dict(zip(CFI_TERMS, terms, strict=True)))
+    try:
+        return derive_cfi(typing.cast(Any, instrument))
+    except IdentifierError:
+        return None
+
+
+def _polars_cfi(lower: Lowering, node: Call) -> pl.Expr:
+    """The instrument's :data:`_CFI_FIELDS` columns as one struct, mapped once per distinct
+    row; the result is named after the first, the ``cfi`` column."""
+    instrument = typing.cast(RecordRef, node.args[0]).field.path
+    fields = [pl.col(lower.columns(f"{instrument}.{leaf}")).cast(pl.String) for leaf in _CFI_FIELDS]
+    fields[1:] = [field.alias(f"\x00{i}") for i, field in enumerate(fields[1:])]
+    return pl.struct(fields).map_batches(_cfi_batch, return_dtype=pl.String)
+
+
+def _cfi_batch(series: pl.Series) -> pl.Series:
+    return _by_distinct_rows(series, _reported_cfi, pl.String())
+
+
 # --- fits_digits ---------------------------------------------------------------------------
 
 
@@ -1023,6 +1081,20 @@ _ENTRIES = (
         polars=_polars_mic,
         python=mic_country,
         self_guarded=True,
+    ),
+    Function(
+        name="cfi",
+        signatures=("cfi(instrument)",),
+        doc="the ISO 10962 CFI an instrument record (`trade.instrument`) is reported with: the "
+        "one it gives, else the one regkit derives from its product and underlying "
+        "(`derive_cfi`), else `None`",
+        min_args=1,
+        max_args=1,
+        check=_check_cfi,
+        polars=_polars_cfi,
+        python=_cfi,
+        self_guarded=True,
+        record_arg=True,
     ),
 )
 

@@ -50,6 +50,7 @@ def test_the_arity_view_keeps_the_old_shape() -> None:
         "matches": (2, 2),
         "mic_category": (1, 1),
         "mic_country": (1, 1),
+        "cfi": (1, 1),
     }
     assert regkit.rules.FUNCTIONS is old.FUNCTIONS
     assert old.FUNCTIONS is ARITY
