@@ -918,3 +918,14 @@ def test_an_instrument_without_isin_or_cfi_is_classified_by_the_derived_cfi(
     given = rendered([trade("T1")], tmp_path / "given")
     assert "<PdctClssfctn>JFTXCC</PdctClssfctn>" in derived[0].read_text(encoding="utf-8")
     assert derived[0].read_bytes() == given[0].read_bytes()
+
+
+def test_an_instrument_with_an_isin_and_no_cfi_is_classified_by_the_derived_cfi(
+    tmp_path: Path,
+) -> None:
+    # EMIR-VR-2009: the product classification (2.9) is mandatory with an ISIN (2.7) too.
+    anna_dsb = EURUSD.model_copy(update={"cfi": None, "isin": "EZ0JFTXCC001"})
+    files = rendered([trade("T1", instrument=anna_dsb)], tmp_path)
+    text = files[0].read_text(encoding="utf-8")
+    assert "<PdctClssfctn>JFTXCC</PdctClssfctn>" in text
+    assert "<ISIN>EZ0JFTXCC001</ISIN>" in text

@@ -359,6 +359,22 @@ class _Contract(NamedTuple):
     problem: RefusedError | None = None  # why a whole report cannot be made (short can)
 
 
+def _cfi(instrument: Instrument) -> str | None:
+    """REFIT table 2 field 9, mandatory (EMIR-VR-2009): the instrument's CFI, else the ISO
+    10962 one regkit derives (as for MiFIR's field 43); None for an instrument with an ISIN
+    and no derivable CFI (the emir-refit-vr pack then names it)."""
+    if instrument.cfi is not None:
+        return instrument.cfi
+    try:
+        return derive_cfi(instrument)
+    except IdentifierError as exc:
+        if instrument.isin is not None:
+            return None
+        raise RefusedError(
+            "instrument.cfi", f"missing (REFIT table 2 field 9: the CFI), and {exc}"
+        ) from exc
+
+
 def _contract(instrument: Instrument, price_currency: str | None) -> _Contract:
     """The instrument's fields of a report (REFIT table 2 fields 7-20, 44-47, 114-115,
     132-134)."""
@@ -366,14 +382,7 @@ def _contract(instrument: Instrument, price_currency: str | None) -> _Contract:
     currency = price_currency or instrument.quote_currency
     if currency is None:
         raise RefusedError("price_currency", "missing, and the instrument has no quote currency")
-    cfi = instrument.cfi
-    if cfi is None and instrument.isin is None:
-        try:  # ISO 10962, as for MiFIR's field 43 (regkit.schemas.identifiers.derive_cfi)
-            cfi = derive_cfi(instrument)
-        except IdentifierError as exc:
-            raise RefusedError(
-                "instrument.cfi", f"missing (REFIT table 2 field 9: the CFI), and {exc}"
-            ) from exc
+    cfi = _cfi(instrument)
     asset_class = instrument.reported_asset_class
     if asset_class is None:
         # ESMA74-362-2683 EMIR-VR-2011-01: the asset class (2.11) is COMM, CRDT, CURR, EQUI or

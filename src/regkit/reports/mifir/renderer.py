@@ -262,12 +262,9 @@ def render(
         and ``content_check`` (what the check found; None without it).
 
     Raises:
-        PreSubmissionError: reports that break a validation rule (all named: trade,
-            transaction reference, field, rule).
+        PreSubmissionError: reports that break a validation rule (each one named).
         RenderError: bad records (all of them named), or bad arguments.
         XsdValidationError: a ``Tx`` does not validate (a regkit bug: please report it).
-
-    See ``docs/mifir.md`` for an example that renders the sample brokerage's trades.
     """
     created = creation_time(created_at)
     if first_sequence < 1:
