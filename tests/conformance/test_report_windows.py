@@ -19,6 +19,7 @@ from regkit.reports import emir, mifir
 from regkit.rules.backends.checked import CheckedRules
 from regkit.rules.backends.python.windows import takes_account
 from regkit.rules.policy import parse_policy
+from regkit.rules.windows import WindowState
 from regkit.samples import SampleConfig, SampleSet, generate
 from regkit.schemas.emir import EmirReport
 from regkit.schemas.mifir import MifirReport
@@ -123,3 +124,19 @@ def test_the_day_and_venue_count_is_the_count_of_reports(book: SampleSet) -> Non
         if finding.rule_id == "MIFIR-DAY-VENUE"
     }
     assert found == busy
+
+
+def test_streaming_windows_over_report_kinds_find_what_the_engine_finds(book: SampleSet) -> None:
+    # WindowState (record by record, as a service would feed it) gives an account only to
+    # the rules that take one: no error findings, and the engine's episodes.
+    policy = parse_policy(POLICY)
+    reports = _mifir(book)
+    state = WindowState(policy.compile(as_of=AS_OF))
+    for report in reports:
+        state.add("mifir_report", report)
+    streamed = state.findings("mifir_report")
+    assert [f.message for f in streamed if f.severity == "error"] == []
+    batch = rk.check(policy, mifir_reports=reports, as_of=AS_OF, engine="python")
+    assert sorted((f.rule_id, f.record_id) for f in streamed) == sorted(
+        (f.rule_id, f.record_id) for f in batch.findings
+    )

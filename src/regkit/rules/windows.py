@@ -228,6 +228,11 @@ class AggregateRule:
         self.legs = tuple(
             {name: expr.python() for name, expr in leg.items()} for leg in rule.legs
         ) or ({},)
+        scope = rule.scope
+        self.takes_account = scope.record == "account" or "account" in scope.related
+        """Whether the rule's expressions take an ``account``: the related record of a
+        trade, movement or snapshot, or the record of an account rule. A rule over a kind
+        with no account (``emir_report``, ``mifir_report``) takes none and is given none."""
 
     # --- records entering -------------------------------------------------------------
 
@@ -606,14 +611,14 @@ class WindowState:
             return []
         as_of = self.checker.as_of or datetime.now(UTC)
         at = event_time(record, as_of)
-        names = {kind: record, "as_of": as_of}
-        if kind != "account":
-            names["account"] = account
+        names: dict[str, Any] = {kind: record, "as_of": as_of}
+        with_account = names if kind == "account" else {**names, "account": account}
         seq = self._seq
         self._seq += 1
         alerts: list[Finding] = []
         for state in states:
-            alerts += state.add(seq, record, at, names, as_of)
+            given = with_account if state.rule.takes_account else names
+            alerts += state.add(seq, record, at, given, as_of)
         return alerts
 
     def add_movement(self, movement: Record, account: Account | None = None) -> list[Finding]:

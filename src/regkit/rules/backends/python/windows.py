@@ -68,9 +68,8 @@ def window_findings(
 
 
 def takes_account(rule: AggregateRule) -> bool:
-    """Whether a rule's expressions take an ``account``: the related record of a trade,
-    movement or snapshot, or the record of an account rule over other kinds too. A rule over
-    a kind with no account (``emir_report``, ``mifir_report``) takes none, and is given none.
+    """Whether a rule's expressions take an ``account`` (:attr:`AggregateRule.takes_account`):
+    a rule over a kind with no account (``emir_report``, ``mifir_report``) is given none.
 
     Examples:
         >>> from regkit.rules.backends.checked import CheckedRules
@@ -86,8 +85,7 @@ def takes_account(rule: AggregateRule) -> bool:
         >>> takes_account(rules.aggregate_rules("mifir_report")[0])
         False
     """
-    scope = rule.rule.scope
-    return scope.record == "account" or "account" in scope.related
+    return rule.takes_account
 
 
 def _feed(
