@@ -61,8 +61,9 @@ __all__ = [
 #: Findings at or above this severity refuse a report.
 REFUSING: Final = Severity.HIGH
 
-#: Sets of shared values remembered at once (a batch has a few hundred).
-_MEMO_LIMIT: Final = 10_000
+#: Sets of values remembered at once per tier (a batch has a few hundred instruments and
+#: deciders, and as many clients as it has).
+_MEMO_LIMIT: Final = 100_000
 
 
 def numbered_fields(model: type[Record], number: str) -> dict[str, tuple[str, ...]]:
@@ -212,6 +213,9 @@ class CheckSpec:
         pack: the built-in pack the check runs by default.
         per_report: the record fields a trade's own data sets, which differ from report to
             report (the others come from the firm, the instrument and the kind of client).
+        per_party: the record fields of the client, the same on every report of a client's
+            trades on one side (rules reading them, and no ``per_report`` field, are
+            remembered per client).
         field_of: the regulator's field number a rule id is about, or None.
         fields_of: the record's fields of a field number.
         reference: a report's own identifier (UTI, transaction reference).
@@ -224,6 +228,7 @@ class CheckSpec:
     kind: str
     pack: str
     per_report: frozenset[str]
+    per_party: frozenset[str]
     field_of: Callable[[str], str | None]
     fields_of: Callable[[str | None], tuple[str, ...]]
     reference: Callable[[Any], str]
@@ -247,16 +252,22 @@ class CheckSpec:
         )
 
 
+class _Tier(NamedTuple):
+    """Rules checked together, and the fields they read (the key of their memo; none for the
+    report's own rules, which are checked on every report)."""
+
+    checker: Checker
+    fields: tuple[str, ...] | None
+
+
 class _Pack(NamedTuple):
-    """The pack as the check runs it: the rules that read only fields outside the spec's
-    ``per_report`` (``shared``, whose findings are the same for every report with the same
-    values of the fields they read, so each set of values is checked once) and the others
-    (``own``), each compiled, with the rules' order."""
+    """The pack as the check runs it, split into tiers by what the rules read: the rules
+    reading a trade's own data (``per_report``, checked on every report), those reading the
+    client's (``per_party``, remembered per client) and the others (remembered per set of
+    values: the firm, the instrument, the deciders), with the rules' order."""
 
     policy: Policy
-    shared: Checker
-    shared_fields: tuple[str, ...]
-    own: Checker
+    tiers: tuple[_Tier, ...]
     order: Mapping[str, int]
 
 
@@ -267,32 +278,34 @@ def _fields_read(rule: CompiledRule) -> frozenset[str]:
     return frozenset(name.split(".", 1)[1] for name in names if "." in name)
 
 
-def _compiled(policy: Policy, per_report: frozenset[str]) -> _Pack:
-    """The pack split into the rules a batch shares and those of each report."""
-    shared: list[int] = []
-    own: list[int] = []
-    fields: set[str] = set()
+def _compiled(policy: Policy, spec: CheckSpec) -> _Pack:
+    """The pack split into tiers (own, party, shared), each compiled."""
+    split: list[list[int]] = [[], [], []]
+    fields: list[set[str]] = [set(), set(), set()]
     for index, rule in enumerate(policy.compiled):
         read = _fields_read(rule)
-        if read & per_report or not read:
-            own.append(index)
-        else:
-            shared.append(index)
-            fields |= read
+        tier = 0 if read & spec.per_report or not read else 1 if read & spec.per_party else 2
+        split[tier].append(index)
+        fields[tier] |= read
 
     def part(indexes: list[int]) -> Checker:
         rules = tuple(policy.rules[index] for index in indexes)
         compiled = tuple(policy.compiled[index] for index in indexes)
         return dataclasses.replace(policy, rules=rules, compiled=compiled).compile()
 
+    tiers = tuple(
+        _Tier(part(indexes), None if tier == 0 else tuple(sorted(fields[tier])))
+        for tier, indexes in enumerate(split)
+        if indexes
+    )
     order = {rule.id: index for index, rule in enumerate(policy.rules)}
-    return _Pack(policy, part(shared), tuple(sorted(fields)), part(own), order)
+    return _Pack(policy, tiers, order)
 
 
 @functools.cache
-def _builtin_pack(name: str, per_report: frozenset[str]) -> _Pack:
+def _builtin_pack(spec: CheckSpec) -> _Pack:
     """A built-in pack, loaded and compiled once per process (it takes most of a second)."""
-    return _compiled(load_policy(name), per_report)
+    return _compiled(load_policy(spec.pack), spec)
 
 
 class PreSubmission:
@@ -313,24 +326,12 @@ class PreSubmission:
     def __init__(self, spec: CheckSpec, created_at: datetime, policy: Policy | None = None) -> None:
         if policy is not None and policy.python_rules:
             raise ValueError("the pre-submission check runs a policy of YAML rules only")
-        pack = (
-            _builtin_pack(spec.pack, spec.per_report)
-            if policy is None
-            else _compiled(policy, spec.per_report)
-        )
+        pack = _builtin_pack(spec) if policy is None else _compiled(policy, spec)
         self.spec = spec
         self.policy = pack.policy
         self._rules = len(pack.policy.rules)
-        self._shared = pack.shared.checked.record_checker(spec.kind, created_at)
-        # The values of the shared fields, as one tuple (itemgetter of one name gives the
-        # value itself, which keys the same way).
-        fields = pack.shared_fields
-        self._key: Callable[[Mapping[str, Any]], Any] = (
-            operator.itemgetter(*fields) if fields else lambda values: ()
-        )
-        self._own = pack.own.checked.record_checker(spec.kind, created_at)
+        self._tiers = [_run(tier, spec.kind, created_at) for tier in pack.tiers]
         self._order = pack.order
-        self._seen: dict[Any, list[Finding]] = {}
         self.checked = 0
         self.failures: list[VrFailure] = []
 
@@ -338,16 +339,21 @@ class PreSubmission:
         """The rules a report breaks that refuse it (none: it may be written); every
         failure, refusing or not, is kept."""
         self.checked += 1
-        key = self._key(report.__dict__)
-        shared = self._seen.get(key)
-        if shared is None:
-            if len(self._seen) >= _MEMO_LIMIT:
-                self._seen.clear()
-            shared = self._seen[key] = self._shared(report, None)
-        findings = self._own(report, None)
-        if not (shared or findings):
+        values = report.__dict__
+        findings: list[Finding] = []
+        for check, key, seen in self._tiers:
+            if seen is None:
+                findings += check(report, None)
+                continue
+            remembered = seen.get(wanted := key(values))
+            if remembered is None:
+                if len(seen) >= _MEMO_LIMIT:
+                    seen.clear()
+                remembered = seen[wanted] = check(report, None)
+            findings += remembered
+        if not findings:
             return []
-        findings = sorted([*shared, *findings], key=lambda item: self._order[item.rule_id])
+        findings.sort(key=lambda item: self._order[item.rule_id])
         found = [self.spec.failure(report, finding) for finding in findings]
         self.failures += found
         return [item for item in found if item.refuses]
@@ -364,6 +370,24 @@ class PreSubmission:
             failures=tuple(self.failures),
             withheld=tuple(withheld),
         )
+
+
+_Run = tuple[
+    Callable[[Record, Any], list[Finding]],
+    Callable[[Mapping[str, Any]], Any],
+    dict[Any, list[Finding]] | None,
+]
+
+
+def _run(tier: _Tier, kind: str, created_at: datetime) -> _Run:
+    """A tier as the check runs it: its record checker, the key of its memo (the values of
+    the fields it reads, as one tuple; itemgetter of one name gives the value itself, which
+    keys the same way) and the memo (None for the report's own rules)."""
+    check = tier.checker.checked.record_checker(kind, created_at)
+    if tier.fields is None:
+        return check, lambda values: None, None
+    key = operator.itemgetter(*tier.fields) if tier.fields else (lambda values: ())
+    return check, key, {}
 
 
 class Gate:

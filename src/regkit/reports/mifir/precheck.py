@@ -34,6 +34,7 @@ from regkit.schemas.mifir import MifirReport
 
 __all__ = [
     "PACK",
+    "PER_PARTY",
     "PER_REPORT",
     "SPEC",
     "ContentCheck",
@@ -110,16 +111,18 @@ def rules_of_code(code: str) -> tuple[str, ...]:
 
 
 #: The report fields a trade's own data sets, which differ from report to report (its
-#: reference, time, amounts, client). The other fields come from the firm, the instrument
-#: and the deciders, and take few values in a batch.
+#: reference, time and amounts).
 PER_REPORT: Final = frozenset(
-    {
-        "transaction_reference", "trade_id", "account_id", "trading_date_time", "quantity",
-        "price", "buyer_lei", "buyer_national_id", "buyer_id_scheme", "buyer_branch_country",
-        "buyer_first_names", "buyer_surname", "buyer_birth_date", "seller_lei",
-        "seller_national_id", "seller_id_scheme", "seller_branch_country",
-        "seller_first_names", "seller_surname", "seller_birth_date",
-    }
+    {"transaction_reference", "trade_id", "account_id", "trading_date_time", "quantity", "price"}
+)
+#: The client's fields (buyer or seller), the same on every report of a client's trades on
+#: one side. The other fields come from the firm, the instrument and the deciders, and take
+#: few values in a batch.
+PER_PARTY: Final = frozenset(
+    f"{side}_{name}"
+    for side in ("buyer", "seller")
+    for name in ("lei", "national_id", "id_scheme", "branch_country", "first_names", "surname",
+                 "birth_date")
 )  # fmt: skip
 
 #: How MiFIR reports are checked and named.
@@ -129,6 +132,7 @@ SPEC: Final = CheckSpec(
     kind="mifir_report",
     pack=PACK,
     per_report=PER_REPORT,
+    per_party=PER_PARTY,
     field_of=rts22_field,
     fields_of=field_names,
     reference=operator.attrgetter("transaction_reference"),
