@@ -216,6 +216,8 @@ class CheckSpec:
         per_party: the record fields of the client, the same on every report of a client's
             trades on one side (rules reading them, and no ``per_report`` field, are
             remembered per client).
+        repeating: the ``per_report`` fields whose values repeat from trade to trade (a
+            quantity, a price): the rules reading no other are remembered by their values.
         field_of: the regulator's field number a rule id is about, or None.
         fields_of: the record's fields of a field number.
         reference: a report's own identifier (UTI, transaction reference).
@@ -229,6 +231,7 @@ class CheckSpec:
     pack: str
     per_report: frozenset[str]
     per_party: frozenset[str]
+    repeating: frozenset[str]
     field_of: Callable[[str], str | None]
     fields_of: Callable[[str | None], tuple[str, ...]]
     reference: Callable[[Any], str]
@@ -278,15 +281,25 @@ def _fields_read(rule: CompiledRule) -> frozenset[str]:
     return frozenset(name.split(".", 1)[1] for name in names if "." in name)
 
 
+def _tier_of(read: frozenset[str], spec: CheckSpec) -> frozenset[str] | None:
+    """Which tier a rule reading these fields goes in: None for the report's own rules
+    (checked every time), else the tier's name, the fields that set it apart: the shared
+    tier (none), the client's (``per_party``) or one of ``repeating`` fields."""
+    own = read & spec.per_report
+    if not read or (own and not own <= spec.repeating):
+        return None
+    return own or (frozenset({"party"}) if read & spec.per_party else frozenset())
+
+
 def _compiled(policy: Policy, spec: CheckSpec) -> _Pack:
-    """The pack split into tiers (own, party, shared), each compiled."""
-    split: list[list[int]] = [[], [], []]
-    fields: list[set[str]] = [set(), set(), set()]
+    """The pack split into tiers (own, then remembered ones), each compiled."""
+    split: dict[frozenset[str] | None, list[int]] = {}
+    fields: dict[frozenset[str] | None, set[str]] = {}
     for index, rule in enumerate(policy.compiled):
         read = _fields_read(rule)
-        tier = 0 if read & spec.per_report or not read else 1 if read & spec.per_party else 2
-        split[tier].append(index)
-        fields[tier] |= read
+        tier = _tier_of(read, spec)
+        split.setdefault(tier, []).append(index)
+        fields.setdefault(tier, set()).update(read)
 
     def part(indexes: list[int]) -> Checker:
         rules = tuple(policy.rules[index] for index in indexes)
@@ -294,9 +307,8 @@ def _compiled(policy: Policy, spec: CheckSpec) -> _Pack:
         return dataclasses.replace(policy, rules=rules, compiled=compiled).compile()
 
     tiers = tuple(
-        _Tier(part(indexes), None if tier == 0 else tuple(sorted(fields[tier])))
-        for tier, indexes in enumerate(split)
-        if indexes
+        _Tier(part(indexes), None if tier is None else tuple(sorted(fields[tier])))
+        for tier, indexes in sorted(split.items(), key=lambda item: item[1][0])
     )
     order = {rule.id: index for index, rule in enumerate(policy.rules)}
     return _Pack(policy, tiers, order)

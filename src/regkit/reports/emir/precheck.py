@@ -99,6 +99,7 @@ SPEC: Final = CheckSpec(
     kind="emir_report",
     pack=PACK,
     per_report=PER_REPORT,
+    repeating=frozenset(),
     per_party=frozenset(),
     field_of=refit_field,
     fields_of=field_names,

@@ -132,6 +132,7 @@ SPEC: Final = CheckSpec(
     kind="mifir_report",
     pack=PACK,
     per_report=PER_REPORT,
+    repeating=frozenset({"quantity"}),
     per_party=PER_PARTY,
     field_of=rts22_field,
     fields_of=field_names,
