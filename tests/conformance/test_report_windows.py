@@ -17,7 +17,6 @@ import pytest
 import regkit as rk
 from regkit.reports import emir, mifir
 from regkit.rules.backends.checked import CheckedRules
-from regkit.rules.backends.python.windows import takes_account
 from regkit.rules.policy import parse_policy
 from regkit.rules.windows import WindowState
 from regkit.samples import SampleConfig, SampleSet, generate
@@ -90,8 +89,8 @@ def _emir(book: SampleSet) -> list[EmirReport]:
 def test_report_rules_take_no_account() -> None:
     rules = CheckedRules((parse_policy(POLICY),))
     for kind in ("mifir_report", "emir_report"):
-        assert [takes_account(rule) for rule in rules.aggregate_rules(kind)] == [False, False]
-    assert all(takes_account(rule) for rule in rules.aggregate_rules("trade"))
+        assert [rule.takes_account for rule in rules.aggregate_rules(kind)] == [False, False]
+    assert all(rule.takes_account for rule in rules.aggregate_rules("trade"))
 
 
 @pytest.mark.parametrize("kind", ["mifir_reports", "emir_reports"])

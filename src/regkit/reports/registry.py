@@ -115,13 +115,40 @@ class ReportType:
 _MIFIR_POLICY = "mifir-data-quality"
 
 
+def _checks(regulator: str, pack: str) -> tuple[ReportOption, ReportOption]:
+    """The options of a report checked against the regulator's rules before it is written
+    (:mod:`regkit.reports.precheck`): ``--no-check`` and ``--write-passing``."""
+    return (
+        ReportOption(
+            "check",
+            f"do not check the reports against {regulator} validation rules ({pack}) before "
+            "writing them",
+            kind="flag",
+            default=True,
+        ),
+        ReportOption(
+            "write_passing",
+            "write the reports that pass the validation rules and list the rest, instead "
+            "of writing nothing",
+            kind="flag",
+            default=False,
+        ),
+    )
+
+
+def _check_keywords(options: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "check": options.get("check", True),
+        "write_passing": options.get("write_passing", False),
+    }
+
+
 def _mifir_keywords(options: Mapping[str, Any]) -> dict[str, Any]:
     policy = load_policy(_MIFIR_POLICY, parameters=options.get("parameters"))
     return {
         "cancellations": options.get("cancel") or (),
         "reportability": mifir.Reportability.from_policy(policy),
-        "check": options.get("check", True),
-        "write_passing": options.get("write_passing", False),
+        **_check_keywords(options),
     }
 
 
@@ -129,8 +156,7 @@ def _emir_keywords(options: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "action": options.get("action") or "NEWT",
         "snapshots": options.get("snapshots") or (),
-        "check": options.get("check", True),
-        "write_passing": options.get("write_passing", False),
+        **_check_keywords(options),
     }
 
 
@@ -165,20 +191,7 @@ _MIFIR = ReportType(
             kind="file",
             metavar="FILE",
         ),
-        ReportOption(
-            "check",
-            "do not check the reports against ESMA's MiFIR validation rules (mifir-vr) "
-            "before writing them",
-            kind="flag",
-            default=True,
-        ),
-        ReportOption(
-            "write_passing",
-            "write the reports that pass the validation rules and list the rest, instead "
-            "of writing nothing",
-            kind="flag",
-            default=False,
-        ),
+        *_checks("ESMA's MiFIR", "mifir-vr"),
     ),
     keywords=_mifir_keywords,
 )
@@ -216,20 +229,7 @@ _EMIR = ReportType(
             choices=tuple(emir.ACTIONS),
             default="NEWT",
         ),
-        ReportOption(
-            "check",
-            "do not check the reports against ESMA's EMIR validation rules (emir-refit-vr) "
-            "before writing them",
-            kind="flag",
-            default=True,
-        ),
-        ReportOption(
-            "write_passing",
-            "write the reports that pass the validation rules and list the rest, instead "
-            "of writing nothing",
-            kind="flag",
-            default=False,
-        ),
+        *_checks("ESMA's EMIR", "emir-refit-vr"),
     ),
     keywords=_emir_keywords,
 )

@@ -25,7 +25,6 @@ from typing import Any
 
 import polars as pl
 
-from regkit.rules.backends.python.windows import takes_account
 from regkit.rules.findings import Finding
 from regkit.rules.lang import compile_expr, default_columns
 from regkit.rules.windows import (
@@ -235,7 +234,7 @@ def _names(
     """The names a rule's expressions read at one leg of a record."""
     kind = kind_of(record)
     names: dict[str, Any] = {**rule.blank, kind: record, "as_of": as_of}
-    if kind != "account" and takes_account(rule):
+    if kind != "account" and rule.takes_account:
         names["account"] = related(record)
     return rule.leg_names(names)[leg]
 

@@ -27,7 +27,7 @@ from regkit.rules.windows import AggregateRule, RuleState, event_time, kind_of, 
 from regkit.schemas.account import Account
 from regkit.schemas.base import Record
 
-__all__ = ["takes_account", "window_findings"]
+__all__ = ["window_findings"]
 
 
 def window_findings(
@@ -67,27 +67,6 @@ def window_findings(
     return [finding for rule in rules for finding in found[id(rule)]]
 
 
-def takes_account(rule: AggregateRule) -> bool:
-    """Whether a rule's expressions take an ``account`` (:attr:`AggregateRule.takes_account`):
-    a rule over a kind with no account (``emir_report``, ``mifir_report``) is given none.
-
-    Examples:
-        >>> from regkit.rules.backends.checked import CheckedRules
-        >>> from regkit.rules.policy import parse_policy
-        >>> text = '''
-        ... policy: p
-        ... version: "1"
-        ... rules:
-        ...   - {id: DAILY, severity: low, applies_to: mifir_report, window: 24h,
-        ...      group_by: [mifir_report.venue], aggregate: {n: count()}, assert: n < 9}
-        ... '''
-        >>> rules = CheckedRules((parse_policy(text),))
-        >>> takes_account(rules.aggregate_rules("mifir_report")[0])
-        False
-    """
-    return rule.takes_account
-
-
 def _feed(
     states: Sequence[RuleState],
     feed: Sequence[Record],
@@ -96,7 +75,7 @@ def _feed(
 ) -> None:
     # The rules of a pass share their scope (their first kind, its related records and the
     # pass's other kinds): an account is passed where that scope names one.
-    account = bool(states) and takes_account(states[0].rule)
+    account = bool(states) and states[0].rule.takes_account
     for seq, record in enumerate(feed):
         record_kind = kind_of(record)
         names: dict[str, Any] = {record_kind: record, "as_of": as_of}
