@@ -270,6 +270,13 @@ def test_reconcile_accepted_rejected_pending_and_unknown() -> None:
         ),
     ]
     assert ids(result.resubmit) == ["T20240315000004", "T20240315000002"]
+    # An NCA's CON-nnn names its RTS 22 field (CON-360: field 36): the mifir-vr rules of it.
+    assert result.rejected[0].pack_rules == (
+        "MIFIR-VR-036-01",
+        "MIFIR-VR-036-02",
+        "MIFIR-VR-036-03",
+    )
+    assert result.rejected[1].pack_rules == ("MIFIR-VR-002-01",)  # field 37: no rule
     assert result.rejected[0].status.feedback_file == str(PARTIAL)
     assert result.unmatched == ()
     assert result.reported_references() == {

@@ -61,6 +61,7 @@ from regkit.reports.iso20022.reading import (
 from regkit.reports.iso20022.reading import (
     qualified as _q,
 )
+from regkit.reports.mifir.precheck import rules_of_code
 from regkit.reports.xml import DEFAULT_MAX_BYTES, SCHEMAS
 from regkit.schemas.identifiers import transaction_reference
 from regkit.schemas.trade import Trade
@@ -440,6 +441,17 @@ class Rejection:
     trade: Trade
     reasons: tuple[ValidationRule, ...]
     status: TransactionStatus
+
+    @property
+    def pack_rules(self) -> tuple[str, ...]:
+        """The rules of the ``mifir-vr`` pack about the fields the reasons name (an NCA's
+        ``CON-nnn`` code names its RTS 22 field: see
+        :func:`regkit.reports.mifir.precheck.rules_of_code`), in the pack's order, each
+        once: where to look, and what the pre-submission check makes of it. None for a
+        reason about what only the NCA can check (FIRDS, GLEIF, its earlier reports) on a
+        field no rule covers."""
+        found = {rule for reason in self.reasons for rule in rules_of_code(reason.id)}
+        return tuple(sorted(found))
 
 
 @dataclass(frozen=True)
