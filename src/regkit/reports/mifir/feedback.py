@@ -447,9 +447,8 @@ class Rejection:
         """The rules of the ``mifir-vr`` pack about the fields the reasons name (an NCA's
         ``CON-nnn`` code names its RTS 22 field: see
         :func:`regkit.reports.mifir.precheck.rules_of_code`), in the pack's order, each
-        once: where to look, and what the pre-submission check makes of it. None for a
-        reason about what only the NCA can check (FIRDS, GLEIF, its earlier reports) on a
-        field no rule covers."""
+        once: where to look, and what the pre-submission check makes of it (what only the
+        NCA can check, FIRDS, GLEIF or its earlier reports, is in no rule)."""
         found = {rule for reason in self.reasons for rule in rules_of_code(reason.id)}
         return tuple(sorted(found))
 
