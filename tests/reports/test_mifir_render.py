@@ -744,3 +744,47 @@ def test_otc_derivatives_without_isin_cfi_or_name_render_with_derived_values(
         ("FX forward EUR/USD 2026-12-18", "JFTXFC"),
         ("Mine", "JFTXCC"),
     ]
+
+
+def _fx_forward(base: str, quote: str) -> Instrument:
+    return Instrument(symbol=f"{base}{quote}1M", product="forward", underlying_class="fx_major",
+                      base_currency=base, quote_currency=quote, delivery="cash",
+                      expiry_date=date(2026, 12, 18))  # fmt: skip
+
+
+def test_an_fx_forward_reports_its_base_amount_and_the_buyer_by_iso_4217_order(
+    tmp_path: Path,
+) -> None:
+    """ESMA's Q&A on MiFIR data reporting, section 17, question 1: an FX forward's quantity
+    (field 30) is its amount in the base currency, a nominal value in that currency (field
+    31); its buyer is who receives the currency first in ISO 4217 order (EUR before USD;
+    JPY before USD, so the client buying USD/JPY forward is its seller)."""
+    eurusd = trade("F1", instrument=_fx_forward("EUR", "USD"), price_currency="USD")
+    usdjpy = trade("F2", instrument=_fx_forward("USD", "JPY"), price=Decimal("151.25"),
+                   price_currency="JPY")  # fmt: skip
+    files = rendered([eurusd, usdjpy], tmp_path)
+    first, second = files[0].read_text(encoding="utf-8").split("</New>")[:2]
+    assert '<Qty><NmnlVal Ccy="EUR">100000</NmnlVal></Qty>' in first
+    assert '<Qty><NmnlVal Ccy="USD">100000</NmnlVal></Qty>' in second
+
+    # The client (a person, CONCAT) buys both: the buyer of EUR/USD, the seller of USD/JPY.
+    def party(tx: str, tag: str) -> str:
+        return tx[tx.index(f"<{tag}>") : tx.index(f"</{tag}>")]
+
+    assert "<Prsn>" in party(first, "Buyr")
+    assert FIRM_LEI in party(first, "Sellr")
+    assert FIRM_LEI in party(second, "Buyr")
+    assert "<Prsn>" in party(second, "Sellr")
+    assert files.content_check is not None
+    assert files.content_check.ok  # MIFIR-VR-031-03 among them
+
+
+def test_a_monetary_quantity_beyond_five_decimals_is_refused_by_name(tmp_path: Path) -> None:
+    # auth.016 MntryVal and NmnlVal hold at most 5 decimals: the builder refuses more, by
+    # name, rather than write a file the schema refuses.
+    spread_bet = EURUSD.model_copy(update={"product": Product.SPREAD_BET, "cfi": None,
+                                           "full_name": None})  # fmt: skip
+    bet = trade("SB1", instrument=spread_bet, quantity=Decimal("2.123456"),
+                quantity_currency="GBP")  # fmt: skip
+    with pytest.raises(RenderError, match=r"SB1: quantity: 2\.123456 has more than 5 decimals"):
+        rendered([bet], tmp_path)

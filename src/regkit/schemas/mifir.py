@@ -54,9 +54,10 @@ ReportStatus = Literal["NEWT", "CANC"]
 #: The scheme of a natural person's identifier (RTS 22 Art. 6 and Annex II): a national
 #: identity number, a passport number, or the CONCAT code of birth date and names.
 IdScheme = Literal["NIDN", "CCPT", "CONCAT"]
-#: How field 30 states the quantity: a number of units, or a monetary value (a spread bet's
-#: stake per point) in the currency of field 31.
-QuantityKind = Literal["unit", "monetary_value"]
+#: How field 30 states the quantity: a number of units, a monetary value (a spread bet's
+#: stake per point) or a nominal value (an FX forward's amount in its base currency: ESMA's
+#: Q&A on MiFIR data reporting, section 17) in the currency of field 31.
+QuantityKind = Literal["unit", "monetary_value", "nominal_value"]
 
 
 class MifirReport(Record):
@@ -123,11 +124,13 @@ class MifirReport(Record):
     capacity: Literal["DEAL", "MTCH", "AOTC"] | None = None
     """29 Trading capacity: own account (DEAL), matched principal (MTCH), any other (AOTC)."""
     quantity: ExactDecimal | None = None
-    """30 Quantity: units, or a monetary value (see ``quantity_kind``)."""
+    """30 Quantity: units, or a monetary or nominal value (see ``quantity_kind``)."""
     quantity_kind: QuantityKind | None = None
-    """30 Quantity: how it is stated, a number of units or a monetary value."""
+    """30 Quantity: how it is stated, a number of units, a monetary value or a nominal
+    value."""
     quantity_currency: CurrencyCode | None = None
-    """31 Quantity currency: the currency of a quantity stated as a monetary value."""
+    """31 Quantity currency: the currency of a quantity stated as a monetary or nominal
+    value."""
     price: ExactDecimal | None = None
     """33 Price: a monetary value, in the currency of field 34."""
     price_currency: CurrencyCode | None = None

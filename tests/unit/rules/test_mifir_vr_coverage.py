@@ -25,6 +25,7 @@ DOCUMENTS = {
     "ESMA/2016/1452 Guidelines on transaction reporting, order record keeping and clock "
     "synchronisation under MiFID II (2017-10-10)",
     "Regulation (EU) No 600/2014 (MiFIR)",
+    "ESMA70-1861941480-56 Questions and Answers on MiFIR data reporting (update of 2019-10-07)",
 }
 
 

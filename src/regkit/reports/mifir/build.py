@@ -14,7 +14,8 @@ then writes each record's ``Tx`` from the record alone, and
   client identifier of :func:`~regkit.schemas.identifiers.national_client_id` (RTS 22 Art. 6,
   Annex II, EU or UK table) with first names (comma-separated), surname and date of birth.
   The branch country (fields 8/17) is the account's ``branch_country``, else the firm's
-  country.
+  country. An FX forward's buyer is who receives the currency first in ISO 4217 order
+  (ESMA's Q&A on MiFIR data reporting, section 17): for USD/JPY, the seller of dollars.
 * **Transaction reference** (field 2): the trade id when it is 1-52 upper-case letters and
   digits, else :func:`~regkit.schemas.identifiers.transaction_reference` of it, so that a
   cancellation may name the trade id or the reference.
@@ -24,9 +25,10 @@ then writes each record's ``Tx`` from the record alone, and
   without is described in full (fields 42-56).
 * **Underlying** (fields 47-48): the underlying's ISIN, or the index's ISIN or name; none
   for a currency pair (whose currencies are fields 44 and 45), gold or a crypto-asset.
-* **Quantity** (fields 30-31): units; for a spread bet its stake per point of the
-  underlying, a monetary value in the trade's ``quantity_currency``, else its account's base
-  currency.
+* **Quantity** (fields 30-31): units; for an FX forward its amount in the base currency, a
+  nominal value (the same Q&A); for a spread bet its stake per point of the underlying, a
+  monetary value in the trade's ``quantity_currency``, else its account's base currency
+  (both at most 5 decimals, as auth.016 takes them).
 * **Decisions** (fields 57-60): a trader id (the person in ``traders``, identified like a
   client, in the firm's country), ``ALGO:<id>`` (an algorithm), or for field 59 ``NORE``;
   field 57 is left empty when the client decided. NORE in field 57 is refused. (ESMA's
@@ -375,6 +377,30 @@ _CAPACITIES: Final = {Capacity.DEAL: Capacity.DEAL.value, Capacity.MTCH: Capacit
 # The XSD's digits after the point for a price and a quantity (xml_decimal's fast accept).
 _PRICE_DECIMALS: Final = 13
 _QUANTITY_DECIMALS: Final = 17
+#: Decimals of a quantity stated as a monetary or nominal value (auth.016 MntryVal, NmnlVal).
+_VALUE_DECIMALS: Final = 5
+
+
+def _fx_forward(instrument: Instrument) -> bool:
+    return instrument.product is Product.FORWARD and instrument.is_fx
+
+
+def _quantity_kind(instrument: Instrument) -> Literal["monetary_value", "nominal_value"] | None:
+    """How field 30 states a trade's quantity, when not in units."""
+    if instrument.product is Product.SPREAD_BET:
+        return "monetary_value"
+    return "nominal_value" if _fx_forward(instrument) else None
+
+
+def _buyer_flips(instrument: Instrument) -> bool:
+    """Whether the report's buyer is the client's counterparty: for an FX forward, the buyer
+    is who receives the currency first in ISO 4217 order (ESMA's Q&A on MiFIR data
+    reporting, section 17, question 1), the base currency's seller when the quote comes
+    first (USD/JPY)."""
+    base, quote = instrument.base_currency, instrument.quote_currency
+    return _fx_forward(instrument) and base is not None and quote is not None and quote < base
+
+
 _Sides = tuple[_Fields, _Fields] | RefusedError
 
 
@@ -532,8 +558,8 @@ class ReportBuilder:
             return None
         self.reported += 1
         data = cast(_Fields, instrument) | cast(_Fields, execution) | cast(_Fields, investment)
-        if trade.instrument.product is not Product.SPREAD_BET:  # a spread bet's quantity
-            # currency may be the account's: such trades always take this path
+        if _quantity_kind(trade.instrument) is None:  # a spread bet's quantity currency may
+            # be the account's, an FX forward's sides may flip: such trades take this path
             if len(self.shared) >= self._CACHE_LIMIT:
                 self.shared.clear()
             # field 36 for a trade on XOFF or XXXX: the instrument decides (codes.venue)
@@ -544,7 +570,8 @@ class ReportBuilder:
                 "venue": unlisted,
             }
             self.shared[key] = (trade.instrument, shared)
-        data.update(cast(tuple[_Fields, _Fields], client)[trade.side is not Side.BUY])
+        sells = (trade.side is not Side.BUY) is not _buyer_flips(trade.instrument)
+        data.update(cast(tuple[_Fields, _Fields], client)[sells])
         data.update(cast(_Fields, quantity))
         reference = trade.trade_id
         if not _TRN_MATCH(reference):
@@ -560,15 +587,24 @@ class ReportBuilder:
         return _record(data)
 
     def quantity(self, trade: Trade) -> _Piece:
-        """Fields 30-31: units, or for a spread bet its stake per point of the underlying as
-        a monetary value in the quantity currency (the trade's, else its account's base
-        currency)."""
+        """Fields 30-31: units; for an FX forward its amount in the base currency, a nominal
+        value (ESMA's Q&A on MiFIR data reporting, section 17, question 1); for a spread bet
+        its stake per point of the underlying as a monetary value in the quantity currency
+        (the trade's, else its account's base currency)."""
+        instrument = trade.instrument
+        kind = _quantity_kind(instrument)
         try:
-            xml_decimal(trade.quantity, "quantity", _QUANTITY_DECIMALS)
+            xml_decimal(trade.quantity, "quantity", _VALUE_DECIMALS if kind else _QUANTITY_DECIMALS)
         except RefusedError as refused:
             return refused
-        if trade.instrument.product is not Product.SPREAD_BET:
+        if kind is None:
             return {"quantity": trade.quantity, "quantity_kind": "unit"}
+        if kind == "nominal_value":
+            return {
+                "quantity": trade.quantity,
+                "quantity_kind": kind,
+                "quantity_currency": instrument.base_currency,
+            }
         account = self.accounts.get(trade.account_id)
         currency = trade.quantity_currency or (account and account.base_currency)
         if currency is None:

@@ -298,6 +298,10 @@ def _other(identifier: str | None, scheme: str | None, field: str) -> str:
 # --- quantity --------------------------------------------------------------------------------
 
 
+#: Decimals of a quantity stated as a monetary or nominal value (auth.016).
+_VALUE_DECIMALS: Final = 5
+
+
 def _quantity(report: MifirReport, quantity: Decimal) -> str:
     """The inside of ``Qty`` (RTS 22 fields 30-31)."""
     text = str(quantity)  # xml_decimal's fast accept, inline; else xml_decimal decides
@@ -305,9 +309,14 @@ def _quantity(report: MifirReport, quantity: Decimal) -> str:
         text = xml_decimal(quantity, "quantity", _QUANTITY_DECIMALS)
     if report.quantity_kind == "unit":
         return f"<Unit>{text}</Unit>"
+    # auth.016 NmnlVal and MntryVal: at most 5 decimals (ESMA_PositiveExcludingZeroMax18).
+    text = xml_decimal(quantity, "quantity", _VALUE_DECIMALS)
     if report.quantity_currency is None:
-        raise RefusedError("quantity_currency", "missing for a monetary value (RTS 22 field 31)")
-    return f'<MntryVal Ccy="{report.quantity_currency}">{text}</MntryVal>'
+        raise RefusedError(
+            "quantity_currency", "missing for a monetary or nominal value (RTS 22 field 31)"
+        )
+    tag = "NmnlVal" if report.quantity_kind == "nominal_value" else "MntryVal"
+    return f'<{tag} Ccy="{report.quantity_currency}">{text}</{tag}>'
 
 
 # --- instrument ------------------------------------------------------------------------------
