@@ -138,9 +138,15 @@ def reportable_trades(
             data[name] = "ALGO:A1"  # an algorithm id of letters or digits
     if data["instrument"]["isin"] is None:  # traded on a venue, it would have an ISIN
         data["venue"] = "XOFF"  # the default: the instrument decides (XXXX)
-    if data["instrument"]["product"] == "spread_bet":  # a stake per point, in a currency
+    instrument = data["instrument"]
+    fx_forward = instrument["product"] == "forward" and instrument["underlying_class"] in (
+        "fx_major",
+        "fx_minor",
+    )
+    if instrument["product"] == "spread_bet":  # a stake per point, in a currency
         data["quantity_currency"] = data["quantity_currency"] or "GBP"
-        # auth.016 MntryVal: at most 5 decimals (MIFIR-VR-030-02).
+    if instrument["product"] == "spread_bet" or fx_forward:
+        # auth.016 MntryVal and NmnlVal: at most 5 decimals (MIFIR-VR-030-02).
         data["quantity"] = draw(st.decimals(Decimal("0.01"), Decimal("10000"), places=2))
     data["executed_at"] = draw(
         st.datetimes(
