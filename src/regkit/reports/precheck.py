@@ -33,17 +33,18 @@ import dataclasses
 import functools
 import operator
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol, TypeVar
 
 from regkit.errors import PreSubmissionError, RenderError
-from regkit.reports.values import BadField, refusal
+from regkit.reports.values import BadField, RefusedError, refusal
 from regkit.rules.findings import Finding
 from regkit.rules.policy import CompiledRule, Policy, load_policy
 from regkit.rules.severity import Severity
 from regkit.schemas.base import Record
+from regkit.schemas.trade import Trade
 
 if TYPE_CHECKING:
     from regkit.rules.engine import Checker
@@ -55,8 +56,12 @@ __all__ = [
     "Gate",
     "PreSubmission",
     "VrFailure",
+    "checked_writes",
     "numbered_fields",
+    "refusal_of",
 ]
+
+R = TypeVar("R", bound=Record, covariant=True)
 
 #: Findings at or above this severity refuse a report.
 REFUSING: Final = Severity.HIGH
@@ -400,6 +405,53 @@ def _run(tier: _Tier, kind: str, created_at: datetime) -> _Run:
         return check, lambda values: None, None
     key = operator.itemgetter(*tier.fields) if tier.fields else (lambda values: ())
     return check, key, {}
+
+
+class _Builder(Protocol[R]):
+    """What :func:`checked_writes` needs of a regime's report builder."""
+
+    refused: list[BadField]
+    reported: int
+
+    def build(self, trade: Trade) -> R | None: ...
+
+
+def checked_writes(
+    builder: _Builder[R],
+    trades: Iterable[Trade],
+    write: Callable[[R], str],
+    check: Gate | None,
+) -> Iterator[tuple[str, bytes]]:
+    """The written text of each trade's report that passes the check, by trade id. Once a
+    trade cannot be reported or (unless the check writes the passing reports) a report
+    breaks a rule, nothing more is written: the rest are only built and checked, so that
+    :func:`refusal_of` names every problem of the batch."""
+    build = builder.build
+    bad = builder.refused
+    for trade in trades:
+        report = build(trade)
+        if report is None:
+            continue
+        if check is not None and check.withholds(report):
+            builder.reported -= 1
+            continue
+        if bad or (check is not None and check.refusing):
+            continue  # the batch is refused: nothing more to write, only to find
+        try:
+            data = write(report)
+        except RefusedError as problem:  # never for a report the builder made
+            bad.append(BadField(trade.trade_id, problem.field, problem.reason))
+            builder.reported -= 1
+            continue
+        yield trade.trade_id, data.encode()
+
+
+def refusal_of(refused: list[BadField], check: Gate | None) -> RenderError | None:
+    """The one error of a refused batch (the fields that cannot be reported, then the rules
+    the reports break), or None when the batch may be written."""
+    if check is not None and check.refusing:
+        return check.refusal(refused)
+    return refusal(refused) if refused else None
 
 
 class Gate:

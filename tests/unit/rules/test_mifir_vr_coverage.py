@@ -123,3 +123,8 @@ def test_an_error_code_leads_to_the_rules_of_its_field() -> None:
     assert rules_of_code("CON-570") == ("MIFIR-VR-057-01", "MIFIR-VR-057-02", "MIFIR-VR-057-03")
     assert rules_of_code("CON-412") == ("MIFIR-VR-041-01",)  # FIRDS itself: the NCA's
     assert rules_of_code("CON-150") == ()  # field 15: never written
+
+
+def test_an_error_code_that_is_not_text_is_refused_by_name() -> None:
+    with pytest.raises(TypeError, match="code must be an error code as text"):
+        rules_of_code(412)  # type: ignore[arg-type]

@@ -59,14 +59,11 @@ from regkit.reports.emir.build import (
 from regkit.reports.emir.precheck import SPEC
 from regkit.reports.emir.write import ACTIONS, write_report
 from regkit.reports.iso20022.files import dated_sequence
-from regkit.reports.precheck import Gate
+from regkit.reports.precheck import Gate, checked_writes, refusal_of
 from regkit.reports.values import (
-    BadField,
-    RefusedError,
     Rendered,
     Skipped,
     creation_time,
-    refusal,
 )
 from regkit.reports.writer import Envelope, Part, XmlWriter, write_files
 from regkit.schemas.account import Account, AccountSnapshot
@@ -104,26 +101,10 @@ def _records(
     """The ``Rpt`` of every trade that passes the check; raises once every trade was seen
     if any could not be reported, or (unless the check writes the passing reports) broke
     a validation rule."""
-    build = builder.build
-    bad = builder.refused
-    for trade in trades:
-        report = build(trade)
-        if report is None:
-            continue
-        if check is not None and check.withholds(report):
-            builder.reported -= 1
-            continue
-        if bad or (check is not None and check.refusing):
-            continue  # the batch is refused: nothing more to write, only to find
-        try:
-            data = write_report(report)
-        except RefusedError as problem:  # never for a report the builder made
-            bad.append(BadField(trade.trade_id, problem.field, problem.reason))
-            builder.reported -= 1
-            continue
-        yield trade.trade_id, data.encode()
-    if builder.finish() or (check is not None and check.refusing):
-        raise refusal(builder.refused) if check is None else check.refusal(builder.refused)
+    yield from checked_writes(builder, trades, write_report, check)
+    problem = refusal_of(builder.finish(), check)
+    if problem is not None:
+        raise problem
 
 
 # --- files -----------------------------------------------------------------------------------

@@ -67,7 +67,13 @@ def rts22_field(rule_id: str) -> str | None:
 def code_field(code: str) -> str | None:
     """The RTS 22 field an NCA's content error code is about: its digits but the last
     (``CON-412``: field 41; ``CON-023``: field 2), as in every code ESMA publishes; None for
-    a code of another form (file errors, ``FIL-``)."""
+    a code of another form (file errors, ``FIL-``).
+
+    Raises:
+        TypeError: ``code`` is not text.
+    """
+    if not isinstance(code, str):
+        raise TypeError(f"code must be an error code as text (CON-412), got {code!r}")
     found = _CODE.fullmatch(code.strip().upper())
     if found is None or int(found[1]) < 10:
         return None

@@ -73,14 +73,11 @@ from regkit.reports.mifir.build import (
 )
 from regkit.reports.mifir.precheck import SPEC
 from regkit.reports.mifir.write import write_report
-from regkit.reports.precheck import Gate
+from regkit.reports.precheck import Gate, checked_writes, refusal_of
 from regkit.reports.values import (
-    BadField,
-    RefusedError,
     Rendered,
     Skipped,
     creation_time,
-    refusal,
 )
 from regkit.reports.writer import Envelope, Part, write_files
 from regkit.schemas.account import Account
@@ -125,26 +122,10 @@ def _records(
             builder.cancelled -= 1
             continue
         yield f"cancellation {report.transaction_reference}", write_report(report).encode()
-    build = builder.build
-    bad = builder.refused
-    for trade in trades:
-        built = build(trade)
-        if built is None:
-            continue
-        if check is not None and check.withholds(built):
-            builder.reported -= 1
-            continue
-        if bad or (check is not None and check.refusing):
-            continue  # the batch is refused: nothing more to write, only to find
-        try:
-            data = write_report(built)
-        except RefusedError as problem:  # never for a report the builder made
-            bad.append(BadField(trade.trade_id, problem.field, problem.reason))
-            builder.reported -= 1
-            continue
-        yield trade.trade_id, data.encode()
-    if bad or (check is not None and check.refusing):
-        raise refusal(bad) if check is None else check.refusal(bad)
+    yield from checked_writes(builder, trades, write_report, check)
+    problem = refusal_of(builder.refused, check)
+    if problem is not None:
+        raise problem
 
 
 # --- files -----------------------------------------------------------------------------------
