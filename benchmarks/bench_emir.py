@@ -8,8 +8,9 @@ regkit), so that any number of trades streams through :func:`regkit.reports.emir
 as NEWT reports without being held in memory. The time to make the copies is measured on
 its own and printed ("stream only"); the render rates include it.
 
-Peak memory is ``ru_maxrss`` of this process (the validating workers are threads of it),
-each mode run in a fresh process so that one does not inherit the other's peak.
+Peak memory is ``ru_maxrss`` of this process, each mode run in a fresh process so that one
+does not inherit the other's peak, and, apart, that of the largest validating process
+(:mod:`regkit.reports.validators`).
 
 Run: ``.venv/bin/python benchmarks/bench_emir.py --trades 1000000``.
 """
@@ -17,13 +18,14 @@ Run: ``.venv/bin/python benchmarks/bench_emir.py --trades 1000000``.
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from _memory import ChildPeaks, peak_mb
 
 from regkit import PositionEffect, Product, Trade
 from regkit.reports import emir
@@ -60,11 +62,6 @@ def opening(trade: Trade) -> bool:
     )
 
 
-def peak_mb() -> float:
-    """Peak resident memory of this process, in MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def run(count: int, validate: bool, check: bool, workers: int | None) -> None:
     sample = generate(SampleConfig(trades=POOL))
     pool = [trade for trade in sample.trades if opening(trade)]
@@ -72,7 +69,7 @@ def run(count: int, validate: bool, check: bool, workers: int | None) -> None:
     for _ in stream(pool, min(count, 200_000)):
         pass
     copy_rate = min(count, 200_000) / (time.perf_counter() - started)
-    with tempfile.TemporaryDirectory() as out:
+    with tempfile.TemporaryDirectory() as out, ChildPeaks() as children:
         started = time.perf_counter()
         files = emir.render(
             stream(pool, count),
@@ -86,11 +83,13 @@ def run(count: int, validate: bool, check: bool, workers: int | None) -> None:
         elapsed = time.perf_counter() - started
         size = sum(Path(path).stat().st_size for path in files)
     peak = peak_mb()
+    child = children.peak_kb / 1024
+    each = f" (validating processes {child:.0f} MB each)" if child else ""
     label = ("VR-checked, " if check else "") + ("validated" if validate else "not validated")
     print(
         f"{label:<25} {count / elapsed:>12,.0f} reports/s  ({files.reported:,} reports, "
         f"{len(files.skipped):,} skipped, {len(files)} files, {size / 1e6:,.0f} MB, "
-        f"{elapsed:.1f} s); stream only {copy_rate:,.0f}/s; peak memory {peak:.0f} MB"
+        f"{elapsed:.1f} s); stream only {copy_rate:,.0f}/s; peak memory {peak:.0f} MB{each}"
     )
 
 

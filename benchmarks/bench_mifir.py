@@ -11,8 +11,9 @@ of trades streams through :func:`regkit.reports.mifir.render` without being held
 The time to make the copies is measured on its own and printed ("stream only"); the render
 rates include it.
 
-Peak memory is ``ru_maxrss`` of this process (the validating workers are threads of it),
-each mode run in a fresh process so that one does not inherit the other's peak.
+Peak memory is ``ru_maxrss`` of this process, each mode run in a fresh process so that one
+does not inherit the other's peak, and, apart, that of the largest validating process
+(:mod:`regkit.reports.validators`; each holds one chunk at a time).
 
 Run: ``.venv/bin/python benchmarks/bench_mifir.py --trades 1000000``. ``--profile`` runs
 one mode (``--mode``, validated unless told otherwise) under cProfile instead, inline
@@ -25,12 +26,13 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+
+from _memory import ChildPeaks, peak_mb
 
 from regkit import Product, Trade
 from regkit.errors import IdentifierError
@@ -74,11 +76,6 @@ def reportable(trade: Trade) -> bool:
     return True
 
 
-def peak_mb() -> float:
-    """Peak resident memory of this process, in MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def run(count: int, mode: str, workers: int | None) -> None:
     sample = generate(SampleConfig(trades=POOL))
     pool = [trade for trade in sample.trades if reportable(trade)]
@@ -86,7 +83,7 @@ def run(count: int, mode: str, workers: int | None) -> None:
     for _ in stream(pool, min(count, 200_000)):
         pass
     copy_rate = min(count, 200_000) / (time.perf_counter() - started)
-    with tempfile.TemporaryDirectory() as out:
+    with tempfile.TemporaryDirectory() as out, ChildPeaks() as children:
         started = time.perf_counter()
         files = mifir.render(
             stream(pool, count),
@@ -99,13 +96,15 @@ def run(count: int, mode: str, workers: int | None) -> None:
         )
         elapsed = time.perf_counter() - started
     peak = peak_mb()
+    child = children.peak_kb / 1024
+    each = f" (validating processes {child:.0f} MB each)" if child else ""
     label = {"validated": "validated", "unchecked": "not checked", "unvalidated": "not validated"}[
         mode
     ]
     print(
         f"{label:<14} {count / elapsed:>12,.0f} trades/s  ({files.reported:,} Tx, "
         f"{len(files.skipped):,} skipped, {len(files)} files, {elapsed:.1f} s); "
-        f"stream only {copy_rate:,.0f}/s; peak memory {peak:.0f} MB"
+        f"stream only {copy_rate:,.0f}/s; peak memory {peak:.0f} MB{each}"
     )
 
 

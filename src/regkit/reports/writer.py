@@ -11,9 +11,11 @@ How it works:
 * Records are grouped in chunks of a few thousand. With ``validate=True`` each chunk is
   framed by its file's real opening and closing bytes (so it is a complete file holding
   those records) and validated with the registry's compiled lxml schema
-  (:func:`regkit.reports.xml.validate`), in worker threads when ``workers > 1``, while
-  the parent renders the next chunks. Chunks are written in their order, whatever order
-  the workers finish in, so the output does not depend on ``workers``.
+  (:func:`regkit.reports.xml.validate`), by ``workers`` validating processes when
+  ``workers > 1`` (:class:`regkit.reports.validators.Validators`: the first chunk in a
+  thread, the later ones in processes), while this thread renders the next chunks.
+  Chunks are written in their order, whatever order the workers finish in, so the output
+  does not depend on ``workers``.
 * Every chunk is validated and every file is made of the same frame around validated
   chunks, so every file is valid as a whole without being parsed again: that read would
   cost as much as the whole validation, for no new information. (The tests still validate
@@ -60,7 +62,7 @@ import os
 import shutil
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,7 +72,7 @@ from lxml import etree
 
 from regkit._files import commit_set, folder_lock, new_temporary
 from regkit.errors import RenderError, XsdValidationError
-from regkit.reports.xml import is_valid, validate
+from regkit.reports.validators import Problem, Validators, check_document
 
 __all__ = [
     "DEFAULT_CHUNK_RECORDS",
@@ -132,7 +134,7 @@ elements with the given writer, yields while the records are written, and closes
 
 
 def default_workers() -> int:
-    """Validating threads by default: two when the machine has two cores or more."""
+    """Validating workers by default: two when the machine has two cores or more."""
     return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
@@ -162,8 +164,9 @@ def write_files(
             to skip validation whatever ``validate`` says.
         max_records: the most records in one file.
         validate: validate every chunk before it is written.
-        workers: validating threads; 1 validates in this thread. Default: two on a
-            machine with two cores or more.
+        workers: how many chunks are validated at once, beside this thread (in processes,
+            see :mod:`regkit.reports.validators`); 1 validates in this thread. Default: two
+            on a machine with two cores or more.
         chunk_records: records validated together.
         count_records: give the envelope the number of records it frames
             (:attr:`Part.records`), for a header that states it; each file is then
@@ -190,13 +193,9 @@ def write_files(
     with contextlib.ExitStack() as stack:
         # One run at a time in a folder: a second would interleave its files with ours.
         stack.enter_context(folder_lock(folder, RenderError))
-        pool: Executor | None = None
-        if checking and count > 1:
-            # Threads, not processes: lxml lets go of the GIL while it parses and validates,
-            # so they use the other core while this thread renders, with nothing to copy
-            # between processes, no fork of a process that polars made multi-threaded, and
-            # no main module imported again in every worker.
-            pool = stack.enter_context(ThreadPoolExecutor(count, "regkit-validate"))
+        pool: Validators | None = None
+        if checking and schema is not None and count > 1:
+            pool = stack.enter_context(Validators(schema, count))
         run = _Run(
             folder,
             envelope,
@@ -376,9 +375,6 @@ def _frame(envelope: Envelope, part: Part) -> tuple[bytes, bytes]:
 
 # --- the run ---------------------------------------------------------------------------------
 
-_Problem = tuple[int, str, str]
-"""A validation problem: line, element path, reason."""
-
 
 class _Run:
     """Chunks in flight, validated in order, written to temporary files, renamed at the end."""
@@ -389,7 +385,7 @@ class _Run:
         envelope: Envelope,
         name: Callable[[int], str],
         schema: str | None,
-        pool: Executor | None,
+        pool: Validators | None,
         depth: int,
         *,
         counted: bool = False,
@@ -401,9 +397,7 @@ class _Run:
         self.schema = schema
         self.pool = pool
         self.depth = depth
-        self.pending: deque[tuple[_Chunk, bytes, Future[_Problem | None] | _Problem | None]] = (
-            deque()
-        )
+        self.pending: deque[tuple[_Chunk, bytes, Future[Problem | None] | Problem | None]] = deque()
         self.frames: dict[tuple[int, int | None], tuple[Part, bytes, bytes]] = {}
         self.files: list[_Open | _Assembled] = []
         self.current: _Open | _Assembled | None = None
@@ -421,15 +415,15 @@ class _Run:
         return self.frames[key]
 
     def add(self, chunk: _Chunk) -> None:
-        outcome: Future[_Problem | None] | _Problem | None = None
+        outcome: Future[Problem | None] | Problem | None = None
         document = b""
         if self.schema is not None:
             _, head, tail = self.part(chunk.part, len(chunk.keys))
             document = b"".join((head, chunk.payload, tail))
             if self.pool is not None:
-                outcome = self.pool.submit(check_chunk, self.schema, document)
+                outcome = self.pool.submit(document)
             else:
-                outcome = check_chunk(self.schema, document)
+                outcome = check_document(self.schema, document)
         self.pending.append((chunk, document, outcome))
         while len(self.pending) > self.depth:
             self.flush_one()
@@ -438,8 +432,9 @@ class _Run:
         chunk, document, outcome = self.pending.popleft()
         problem = outcome.result() if isinstance(outcome, Future) else outcome
         if problem is not None and isinstance(outcome, Future) and self.schema is not None:
-            # Worded again here: a schema's error log is shared by the threads using it.
-            problem = check_chunk(self.schema, document) or problem
+            # Worded again here: a schema's error log is shared by the threads using it, and
+            # this is the problem the error names whichever worker found it.
+            problem = check_document(self.schema, document) or problem
         if problem is not None:
             raise self.error(chunk, problem)
         self.write(chunk)
@@ -500,7 +495,7 @@ class _Run:
             raise
         return [final for _, final in renames]
 
-    def error(self, chunk: _Chunk, problem: _Problem) -> XsdValidationError:
+    def error(self, chunk: _Chunk, problem: Problem) -> XsdValidationError:
         line, path, reason = problem
         part, head, _ = self.part(chunk.part, len(chunk.keys))
         key = _key_at(chunk, line - head.count(b"\n"))
@@ -539,24 +534,3 @@ def _key_at(chunk: _Chunk, line: int) -> str | None:
         if line <= seen:
             return key if line >= 1 else None
     return None
-
-
-def check_chunk(schema: str, document: bytes) -> _Problem | None:
-    """Validate a complete document; the first problem, or None (runs in worker threads).
-
-    Args:
-        schema: the message it must be (``auth.016``).
-        document: the document's bytes.
-
-    Returns:
-        ``(line, path, reason)`` of the first problem, or None when it is valid.
-    """
-    if is_valid(document, schema):  # the common case, at the cost of one parse
-        return None
-    result = validate(document, max_problems=1)
-    if result.message != schema:
-        return (1, "/", f"the document is a {result.message} message, not {schema}")
-    if result.ok:
-        return None
-    first = result.problems[0]
-    return (first.line, first.path, first.reason)

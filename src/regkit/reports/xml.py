@@ -34,6 +34,7 @@ import hashlib
 import io
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -163,9 +164,12 @@ atexit.register(_EXTRACTED.close)
 class _Compiled:
     """One or more XSD files compiled with lxml now and with xmlschema when first needed."""
 
-    def __init__(self, paths: tuple[Path, ...], compiled: etree.XMLSchema) -> None:
+    def __init__(self, paths: tuple[Path, ...], wrapper: bytes) -> None:
         self.paths = paths
-        self.lxml = compiled
+        self.wrapper = wrapper
+        """The schema lxml compiled: an ``xs:schema`` importing the files (see
+        :func:`_wrapper`), which a validating process compiles again."""
+        self.lxml = _compile_lxml(wrapper, paths[0])
         """The lxml (libxml2) schema: the fast verdict."""
 
     @functools.cached_property
@@ -192,7 +196,7 @@ class Schema(_Compiled):
     """
 
     def __init__(self, info: SchemaInfo, path: Path, *, overridden: bool) -> None:
-        super().__init__((path,), _compile_lxml(_schema_import(info.namespace, path), path))
+        super().__init__((path,), _wrapper(_schema_import(info.namespace, path)))
         self.info = info
         self.path = path
         self.overridden = overridden
@@ -315,15 +319,23 @@ def _schema_import(namespace: str, path: Path) -> bytes:
     return f'  <xs:import namespace="{namespace}" schemaLocation="{location}"/>\n'.encode()
 
 
-def _compile_lxml(imports: bytes, first: Path) -> etree.XMLSchema:
-    """Compile XSDs with lxml through a wrapper schema that imports each one.
+def _wrapper(imports: bytes) -> bytes:
+    """A schema that imports each XSD: it lets one lxml schema hold several namespaces (the
+    envelope, its header and its payload), which a file's strict ``xs:any`` wildcards need."""
+    return b'<xs:schema xmlns:xs="' + _XSD_NS.encode() + b'">\n' + imports + b"</xs:schema>\n"
 
-    The wrapper lets one lxml schema hold several namespaces (the envelope, its header and its
-    payload), which a file's strict ``xs:any`` wildcards need.
-    """
-    wrapper = b'<xs:schema xmlns:xs="' + _XSD_NS.encode() + b'">\n' + imports + b"</xs:schema>\n"
+
+#: libxml2 sets up its built-in types on the first schema it compiles, and two threads doing
+#: that at once leave it broken for the life of the process ("the given type 'anyURI' is not
+#: a built-in type" on every later compile): schemas are compiled one at a time.
+_COMPILING: Final = threading.Lock()
+
+
+def _compile_lxml(wrapper: bytes, first: Path) -> etree.XMLSchema:
+    """Compile XSDs with lxml through their :func:`_wrapper`."""
     try:
-        return etree.XMLSchema(etree.fromstring(wrapper, _schema_parser()))
+        with _COMPILING:
+            return etree.XMLSchema(etree.fromstring(wrapper, _schema_parser()))
     except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
         raise RenderError(f"{first}: the XSD does not compile: {exc}") from exc
 
@@ -336,7 +348,7 @@ def _envelope(payload: str | None, folder: str | None) -> _Compiled:
         parts.append(_load(payload, folder))
     imports = b"".join(_schema_import(part.info.namespace, part.path) for part in parts)
     paths = tuple(part.path for part in parts)
-    return _Compiled(paths, _compile_lxml(imports, paths[0]))
+    return _Compiled(paths, _wrapper(imports))
 
 
 # --- parsing -------------------------------------------------------------------------------
@@ -688,14 +700,28 @@ def is_valid(document: bytes, message: str) -> bool:
         >>> is_valid(b"<Document/>", "auth.030")
         False
     """
-    identity = _peek(document, "document")
-    if identity is None or identity.message != message:
+    compiled = schema_wrapper(document, message)
+    if compiled is None:
         return False
     try:
         tree = etree.fromstring(document, _untrusted_parser()).getroottree()
     except etree.XMLSyntaxError:
         return False
-    return not _has_doctype(tree) and bool(_compiled_of(identity).lxml.validate(tree))
+    return not _has_doctype(tree) and bool(compiled.lxml.validate(tree))
+
+
+def schema_wrapper(document: bytes, message: str) -> _Compiled | None:
+    """The schema :func:`is_valid` validates a ``message`` document against, from the
+    document's first elements (the message's own, or the envelope's with it); None when
+    the document is not that message.
+
+    Its ``wrapper`` (an ``xs:schema`` importing the XSD files by their ``file:`` URIs) is
+    what a validating process compiles (:mod:`regkit.reports.validators`).
+    """
+    identity = _peek(document, "document")
+    if identity is None or identity.message != message:
+        return None
+    return _compiled_of(identity)
 
 
 def _streamed(

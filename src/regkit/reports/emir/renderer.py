@@ -191,7 +191,7 @@ def render(
             valued from its account's latest snapshot when that holds one open position.
         max_records: most reports in one file (default :data:`DEFAULT_MAX_RECORDS`).
         validate: validate every report against the schema.
-        workers: validating threads (1 validates inline; default two on two cores).
+        workers: chunks validated at once, in processes (1: inline; default 2 on 2 cores).
         first_sequence: the sequence number of the first file (continue a day's numbering).
         check: run ESMA's validation rules (``emir-refit-vr``) on every report before it
             is written (:mod:`~regkit.reports.emir.precheck`); the same bytes when all pass.

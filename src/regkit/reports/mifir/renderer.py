@@ -42,11 +42,12 @@ the same parts: ``DATTRA_{creation time to the second}_{sequence}``; ``CreDt`` i
 Validation. The files are written by :func:`regkit.reports.writer.write_files`: every chunk
 of a few thousand ``Tx`` is validated, inside the file's own envelope, with the compiled
 lxml schemas of the registry (head.003 + head.001 + auth.016, through
-:func:`regkit.reports.xml.validate`) before it is written, in two worker threads when the
-machine has two cores. Every ``Tx`` is thus validated, the envelope with each chunk, and a
-file is only its envelope around validated chunks, so it is valid as a whole and is not
-parsed again. Files are written under temporary names and renamed only when every trade
-was rendered and every chunk validated; on any error no file is left behind.
+:func:`regkit.reports.xml.validate`) before it is written, by two validating processes
+when the machine has two cores (:mod:`regkit.reports.validators`). Every ``Tx`` is thus
+validated, the envelope with each chunk, and a file is only its envelope around validated
+chunks, so it is valid as a whole and is not parsed again. Files are written under
+temporary names and renamed only when every trade was rendered and every chunk validated;
+on any error no file is left behind.
 
 Examples:
     >>> transaction_reference("T-2026-000123")
@@ -227,7 +228,7 @@ def render(
             :mod:`~regkit.reports.mifir.authorities`, else :data:`DEFAULT_MAX_RECORDS`).
         validate: validate every ``Tx`` against the ESMA schema before it is written.
         reportability: which trades are reported (default :class:`Reportability`()).
-        workers: validating threads; 1 validates inline; default two on two cores.
+        workers: chunks validated at once, in processes (1: inline; default 2 on 2 cores).
         traders: the natural person behind each trader id in ``execution_decision`` and
             ``investment_decision`` (RTS 22 fields 57 and 59 identify them like clients);
             default ``firm.traders``.
