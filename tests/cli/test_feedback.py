@@ -107,3 +107,84 @@ def test_a_file_that_is_not_auth092_exits_2(
     other.write_text("<Document/>", encoding="utf-8")
     assert main(["feedback", str(other)]) == 2
     assert "regkit feedback: error: " in capsys.readouterr().err
+
+
+# --- MiFIR: auth.031 status advice ------------------------------------------------------------
+
+MIFIR = Path(__file__).resolve().parents[1] / "reports" / "data" / "feedback"
+PARTIAL = MIFIR / "partial.xml"
+FILE_REJECTED = MIFIR / "rejected_file.xml"
+ACCEPTED = MIFIR / "accepted.xml"
+AUTH016 = (
+    Path(__file__).resolve().parents[1]
+    / "reports"
+    / "data"
+    / "mifir_auth016_new_equity_cfd_minimal.xml"
+)
+
+
+def test_mifir_lists_each_rejected_transaction_with_its_codes_fields_and_checks(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["feedback", str(PARTIAL), str(FILE_REJECTED)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    first = out.index(f"TRN T20240315000002 rejected (RJCT; {PARTIAL}:40)")
+    # An NCA's code names its RTS 22 field by its digits but the last (CON-070: field 7).
+    assert out[first + 1] == (
+        "  CON-070 (field 7 Buyer identification code): "
+        "The buyer identification code is not a valid LEI"
+    )
+    # Whether the LEI is in GLEIF's database only the NCA can check (mifir-vr's coverage).
+    assert out[first + 2].startswith("    not checked before submission (external): ")
+    assert "GLEIF" in out[first + 2]
+    venue = out.index("  CON-360 (field 36 Venue): Venue MIC is not valid for the trade date")
+    assert out[venue + 1].startswith(
+        "    field 36 is checked before submission by mifir-vr: MIFIR-VR-036-01"
+    )
+    whole = out.index(f"file REGKIT-20240315-0002 rejected as a whole (RJCT; {FILE_REJECTED}:25)")
+    assert out[whole + 1].startswith("  FIL-105 (no field): ")
+    assert out[-1] == (
+        "accepted 0, rejected 0, pending 0, other transactions rejected 2, files rejected 1"
+    )
+
+
+def test_mifir_with_trades_names_the_trade(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reported = [
+        trade(1).model_copy(update={"trade_id": f"T2024031500000{n}"}) for n in (1, 2, 3, 4, 5)
+    ]
+    trades = write_trades(tmp_path / "trades.jsonl", reported)
+    assert main(["feedback", str(PARTIAL), "--trades", str(trades)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert f"T20240315000002 TRN T20240315000002 rejected (RJCT; {PARTIAL}:40)" in out
+    assert out[-1] == (
+        "accepted 2, rejected 2, pending 1, other transactions rejected 0, files rejected 0"
+    )
+
+
+def test_mifir_nothing_rejected_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["feedback", str(ACCEPTED)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "accepted 0, rejected 0, pending 0, other transactions rejected 0, files rejected 0"
+    ]
+
+
+def test_emir_and_mifir_feedback_together_each_under_its_heading(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["feedback", str(ACCEPTED), str(NOTHING)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "EMIR (auth.092):",
+        "accepted 0, rejected 0, pending 0, other UTIs rejected 0, messages rejected 0",
+        "MiFIR (auth.031):",
+        "accepted 0, rejected 0, pending 0, other transactions rejected 0, files rejected 0",
+    ]
+
+
+def test_a_report_instead_of_feedback_is_refused_by_name(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["feedback", str(ACCEPTED), str(AUTH016)]) == 2
+    err = capsys.readouterr().err
+    assert f"{AUTH016}: auth.016 is not feedback regkit reads" in err

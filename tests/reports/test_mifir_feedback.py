@@ -131,10 +131,10 @@ def test_a_partially_accepted_file_with_reasons() -> None:
     rejected = feedback.status("T20240315000002")
     assert rejected is not None
     assert rejected.rules == (
-        ValidationRule("CON-023", "The buyer identification code is not a valid LEI"),
-        ValidationRule("CON-370", "Country of the branch for the buyer is missing"),
+        ValidationRule("CON-070", "The buyer identification code is not a valid LEI"),
+        ValidationRule("CON-080", "Country of the branch for the buyer is missing"),
     )
-    assert str(rejected.rules[0]) == "CON-023: The buyer identification code is not a valid LEI"
+    assert str(rejected.rules[0]) == "CON-070: The buyer identification code is not a valid LEI"
     assert rejected.outcome is Outcome.REJECTED
     assert rejected.message_status is MessageStatus.PARTIALLY_ACCEPTED
     assert rejected.original_message == "REGKIT-20240315-0001"
@@ -264,8 +264,8 @@ def test_reconcile_accepted_rejected_pending_and_unknown() -> None:
         (
             "T20240315000002",
             [
-                "CON-023: The buyer identification code is not a valid LEI",
-                "CON-370: Country of the branch for the buyer is missing",
+                "CON-070: The buyer identification code is not a valid LEI",
+                "CON-080: Country of the branch for the buyer is missing",
             ],
         ),
     ]
@@ -276,7 +276,15 @@ def test_reconcile_accepted_rejected_pending_and_unknown() -> None:
         "MIFIR-VR-036-02",
         "MIFIR-VR-036-03",
     )
-    assert result.rejected[1].pack_rules == ("MIFIR-VR-002-01",)  # field 37: no rule
+    # CON-070 (field 7, buyer) and CON-080 (field 8, the buyer's branch country).
+    assert result.rejected[1].pack_rules == (
+        "MIFIR-VR-007-01",
+        "MIFIR-VR-007-02",
+        "MIFIR-VR-007-03",
+        "MIFIR-VR-007-04",
+        "MIFIR-VR-008-01",
+        "MIFIR-VR-008-02",
+    )
     assert result.rejected[0].status.feedback_file == str(PARTIAL)
     assert result.unmatched == ()
     assert result.reported_references() == {
@@ -450,7 +458,7 @@ def commented(document: bytes) -> bytes:
     for old, new in (
         (b"T20240315000002<", b"T2024<!-- split -->0315<?regkit x?>000002<"),
         (b"<Sts>RJCT</Sts>", b"<Sts>R<!---->JCT</Sts>"),
-        (b"<Id>CON-023</Id>", b"<Id><![CDATA[CON]]>-<?pi?>023</Id>"),
+        (b"<Id>CON-070</Id>", b"<Id><![CDATA[CON]]>-<?pi?>070</Id>"),
         (b"2024-03-16T06:05:00Z", b"2024-03-16<!-- T -->T06:05:00Z"),
     ):
         assert old in document, old
@@ -465,7 +473,7 @@ def test_a_comment_or_instruction_inside_a_value_does_not_cut_it() -> None:
     assert status is not None
     assert feedback.status("T2024") is None
     assert status.status is RecordStatus.REJECTED
-    assert [rule.id for rule in status.rules] == ["CON-023", "CON-370"]
+    assert [rule.id for rule in status.rules] == ["CON-070", "CON-080"]
     assert feedback.files[0].created == datetime(2024, 3, 16, 6, 5, tzinfo=UTC)
     assert dict(feedback.transactions).keys() == dict(plain.transactions).keys()
     for reference, expected in plain.transactions.items():

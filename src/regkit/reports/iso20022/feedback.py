@@ -97,14 +97,14 @@ class ValidationRule:
     """A validation rule that a file or a record failed (``VldtnRule``, ``DtldVldtnRule``).
 
     Attributes:
-        id: the rule's code, e.g. ``CON-023`` or ``EMIR-VR-2009-02`` (``Id``).
+        id: the rule's code, e.g. ``CON-070`` or ``EMIR-VR-2009-02`` (``Id``).
         description: the regulator's text (``Desc``), if given.
         scheme: the rule's identification scheme (``SchmeNm/Cd`` or ``SchmeNm/Prtry``), if given.
         issuer: who issued the rule (``Issr``), if given.
 
     Examples:
-        >>> str(ValidationRule("CON-023", "The LEI of the buyer is not valid"))
-        'CON-023: The LEI of the buyer is not valid'
+        >>> str(ValidationRule("CON-070", "The LEI of the buyer is not valid"))
+        'CON-070: The LEI of the buyer is not valid'
         >>> str(ValidationRule("EMIR-VR-2044-01"))
         'EMIR-VR-2044-01'
     """

@@ -4,7 +4,7 @@ A competent authority answers each transaction report file (auth.016) with a sta
 (auth.031, ``FinInstrmRptgStsAdvc``): a status for the whole file (``MsgSts``: accepted,
 partially accepted, rejected, corrupted ...) with the file-level validation rules that failed,
 and a status per transaction (``RcrdSts``: the original ``TxId``, accepted, rejected or
-pending, with every validation rule that failed: its code such as ``CON-023`` and its text).
+pending, with every validation rule that failed: its code such as ``CON-070`` and its text).
 It arrives either as a bare ``Document`` or inside a ``BizData`` envelope with an ``AppHdr``;
 both are read.
 
@@ -27,7 +27,7 @@ Examples:
     >>> feedback = read_feedback(_EXAMPLE)
     >>> status = feedback.status("T2")
     >>> status.status, [str(rule) for rule in status.rules]
-    (<RecordStatus.REJECTED: 'RJCT'>, ['CON-023: The LEI of the buyer is not valid'])
+    (<RecordStatus.REJECTED: 'RJCT'>, ['CON-070: The LEI of the buyer is not valid'])
 """
 
 from __future__ import annotations
@@ -553,7 +553,7 @@ def reconcile(
         >>> [t.trade_id for t in result.accepted], [t.trade_id for t in result.pending]
         (['T1'], ['T3'])
         >>> [(r.trade.trade_id, [str(rule) for rule in r.reasons]) for r in result.rejected]
-        [('T2', ['CON-023: The LEI of the buyer is not valid'])]
+        [('T2', ['CON-070: The LEI of the buyer is not valid'])]
         >>> sorted(result.reported_references())
         ['T1', 'T3']
     """
@@ -629,6 +629,6 @@ _EXAMPLE: Final = b"""<?xml version="1.0" encoding="UTF-8"?>
 <StsAdvc><MsgRptIdr>REGKIT-20240315-0001</MsgRptIdr><MsgSts><Sts>PART</Sts></MsgSts>
 <RcrdSts><OrgnlRcrdId>T1</OrgnlRcrdId><Sts>ACPT</Sts></RcrdSts>
 <RcrdSts><OrgnlRcrdId>T2</OrgnlRcrdId><Sts>RJCT</Sts>
-<VldtnRule><Id>CON-023</Id><Desc>The LEI of the buyer is not valid</Desc></VldtnRule></RcrdSts>
+<VldtnRule><Id>CON-070</Id><Desc>The LEI of the buyer is not valid</Desc></VldtnRule></RcrdSts>
 </StsAdvc></FinInstrmRptgStsAdvc></Document>
 """

@@ -24,11 +24,13 @@ from __future__ import annotations
 import functools
 import operator
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
 from regkit.reports.precheck import CheckSpec, ContentCheck, VrFailure, numbered_fields
 from regkit.reports.precheck import PreSubmission as _PreSubmission
+from regkit.rules.packdocs import CoverageEntry, load_coverage
 from regkit.rules.policy import Policy, load_policy
 from regkit.schemas.mifir import MifirReport
 
@@ -37,10 +39,12 @@ __all__ = [
     "PER_PARTY",
     "PER_REPORT",
     "SPEC",
+    "CodeInfo",
     "ContentCheck",
     "PreSubmission",
     "VrFailure",
     "code_field",
+    "code_info",
     "field_names",
     "rts22_field",
     "rules_of_code",
@@ -114,6 +118,94 @@ def rules_of_code(code: str) -> tuple[str, ...]:
         ()
     """
     return _rules_by_field().get(code_field(code) or "", ())
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    """What regkit knows of an NCA's error code in auth.031 feedback (``CON-070``), from the
+    ``mifir-vr`` pack and its coverage file.
+
+    Attributes:
+        code: the code.
+        field: the RTS 22 field it is about (:func:`code_field`), or None.
+        field_name: that field's name (``Buyer identification code``), or None.
+        disposition: what the coverage file says of this very code (``external``,
+            ``not-applicable``), or None when it does not list it.
+        reason: the coverage file's reason for that disposition (or for the field's, when
+            the code is not listed and no rule checks the field).
+        rules: the pack's rules about the field (:func:`rules_of_code`).
+
+    Examples:
+        >>> info = code_info("CON-070")
+        >>> info.field, info.field_name, info.disposition
+        ('7', 'Buyer identification code', 'external')
+        >>> code_info("CON-360").check
+        'field 36 is checked before submission by mifir-vr: MIFIR-VR-036-01, MIFIR-VR-036-02, \
+MIFIR-VR-036-03 (the NCA's rule behind the code may check more)'
+    """
+
+    code: str
+    field: str | None
+    field_name: str | None
+    disposition: str | None
+    reason: str
+    rules: tuple[str, ...]
+
+    @property
+    def check(self) -> str:
+        """What regkit does about the code before submission, in words."""
+        if self.disposition is not None:
+            return f"not checked before submission ({self.disposition}): {self.reason}"
+        if self.rules:
+            return (
+                f"field {self.field} is checked before submission by {PACK}: "
+                f"{', '.join(self.rules)} (the NCA's rule behind the code may check more)"
+            )
+        if self.field is None:
+            return "not about one RTS 22 field (a file-level or unknown code)"
+        why = f": {self.reason}" if self.reason else ""
+        return f"no {PACK} rule checks field {self.field}{why}"
+
+
+def code_info(code: str) -> CodeInfo:
+    """What regkit knows of an NCA's error code (:class:`CodeInfo`).
+
+    Raises:
+        TypeError: ``code`` is not text.
+    """
+    number = code_field(code)
+    listed = _coverage().get(code.strip().upper())
+    field_entry = _coverage().get(f"RTS22-F{int(number):02d}") if number else None
+    name = _field_name(number)
+    if listed is not None:
+        return CodeInfo(code, number, name, listed.disposition, listed.reason, ())
+    reason = field_entry.reason if field_entry is not None else ""
+    return CodeInfo(code, number, name, None, reason, rules_of_code(code))
+
+
+@functools.cache
+def _coverage() -> dict[str, CoverageEntry]:
+    """The coverage file's entries by id, a code listed as ``ESMA-027 (CON-070)`` by both."""
+    coverage = load_coverage(PACK)
+    entries: dict[str, CoverageEntry] = {}
+    for entry in coverage.entries if coverage is not None else ():
+        entries[entry.id] = entry
+        found = re.search(r"\((CON-\d+)\)", entry.id)
+        if found:
+            entries[found[1]] = entry
+    return entries
+
+
+def _field_name(number: str | None) -> str | None:
+    """An RTS 22 field's name, as the coverage file writes it (``7 Buyer identification
+    code``)."""
+    if number is None:
+        return None
+    for entry in _coverage().values():
+        head, _, name = entry.field.partition(" ")
+        if head == number and name:
+            return name
+    return None
 
 
 #: The report fields a trade's own data sets, which differ from report to report (its
