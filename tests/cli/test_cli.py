@@ -93,9 +93,21 @@ def test_unwritable_out_exits_2_without_traceback(
 def test_demo_reads_everything_back_with_zero_errors(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # A report an earlier regkit version left under the name of today's: the demo's folders
+    # are its own, so it is replaced (a render elsewhere refuses to overwrite it).
+    stale = (
+        tmp_path
+        / "demo"
+        / "reports"
+        / "mifir"
+        / "529900RKSAMPLEFIRM88_DATTRA_CY_20261107_000001.xml"
+    )
+    stale.parent.mkdir(parents=True)
+    stale.write_text("<stale/>", encoding="utf-8")
     code = main(["demo", "--out", str(tmp_path / "demo")])
     out = capsys.readouterr().out
     assert code == 0, out
+    assert stale.read_bytes() != b"<stale/>"
     for number, step in enumerate(DEMO_STEPS, start=1):
         assert f"== {number}. {step.title}" in out
     assert "0 errors." in out

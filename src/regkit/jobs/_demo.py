@@ -303,6 +303,10 @@ def _render(ctx: DemoContext, name: str, folder: str) -> tuple[date, list[Trade]
     day, of_day, created = _last_day(ctx)
     accounts = ctx.batches["accounts"].records
     out = ctx.out_dir / "reports" / folder
+    # The folder is the demo's own: a run of another regkit version left other bytes under
+    # the same names, which the renderer rightly refuses to overwrite.
+    for old in out.glob("*.xml"):
+        old.unlink()
     return (
         day,
         of_day,
