@@ -64,8 +64,8 @@ def _commands(
 def _exit_codes() -> str:
     """The exit-code paragraph of :mod:`regkit.cli`'s docstring (said once, there)."""
     paragraphs = (cli.__doc__ or "").split("\n\n")
-    found = next((p for p in paragraphs if p.startswith("Exit codes:")), "")
-    return _text(found)
+    found = [p for p in paragraphs if p.startswith(("Progress:", "Exit codes:"))]
+    return "\n\n".join(_text(paragraph) for paragraph in found)
 
 
 def _formatter(parser: argparse.ArgumentParser) -> argparse.HelpFormatter:

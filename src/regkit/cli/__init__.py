@@ -6,8 +6,13 @@ and output), one module per command.
 ``regkit demo`` writes a small brokerage and walks through what regkit does with it, one
 step per capability (:data:`DEMO_STEPS`); ``regkit validate`` checks regulator XML files
 against their XSDs (see :mod:`regkit.reports.xml`); ``regkit feedback`` reconciles a trade
-repository's EMIR rejection feedback with the trades reported, naming the VRs each rejection
-broke (see :mod:`regkit.reports.emir.feedback`).
+repository's EMIR rejection feedback and an NCA's MiFIR status advice with the trades
+reported, naming the rules each rejection broke (see :mod:`regkit.reports.emir.feedback`
+and :mod:`regkit.reports.mifir.feedback`).
+
+Progress: check, report, pack, validate and samples say on stderr what they are doing (the
+step that runs, and the records done against their total where it is known) when stderr is
+a terminal; nothing with ``--quiet``, or when stderr is a pipe or a file.
 
 Exit codes: 0 when all went well; 1 when ``check`` found findings at or above ``--fail-on``,
 when ``validate`` found an invalid file, when ``feedback`` lists a rejection (or the demo

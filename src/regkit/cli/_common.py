@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from regkit.errors import RecordError
 from regkit.rules.findings import Severity
@@ -18,7 +17,6 @@ from regkit.schemas.types import utc_time
 
 __all__ = [
     "ArgumentParser",
-    "ProgressBar",
     "UsageError",
     "add_record_files",
     "as_of",
@@ -28,7 +26,6 @@ __all__ = [
     "print_record_errors",
     "severity",
     "whole_number",
-    "write_progress",
 ]
 
 
@@ -129,51 +126,3 @@ def print_record_errors(command: str, errors: Sequence[RecordError], shown: int 
     """The first ``shown`` bad rows, one a line, on stderr."""
     for error in errors[:shown]:
         print(f"regkit {command}: {error}", file=sys.stderr)
-
-
-def write_progress(stream: TextIO) -> Callable[[str, int], None] | None:
-    """Progress lines of files written, on ``stream`` when it is a terminal, else nothing."""
-    if not stream.isatty():
-        return None
-
-    def report(name: str, records: int) -> None:
-        print(f"  wrote {name} ({records:,} records)", file=stream, flush=True)
-
-    return report
-
-
-class ProgressBar:
-    """A one-line progress bar on a terminal (nothing when the stream is not one)."""
-
-    def __init__(self, stream: TextIO, width: int = 30) -> None:
-        self.stream = stream
-        self.width = width
-        self.live = stream.isatty()
-        self.started = time.monotonic()
-
-    def progress(self, what: str, done: int, total: int) -> None:
-        """A job's progress callback: a step without counts is said, a counted one drawn."""
-        if total:
-            self.show(what, done, total)
-        else:
-            self.say(what)
-
-    def say(self, text: str) -> None:
-        self._line(text)
-
-    def show(self, what: str, done: int, total: int) -> None:
-        share = done / total if total else 1.0
-        filled = round(share * self.width)
-        bar = "#" * filled + "." * (self.width - filled)
-        self._line(f"checking {what} [{bar}] {done:,}/{total:,} ({share:.0%})")
-
-    def done(self) -> None:
-        if self.live:
-            elapsed = time.monotonic() - self.started
-            self.stream.write(f"\r\033[Kregkit check: done in {elapsed:.1f} s\n")
-            self.stream.flush()
-
-    def _line(self, text: str) -> None:
-        if self.live:
-            self.stream.write(f"\r\033[Kregkit check: {text}")
-            self.stream.flush()

@@ -9,7 +9,6 @@ from typing import Any
 
 from regkit import jobs
 from regkit.cli._common import (
-    ProgressBar,
     UsageError,
     add_record_files,
     as_of,
@@ -18,6 +17,7 @@ from regkit.cli._common import (
     severity,
 )
 from regkit.cli._findings import add_findings_output, findings_format, write_findings
+from regkit.cli._progress import Progress, add_quiet
 from regkit.rules.findings import Severity
 from regkit.rules.policy import builtin_policies, load_policy
 from regkit.schemas.kinds import KINDS
@@ -69,6 +69,7 @@ def add(commands: Any) -> None:
         help=f"exit 1 when a finding is at least this severe: {severities} "
         "(default: info, any finding)",
     )
+    add_quiet(check)
     check.set_defaults(run=run)
 
 
@@ -79,11 +80,15 @@ def run(args: argparse.Namespace) -> int:
     files = {kind.plural: getattr(args, kind.plural) for kind in KINDS.values()}
     if all(path is None for path in files.values()):
         raise UsageError(f"give at least one of {file_flags()}")
-    bar = ProgressBar(sys.stderr)
     try:
-        result = jobs.check_files(
-            policy, engine=args.engine, as_of=args.as_of, progress=bar.progress, **files
-        )
+        with Progress("check", quiet=args.quiet) as progress:
+
+            def checking(what: str, done: int, total: int) -> None:
+                progress(f"checking {what}" if total else what, done, total)
+
+            result = jobs.check_files(
+                policy, engine=args.engine, as_of=args.as_of, progress=checking, **files
+            )
     except jobs.JobError as exc:
         if not exc.record_errors:
             raise
@@ -92,6 +97,5 @@ def run(args: argparse.Namespace) -> int:
         more = f" ({len(errors) - 20} more not shown)" if len(errors) > 20 else ""
         print(f"regkit check: {len(errors)} input errors{more}; nothing checked", file=sys.stderr)
         return 2
-    bar.done()
     write_findings(result, args.out, output)
     return 0 if result.is_compliant(args.fail_on) else 1

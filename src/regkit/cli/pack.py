@@ -10,6 +10,7 @@ from typing import Any
 
 from regkit import jobs
 from regkit.cli._common import UsageError, add_record_files, as_of, day, file_flags
+from regkit.cli._progress import Progress, add_quiet
 from regkit.reports import audit_pack
 from regkit.reports.registry import REPORTS
 from regkit.rules.policy import load_policy
@@ -64,6 +65,7 @@ def add(commands: Any) -> None:
     pack.add_argument(
         "--out", type=Path, required=True, metavar="PACK.zip", help="the audit pack to write"
     )
+    add_quiet(pack)
     pack.set_defaults(run=run)
 
 
@@ -88,21 +90,23 @@ def run(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy, parameters=args.parameters)
     files = {kind.plural: getattr(args, kind.plural) for kind in KINDS.values()}
     try:
-        done = jobs.pack(
-            policy,
-            out=args.out,
-            start=args.start,
-            end=args.end,
-            account=args.account,
-            with_reports=reports,
-            firm=args.firm,
-            inputs=args.inputs,
-            as_of=args.as_of,
-            created_at=args.created_at,
-            title=args.title,
-            sign=key,
-            **files,
-        )
+        with Progress("pack", quiet=args.quiet) as progress:
+            done = jobs.pack(
+                policy,
+                out=args.out,
+                start=args.start,
+                end=args.end,
+                account=args.account,
+                with_reports=reports,
+                firm=args.firm,
+                inputs=args.inputs,
+                as_of=args.as_of,
+                created_at=args.created_at,
+                title=args.title,
+                sign=key,
+                progress=progress,
+                **files,
+            )
     except jobs.JobError:
         if all(path is None for path in files.values()):  # the job names no option
             raise UsageError(f"give at least one of {file_flags()}") from None

@@ -10,6 +10,7 @@ from typing import Any
 
 from regkit import jobs
 from regkit.cli._common import as_of
+from regkit.cli._progress import Progress, add_quiet
 from regkit.reports.registry import REPORTS, ReportOption, ReportType
 from regkit.reports.values import Rendered
 
@@ -29,6 +30,7 @@ def add(commands: Any) -> None:
         _add_report_files(parser, kind)
         for option in kind.options:
             _add_option(parser, option)
+        add_quiet(parser)
         parser.set_defaults(run=run)
 
 
@@ -89,18 +91,20 @@ def run(args: argparse.Namespace) -> int:
     """Write the files of the report asked for and list them."""
     kind = REPORTS[args.report]
     options = {option.name: getattr(args, option.name) for option in kind.options}
-    files = jobs.report(
-        kind.name,
-        trades=args.trades,
-        accounts=args.accounts,
-        firm=args.firm,
-        out=args.out,
-        created_at=args.created_at,
-        max_records=args.max_records,
-        first_sequence=args.first_sequence,
-        validate=not args.no_validate,
-        **options,
-    )
+    with Progress(f"report {kind.name}", quiet=args.quiet) as progress:
+        files = jobs.report(
+            kind.name,
+            trades=args.trades,
+            accounts=args.accounts,
+            firm=args.firm,
+            out=args.out,
+            created_at=args.created_at,
+            max_records=args.max_records,
+            first_sequence=args.first_sequence,
+            validate=not args.no_validate,
+            progress=progress,
+            **options,
+        )
     print_rendered(files, "reported")
     return 0
 

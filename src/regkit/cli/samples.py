@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any, get_args
 
 from regkit import jobs
-from regkit.cli._common import whole_number, write_progress
+from regkit.cli._common import whole_number
+from regkit.cli._progress import Progress, add_quiet
 from regkit.jobs import sample_lines
 from regkit.samples import DEFAULT_SEED
 from regkit.schemas.io import FileFormat
@@ -46,6 +47,7 @@ def add(commands: Any) -> None:
     samples.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})"
     )
+    add_quiet(samples)
     samples.set_defaults(run=run)
 
 
@@ -60,13 +62,16 @@ def _trade_count(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Write the set and list its files."""
-    manifest = jobs.samples(
-        args.out,
-        trades=args.trades,
-        format=args.format,
-        seed=args.seed,
-        progress=write_progress(sys.stderr),
-    )
+    with Progress("samples", quiet=args.quiet) as progress:
+        progress(f"generating {args.trades:,} trades and their brokerage", 0, 0)
+
+        def written(name: str, records: int) -> None:
+            progress.note(f"wrote {name} ({records:,} records)")
+            progress("generating the next file", 0, 0)
+
+        manifest = jobs.samples(
+            args.out, trades=args.trades, format=args.format, seed=args.seed, progress=written
+        )
     for line in sample_lines(manifest):
         print(line, file=sys.stdout)
     print(f"manifest.json written to {manifest.out_dir}", file=sys.stdout)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from regkit.cli._common import positive
+from regkit.cli._progress import Progress, add_quiet
 from regkit.errors import RegkitError
 from regkit.reports.xml import DEFAULT_MAX_PROBLEMS, ValidationResult
 from regkit.reports.xml import validate as validate_xml
@@ -40,6 +41,7 @@ def add(commands: Any) -> None:
         help=f"list at most N problems of a file (default: {DEFAULT_MAX_PROBLEMS}); "
         "how many more there are is said after them",
     )
+    add_quiet(validate)
     validate.set_defaults(run=run)
 
 
@@ -47,20 +49,28 @@ def run(args: argparse.Namespace) -> int:
     """Validate each file; exit 1 when one is invalid, 2 when one cannot be read."""
     code = 0
     shown: int = args.max_problems
-    for path in args.files:
-        try:
-            result = validate_xml(path, max_problems=shown * _COUNTED_PER_SHOWN)
-        except RegkitError as exc:
-            print(f"regkit validate: error: {exc}", file=sys.stderr)
-            code = 2
-            continue
-        if result.ok:
-            envelope = f" in {result.envelope}" if result.envelope else ""
-            print(f"{path}: OK ({result.message}{envelope})", file=sys.stdout)
-            continue
-        _print_problems(path, result, shown)
-        code = max(code, 1)
+    with Progress("validate", quiet=args.quiet) as progress:
+        for path in args.files:
+            code = max(code, _validate(path, shown, progress))
     return code
+
+
+def _validate(path: Path, shown: int, progress: Progress) -> int:
+    """Validate one file and print what was found: its exit code."""
+    progress(f"validating {path}", 0, 0)
+    try:
+        result = validate_xml(path, max_problems=shown * _COUNTED_PER_SHOWN)
+    except RegkitError as exc:
+        progress.pause()
+        print(f"regkit validate: error: {exc}", file=sys.stderr)
+        return 2
+    progress.pause()
+    if result.ok:
+        envelope = f" in {result.envelope}" if result.envelope else ""
+        print(f"{path}: OK ({result.message}{envelope})", file=sys.stdout)
+        return 0
+    _print_problems(path, result, shown)
+    return 1
 
 
 def _print_problems(path: Path, result: ValidationResult, shown: int) -> None:

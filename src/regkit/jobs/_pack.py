@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from regkit.jobs._check import PolicyArgument, policy_of
-from regkit.jobs._common import JobError, as_path, check_date, check_time
+from regkit.jobs._common import JobError, Progress, as_path, check_date, check_time, counted
 from regkit.jobs._inputs import load_firm, read_files
 from regkit.reports import audit_pack
 from regkit.reports.precheck import ContentCheck
@@ -87,6 +87,7 @@ def pack(
     created_at: datetime | None = None,
     title: str | None = None,
     sign: str | os.PathLike[str] | bytes | Ed25519PrivateKey | None = None,
+    progress: Progress | None = None,
     **files: str | os.PathLike[str] | None,
 ) -> PackResult:
     """Build an audit pack (what ``regkit pack`` does): read the record files, keep those
@@ -109,6 +110,8 @@ def pack(
             ``created_at`` give the same pack, byte for byte.
         title: the report's title.
         sign: an Ed25519 private key (a PEM file, PEM bytes or the key) to sign the pack.
+        progress: told of each step (reading, checking, rendering, writing the pack), with
+            the records checked and the trades rendered.
         **files: the record files by kind plural (``trades=``, ``accounts=`` ...).
 
     Returns:
@@ -137,14 +140,32 @@ def pack(
         raise JobError(f"the last day {last} is before the first {first}")
     key = signing_key(sign)  # first: a bad key should fail before minutes of checking
     loaded = policy_of(policy, parameters)
+    tell = progress or _silent
+    tell("reading the record files", 0, 0)
     scoped = _scoped_inputs(files, account, start, end)
     given: dict[str, Any] = dict(scoped)
-    result = check(loaded, as_of=as_of, **given)
+    result = check(loaded, as_of=as_of, progress=_checking(progress), **given)
     accounts = (account,) if account is not None else ()
     scope = audit_pack.PackScope(accounts=accounts, start=start, end=end, kinds=tuple(scoped))
     created = stamp or datetime.now(UTC)  # now: after the check, which it must not predate
     return _write(result, as_path("out", out), scoped, reports, firm, scope, created=created,
-                  title=title, key=key, fingerprints=fingerprints)  # fmt: skip
+                  title=title, key=key, fingerprints=fingerprints, progress=progress)  # fmt: skip
+
+
+def _checking(progress: Progress | None) -> Progress | None:
+    """The check's progress, its counted steps said as checking (``checking trades``)."""
+    if progress is None:
+        return None
+    told = progress
+
+    def checking(what: str, done: int, total: int) -> None:
+        told(f"checking {what}" if total else what, done, total)
+
+    return checking
+
+
+def _silent(what: str, done: int, total: int) -> None:
+    """A progress callback that shows nothing."""
 
 
 def _reports(with_reports: Sequence[str], firm: object, files: Mapping[str, object]) -> list[str]:
@@ -200,6 +221,7 @@ def _write(
     title: str | None,
     key: Ed25519PrivateKey | None,
     fingerprints: bool,
+    progress: Progress | None = None,
 ) -> PackResult:
     """Render the reports into a temporary folder and build the pack with them."""
     with tempfile.TemporaryDirectory() as folder:
@@ -208,8 +230,9 @@ def _write(
         checks: list[ContentCheck] = []
         for name in reports:
             assert reporting is not None
+            trades = [t for t in scoped["trades"] if isinstance(t, Trade)]
             rendered = report_type(name).render(
-                [t for t in scoped["trades"] if isinstance(t, Trade)],
+                counted(trades, f"rendering {name}", len(trades), progress),
                 [a for a in scoped["accounts"] if isinstance(a, Account)],
                 reporting,
                 Path(folder) / name,
@@ -218,6 +241,7 @@ def _write(
             attachments += rendered
             if rendered.content_check is not None:
                 checks.append(rendered.content_check)
+        (progress or _silent)(f"writing {out.name}", 0, 0)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", audit_pack.PackWarning)
             path = audit_pack.build(

@@ -7,7 +7,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from regkit.jobs._common import JobError, as_path, check_time, optional_path
+from regkit.jobs._common import (
+    JobError,
+    Progress,
+    as_path,
+    check_time,
+    counted,
+    optional_path,
+    row_count,
+)
 from regkit.jobs._inputs import checked_trades, load_firm, read_file
 from regkit.reports.registry import ReportOption, ReportType, report_type
 from regkit.reports.values import Rendered
@@ -27,6 +35,7 @@ def report(
     max_records: int | None = None,
     first_sequence: int = 1,
     validate: bool = True,
+    progress: Progress | None = None,
     **options: Any,
 ) -> Rendered:
     """Write the regulator files of one report from record files (what ``regkit report
@@ -42,6 +51,7 @@ def report(
         max_records: records in one file (default: the report's own limit).
         first_sequence: the first file's number.
         validate: validate every file against its schema before it appears.
+        progress: told of each step and the trades rendered (of how many, from Parquet).
         **options: the report's own options (:attr:`ReportType.options`): ``cancel``
             and ``parameters`` for MiFIR; ``snapshots`` (a file), ``action``, ``check``
             and ``write_passing`` for EMIR (see :func:`regkit.reports.emir.render`).
@@ -75,26 +85,39 @@ def report(
     """
     kind = report_type(name)
     given = _options(kind, options)
-    paths = [as_path("trades", trades), as_path("accounts", accounts), as_path("firm", firm)]
-    paths += [path for option, path in _record_options(kind, given)]
+    paths = _files(kind, given, trades, accounts, firm)
     check_time("created_at", created_at)
-    for path in paths:
-        if not path.is_file():
-            raise JobError(f"{path}: no such file")
     reporting_firm = load_firm(paths[2])
+    (progress or _silent)(f"reading {paths[1]}", 0, 0)
     _read_options(kind, given)
-    keywords = kind.keywords(given)
+    holders = _read_accounts(paths[1])
+    streamed = counted(checked_trades(paths[0], []), f"rendering {name}", row_count(paths[0]),
+                       progress)  # fmt: skip
     return kind.render(
-        checked_trades(paths[0], []),
-        _read_accounts(paths[1]),
+        streamed,
+        holders,
         reporting_firm,
         as_path("out", out),
         created_at=created_at,
         max_records=max_records,
         validate=validate,
         first_sequence=first_sequence,
-        **keywords,
+        **kind.keywords(given),
     )
+
+
+def _files(kind: ReportType, given: dict[str, Any], *named: object) -> list[Path]:
+    """The trades, accounts and firm files, then the report's own record files; each must
+    exist."""
+    paths = [as_path(label, value) for label, value in zip(_NAMED, named, strict=True)]
+    paths += [path for option, path in _record_options(kind, given)]
+    for path in paths:
+        if not path.is_file():
+            raise JobError(f"{path}: no such file")
+    return paths
+
+
+_NAMED = ("trades", "accounts", "firm")
 
 
 def _options(kind: ReportType, options: dict[str, Any]) -> dict[str, Any]:
@@ -151,3 +174,7 @@ def _read_options(kind: ReportType, given: dict[str, Any]) -> None:
 def _read_accounts(path: Path) -> list[Account]:
     """The accounts of a report: a file that cannot be read, or any bad row, stops it."""
     return read_file(path, Account, unreadable=f"{path} cannot be read as accounts")
+
+
+def _silent(what: str, done: int, total: int) -> None:
+    """A progress callback that shows nothing."""

@@ -355,6 +355,8 @@ def check(
             findings += run.record_findings(kind, progress)
         # A rule over several kinds runs when any of its kinds has records.
         if any(len(given[each]) for rule in checker.aggregate_rules(kind) for each in rule.kinds):
+            if progress is not None:
+                progress(f"aggregate rules over {item.name}", 0, 0)
             findings += run.window_findings(kind)
     elapsed = time.perf_counter() - clock
     return _result(checker, given, findings, started, elapsed)

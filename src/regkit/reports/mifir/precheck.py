@@ -139,9 +139,9 @@ class CodeInfo:
         >>> info = code_info("CON-070")
         >>> info.field, info.field_name, info.disposition
         ('7', 'Buyer identification code', 'external')
-        >>> code_info("CON-360").check
-        'field 36 is checked before submission by mifir-vr: MIFIR-VR-036-01, MIFIR-VR-036-02, \
-MIFIR-VR-036-03 (the NCA's rule behind the code may check more)'
+        >>> print(code_info("CON-360").check)  # doctest: +NORMALIZE_WHITESPACE
+        field 36 is checked before submission by mifir-vr: MIFIR-VR-036-01,
+        MIFIR-VR-036-02, MIFIR-VR-036-03 (the NCA's rule behind the code may check more)
     """
 
     code: str
