@@ -195,3 +195,44 @@ def test_the_progress_line_names_the_kind_being_checked(
         for line in lines:
             assert line.startswith(f"regkit check: checking {kind}s:"), (kind, line)
     assert "reading " in terminal.getvalue()  # it did say what it read, before
+
+
+# --- a rule that fires on most records -----------------------------------------------------
+
+NEGATIVE_QUANTITY = """\
+policy: every-trade
+version: "1"
+rules:
+  - {id: NEGATIVE-QTY, severity: low, applies_to: trade, assert: trade.quantity < 0,
+     message: "quantity {trade.quantity} is not negative"}
+"""
+
+
+def test_a_rule_on_most_records_is_said_and_can_be_capped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from regkit.samples import SampleConfig, write_samples
+
+    write_samples(tmp_path, SampleConfig(trades=1_200), "parquet")
+    policy = tmp_path / "every.yaml"
+    policy.write_text(NEGATIVE_QUANTITY, encoding="utf-8")
+    base = ["check", "--policy", str(policy), "--trades", str(tmp_path / "trades.parquet")]
+    base += ["--fail-on", "critical"]
+    assert main([*base, "--out", str(tmp_path / "all.json")]) == 0
+    captured = capsys.readouterr()
+    assert (
+        "regkit check: NEGATIVE-QTY fired on 1,200 of 1,200 trades (100%): is an input or a "
+        "parameter missing?; --max-findings-per-rule N keeps the first N of each rule"
+    ) in captured.err
+    assert "1,200 findings written" in captured.out
+    assert main([*base, "--max-findings-per-rule", "5", "--out", str(tmp_path / "5.json")]) == 0
+    captured = capsys.readouterr()
+    assert "fired on 1,200 of 1,200 trades (100%)" in captured.err  # still said, exactly
+    assert captured.out.strip().endswith(
+        "5 findings written to "
+        f"{tmp_path / '5.json'} (json); 1,195 more counted, not listed (--max-findings-per-rule)"
+    )
+    written = json.loads((tmp_path / "5.json").read_text(encoding="utf-8"))
+    assert len(written["findings"]) == 5
+    assert written["unlisted"] == {"NEGATIVE-QTY": 1_195}
+    assert written["counts"]["by_rule"] == {"NEGATIVE-QTY": 1_200}

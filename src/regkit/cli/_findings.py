@@ -39,8 +39,11 @@ def _table(result: CheckResult, limit: int | None = 50) -> str:
     lines = [
         f"policy {result.policy_id} {result.policy_version} (sha256 {result.policy_sha256[:12]})",
         f"checked {checked or 'nothing'}",
-        f"findings {len(result.findings):,}" + (f" ({severities})" if severities else ""),
+        f"findings {result.total_findings:,}" + (f" ({severities})" if severities else ""),
     ]
+    if result.unlisted:
+        counted = ", ".join(f"{rule} {count:,}" for rule, count in result.unlisted.items())
+        lines.append(f"counted but not listed (--max-findings-per-rule): {counted}")
     if result.findings:
         shown = result.findings if limit is None else result.findings[:limit]
         wide = max(16, *(len(finding.rule_id) for finding in shown))
@@ -151,4 +154,9 @@ def write_findings(result: CheckResult, out: Path | None, chosen: _FindingsForma
         sys.stdout.write(chosen.text(result))
         return
     chosen.write(result, out)
-    print(f"{len(result.findings):,} findings written to {out} ({chosen.name})", file=sys.stdout)
+    more = sum(result.unlisted.values())
+    unlisted = f"; {more:,} more counted, not listed (--max-findings-per-rule)" if more else ""
+    print(
+        f"{len(result.findings):,} findings written to {out} ({chosen.name}){unlisted}",
+        file=sys.stdout,
+    )

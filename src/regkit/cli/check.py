@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from regkit import jobs
 from regkit.cli._common import (
@@ -13,12 +13,13 @@ from regkit.cli._common import (
     add_record_files,
     as_of,
     file_flags,
+    positive,
     print_record_errors,
     severity,
 )
 from regkit.cli._findings import add_findings_output, findings_format, write_findings
 from regkit.cli._progress import Progress, add_quiet
-from regkit.rules.findings import Severity
+from regkit.rules.findings import CheckResult, Severity
 from regkit.rules.policy import builtin_policies, load_policy
 from regkit.schemas.kinds import KINDS
 
@@ -69,6 +70,13 @@ def add(commands: Any) -> None:
         help=f"exit 1 when a finding is at least this severe: {severities} "
         "(default: info, any finding)",
     )
+    check.add_argument(
+        "--max-findings-per-rule",
+        type=positive,
+        metavar="N",
+        help="keep the first N findings of each rule and count the rest exactly (for a rule "
+        "that fires on most records); default: keep every finding",
+    )
     add_quiet(check)
     check.set_defaults(run=run)
 
@@ -87,7 +95,12 @@ def run(args: argparse.Namespace) -> int:
                 progress(f"checking {what}" if total else what, done, total)
 
             result = jobs.check_files(
-                policy, engine=args.engine, as_of=args.as_of, progress=checking, **files
+                policy,
+                engine=args.engine,
+                as_of=args.as_of,
+                progress=checking,
+                max_findings_per_rule=args.max_findings_per_rule,
+                **files,
             )
     except jobs.JobError as exc:
         if not exc.record_errors:
@@ -97,5 +110,36 @@ def run(args: argparse.Namespace) -> int:
         more = f" ({len(errors) - 20} more not shown)" if len(errors) > 20 else ""
         print(f"regkit check: {len(errors)} input errors{more}; nothing checked", file=sys.stderr)
         return 2
+    warn_of_floods(result, capped=args.max_findings_per_rule is not None)
     write_findings(result, args.out, output)
     return 0 if result.is_compliant(args.fail_on) else 1
+
+
+#: A rule is said to flood a run when it fires on more than this share of its kind's
+#: records, and at least :data:`_FLOOD_FINDINGS` times.
+_FLOOD_SHARE: Final = 0.5
+_FLOOD_FINDINGS: Final = 1_000
+
+
+def warn_of_floods(result: CheckResult, *, capped: bool) -> None:
+    """Say on stderr which rules fired on most of the records they read: usually an input
+    or a parameter is missing (a lateness rule without the reports it compares with)."""
+    for rule_id, count, checked, kind in _floods(result):
+        advice = "" if capped else "; --max-findings-per-rule N keeps the first N of each rule"
+        print(
+            f"regkit check: {rule_id} fired on {count:,} of {checked:,} {kind}s "
+            f"({count / checked:.0%}): is an input or a parameter missing?{advice}",
+            file=sys.stderr,
+        )
+
+
+def _floods(result: CheckResult) -> list[tuple[str, int, int, str]]:
+    """The rules that flood the run: id, findings, records of their kind, the kind."""
+    kinds = {finding.rule_id: finding.record_kind for finding in result.findings}
+    found: list[tuple[str, int, int, str]] = []
+    for rule_id, count in result.counts_by_rule.items():
+        kind = kinds.get(rule_id, "")
+        checked = result.records_checked.get(kind, 0)
+        if checked and count >= _FLOOD_FINDINGS and count > _FLOOD_SHARE * checked:
+            found.append((rule_id, count, checked, kind))
+    return found

@@ -45,6 +45,7 @@ def check_files(
     engine: Literal["auto", "python", "polars"] = "auto",
     as_of: TimeArgument | None = None,
     progress: Progress | None = None,
+    max_findings_per_rule: int | None = None,
     **files: str | os.PathLike[str] | None,
 ) -> CheckResult:
     """Check record files against a policy (what ``regkit check`` does, before it writes
@@ -59,6 +60,8 @@ def check_files(
         engine: ``auto``, ``python`` or ``polars``.
         as_of: the time rules read as ``as_of`` (default: now).
         progress: told of each file read, of the check starting and of its progress.
+        max_findings_per_rule: keep the first N findings of each rule, count the rest
+            (see :func:`regkit.check`).
         **files: the record files by kind plural: ``trades=``, ``accounts=``,
             ``movements=``, ``snapshots=``; ``None`` is skipped.
 
@@ -103,7 +106,14 @@ def check_files(
         raise JobError(f"{len(errors)} input errors; nothing checked", errors)
     # Until the engine reports its first kind, a progress bar must not still say "reading".
     tell(f"checking against {_name(loaded)}", 0, 0)
-    return check(loaded, as_of=as_of, engine=engine, progress=progress, **inputs)
+    return check(
+        loaded,
+        as_of=as_of,
+        engine=engine,
+        progress=progress,
+        max_findings_per_rule=max_findings_per_rule,
+        **inputs,
+    )
 
 
 def _name(policy: Policy | Sequence[Policy]) -> str:

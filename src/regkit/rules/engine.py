@@ -38,7 +38,7 @@ from regkit.rules.backends import CheckedRules, CheckInputs, get_backend
 from regkit.rules.backends.base import Progress
 from regkit.rules.backends.checked import RecordRule
 from regkit.rules.custom import PythonRule
-from regkit.rules.findings import CheckResult, Finding
+from regkit.rules.findings import CheckResult, Finding, FindingsCap
 from regkit.rules.inputs import KindInput, RecordInput, kind_model, refuse_misfit
 from regkit.rules.policy import Policy, canonical_sha256, install_compiler
 from regkit.rules.windows import AggregateRule, WindowState, at_record
@@ -302,6 +302,7 @@ def check(
     as_of: TimeArgument | None = None,
     engine: str = "auto",
     progress: Progress | None = None,
+    max_findings_per_rule: int | None = None,
     **inputs: RecordInput,
 ) -> CheckResult:
     """Check records against a policy and return every finding with its provenance.
@@ -327,6 +328,11 @@ def check(
     (``progress("trades", 0, 200_000)``) and how far it has come
     (``progress("trades", 20_000, 200_000)``), for a progress bar.
 
+    ``max_findings_per_rule`` keeps the first N findings of each rule (in the order above)
+    and counts the rest exactly (:attr:`CheckResult.unlisted`; the counts include them): a
+    rule that fires on most records (a lateness rule without the reports it needs) then
+    does not flood the result.
+
     Raises:
         RecordError: a DataFrame holds rows that are not valid records (every one is named
             in the error's ``errors``; nothing is checked).
@@ -336,6 +342,7 @@ def check(
             ``engine`` names no registered backend.
     """
     _refuse_unknown(inputs)
+    cap = FindingsCap(max_findings_per_rule)
     started = datetime.now(UTC)
     clock = time.perf_counter()
     checker = Checker(policy, as_of=started if as_of is None else as_of)
@@ -352,14 +359,14 @@ def check(
         if total and progress is not None:
             progress(item.name, 0, total)  # so that a progress bar names the kind now checked
         if total:
-            findings += run.record_findings(kind, progress)
+            findings += cap.take(run.record_findings(kind, progress))
         # A rule over several kinds runs when any of its kinds has records.
         if any(len(given[each]) for rule in checker.aggregate_rules(kind) for each in rule.kinds):
             if progress is not None:
                 progress(f"aggregate rules over {item.name}", 0, 0)
-            findings += run.window_findings(kind)
+            findings += cap.take(run.window_findings(kind))
     elapsed = time.perf_counter() - clock
-    return _result(checker, given, findings, started, elapsed)
+    return _result(checker, given, findings, started, elapsed, cap)
 
 
 def _refuse_unknown(inputs: Mapping[str, RecordInput]) -> None:
@@ -393,6 +400,7 @@ def _result(
     findings: list[Finding],
     started: datetime,
     elapsed: float,
+    cap: FindingsCap,
 ) -> CheckResult:
     ran = checker.policies
     return CheckResult(
@@ -410,6 +418,8 @@ def _result(
         input_fingerprints={item.name: item.fingerprint() for item in inputs.values() if len(item)},
         as_of=checker.as_of,
         policies=ran,
+        unlisted=dict(cap.unlisted),
+        unlisted_severity=dict(cap.severity),
     )
 
 

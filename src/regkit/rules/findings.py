@@ -195,6 +195,9 @@ class CheckResult:
         as_of: the time the rules read as ``as_of`` (UTC), so the run can be repeated.
         policies: the policy objects that ran (their exact text is ``policy.text``), so an
             audit pack built from the result holds them; not part of ``to_dict``.
+        unlisted: per rule, the findings found beyond ``max_findings_per_rule`` and not
+            kept (empty when the check kept every finding); the counts include them.
+        unlisted_severity: the severity of each rule with unlisted findings.
     """
 
     findings: list[Finding]
@@ -210,17 +213,29 @@ class CheckResult:
     regkit_version: str = __version__
     as_of: datetime | None = None
     policies: tuple[Policy, ...] = field(default=(), compare=False, repr=False)
+    unlisted: Mapping[str, int] = field(default_factory=dict)
+    unlisted_severity: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def counts_by_rule(self) -> dict[str, int]:
-        """Findings per rule id (rules with none are left out)."""
-        return dict(Counter(finding.rule_id for finding in self.findings))
+        """Findings per rule id (rules with none are left out), those not kept included."""
+        counted = Counter(finding.rule_id for finding in self.findings)
+        counted.update(self.unlisted)
+        return dict(counted)
 
     @property
     def counts_by_severity(self) -> dict[str, int]:
-        """Findings per severity, from the least to the most serious."""
+        """Findings per severity, from the least to the most serious (those not kept
+        included)."""
         counted = Counter(Severity(finding.severity) for finding in self.findings)
+        for rule_id, count in self.unlisted.items():
+            counted[Severity.parse(self.unlisted_severity[rule_id])] += count
         return {str(severity): counted[severity] for severity in Severity if counted[severity]}
+
+    @property
+    def total_findings(self) -> int:
+        """Every finding of the run, those not kept (:attr:`unlisted`) included."""
+        return len(self.findings) + sum(self.unlisted.values())
 
     @property
     def counts(self) -> dict[str, dict[str, int]]:
@@ -265,6 +280,7 @@ class CheckResult:
             "records_checked": dict(self.records_checked),
             "input_fingerprints": dict(self.input_fingerprints),
             "counts": self.counts,
+            **({"unlisted": dict(self.unlisted)} if self.unlisted else {}),
             "findings": [finding.to_dict() for finding in self.findings],
         }
 
@@ -312,6 +328,44 @@ class CheckResult:
             row["member_ids"] = list(finding.member_ids)
             rows.append(row)
         return pl.DataFrame(rows, schema=schema)
+
+
+class FindingsCap:
+    """Keeps at most ``limit`` findings of each rule, in the order given, and counts the
+    rest exactly (``limit`` None: keeps every finding).
+
+    Examples:
+        >>> cap = FindingsCap(1)
+        >>> kept = cap.take([Finding("R", "low", "trade", "T1", "m"),
+        ...                  Finding("R", "low", "trade", "T2", "m")])
+        >>> [f.record_id for f in kept], cap.unlisted
+        (['T1'], {'R': 1})
+    """
+
+    def __init__(self, limit: int | None) -> None:
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise TypeError(f"max_findings_per_rule must be a whole number, got {limit!r}")
+        if limit is not None and limit < 1:
+            raise ValueError(f"max_findings_per_rule must be at least 1, got {limit}")
+        self.limit = limit
+        self.kept: Counter[str] = Counter()
+        self.unlisted: dict[str, int] = {}
+        self.severity: dict[str, str] = {}
+
+    def take(self, findings: list[Finding]) -> list[Finding]:
+        """The findings to keep of ``findings`` (the next ones of the run)."""
+        if self.limit is None:
+            return findings
+        kept: list[Finding] = []
+        for finding in findings:
+            rule_id = finding.rule_id
+            if self.kept[rule_id] < self.limit:
+                self.kept[rule_id] += 1
+                kept.append(finding)
+            else:
+                self.unlisted[rule_id] = self.unlisted.get(rule_id, 0) + 1
+                self.severity[rule_id] = str(finding.severity)
+        return kept
 
 
 def fingerprint(records: Iterable[Record]) -> str:
