@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 from regkit.errors import RecordError
-from regkit.jobs._common import JobError, Progress, as_path, optional_path
+from regkit.jobs._common import JobError, Progress, as_path, optional_path, row_count
 from regkit.jobs._inputs import kind_of
+from regkit.rules.chunked import DEFAULT_CHUNK_ROWS, BadRowsError, check_parquet
 from regkit.rules.engine import check
 from regkit.rules.findings import CheckResult
 from regkit.rules.policy import Policy, load_policy
@@ -46,6 +48,7 @@ def check_files(
     as_of: TimeArgument | None = None,
     progress: Progress | None = None,
     max_findings_per_rule: int | None = None,
+    chunk_rows: int | None = None,
     **files: str | os.PathLike[str] | None,
 ) -> CheckResult:
     """Check record files against a policy (what ``regkit check`` does, before it writes
@@ -62,6 +65,11 @@ def check_files(
         progress: told of each file read, of the check starting and of its progress.
         max_findings_per_rule: keep the first N findings of each rule, count the rest
             (see :func:`regkit.check`).
+        chunk_rows: check Parquet files this many rows at a time
+            (:func:`regkit.rules.chunked.check_parquet`: the same findings, in bounded
+            memory). Default: so when every file is Parquet and one has more than
+            :data:`~regkit.rules.chunked.DEFAULT_CHUNK_ROWS` rows; other formats are read
+            whole.
         **files: the record files by kind plural: ``trades=``, ``accounts=``,
             ``movements=``, ``snapshots=``; ``None`` is skipped.
 
@@ -90,7 +98,27 @@ def check_files(
     """
     loaded = policy_of(policy, parameters)
     paths = {kind_of(name).plural: optional_path(name, path) for name, path in files.items()}
+    given = {name: path for name, path in paths.items() if path is not None}
+    size = _chunked(given, chunk_rows, engine)
+    if size is not None:
+        return _check_chunked(loaded, given, size, as_of, engine, progress,
+                              max_findings_per_rule)  # fmt: skip
     tell = progress or _silent
+    inputs = _read_whole(given, tell)
+    # Until the engine reports its first kind, a progress bar must not still say "reading".
+    tell(f"checking against {_name(loaded)}", 0, 0)
+    return check(
+        loaded,
+        as_of=as_of,
+        engine=engine,
+        progress=progress,
+        max_findings_per_rule=max_findings_per_rule,
+        **inputs,
+    )
+
+
+def _read_whole(paths: dict[str, Path], tell: Progress) -> dict[str, Any]:
+    """Each file read whole as validated columns; every bad row of every file refused."""
     inputs: dict[str, Any] = {}
     errors: list[RecordError] = []
     for kind in KINDS.values():
@@ -104,16 +132,44 @@ def check_files(
         raise JobError(f"give at least one of {', '.join(kind.plural for kind in KINDS.values())}")
     if errors:
         raise JobError(f"{len(errors)} input errors; nothing checked", errors)
-    # Until the engine reports its first kind, a progress bar must not still say "reading".
-    tell(f"checking against {_name(loaded)}", 0, 0)
-    return check(
-        loaded,
-        as_of=as_of,
-        engine=engine,
-        progress=progress,
-        max_findings_per_rule=max_findings_per_rule,
-        **inputs,
-    )
+    return inputs
+
+
+def _chunked(paths: dict[str, Path], chunk_rows: int | None, engine: str) -> int | None:
+    """The chunk size to check the files in, or None to read them whole: chunks when every
+    file is Parquet and ``chunk_rows`` asks for them, or one file is larger than a chunk."""
+    if chunk_rows is not None and (isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int)):
+        raise TypeError(f"chunk_rows must be a whole number, got {chunk_rows!r}")
+    if not paths or any(path.suffix.lower() != ".parquet" for path in paths.values()):
+        return None
+    if chunk_rows is not None:
+        return chunk_rows
+    largest = max(row_count(path) for path in paths.values())
+    return DEFAULT_CHUNK_ROWS if largest > DEFAULT_CHUNK_ROWS and engine != "python" else None
+
+
+def _check_chunked(
+    policy: Any,
+    paths: dict[str, Path],
+    size: int,
+    as_of: TimeArgument | None,
+    engine: str,
+    progress: Progress | None,
+    max_findings_per_rule: int | None,
+) -> CheckResult:
+    """:func:`check_parquet` of the files, its bad rows as a :class:`JobError`."""
+    for path in paths.values():
+        if not path.is_file():
+            raise JobError(f"{path}: no such file")
+    if progress is not None:
+        progress(f"checking against {_name(policy)}, {size:,} rows at a time", 0, 0)
+    try:
+        return check_parquet(
+            policy, paths, as_of=as_of, engine="polars" if engine == "auto" else engine,
+            chunk_rows=size, progress=progress, max_findings_per_rule=max_findings_per_rule,
+        )  # fmt: skip
+    except BadRowsError as exc:
+        raise JobError(f"{len(exc.rows)} input errors; nothing checked", list(exc.rows)) from None
 
 
 def _name(policy: Policy | Sequence[Policy]) -> str:

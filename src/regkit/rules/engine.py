@@ -366,7 +366,9 @@ def check(
                 progress(f"aggregate rules over {item.name}", 0, 0)
             findings += cap.take(run.window_findings(kind))
     elapsed = time.perf_counter() - clock
-    return _result(checker, given, findings, started, elapsed, cap)
+    checked = {kind: len(item) for kind, item in given.items() if len(item)}
+    fingerprints = {item.name: item.fingerprint() for item in given.values() if len(item)}
+    return result_of(checker, findings, started, elapsed, cap, checked, fingerprints)
 
 
 def _refuse_unknown(inputs: Mapping[str, RecordInput]) -> None:
@@ -394,14 +396,17 @@ def _engine_name(engine: str, inputs: CheckInputs) -> str:
     return "polars" if any(item.from_frame for item in inputs.values()) else "python"
 
 
-def _result(
+def result_of(
     checker: Checker,
-    inputs: CheckInputs,
     findings: list[Finding],
     started: datetime,
     elapsed: float,
     cap: FindingsCap,
+    records_checked: Mapping[str, int],
+    input_fingerprints: Mapping[str, str],
 ) -> CheckResult:
+    """The result of a check: its findings (those ``cap`` kept, and its count of the
+    rest), the policies that ran, what was checked and when."""
     ran = checker.policies
     return CheckResult(
         findings=findings,
@@ -414,8 +419,8 @@ def _result(
         started_at=started,
         finished_at=datetime.fromtimestamp(started.timestamp() + elapsed, UTC),
         rules_evaluated=checker.rule_ids,
-        records_checked={kind: len(item) for kind, item in inputs.items() if len(item)},
-        input_fingerprints={item.name: item.fingerprint() for item in inputs.values() if len(item)},
+        records_checked=dict(records_checked),
+        input_fingerprints=dict(input_fingerprints),
         as_of=checker.as_of,
         policies=ran,
         unlisted=dict(cap.unlisted),

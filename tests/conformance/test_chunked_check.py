@@ -1,0 +1,126 @@
+"""Parquet files checked in chunks (``regkit.rules.chunked``) give the findings the whole
+records give, in the same order, for every built-in pack: record rules chunk by chunk,
+aggregate rules over the columns they read, records read back by their row."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_expr_backends import books
+from test_policy_backends import policies
+
+import regkit as rk
+from regkit import jobs
+from regkit.rules.chunked import BadRowsError, check_parquet
+from regkit.rules.policy import builtin_policies, load_policy, parse_policy
+from regkit.samples import SampleConfig, write_samples
+from regkit.schemas.io import read_frame, write_records
+from regkit.schemas.kinds import KINDS
+
+AS_OF = "2026-11-20"
+
+
+@pytest.fixture(scope="module")
+def brokerage(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("chunked")
+    write_samples(folder, SampleConfig(trades=500), "parquet")
+    return {
+        kind.plural: folder / f"{kind.plural}.parquet"
+        for kind in KINDS.values()
+        if (folder / f"{kind.plural}.parquet").exists()
+    }
+
+
+@pytest.mark.parametrize("pack", sorted(builtin_policies()))
+@pytest.mark.parametrize("chunk_rows", [41])
+def test_every_pack_finds_the_same_in_chunks(
+    brokerage: dict[str, Path], pack: str, chunk_rows: int
+) -> None:
+    policy = load_policy(pack)
+    models = {kind.plural: kind.model for kind in KINDS.values()}
+    whole = rk.check(
+        policy,
+        as_of=AS_OF,
+        **{name: read_frame(path, models[name]) for name, path in brokerage.items()},
+    )
+    chunked = check_parquet(policy, brokerage, as_of=AS_OF, chunk_rows=chunk_rows)
+    assert chunked.findings == whole.findings
+    assert chunked.counts == whole.counts
+    assert chunked.records_checked == whole.records_checked
+
+
+def test_the_job_checks_in_chunks_with_the_cap_and_the_files_fingerprints(
+    brokerage: dict[str, Path],
+) -> None:
+    import hashlib
+
+    result = jobs.check_files(
+        "mifir-data-quality", as_of=AS_OF, chunk_rows=50, max_findings_per_rule=3, **brokerage
+    )
+    whole = jobs.check_files("mifir-data-quality", as_of=AS_OF, **brokerage)
+    assert result.counts == whole.counts
+    assert len(result.findings) <= 3 * len(result.counts_by_rule)
+    trades = brokerage["trades"]
+    assert result.input_fingerprints["trades"] == hashlib.sha256(trades.read_bytes()).hexdigest()
+
+
+def test_bad_rows_in_a_later_chunk_are_named_by_their_row_and_nothing_is_checked(
+    brokerage: dict[str, Path], tmp_path: Path
+) -> None:
+    frame = pl.read_parquet(brokerage["trades"])
+    broken = frame.with_columns(
+        pl.when(pl.int_range(pl.len()).is_in([3, 401]))
+        .then(pl.lit("-"))
+        .otherwise(pl.col("side"))
+        .alias("side")
+    )
+    path = tmp_path / "trades.parquet"
+    broken.write_parquet(path)
+    files = {**brokerage, "trades": path}
+    with pytest.raises(BadRowsError) as caught:
+        check_parquet(load_policy("esma-cfd-retail"), files, as_of=AS_OF, chunk_rows=100)
+    assert [error.row for error in caught.value.rows] == [4, 402]  # rows from 1, as read_frame
+    assert [error.row for error in read_frame(path, rk.Trade).errors] == [4, 402]
+    with pytest.raises(jobs.JobError) as refused:
+        jobs.check_files("esma-cfd-retail", as_of=AS_OF, chunk_rows=100, **files)
+    assert "2 input errors; nothing checked" in str(refused.value)
+    assert len(refused.value.record_errors) == 2
+
+
+def test_chunk_rows_must_be_a_whole_number_of_one_or_more(brokerage: dict[str, Path]) -> None:
+    with pytest.raises(ValueError, match="chunk_rows must be at least 1, got 0"):
+        check_parquet(load_policy("kyc"), brokerage, chunk_rows=0)
+    with pytest.raises(TypeError, match="chunk_rows must be a whole number"):
+        jobs.check_files("kyc", chunk_rows="10", **brokerage)  # type: ignore[arg-type]
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(policies(), books(), st.integers(1, 5))
+def test_random_policies_find_the_same_in_chunks(
+    tmp_path: Path, text: str, book: tuple[list[rk.Trade], list[rk.Account]], chunk_rows: int
+) -> None:
+    policy = parse_policy(text, "random.yaml")
+    trades, accounts = book
+    folder = tmp_path / uuid.uuid4().hex
+    folder.mkdir()
+    files = {"trades": folder / "trades.parquet"}
+    write_records(trades, files["trades"])
+    if accounts:
+        files["accounts"] = folder / "accounts.parquet"
+        write_records(accounts, files["accounts"])
+    # The files read whole, as `regkit check` reads them: a frame's decimal column has the
+    # most places any of its values has, and so have the records and evidence built from it.
+    models = {"trades": rk.Trade, "accounts": rk.Account}
+    frames = {name: read_frame(path, models[name]) for name, path in files.items()}
+    whole = rk.check(policy, as_of=AS_OF, engine="polars", **frames)
+    chunked = check_parquet(policy, files, as_of=AS_OF, chunk_rows=chunk_rows)
+    assert chunked.findings == whole.findings
