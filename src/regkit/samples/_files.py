@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import itertools
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,6 +26,7 @@ from regkit.samples._results import SampleFile, SampleManifest
 from regkit.samples._tables import (
     Row,
     Table,
+    json_lines,
     movement_table,
     snapshot_table,
     text_frame,
@@ -152,36 +154,43 @@ def _chunks(items: Iterable[Chunk], size: int) -> Iterator[list[Chunk]]:
 
 def _rows_to_jsonl(rows: Iterable[Row], table: Table[Row], path: Path, size: int) -> int:
     count = 0
-    line = table.json_line
-    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+    with open(path, "wb") as handle:
         for chunk in _chunks(rows, size):
-            handle.write("\n".join([line(row) for row in chunk]))
-            handle.write("\n")
+            lines = json_lines(table.frame(chunk))
+            handle.write("\n".join(lines.to_list()).encode())
+            handle.write(b"\n")
             count += len(chunk)
     return count
 
 
 def _rows_to_csv(rows: Iterable[Row], table: Table[Row], path: Path, size: int) -> int:
     count = 0
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        plain = csv.writer(handle, lineterminator="\n")
-        quoted = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
-        plain.writerow(table.columns)
+    with open(path, "wb") as handle:
+        handle.write(_python_csv([table.columns]))
         for chunk in _chunks(rows, size):
             text = text_frame(table.frame(chunk))
-            cells = zip(*(column.to_list() for column in text.iter_columns()), strict=True)
             carriage = text.select(
                 pl.any_horizontal(pl.all().str.contains("\r", literal=True)).any()
             ).item()
-            if not carriage:
-                plain.writerows(cells)
+            if carriage:
+                handle.write(_python_csv(text.iter_rows()))
             else:
-                # As write_records: a lone CR in a value would break the row unquoted.
-                for line in cells:
-                    writer = quoted if any(c and "\r" in c for c in line) else plain
-                    writer.writerow(["" if c is None else c for c in line])
+                # Without a CR, polars quotes what Python's writer quotes (empty text is
+                # null here, so neither quotes it).
+                text.write_csv(handle, include_header=False)
             count += len(chunk)
     return count
+
+
+def _python_csv(rows: Iterable[Sequence[str | None]]) -> bytes:
+    """Rows as ``write_records`` writes them: a row with a CR in a value is all quoted."""
+    out = io.StringIO()
+    plain = csv.writer(out, lineterminator="\n")
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for row in rows:
+        cells = ["" if cell is None else cell for cell in row]
+        (quoted if any("\r" in cell for cell in cells) else plain).writerow(cells)
+    return out.getvalue().encode()
 
 
 def _rows_to_parquet(rows: Iterable[Row], table: Table[Row], path: Path, size: int) -> int:

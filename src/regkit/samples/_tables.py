@@ -34,6 +34,7 @@ __all__ = [
     "Table",
     "movement_table",
     "snapshot_table",
+    "json_lines",
     "text_frame",
     "trade_table",
 ]
@@ -52,13 +53,11 @@ class Table(Generic[Row]):
         columns: the file's columns, in order (the model's layout).
         dtypes: each column's type where it holds a value (a column never filled is text).
         frame: a chunk of rows as a frame of ``columns``, typed by ``dtypes``.
-        json_line: one row as its JSON line (no newline).
     """
 
     columns: tuple[str, ...]
     dtypes: Mapping[str, pl.DataType]
     frame: Callable[[Sequence[Row]], pl.DataFrame]
-    json_line: Callable[[Row], str]
 
 
 def _transpose(rows: Sequence[tuple[Any, ...]], width: int) -> list[Sequence[Any]]:
@@ -73,11 +72,6 @@ def _typed(columns: Mapping[str, Sequence[Any]], dtypes: Mapping[str, pl.DataTyp
     return pl.DataFrame(
         {name: pl.Series(name, values, dtype=dtypes[name]) for name, values in columns.items()}
     )
-
-
-def _object(keys: Sequence[str], values: Sequence[Any]) -> str:
-    """A JSON object of the keys whose value is not None, in order (``exclude_none``)."""
-    return _dumps({key: value for key, value in zip(keys, values, strict=True) if value is not None})
 
 
 # trades ----------------------------------------------------------------------------------
@@ -149,7 +143,6 @@ def _instrument_frame(instruments: Sequence[Instrument]) -> pl.DataFrame:
 def trade_table(instruments: Sequence[Instrument]) -> Table[TradeRow]:
     """How trades go into files, their instruments taken from ``instruments``."""
     catalog = _instrument_frame(instruments)
-    catalog_json = [item.to_json() for item in instruments]
     own = {name: pl.String() for name in TradeRow._fields}
     own.update(spec=pl.UInt32(), at_ms=pl.Int64())
     dtypes: dict[str, pl.DataType] = {name: pl.String() for name in layout_of(Trade).columns}
@@ -174,23 +167,7 @@ def trade_table(instruments: Sequence[Instrument]) -> Table[TradeRow]:
             how="horizontal",
         ).select(layout_of(Trade).columns)
 
-    def json_line(row: TradeRow) -> str:
-        head = _dumps({"trade_id": row.trade_id, "account_id": row.account_id})[:-1]
-        rest = _object(
-            _TRADE_JSON_KEYS,
-            (
-                row.side, row.quantity, row.price, to_iso_ms(row.at_ms), row.price_currency,
-                "XOFF", "DEAL", row.leverage, row.margin, row.position_effect, row.uti,
-                row.lp_reference, row.execution_decision, row.investment_decision,
-                row.requested_price, row.option_premium, row.closes, row.quantity_currency,
-            ),
-        )  # fmt: skip
-        return f'{head},"instrument":{catalog_json[row.spec]},{rest[1:]}'
-
-    return Table(layout_of(Trade).columns, dtypes, frame, json_line)
-
-
-_TRADE_JSON_KEYS = tuple(name for name in _TRADE_OWN if name not in _TRADE_EMPTY)
+    return Table(layout_of(Trade).columns, dtypes, frame)
 
 
 # movements -------------------------------------------------------------------------------
@@ -210,15 +187,11 @@ def _movement_frame(rows: Sequence[MovementRow]) -> pl.DataFrame:
     )
 
 
-def _movement_json(row: MovementRow) -> str:
-    return _object(_MOVEMENT_KEYS, (*row[:5], to_iso_ms(row.at_ms), *row[6:]))
-
-
 def movement_table() -> Table[MovementRow]:
     """How cash movements go into files."""
     dtypes: dict[str, pl.DataType] = {name: pl.String() for name in _MOVEMENT_KEYS}
     dtypes["at"] = _UTC_US
-    return Table(_MOVEMENT_KEYS, dtypes, _movement_frame, _movement_json)
+    return Table(_MOVEMENT_KEYS, dtypes, _movement_frame)
 
 
 # snapshots -------------------------------------------------------------------------------
@@ -238,15 +211,11 @@ def _snapshot_frame(rows: Sequence[SnapshotRow]) -> pl.DataFrame:
     )
 
 
-def _snapshot_json(row: SnapshotRow) -> str:
-    return _object(_SNAPSHOT_KEYS, (row.account_id, to_iso_ms(row.at_ms), *row[2:]))
-
-
 def snapshot_table() -> Table[SnapshotRow]:
     """How end-of-day snapshots go into files."""
     dtypes: dict[str, pl.DataType] = {name: pl.String() for name in _SNAPSHOT_KEYS}
     dtypes.update(at=_UTC_US, open_positions=pl.Int64())
-    return Table(_SNAPSHOT_KEYS, dtypes, _snapshot_frame, _snapshot_json)
+    return Table(_SNAPSHOT_KEYS, dtypes, _snapshot_frame)
 
 
 # CSV text ---------------------------------------------------------------------------------
@@ -270,10 +239,66 @@ def _text(name: str, dtype: pl.DataType) -> pl.Expr:
     if isinstance(dtype, pl.List):
         return column.list.join(LIST_SEPARATOR)
     if dtype == pl.String():
-        return column
+        # Python's CSV writer writes an empty string as nothing, as it writes None.
+        return pl.when(column != "").then(column).alias(name)
     return column.cast(pl.String())
 
 
 def text_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every column of ``frame`` as its CSV text."""
+    """Every column of ``frame`` as its CSV text (null: an empty cell)."""
     return frame.select(_text(name, dtype) for name, dtype in frame.schema.items())
+
+
+# JSON lines -------------------------------------------------------------------------------
+
+#: Text that JSON must escape: put through ``json`` itself rather than quoted as it is.
+_NEEDS_ESCAPE = r'[\\"\x00-\x1f]'
+
+
+def _json_value(frame: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
+    """A column's values as JSON text, as pydantic writes them (null stays null)."""
+    column = pl.col(name)
+    if dtype in (pl.Int64(), pl.UInt32()):
+        return column.cast(pl.String())
+    if dtype == pl.Boolean():
+        return pl.when(column).then(pl.lit("true")).otherwise(pl.lit("false"))
+    if dtype == pl.String():
+        if frame[name].str.contains(_NEEDS_ESCAPE).any():
+            return column.map_elements(_dumps, return_dtype=pl.String())
+        return _quoted(column)
+    if dtype in (_UTC_US, pl.Date()):
+        return _quoted(_text(name, dtype))
+    raise TypeError(f"no JSON text for column {name!r} of type {dtype}")
+
+
+def _quoted(text: pl.Expr) -> pl.Expr:
+    return pl.concat_str(pl.lit('"'), text, pl.lit('"'))
+
+
+def json_lines(frame: pl.DataFrame) -> pl.Series:
+    """Each row of ``frame`` as the JSON line ``Record.to_json`` writes (no newline).
+
+    Dotted columns (``instrument.symbol``, one level) are a nested object, keys in column
+    order; null values are left out, as ``exclude_none`` does. The first column of the
+    record and of each nested object must never be null (an id, ``instrument.symbol``).
+    """
+    pieces: list[pl.Expr] = []
+    group, first = "", True
+    for name, dtype in frame.schema.items():
+        prefix, _, key = name.rpartition(".")
+        if "." in prefix:
+            raise ValueError(f"json_lines: {name!r} nests more than one level")
+        if prefix != group:
+            if group:
+                pieces.append(pl.lit("}"))
+            if prefix:
+                pieces.append(pl.lit(f',"{prefix}":{{'))
+                first = True
+            group = prefix
+        comma = "" if first else ","
+        first = False
+        value = _json_value(frame, name, dtype)
+        pieces.append(pl.concat_str(pl.lit(f'{comma}"{key}":'), value).fill_null(""))
+    if group:
+        pieces.append(pl.lit("}"))
+    return frame.select(pl.concat_str(pl.lit("{"), *pieces, pl.lit("}")).alias("json"))["json"]
