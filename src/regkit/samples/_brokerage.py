@@ -69,6 +69,7 @@ def snapshot_record(row: SnapshotRow) -> AccountSnapshot:
         open_positions=row.open_positions,
     )
 
+
 #: The firm's traders: the ids trades carry as decision makers, each a person with a passport.
 _TRADERS = {
     0: ("Eleni", "Georgiou"),

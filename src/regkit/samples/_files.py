@@ -213,10 +213,7 @@ def _rows_to_parquet(rows: Iterable[Row], table: Table[Row], path: Path, size: i
             table.frame([]).write_parquet(part)
             parts.append(part)
         schema = pl.Schema(
-            {
-                name: table.dtypes[name] if name in filled else pl.String()
-                for name in table.columns
-            }
+            {name: table.dtypes[name] if name in filled else pl.String() for name in table.columns}
         )
         pl.concat([pl.scan_parquet(part).cast(schema) for part in parts]).sink_parquet(path)
     finally:

@@ -21,7 +21,6 @@ from typing import Any, Generic, TypeVar
 import polars as pl
 
 from regkit.samples._brokerage import SnapshotRow
-from regkit.samples._common import to_iso_ms
 from regkit.samples._movements import MovementRow
 from regkit.samples._trades import TradeRow
 from regkit.schemas.account import AccountSnapshot
@@ -32,9 +31,9 @@ from regkit.schemas.trade import Trade
 
 __all__ = [
     "Table",
+    "json_lines",
     "movement_table",
     "snapshot_table",
-    "json_lines",
     "text_frame",
     "trade_table",
 ]
@@ -143,7 +142,7 @@ def _instrument_frame(instruments: Sequence[Instrument]) -> pl.DataFrame:
 def trade_table(instruments: Sequence[Instrument]) -> Table[TradeRow]:
     """How trades go into files, their instruments taken from ``instruments``."""
     catalog = _instrument_frame(instruments)
-    own = {name: pl.String() for name in TradeRow._fields}
+    own: dict[str, pl.DataType] = {name: pl.String() for name in TradeRow._fields}
     own.update(spec=pl.UInt32(), at_ms=pl.Int64())
     dtypes: dict[str, pl.DataType] = {name: pl.String() for name in layout_of(Trade).columns}
     dtypes.update(catalog.schema)

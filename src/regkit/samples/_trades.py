@@ -199,10 +199,8 @@ class Simulation:
     def _trade(self, number: int, at_ms: int) -> TradeRow:
         draw = self.draw
         k = number - 1
-        if k < len(self.cover):
-            index = self.cover[k]
-        else:
-            index = self.activity[draw(len(self.activity))]
+        cover = self.cover
+        index = cover[k] if k < len(cover) else self.activity[draw(len(self.activity))]
         plan = self.plans[index]
         positions = self.positions.get(index)
         if positions is None:
