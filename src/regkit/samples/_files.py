@@ -117,8 +117,10 @@ def write_samples(
     return manifest
 
 
-#: Rows per chunk: a chunk is one frame (and one Parquet part) in memory at a time.
-CHUNK_ROWS = 200_000
+#: Rows per chunk: a chunk is one frame (and one Parquet part) in memory at a time. Parquet
+#: parts have write_records' size (the file's row groups, so its bytes, follow them); CSV
+#: and JSON lines are the same text whatever the chunks, and smaller ones take less memory.
+CHUNK_ROWS: Mapping[str, int] = {"parquet": 200_000, "csv": 50_000, "jsonl": 50_000}
 
 
 def write_rows(
@@ -127,7 +129,7 @@ def write_rows(
     path: Path,
     format: FileFormat,
     *,
-    chunk_rows: int = CHUNK_ROWS,
+    chunk_rows: int | None = None,
 ) -> int:
     """Write ``rows`` to ``path`` in ``format``, chunk by chunk; return how many there were.
 
@@ -135,12 +137,13 @@ def write_rows(
     the rows (a test holds the two to each other); the file appears under its name only
     when complete.
     """
+    size = chunk_rows or CHUNK_ROWS[format]
     with atomic_path(path) as temporary:
         if format == "jsonl":
-            return _rows_to_jsonl(rows, table, temporary, chunk_rows)
+            return _rows_to_jsonl(rows, table, temporary, size)
         if format == "csv":
-            return _rows_to_csv(rows, table, temporary, chunk_rows)
-        return _rows_to_parquet(rows, table, temporary, chunk_rows)
+            return _rows_to_csv(rows, table, temporary, size)
+        return _rows_to_parquet(rows, table, temporary, size)
 
 
 Chunk = TypeVar("Chunk")

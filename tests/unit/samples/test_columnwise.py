@@ -77,7 +77,7 @@ def _both(
     rows: list[Any],
     record: Callable[[Any], Any],
     fmt: FileFormat,
-    chunk_rows: int = 200_000,
+    chunk_rows: int | None = None,
 ) -> tuple[bytes, bytes]:
     ours, theirs = tmp_path / f"ours.{fmt}", tmp_path / f"theirs.{fmt}"
     assert write_rows(rows, table, ours, fmt, chunk_rows=chunk_rows) == len(rows)
