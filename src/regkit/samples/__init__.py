@@ -37,9 +37,11 @@ comes back (``_results``), instruments, account holders, the account plan and ac
 movements, trades, the brokerage that runs them in order (``_brokerage``), and the files
 (``_files``).
 
-Large sets stream: :func:`write_samples` generates each record as the writer asks for it,
-so no file is ever held in memory (the generator's own state, per account and per day,
-is about 150 MB for a million trades; the writer adds its own buffers).
+Large sets stream, column-wise: :func:`write_samples` has the generator give trades, cash
+movements and snapshots as plain rows (no record model), and writes them in bounded chunks
+(a polars frame per chunk: Parquet parts, CSV text, JSON lines) with the bytes the models
+would write. No file is held in memory; the generator's own state (per account and per
+day) is bounded by the number of accounts, at most 200,000.
 
 Examples:
     >>> from regkit.samples import SampleConfig, generate

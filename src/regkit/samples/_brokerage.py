@@ -5,15 +5,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
 
 from regkit.samples._accounts import AccountPlan, build_account, plan_accounts
-from regkit.samples._common import Calendar, format_money, from_cents, stream, to_datetime, to_iso
+from regkit.samples._common import (
+    Calendar,
+    Draw,
+    cents_text,
+    fast_draw,
+    format_money,
+    stream,
+    to_datetime,
+    to_iso,
+)
 from regkit.samples._config import PLANTED_KINDS, SampleConfig
 from regkit.samples._instruments import SPECS, build_instrument
-from regkit.samples._movements import CashEvent, build_movement, cash_events
+from regkit.samples._movements import (
+    CashEvent,
+    MovementRow,
+    build_movement,
+    cash_events,
+    movement_row,
+)
 from regkit.samples._parties import make_lei
 from regkit.samples._results import Planted, SampleSet
-from regkit.samples._trades import Simulation
+from regkit.samples._trades import Simulation, TradeRow, trade_record
 from regkit.schemas.account import Account, AccountSnapshot
 from regkit.schemas.cash import CashMovement
 from regkit.schemas.firm import Firm
@@ -22,8 +39,36 @@ from regkit.schemas.trade import Trade
 
 __all__ = [
     "Brokerage",
+    "SnapshotRow",
     "generate",
+    "snapshot_record",
 ]
+
+
+class SnapshotRow(NamedTuple):
+    """An end-of-day snapshot as plain values (amounts' text, the time in ms since 1970)."""
+
+    account_id: str
+    at_ms: int
+    balance: str
+    equity: str
+    currency: str
+    margin_required: str
+    open_positions: int
+
+
+def snapshot_record(row: SnapshotRow) -> AccountSnapshot:
+    """The :class:`~regkit.schemas.account.AccountSnapshot` of ``row``."""
+    return AccountSnapshot(
+        account_id=row.account_id,
+        at=to_datetime(row.at_ms),
+        balance=Decimal(row.balance),
+        equity=Decimal(row.equity),
+        currency=row.currency,
+        margin_required=Decimal(row.margin_required),
+        open_positions=row.open_positions,
+    )
+
 
 #: The firm's traders: the ids trades carry as decision makers, each a person with a passport.
 _TRADERS = {
@@ -91,12 +136,22 @@ class Brokerage:
 
     def trades(self) -> Iterator[Trade]:
         """The trades, in time order (run them before :meth:`snapshots`)."""
+        for row in self.simulation.run():
+            yield trade_record(row, self.instruments)
+
+    def trade_rows(self) -> Iterator[TradeRow]:
+        """The trades as plain values, in time order (:meth:`trades` without the models)."""
         return self.simulation.run()
 
     # movements ---------------------------------------------------------------------------
 
     def movements(self) -> Iterator[CashMovement]:
         """The cash movements, account by account, each account's in time order."""
+        for row in self.movement_rows():
+            yield build_movement(row)
+
+    def movement_rows(self) -> Iterator[MovementRow]:
+        """The cash movements as plain values (:meth:`movements` without the models)."""
         number = 0
         for plan in self.plans:
             structuring: list[tuple[str, int]] = []
@@ -107,7 +162,7 @@ class Brokerage:
                     structuring.append((movement_id, event.cents))
                 elif event.planted is not None:
                     self._plant_movement(plan, movement_id, event)
-                yield build_movement(movement_id, plan, event)
+                yield movement_row(movement_id, plan, event)
             if structuring:
                 self._plant_structuring(plan, structuring)
 
@@ -136,15 +191,21 @@ class Brokerage:
 
     def snapshots(self) -> Iterator[AccountSnapshot]:
         """Each account's end-of-day snapshots; the trades must have run first."""
+        for row in self.snapshot_rows():
+            yield snapshot_record(row)
+
+    def snapshot_rows(self) -> Iterator[SnapshotRow]:
+        """The snapshots as plain values (:meth:`snapshots` without the models)."""
         if not self.simulation.done:
             raise RuntimeError("snapshots need the trades to have been generated first")
         for plan in self.plans:
             yield from self._account_snapshots(plan)
 
-    def _account_snapshots(self, plan: AccountPlan) -> Iterator[AccountSnapshot]:
+    def _account_snapshots(self, plan: AccountPlan) -> Iterator[SnapshotRow]:
         calendar, days = self.calendar, len(self.calendar.days)
         events = cash_events(self.config, calendar, plan)
         rng = stream(self.config, "pnl", plan.index)
+        draw = fast_draw(rng)
         position = 0
         cash = realized = 0
         for day in range(days):
@@ -156,22 +217,22 @@ class Brokerage:
             count = self.simulation.day_open[slot]
             margin = self.simulation.day_margin[slot]
             if count:
-                realized += rng.randint(-cash // 50, cash // 30)
+                realized += _randint(draw, -cash // 50, cash // 30)
             realized = min(max(realized, -cash // 5), cash * 2 // 5)
             balance = cash + realized
             swing = balance * 15 // 100
-            equity = balance + (rng.randint(-swing, swing) if count else 0)
+            equity = balance + (_randint(draw, -swing, swing) if count else 0)
             if plan.negative_day == day:
-                equity = -rng.randint(100, 500_000)
+                equity = -(100 + draw(500_000 - 100 + 1))  # randint(100, 500_000)
                 self._plant_negative(plan, at_ms, equity, balance)
-            yield AccountSnapshot(
-                account_id=plan.account_id,
-                at=to_datetime(at_ms),
-                balance=from_cents(balance),
-                equity=from_cents(equity),
-                currency=plan.currency,
-                margin_required=from_cents(margin),
-                open_positions=count,
+            yield SnapshotRow(
+                plan.account_id,
+                at_ms,
+                cents_text(balance),
+                cents_text(equity),
+                plan.currency,
+                cents_text(margin),
+                count,
             )
 
     def _plant_negative(self, plan: AccountPlan, at_ms: int, equity: int, balance: int) -> None:
@@ -194,6 +255,14 @@ class Brokerage:
         ]
         order = {kind: index for index, kind in enumerate(PLANTED_KINDS)}
         return sorted(found, key=lambda item: order[item.kind])
+
+
+def _randint(draw: Draw, low: int, high: int) -> int:
+    """``rng.randint(low, high)``, drawn with ``draw``: ``randint`` raises when ``high`` is
+    below ``low``, and so does this."""
+    if high < low:
+        raise ValueError(f"empty range in randint({low}, {high})")
+    return low + draw(high - low + 1)
 
 
 def generate(config: SampleConfig) -> SampleSet:

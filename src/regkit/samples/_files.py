@@ -1,22 +1,40 @@
-"""Writing a generated brokerage to files, streaming, with a manifest of their SHA-256."""
+"""Writing a generated brokerage to files, streaming, with a manifest of their SHA-256.
+
+Trades, movements and snapshots go into files column-wise: the generator gives plain rows,
+a chunk of them becomes one polars frame (Parquet, CSV) or a block of JSON lines, and no
+record model is built. Accounts (one per 40 trades, at most 200,000) are built as models
+and written by :func:`regkit.schemas.io.write_records`.
+"""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import itertools
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import polars as pl
 
 from regkit.samples._brokerage import Brokerage
 from regkit.samples._config import PLANTED_KINDS, SampleConfig
 from regkit.samples._results import SampleFile, SampleManifest
-from regkit.schemas.account import Account, AccountSnapshot
-from regkit.schemas.cash import CashMovement
+from regkit.samples._tables import (
+    Row,
+    Table,
+    json_lines,
+    movement_table,
+    snapshot_table,
+    text_frame,
+    trade_table,
+)
+from regkit.schemas.account import Account
 from regkit.schemas.io import FileFormat, atomic_path, write_records
 from regkit.schemas.layout import layout_of
-from regkit.schemas.trade import Trade
 
 __all__ = [
     "ACCOUNT_COLUMNS",
@@ -74,16 +92,15 @@ def write_samples(
 
     _write_json(out / "firm.json", book.firm.model_dump(mode="json", exclude_none=True))
     done("firm.json", 1)
-    streams: tuple[tuple[str, Iterable[Any], Sequence[str]], ...] = (
-        ("accounts", book.accounts(), ACCOUNT_COLUMNS),
-        ("trades", book.trades(), layout_of(Trade).columns),
-        ("movements", book.movements(), layout_of(CashMovement).columns),
-        ("snapshots", book.snapshots(), layout_of(AccountSnapshot).columns),
-    )
-    for stem, records, columns in streams:
-        # Each stream is generated lazily, so trades run before snapshots ask for them.
-        name = f"{stem}.{ext}"
-        done(name, write_records(records, out / name, format=format, columns=columns))
+    name = f"accounts.{ext}"
+    done(name, write_records(book.accounts(), out / name, format=format, columns=ACCOUNT_COLUMNS))
+    # Each stream is generated lazily, so trades run before snapshots ask for them.
+    name = f"trades.{ext}"
+    done(name, write_rows(book.trade_rows(), trade_table(book.instruments), out / name, format))
+    name = f"movements.{ext}"
+    done(name, write_rows(book.movement_rows(), movement_table(), out / name, format))
+    name = f"snapshots.{ext}"
+    done(name, write_rows(book.snapshot_rows(), snapshot_table(), out / name, format))
     planted = book.planted()
     _write_jsonl(out / "planted.jsonl", (item.to_dict() for item in planted))
     done("planted.jsonl", len(planted))
@@ -98,6 +115,114 @@ def write_samples(
     )
     _write_json(out / "manifest.json", manifest.to_dict())
     return manifest
+
+
+#: Rows per chunk: a chunk is one frame (and one Parquet part) in memory at a time. Parquet
+#: parts have write_records' size (the file's row groups, so its bytes, follow them); CSV
+#: and JSON lines are the same text whatever the chunks, and smaller ones take less memory.
+CHUNK_ROWS: Mapping[str, int] = {"parquet": 200_000, "csv": 50_000, "jsonl": 50_000}
+
+
+def write_rows(
+    rows: Iterable[Row],
+    table: Table[Row],
+    path: Path,
+    format: FileFormat,
+    *,
+    chunk_rows: int | None = None,
+) -> int:
+    """Write ``rows`` to ``path`` in ``format``, chunk by chunk; return how many there were.
+
+    The bytes are those :func:`regkit.schemas.io.write_records` writes for the records of
+    the rows (a test holds the two to each other); the file appears under its name only
+    when complete.
+    """
+    size = chunk_rows or CHUNK_ROWS[format]
+    with atomic_path(path) as temporary:
+        if format == "jsonl":
+            return _rows_to_jsonl(rows, table, temporary, size)
+        if format == "csv":
+            return _rows_to_csv(rows, table, temporary, size)
+        return _rows_to_parquet(rows, table, temporary, size)
+
+
+Chunk = TypeVar("Chunk")
+
+
+def _chunks(items: Iterable[Chunk], size: int) -> Iterator[list[Chunk]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _rows_to_jsonl(rows: Iterable[Row], table: Table[Row], path: Path, size: int) -> int:
+    count = 0
+    with open(path, "wb") as handle:
+        for chunk in _chunks(rows, size):
+            lines = json_lines(table.frame(chunk))
+            handle.write("\n".join(lines.to_list()).encode())
+            handle.write(b"\n")
+            count += len(chunk)
+    return count
+
+
+def _rows_to_csv(rows: Iterable[Row], table: Table[Row], path: Path, size: int) -> int:
+    count = 0
+    with open(path, "wb") as handle:
+        handle.write(_python_csv([table.columns]))
+        for chunk in _chunks(rows, size):
+            text = text_frame(table.frame(chunk))
+            carriage = text.select(
+                pl.any_horizontal(pl.all().str.contains("\r", literal=True)).any()
+            ).item()
+            if carriage:
+                handle.write(_python_csv(text.iter_rows()))
+            else:
+                # Without a CR, polars quotes what Python's writer quotes (empty text is
+                # null here, so neither quotes it).
+                text.write_csv(handle, include_header=False)
+            count += len(chunk)
+    return count
+
+
+def _python_csv(rows: Iterable[Sequence[str | None]]) -> bytes:
+    """Rows as ``write_records`` writes them: a row with a CR in a value is all quoted."""
+    out = io.StringIO()
+    plain = csv.writer(out, lineterminator="\n")
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for row in rows:
+        cells = ["" if cell is None else cell for cell in row]
+        (quoted if any("\r" in cell for cell in cells) else plain).writerow(cells)
+    return out.getvalue().encode()
+
+
+def _rows_to_parquet(rows: Iterable[Row], table: Table[Row], path: Path, size: int) -> int:
+    # As write_records: each chunk is written as its own Parquet part, then the parts are
+    # streamed into one file; a column no part fills is text, as write_records makes it.
+    count = 0
+    parts: list[Path] = []
+    filled: set[str] = set()
+    try:
+        for chunk in _chunks(rows, size):
+            frame = table.frame(chunk)
+            nulls = frame.null_count().row(0, named=True)
+            filled.update(name for name, empty in nulls.items() if empty < frame.height)
+            part = path.with_name(f"{path.name}.part{len(parts):05d}")
+            frame.write_parquet(part)
+            parts.append(part)
+            count += len(chunk)
+        if not parts:
+            part = path.with_name(f"{path.name}.part00000")
+            table.frame([]).write_parquet(part)
+            parts.append(part)
+        schema = pl.Schema(
+            {name: table.dtypes[name] if name in filled else pl.String() for name in table.columns}
+        )
+        pl.concat([pl.scan_parquet(part).cast(schema) for part in parts]).sink_parquet(path)
+    finally:
+        for part in parts:
+            part.unlink(missing_ok=True)
+    return count
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:

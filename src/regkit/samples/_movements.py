@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import NamedTuple
 
 from regkit.samples._accounts import AccountPlan
@@ -14,7 +15,7 @@ from regkit.samples._common import (
     STRUCTURING_LOW_CENTS,
     THRESHOLD_CENTS,
     Calendar,
-    from_cents,
+    cents_text,
     stream,
     to_datetime,
 )
@@ -28,8 +29,10 @@ from regkit.schemas.enums import (
 
 __all__ = [
     "CashEvent",
+    "MovementRow",
     "build_movement",
     "cash_events",
+    "movement_row",
 ]
 
 
@@ -195,17 +198,48 @@ def _event(
     )
 
 
-def build_movement(movement_id: str, plan: AccountPlan, event: CashEvent) -> CashMovement:
-    """The movement record of ``event`` on the account of ``plan``."""
+class MovementRow(NamedTuple):
+    """A cash movement as plain values (the amount's text, the time in ms since 1970)."""
+
+    movement_id: str
+    account_id: str
+    kind: str
+    amount: str
+    currency: str
+    at_ms: int
+    method: str
+    payer_name: str | None
+    payer_country: str | None
+    payer_iban: str | None
+
+
+def movement_row(movement_id: str, plan: AccountPlan, event: CashEvent) -> MovementRow:
+    """The movement ``event`` of the account of ``plan``, as plain values."""
+    return MovementRow(
+        movement_id,
+        plan.account_id,
+        event.kind.value,
+        cents_text(event.cents),
+        plan.currency,
+        event.at_ms,
+        event.method.value,
+        event.payer,
+        event.country,
+        event.iban,
+    )
+
+
+def build_movement(row: MovementRow) -> CashMovement:
+    """The movement record of ``row``."""
     return CashMovement(
-        movement_id=movement_id,
-        account_id=plan.account_id,
-        kind=event.kind,
-        amount=from_cents(event.cents),
-        currency=plan.currency,
-        at=to_datetime(event.at_ms),
-        method=event.method,
-        payer_name=event.payer,
-        payer_country=event.country,
-        payer_iban=event.iban,
+        movement_id=row.movement_id,
+        account_id=row.account_id,
+        kind=MovementKind(row.kind),
+        amount=Decimal(row.amount),
+        currency=row.currency,
+        at=to_datetime(row.at_ms),
+        method=PaymentMethod(row.method),
+        payer_name=row.payer_name,
+        payer_country=row.payer_country,
+        payer_iban=row.payer_iban,
     )

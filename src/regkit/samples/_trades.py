@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
@@ -14,6 +14,8 @@ from regkit.samples._common import (
     TRADING_CLOSES_MS,
     TRADING_OPENS_MS,
     Calendar,
+    Draw,
+    fast_draw,
     from_cents,
     scaled,
     stream,
@@ -41,7 +43,65 @@ from regkit.schemas.trade import Trade
 
 __all__ = [
     "Simulation",
+    "TradeRow",
+    "trade_record",
 ]
+
+
+class TradeRow(NamedTuple):
+    """A trade as plain values, before any model: what the files are written from.
+
+    Decimals are their text (``str`` of the Decimal the record holds), the time is in ms
+    since 1970, the instrument is its index in ``SPECS``; :func:`trade_record` makes the
+    :class:`~regkit.schemas.trade.Trade`.
+    """
+
+    trade_id: str
+    account_id: str
+    spec: int
+    side: str
+    quantity: str
+    price: str
+    at_ms: int
+    price_currency: str
+    leverage: str | None
+    margin: str | None
+    position_effect: str
+    uti: str | None
+    lp_reference: str | None
+    execution_decision: str
+    investment_decision: str
+    requested_price: str
+    option_premium: str | None
+    closes: str | None
+    quantity_currency: str | None
+
+
+def trade_record(row: TradeRow, instruments: Sequence[Instrument]) -> Trade:
+    """The :class:`~regkit.schemas.trade.Trade` of ``row``."""
+    return Trade(
+        trade_id=row.trade_id,
+        account_id=row.account_id,
+        instrument=instruments[row.spec],
+        side=Side(row.side),
+        quantity=Decimal(row.quantity),
+        price=Decimal(row.price),
+        price_currency=row.price_currency,
+        executed_at=to_datetime(row.at_ms),
+        venue="XOFF",
+        capacity=Capacity.DEAL,
+        leverage=None if row.leverage is None else Decimal(row.leverage),
+        margin=None if row.margin is None else Decimal(row.margin),
+        position_effect=PositionEffect(row.position_effect),
+        uti=row.uti,
+        lp_reference=row.lp_reference,
+        execution_decision=row.execution_decision,
+        investment_decision=row.investment_decision,
+        requested_price=Decimal(row.requested_price),
+        closes=row.closes,
+        option_premium=None if row.option_premium is None else Decimal(row.option_premium),
+        quantity_currency=row.quantity_currency,
+    )
 
 
 class _Position(NamedTuple):
@@ -67,6 +127,7 @@ _EXECUTORS = (
 _INVESTMENT_ALGORITHM = "ALGO:PRICER1"  # the dealing desk's pricing engine takes the other side
 _CASH_SETTLED = frozenset({Product.CFD, Product.SPREAD_BET})
 _LIQUIDITY_PROVIDERS = ("LPA", "LPB", "LPC")
+_SLIPS = (-2, -1, 0, 0, 0, 0, 1, 2)  # requested price - price, in ticks, for a buy
 _MAX_POSITIONS = 6
 _MARGIN_SHARE = 30  # per cent of the first deposit an account may put up as margin
 
@@ -88,6 +149,8 @@ class Simulation:
         self.instruments = instruments
         self.firm_lei = firm_lei
         self.rng = stream(config, "trades")
+        # ``draw(n)`` is ``self.rng.randrange(n)``, faster: the same numbers, in the same order.
+        self.draw = fast_draw(self.rng)
         self.days = len(calendar.days)
         count = len(plans)
         self.day_open = array("i", bytes(4 * count * self.days))
@@ -111,15 +174,15 @@ class Simulation:
             "i", (i for i, spec in enumerate(SPECS) for _ in range(spec.weight))
         )
 
-    def run(self) -> Iterator[Trade]:
+    def run(self) -> Iterator[TradeRow]:
         """The trades, in time order, day by day; once they are all out, ``done`` is set."""
-        config, calendar = self.config, self.calendar
+        config, calendar, draw = self.config, self.calendar, self.draw
         per_day, extra = divmod(config.trades, self.days)
         number = 0
         for day in range(self.days):
             count = per_day + (1 if day < extra else 0)
             span = TRADING_CLOSES_MS - TRADING_OPENS_MS
-            offsets = sorted(self.rng.randrange(span) for _ in range(count))
+            offsets = sorted([draw(span) for _ in range(count)])
             opens = calendar.midnights[day] + TRADING_OPENS_MS
             for offset in offsets:
                 number += 1
@@ -133,27 +196,27 @@ class Simulation:
             self.day_open[slot] = len(positions)
             self.day_margin[slot] = self.margin_used[index]
 
-    def _trade(self, number: int, at_ms: int) -> Trade:
-        rng = self.rng
+    def _trade(self, number: int, at_ms: int) -> TradeRow:
+        draw = self.draw
         k = number - 1
-        if k < len(self.cover):
-            index = self.cover[k]
-        else:
-            index = self.activity[rng.randrange(len(self.activity))]
+        cover = self.cover
+        index = cover[k] if k < len(cover) else self.activity[draw(len(self.activity))]
         plan = self.plans[index]
-        positions = self.positions.setdefault(index, [])
-        self.margin_used.setdefault(index, 0)
-        self.first_trade.setdefault(index, (f"T{number:09d}", at_ms))
+        positions = self.positions.get(index)
+        if positions is None:
+            positions = self.positions[index] = []
+            self.margin_used[index] = 0
+            self.first_trade[index] = (f"T{number:09d}", at_ms)
         forced = k < len(SPECS)
-        closing = len(positions) >= _MAX_POSITIONS or rng.randrange(100) < 45
+        closing = len(positions) >= _MAX_POSITIONS or draw(100) < 45
         if positions and not forced and closing:
             return self._close(number, at_ms, plan, positions)
-        spec = k if forced else self.instrument_table[rng.randrange(len(self.instrument_table))]
+        spec = k if forced else self.instrument_table[draw(len(self.instrument_table))]
         return self._open(number, at_ms, plan, positions, spec, forced)
 
     def _walk(self, spec: int) -> int:
         base = SPECS[spec].mid
-        mid = self.mids[spec] + self.rng.randint(-15, 15)
+        mid = self.mids[spec] + self.draw(31) - 15  # randint(-15, 15)
         low, high = base * 95 // 100, base * 105 // 100
         mid = min(max(mid, low), high)
         self.mids[spec] = mid
@@ -167,15 +230,15 @@ class Simulation:
         positions: list[_Position],
         spec: int,
         forced: bool,
-    ) -> Trade:
+    ) -> TradeRow:
         info = SPECS[spec]
-        buy = self.rng.randrange(2) == 0
+        buy = self.draw(2) == 0
         price_ticks = self._walk(spec) + (4 if buy else -4)  # half the spread
         price = scaled(price_ticks, -info.decimals)
         # A spread bet's quantity is a stake per point, in the market's currency or (none
         # given) the account's: one unit of stake moves by the price in that currency.
         stake = None
-        if info.product is Product.SPREAD_BET and self.rng.randrange(2) == 0:
+        if info.product is Product.SPREAD_BET and self.draw(2) == 0:
             stake = info.quote
         exposed = plan.currency if info.product is Product.SPREAD_BET else info.quote
         unit = DECIMAL.multiply(
@@ -212,8 +275,8 @@ class Simulation:
         """A quantity that puts 10-60% of the free margin to use, and its margin."""
         info = SPECS[spec]
         if leverage is None:
-            return DECIMAL.multiply(Decimal(self.rng.randint(1, 50)), self.steps[spec]), None
-        target = from_cents(max(free, 0) * self.rng.randint(10, 60) // 100)
+            return DECIMAL.multiply(Decimal(1 + self.draw(50)), self.steps[spec]), None
+        target = from_cents(max(free, 0) * (10 + self.draw(51)) // 100)
         lot = DECIMAL.multiply(unit, self.steps[spec])
         steps = int(DECIMAL.divide(DECIMAL.multiply(target, leverage), lot))
         steps = min(max(steps, 1), info.max_steps)
@@ -228,8 +291,8 @@ class Simulation:
             self.breach_credit += self.config.leverage_breach_per_mille
             if self.breach_credit >= 1000:
                 self.breach_credit -= 1000
-                return Decimal(self.rng.choice(BREACH_LEVERAGE[info.klass])), True
-        return Decimal(self.rng.choice(_leverage_choices(plan, info))), False
+                return Decimal(_choice(self.draw, BREACH_LEVERAGE[info.klass])), True
+        return Decimal(_choice(self.draw, _leverage_choices(plan, info))), False
 
     def _plant_breach(
         self, number: int, plan: AccountPlan, info: Spec, leverage: Decimal | None
@@ -244,8 +307,8 @@ class Simulation:
 
     def _close(
         self, number: int, at_ms: int, plan: AccountPlan, positions: list[_Position]
-    ) -> Trade:
-        position = positions.pop(self.rng.randrange(len(positions)))
+    ) -> TradeRow:
+        position = positions.pop(self.draw(len(positions)))
         self.margin_used[plan.index] -= position.margin_cents
         buy = not position.buy
         price_ticks = self._walk(position.spec) + (4 if buy else -4)
@@ -267,48 +330,46 @@ class Simulation:
         margin: Decimal | None,
         closes: _Position | None,
         stake: str | None,
-    ) -> Trade:
+    ) -> TradeRow:
         """A trade opening a position, or closing ``closes`` (under the opening's UTI);
         ``stake`` is a spread bet's stake currency when it is not the account's."""
-        rng = self.rng
+        draw = self.draw
         info = SPECS[spec]
-        slip = rng.choice((-2, -1, 0, 0, 0, 0, 1, 2))
+        slip = _SLIPS[draw(len(_SLIPS))]
         requested_ticks = max(1, price_ticks - slip if buy else price_ticks + slip)
         trade_id = f"T{number:09d}"
-        lp = rng.randrange(5)
-        deciders = rng.randrange(100)
-        return Trade(
-            trade_id=trade_id,
-            account_id=plan.account_id,
-            instrument=self.instruments[spec],
-            side=Side.BUY if buy else Side.SELL,
-            quantity=quantity,
-            price=scaled(price_ticks, -info.decimals),
-            price_currency=info.quote,
-            executed_at=to_datetime(at_ms),
-            venue="XOFF",
-            capacity=Capacity.DEAL,
-            leverage=leverage,
-            margin=margin,
-            position_effect=PositionEffect.OPEN if closes is None else PositionEffect.CLOSE,
-            uti=(
-                closes.uti
-                if closes is not None
-                else None
-                if info.product is Product.SPOT
-                else f"{self.firm_lei}{trade_id}"
-            ),
-            lp_reference=(
+        lp = draw(5)
+        deciders = draw(100)
+        price = scaled(price_ticks, -info.decimals)
+        premium = _premium(info, quantity, price)
+        if closes is not None:
+            uti: str | None = closes.uti
+        else:
+            uti = None if info.product is Product.SPOT else f"{self.firm_lei}{trade_id}"
+        return TradeRow(
+            trade_id,
+            plan.account_id,
+            spec,
+            "buy" if buy else "sell",
+            str(quantity),
+            str(price),
+            at_ms,
+            info.quote,
+            None if leverage is None else str(leverage),
+            None if margin is None else str(margin),
+            "open" if closes is None else "close",
+            uti,
+            (
                 f"{_LIQUIDITY_PROVIDERS[lp]}-{number * 2654435761 % 10**10:010d}"
                 if lp < len(_LIQUIDITY_PROVIDERS)
                 else None
             ),
-            execution_decision=_EXECUTORS[rng.randrange(len(_EXECUTORS))],
-            investment_decision=f"TRD{deciders:03d}" if deciders < 3 else _INVESTMENT_ALGORITHM,
-            requested_price=scaled(requested_ticks, -info.decimals),
-            closes=None if closes is None else closes.trade_id,
-            option_premium=_premium(info, quantity, scaled(price_ticks, -info.decimals)),
-            quantity_currency=stake,
+            _EXECUTORS[draw(len(_EXECUTORS))],
+            f"TRD{deciders:03d}" if deciders < 3 else _INVESTMENT_ALGORITHM,
+            str(scaled(requested_ticks, -info.decimals)),
+            None if premium is None else str(premium),
+            None if closes is None else closes.trade_id,
+            stake,
         )
 
     def expired_kyc(self) -> list[Planted]:
@@ -337,6 +398,11 @@ def _conversion(quote: str, currency: str) -> Decimal:
     if rate is None:
         rate = _CONVERSIONS[key] = DECIMAL.divide(EUR_VALUE[quote], EUR_VALUE[currency])
     return rate
+
+
+def _choice(draw: Draw, items: Sequence[int]) -> int:
+    """``rng.choice(items)``, drawn with ``draw``."""
+    return items[draw(len(items))]
 
 
 def _leverage_choices(plan: AccountPlan, info: Spec) -> tuple[int, ...]:
