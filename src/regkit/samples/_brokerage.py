@@ -117,7 +117,8 @@ class Brokerage:
             master_agreement_type="BIAG",  # the client agreement (terms of business)
             collateral_portfolio=False,  # margin is called per position
         )
-        self.instruments = [build_instrument(spec, config.start) for spec in SPECS]
+        last = self.calendar.days[-1]
+        self.instruments = [build_instrument(spec, config.start, last) for spec in SPECS]
         self.plans = plan_accounts(config, self.calendar)
         self.simulation = Simulation(
             config, self.calendar, self.plans, self.instruments, self.firm.lei

@@ -206,9 +206,13 @@ SPECS: tuple[Spec, ...] = (
 )  # fmt: skip
 
 
-def build_instrument(spec: Spec, start: date) -> Instrument:
-    """The instrument record for ``spec``; dated contracts expire counting from ``start``."""
-    expiry = None if spec.expiry_days is None else start + timedelta(days=spec.expiry_days)
+def build_instrument(spec: Spec, start: date, last: date | None = None) -> Instrument:
+    """The instrument record for ``spec``; dated contracts expire counting from ``start``,
+    and never before the ``last`` trading day (a contract is not traded after its expiry:
+    ESMA's MiFIR rule on field 55, ``MIFIR-VR-055-01``)."""
+    expiry = None
+    if spec.expiry_days is not None:
+        expiry = max(start + timedelta(days=spec.expiry_days), last or start)
     return Instrument(
         symbol=spec.symbol,
         product=spec.product,

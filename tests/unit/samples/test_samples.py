@@ -588,3 +588,12 @@ def test_every_person_gets_their_first_priority_identifier(sample: SampleSet, re
         country = eea[0] if eea else sorted(person.nationalities)[0]
         assert value.startswith(country)
         assert re.fullmatch(first["format"], value[2:]), (person, value)
+
+
+def test_no_trade_is_after_its_instruments_expiry() -> None:
+    # ESMA's MiFIR rule on field 55 (MIFIR-VR-055-01): a contract is not traded after it
+    # expired. A one-week FX swap over twelve trading days expires with the period.
+    sample = generate(SampleConfig(trades=600, days=12))
+    dated = [t for t in sample.trades if t.instrument.expiry_date is not None]
+    assert dated
+    assert all(t.executed_at.date() <= t.instrument.expiry_date for t in dated)  # type: ignore[operator]
