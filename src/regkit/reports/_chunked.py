@@ -28,7 +28,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any, Final, cast
 
 from lxml import etree
 
@@ -177,9 +177,7 @@ def _open(source: str | os.PathLike[str] | bytes) -> contextlib.AbstractContextM
     return open(source, "rb")
 
 
-def _events(
-    handle: IO[bytes] | _Counted, layout: Layout, schema: etree.XMLSchema | None
-) -> Any:
+def _events(handle: IO[bytes] | _Counted, layout: Layout, schema: etree.XMLSchema | None) -> Any:
     extra = {} if schema is None else {"schema": schema}
     return etree.iterparse(
         handle,
@@ -209,6 +207,8 @@ class _Reader:
         self.root: etree._Element | None = None
         self.container: etree._Element | None = None
         self.total = 0
+        self.events: Any = None
+        """The parser, whose ``error_log`` (a copy, when asked) is this pass's own."""
 
     def tick(self, done: int) -> None:
         if self.progress is not None:
@@ -229,7 +229,9 @@ class _Reader:
         self.total = _size(source)
         with _open(source) as handle:
             counted = _Counted(handle, self.total, self.tick)
-            for event, element in _events(counted, self.layout, schema):
+            events = _events(counted, self.layout, schema)
+            self.events = events
+            for event, element in events:
                 if event == "start":
                     if self.root is None:
                         self.root = element
@@ -239,16 +241,18 @@ class _Reader:
                 parent = element.getparent()
                 if parent is None:
                     continue
+                holder: etree._Element = parent
                 if self.container is None and self.layout.holds(element):
-                    self.container = parent
-                if parent is self.container:
-                    previous = element.getprevious()
-                    if previous is None:
-                        if _blank(parent.text):
-                            parent.text = None
-                    elif _blank(previous.tail):
-                        previous.tail = None
-                    yield element
+                    self.container = holder
+                if holder is not self.container:
+                    continue
+                previous = element.getprevious()  # whitespace between records piles up
+                if previous is None:
+                    if _blank(holder.text):
+                        holder.text = None
+                elif _blank(previous.tail):
+                    previous.tail = None
+                yield element
 
 
 @dataclass
@@ -302,7 +306,7 @@ def first_pass(
         for element in iterator:
             container = element.getparent()
             assert container is not None  # a record stands in its container
-            place = len(container) - 1
+            place = container.index(element)  # the earlier records were taken out
             if not runs or runs[-1][0] != place:
                 runs.append((place, records))
             records += 1
@@ -313,8 +317,15 @@ def first_pass(
     if root is None:
         if failure is not None:
             raise failure
-        raise etree.XMLSyntaxError("no element found", None, 1, 1, label)  # type: ignore[call-arg]
-    return _passed(root, reader.container, runs, records, failure)
+        raise RenderError(f"{label}: no element found")  # never: a parse that saw no element fails
+    return _passed(
+        root,
+        reader.container,
+        runs,
+        records,
+        failure,
+        None if reader.events is None else reader.events.error_log,
+    )
 
 
 def _passed(
@@ -323,12 +334,12 @@ def _passed(
     runs: list[tuple[int, int]],
     records: int,
     failure: etree.XMLSyntaxError | None,
+    log: Any,
 ) -> Passed:
     found = 0
     if failure is not None:
-        entries = list(failure.error_log)
-        broken = [entry for entry in entries if entry.domain != _SCHEMA_VALIDITY]
-        if broken:
+        entries: list[Any] = list(cast(Any, log if log is not None else failure.error_log))
+        if any(entry.domain != _SCHEMA_VALIDITY for entry in entries):
             raise failure
         found = len(entries)
     docinfo = root.getroottree().docinfo

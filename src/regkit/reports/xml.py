@@ -401,9 +401,7 @@ def parse_safely(
     return tree
 
 
-def _check_size(
-    source: str | os.PathLike[str] | bytes, label: str, max_bytes: int | None
-) -> int:
+def _check_size(source: str | os.PathLike[str] | bytes, label: str, max_bytes: int | None) -> int:
     try:
         size = len(source) if isinstance(source, bytes) else os.stat(source).st_size
     except OSError as exc:
@@ -1024,9 +1022,7 @@ def _validate_streamed(
     if not passed.found:
         return valid
     across = _Across(compiled, passed.skeleton, layout, max_problems + 1, passed.found)
-    for chunk in _chunked.chunks(
-        source, label, layout, passed.skeleton, chunk_records, progress
-    ):
+    for chunk in _chunked.chunks(source, label, layout, passed.skeleton, chunk_records, progress):
         if not across.add(chunk):
             break
     if across.valid():
@@ -1083,7 +1079,7 @@ class _ChunkWalk(_Walk):
 
     def __call__(self, element: etree._Element, xsd: object) -> bool:
         ancestor = element in self.across.ancestors
-        if self.later and not ancestor and not self._in_record(element):
+        if self.later and not ancestor and not self.in_record(element):
             return True  # the skeleton, walked in the first chunk
         budget = self.budget
         skip = super().__call__(element, xsd)
@@ -1093,10 +1089,13 @@ class _ChunkWalk(_Walk):
             self.across.charged.add(element)
         return skip
 
-    def _in_record(self, element: etree._Element) -> bool:
+    def in_record(self, element: etree._Element) -> bool:
         if element in self.records:
             return True
         return any(above in self.records for above in element.iterancestors())
+
+
+_POSITION: Final = re.compile(r"at position (\d+)")
 
 
 class _Across:
@@ -1123,7 +1122,7 @@ class _Across:
         self.few = streamed <= limit
         self.found = 0 if self.few else streamed
         self.budget = _WALK_PER_PROBLEM * limit
-        container = skeleton.container
+        container = self.container = skeleton.container
         self.ancestors: set[etree._Element] = set()
         if container is not None:
             self.ancestors = {container, *container.iterancestors()}
@@ -1134,6 +1133,7 @@ class _Across:
         self.uncovered: list[Problem] = []
         self.faulted: list[Problem] = []
         self.crowded: list[etree._Element] = []
+        self.pending: dict[tuple[int, str], Problem] = {}
         self.seen: tuple[set[Problem], set[Problem], set[Problem]] = (set(), set(), set())
         self.invalid = False
 
@@ -1146,20 +1146,123 @@ class _Across:
             faults = self._faults(chunk)
         self.invalid = True
         if self.budget <= 0 or len(self.worded) >= self.limit:
+            self.pending = {}  # the whole file's walk would have stopped before its end
             return self.few  # xmlschema is done; libxml2 may still locate more
         walk = _ChunkWalk(faults, self.budget, chunk, self)
         limit = self.limit - len(self.worded)
-        worded = _readable_problems(self.compiled, chunk.tree, walk, limit)
+        worded, deferred = self._readable(chunk.tree, walk, limit)
         self.budget = walk.budget
         self.crowded += [element for element in walk.crowded if element not in self.crowded]
-        covered = walk.seen | {element for element, _ in worded}
-        self.worded += self._new(chunk, [problem for _, problem in worded], self.seen[0])
+        covered = walk.seen | {element for element, _ in worded + deferred}
+        self.worded += self._new(chunk, self._mine(chunk, walk, worded), self.seen[0])
+        # An ancestor's content is worded after all of it, which only the last chunk has.
+        for element, problem in deferred:
+            if self._owns(chunk, element):
+                [kept] = self._new(chunk, self._mine(chunk, None, [(element, problem)]), set())
+                self.pending[kept.line, kept.path] = kept
         self.uncovered += self._new(
             chunk,
-            [fault.problem() for fault in faults if fault.element not in covered],
+            [
+                fault.problem()
+                for fault in faults
+                if fault.element not in covered and self._ours(chunk, walk, fault.element)
+            ],
             self.seen[1],
         )
         return self.few or (self.budget > 0 and len(self.worded) < self.limit)
+
+    def _mine(
+        self,
+        chunk: _chunked.Chunk,
+        walk: _ChunkWalk | None,
+        worded: list[tuple[etree._Element | None, Problem]],
+    ) -> list[Problem]:
+        """The chunk's problems to keep (all, without a walk), placed in the file."""
+        return [
+            self._placed(chunk, element, problem)
+            for element, problem in worded
+            if walk is None or self._ours(chunk, walk, element)
+        ]
+
+    def _readable(
+        self, tree: etree._ElementTree, walk: _ChunkWalk, limit: int
+    ) -> tuple[list[tuple[etree._Element | None, Problem]], ...]:
+        """:func:`_readable_problems`, with apart the problems in the content of the
+        records' ancestors (xmlschema words them once it has seen all of it)."""
+        from xmlschema.validators.exceptions import XMLSchemaChildrenValidationError
+
+        hook = cast("Callable[..., bool]", walk)
+        try:
+            errors = list(
+                islice(self.compiled.xmlschema.iter_errors(tree, validation_hook=hook), limit)
+            )
+        except Exception:  # xmlschema only words the problems; lxml's verdict and log stand
+            return [], []
+        fallback = _line(tree.getroot(), 1)
+        now: list[tuple[etree._Element | None, Problem]] = []
+        later: list[tuple[etree._Element | None, Problem]] = []
+        for error in errors:
+            content = isinstance(error, XMLSchemaChildrenValidationError)
+            after = content and cast("etree._Element", error.elem) in self.ancestors
+            (later if after else now).append(_xmlschema_problem(error, fallback))
+        return now, later
+
+    def _placed(
+        self, chunk: _chunked.Chunk, element: etree._Element | None, problem: Problem
+    ) -> Problem:
+        """xmlschema's "at position N" of a child of the records' container, counted in the
+        file rather than in the chunk (which lacks the other chunks' records)."""
+        container = self.container
+        if element is None or container is None or element.getparent() is not container:
+            return problem
+        index = container.index(element)
+        before = sum(1 for record in chunk.records if container.index(record) < index)
+        if element in chunk.records:
+            shift = chunk.first
+        else:
+            shift = self._records_before(index - before) - before
+        if not shift:
+            return problem
+        reason = _POSITION.sub(lambda found: f"at position {int(found[1]) + shift}", problem.reason)
+        return Problem(problem.line, problem.path, reason)
+
+    def _owns(self, chunk: _chunked.Chunk, element: etree._Element | None) -> bool:
+        """Whether a chunk words a problem in an ancestor's content about ``element``: a
+        skeleton child of the container in the chunk that holds the record just before it
+        (where it has the neighbours it has in the file), anything else in every chunk (the
+        last one's words stand)."""
+        container = self.container
+        if element is None or container is None or element.getparent() is not container:
+            return True
+        if element in chunk.records:
+            return True
+        index = container.index(element)
+        before = sum(1 for record in chunk.records if container.index(record) < index)
+        last = self._records_before(index - before) - 1
+        if last < 0:
+            return chunk.first == 0
+        return chunk.first <= last < chunk.first + len(chunk.records)
+
+    def _records_before(self, place: int) -> int:
+        """How many of the file's records stood before the container's skeleton child
+        numbered ``place``."""
+        runs = self.skeleton.runs
+        count = 0
+        for number, (at, first) in enumerate(runs):
+            if at > place:
+                break
+            end = runs[number + 1][1] if number + 1 < len(runs) else self.skeleton.records
+            count += end - first
+        return count
+
+    def _ours(
+        self, chunk: _chunked.Chunk, walk: _ChunkWalk, element: etree._Element | None
+    ) -> bool:
+        """Whether a chunk's problem about an element is the chunk's to give: the first
+        chunk gives the skeleton's, every chunk its records' and their ancestors'."""
+        if chunk.first == 0:
+            return True
+        return element is not None and (element in self.ancestors or walk.in_record(element))
 
     def _faults(self, chunk: _chunked.Chunk) -> list[_Fault]:
         """libxml2's faults in a chunk's tree: those in its records, and (in the first chunk
@@ -1234,7 +1337,8 @@ class _Across:
                 )
                 for element in self.crowded
             ]
-            return self.worded + crowded, self.found
-        if not self.worded:
+            return self.worded + list(self.pending.values()) + crowded, self.found
+        worded = self.worded + list(self.pending.values())
+        if not worded:
             return list(self.faulted), self.found
-        return self.worded + self.uncovered, self.found
+        return worded + self.uncovered, self.found
