@@ -1003,16 +1003,16 @@ def _validate_streamed(
     chunks of records (:func:`regkit.reports._chunked.chunks`), each validated as a tree and
     worded as :func:`_validate_whole` words a whole tree (:class:`_Across`).
     """
-    identity = _peek(source, label, strict=True)
-    layout = None if identity is None else _layout(identity)
-    if identity is None or layout is None:
-        _refuse_broken(source, label, _chunked.Layout(("",)))
-        raise RenderError(f"{label}: not a known message")  # never: a broken file was refused
+    identity = _peek(source, label)
+    if identity is None:
+        _refuse_broken(source, label)
+        raise RenderError(f"{label}: not a known message")  # never: the file was refused
+    layout = _layout(identity)
     compiled = _compiled_of(identity)
     try:
         passed = _chunked.first_pass(source, label, layout, compiled.lxml, progress)
     except etree.XMLSyntaxError:
-        _refuse_broken(source, label, layout)
+        _refuse_broken(source, label)
         raise  # never: the plain pass raised
     except OSError as exc:
         raise RenderError(f"{label}: cannot read: {exc.strerror or exc}") from exc
@@ -1031,7 +1031,7 @@ def _validate_streamed(
     return _result(valid, passed.skeleton.root, problems, found, max_problems)
 
 
-def _layout(identity: _Identity) -> _chunked.Layout | None:
+def _layout(identity: _Identity) -> _chunked.Layout:
     """Where a message's records stand, in Clark tags from the file's root."""
     info = SCHEMAS[identity.message]
     names = _chunked.record_path(schema(identity.message).path, info.root)
@@ -1042,22 +1042,31 @@ def _layout(identity: _Identity) -> _chunked.Layout | None:
     return _chunked.Layout(tags)
 
 
-def _refuse_broken(
-    source: str | os.PathLike[str] | bytes, label: str, layout: _chunked.Layout
-) -> None:
-    """Raise what :func:`parse_safely` raises for a file that is not well-formed, reading it
-    as a stream; return when it is well-formed."""
+def _refuse_broken(source: str | os.PathLike[str] | bytes, label: str) -> None:
+    """Raise what :func:`parse_safely` and :func:`_identify` raise for a file, in their order
+    (not well-formed, a DOCTYPE, an unknown message), reading it as a stream."""
+    doctype = False
     try:
-        passed = _chunked.first_pass(source, label, layout, None)
+        with _opened(source) as handle:
+            for _, element in etree.iterparse(
+                handle, events=("end",), resolve_entities=False, no_network=True,
+                load_dtd=False, huge_tree=False,
+            ):  # fmt: skip
+                if not doctype:
+                    doctype = _has_doctype(element.getroottree())
+                element.clear(keep_tail=False)
+                parent = element.getparent()
+                while parent is not None and element.getprevious() is not None:
+                    del parent[0]  # the cleared elements before it: memory stays flat
     except etree.XMLSyntaxError as exc:
         if _prolog_has_doctype(source):
             raise RenderError(f"{label}: {_DOCTYPE_REFUSED}") from exc
         raise RenderError(f"{label}:{exc.lineno}: not well-formed XML: {exc.msg}") from exc
     except OSError as exc:
         raise RenderError(f"{label}: cannot read: {exc.strerror or exc}") from exc
-    if passed.doctype:
+    if doctype:
         raise RenderError(f"{label}: {_DOCTYPE_REFUSED}")
-    _identify(passed.skeleton.root.getroottree(), label)  # an unknown message says so
+    _peek(source, label, strict=True)  # an unknown message says so
 
 
 class _ChunkWalk(_Walk):
