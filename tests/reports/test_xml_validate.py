@@ -454,3 +454,83 @@ def test_an_xsd_validation_error_survives_pickling() -> None:
     )
     assert str(copy) == str(error) == "f.xml:3: /Document: bad (against auth.030)"
     assert str(XsdValidationError("bad")) == "bad"
+
+
+# --- large files: validated as a stream ------------------------------------------------------
+
+
+@pytest.fixture
+def streamed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file is validated as a stream, by chunks of two records."""
+    monkeypatch.setattr(xml, "STREAM_ABOVE_BYTES", 0)
+    real = xml._validate_streamed
+
+    def small_chunks(*args: Any, **kwargs: Any) -> xml.ValidationResult:
+        return real(*args, **{**kwargs, "chunk_records": 2})
+
+    monkeypatch.setattr(xml, "_validate_streamed", small_chunks)
+
+
+def test_the_repeating_element_comes_from_the_xsd() -> None:
+    from regkit.reports import _chunked
+
+    paths = {
+        name: _chunked.record_path(xml.schema(name).path, "Document")
+        for name in ("auth.016", "auth.030", "auth.031", "auth.092")
+    }
+    assert paths["auth.016"] == ("Document", "FinInstrmRptgTxRpt", "Tx")
+    assert paths["auth.030"] == ("Document", "DerivsTradRpt", "TradData", "Rpt")
+    assert paths["auth.031"] == ("Document", "FinInstrmRptgStsAdvc", "StsAdvc")
+
+
+@pytest.mark.usefixtures("streamed")
+def test_a_stream_numbers_records_over_the_whole_file(tmp_path: Path) -> None:
+    transactions = [cancellation(f"TX{n}") for n in range(7)]
+    transactions[4] = cancellation("TX4", executing="not-a-lei")
+    document = envelope(*transactions)
+    path = tmp_path / "big.xml"
+    path.write_bytes(document)
+    calls: list[tuple[str, int, int]] = []
+    result = xml.validate(path, progress=lambda *call: calls.append(call))
+    assert [(problem.line, problem.path) for problem in result.problems] == [
+        (
+            line_of(document, b"not-a-lei"),
+            "/BizData/Pyld/Document/FinInstrmRptgTxRpt/Tx[5]/Cxl/ExctgPty",
+        )
+    ]
+    assert calls[-1] == ("wording problems", len(document), len(document))
+    assert ("validating", len(document), len(document)) in calls
+    assert xml.validate(envelope(*[cancellation(f"TX{n}") for n in range(5)])).ok
+
+
+@pytest.mark.usefixtures("streamed")
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (b'<!DOCTYPE d [<!ENTITY e "e">]><d>&e;</d>', "has a DOCTYPE"),
+        (b"<Document><unclosed></Document>", r"<bytes>:1: not well-formed XML"),
+        (b'<Document xmlns="urn:example"/>', "unknown message"),
+    ],
+)
+def test_a_stream_refuses_what_a_whole_parse_refuses(content: bytes, error: str) -> None:
+    with pytest.raises(RenderError, match=error):
+        xml.validate(content)
+
+
+@pytest.mark.usefixtures("streamed")
+def test_a_stream_refuses_a_doctype_on_a_valid_file(mifir_bytes: bytes) -> None:
+    document = mifir_bytes.replace(b"<BizData", b"<!DOCTYPE BizData>\n<BizData", 1)
+    with pytest.raises(RenderError, match="has a DOCTYPE"):
+        xml.validate(document)
+
+
+@pytest.mark.usefixtures("streamed")
+def test_a_stream_refuses_too_much_outside_the_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    from regkit.reports import _chunked
+
+    monkeypatch.setattr(_chunked, "MAX_HELD_ELEMENTS", 50)
+    monkeypatch.setattr(_chunked, "_REPORT_EVERY", 100)
+    strays = "".join(f"<Nickname>{n}</Nickname>" for n in range(200))
+    document = envelope(cancellation("TX1")).replace(b"</Hdr>", f"{strays}</Hdr>".encode())
+    with pytest.raises(RenderError, match="more than 50 elements outside its Tx elements"):
+        xml.validate(document)

@@ -46,6 +46,7 @@ from typing import IO, TYPE_CHECKING, Any, Final, Protocol, cast
 from lxml import etree
 
 from regkit.errors import RenderError, XsdValidationError
+from regkit.reports import _chunked
 
 if TYPE_CHECKING:  # xmlschema costs ~0.1 s to import and is needed only for invalid files
     import xmlschema
@@ -54,8 +55,10 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_PROBLEMS",
     "SCHEMAS",
+    "STREAM_ABOVE_BYTES",
     "XSD_DIR_ENV",
     "Problem",
+    "Progress",
     "Schema",
     "SchemaInfo",
     "ValidationResult",
@@ -398,13 +401,14 @@ def parse_safely(
     return tree
 
 
-def _check_size(source: str | os.PathLike[str] | bytes, label: str, max_bytes: int) -> None:
+def _check_size(source: str | os.PathLike[str] | bytes, label: str, max_bytes: int | None) -> int:
     try:
         size = len(source) if isinstance(source, bytes) else os.stat(source).st_size
     except OSError as exc:
         raise RenderError(f"{label}: cannot read: {exc.strerror or exc}") from exc
-    if size > max_bytes:
+    if max_bytes is not None and size > max_bytes:
         raise RenderError(f"{label}: {size:,} bytes, more than the {max_bytes:,} allowed")
+    return size
 
 
 def _has_doctype(tree: etree._ElementTree) -> bool:
@@ -497,9 +501,12 @@ def _classify(root: etree._Element, payload: etree._Element | None, label: str) 
     return _Identity(inner, _ENVELOPE)
 
 
-def _peek(source: str | os.PathLike[str] | bytes, label: str) -> _Identity | None:
+def _peek(
+    source: str | os.PathLike[str] | bytes, label: str, *, strict: bool = False
+) -> _Identity | None:
     """The message of a file from its first elements, without parsing it all; None when they
-    do not tell (the whole parse then says what is wrong)."""
+    do not tell (the whole parse then says what is wrong). ``strict`` raises the
+    :class:`RenderError` of an unknown message rather than returning None."""
     root: etree._Element | None = None
     try:
         with _opened(source) as handle:
@@ -516,7 +523,11 @@ def _peek(source: str | os.PathLike[str] | bytes, label: str) -> _Identity | Non
                     and _local(parent.tag) == "Pyld"
                 ):
                     return _classify(root, element, label)
-    except (etree.XMLSyntaxError, OSError, RenderError):
+    except (etree.XMLSyntaxError, OSError):
+        return None
+    except RenderError:
+        if strict:
+            raise
         return None
     return None if root is None else _classify(root, None, label)
 
@@ -608,11 +619,21 @@ class ValidationResult:
             )
 
 
+#: Files above this size are validated as a stream (:mod:`regkit.reports._chunked`): their
+#: records a chunk at a time, in bounded memory. Smaller files are parsed whole (a tree of a
+#: 32 MiB file takes some 300 MB), which is as fast and needs no second pass to word problems.
+STREAM_ABOVE_BYTES: Final = 32 << 20
+
+Progress = Callable[[str, int, int], None]
+"""Told how a validation goes: ``progress(what, bytes done, bytes in all)``."""
+
+
 def validate(
     source: str | os.PathLike[str] | bytes,
     *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = None,
     max_problems: int = DEFAULT_MAX_PROBLEMS,
+    progress: Progress | None = None,
 ) -> ValidationResult:
     """Validate a regulator file against the schema of its message.
 
@@ -626,24 +647,53 @@ def validate(
     them as it parses (and locates them in the parsed tree only when there are at most
     ``max_problems + 1``), and xmlschema looks at a bounded number of elements near them.
 
+    Memory is bounded whatever the file's size: a file above :data:`STREAM_ABOVE_BYTES` is
+    validated as a stream, its records (the message's repeating element, ``Tx`` in a MiFIR
+    file) dropped once read; an invalid one is read again, a few thousand records at a time
+    framed by the rest of the file, to locate and word its problems, with the same lines,
+    paths (``Tx[n]`` counted over the whole file) and reasons as a whole parse gives.
+
     Args:
         source: a file path, or the document's bytes (parsed with :func:`parse_safely`).
-        max_bytes: refuse larger files.
+        max_bytes: refuse larger files (default: no limit, since memory does not grow with
+            the file).
         max_problems: stop listing problems after this many (``truncated`` is then True and
             ``unlisted`` says how many more libxml2 found).
+        progress: told ``(what, bytes done, bytes in all)`` now and then while a large file
+            is read.
 
     Returns:
         The :class:`ValidationResult`; invalid files are a result, not an exception.
 
     Raises:
-        RenderError: the file cannot be read or parsed, or is not a known message.
+        RenderError: the file cannot be read or parsed, is not a known message, or holds
+            more than :data:`regkit.reports._chunked.MAX_HELD_ELEMENTS` elements outside its
+            records.
+
+    Examples:
+        >>> validate(b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:auth.030.001.03"/>').ok
+        False
     """
     label = _label(source)
-    _check_size(source, label, max_bytes)
+    size = _check_size(source, label, max_bytes)
+    if size > STREAM_ABOVE_BYTES:
+        return _validate_streamed(source, label, max_problems, progress)
+    if progress is not None:
+        progress("validating", 0, size)
+    result = _validate_whole(source, label, max_problems)
+    if progress is not None:
+        progress("validating", size, size)
+    return result
+
+
+def _validate_whole(
+    source: str | os.PathLike[str] | bytes, label: str, max_problems: int
+) -> ValidationResult:
+    """:func:`validate` with the file parsed whole (see the notes there)."""
     tree: etree._ElementTree | None = None
     identity = _peek(source, label)
     if identity is None:
-        tree = parse_safely(source, max_bytes=max_bytes)
+        tree = parse_safely(source)
         identity = _identify(tree, label)
     compiled = _compiled_of(identity)
     valid = ValidationResult(label, identity.message, identity.envelope, (), compiled.paths)
@@ -651,7 +701,7 @@ def validate(
     if streamed is not None and not _has_doctype(streamed):
         return valid  # valid as it was parsed: the common case costs one parse
     if tree is None:
-        tree = parse_safely(source, max_bytes=max_bytes)  # says why a bad file is bad
+        tree = parse_safely(source)  # says why a bad file is bad
     faults: list[_Fault] = []
     if found <= max_problems + 1:
         if compiled.lxml.validate(tree):
@@ -660,8 +710,18 @@ def validate(
         found = len(error_log)
         faults = [_Fault(entry, tree) for entry in islice(error_log, max_problems + 1)]
     problems = _worded(compiled, tree, faults, max_problems + 1)
+    return _result(valid, tree.getroot(), problems, found, max_problems)
+
+
+def _result(
+    valid: ValidationResult,
+    root: etree._Element,
+    problems: list[Problem],
+    found: int,
+    max_problems: int,
+) -> ValidationResult:
+    """The result of an invalid file from its problems and libxml2's count of them."""
     if not problems:  # lxml said invalid and explained nothing: still say so
-        root = tree.getroot()
         problems = [Problem(_line(root, 1), _path(root), "invalid against the schema")]
     problems.sort(key=lambda problem: problem.line)  # xmlschema words a parent after its children
     listed = tuple(problems[:max_problems])
@@ -669,11 +729,11 @@ def validate(
     # limit means problems were left out.
     truncated = max(found, len(problems)) > max_problems
     return ValidationResult(
-        label,
-        identity.message,
-        identity.envelope,
+        valid.file,
+        valid.message,
+        valid.envelope,
         listed,
-        compiled.paths,
+        valid.schemas,
         truncated=truncated,
         unlisted=max(found, len(problems)) - len(listed) if truncated else 0,
     )
@@ -924,3 +984,370 @@ _CLARK = re.compile(r"\{[^{}\s]*:[^{}\s]*\}")
 
 def _tidy(text: str) -> str:
     return " ".join(_CLARK.sub("", text).split())
+
+
+# --- large files, as a stream ----------------------------------------------------------------
+
+
+def _validate_streamed(
+    source: str | os.PathLike[str] | bytes,
+    label: str,
+    max_problems: int,
+    progress: Progress | None,
+    chunk_records: int = _chunked.DEFAULT_CHUNK_RECORDS,
+) -> ValidationResult:
+    """:func:`validate` as a stream: the same result in memory bounded by a chunk.
+
+    The first pass is libxml2's streaming validation (the verdict and the count of problems,
+    the common case of a valid file costing one parse); an invalid file is read again by
+    chunks of records (:func:`regkit.reports._chunked.chunks`), each validated as a tree and
+    worded as :func:`_validate_whole` words a whole tree (:class:`_Across`).
+    """
+    identity = _peek(source, label)
+    if identity is None:
+        _refuse_broken(source, label)
+        raise RenderError(f"{label}: not a known message")  # never: the file was refused
+    layout = _layout(identity)
+    compiled = _compiled_of(identity)
+    try:
+        passed = _chunked.first_pass(source, label, layout, compiled.lxml, progress)
+    except etree.XMLSyntaxError:
+        _refuse_broken(source, label)
+        raise  # never: the plain pass raised
+    except OSError as exc:
+        raise RenderError(f"{label}: cannot read: {exc.strerror or exc}") from exc
+    if passed.doctype:
+        raise RenderError(f"{label}: {_DOCTYPE_REFUSED}")
+    valid = ValidationResult(label, identity.message, identity.envelope, (), compiled.paths)
+    if not passed.found:
+        return valid
+    across = _Across(compiled, passed.skeleton, layout, max_problems + 1, passed.found)
+    for chunk in _chunked.chunks(source, label, layout, passed.skeleton, chunk_records, progress):
+        if not across.add(chunk):
+            break
+    if across.valid():
+        return valid
+    problems, found = across.problems()
+    return _result(valid, passed.skeleton.root, problems, found, max_problems)
+
+
+def _layout(identity: _Identity) -> _chunked.Layout:
+    """Where a message's records stand, in Clark tags from the file's root."""
+    info = SCHEMAS[identity.message]
+    names = _chunked.record_path(schema(identity.message).path, info.root)
+    tags = tuple(f"{{{info.namespace}}}{name}" for name in names)
+    if identity.envelope is not None:
+        envelope = SCHEMAS[_ENVELOPE].namespace
+        tags = (f"{{{envelope}}}BizData", f"{{{envelope}}}Pyld", *tags)
+    return _chunked.Layout(tags)
+
+
+def _refuse_broken(source: str | os.PathLike[str] | bytes, label: str) -> None:
+    """Raise what :func:`parse_safely` and :func:`_identify` raise for a file, in their order
+    (not well-formed, a DOCTYPE, an unknown message), reading it as a stream."""
+    doctype = False
+    try:
+        with _opened(source) as handle:
+            for _, element in etree.iterparse(
+                handle, events=("end",), resolve_entities=False, no_network=True,
+                load_dtd=False, huge_tree=False,
+            ):  # fmt: skip
+                if not doctype:
+                    doctype = _has_doctype(element.getroottree())
+                element.clear(keep_tail=False)
+                parent = element.getparent()
+                while parent is not None and element.getprevious() is not None:
+                    del parent[0]  # the cleared elements before it: memory stays flat
+    except etree.XMLSyntaxError as exc:
+        if _prolog_has_doctype(source):
+            raise RenderError(f"{label}: {_DOCTYPE_REFUSED}") from exc
+        raise RenderError(f"{label}:{exc.lineno}: not well-formed XML: {exc.msg}") from exc
+    except OSError as exc:
+        raise RenderError(f"{label}: cannot read: {exc.strerror or exc}") from exc
+    if doctype:
+        raise RenderError(f"{label}: {_DOCTYPE_REFUSED}")
+    _peek(source, label, strict=True)  # an unknown message says so
+
+
+class _ChunkWalk(_Walk):
+    """:class:`_Walk` over one chunk of many, sharing one budget: the skeleton (what is not
+    a record) is walked in the first chunk only, except the records' ancestors, walked in
+    every chunk to reach the records but counted once against the budget."""
+
+    def __init__(
+        self,
+        faults: list[_Fault],
+        budget: int,
+        chunk: _chunked.Chunk,
+        across: _Across,
+    ) -> None:
+        super().__init__(faults, budget)
+        self.records = set(chunk.records)
+        self.across = across
+        self.later = chunk.first > 0
+
+    def __call__(self, element: etree._Element, xsd: object) -> bool:
+        ancestor = element in self.across.ancestors
+        if self.later and not ancestor and not self.in_record(element):
+            return True  # the skeleton, walked in the first chunk
+        budget = self.budget
+        skip = super().__call__(element, xsd)
+        if not skip and ancestor:
+            if element in self.across.charged:
+                self.budget = budget
+            self.across.charged.add(element)
+        return skip
+
+    def in_record(self, element: etree._Element) -> bool:
+        if element in self.records:
+            return True
+        return any(above in self.records for above in element.iterancestors())
+
+
+_POSITION: Final = re.compile(r"at position (\d+)")
+
+
+class _Across:
+    """What :func:`_validate_whole` finds in a tree, gathered over the chunks of a stream.
+
+    With few problems (at most ``limit`` counted by the first pass), each chunk is validated
+    as a tree to locate them and xmlschema words those; with many, xmlschema looks at the
+    file from its start within its budget, and the chunks stop when it has. A problem
+    outside the records is found in every chunk and kept once; each record's path is
+    numbered over the whole file.
+    """
+
+    def __init__(
+        self,
+        compiled: _Compiled,
+        skeleton: _chunked.Skeleton,
+        layout: _chunked.Layout,
+        limit: int,
+        streamed: int,
+    ) -> None:
+        self.compiled = compiled
+        self.skeleton = skeleton
+        self.limit = limit
+        self.few = streamed <= limit
+        self.found = 0 if self.few else streamed
+        self.budget = _WALK_PER_PROBLEM * limit
+        container = self.container = skeleton.container
+        self.ancestors: set[etree._Element] = set()
+        if container is not None:
+            self.ancestors = {container, *container.iterancestors()}
+        self.charged: set[etree._Element] = set()
+        self.prefix = "" if container is None else _path(container) + "/"
+        self.record = etree.QName(layout.record).localname
+        self.worded: list[Problem] = []
+        self.uncovered: list[Problem] = []
+        self.faulted: list[Problem] = []
+        self.crowded: list[etree._Element] = []
+        self.pending: dict[tuple[int, str], Problem] = {}
+        self.seen: tuple[set[Problem], set[Problem], set[Problem]] = (set(), set(), set())
+        self.invalid = False
+
+    def add(self, chunk: _chunked.Chunk) -> bool:
+        """Look at one chunk; False when the later chunks need not be looked at."""
+        faults: list[_Fault] = []
+        if self.few:
+            if self.compiled.lxml.validate(chunk.tree):
+                return True
+            faults = self._faults(chunk)
+        self.invalid = True
+        if self.budget <= 0 or len(self.worded) >= self.limit:
+            self.pending = {}  # the whole file's walk would have stopped before its end
+            return self.few  # xmlschema is done; libxml2 may still locate more
+        walk = _ChunkWalk(faults, self.budget, chunk, self)
+        limit = self.limit - len(self.worded)
+        worded, deferred = self._readable(chunk.tree, walk, limit)
+        self.budget = walk.budget
+        self.crowded += [element for element in walk.crowded if element not in self.crowded]
+        covered = walk.seen | {element for element, _ in worded + deferred}
+        self.worded += self._new(chunk, self._mine(chunk, walk, worded), self.seen[0])
+        # An ancestor's content is worded after all of it, which only the last chunk has.
+        for element, problem in deferred:
+            if self._owns(chunk, element):
+                [kept] = self._new(chunk, self._mine(chunk, None, [(element, problem)]), set())
+                self.pending[kept.line, kept.path] = kept
+        self.uncovered += self._new(
+            chunk,
+            [
+                fault.problem()
+                for fault in faults
+                if fault.element not in covered and self._ours(chunk, walk, fault.element)
+            ],
+            self.seen[1],
+        )
+        return self.few or (self.budget > 0 and len(self.worded) < self.limit)
+
+    def _mine(
+        self,
+        chunk: _chunked.Chunk,
+        walk: _ChunkWalk | None,
+        worded: list[tuple[etree._Element | None, Problem]],
+    ) -> list[Problem]:
+        """The chunk's problems to keep (all, without a walk), placed in the file."""
+        return [
+            self._placed(chunk, element, problem)
+            for element, problem in worded
+            if walk is None or self._ours(chunk, walk, element)
+        ]
+
+    def _readable(
+        self, tree: etree._ElementTree, walk: _ChunkWalk, limit: int
+    ) -> tuple[list[tuple[etree._Element | None, Problem]], ...]:
+        """:func:`_readable_problems`, with apart the problems in the content of the
+        records' ancestors (xmlschema words them once it has seen all of it)."""
+        from xmlschema.validators.exceptions import XMLSchemaChildrenValidationError
+
+        hook = cast("Callable[..., bool]", walk)
+        try:
+            errors = list(
+                islice(self.compiled.xmlschema.iter_errors(tree, validation_hook=hook), limit)
+            )
+        except Exception:  # xmlschema only words the problems; lxml's verdict and log stand
+            return [], []
+        fallback = _line(tree.getroot(), 1)
+        now: list[tuple[etree._Element | None, Problem]] = []
+        later: list[tuple[etree._Element | None, Problem]] = []
+        for error in errors:
+            content = isinstance(error, XMLSchemaChildrenValidationError)
+            after = content and cast("etree._Element", error.elem) in self.ancestors
+            (later if after else now).append(_xmlschema_problem(error, fallback))
+        return now, later
+
+    def _placed(
+        self, chunk: _chunked.Chunk, element: etree._Element | None, problem: Problem
+    ) -> Problem:
+        """xmlschema's "at position N" of a child of the records' container, counted in the
+        file rather than in the chunk (which lacks the other chunks' records)."""
+        container = self.container
+        if element is None or container is None or element.getparent() is not container:
+            return problem
+        index = container.index(element)
+        before = sum(1 for record in chunk.records if container.index(record) < index)
+        if element in chunk.records:
+            shift = chunk.first
+        else:
+            shift = self._records_before(index - before) - before
+        if not shift:
+            return problem
+        reason = _POSITION.sub(lambda found: f"at position {int(found[1]) + shift}", problem.reason)
+        return Problem(problem.line, problem.path, reason)
+
+    def _owns(self, chunk: _chunked.Chunk, element: etree._Element | None) -> bool:
+        """Whether a chunk words a problem in an ancestor's content about ``element``: a
+        skeleton child of the container in the chunk that holds the record just before it
+        (where it has the neighbours it has in the file), anything else in every chunk (the
+        last one's words stand)."""
+        container = self.container
+        if element is None or container is None or element.getparent() is not container:
+            return True
+        if element in chunk.records:
+            return True
+        index = container.index(element)
+        before = sum(1 for record in chunk.records if container.index(record) < index)
+        last = self._records_before(index - before) - 1
+        if last < 0:
+            return chunk.first == 0
+        return chunk.first <= last < chunk.first + len(chunk.records)
+
+    def _records_before(self, place: int) -> int:
+        """How many of the file's records stood before the container's skeleton child
+        numbered ``place``."""
+        runs = self.skeleton.runs
+        count = 0
+        for number, (at, first) in enumerate(runs):
+            if at > place:
+                break
+            end = runs[number + 1][1] if number + 1 < len(runs) else self.skeleton.records
+            count += end - first
+        return count
+
+    def _ours(
+        self, chunk: _chunked.Chunk, walk: _ChunkWalk, element: etree._Element | None
+    ) -> bool:
+        """Whether a chunk's problem about an element is the chunk's to give: the first
+        chunk gives the skeleton's, every chunk its records' and their ancestors'."""
+        if chunk.first == 0:
+            return True
+        return element is not None and (element in self.ancestors or walk.in_record(element))
+
+    def _faults(self, chunk: _chunked.Chunk) -> list[_Fault]:
+        """libxml2's faults in a chunk's tree: those in its records, and (in the first chunk
+        only, for the count and the listing) those in the skeleton."""
+        error_log = cast("Sequence[_LogEntry]", self.compiled.lxml.error_log)
+        records = set(chunk.records)
+        faults: list[_Fault] = []
+        for entry in error_log:
+            fault = _Fault(entry, chunk.tree)
+            element = fault.element
+            inside = element is not None and (
+                element in records or any(above in records for above in element.iterancestors())
+            )
+            if inside or chunk.first == 0:
+                self.found += 1
+                if len(self.faulted) < self.limit:
+                    self.faulted += self._new(chunk, [fault.problem()], self.seen[2])
+            faults.append(fault)
+        return faults
+
+    def _new(
+        self, chunk: _chunked.Chunk, problems: list[Problem], seen: set[Problem]
+    ) -> list[Problem]:
+        """The problems renumbered over the file, without those outside the records that an
+        earlier chunk gave (each chunk holds the whole skeleton)."""
+        kept: list[Problem] = []
+        for problem in problems:
+            path = self._numbered(chunk, problem.path)
+            numbered = Problem(problem.line, path, problem.reason)
+            if path == problem.path and self._outside(path):
+                if numbered in seen:
+                    continue
+                seen.add(numbered)
+            kept.append(numbered)
+        return kept
+
+    def _outside(self, path: str) -> bool:
+        step = self.prefix + self.record
+        return not self.prefix or not (
+            path.startswith(step) and path[len(step) : len(step) + 1] in ("", "[", "/")
+        )
+
+    def _numbered(self, chunk: _chunked.Chunk, path: str) -> str:
+        """A path in a chunk as a path in the file: ``Tx[3]`` of a chunk from the 2,001st
+        record is ``Tx[2003]``."""
+        step = self.prefix + self.record
+        if not self.prefix or not path.startswith(step):
+            return path
+        rest = path[len(step) :]
+        number = 1
+        if rest.startswith("["):
+            index, _, rest = rest[1:].partition("]")
+            number = int(index)
+        elif rest and not rest.startswith("/"):
+            return path  # another element whose name starts the same
+        if self.skeleton.records < 2:
+            return step + rest
+        return f"{step}[{chunk.first + number}]{rest}"
+
+    def valid(self) -> bool:
+        """True when no chunk was invalid (libxml2's stream and its trees disagreed)."""
+        return not self.invalid
+
+    def problems(self) -> tuple[list[Problem], int]:
+        """The problems, combined as :func:`_worded` combines them, and libxml2's count."""
+        if not self.few:
+            crowded = [
+                Problem(
+                    _line(element, 1),
+                    _path(element),
+                    f"{len(element.attrib):,} attributes, too many to check one by one",
+                )
+                for element in self.crowded
+            ]
+            return self.worded + list(self.pending.values()) + crowded, self.found
+        worded = self.worded + list(self.pending.values())
+        if not worded:
+            return list(self.faulted), self.found
+        return worded + self.uncovered, self.found
