@@ -109,7 +109,7 @@ class Progress:
             self._bar = tqdm(
                 total=total or None,
                 desc=text,
-                unit=" records",
+                unit="",
                 unit_scale=True,
                 leave=False,
                 mininterval=0.2,

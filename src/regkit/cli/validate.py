@@ -58,8 +58,12 @@ def run(args: argparse.Namespace) -> int:
 def _validate(path: Path, shown: int, progress: Progress) -> int:
     """Validate one file and print what was found: its exit code."""
     progress(f"validating {path}", 0, 0)
+
+    def told(what: str, done: int, total: int) -> None:
+        progress(f"{what} {path.name} (bytes)", done, total)
+
     try:
-        result = validate_xml(path, max_problems=shown * _COUNTED_PER_SHOWN)
+        result = validate_xml(path, max_problems=shown * _COUNTED_PER_SHOWN, progress=told)
     except RegkitError as exc:
         progress.pause()
         print(f"regkit validate: error: {exc}", file=sys.stderr)
