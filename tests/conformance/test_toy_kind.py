@@ -126,7 +126,7 @@ def test_check_takes_a_keyword_per_kind_and_refuses_others(quote_kind: RecordKin
 def test_the_signature_of_check_names_the_kinds(quote_kind: RecordKind) -> None:
     names = list(inspect.signature(rk.check).parameters)
     plurals = [kind.plural for kind in KINDS.values() if kind.name != "quote"]
-    assert names == ["policy", *plurals, "as_of", "engine", "progress"]
+    assert names == ["policy", *plurals, "as_of", "engine", "progress", "max_findings_per_rule"]
     assert names[1:5] == ["trades", "accounts", "movements", "snapshots"]
     with pytest.raises(ValueError, match="engine: expected one of 'auto', 'python', 'polars'"):
         rk.check(parse_policy(POLICY), engine="spark")
