@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from regkit.errors import RecordError
-from regkit.jobs._common import JobError, Progress, as_path, optional_path, row_count
+from regkit.jobs._common import JobError, Progress, as_path, optional_path, row_count, silent
 from regkit.jobs._inputs import kind_of
 from regkit.rules.chunked import DEFAULT_CHUNK_ROWS, BadRowsError, check_parquet
 from regkit.rules.engine import check
@@ -103,7 +103,7 @@ def check_files(
     if size is not None:
         return _check_chunked(loaded, given, size, as_of, engine, progress,
                               max_findings_per_rule)  # fmt: skip
-    tell = progress or _silent
+    tell = progress or silent
     inputs = _read_whole(given, tell)
     # Until the engine reports its first kind, a progress bar must not still say "reading".
     tell(f"checking against {_name(loaded)}", 0, 0)
@@ -175,10 +175,6 @@ def _check_chunked(
 def _name(policy: Policy | Sequence[Policy]) -> str:
     first = policy if isinstance(policy, Policy) else policy[0]
     return f"{first.id} {first.version}"
-
-
-def _silent(what: str, done: int, total: int) -> None:
-    """A progress callback that shows nothing."""
 
 
 def samples(

@@ -23,12 +23,18 @@ __all__ = [
     "counted",
     "optional_path",
     "row_count",
+    "silent",
 ]
 
 #: Told how a job is going: ``progress(what, done, total)``. A counted step (records
 #: checked) gives its counts, ``progress("trades", 20_000, 200_000)``; a step that is not
 #: counted gives its description and 0, 0 (``progress("reading trades.csv", 0, 0)``).
 Progress = Callable[[str, int, int], None]
+
+
+def silent(what: str, done: int, total: int) -> None:
+    """A progress callback that shows nothing."""
+
 
 #: Records between two calls of a counted step's progress.
 _EVERY: Final = 5_000

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from regkit.jobs._check import PolicyArgument, policy_of
-from regkit.jobs._common import JobError, Progress, as_path, check_date, check_time, counted
+from regkit.jobs._common import JobError, Progress, as_path, check_date, check_time, counted, silent
 from regkit.jobs._inputs import load_firm, read_files
 from regkit.reports import audit_pack
 from regkit.reports.precheck import ContentCheck
@@ -140,7 +140,7 @@ def pack(
         raise JobError(f"the last day {last} is before the first {first}")
     key = signing_key(sign)  # first: a bad key should fail before minutes of checking
     loaded = policy_of(policy, parameters)
-    tell = progress or _silent
+    tell = progress or silent
     tell("reading the record files", 0, 0)
     scoped = _scoped_inputs(files, account, start, end)
     given: dict[str, Any] = dict(scoped)
@@ -162,10 +162,6 @@ def _checking(progress: Progress | None) -> Progress | None:
         told(f"checking {what}" if total else what, done, total)
 
     return checking
-
-
-def _silent(what: str, done: int, total: int) -> None:
-    """A progress callback that shows nothing."""
 
 
 def _reports(with_reports: Sequence[str], firm: object, files: Mapping[str, object]) -> list[str]:
@@ -241,7 +237,7 @@ def _write(
             attachments += rendered
             if rendered.content_check is not None:
                 checks.append(rendered.content_check)
-        (progress or _silent)(f"writing {out.name}", 0, 0)
+        (progress or silent)(f"writing {out.name}", 0, 0)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", audit_pack.PackWarning)
             path = audit_pack.build(

@@ -15,6 +15,7 @@ from regkit.jobs._common import (
     counted,
     optional_path,
     row_count,
+    silent,
 )
 from regkit.jobs._inputs import checked_trades, load_firm, read_file
 from regkit.reports.registry import ReportOption, ReportType, report_type
@@ -88,7 +89,7 @@ def report(
     paths = _files(kind, given, trades, accounts, firm)
     check_time("created_at", created_at)
     reporting_firm = load_firm(paths[2])
-    (progress or _silent)(f"reading {paths[1]}", 0, 0)
+    (progress or silent)(f"reading {paths[1]}", 0, 0)
     _read_options(kind, given)
     holders = _read_accounts(paths[1])
     streamed = counted(checked_trades(paths[0], []), f"rendering {name}", row_count(paths[0]),
@@ -174,7 +175,3 @@ def _read_options(kind: ReportType, given: dict[str, Any]) -> None:
 def _read_accounts(path: Path) -> list[Account]:
     """The accounts of a report: a file that cannot be read, or any bad row, stops it."""
     return read_file(path, Account, unreadable=f"{path} cannot be read as accounts")
-
-
-def _silent(what: str, done: int, total: int) -> None:
-    """A progress callback that shows nothing."""
