@@ -12,7 +12,7 @@ Each command runs in a process of its own; its wall time and peak memory (the la
 resident set of the command or of a process it waited for, from ``wait4``) are printed as
 a table, with the exit code (1 is a run that found something, which a check of sample data
 does). Steps are chosen with ``--steps`` and packs with ``--packs``; ``--keep DIR`` keeps
-the files (and reuses a sample of the same size already there).
+the files; ``--max-findings-per-rule N`` is passed to each check.
 
 Run: ``.venv/bin/python benchmarks/bench_cli.py --trades 1000000`` (about half an hour at a
 million trades on two cores; 10 million is the issue's target).
@@ -72,7 +72,9 @@ def records(folder: Path) -> list[str]:
     return files
 
 
-def steps(folder: Path, trades: int, chosen: tuple[str, ...], packs: list[str]) -> Iterator[Step]:
+def steps(
+    folder: Path, trades: int, chosen: tuple[str, ...], packs: list[str], cap: int | None
+) -> Iterator[Step]:
     """Each step asked for, in order."""
     data = folder / "sample"
     if "samples" in chosen:
@@ -82,8 +84,9 @@ def steps(folder: Path, trades: int, chosen: tuple[str, ...], packs: list[str]) 
     if "check" in chosen:
         for pack in packs:
             out = folder / f"findings-{pack}.parquet"
-            yield run(f"check {pack}", ["check", "--policy", pack, *base, "--as-of", AS_OF,
-                                        "--fail-on", "critical", "--out", str(out)])  # fmt: skip
+            capped = [] if cap is None else ["--max-findings-per-rule", str(cap)]
+            options = ["--as-of", AS_OF, "--fail-on", "critical", "--out", str(out), *capped]
+            yield run(f"check {pack}", ["check", "--policy", pack, *base, *options])
     two = base[:4]  # trades and accounts
     if "report" in chosen:
         for report in ("mifir", "emir"):
@@ -107,6 +110,9 @@ def main() -> None:
     parser.add_argument("--steps", default=",".join(STEPS), help=f"of {', '.join(STEPS)}")
     parser.add_argument("--packs", default="all", help="built-in packs to check, or all")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the files here")
+    parser.add_argument(
+        "--max-findings-per-rule", type=int, metavar="N", help="passed to each check"
+    )
     args = parser.parse_args()
     chosen = tuple(name.strip() for name in args.steps.split(","))
     packs = sorted(builtin_policies()) if args.packs == "all" else args.packs.split(",")
@@ -116,7 +122,7 @@ def main() -> None:
     print(f"{'step':<34} {'wall s':>8} {'peak MB':>9} {'exit':>5}")
     total = 0.0
     try:
-        for step in steps(folder, args.trades, chosen, packs):
+        for step in steps(folder, args.trades, chosen, packs, args.max_findings_per_rule):
             total += step.seconds
             print(f"{step.name:<34} {step.seconds:>8.1f} {step.peak_mb:>9,.0f} {step.code:>5}",
                   flush=True)  # fmt: skip
