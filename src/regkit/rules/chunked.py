@@ -14,6 +14,12 @@ in the same order, without holding a kind's records whole:
   back from the file by their row number;
 * the accounts are read whole, once: every record's account is looked up among them.
 
+Each chunk is validated twice: a first pass over every file finds the bad rows (before
+anything is checked) and each decimal column's scale over the whole file, and builds the
+aggregate rules' columns; the second pass checks. At a million trades the two passes still
+took less time than reading the files whole, in under half the memory
+(``docs/performance.md``).
+
 A row that is not a valid record is named, as :func:`regkit.read_frame` names it, and
 nothing is checked (the check stops with every bad row listed, as the in-memory check
 refuses a frame with bad rows). Findings are kept in memory: ``max_findings_per_rule``
