@@ -4,6 +4,7 @@ aggregate rules over the columns they read, records read back by their row."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from pathlib import Path
 
@@ -124,3 +125,35 @@ def test_random_policies_find_the_same_in_chunks(
     whole = rk.check(policy, as_of=AS_OF, engine="polars", **frames)
     chunked = check_parquet(policy, files, as_of=AS_OF, chunk_rows=chunk_rows)
     assert chunked.findings == whole.findings
+
+
+def test_findings_beyond_memory_are_spooled_and_read_back_the_same(
+    brokerage: dict[str, Path], tmp_path: Path
+) -> None:
+    from regkit.rules.spool import SpooledFindings
+
+    policy = load_policy("mifir-data-quality")
+    held = check_parquet(policy, brokerage, as_of=AS_OF, chunk_rows=97)
+    spooled = check_parquet(policy, brokerage, as_of=AS_OF, chunk_rows=97, keep_in_memory=10)
+    assert isinstance(spooled.findings, SpooledFindings)
+    assert len(spooled.findings) > 10
+    assert spooled.findings == held.findings
+    assert spooled.counts == held.counts
+    spooled.write_json(tmp_path / "spooled.json")
+    same = dataclasses.replace(spooled, findings=list(spooled.findings))
+    assert (tmp_path / "spooled.json").read_text(encoding="utf-8") == same.to_json()
+
+
+def test_running_totals_built_in_small_batches_find_what_python_finds(
+    brokerage: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from regkit.rules.backends.polars import rolling
+
+    monkeypatch.setattr(rolling, "HISTORY_BATCH", 7)  # many batches, groups split across them
+    policy = load_policy("exposure")
+    chunked = check_parquet(policy, brokerage, as_of=AS_OF, chunk_rows=100)
+    models = {kind.plural: kind.model for kind in KINDS.values()}
+    records = {name: read_frame(path, models[name]).records() for name, path in brokerage.items()}
+    python = rk.check(policy, as_of=AS_OF, engine="python", **records)
+    assert chunked.findings
+    assert [f.to_dict() for f in chunked.findings] == [f.to_dict() for f in python.findings]

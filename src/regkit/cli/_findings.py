@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,49 +34,57 @@ class _FindingsFormat:
 
 def _table(result: CheckResult, limit: int | None = 50) -> str:
     """The findings as a text table; the first ``limit`` of them (``None``: every one)."""
+    return "".join(_table_lines(result, limit))
+
+
+def _table_lines(result: CheckResult, limit: int | None) -> Iterator[str]:
+    """The lines of :func:`_table`, each ending in a newline, a finding at a time."""
     checked = ", ".join(f"{count:,} {kind}s" for kind, count in result.records_checked.items())
     severities = ", ".join(f"{name} {count}" for name, count in result.counts_by_severity.items())
-    lines = [
-        f"policy {result.policy_id} {result.policy_version} (sha256 {result.policy_sha256[:12]})",
-        f"checked {checked or 'nothing'}",
-        f"findings {result.total_findings:,}" + (f" ({severities})" if severities else ""),
-    ]
+    sha = result.policy_sha256[:12]
+    yield f"policy {result.policy_id} {result.policy_version} (sha256 {sha})\n"
+    yield f"checked {checked or 'nothing'}\n"
+    yield f"findings {result.total_findings:,}" + (f" ({severities})" if severities else "") + "\n"
     if result.unlisted:
         counted = ", ".join(f"{rule} {count:,}" for rule, count in result.unlisted.items())
-        lines.append(f"counted but not listed (--max-findings-per-rule): {counted}")
-    if result.findings:
-        shown = result.findings if limit is None else result.findings[:limit]
-        wide = max(16, *(len(finding.rule_id) for finding in shown))
-        lines.append(f"{'RULE':<{wide}} {'SEVERITY':<9} {'KIND':<9} {'RECORD':<14} MESSAGE")
-        for finding in shown:
-            lines.append(
-                f"{finding.rule_id:<{wide}} {finding.severity!s:<9} {finding.record_kind:<9} "
-                f"{finding.record_id:<14} {finding.message}"
-            )
-        if len(result.findings) > len(shown):
-            lines.append(
-                f"... {len(result.findings) - len(shown):,} more not shown; --out FILE writes "
-                "them all (.txt, .json, .csv or .parquet)"
-            )
-    return "\n".join(lines) + "\n"
+        yield f"counted but not listed (--max-findings-per-rule): {counted}\n"
+    if not result.findings:
+        return
+    shown = result.findings if limit is None else result.findings[:limit]
+    rules = (
+        {rule for rule, _, _ in result.tally()}
+        if limit is None
+        else {finding.rule_id for finding in shown}
+    )
+    wide = max(16, *(len(rule) for rule in rules))
+    yield f"{'RULE':<{wide}} {'SEVERITY':<9} {'KIND':<9} {'RECORD':<14} MESSAGE\n"
+    for finding in shown:
+        yield (
+            f"{finding.rule_id:<{wide}} {finding.severity!s:<9} {finding.record_kind:<9} "
+            f"{finding.record_id:<14} {finding.message}\n"
+        )
+    if len(result.findings) > len(shown):
+        yield (
+            f"... {len(result.findings) - len(shown):,} more not shown; --out FILE writes "
+            "them all (.txt, .json, .csv or .parquet)\n"
+        )
 
 
 def _write_table(result: CheckResult, path: Path) -> None:
-    with atomic_path(path) as temporary:
-        temporary.write_text(_table(result, limit=None), encoding="utf-8", newline="")
+    with atomic_path(path) as temporary, open(temporary, "w", encoding="utf-8", newline="") as out:
+        out.writelines(_table_lines(result, limit=None))
 
 
 def _write_json(result: CheckResult, path: Path) -> None:
-    result.to_json(path)  # written atomically
+    result.write_json(path)  # atomically, a finding at a time
 
 
 def _write_csv(result: CheckResult, path: Path) -> None:
-    result.to_csv(path)  # written atomically
+    result.write_csv(path)  # atomically, a finding at a time
 
 
 def _write_parquet(result: CheckResult, path: Path) -> None:
-    with atomic_path(path) as temporary:
-        result.to_polars().write_parquet(temporary)
+    result.write_parquet(path)  # atomically, a block of findings at a time
 
 
 def _json_text(result: CheckResult) -> str:

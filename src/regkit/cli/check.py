@@ -135,7 +135,7 @@ def warn_of_floods(result: CheckResult, *, capped: bool) -> None:
 
 def _floods(result: CheckResult) -> list[tuple[str, int, int, str]]:
     """The rules that flood the run: id, findings, records of their kind, the kind."""
-    kinds = {finding.rule_id: finding.record_kind for finding in result.findings}
+    kinds = {rule_id: kind for rule_id, _, kind in result.tally()}
     found: list[tuple[str, int, int, str]] = []
     for rule_id, count in result.counts_by_rule.items():
         kind = kinds.get(rule_id, "")

@@ -22,8 +22,9 @@ took less time than reading the files whole, in under half the memory
 
 A row that is not a valid record is named, as :func:`regkit.read_frame` names it, and
 nothing is checked (the check stops with every bad row listed, as the in-memory check
-refuses a frame with bad rows). Findings are kept in memory: ``max_findings_per_rule``
-bounds them (see :func:`regkit.check`). The result's ``input_fingerprints`` are the
+refuses a frame with bad rows). Beyond ``keep_in_memory`` findings, the result's findings
+are kept on disk (:mod:`regkit.rules.spool`); ``max_findings_per_rule`` keeps only the
+first of each rule (see :func:`regkit.check`). The result's ``input_fingerprints`` are the
 SHA-256 of each file's bytes (``sha256sum`` gives the same), where the in-memory check
 hashes the records it was given.
 
@@ -62,6 +63,7 @@ from regkit.rules.engine import Checker, result_of
 from regkit.rules.findings import CheckResult, Finding, FindingsCap
 from regkit.rules.inputs import INDEX, KindInput
 from regkit.rules.policy import Policy
+from regkit.rules.spool import KEEP_IN_MEMORY, FindingsSpool
 from regkit.rules.windows import AggregateRule
 from regkit.schemas.base import Record
 from regkit.schemas.columnar import validate_frame
@@ -165,6 +167,7 @@ def check_parquet(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Progress | None = None,
     max_findings_per_rule: int | None = None,
+    keep_in_memory: int = KEEP_IN_MEMORY,
 ) -> CheckResult:
     """Check Parquet record files chunk by chunk (see the module): the findings of
     :func:`regkit.check` on the same records.
@@ -177,6 +180,8 @@ def check_parquet(
         chunk_rows: rows read and checked together.
         progress: told of each kind's records checked against their number.
         max_findings_per_rule: keep the first N findings of each rule, count the rest.
+        keep_in_memory: findings held in memory; beyond this number the result's findings
+            are kept in a temporary file (:class:`~regkit.rules.spool.SpooledFindings`).
 
     Raises:
         BadRowsError: rows that are not valid records (every one in ``rows``; nothing is
@@ -198,13 +203,15 @@ def check_parquet(
     for kind in by_kind:
         run.survey(kind, progress)
     run.raise_errors()  # a bad row anywhere: nothing is checked
-    findings: list[Finding] = []
+    spool = FindingsSpool(keep_in_memory)
     for kind, source in by_kind.items():
         if source.rows:
-            findings += cap.take(run.record_findings(kind, progress))
+            for found in run.record_findings(kind, progress):
+                spool.extend(cap.take(found))
         if any(each in by_kind and by_kind[each].rows
                for rule in checker.aggregate_rules(kind) for each in rule.kinds):  # fmt: skip
-            findings += cap.take(run.window_findings(kind))
+            spool.extend(cap.take(run.window_findings(kind)))
+    findings = spool.findings()
     elapsed = time.perf_counter() - clock
     checked = {kind: source.rows for kind, source in by_kind.items() if source.rows}
     fingerprints = {KINDS[kind].plural: _file_sha256(source.path)
@@ -242,21 +249,20 @@ class _Run:
             given[kind] = chunk
         return CheckInputs(given)
 
-    def record_findings(self, kind: str, progress: Progress | None) -> list[Finding]:
+    def record_findings(self, kind: str, progress: Progress | None) -> Iterator[list[Finding]]:
+        """The findings of the record rules over a kind, chunk by chunk."""
         source = self.sources[kind]
         plural = KINDS[kind].plural
         checks = bool(self.rules.rules(kind) or self.rules.python_rules(kind))
-        findings: list[Finding] = []
         if progress is not None:
             progress(plural, 0, source.rows)
         for offset, batch in source.chunks(self.chunk_rows):
             if checks:
                 chunk = KindInput(kind, batch, plural)
                 run = self.backend.start(self.rules, self.inputs(kind, chunk), self.as_of)
-                findings += run.record_findings(kind, None)
+                yield run.record_findings(kind, None)
             if progress is not None:
                 progress(plural, min(offset + self.chunk_rows, source.rows), source.rows)
-        return findings
 
     def window_findings(self, kind: str) -> list[Finding]:
         rules = self.rules.aggregate_rules(kind)
@@ -311,9 +317,10 @@ def _file_sha256(path: Path) -> str:
 def _columns_read(rules: CheckedRules, kind: str) -> set[str]:
     """The frame columns the aggregate rules over a kind read: the names of their
     expressions (the kind's own fields without its prefix, the account's as ``account.*``),
-    its event time, its account and the row's place."""
+    its event time, its account, its key (findings name their members by it) and the row's
+    place."""
     prefix = f"{kind}."
-    names = {INDEX, KINDS[kind].event_time, "account_id"}
+    names = {INDEX, KINDS[kind].event_time, "account_id", *KINDS[kind].key}
     for owner in KINDS:
         for rule in rules.aggregate_rules(owner):
             if kind not in rule.kinds:

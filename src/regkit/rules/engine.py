@@ -398,7 +398,7 @@ def _engine_name(engine: str, inputs: CheckInputs) -> str:
 
 def result_of(
     checker: Checker,
-    findings: list[Finding],
+    findings: Sequence[Finding],
     started: datetime,
     elapsed: float,
     cap: FindingsCap,

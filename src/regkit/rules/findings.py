@@ -29,8 +29,9 @@ import hashlib
 import io
 import json
 import os
+import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -181,7 +182,9 @@ class CheckResult:
     """Every finding of one check run, and what the run checked, with what and when.
 
     Attributes:
-        findings: the findings, in the order the engine produced them.
+        findings: the findings, in the order the engine produced them: a list, or for a
+            run with very many, a :class:`~regkit.rules.spool.SpooledFindings` read back
+            from disk (``len``, iteration and indexing work alike).
         policy_id, policy_version, policy_sha256: the policy that ran. When several versions
             ran (each record against the version in force at its time), the versions joined
             by ", " and the SHA-256 of their hashes; ``policy_versions`` lists each.
@@ -200,7 +203,7 @@ class CheckResult:
         unlisted_severity: the severity of each rule with unlisted findings.
     """
 
-    findings: list[Finding]
+    findings: Sequence[Finding]
     policy_id: str
     policy_version: str
     policy_sha256: str
@@ -216,10 +219,20 @@ class CheckResult:
     unlisted: Mapping[str, int] = field(default_factory=dict)
     unlisted_severity: Mapping[str, str] = field(default_factory=dict)
 
+    def tally(self) -> Counter[tuple[str, str, str]]:
+        """The findings kept, counted by ``(rule id, severity, record kind)`` (a large run's
+        spooled findings keep this count, so it is not read from disk again)."""
+        kept = getattr(self.findings, "tally", None)
+        if isinstance(kept, Counter):
+            return kept
+        return Counter((f.rule_id, str(f.severity), f.record_kind) for f in self.findings)
+
     @property
     def counts_by_rule(self) -> dict[str, int]:
         """Findings per rule id (rules with none are left out), those not kept included."""
-        counted = Counter(finding.rule_id for finding in self.findings)
+        counted: Counter[str] = Counter()
+        for (rule_id, _, _), count in self.tally().items():
+            counted[rule_id] += count
         counted.update(self.unlisted)
         return dict(counted)
 
@@ -227,7 +240,9 @@ class CheckResult:
     def counts_by_severity(self) -> dict[str, int]:
         """Findings per severity, from the least to the most serious (those not kept
         included)."""
-        counted = Counter(Severity(finding.severity) for finding in self.findings)
+        counted: Counter[Severity] = Counter()
+        for (_, severity, _), count in self.tally().items():
+            counted[Severity.parse(severity)] += count
         for rule_id, count in self.unlisted.items():
             counted[Severity.parse(self.unlisted_severity[rule_id])] += count
         return {str(severity): counted[severity] for severity in Severity if counted[severity]}
@@ -249,7 +264,8 @@ class CheckResult:
 
     def is_compliant(self, min_severity: str | Severity = Severity.INFO) -> bool:
         """True when no finding reaches ``min_severity``."""
-        return next(self.iter_findings(min_severity), None) is None
+        threshold = Severity.parse(min_severity).rank
+        return all(Severity.parse(name).rank < threshold for name in self.counts_by_severity)
 
     def raise_for_findings(self, min_severity: str | Severity = Severity.HIGH) -> None:
         """Raise :class:`~regkit.errors.ComplianceError` if a finding reaches ``min_severity``."""
@@ -265,6 +281,10 @@ class CheckResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The whole result as JSON-ready data."""
+        return self._summary() | {"findings": [finding.to_dict() for finding in self.findings]}
+
+    def _summary(self) -> dict[str, Any]:
+        """:meth:`to_dict` but the findings."""
         return {
             "policy": {
                 "id": self.policy_id,
@@ -281,7 +301,6 @@ class CheckResult:
             "input_fingerprints": dict(self.input_fingerprints),
             "counts": self.counts,
             **({"unlisted": dict(self.unlisted)} if self.unlisted else {}),
-            "findings": [finding.to_dict() for finding in self.findings],
         }
 
     def _versions(self) -> dict[str, Any]:
@@ -290,11 +309,39 @@ class CheckResult:
         return {"versions": [dict(version) for version in self.policy_versions]}
 
     def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
-        """The result as JSON (same result, same bytes); also written to ``path`` if given."""
-        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n"
+        """The result as JSON (same result, same bytes); also written to ``path`` if given.
+        :meth:`write_json` writes the same bytes without holding the text."""
+        text = "".join(self._json_parts())
         if path is not None:
             _write_text(Path(path), text)
         return text
+
+    def write_json(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_json`'s bytes to ``path`` a finding at a time (atomically: under a
+        temporary name, then renamed)."""
+        with (
+            atomic_path(Path(path)) as temporary,
+            open(temporary, "w", encoding="utf-8", newline="") as out,
+        ):
+            out.writelines(self._json_parts())
+
+    def _json_parts(self) -> Iterator[str]:
+        """The JSON text in parts: the run, then each finding (``findings`` is its last key,
+        and each finding is indented as ``json.dumps`` indents it inside the whole)."""
+        head = self._summary() | {"findings": []}
+        text = json.dumps(head, ensure_ascii=False, indent=2) + "\n"
+        if not self.findings:
+            yield text
+            return
+        closing = '"findings": []\n}\n'
+        assert text.endswith(closing)
+        yield text[: -len(closing)] + '"findings": [\n'
+        separator = ""
+        for finding in self.findings:
+            item = json.dumps(finding.to_dict(), ensure_ascii=False, indent=2)
+            yield separator + "    " + item.replace("\n", "\n    ")
+            separator = ",\n"
+        yield "\n  ]\n}\n"
 
     def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
         """One row per finding; evidence, reference and lists as JSON text in their cells.
@@ -303,31 +350,79 @@ class CheckResult:
         ``@``, a tab or a carriage return) gets a leading ``'``, as OWASP's guidance on CSV
         injection recommends: record ids and messages come from the checked files, which an
         outsider may have written. ``to_json`` and ``to_polars`` keep the text as it is.
+        :meth:`write_csv` writes the same bytes without holding the text.
         """
         buffer = io.StringIO(newline="")
-        # RFC 4180 line ends: the writer then quotes a cell holding a bare carriage return
-        # too (with "\n" alone it did not, and such a message broke the file).
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(_CSV_COLUMNS)
-        for finding in self.findings:
-            data = finding.to_dict()
-            writer.writerow([_spreadsheet_safe(_csv_cell(data[name])) for name in _CSV_COLUMNS])
+        self._write_csv_rows(buffer)
         text = buffer.getvalue()
         if path is not None:
             _write_text(Path(path), text)
         return text
 
-    def to_polars(self) -> pl.DataFrame:
-        """One row per finding; evidence, reference and group key as JSON text columns."""
-        schema: dict[str, pl.DataType] = {name: pl.String() for name in _CSV_COLUMNS}
-        schema["member_ids"] = pl.List(pl.String())
-        rows: list[dict[str, Any]] = []
+    def write_csv(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_csv`'s bytes to ``path`` a finding at a time (atomically)."""
+        with (
+            atomic_path(Path(path)) as temporary,
+            open(temporary, "w", encoding="utf-8", newline="") as out,
+        ):
+            self._write_csv_rows(out)
+
+    def _write_csv_rows(self, out: Any) -> None:
+        # RFC 4180 line ends: the writer then quotes a cell holding a bare carriage return
+        # too (with "\n" alone it did not, and such a message broke the file).
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(_CSV_COLUMNS)
         for finding in self.findings:
             data = finding.to_dict()
-            row: dict[str, Any] = {name: _csv_cell(data[name]) for name in _CSV_COLUMNS}
-            row["member_ids"] = list(finding.member_ids)
-            rows.append(row)
-        return pl.DataFrame(rows, schema=schema)
+            writer.writerow([_spreadsheet_safe(_csv_cell(data[name])) for name in _CSV_COLUMNS])
+
+    def to_polars(self) -> pl.DataFrame:
+        """One row per finding; evidence, reference and group key as JSON text columns."""
+        return _frame(self.findings)
+
+    def write_parquet(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_polars`'s rows to a Parquet file (atomically), a block of
+        findings at a time when there are many."""
+        target = Path(path)
+        if len(self.findings) <= _PARQUET_BLOCK:
+            with atomic_path(target) as temporary:
+                self.to_polars().write_parquet(temporary)
+            return
+        with tempfile.TemporaryDirectory(prefix="regkit-parquet-") as folder:
+            parts: list[Path] = []
+            block: list[Finding] = []
+            for finding in self.findings:
+                block.append(finding)
+                if len(block) == _PARQUET_BLOCK:
+                    parts.append(_write_part(block, Path(folder), len(parts)))
+                    block = []
+            if block:
+                parts.append(_write_part(block, Path(folder), len(parts)))
+            with atomic_path(target) as temporary:
+                pl.scan_parquet(parts).sink_parquet(temporary)
+
+
+#: Findings turned into a frame together when a large result is written to Parquet.
+_PARQUET_BLOCK = 100_000
+
+
+def _frame(findings: Iterable[Finding]) -> pl.DataFrame:
+    """One row per finding, in :meth:`CheckResult.to_polars`'s columns."""
+    schema: dict[str, pl.DataType] = {name: pl.String() for name in _CSV_COLUMNS}
+    schema["member_ids"] = pl.List(pl.String())
+    rows: list[dict[str, Any]] = []
+    for finding in findings:
+        data = finding.to_dict()
+        row: dict[str, Any] = {name: _csv_cell(data[name]) for name in _CSV_COLUMNS}
+        row["member_ids"] = list(finding.member_ids)
+        rows.append(row)
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _write_part(block: list[Finding], folder: Path, number: int) -> Path:
+    part = folder / f"part{number:06d}.parquet"
+    _frame(block).write_parquet(part)
+    return part
 
 
 class FindingsCap:

@@ -18,7 +18,8 @@ groups of (group, UTC day) with a period longer than the data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,7 +37,7 @@ from regkit.rules.windows import (
     kind_of,
 )
 from regkit.schemas.account import Account
-from regkit.schemas.base import Record
+from regkit.schemas.base import Record, key_text
 from regkit.schemas.kinds import KINDS
 
 __all__ = ["EpisodeRows", "failing_episodes", "polars_findings"]
@@ -125,21 +126,48 @@ def _rule_findings(
     as_of: datetime,
 ) -> list[Finding]:
     episodes, history = _failing(rule, frame, as_of)
-    # Every record the findings need, built in one go (building is per call, not per row).
-    needed = {row for rows in episodes for row in rows.members}
-    needed.update(row for group in history.values() for row, _ in group)
+    triggers = {(rows.group, rows.position) for rows in episodes}
+    totals = _running_values(rule, history, triggers, records, related, as_of)
+    keys = _member_keys(rule, frame, episodes) if totals else None
+    # Every record the findings read, built in one go (building is per call, not per row);
+    # a running total's finding reads only its trigger and names its members by key.
+    needed: set[int] = set()
+    for rows in episodes:
+        running = keys is not None and (rows.group, rows.position) in totals
+        needed.update((rows.trigger,) if running else rows.members)
     ordered = sorted(needed)
     by_row = dict(zip(ordered, records(ordered), strict=True))
 
     def pick(rows: Sequence[int]) -> list[Record]:
         return [by_row[row] for row in rows]
 
-    triggers = {(rows.group, rows.position) for rows in episodes}
-    totals = _running_values(rule, history, triggers, pick, related, as_of)
-    return [
-        _finding(rule, rows, pick, related, as_of, totals.get((rows.group, rows.position)))
-        for rows in episodes
-    ]
+    found: list[Finding] = []
+    for rows in episodes:
+        values = totals.get((rows.group, rows.position))
+        if values is not None and keys is not None:
+            found.append(_running_finding(rule, rows, pick, related, as_of, values, keys))
+        else:
+            found.append(_finding(rule, rows, pick, related, as_of, values))
+    return found
+
+
+def _member_keys(
+    rule: AggregateRule, frame: pl.DataFrame, episodes: list[EpisodeRows]
+) -> dict[int, str] | None:
+    """The record key of every member of the episodes, by row, read from the frame's key
+    columns (None: the frame lacks them)."""
+    fields = KINDS[rule.kind].key if rule.kind in KINDS else ()
+    if not fields or any(name not in frame.columns for name in fields):
+        return None
+    rows = pl.Series(INDEX, sorted({row for e in episodes for row in e.members}))
+    part = frame.select(INDEX, *fields).filter(
+        pl.col(INDEX).is_in(rows.cast(frame.schema[INDEX]).implode())
+    )
+    columns = [part.get_column(name).to_list() for name in fields]
+    return {
+        row: "|".join(key_text(value) for value in values)
+        for row, *values in zip(part.get_column(INDEX).to_list(), *columns, strict=True)
+    }
 
 
 def _combined(
@@ -266,6 +294,37 @@ def _finding(
     return rule.finding(episode, as_of)
 
 
+#: Records of running totals' histories built together: a firm-wide total runs over every
+#: record, which are read a batch at a time rather than all at once.
+HISTORY_BATCH = 200_000
+
+
+def _running_finding(
+    rule: AggregateRule,
+    rows: EpisodeRows,
+    records: Callable[[Sequence[int]], Sequence[Record]],
+    related: Callable[[Record], Account | None],
+    as_of: datetime,
+    values: dict[str, Any],
+    keys: Mapping[int, str],
+) -> Finding:
+    """The finding of a running total's episode: its trigger's record and totals, and its
+    members by key (a firm-wide total's episode can hold tens of thousands of records,
+    which need not be built to be named)."""
+    (record,) = records([rows.trigger])
+    leg = rows.legs[rows.window - 1] if rows.legs else 0
+    names = _names(rule, record, leg, related, as_of)
+    trigger = Entry(
+        rows.trigger, rows.window - 1, event_time(record, as_of), record, names, (), leg
+    )
+    episode = Episode(rule.key(names), trigger, (trigger,), [trigger], 0, values)
+    finding = rule.finding(episode, as_of)
+    if finding.group_key is None:
+        return finding  # the rule could not be decided: said of the trigger alone
+    members = tuple(dict.fromkeys(keys[row] for row in rows.members))
+    return dataclasses.replace(finding, member_ids=members)
+
+
 def _running_values(
     rule: AggregateRule,
     history: dict[int, list[tuple[int, int]]],
@@ -276,18 +335,44 @@ def _running_values(
 ) -> dict[tuple[int, int], dict[str, Any]]:
     """The aggregates of running totals at their triggers, by (group, position): each group's
     records once through the Python backend's running aggregates, so both backends agree
-    digit for digit."""
+    digit for digit. The records are built :data:`HISTORY_BATCH` at a time, across groups."""
     found: dict[tuple[int, int], dict[str, Any]] = {}
+    running: dict[int, Running] = {}
+    batch: list[tuple[int, int, int, int]] = []  # group, position, row, leg
     for group, rows in history.items():
-        running = Running(rule)
-        for position, (record, (_, leg)) in enumerate(
-            zip(records([row for row, _ in rows]), rows, strict=True)
-        ):
-            values = rule.values(_names(rule, record, leg, related, as_of))
-            running.add(Entry(0, position, as_of, record, {}, values, leg))
-            if (group, position) in triggers:
-                found[group, position] = running.values()
+        for position, (row, leg) in enumerate(rows):
+            batch.append((group, position, row, leg))
+            if len(batch) == HISTORY_BATCH:
+                _run_batch(rule, batch, triggers, records, related, as_of, running, found)
+                batch = []
+    _run_batch(rule, batch, triggers, records, related, as_of, running, found)
     return found
+
+
+def _run_batch(
+    rule: AggregateRule,
+    batch: list[tuple[int, int, int, int]],
+    triggers: set[tuple[int, int]],
+    records: Callable[[Sequence[int]], Sequence[Record]],
+    related: Callable[[Record], Account | None],
+    as_of: datetime,
+    running: dict[int, Running],
+    found: dict[tuple[int, int], dict[str, Any]],
+) -> None:
+    """Feed a batch of history rows, in each group's order, to their groups' totals."""
+    if not batch:
+        return
+    rows = sorted({row for _, _, row, _ in batch})  # a record of two legs comes twice
+    built = dict(zip(rows, records(rows), strict=True))
+    for group, position, row, leg in batch:
+        record = built[row]
+        values = rule.values(_names(rule, record, leg, related, as_of))
+        total = running.get(group)
+        if total is None:
+            total = running[group] = Running(rule)
+        total.add(Entry(0, position, as_of, record, {}, values, leg))
+        if (group, position) in triggers:
+            found[group, position] = total.values()
 
 
 def failing_episodes(
