@@ -211,7 +211,9 @@ def _findings_json(result: rk.CheckResult) -> str:
 def test_findings_stream_in_slices_to_the_same_bytes(
     tmp_path: Path, result: rk.CheckResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(audit_pack, "_FINDINGS_PER_CHUNK", 3)
+    import regkit.rules.findings as findings_module
+
+    monkeypatch.setattr(findings_module, "_CSV_BLOCK", 3)
     with zipfile.ZipFile(build(result, tmp_path / "p.zip")) as archive:
         assert archive.read("data/findings.json").decode() == _findings_json(result)
         assert archive.read("data/findings.csv").decode() == result.to_csv()

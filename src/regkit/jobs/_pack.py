@@ -5,18 +5,30 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from regkit.jobs._check import PolicyArgument, policy_of
-from regkit.jobs._common import JobError, Progress, as_path, check_date, check_time, counted, silent
-from regkit.jobs._inputs import load_firm, read_files
+from regkit.errors import RecordError
+from regkit.jobs._check import PolicyArgument, check_files, policy_of
+from regkit.jobs._common import (
+    JobError,
+    Progress,
+    as_path,
+    check_date,
+    check_time,
+    counted,
+    row_count,
+    silent,
+)
+from regkit.jobs._inputs import checked_trades, kind_of, load_firm, read_file, read_files
+from regkit.jobs._scoped import scoped_parquet
 from regkit.reports import audit_pack
 from regkit.reports.precheck import ContentCheck
 from regkit.reports.registry import REPORTS, report_type
+from regkit.rules.chunked import DEFAULT_CHUNK_ROWS
 from regkit.rules.engine import check
 from regkit.rules.findings import CheckResult
 from regkit.schemas.account import Account
@@ -140,16 +152,86 @@ def pack(
         raise JobError(f"the last day {last} is before the first {first}")
     key = signing_key(sign)  # first: a bad key should fail before minutes of checking
     loaded = policy_of(policy, parameters)
-    tell = progress or silent
-    tell("reading the record files", 0, 0)
-    scoped = _scoped_inputs(files, account, start, end)
-    given: dict[str, Any] = dict(scoped)
+    written: dict[str, Any] = {
+        "created": stamp,
+        "title": title,
+        "key": key,
+        "fingerprints": fingerprints,
+    }
+    large = _large_parquet(files)
+    if large is not None:
+        with tempfile.TemporaryDirectory(prefix="regkit-pack-") as folder:
+            target = as_path("out", out)
+            return _pack_streamed(loaded, target, large, Path(folder), account, start, end,
+                                  as_of, reports, firm, progress, **written)  # fmt: skip
+    (progress or silent)("reading the record files", 0, 0)
+    scoped = _Scoped.of(_scoped_inputs(files, account, start, end))
+    given: dict[str, Any] = dict(scoped.inputs)
     result = check(loaded, as_of=as_of, progress=_checking(progress), **given)
+    scope = _scope(account, start, end, scoped)
+    return _write(result, as_path("out", out), scoped, reports, firm, scope, progress=progress,
+                  **written)  # fmt: skip
+
+
+def _scope(
+    account: str | None, start: date | None, end: date | None, scoped: _Scoped
+) -> audit_pack.PackScope:
     accounts = (account,) if account is not None else ()
-    scope = audit_pack.PackScope(accounts=accounts, start=start, end=end, kinds=tuple(scoped))
-    created = stamp or datetime.now(UTC)  # now: after the check, which it must not predate
-    return _write(result, as_path("out", out), scoped, reports, firm, scope, created=created,
-                  title=title, key=key, fingerprints=fingerprints, progress=progress)  # fmt: skip
+    kinds = tuple(scoped.inputs)
+    return audit_pack.PackScope(accounts=accounts, start=start, end=end, kinds=kinds)
+
+
+def _large_parquet(files: Mapping[str, str | os.PathLike[str] | None]) -> dict[str, Path] | None:
+    """The files by kind plural when they are all Parquet and one is larger than a chunk of
+    the chunked check (then packed in bounded memory), else None."""
+    given = {kind_of(name).plural: as_path(name, path)
+             for name, path in files.items() if path is not None}  # fmt: skip
+    if not given or any(path.suffix.lower() != ".parquet" or not path.is_file()
+                        for path in given.values()):  # fmt: skip
+        return None
+    return given if max(row_count(path) for path in given.values()) > DEFAULT_CHUNK_ROWS else None
+
+
+def _pack_streamed(
+    policy: Any,
+    out: Path,
+    files: dict[str, Path],
+    folder: Path,
+    account: str | None,
+    start: date | None,
+    end: date | None,
+    as_of: TimeArgument | None,
+    reports: list[str],
+    firm: str | os.PathLike[str] | Firm | None,
+    progress: Progress | None,
+    **written: Any,
+) -> PackResult:
+    """The pack of large Parquet files: the records of the scope written to Parquet files
+    chunk by chunk (the files as they are, without a scope), checked in chunks, the reports
+    rendered from a stream of the trades, and the files copied into the pack."""
+    tell = progress or silent
+    scoped: dict[str, Path] = {}
+    errors: list[RecordError] = []
+    for kind in KINDS.values():
+        path = files.get(kind.plural)
+        if path is None:
+            continue
+        if account is None and start is None and end is None:
+            scoped[kind.plural] = path
+            continue
+        scoped[kind.plural] = folder / f"{kind.plural}.parquet"
+        errors += scoped_parquet(path, kind, scoped[kind.plural], account=account, start=start,
+                                 end=end, progress=tell)  # fmt: skip
+    if errors:
+        raise JobError(f"{len(errors)} input errors; nothing was packed", errors)
+    given: dict[str, Any] = dict(scoped)
+    result = check_files(policy, as_of=as_of, progress=_checking(progress),
+                         chunk_rows=DEFAULT_CHUNK_ROWS, **given)  # fmt: skip
+    records = _Scoped(
+        inputs=scoped, counts={name: row_count(path) for name, path in scoped.items()}
+    )
+    scope = _scope(account, start, end, records)
+    return _write(result, out, records, reports, firm, scope, progress=progress, **written)
 
 
 def _checking(progress: Progress | None) -> Progress | None:
@@ -205,31 +287,58 @@ def _scoped_inputs(
     return scoped
 
 
+@dataclass(frozen=True)
+class _Scoped:
+    """The records of the scope, by kind plural: in lists, or in Parquet files (large
+    inputs); with their counts."""
+
+    inputs: Mapping[str, list[Record] | Path]
+    counts: Mapping[str, int]
+
+    @classmethod
+    def of(cls, records: dict[str, list[Record]]) -> _Scoped:
+        return cls(inputs=records, counts={name: len(items) for name, items in records.items()})
+
+    def trades(self) -> Iterator[Trade]:
+        """The trades, streamed from a file."""
+        given = self.inputs["trades"]
+        if isinstance(given, Path):
+            return checked_trades(given, [])
+        return (trade for trade in given if isinstance(trade, Trade))
+
+    def accounts(self) -> list[Account]:
+        given = self.inputs["accounts"]
+        if isinstance(given, Path):
+            return read_file(given, Account)
+        return [item for item in given if isinstance(item, Account)]
+
+
 def _write(
     result: CheckResult,
     out: Path,
-    scoped: dict[str, list[Record]],
+    scoped: _Scoped,
     reports: list[str],
     firm: str | os.PathLike[str] | Firm | None,
     scope: audit_pack.PackScope,
     *,
-    created: datetime,
+    created: datetime | None,
     title: str | None,
     key: Ed25519PrivateKey | None,
     fingerprints: bool,
     progress: Progress | None = None,
 ) -> PackResult:
     """Render the reports into a temporary folder and build the pack with them."""
+    created = created or datetime.now(UTC)  # now: after the check, which it must not predate
     with tempfile.TemporaryDirectory() as folder:
         reporting = _firm(firm)
         attachments: list[Path] = []
         checks: list[ContentCheck] = []
         for name in reports:
             assert reporting is not None
-            trades = [t for t in scoped["trades"] if isinstance(t, Trade)]
+            total = scoped.counts["trades"]
             rendered = report_type(name).render(
-                counted(trades, f"rendering {name}", len(trades), progress),
-                [a for a in scoped["accounts"] if isinstance(a, Account)],
+                counted(scoped.trades(), f"rendering {name}", total, progress),
+                scoped.accounts(),
                 reporting,
                 Path(folder) / name,
                 created_at=created,
@@ -244,7 +353,7 @@ def _write(
                 result,
                 out,
                 attachments=attachments,
-                inputs="fingerprints" if fingerprints else scoped,
+                inputs="fingerprints" if fingerprints else dict(scoped.inputs),
                 scope=scope,
                 created_at=created,
                 title=title,
@@ -255,7 +364,7 @@ def _write(
     return PackResult(
         path=path,
         result=result,
-        records={name: len(records) for name, records in scoped.items()},
+        records=dict(scoped.counts),
         regulator_files=tuple(item.name for item in attachments),
         signed=key is not None,
         warnings=tuple(str(warning.message) for warning in caught),

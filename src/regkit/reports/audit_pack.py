@@ -40,7 +40,6 @@ Examples:
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import json
@@ -105,14 +104,14 @@ BAGIT_TXT: Final = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 #: The detached Ed25519 signature of ``tagmanifest-sha256.txt``, at the bag's root.
 SIGNATURE_FILE: Final = "tagmanifest-sha256.txt.sig"
 
-#: What ``inputs`` may hold for one record kind: records, or a DataFrame of them.
-InputValue = Iterable[Record] | pl.DataFrame | FrameBatch[Any]
+#: What ``inputs`` may hold for one record kind: records, a DataFrame of them, or a Parquet
+#: file of them (copied into the pack as it is, a megabyte at a time).
+InputValue = Iterable[Record] | pl.DataFrame | FrameBatch[Any] | Path
 
 _MANIFEST: Final = "manifest-sha256.txt"
 _TAGMANIFEST: Final = "tagmanifest-sha256.txt"
 _BAG_INFO: Final = "bag-info.txt"
 _CHUNK: Final = 1 << 20
-_FINDINGS_PER_CHUNK: Final = 10_000
 _FILE_MODE: Final = (stat.S_IFREG | 0o644) << 16
 _UNIX: Final = 3
 #: The plural of each record kind (``trade`` → ``trades``), from the table of kinds.
@@ -207,8 +206,10 @@ def build(
         out_path: the zip to write (replaced only once the new pack is complete).
         attachments: regulator files (XML) to include, each validated against its schema.
         inputs: the records that were checked, by kind (``{"trades": records}``; ``trade``
-            works too): records (any iterable, read once, so a generator streams) or a
-            DataFrame / :class:`~regkit.schemas.io.FrameBatch`. ``None`` or
+            works too): records (any iterable, read once, so a generator streams), a
+            DataFrame / :class:`~regkit.schemas.io.FrameBatch`, or the path of a Parquet
+            file of the records (copied into the pack byte for byte: a check of the file
+            fingerprints it by its SHA-256, which must then match). ``None`` or
             ``"fingerprints"``: only the inputs' SHA-256 fingerprints and counts, for data
             that must not leave the firm.
         scope: the accounts and period the check was asked for (default: all accounts, all
@@ -484,47 +485,13 @@ _RUN_TIMES: Final = ("started_at", "finished_at")
 
 def _write_findings(bag: _BagWriter, result: CheckResult) -> None:
     """``findings.csv``, byte for byte ``to_csv()``, and ``findings.json``, the text of
-    ``to_json()`` without the run's times; written a slice of findings at a time."""
+    ``to_json()`` without the run's times; written a block of findings at a time."""
     with bag.entry("data/findings.csv") as writer:
-        for number, part in enumerate(_slices(result)):
-            text = part.to_csv()
-            if number:
-                text = text.split("\n", 1)[1]  # the header once, at the top
-            writer.write(text.encode("utf-8"))
-    with bag.entry("data/findings.json") as writer:
-        for piece in _json_pieces(result):
+        for piece in result.iter_csv():
             writer.write(piece.encode("utf-8"))
-
-
-def _slices(result: CheckResult) -> Iterator[CheckResult]:
-    findings = result.findings
-    yield dataclasses.replace(result, findings=findings[:_FINDINGS_PER_CHUNK])
-    for start in range(_FINDINGS_PER_CHUNK, len(findings), _FINDINGS_PER_CHUNK):
-        yield dataclasses.replace(result, findings=findings[start : start + _FINDINGS_PER_CHUNK])
-
-
-def _json_pieces(result: CheckResult) -> Iterator[str]:
-    """The text of ``result.to_json()`` without the run's times, the findings one at a time
-    (the last key)."""
-    head = result.to_dict() if not result.findings else _head_of(result)
-    for key in _RUN_TIMES:
-        del head[key]
-    text = json.dumps(head, ensure_ascii=False, indent=2)
-    if not result.findings:
-        yield text + "\n"
-        return
-    opening, closing = text.rsplit("[]", 1)
-    yield opening + "[\n"
-    for number, finding in enumerate(result.findings):
-        item = json.dumps(finding.to_dict(), ensure_ascii=False, indent=2)
-        separator = ",\n" if number else ""
-        yield separator + "    " + item.replace("\n", "\n    ")
-    yield "\n  ]" + closing + "\n"
-
-
-def _head_of(result: CheckResult) -> dict[str, Any]:
-    """``result.to_dict()`` with no findings but the counts of all (the keys keep their order)."""
-    return dataclasses.replace(result, findings=[]).to_dict() | {"counts": result.counts}
+    with bag.entry("data/findings.json") as writer:
+        for piece in result.iter_json(leave_out=_RUN_TIMES):
+            writer.write(piece.encode("utf-8"))
 
 
 # --- inputs ----------------------------------------------------------------------------------
@@ -574,6 +541,8 @@ def _write_input(
     expected: Mapping[str, Any],
     lookup: _AccountLookup,
 ) -> dict[str, Any]:
+    if isinstance(value, Path):
+        return _write_input_file(bag, name, value, expected, lookup)
     if isinstance(value, FrameBatch | pl.DataFrame):
         frame = _record_columns(value)
         lookup.see_frame(name, frame)
@@ -598,6 +567,28 @@ def _write_input(
             f"records in the same order, or inputs='fingerprints'"
         )
     return {"file": entry.removeprefix("data/"), "sha256": sha256, "rows": count}
+
+
+def _write_input_file(
+    bag: _BagWriter, name: str, path: Path, expected: Mapping[str, Any], lookup: _AccountLookup
+) -> dict[str, Any]:
+    """A Parquet file of one kind's records, copied into the pack as it is."""
+    if path.suffix.lower() != ".parquet":
+        raise PackError(f"inputs[{name!r}]: {path} is not a Parquet file (.parquet)")
+    entry = f"data/inputs/{name}.parquet"
+    with bag.entry(entry) as writer, open(path, "rb") as source:
+        for block in iter(lambda: source.read(_CHUNK), b""):
+            writer.write(block)
+    sha256 = writer.digest.hexdigest()
+    fingerprint = expected.get("fingerprint")
+    if fingerprint is not None and sha256 != fingerprint:
+        raise PackError(
+            f"inputs[{name!r}]: {path} is not the file the check saw (SHA-256 "
+            f"{sha256[:16]}…, the result's {fingerprint[:16]}…)"
+        )
+    lookup.see_file(name, path)
+    rows = int(pl.scan_parquet(path).select(pl.len()).collect().item())
+    return {"file": entry.removeprefix("data/"), "sha256": sha256, "rows": rows}
 
 
 def _record_columns(value: FrameBatch[Any] | pl.DataFrame) -> pl.DataFrame:
@@ -651,6 +642,20 @@ class _AccountLookup:
             for row in scoped.iter_rows(named=True):
                 account = Account.model_validate(layout.from_flat(row))
                 self.found[account.account_id] = html.AccountDetails.of(account)
+
+    def see_file(self, name: str, path: Path) -> None:
+        """The same for records in a Parquet file: only the rows needed are read."""
+        lazy = pl.scan_parquet(path)
+        columns = lazy.collect_schema().names()
+        wanted = sorted(self.wanted.get(name, ()))
+        column = _KEY_COLUMNS.get(name)
+        needed: list[pl.Expr] = []
+        if wanted and column in columns:
+            needed.append(pl.col(column).is_in(wanted))
+        if name == "accounts" and self.scoped and "account_id" in columns:
+            needed.append(pl.col("account_id").is_in(sorted(self.scoped)))
+        if needed:
+            self.see_frame(name, lazy.filter(pl.any_horizontal(needed)).collect())
 
     def details(self, scope: PackScope) -> list[html.AccountDetails]:
         """The accounts in scope, each with what the inputs said about it."""

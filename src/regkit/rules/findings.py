@@ -311,7 +311,7 @@ class CheckResult:
     def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
         """The result as JSON (same result, same bytes); also written to ``path`` if given.
         :meth:`write_json` writes the same bytes without holding the text."""
-        text = "".join(self._json_parts())
+        text = "".join(self.iter_json())
         if path is not None:
             _write_text(Path(path), text)
         return text
@@ -319,22 +319,19 @@ class CheckResult:
     def write_json(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`to_json`'s bytes to ``path`` a finding at a time (atomically: under a
         temporary name, then renamed)."""
-        with (
-            atomic_path(Path(path)) as temporary,
-            open(temporary, "w", encoding="utf-8", newline="") as out,
-        ):
-            out.writelines(self._json_parts())
+        _write_parts(Path(path), self.iter_json())
 
-    def _json_parts(self) -> Iterator[str]:
-        """The JSON text in parts: the run, then each finding (``findings`` is its last key,
-        and each finding is indented as ``json.dumps`` indents it inside the whole)."""
-        head = self._summary() | {"findings": []}
-        text = json.dumps(head, ensure_ascii=False, indent=2) + "\n"
+    def iter_json(self, *, leave_out: Sequence[str] = ()) -> Iterator[str]:
+        """The text of :meth:`to_json` in parts, a finding at a time, without the top-level
+        keys in ``leave_out`` (an audit pack leaves out the run's wall-clock times)."""
+        head = {k: v for k, v in self._summary().items() if k not in leave_out}
+        text = json.dumps(head | {"findings": []}, ensure_ascii=False, indent=2) + "\n"
         if not self.findings:
             yield text
             return
+        # "findings" is the last key; each finding is indented as json.dumps indents it
+        # inside the whole.
         closing = '"findings": []\n}\n'
-        assert text.endswith(closing)
         yield text[: -len(closing)] + '"findings": [\n'
         separator = ""
         for finding in self.findings:
@@ -352,29 +349,31 @@ class CheckResult:
         outsider may have written. ``to_json`` and ``to_polars`` keep the text as it is.
         :meth:`write_csv` writes the same bytes without holding the text.
         """
-        buffer = io.StringIO(newline="")
-        self._write_csv_rows(buffer)
-        text = buffer.getvalue()
+        text = "".join(self.iter_csv())
         if path is not None:
             _write_text(Path(path), text)
         return text
 
     def write_csv(self, path: str | os.PathLike[str]) -> None:
-        """Write :meth:`to_csv`'s bytes to ``path`` a finding at a time (atomically)."""
-        with (
-            atomic_path(Path(path)) as temporary,
-            open(temporary, "w", encoding="utf-8", newline="") as out,
-        ):
-            self._write_csv_rows(out)
+        """Write :meth:`to_csv`'s bytes to ``path`` a block of findings at a time
+        (atomically)."""
+        _write_parts(Path(path), self.iter_csv())
 
-    def _write_csv_rows(self, out: Any) -> None:
+    def iter_csv(self) -> Iterator[str]:
+        """The text of :meth:`to_csv` in parts, a block of findings at a time."""
+        buffer = io.StringIO(newline="")
         # RFC 4180 line ends: the writer then quotes a cell holding a bare carriage return
         # too (with "\n" alone it did not, and such a message broke the file).
-        writer = csv.writer(out, lineterminator="\r\n")
+        writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(_CSV_COLUMNS)
-        for finding in self.findings:
+        for number, finding in enumerate(self.findings, 1):
             data = finding.to_dict()
             writer.writerow([_spreadsheet_safe(_csv_cell(data[name])) for name in _CSV_COLUMNS])
+            if number % _CSV_BLOCK == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
 
     def to_polars(self) -> pl.DataFrame:
         """One row per finding; evidence, reference and group key as JSON text columns."""
@@ -404,6 +403,8 @@ class CheckResult:
 
 #: Findings turned into a frame together when a large result is written to Parquet.
 _PARQUET_BLOCK = 100_000
+#: Findings in one part of :meth:`CheckResult.iter_csv`.
+_CSV_BLOCK = 10_000
 
 
 def _frame(findings: Iterable[Finding]) -> pl.DataFrame:
@@ -508,6 +509,11 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def _spreadsheet_safe(text: str) -> str:
     """The cell text, with a leading ``'`` when a spreadsheet would run it as a formula."""
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _write_parts(path: Path, parts: Iterable[str]) -> None:
+    with atomic_path(path) as temporary, open(temporary, "w", encoding="utf-8", newline="") as out:
+        out.writelines(parts)
 
 
 def _write_text(path: Path, text: str) -> None:
