@@ -157,3 +157,70 @@ def test_running_totals_built_in_small_batches_find_what_python_finds(
     python = rk.check(policy, as_of=AS_OF, engine="python", **records)
     assert chunked.findings
     assert [f.to_dict() for f in chunked.findings] == [f.to_dict() for f in python.findings]
+
+
+@pytest.fixture(scope="module")
+def csv_brokerage(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("chunked-csv")
+    write_samples(folder, SampleConfig(trades=300), "csv")
+    return {
+        kind.plural: folder / f"{kind.plural}.csv"
+        for kind in KINDS.values()
+        if (folder / f"{kind.plural}.csv").exists()
+    }
+
+
+@pytest.mark.parametrize("pack", ["exposure", "mifir-data-quality", "aml"])
+def test_csv_files_are_checked_in_chunks_with_the_findings_read_whole(
+    csv_brokerage: dict[str, Path], pack: str
+) -> None:
+    import hashlib
+
+    from regkit.schemas.io import regular_csv
+
+    assert all(regular_csv(path) for path in csv_brokerage.values())
+    whole = jobs.check_files(pack, as_of=AS_OF, **csv_brokerage)
+    chunked = jobs.check_files(pack, as_of=AS_OF, chunk_rows=53, **csv_brokerage)
+    assert [f.to_dict() for f in chunked.findings] == [f.to_dict() for f in whole.findings]
+    assert chunked.records_checked == whole.records_checked
+    trades = csv_brokerage["trades"]
+    assert chunked.input_fingerprints["trades"] == hashlib.sha256(trades.read_bytes()).hexdigest()
+
+
+def test_a_bad_csv_row_is_named_by_the_csv_file_and_its_row(
+    csv_brokerage: dict[str, Path], tmp_path: Path
+) -> None:
+    lines = csv_brokerage["trades"].read_text(encoding="utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    cells = lines[201].rstrip("\n").split(",")
+    cells[header.index("quantity")] = "lots"
+    lines[201] = ",".join(cells) + "\n"
+    trades = tmp_path / "trades.csv"
+    trades.write_text("".join(lines), encoding="utf-8")
+    files = {"trades": trades, "accounts": csv_brokerage["accounts"]}
+    with pytest.raises(jobs.JobError, match="nothing checked") as caught:
+        jobs.check_files("esma-cfd-retail", as_of=AS_OF, chunk_rows=53, **files)
+    with pytest.raises(jobs.JobError) as whole:
+        jobs.check_files("esma-cfd-retail", **files)
+    assert [str(e) for e in caught.value.record_errors] == [
+        str(e) for e in whole.value.record_errors
+    ]
+    (error,) = caught.value.record_errors
+    assert error.row == 201
+    assert error.file == str(trades)
+
+
+def test_a_csv_file_polars_would_read_differently_is_read_whole(
+    csv_brokerage: dict[str, Path], tmp_path: Path
+) -> None:
+    from regkit.schemas.io import regular_csv
+
+    text = csv_brokerage["trades"].read_text(encoding="utf-8")
+    trades = tmp_path / "trades.csv"
+    trades.write_text(text + "\n", encoding="utf-8")  # a blank line at the end
+    assert not regular_csv(trades)
+    files = {"trades": trades, "accounts": csv_brokerage["accounts"]}
+    chunked = jobs.check_files("esma-cfd-retail", as_of=AS_OF, chunk_rows=53, **files)
+    whole = jobs.check_files("esma-cfd-retail", as_of=AS_OF, **files)
+    assert chunked.findings == whole.findings
+    assert chunked.input_fingerprints == whole.input_fingerprints

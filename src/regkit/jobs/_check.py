@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
+
+import polars as pl
 
 from regkit.errors import RecordError
 from regkit.jobs._common import JobError, Progress, as_path, optional_path, row_count, silent
@@ -15,7 +18,7 @@ from regkit.rules.engine import check
 from regkit.rules.findings import CheckResult
 from regkit.rules.policy import Policy, load_policy
 from regkit.samples import DEFAULT_SEED, SampleConfig, SampleManifest, write_samples
-from regkit.schemas.io import FileFormat, FrameBatch, read_frame
+from regkit.schemas.io import FileFormat, FrameBatch, read_frame, regular_csv
 from regkit.schemas.kinds import KINDS
 from regkit.schemas.types import TimeArgument
 
@@ -65,11 +68,13 @@ def check_files(
         progress: told of each file read, of the check starting and of its progress.
         max_findings_per_rule: keep the first N findings of each rule, count the rest
             (see :func:`regkit.check`).
-        chunk_rows: check Parquet files this many rows at a time
-            (:func:`regkit.rules.chunked.check_parquet`: the same findings, in bounded
-            memory). Default: so when every file is Parquet and one has more than
-            :data:`~regkit.rules.chunked.DEFAULT_CHUNK_ROWS` rows; other formats are read
-            whole.
+        chunk_rows: check Parquet and CSV files this many rows at a time
+            (:func:`regkit.rules.chunked.check_parquet`, CSV files converted to Parquet
+            first: the same findings, in bounded memory). Default: so when every file is
+            Parquet or CSV and one has more than
+            :data:`~regkit.rules.chunked.DEFAULT_CHUNK_ROWS` rows (a CSV file: more than
+            :data:`CSV_CHUNKED_BYTES`); JSON Lines files, and CSV files with quotes or
+            short lines, are read whole.
         **files: the record files by kind plural: ``trades=``, ``accounts=``,
             ``movements=``, ``snapshots=``; ``None`` is skipped.
 
@@ -101,8 +106,9 @@ def check_files(
     given = {name: path for name, path in paths.items() if path is not None}
     size = _chunked(given, chunk_rows, engine)
     if size is not None:
-        return _check_chunked(loaded, given, size, as_of, engine, progress,
-                              max_findings_per_rule)  # fmt: skip
+        done = _check_chunked(loaded, given, size, as_of, engine, progress, max_findings_per_rule)
+        if done is not None:
+            return done
     tell = progress or silent
     inputs = _read_whole(given, tell)
     # Until the engine reports its first kind, a progress bar must not still say "reading".
@@ -137,15 +143,28 @@ def _read_whole(paths: dict[str, Path], tell: Progress) -> dict[str, Any]:
 
 def _chunked(paths: dict[str, Path], chunk_rows: int | None, engine: str) -> int | None:
     """The chunk size to check the files in, or None to read them whole: chunks when every
-    file is Parquet and ``chunk_rows`` asks for them, or one file is larger than a chunk."""
+    file is Parquet or CSV and ``chunk_rows`` asks for them, or one file is larger than a
+    chunk (a CSV file: larger than :data:`CSV_CHUNKED_BYTES`)."""
     if chunk_rows is not None and (isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int)):
         raise TypeError(f"chunk_rows must be a whole number, got {chunk_rows!r}")
-    if not paths or any(path.suffix.lower() != ".parquet" for path in paths.values()):
+    if not paths or any(path.suffix.lower() not in _CHUNKED for path in paths.values()):
         return None
     if chunk_rows is not None:
         return chunk_rows
-    largest = max(row_count(path) for path in paths.values())
-    return DEFAULT_CHUNK_ROWS if largest > DEFAULT_CHUNK_ROWS and engine != "python" else None
+    large = any(_large(path) for path in paths.values())
+    return DEFAULT_CHUNK_ROWS if large and engine != "python" else None
+
+
+#: The formats checked in chunks: Parquet, and CSV converted to Parquet first.
+_CHUNKED: Final = (".parquet", ".csv")
+#: A CSV file larger than this is checked in chunks (about 100,000 trades).
+CSV_CHUNKED_BYTES: Final = 32 << 20
+
+
+def _large(path: Path) -> bool:
+    if path.suffix.lower() == ".csv":
+        return path.is_file() and path.stat().st_size > CSV_CHUNKED_BYTES
+    return row_count(path) > DEFAULT_CHUNK_ROWS
 
 
 def _check_chunked(
@@ -156,20 +175,46 @@ def _check_chunked(
     engine: str,
     progress: Progress | None,
     max_findings_per_rule: int | None,
-) -> CheckResult:
-    """:func:`check_parquet` of the files, its bad rows as a :class:`JobError`."""
+) -> CheckResult | None:
+    """:func:`check_parquet` of the files (CSV files converted to Parquet first), its bad
+    rows as a :class:`JobError`; None when a CSV file is not one polars reads exactly
+    (:func:`~regkit.schemas.io.regular_csv`), to be read whole."""
     for path in paths.values():
         if not path.is_file():
             raise JobError(f"{path}: no such file")
-    if progress is not None:
-        progress(f"checking against {_name(policy)}, {size:,} rows at a time", 0, 0)
+    tell = progress or silent
+    with tempfile.TemporaryDirectory(prefix="regkit-csv-") as folder:
+        parquet, labels = dict(paths), {}
+        for name, path in paths.items():
+            if path.suffix.lower() == ".csv":
+                tell(f"converting {path.name} to Parquet", 0, 0)
+                if not regular_csv(path):
+                    return None
+                parquet[name] = Path(folder) / f"{name}.parquet"
+                if not _converted(path, parquet[name]):
+                    return None
+                labels[name] = path
+        tell(f"checking against {_name(policy)}, {size:,} rows at a time", 0, 0)
+        try:
+            return check_parquet(
+                policy, parquet, as_of=as_of, engine="polars" if engine == "auto" else engine,
+                chunk_rows=size, progress=progress, max_findings_per_rule=max_findings_per_rule,
+                labels=labels,
+            )  # fmt: skip
+        except BadRowsError as exc:
+            rows = list(exc.rows)
+            raise JobError(f"{len(rows)} input errors; nothing checked", rows) from None
+
+
+def _converted(path: Path, out: Path) -> bool:
+    """Convert a regular CSV file to Parquet, every column as text (as
+    :func:`~regkit.schemas.io.read_frame` reads it); False when polars cannot (bad UTF-8),
+    for the row reader to say what is wrong."""
     try:
-        return check_parquet(
-            policy, paths, as_of=as_of, engine="polars" if engine == "auto" else engine,
-            chunk_rows=size, progress=progress, max_findings_per_rule=max_findings_per_rule,
-        )  # fmt: skip
-    except BadRowsError as exc:
-        raise JobError(f"{len(exc.rows)} input errors; nothing checked", list(exc.rows)) from None
+        pl.scan_csv(path, infer_schema=False, encoding="utf8").sink_parquet(out)
+    except pl.exceptions.PolarsError:
+        return False
+    return True
 
 
 def _name(policy: Policy | Sequence[Policy]) -> str:

@@ -100,11 +100,14 @@ class ParquetKind:
     Args:
         kind: the record kind (``trade``).
         path: the file.
+        label: the file its rows came from, when ``path`` is a conversion of it (a CSV
+            file): named in errors, and hashed as the input's fingerprint.
     """
 
-    def __init__(self, kind: str, path: Path) -> None:
+    def __init__(self, kind: str, path: Path, label: Path | None = None) -> None:
         self.kind = kind
         self.path = path
+        self.label = label or path
         self.model = KINDS[kind].model
         self.rows = int(pl.scan_parquet(path).select(pl.len()).collect().item())
         self.scales: dict[str, int] = {}
@@ -116,7 +119,7 @@ class ParquetKind:
         decimal columns at the whole file's scales once :meth:`survey` has run."""
         for offset in range(0, self.rows, size):
             raw = pl.scan_parquet(self.path).slice(offset, size).collect()
-            batch = validate_frame(raw, self.model, source=str(self.path), first_row=offset + 1)
+            batch = validate_frame(raw, self.model, source=str(self.label), first_row=offset + 1)
             batch.frame = self.rescaled(batch.frame)
             yield offset, batch
 
@@ -151,7 +154,7 @@ class ParquetKind:
             .filter(pl.col(INDEX).is_in(wanted.implode()))
             .collect()
         )
-        batch = validate_frame(part.drop(INDEX), self.model, "raise", source=str(self.path))
+        batch = validate_frame(part.drop(INDEX), self.model, "raise", source=str(self.label))
         frame = self.rescaled(batch.frame.drop([c for c in _DERIVED if c in batch.frame.columns]))
         built = read_records(frame, self.model, "raise").records
         by_row = dict(zip(part.get_column(INDEX).to_list(), built, strict=True))
@@ -168,6 +171,7 @@ def check_parquet(
     progress: Progress | None = None,
     max_findings_per_rule: int | None = None,
     keep_in_memory: int = KEEP_IN_MEMORY,
+    labels: Mapping[str, Path] | None = None,
 ) -> CheckResult:
     """Check Parquet record files chunk by chunk (see the module): the findings of
     :func:`regkit.check` on the same records.
@@ -182,6 +186,8 @@ def check_parquet(
         max_findings_per_rule: keep the first N findings of each rule, count the rest.
         keep_in_memory: findings held in memory; beyond this number the result's findings
             are kept in a temporary file (:class:`~regkit.rules.spool.SpooledFindings`).
+        labels: by kind plural, the file a Parquet file was converted from (a CSV file):
+            errors name it, and its SHA-256 is the input's fingerprint.
 
     Raises:
         BadRowsError: rows that are not valid records (every one in ``rows``; nothing is
@@ -196,7 +202,8 @@ def check_parquet(
     clock = time.perf_counter()
     checker = Checker(policy, as_of=started if as_of is None else as_of)
     assert checker.as_of is not None
-    by_kind = {kind: ParquetKind(kind, Path(files[item.plural]))
+    named = labels or {}
+    by_kind = {kind: ParquetKind(kind, Path(files[item.plural]), named.get(item.plural))
                for kind, item in KINDS.items() if files.get(item.plural) is not None}  # fmt: skip
     accounts = _accounts(by_kind.get("account"))
     run = _Run(checker.checked, by_kind, accounts, checker.as_of, engine, chunk_rows)
@@ -214,7 +221,7 @@ def check_parquet(
     findings = spool.findings()
     elapsed = time.perf_counter() - clock
     checked = {kind: source.rows for kind, source in by_kind.items() if source.rows}
-    fingerprints = {KINDS[kind].plural: _file_sha256(source.path)
+    fingerprints = {KINDS[kind].plural: _file_sha256(source.label)
                     for kind, source in by_kind.items() if source.rows}  # fmt: skip
     return result_of(checker, findings, started, elapsed, cap, checked, fingerprints)
 
@@ -343,9 +350,9 @@ def _accounts(source: ParquetKind | None) -> KindInput | None:
     """The accounts, read whole (every record's account is looked up among them)."""
     if source is None:
         return None
-    batch = read_frame(source.path, source.model)
+    batch = read_frame(source.label, source.model)
     if batch.errors:
-        error = RecordError(f"{len(batch.errors)} rows of {source.path} are not valid accounts; "
+        error = RecordError(f"{len(batch.errors)} rows of {source.label} are not valid accounts; "
                             f"the first: {batch.errors[0]}")  # fmt: skip
         error.errors = [item.as_dict() for item in batch.errors]
         raise error

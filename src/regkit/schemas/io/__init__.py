@@ -43,7 +43,13 @@ from regkit.schemas.io.formats import (
 from regkit.schemas.io.formats import (
     _write_parquet as _write_parquet,
 )
-from regkit.schemas.io.loaders import RecordBatch, iter_records, read_frame, read_records
+from regkit.schemas.io.loaders import (
+    RecordBatch,
+    iter_records,
+    read_frame,
+    read_records,
+    regular_csv,
+)
 from regkit.schemas.io.rows import CHUNK_ROWS as CHUNK_ROWS
 from regkit.schemas.layout import layout_of as layout_of
 
@@ -61,6 +67,7 @@ __all__ = [
     "read_frame",
     "read_records",
     "reader_failure",
+    "regular_csv",
     "to_frame",
     "unnest_structs",
     "validate_frame",
