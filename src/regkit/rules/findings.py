@@ -366,9 +366,9 @@ class CheckResult:
         # too (with "\n" alone it did not, and such a message broke the file).
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(_CSV_COLUMNS)
+        cells = _Cells()
         for number, finding in enumerate(self.findings, 1):
-            data = finding.to_dict()
-            writer.writerow([_spreadsheet_safe(_csv_cell(data[name])) for name in _CSV_COLUMNS])
+            writer.writerow([_spreadsheet_safe(cell) for cell in cells.of(finding)])
             if number % _CSV_BLOCK == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -409,15 +409,55 @@ _CSV_BLOCK = 10_000
 
 def _frame(findings: Iterable[Finding]) -> pl.DataFrame:
     """One row per finding, in :meth:`CheckResult.to_polars`'s columns."""
-    schema: dict[str, pl.DataType] = {name: pl.String() for name in _CSV_COLUMNS}
-    schema["member_ids"] = pl.List(pl.String())
-    rows: list[dict[str, Any]] = []
+    columns: list[list[str]] = [[] for _ in _CSV_COLUMNS]
+    cells = _Cells()
     for finding in findings:
-        data = finding.to_dict()
-        row: dict[str, Any] = {name: _csv_cell(data[name]) for name in _CSV_COLUMNS}
-        row["member_ids"] = list(finding.member_ids)
-        rows.append(row)
-    return pl.DataFrame(rows, schema=schema)
+        for column, cell in zip(columns, cells.of(finding), strict=True):
+            column.append(cell)
+    frame = pl.DataFrame(
+        dict(zip(_CSV_COLUMNS, columns, strict=True)),
+        schema=dict.fromkeys(_CSV_COLUMNS, pl.String()),
+    )
+    # The members as a list column: decoded from their JSON text by polars (a list per row
+    # built from Python took most of the time of a large result).
+    members = pl.col("member_ids").str.json_decode(pl.List(pl.String()))
+    return frame.with_columns(members)
+
+
+class _Cells:
+    """A finding's cells in :data:`_CSV_COLUMNS` order: what ``_csv_cell`` makes of each
+    value of ``to_dict()``, made without the dict; a rule's reference, shared by its
+    findings, is written as JSON once."""
+
+    def __init__(self) -> None:
+        self._references: dict[int, tuple[Mapping[str, str], str]] = {}
+
+    def of(self, finding: Finding) -> list[str]:
+        at, group_key = finding.at, finding.group_key
+        evidence = {name: _plain(value) for name, value in finding.evidence.items()}
+        return [
+            finding.rule_id,
+            finding.rule_version or "",
+            str(finding.severity),
+            finding.record_kind,
+            finding.record_id,
+            finding.message,
+            _CELL_JSON.encode(evidence),
+            self._reference(finding.reference),
+            "" if group_key is None else _CELL_JSON.encode([_plain(v) for v in group_key]),
+            _CELL_JSON.encode(list(finding.member_ids)),
+            "" if at is None else _plain(at),
+        ]
+
+    def _reference(self, reference: Mapping[str, str]) -> str:
+        known = self._references.get(id(reference))
+        if known is not None and known[0] is reference:
+            return known[1]
+        text = _CELL_JSON.encode(dict(reference))
+        if len(self._references) > 10_000:
+            self._references.clear()
+        self._references[id(reference)] = (reference, text)  # held: its id is not reused
+        return text
 
 
 def _write_part(block: list[Finding], folder: Path, number: int) -> Path:
@@ -493,11 +533,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: JSON text of a cell: keys sorted, no escapes (``json.dumps(value, ensure_ascii=False,
+#: sort_keys=True)``, without making an encoder per call).
+_CELL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
 def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return _CELL_JSON.encode(value)
     return str(value)
 
 

@@ -169,3 +169,11 @@ def test_json_written_a_finding_at_a_time_is_to_json_for_the_empty_result(tmp_pa
     result = dataclasses.replace(_result([]), unlisted={}, unlisted_severity={})
     result.write_json(tmp_path / "f.json")
     assert (tmp_path / "f.json").read_text(encoding="utf-8") == result.to_json()
+
+
+@given(findings())
+def test_the_cells_of_a_finding_are_those_of_its_dict(finding: Finding) -> None:
+    from regkit.rules.findings import _CSV_COLUMNS, _Cells, _csv_cell
+
+    data = finding.to_dict()
+    assert _Cells().of(finding) == [_csv_cell(data[name]) for name in _CSV_COLUMNS]
