@@ -100,8 +100,9 @@ def test_the_records_of_a_large_pack_read_back_as_the_records_read_whole(
     assert [t.to_dict() for t in back] == [t.to_dict() for t in scoped["trades"]]
 
 
+@pytest.mark.parametrize("scope", [{}, {"start": date(2026, 11, 1)}], ids=["all", "period"])
 def test_bad_rows_of_a_large_file_are_named_by_their_row_and_nothing_is_packed(
-    brokerage: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    brokerage: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scope: dict[str, date]
 ) -> None:
     trades = pl.read_parquet(brokerage / "trades.parquet")
     broken = trades.with_columns(
@@ -122,7 +123,7 @@ def test_bad_rows_of_a_large_file_are_named_by_their_row_and_nothing_is_packed(
             out=out,
             trades=folder / "trades.parquet",
             accounts=folder / "accounts.parquet",
-            start=date(2026, 11, 1),
+            **scope,
         )
     (error,) = caught.value.record_errors
     assert error.row == 301

@@ -225,8 +225,14 @@ def _pack_streamed(
     if errors:
         raise JobError(f"{len(errors)} input errors; nothing was packed", errors)
     given: dict[str, Any] = dict(scoped)
-    result = check_files(policy, as_of=as_of, progress=_checking(progress),
-                         chunk_rows=DEFAULT_CHUNK_ROWS, **given)  # fmt: skip
+    try:
+        result = check_files(policy, as_of=as_of, progress=_checking(progress),
+                             chunk_rows=DEFAULT_CHUNK_ROWS, **given)  # fmt: skip
+    except JobError as exc:
+        if not exc.record_errors:
+            raise
+        found = len(exc.record_errors)
+        raise JobError(f"{found} input errors; nothing was packed", exc.record_errors) from None
     records = _Scoped(
         inputs=scoped, counts={name: row_count(path) for name, path in scoped.items()}
     )
