@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from regkit.cli import FINDINGS_FORMATS, main
+from regkit.jobs import _check as jobs_check
 from regkit.rules.backends.polars import PolarsRun
 from regkit.rules.backends.python import PythonRun
 from regkit.samples import SampleConfig, write_samples
@@ -236,3 +237,25 @@ def test_a_rule_on_most_records_is_said_and_can_be_capped(
     assert len(written["findings"]) == 5
     assert written["unlisted"] == {"NEGATIVE-QTY": 1_195}
     assert written["counts"]["by_rule"] == {"NEGATIVE-QTY": 1_200}
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv", ".txt", ".parquet"])
+def test_findings_kept_on_disk_are_written_as_those_held(
+    brokerage: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    from regkit.rules import chunked
+
+    extra = ["--as-of", "2026-11-20T00:00:00Z"]
+    held, spooled = tmp_path / f"held{suffix}", tmp_path / f"spooled{suffix}"
+    assert run_check(brokerage, "--out", str(held), *extra) == 0
+    monkeypatch.setattr(chunked, "KEEP_IN_MEMORY", 7)  # the file checked in chunks of 50 rows
+    monkeypatch.setattr(jobs_check, "DEFAULT_CHUNK_ROWS", 50)
+    assert run_check(brokerage, "--out", str(spooled), *extra) == 0
+    if suffix == ".parquet":
+        assert pl.read_parquet(spooled).equals(pl.read_parquet(held))
+    elif suffix == ".json":  # the same but the run's times and the inputs' fingerprints
+        read = [json.loads(path.read_text(encoding="utf-8")) for path in (held, spooled)]
+        for key in ("findings", "counts", "records_checked", "policy", "rules_evaluated"):
+            assert read[0][key] == read[1][key]
+    else:
+        assert spooled.read_bytes() == held.read_bytes()

@@ -170,7 +170,7 @@ def check_parquet(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Progress | None = None,
     max_findings_per_rule: int | None = None,
-    keep_in_memory: int = KEEP_IN_MEMORY,
+    keep_in_memory: int | None = None,
     labels: Mapping[str, Path] | None = None,
 ) -> CheckResult:
     """Check Parquet record files chunk by chunk (see the module): the findings of
@@ -186,6 +186,7 @@ def check_parquet(
         max_findings_per_rule: keep the first N findings of each rule, count the rest.
         keep_in_memory: findings held in memory; beyond this number the result's findings
             are kept in a temporary file (:class:`~regkit.rules.spool.SpooledFindings`).
+            Default: :data:`~regkit.rules.spool.KEEP_IN_MEMORY`.
         labels: by kind plural, the file a Parquet file was converted from (a CSV file):
             errors name it, and its SHA-256 is the input's fingerprint.
 
@@ -210,7 +211,7 @@ def check_parquet(
     for kind in by_kind:
         run.survey(kind, progress)
     run.raise_errors()  # a bad row anywhere: nothing is checked
-    spool = FindingsSpool(keep_in_memory)
+    spool = FindingsSpool(KEEP_IN_MEMORY if keep_in_memory is None else keep_in_memory)
     for kind, source in by_kind.items():
         if source.rows:
             for found in run.record_findings(kind, progress):

@@ -110,6 +110,10 @@ class SpooledFindings(Sequence[Finding]):
 
     __hash__ = None  # type: ignore[assignment]  # a sequence that compares by content
 
+    def __reduce__(self) -> tuple[type[list[Finding]], tuple[list[Finding]]]:
+        """Pickled (or copied) as the list of its findings: the file is this process's."""
+        return list, (list(self),)
+
     def __repr__(self) -> str:
         return f"<SpooledFindings: {self._length:,} findings in {self._path}>"
 

@@ -177,3 +177,16 @@ def test_the_cells_of_a_finding_are_those_of_its_dict(finding: Finding) -> None:
 
     data = finding.to_dict()
     assert _Cells().of(finding) == [_csv_cell(data[name]) for name in _CSV_COLUMNS]
+
+
+def test_spooled_findings_pickle_and_copy_as_their_list() -> None:
+    import copy
+    import pickle
+
+    listed = [Finding("R", "low", "trade", f"T{n}", "m") for n in range(3)]
+    spool = FindingsSpool(keep_in_memory=0)
+    spool.extend(listed)
+    found = spool.findings()
+    assert pickle.loads(pickle.dumps(found)) == listed
+    assert copy.deepcopy(found) == listed
+    assert isinstance(copy.copy(found), list)
