@@ -26,15 +26,16 @@ from regkit.schemas.kinds import KINDS
 AS_OF = "2026-11-20"
 
 
+def _sample_files(folder: Path, trades: int, format: str) -> dict[str, Path]:
+    """A sample brokerage's record files, by kind plural."""
+    write_samples(folder, SampleConfig(trades=trades), format)  # type: ignore[arg-type]
+    paths = {kind.plural: folder / f"{kind.plural}.{format}" for kind in KINDS.values()}
+    return {name: path for name, path in paths.items() if path.exists()}
+
+
 @pytest.fixture(scope="module")
 def brokerage(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("chunked")
-    write_samples(folder, SampleConfig(trades=500), "parquet")
-    return {
-        kind.plural: folder / f"{kind.plural}.parquet"
-        for kind in KINDS.values()
-        if (folder / f"{kind.plural}.parquet").exists()
-    }
+    return _sample_files(tmp_path_factory.mktemp("chunked"), 500, "parquet")
 
 
 @pytest.mark.parametrize("pack", sorted(builtin_policies()))
@@ -161,13 +162,7 @@ def test_running_totals_built_in_small_batches_find_what_python_finds(
 
 @pytest.fixture(scope="module")
 def csv_brokerage(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("chunked-csv")
-    write_samples(folder, SampleConfig(trades=300), "csv")
-    return {
-        kind.plural: folder / f"{kind.plural}.csv"
-        for kind in KINDS.values()
-        if (folder / f"{kind.plural}.csv").exists()
-    }
+    return _sample_files(tmp_path_factory.mktemp("chunked-csv"), 300, "csv")
 
 
 @pytest.mark.parametrize("pack", ["exposure", "mifir-data-quality", "aml"])

@@ -559,14 +559,22 @@ def _write_input(
             lookup.see(name, record)
             count += 1
     sha256 = writer.digest.hexdigest()
+    what = f"these {count:,} records are not the ones the check saw"
+    advice = "; pass the same records in the same order, or inputs='fingerprints'"
+    _same_as_checked(name, sha256, expected, what, advice)
+    return {"file": entry.removeprefix("data/"), "sha256": sha256, "rows": count}
+
+
+def _same_as_checked(
+    name: str, sha256: str, expected: Mapping[str, Any], what: str, advice: str = ""
+) -> None:
+    """Refuse an input whose SHA-256 is not the fingerprint the check gave it."""
     fingerprint = expected.get("fingerprint")
     if fingerprint is not None and sha256 != fingerprint:
         raise PackError(
-            f"inputs[{name!r}]: these {count:,} records are not the ones the check saw "
-            f"(fingerprint {sha256[:16]}…, the result's {fingerprint[:16]}…); pass the same "
-            f"records in the same order, or inputs='fingerprints'"
+            f"inputs[{name!r}]: {what} (fingerprint {sha256[:16]}…, the result's "
+            f"{fingerprint[:16]}…){advice}"
         )
-    return {"file": entry.removeprefix("data/"), "sha256": sha256, "rows": count}
 
 
 def _write_input_file(
@@ -580,12 +588,7 @@ def _write_input_file(
         for block in iter(lambda: source.read(_CHUNK), b""):
             writer.write(block)
     sha256 = writer.digest.hexdigest()
-    fingerprint = expected.get("fingerprint")
-    if fingerprint is not None and sha256 != fingerprint:
-        raise PackError(
-            f"inputs[{name!r}]: {path} is not the file the check saw (SHA-256 "
-            f"{sha256[:16]}…, the result's {fingerprint[:16]}…)"
-        )
+    _same_as_checked(name, sha256, expected, f"{path} is not the file the check saw")
     lookup.see_file(name, path)
     rows = int(pl.scan_parquet(path).select(pl.len()).collect().item())
     return {"file": entry.removeprefix("data/"), "sha256": sha256, "rows": rows}
