@@ -219,3 +219,16 @@ def test_a_csv_file_polars_would_read_differently_is_read_whole(
     whole = jobs.check_files("esma-cfd-retail", as_of=AS_OF, **files)
     assert chunked.findings == whole.findings
     assert chunked.input_fingerprints == whole.input_fingerprints
+
+
+@pytest.mark.parametrize("pack", ["aml", "exposure", "execution-quality", "emir-refit-validation"])
+def test_windows_rolled_in_parts_of_whole_groups_find_the_same(
+    brokerage: dict[str, Path], monkeypatch: pytest.MonkeyPatch, pack: str
+) -> None:
+    from regkit.rules.backends.polars import rolling
+
+    policy = load_policy(pack)
+    whole = check_parquet(policy, brokerage, as_of=AS_OF, chunk_rows=100)
+    monkeypatch.setattr(rolling, "ROLL_ROWS", 23)  # many parts, each of whole groups
+    parts = check_parquet(policy, brokerage, as_of=AS_OF, chunk_rows=100)
+    assert parts.findings == whole.findings

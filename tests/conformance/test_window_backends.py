@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import regkit as rk
 from regkit import CashMovement
+from regkit.rules.backends.polars import rolling
 from regkit.rules.lang import format_value
 from regkit.rules.policy import parse_policy
 from regkit.rules.windows import mean_of
@@ -212,6 +214,10 @@ def test_python_polars_streaming_and_the_definition_agree(
     python = rk.check(policy, movements=movements, as_of=AS_OF, engine="python").findings
     columnar = rk.check(policy, movements=movements, as_of=AS_OF, engine=backend).findings
     assert python == columnar
+    with pytest.MonkeyPatch.context() as patch:  # windows rolled in parts of whole groups
+        patch.setattr(rolling, "ROLL_ROWS", 3)
+        parts = rk.check(policy, movements=movements, as_of=AS_OF, engine=backend).findings
+    assert parts == python
 
     state = policy.compile(as_of=AS_OF).window_state()
     alerts = []

@@ -19,7 +19,7 @@ groups of (group, UTC day) with a period longer than the data.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -391,18 +391,53 @@ def _failing(
     if rows.is_empty():
         return [], {}
     rows, period, by = _widen(rule, rows)
+    parts = list(_by_groups(rows))
+    failing = pl.concat(
+        [_failing_rows(rule, part, frame, period, by, as_of, len(parts) > 1) for part in parts]
+    )
+    compiled = rule.rule
+    if not rule.unbounded:
+        return _episodes(failing, rows, merge=compiled.rule.episodes), {}
+    episodes = _runs(failing, merge=compiled.rule.episodes)
+    return episodes, _histories(rows, episodes)
+
+
+#: Rows rolled together: a rule's groups are split into parts of about this many rows, so
+#: that the windows' aggregates of ten million records are not held at once.
+ROLL_ROWS = 1_000_000
+
+
+def _by_groups(rows: pl.DataFrame) -> Iterator[pl.DataFrame]:
+    """The rows in parts of whole groups (about :data:`ROLL_ROWS` rows each), each part in
+    the rows' order."""
+    parts = -(-rows.height // ROLL_ROWS)
+    if parts <= 1:
+        yield rows
+        return
+    for number in range(parts):
+        yield rows.filter(pl.col(_GID) % parts == number)
+
+
+def _failing_rows(
+    rule: AggregateRule,
+    rows: pl.DataFrame,
+    frame: pl.DataFrame,
+    period: int,
+    by: list[str],
+    as_of: datetime,
+    split: bool,
+) -> pl.DataFrame:
+    """The rows of whole groups whose window fails the rule's assertion (``split``: the
+    rows are a part of the groups)."""
     rolled = _roll(rule, rows, period, by)
     compiled = rule.rule
     legs = set(compiled.legs[0]) if compiled.legs else set()
     mapping = _value_columns(default_columns(rule.kind), legs)
     fails = ~compiled.assertion.polars(columns=mapping, as_of=as_of)
     if compiled.assertion.names:  # the assert reads the record's own fields too
-        rolled = rolled.join(frame, on=INDEX, how="left")
-    failing = rolled.filter(fails).select(_GID, _ROW, _FIRST, _POS, INDEX, _LEG)
-    if not rule.unbounded:
-        return _episodes(failing, rows, merge=compiled.rule.episodes), {}
-    episodes = _runs(failing, merge=compiled.rule.episodes)
-    return episodes, _histories(rows, episodes)
+        own = frame.join(rows.select(INDEX), on=INDEX, how="semi") if split else frame
+        rolled = rolled.join(own, on=INDEX, how="left")
+    return rolled.filter(fails).select(_GID, _ROW, _FIRST, _POS, INDEX, _LEG)
 
 
 def _runs(failing: pl.DataFrame, *, merge: bool) -> list[EpisodeRows]:
