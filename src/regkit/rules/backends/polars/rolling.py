@@ -86,6 +86,9 @@ class EpisodeRows:
 Pick = Callable[[Sequence[int]], Sequence[Record]]
 """The records of some rows of a frame (by ``__index``)."""
 
+Frame = pl.DataFrame | pl.LazyFrame
+"""A kind's frame (or the lazy frame of a rule over several kinds)."""
+
 
 def polars_findings(
     rules: Sequence[AggregateRule],
@@ -120,7 +123,7 @@ def polars_findings(
 
 def _rule_findings(
     rule: AggregateRule,
-    frame: pl.DataFrame,
+    frame: Frame,
     records: Pick,
     related: Callable[[Record], Account | None],
     as_of: datetime,
@@ -152,16 +155,20 @@ def _rule_findings(
 
 
 def _member_keys(
-    rule: AggregateRule, frame: pl.DataFrame, episodes: list[EpisodeRows]
+    rule: AggregateRule, frame: Frame, episodes: list[EpisodeRows]
 ) -> dict[int, str] | None:
     """The record key of every member of the episodes, by row, read from the frame's key
     columns (None: the frame lacks them)."""
     fields = KINDS[rule.kind].key if rule.kind in KINDS else ()
-    if not fields or any(name not in frame.columns for name in fields):
+    schema = frame.lazy().collect_schema()
+    if not fields or any(name not in schema for name in fields):
         return None
     rows = pl.Series(INDEX, sorted({row for e in episodes for row in e.members}))
-    part = frame.select(INDEX, *fields).filter(
-        pl.col(INDEX).is_in(rows.cast(frame.schema[INDEX]).implode())
+    part = (
+        frame.lazy()
+        .select(INDEX, *fields)
+        .filter(pl.col(INDEX).is_in(rows.cast(schema[INDEX]).implode()))
+        .collect()
     )
     columns = [part.get_column(name).to_list() for name in fields]
     return {
@@ -174,43 +181,46 @@ def _combined(
     rule: AggregateRule,
     frames: Callable[[str], pl.DataFrame | None],
     picks: Callable[[str], Pick],
-) -> tuple[pl.DataFrame | None, Pick]:
+) -> tuple[Frame | None, Pick]:
     """The frames of a rule's kinds as one (a diagonal concatenation, in the order of the
     kinds): the first kind's fields as they are, another kind's under its name
     (``trade.notional``), the account's as ``account.*``, each row's event time in
     ``__event`` and ``__index`` numbered on from one kind to the next."""
-    parts: list[pl.DataFrame] = []
+    parts: list[pl.LazyFrame] = []
     ranges: list[tuple[int, int, str]] = []
     start = 0
     for number, kind in enumerate(rule.kinds):
         frame = frames(kind)
         if frame is None or frame.is_empty():
             continue
-        frame = frame.with_columns(
+        part = frame.lazy().with_columns(
             pl.col(KINDS[kind].event_time).cast(pl.Datetime("us", "UTC")).alias(_EVENT),
             pl.col(INDEX).cast(pl.Int64) + start,
         )
         if number:
             keep = {INDEX, _EVENT}
-            frame = frame.rename(
+            part = part.rename(
                 {
                     column: f"{kind}.{column}"
                     for column in frame.columns
                     if column not in keep and not column.startswith("account.")
                 }
             )
-        parts.append(frame)
+        parts.append(part)
         ranges.append((start, start + frame.height, kind))
         start += frame.height
     if not parts:
         return None, picks(rule.kind)
+    # Lazy: the kinds' rows are read by each step of the rule, only the columns it reads (a
+    # diagonal frame of ten million trades and their movements would be several GB).
     combined = pl.concat(parts, how="diagonal_relaxed")
     columns = default_columns(rule.kind)
     missing = {columns(name): name for name in _read(rule)}
+    present = set(combined.collect_schema().names())
     combined = combined.with_columns(
         pl.lit(None, dtype=_dtype(rule, name)).alias(column)
         for column, name in sorted(missing.items())
-        if column not in combined.columns
+        if column not in present
     )
 
     def pick(rows: Sequence[int]) -> list[Record]:
@@ -375,15 +385,13 @@ def _run_batch(
             found[group, position] = total.values()
 
 
-def failing_episodes(
-    rule: AggregateRule, frame: pl.DataFrame, as_of: datetime
-) -> list[EpisodeRows]:
+def failing_episodes(rule: AggregateRule, frame: Frame, as_of: datetime) -> list[EpisodeRows]:
     """The episodes of an aggregate rule over a frame, in the order their first window failed."""
     return _failing(rule, frame, as_of)[0]
 
 
 def _failing(
-    rule: AggregateRule, frame: pl.DataFrame, as_of: datetime
+    rule: AggregateRule, frame: Frame, as_of: datetime
 ) -> tuple[list[EpisodeRows], dict[int, list[tuple[int, int]]]]:
     """The episodes, and for running totals each group's rows (``__index``, leg) up to its
     last trigger (their aggregates are computed from them)."""
@@ -421,7 +429,7 @@ def _by_groups(rows: pl.DataFrame) -> Iterator[pl.DataFrame]:
 def _failing_rows(
     rule: AggregateRule,
     rows: pl.DataFrame,
-    frame: pl.DataFrame,
+    frame: Frame,
     period: int,
     by: list[str],
     as_of: datetime,
@@ -435,9 +443,27 @@ def _failing_rows(
     mapping = _value_columns(default_columns(rule.kind), legs)
     fails = ~compiled.assertion.polars(columns=mapping, as_of=as_of)
     if compiled.assertion.names:  # the assert reads the record's own fields too
-        own = frame.join(rows.select(INDEX), on=INDEX, how="semi") if split else frame
-        rolled = rolled.join(own, on=INDEX, how="left")
+        rolled = rolled.join(_own_fields(compiled, frame, rows, rolled, mapping, split), on=INDEX,
+                             how="left")  # fmt: skip
     return rolled.filter(fails).select(_GID, _ROW, _FIRST, _POS, INDEX, _LEG)
+
+
+def _own_fields(
+    compiled: Any,
+    frame: Frame,
+    rows: pl.DataFrame,
+    rolled: pl.DataFrame,
+    mapping: Callable[[str], str],
+    split: bool,
+) -> pl.DataFrame:
+    """The frame's columns the assertion reads that the rolled rows lack (of the rows of a
+    part only, when ``split``)."""
+    wanted = {mapping(name) for name in compiled.assertion.names} - set(rolled.columns)
+    own = frame.lazy()
+    if split:
+        own = own.join(rows.select(INDEX).lazy(), on=INDEX, how="semi")
+    names = [name for name in own.collect_schema().names() if name in wanted]
+    return own.select(INDEX, *names).collect()
 
 
 def _runs(failing: pl.DataFrame, *, merge: bool) -> list[EpisodeRows]:
@@ -495,7 +521,7 @@ def _histories(rows: pl.DataFrame, episodes: list[EpisodeRows]) -> dict[int, lis
     }
 
 
-def _entered(rule: AggregateRule, frame: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+def _entered(rule: AggregateRule, frame: Frame, as_of: datetime) -> pl.DataFrame:
     """The records that enter the rule's windows, narrowed to what the windows need: input
     order, time, group values and aggregated values, sorted by group, time, input order."""
     compiled = rule.rule
