@@ -60,20 +60,27 @@ def record_findings(
     python = bool(rules.python_rules(kind))
     if not record_rules and not python:
         return []
-    failing: set[int] = set()
-    if python:  # Python rules run per record, on every row
-        failing.update(range(frame.height))
+    every = set(range(frame.height))
+    failing: list[set[int]] = []  # by rule, the rows that fail it
     for rule in record_rules:
         try:
-            failing.update(frame.filter(_fails(rule, kind, as_of)).get_column(INDEX))
+            failing.append(set(frame.filter(_fails(rule, kind, as_of)).get_column(INDEX)))
         except pl.exceptions.PolarsError:
             # Polars refused the column as a whole (a product past Decimal(38) overflows
             # for every row at once): every record then goes to the per-record code, which
             # decides each one exactly as the Python engine does, so both still agree.
-            failing.update(range(frame.height))
-    check = rules.record_checker(kind, as_of)
+            failing.append(every)
+    rows = every if python else set().union(*failing)  # Python rules run on every row
+    checkers: dict[tuple[int, ...], Callable[[Record, Account | None], list[Finding]]] = {}
     findings: list[Finding] = []
-    for record in pick(sorted(failing)):
+    ordered = sorted(rows)
+    for row, record in zip(ordered, pick(ordered), strict=True):
+        # Only the rules the record failed write its findings (a rule that fires on every
+        # record would otherwise have every rule run again on every record).
+        failed = tuple(place for place, rows_of in enumerate(failing) if row in rows_of)
+        check = checkers.get(failed)
+        if check is None:
+            check = checkers[failed] = rules.record_checker(kind, as_of, failed)
         findings += check(record, related(record))
     return findings
 

@@ -158,7 +158,9 @@ def _member_keys(
     rule: AggregateRule, frame: Frame, episodes: list[EpisodeRows]
 ) -> dict[int, str] | None:
     """The record key of every member of the episodes, by row, read from the frame's key
-    columns (None: the frame lacks them)."""
+    columns (None: the frame lacks them, or holds the rows of several kinds)."""
+    if rule.blank:
+        return None
     fields = KINDS[rule.kind].key if rule.kind in KINDS else ()
     schema = frame.lazy().collect_schema()
     if not fields or any(name not in schema for name in fields):
