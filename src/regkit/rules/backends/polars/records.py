@@ -60,29 +60,54 @@ def record_findings(
     python = bool(rules.python_rules(kind))
     if not record_rules and not python:
         return []
-    every = set(range(frame.height))
-    failing: list[set[int]] = []  # by rule, the rows that fail it
-    for rule in record_rules:
+    failed = _failed_rules(record_rules, kind, frame, as_of, every_row=python)
+    checkers: dict[tuple[int, ...], Callable[[Record, Account | None], list[Finding]]] = {}
+    findings: list[Finding] = []
+    rows = failed.get_column(INDEX).to_list()
+    for places, record in zip(failed.get_column(_PLACES).to_list(), pick(rows), strict=True):
+        # Only the rules the record failed write its findings (a rule that fires on every
+        # record would otherwise have every rule run again on every record).
+        key = tuple(places)
+        check = checkers.get(key)
+        if check is None:
+            check = checkers[key] = rules.record_checker(kind, as_of, key)
+        findings += check(record, related(record))
+    return findings
+
+
+_PLACES = "__places"
+
+
+def _failed_rules(
+    record_rules: Sequence[RecordRule],
+    kind: str,
+    frame: pl.DataFrame,
+    as_of: datetime | None,
+    *,
+    every_row: bool,
+) -> pl.DataFrame:
+    """The rows that fail a rule, in order, with the places of the rules each one fails
+    (``__places``, in rule order); every row when ``every_row`` (Python rules run on all)."""
+    parts = [frame.select(pl.col(INDEX).cast(pl.Int64), pl.lit(None, pl.Int64).alias("place"))]
+    parts = parts if every_row else []
+    for place, rule in enumerate(record_rules):
         try:
-            failing.append(set(frame.filter(_fails(rule, kind, as_of)).get_column(INDEX)))
+            failing = frame.filter(_fails(rule, kind, as_of))
         except pl.exceptions.PolarsError:
             # Polars refused the column as a whole (a product past Decimal(38) overflows
             # for every row at once): every record then goes to the per-record code, which
             # decides each one exactly as the Python engine does, so both still agree.
-            failing.append(every)
-    rows = every if python else set().union(*failing)  # Python rules run on every row
-    checkers: dict[tuple[int, ...], Callable[[Record, Account | None], list[Finding]]] = {}
-    findings: list[Finding] = []
-    ordered = sorted(rows)
-    for row, record in zip(ordered, pick(ordered), strict=True):
-        # Only the rules the record failed write its findings (a rule that fires on every
-        # record would otherwise have every rule run again on every record).
-        failed = tuple(place for place, rows_of in enumerate(failing) if row in rows_of)
-        check = checkers.get(failed)
-        if check is None:
-            check = checkers[failed] = rules.record_checker(kind, as_of, failed)
-        findings += check(record, related(record))
-    return findings
+            failing = frame
+        rows = failing.select(pl.col(INDEX).cast(pl.Int64), pl.lit(place, pl.Int64).alias("place"))
+        parts.append(rows)
+    if not parts:
+        return pl.DataFrame(schema={INDEX: pl.Int64, _PLACES: pl.List(pl.Int64)})
+    return (
+        pl.concat(parts)
+        .group_by(INDEX)
+        .agg(pl.col("place").drop_nulls().unique().sort().alias(_PLACES))
+        .sort(INDEX)
+    )
 
 
 def account_columns(rules: CheckedRules, kind: str) -> set[str]:
