@@ -45,6 +45,7 @@ from regkit.samples._trades import (
 )
 from regkit.schemas.account import Account, AccountSnapshot
 from regkit.schemas.firm import Firm
+from regkit.schemas.instrument import Instrument
 from regkit.schemas.party import NaturalPerson
 from regkit.schemas.trade import Trade
 
@@ -54,6 +55,8 @@ __all__ = [
     "SnapshotRow",
     "generate",
     "order_planted",
+    "sample_firm",
+    "sample_instruments",
     "snapshot_record",
 ]
 
@@ -109,6 +112,27 @@ def _traders() -> dict[str, NaturalPerson]:
     }
 
 
+def sample_firm() -> Firm:
+    """The sample firm: an investment firm in Cyprus dealing on own account."""
+    return Firm(
+        lei=make_lei("529900RKSAMPLEFIRM"),
+        name="Regkit Sample Markets Ltd",
+        country="CY",
+        competent_authority="CY",
+        investment_firm=True,
+        traders=_traders(),
+        above_clearing_threshold=False,
+        master_agreement_type="BIAG",  # the client agreement (terms of business)
+        collateral_portfolio=False,  # margin is called per position
+    )
+
+
+def sample_instruments(config: SampleConfig) -> list[Instrument]:
+    """Every instrument the firm offers, dated contracts expiring after the last day."""
+    last = Calendar(config).days[-1]
+    return [build_instrument(spec, config.start, last) for spec in SPECS]
+
+
 class Brokerage:
     """The generator: the firm, its instruments, the account plan, and the record streams.
 
@@ -121,19 +145,8 @@ class Brokerage:
     def __init__(self, config: SampleConfig) -> None:
         self.config = config
         self.calendar = Calendar(config)
-        self.firm = Firm(
-            lei=make_lei("529900RKSAMPLEFIRM"),
-            name="Regkit Sample Markets Ltd",
-            country="CY",
-            competent_authority="CY",
-            investment_firm=True,
-            traders=_traders(),
-            above_clearing_threshold=False,
-            master_agreement_type="BIAG",  # the client agreement (terms of business)
-            collateral_portfolio=False,  # margin is called per position
-        )
-        last = self.calendar.days[-1]
-        self.instruments = [build_instrument(spec, config.start, last) for spec in SPECS]
+        self.firm = sample_firm()
+        self.instruments = sample_instruments(config)
         self.plans = plan_accounts(config, self.calendar)
         self._whole: Simulation | None = None
         self._pieces: list[array[int]] = []
@@ -283,9 +296,10 @@ class BlockRecords:
 
 
 def order_planted(found: Sequence[Planted]) -> list[Planted]:
-    """Planted violations by kind in :data:`PLANTED_KINDS` order, then as given."""
+    """Planted violations by kind in :data:`PLANTED_KINDS` order, then by their first key
+    (trade, account or movement ids: record order), whichever process found them."""
     order = {kind: index for index, kind in enumerate(PLANTED_KINDS)}
-    return sorted(found, key=lambda item: order[item.kind])
+    return sorted(found, key=lambda item: (order[item.kind], item.keys[0]))
 
 
 def _planted_movement(plan: AccountPlan, movement_id: str, event: CashEvent) -> Planted:

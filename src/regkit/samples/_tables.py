@@ -52,11 +52,14 @@ class Table(Generic[Row]):
         columns: the file's columns, in order (the model's layout).
         dtypes: each column's type where it holds a value (a column never filled is text).
         frame: a chunk of rows as a frame of ``columns``, typed by ``dtypes``.
+        finish: a frame of the rows' fields (as :func:`~regkit.samples._trades.trade_frame`
+            makes them) as a frame of ``columns``; ``None`` where rows are not given so.
     """
 
     columns: tuple[str, ...]
     dtypes: Mapping[str, pl.DataType]
     frame: Callable[[Sequence[Row]], pl.DataFrame]
+    finish: Callable[[pl.DataFrame], pl.DataFrame] | None = None
 
 
 def _transpose(rows: Sequence[tuple[Any, ...]], width: int) -> list[Sequence[Any]]:
@@ -150,7 +153,9 @@ def trade_table(instruments: Sequence[Instrument]) -> Table[TradeRow]:
 
     def frame(rows: Sequence[TradeRow]) -> pl.DataFrame:
         values = _transpose(rows, len(TradeRow._fields))
-        plain = _typed(dict(zip(TradeRow._fields, values, strict=True)), own)
+        return finish(_typed(dict(zip(TradeRow._fields, values, strict=True)), own))
+
+    def finish(plain: pl.DataFrame) -> pl.DataFrame:
         gathered = catalog.select(pl.all().gather(plain["spec"]))
         return pl.concat(
             [
@@ -166,7 +171,7 @@ def trade_table(instruments: Sequence[Instrument]) -> Table[TradeRow]:
             how="horizontal",
         ).select(layout_of(Trade).columns)
 
-    return Table(layout_of(Trade).columns, dtypes, frame)
+    return Table(layout_of(Trade).columns, dtypes, frame, finish)
 
 
 # movements -------------------------------------------------------------------------------
