@@ -200,10 +200,15 @@ class _Instrument:
     spread_bet: bool
     option: bool
     quote: str
+    units: int  # the euro value of a unit of the quote currency, in 10 ** -4
     retail: tuple[int, ...]  # leverage a retail client may pick
     others: tuple[int, ...]  # leverage others may pick (above the retail cap as well)
     breach: tuple[int, ...]
     noise: int  # the price's spread around the minute's mid, in ticks
+
+
+#: Euro value of a unit of each currency, in 10 ** -4 (every value has at most 4 decimals).
+_EUR_UNITS = {code: int(value.scaleb(4)) for code, value in EUR_VALUE.items()}
 
 
 def _instrument(index: int) -> _Instrument:
@@ -221,6 +226,7 @@ def _instrument(index: int) -> _Instrument:
         spread_bet=spec.product is Product.SPREAD_BET,
         option=spec.product is Product.OPTION,
         quote=spec.quote,
+        units=_EUR_UNITS[spec.quote],
         retail=RETAIL_LEVERAGE[spec.klass],
         others=RETAIL_LEVERAGE[spec.klass] + BREACH_LEVERAGE[spec.klass],
         breach=BREACH_LEVERAGE[spec.klass],
@@ -229,8 +235,6 @@ def _instrument(index: int) -> _Instrument:
 
 
 _INSTRUMENTS = tuple(_instrument(index) for index in range(len(SPECS)))
-#: Euro value of a unit of each currency, in 10 ** -4 (every value has at most 4 decimals).
-_EUR_UNITS = {code: int(value.scaleb(4)) for code, value in EUR_VALUE.items()}
 
 
 def price_paths(config: SampleConfig, days: int) -> list[array[int]]:
@@ -339,7 +343,10 @@ class Simulation:
                 block * BLOCK_ACCOUNTS, min(len(plans), (block + 1) * BLOCK_ACCOUNTS)
             ):
                 self.own[index] = 1
-        self.rngs = {block: stream(config, "trades", block) for block in blocks}
+        self.rands = {block: stream(config, "trades", block).random for block in blocks}
+        self.retail = [plan.retail for plan in plans]
+        self.free = [plan.deposit_cents * _MARGIN_SHARE // 100 for plan in plans]
+        self.units = [_EUR_UNITS[plan.currency] for plan in plans]
         self.credit = dict.fromkeys(blocks, 500)  # per mille; a breach each time it reaches 1000
         count = len(plans)
         self.day_open = array("i", bytes(4 * count * self.days))
@@ -349,7 +356,6 @@ class Simulation:
         self.last_day: dict[int, int] = {}
         self.first_trade: dict[int, tuple[int, int]] = {}
         self.breaches: list[tuple[int, int, int, int]] = []  # number, account, spec, leverage
-        self.out = array("q")
 
     def run_range(self, number: int) -> array[int]:
         """Range ``number``'s trades of the blocks simulated here: :data:`PIECE_COLUMNS`
@@ -357,14 +363,14 @@ class Simulation:
         times, days, accounts = self.skeleton.range(number)
         first = number * RANGE_TRADES
         own = self.own
-        self.out = array("q")
+        out: list[int] = []
         for offset, index in enumerate(accounts):
             if own[index]:
-                self._trade(first + offset, times[offset], days[offset], index)
+                out.extend(self._trade(first + offset, times[offset], days[offset], index))
         if first + len(accounts) >= self.config.trades:
             for index in self.positions:
                 self._fill(index, self.days)
-        return self.out
+        return array("q", out)
 
     def _fill(self, index: int, day: int) -> None:
         """Record the account's open positions and margin at the end of each day before
@@ -375,10 +381,8 @@ class Simulation:
             self.day_margin[index * self.days + past] = margin
         self.last_day[index] = day
 
-    def _trade(self, k: int, at_ms: int, day: int, index: int) -> None:
-        plan = self.plans[index]
-        rng = self.rngs[index // BLOCK_ACCOUNTS]
-        rand = rng.random
+    def _trade(self, k: int, at_ms: int, day: int, index: int) -> tuple[int, ...]:
+        rand = self.rands[index // BLOCK_ACCOUNTS]
         positions = self.positions.get(index)
         if positions is None:
             positions = self.positions[index] = []
@@ -388,107 +392,89 @@ class Simulation:
         elif self.last_day[index] < day:
             self._fill(index, day)
         forced = k < len(SPECS)
-        closing = len(positions) >= _MAX_POSITIONS or rand() < 0.45
-        if positions and not forced and closing:
-            self._close(k + 1, at_ms, day, plan, positions, rand)
-            return
-        spec = k if forced else self._pick(rand)
-        if not self._open(k + 1, at_ms, day, plan, positions, spec, forced, rand):
-            self._close(k + 1, at_ms, day, plan, positions, rand)
-
-    def _pick(self, rand: Rand) -> int:
-        return _TABLE[int(rand() * len(_TABLE))]
-
-    def _mid(self, spec: int, at_ms: int, day: int) -> int:
         minute = (at_ms - self.calendar.midnights[day] - TRADING_OPENS_MS) // 60_000
-        return self.paths[spec][day * _SESSION_MINUTES + min(minute, _SESSION_MINUTES - 1)]
+        at = (k + 1, at_ms, day * _SESSION_MINUTES + min(minute, _SESSION_MINUTES - 1))
+        if positions and not forced and (len(positions) >= _MAX_POSITIONS or rand() < 0.45):
+            return self._close(at, index, positions, rand)
+        spec = k if forced else _TABLE[int(rand() * len(_TABLE))]
+        opened = self._open(at, index, positions, spec, forced, rand)
+        return opened or self._close(at, index, positions, rand)
 
     def _open(
         self,
-        number: int,
-        at_ms: int,
-        day: int,
-        plan: AccountPlan,
+        at: tuple[int, int, int],
+        index: int,
         positions: list[_Position],
         spec: int,
         forced: bool,
         rand: Rand,
-    ) -> bool:
-        """Open a position; ``False`` when even the smallest lot does not fit (close then)."""
+    ) -> tuple[int, ...]:
+        """Open a position; nothing when even the smallest lot does not fit (close then)."""
         info = _INSTRUMENTS[spec]
         buy = rand() < 0.5
         noise = int(rand() * (2 * info.noise + 1)) - info.noise
-        price = self._mid(spec, at_ms, day) + noise + (_SPREAD if buy else -_SPREAD)
+        price = self.paths[spec][at[2]] + noise + (_SPREAD if buy else -_SPREAD)
         # A spread bet's quantity is a stake per point, in the market's currency or (none
         # given) the account's: one unit of stake moves by the price in that currency.
         stake = 1 if info.spread_bet and rand() < 0.5 else 0
-        exposed = info.quote if stake or not info.spread_bet else plan.currency
-        free = plan.deposit_cents * _MARGIN_SHARE // 100 - self.margin_used[plan.index]
-        leverage, breach = self._leverage(plan, info, rand)
+        retail = self.retail[index]
+        free = self.free[index] - self.margin_used[index]
+        leverage, breach = self._leverage(index, retail, info, rand) if info.margined else (0, 0)
         if not leverage:
             steps, margin = 1 + int(rand() * 50), -1
         else:
+            exposed = self.units[index] if info.spread_bet and not stake else info.units
             # a step's value in cents of the account's currency is per_step / scale
-            per_step = info.lot * price * _EUR_UNITS[exposed] * 100
-            scale = info.scale * _EUR_UNITS[plan.currency]
+            per_step = info.lot * price * exposed * 100
+            scale = info.scale * self.units[index]
             target = max(free, 0) * (10 + int(rand() * 51)) // 100
             steps, margin = _size(info, per_step, scale, target, leverage)
             if not breach and margin > free:
                 # The smallest lot does not fit: the client takes the most leverage allowed,
                 # and closes a position instead if even that does not fit.
-                leverage = max(info.retail if plan.retail else info.others)
+                leverage = (info.retail if retail else info.others)[-1]
                 steps, margin = _size(info, per_step, scale, target, leverage)
                 if margin > free and positions and not forced:
-                    return False
+                    return ()
         if breach:
-            self.breaches.append((number, plan.index, spec, leverage))
+            self.breaches.append((at[0], index, spec, leverage))
         quantity = steps * info.step
-        positions.append(_Position(spec, buy, quantity, leverage, max(margin, 0), number, stake))
-        self.margin_used[plan.index] += max(margin, 0)
-        self._emit(
-            number, at_ms, plan, spec, buy, quantity, price, leverage, margin, 0, stake, rand
-        )
-        return True
+        positions.append(_Position(spec, buy, quantity, leverage, max(margin, 0), at[0], stake))
+        self.margin_used[index] += max(margin, 0)
+        return self._row(at, index, spec, buy, quantity, price, leverage, margin, 0, stake, rand)
 
-    def _leverage(self, plan: AccountPlan, info: _Instrument, draw: Rand) -> tuple[int, bool]:
-        """The trade's leverage (0: none), and whether it is a planted breach of the cap."""
-        if not info.margined:
-            return 0, False
-        if plan.retail and info.cfd:  # breaches: on CFDs only
-            block = plan.index // BLOCK_ACCOUNTS
+    def _leverage(
+        self, index: int, retail: bool, info: _Instrument, draw: Rand
+    ) -> tuple[int, bool]:
+        """The trade's leverage, and whether it is a planted breach of the retail cap."""
+        if retail and info.cfd:  # breaches: on CFDs only
+            block = index // BLOCK_ACCOUNTS
             credit = self.credit[block] + self.config.leverage_breach_per_mille
             if credit >= 1000:
                 self.credit[block] = credit - 1000
                 return info.breach[int(draw() * len(info.breach))], True
             self.credit[block] = credit
-        choices = info.retail if plan.retail else info.others
+        choices = info.retail if retail else info.others
         return choices[int(draw() * len(choices))], False
 
     def _close(
-        self,
-        number: int,
-        at_ms: int,
-        day: int,
-        plan: AccountPlan,
-        positions: list[_Position],
-        draw: Rand,
-    ) -> None:
+        self, at: tuple[int, int, int], index: int, positions: list[_Position], draw: Rand
+    ) -> tuple[int, ...]:
         position = positions.pop(int(draw() * len(positions)))
-        self.margin_used[plan.index] -= position.margin_cents
+        self.margin_used[index] -= position.margin_cents
         buy = not position.buy
         info = _INSTRUMENTS[position.spec]
         noise = int(draw() * (2 * info.noise + 1)) - info.noise
-        price = self._mid(position.spec, at_ms, day) + noise + (_SPREAD if buy else -_SPREAD)
-        self._emit(
-            number, at_ms, plan, position.spec, buy, position.quantity, price,
+        price = self.paths[position.spec][at[2]] + noise + (_SPREAD if buy else -_SPREAD)
+        return self._row(
+            at, index, position.spec, buy, position.quantity, price,
             position.leverage, -1, position.number, position.stake, draw,
         )  # fmt: skip
 
-    def _emit(
+    def _row(
         self,
-        number: int,
-        at_ms: int,
-        plan: AccountPlan,
+        at: tuple[int, int, int],
+        index: int,
         spec: int,
         buy: bool,
         quantity: int,
@@ -498,7 +484,7 @@ class Simulation:
         closes: int,
         stake: int,
         draw: Rand,
-    ) -> None:
+    ) -> tuple[int, ...]:
         slip = _SLIPS[int(draw() * len(_SLIPS))]
         requested = max(1, price - slip if buy else price + slip)
         info = _INSTRUMENTS[spec]
@@ -506,12 +492,10 @@ class Simulation:
         if info.option:  # price × quantity × multiplier, to the cent (half up)
             value = price * quantity * (info.lot // info.step) * 100
             premium = (2 * value + info.scale) // (2 * info.scale)
-        self.out.extend(
-            (
-                number, plan.index, at_ms, spec, buy, quantity, price, leverage, margin,
-                closes, stake, requested, int(draw() * 5), int(draw() * 100),
-                int(draw() * len(_EXECUTORS)), premium,
-            )
+        return (
+            at[0], index, at[1], spec, buy, quantity, price, leverage, margin, closes, stake,
+            requested, int(draw() * 5), int(draw() * 100), int(draw() * len(_EXECUTORS)),
+            premium,
         )  # fmt: skip
 
     def planted(self) -> list[Planted]:
