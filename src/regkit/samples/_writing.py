@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import polars as pl
+from polars.io.plugins import register_io_source
 
 from regkit.samples._tables import Row, Table, json_lines, text_frame
 from regkit.schemas.io import FileFormat, atomic_path
@@ -112,26 +113,35 @@ def _python_csv(rows: Iterable[Sequence[str | None]]) -> bytes:
 
 
 def _frames_to_parquet(frames: Iterable[pl.DataFrame], table: Table[Row], path: Path) -> int:
-    # As write_records: each chunk is written as its own Parquet part, then the parts are
-    # streamed into one file; a column no part fills is text, as write_records makes it.
+    # One pass: polars streams the frames into the file as they come (an IO source), each
+    # column typed as the table types it.
+    schema = pl.Schema({name: table.dtypes[name] for name in table.columns})
     count = 0
-    parts: list[Path] = []
+    failed: list[BaseException] = []
+
+    def source(
+        with_columns: list[str] | None,
+        predicate: pl.Expr | None,
+        n_rows: int | None,
+        batch_size: int | None,
+    ) -> Iterator[pl.DataFrame]:
+        nonlocal count
+        try:
+            for frame in frames:
+                count += frame.height
+                yield frame.cast(schema)
+        except BaseException as error:
+            failed.append(error)
+            raise
+        if not count:
+            yield pl.DataFrame(schema=schema)
+
     try:
-        for frame in frames:
-            part = path.with_name(f"{path.name}.part{len(parts):05d}")
-            nulls = frame.null_count().row(0, named=True)
-            empty = [name for name, count in nulls.items() if count == frame.height]
-            frame.with_columns(pl.col(empty).cast(pl.String)).write_parquet(part)
-            parts.append(part)
-            count += frame.height
-        if not parts:
-            part = path.with_name(f"{path.name}.part00000")
-            table.frame([]).cast(pl.String).write_parquet(part)
-            parts.append(part)
-        _sink(parts, path)
-    finally:
-        for part in parts:
-            part.unlink(missing_ok=True)
+        register_io_source(source, schema=schema).sink_parquet(path)
+    except BaseException:
+        if failed:
+            raise failed[0] from None
+        raise
     return count
 
 
