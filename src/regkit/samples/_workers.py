@@ -8,17 +8,18 @@ belongs to a block, a range or an instrument, so what is written does not depend
 many workers there are, nor on which one runs first.
 
 With one worker the work runs in the calling process; with more, each runs in a process of
-its own (``spawn``: a fresh interpreter, no fork of a process polars runs threads in), and
-gives its messages through a bounded queue, so no worker runs more than a few ranges ahead.
+its own (a fresh interpreter, no fork of a process polars runs threads in), and gives its
+messages through a pipe, so no worker runs more than a range ahead of the writing.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import queue
+import os
+import pickle
+import subprocess
+import sys
 import traceback
 from collections.abc import Iterator
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ __all__ = [
     "Message",
     "Workers",
     "part_path",
+    "serve",
     "work",
 ]
 
@@ -96,25 +98,30 @@ def work(
     yield "done", done
 
 
-def _run(
-    config: SampleConfig,
-    worker: int,
-    workers: int,
-    out_dir: Path,
-    format: FileFormat,
-    messages: multiprocessing.Queue[Message],
-) -> None:
-    """A worker process: its messages onto its queue, or the error that stopped it."""
+def serve() -> None:
+    """A worker process (``python -m regkit.samples._serve``): its task from stdin, its
+    messages onto stdout (the pipe holds the worker back while the writer is behind), or
+    the error that stopped it."""
+    channel = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything else printed goes to stderr, not into the messages
+    task = pickle.load(sys.stdin.buffer)
     try:
-        for message in work(config, worker, workers, out_dir, format):
-            messages.put(message)
+        for message in work(*task):
+            pickle.dump(message, channel, protocol=pickle.HIGHEST_PROTOCOL)
+            channel.flush()
     except BaseException:
-        messages.put(("error", traceback.format_exc()))
+        pickle.dump(("error", traceback.format_exc()), channel)
+        channel.flush()
+        raise SystemExit(1) from None
 
 
 class Workers:
     """The workers of one sample set: each gives its messages in order, through
     :meth:`next`; :meth:`close` stops those still running.
+
+    A worker process is a fresh interpreter (``python -m regkit.samples._serve``, with
+    this process's ``sys.path``): no fork of a process polars may run threads in, and no
+    re-import of the caller's script, which needs no ``if __name__ == "__main__"`` guard.
 
     Args:
         config: what to generate.
@@ -128,23 +135,22 @@ class Workers:
     ) -> None:
         self.count = workers
         self.local: Iterator[Message] | None = None
-        self.processes: list[BaseProcess] = []
-        self.queues: list[multiprocessing.Queue[Message]] = []
+        self.processes: list[subprocess.Popen[bytes]] = []
         if workers == 1:
             self.local = work(config, 0, 1, out_dir, format)
             return
-        context = multiprocessing.get_context("spawn")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         for worker in range(workers):
-            messages: multiprocessing.Queue[Message] = context.Queue(maxsize=3)
-            process = context.Process(
-                target=_run,
-                args=(config, worker, workers, out_dir, format, messages),
-                name=f"regkit-samples-{worker}",
-                daemon=True,
+            process = subprocess.Popen(
+                [sys.executable, "-m", "regkit.samples._serve"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
             )
-            process.start()
             self.processes.append(process)
-            self.queues.append(messages)
+            assert process.stdin is not None
+            pickle.dump((config, worker, workers, out_dir, format), process.stdin)
+            process.stdin.close()
 
     def next(self, worker: int, kind: str) -> Any:
         """The next message of ``worker``, which must be of ``kind``; its content.
@@ -163,26 +169,26 @@ class Workers:
         return content
 
     def _receive(self, worker: int) -> Message:
-        while True:
-            try:
-                return self.queues[worker].get(timeout=1.0)
-            except queue.Empty:
-                if not self.processes[worker].is_alive():
-                    code = self.processes[worker].exitcode
-                    raise RuntimeError(
-                        f"sample worker {worker} stopped (exit code {code})"
-                    ) from None
+        process = self.processes[worker]
+        assert process.stdout is not None
+        try:
+            message: Message = pickle.load(process.stdout)
+        except EOFError:
+            code = process.wait()
+            raise RuntimeError(f"sample worker {worker} stopped (exit code {code})") from None
+        return message
 
     def close(self) -> None:
         """Stop the worker processes still running (after a failure), and wait for all."""
         for process in self.processes:
-            if process.is_alive():
-                process.terminate()
+            if process.poll() is None:
+                process.kill()
         for process in self.processes:
-            process.join()
-        for messages in self.queues:
-            messages.close()
+            process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
         if self.local is not None:
             close = getattr(self.local, "close", None)
             if close is not None:
                 close()
+
