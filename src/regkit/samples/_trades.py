@@ -279,8 +279,9 @@ class Skeleton:
         for day in range(days):
             self.day_first.append(self.day_first[-1] + per_day + (1 if day < extra else 0))
 
-    def range(self, number: int) -> tuple[list[int], list[int], list[int]]:
-        """Range ``number``'s trades: their times (ms), trading days and accounts."""
+    def range(self, number: int) -> tuple[list[int], list[int], list[int], list[int]]:
+        """Range ``number``'s trades: their times (ms), trading days, minutes (of the whole
+        period's sessions) and accounts."""
         first = number * RANGE_TRADES
         last = min(first + RANGE_TRADES, self.config.trades)
         rng = stream(self.config, "skeleton", number)
@@ -288,19 +289,25 @@ class Skeleton:
         span = TRADING_CLOSES_MS - TRADING_OPENS_MS
         times: list[int] = []
         days: list[int] = []
+        minutes: list[int] = []
         day = bisect_right(self.day_first, first) - 1
-        for k in range(first, last):
-            while k >= self.day_first[day + 1]:
-                day += 1
-            count = self.day_first[day + 1] - self.day_first[day]
-            slot = k - self.day_first[day]
+        k = first
+        while k < last:
+            start, end = self.day_first[day], min(self.day_first[day + 1], last)
+            count = self.day_first[day + 1] - start
+            offsets = [
+                (span * slot + int(span * rand())) // count
+                for slot in range(k - start, end - start)
+            ]
             opens = self.calendar.midnights[day] + TRADING_OPENS_MS
-            times.append(opens + (span * slot + int(span * rand())) // count)
-            days.append(day)
+            times += [opens + offset for offset in offsets]
+            minutes += [day * _SESSION_MINUTES + offset // 60_000 for offset in offsets]
+            days += [day] * (end - k)
+            k, day = end, day + 1
         covered = max(0, min(last, len(self.cover)) - first)
         accounts = self.cover[first : first + covered]
         accounts += rng.choices(self.activity, k=last - first - covered)
-        return times, days, accounts
+        return times, days, minutes, accounts
 
 
 Rand = Callable[[], float]
@@ -360,13 +367,17 @@ class Simulation:
     def run_range(self, number: int) -> array[int]:
         """Range ``number``'s trades of the blocks simulated here: :data:`PIECE_COLUMNS`
         integers per trade, in trade number order."""
-        times, days, accounts = self.skeleton.range(number)
+        times, days, minutes, accounts = self.skeleton.range(number)
         first = number * RANGE_TRADES
         own = self.own
         out: list[int] = []
-        for offset, index in enumerate(accounts):
-            if own[index]:
-                out.extend(self._trade(first + offset, times[offset], days[offset], index))
+        trade = self._trade
+        for offset in [offset for offset, index in enumerate(accounts) if own[index]]:
+            out.extend(
+                trade(
+                    first + offset, times[offset], days[offset], minutes[offset], accounts[offset]
+                )
+            )
         if first + len(accounts) >= self.config.trades:
             for index in self.positions:
                 self._fill(index, self.days)
@@ -381,7 +392,7 @@ class Simulation:
             self.day_margin[index * self.days + past] = margin
         self.last_day[index] = day
 
-    def _trade(self, k: int, at_ms: int, day: int, index: int) -> tuple[int, ...]:
+    def _trade(self, k: int, at_ms: int, day: int, minute: int, index: int) -> tuple[int, ...]:
         rand = self.rands[index // BLOCK_ACCOUNTS]
         positions = self.positions.get(index)
         if positions is None:
@@ -392,8 +403,7 @@ class Simulation:
         elif self.last_day[index] < day:
             self._fill(index, day)
         forced = k < len(SPECS)
-        minute = (at_ms - self.calendar.midnights[day] - TRADING_OPENS_MS) // 60_000
-        at = (k + 1, at_ms, day * _SESSION_MINUTES + min(minute, _SESSION_MINUTES - 1))
+        at = (k + 1, at_ms, minute)
         if positions and not forced and (len(positions) >= _MAX_POSITIONS or rand() < 0.45):
             return self._close(at, index, positions, rand)
         spec = k if forced else _TABLE[int(rand() * len(_TABLE))]
@@ -427,7 +437,8 @@ class Simulation:
             # a step's value in cents of the account's currency is per_step / scale
             per_step = info.lot * price * exposed * 100
             scale = info.scale * self.units[index]
-            target = max(free, 0) * (10 + int(rand() * 51)) // 100
+            share = 10 + int(rand() * 51)  # per cent of the free margin
+            target = free * share // 100 if free > 0 else 0
             steps, margin = _size(info, per_step, scale, target, leverage)
             if not breach and margin > free:
                 # The smallest lot does not fit: the client takes the most leverage allowed,
@@ -439,8 +450,9 @@ class Simulation:
         if breach:
             self.breaches.append((at[0], index, spec, leverage))
         quantity = steps * info.step
-        positions.append(_Position(spec, buy, quantity, leverage, max(margin, 0), at[0], stake))
-        self.margin_used[index] += max(margin, 0)
+        used = margin if margin > 0 else 0
+        positions.append(_Position(spec, buy, quantity, leverage, used, at[0], stake))
+        self.margin_used[index] += used
         return self._row(at, index, spec, buy, quantity, price, leverage, margin, 0, stake, rand)
 
     def _leverage(
@@ -486,7 +498,9 @@ class Simulation:
         draw: Rand,
     ) -> tuple[int, ...]:
         slip = _SLIPS[int(draw() * len(_SLIPS))]
-        requested = max(1, price - slip if buy else price + slip)
+        requested = price - slip if buy else price + slip
+        if requested < 1:
+            requested = 1
         info = _INSTRUMENTS[spec]
         premium = -1
         if info.option:  # price × quantity × multiplier, to the cent (half up)
@@ -534,7 +548,10 @@ def _size(
     """Steps that put ``target`` cents of margin to use at ``leverage`` (within the
     instrument's bounds), and their margin in cents, half up."""
     steps = target * leverage * scale // per_step
-    steps = min(max(steps, 1), info.max_steps)
+    if steps < 1:
+        steps = 1
+    elif steps > info.max_steps:
+        steps = info.max_steps
     return steps, (2 * steps * per_step + scale * leverage) // (2 * scale * leverage)
 
 

@@ -191,4 +191,3 @@ class Workers:
             close = getattr(self.local, "close", None)
             if close is not None:
                 close()
-
