@@ -24,7 +24,7 @@ from regkit.samples._common import (
     to_iso,
 )
 from regkit.samples._config import PLANTED_KINDS, SampleConfig
-from regkit.samples._instruments import SPECS, build_instrument
+from regkit.samples._instruments import EUR_VALUE, SPECS, build_instrument
 from regkit.samples._movements import (
     CashEvent,
     MovementRow,
@@ -50,6 +50,8 @@ from regkit.schemas.party import NaturalPerson
 from regkit.schemas.trade import Trade
 
 __all__ = [
+    "CURRENCIES",
+    "SNAPSHOT_INTS",
     "BlockRecords",
     "Brokerage",
     "SnapshotRow",
@@ -110,6 +112,13 @@ def _traders() -> dict[str, NaturalPerson]:
         )
         for number, (first, surname) in _TRADERS.items()
     }
+
+
+#: The integers a snapshot is, in order (``_tables.snapshot_plain`` makes them text).
+SNAPSHOT_INTS = ("account", "at_ms", "balance", "equity", "margin", "open_positions", "currency")
+
+#: The currencies accounts are kept in (snapshots give the index of theirs).
+CURRENCIES: tuple[str, ...] = tuple(sorted(EUR_VALUE))
 
 
 def sample_firm() -> Firm:
@@ -173,11 +182,11 @@ class Brokerage:
     def block(self, block: int, simulation: Simulation) -> BlockRecords:
         """The movements and snapshots of ``block``'s accounts, and what was planted in them;
         ``simulation`` must have run every range of trades of the block."""
-        records = BlockRecords([], [], [], [])
+        records = BlockRecords([], array("q"), [], [])
         for plan in self.block_plans(block):
             events = cash_events(self.config, self.calendar, plan)
             self._movements(plan, events, records)
-            records.snapshots.extend(self._snapshots(plan, events, simulation, records))
+            self._snapshots(plan, events, simulation, records)
         return records
 
     def _movements(self, plan: AccountPlan, events: list[CashEvent], out: BlockRecords) -> None:
@@ -199,10 +208,11 @@ class Brokerage:
         events: list[CashEvent],
         simulation: Simulation,
         out: BlockRecords,
-    ) -> Iterator[SnapshotRow]:
+    ) -> None:
+        """The account's end-of-day snapshots, as :data:`SNAPSHOT_INTS` integers each."""
         calendar, days = self.calendar, len(self.calendar.days)
-        rng = stream(self.config, "pnl", plan.index)
-        draw = fast_draw(rng)
+        draw = fast_draw(stream(self.config, "pnl", plan.index))
+        currency = CURRENCIES.index(plan.currency)
         position = 0
         cash = realized = 0
         for day in range(days):
@@ -212,7 +222,6 @@ class Brokerage:
                 position += 1
             slot = plan.index * days + day
             count = simulation.day_open[slot]
-            margin = simulation.day_margin[slot]
             if count:
                 realized += _randint(draw, -cash // 50, cash // 30)
             realized = min(max(realized, -cash // 5), cash * 2 // 5)
@@ -222,14 +231,8 @@ class Brokerage:
             if plan.negative_day == day:
                 equity = -(100 + draw(500_000 - 100 + 1))  # randint(100, 500_000)
                 out.planted_snapshots.append(_planted_negative(plan, at_ms, equity, balance))
-            yield SnapshotRow(
-                plan.account_id,
-                at_ms,
-                cents_text(balance),
-                cents_text(equity),
-                plan.currency,
-                cents_text(margin),
-                count,
+            out.snapshots.extend(
+                (plan.index, at_ms, balance, equity, simulation.day_margin[slot], count, currency)
             )
 
     # every block in this process ------------------------------------------------------------
@@ -273,8 +276,20 @@ class Brokerage:
 
     def snapshot_rows(self) -> Iterator[SnapshotRow]:
         """Each account's end-of-day snapshots as plain values."""
+        width = len(SNAPSHOT_INTS)
         for records in self.blocks():
-            yield from records.snapshots
+            flat = records.snapshots
+            for start in range(0, len(flat), width):
+                index, at_ms, balance, equity, margin, count, currency = flat[start : start + width]
+                yield SnapshotRow(
+                    self.plans[index].account_id,
+                    at_ms,
+                    cents_text(balance),
+                    cents_text(equity),
+                    CURRENCIES[currency],
+                    cents_text(margin),
+                    count,
+                )
 
     def planted(self) -> list[Planted]:
         """Every planted violation, by kind in :data:`PLANTED_KINDS` order, then record order."""
@@ -290,7 +305,7 @@ class BlockRecords:
     """A block's movements and snapshots as plain rows, and what was planted in them."""
 
     movements: list[MovementRow]
-    snapshots: list[SnapshotRow]
+    snapshots: array[int]  # SNAPSHOT_INTS integers each
     planted_movements: list[Planted]
     planted_snapshots: list[Planted]
 

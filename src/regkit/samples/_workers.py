@@ -23,12 +23,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from regkit.samples._brokerage import Brokerage
+from regkit.samples._brokerage import CURRENCIES, Brokerage
 from regkit.samples._config import SampleConfig
 from regkit.samples._results import Planted
-from regkit.samples._tables import movement_table, snapshot_table
+from regkit.samples._tables import movement_table, snapshot_plain, snapshot_table
 from regkit.samples._trades import block_count, range_count
-from regkit.samples._writing import write_rows
+from regkit.samples._writing import write_frames, write_rows
 from regkit.schemas.account import Account
 from regkit.schemas.io import FileFormat, write_records
 from regkit.schemas.layout import layout_of
@@ -87,12 +87,11 @@ def work(
             part_path(out_dir, f"movements.{format}", block),
             format,
         )
-        snapshots += write_rows(
-            records.snapshots,
-            snapshot_table(),
-            part_path(out_dir, f"snapshots.{format}", block),
-            format,
-        )
+        table = snapshot_table()
+        assert table.finish is not None
+        frame = table.finish(snapshot_plain(records.snapshots, CURRENCIES))
+        part = part_path(out_dir, f"snapshots.{format}", block)
+        snapshots += write_frames([frame], table, part, format)
         planted += records.planted_movements + records.planted_snapshots
     done: Done = (movements, snapshots, planted)
     yield "done", done

@@ -46,10 +46,10 @@ def test_times_rise_across_ranges() -> None:
     previous = -1
     total = 0
     for number in range(3):
-        times, days, accounts = skeleton.range(number)
+        times, days, minutes, accounts = skeleton.range(number)
         assert times == sorted(times)
         assert times[0] >= previous
-        assert len(times) == len(days) == len(accounts)
+        assert len(times) == len(days) == len(minutes) == len(accounts)
         previous = times[-1]
         total += len(times)
     assert total == config.trades
