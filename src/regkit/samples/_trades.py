@@ -172,7 +172,8 @@ _LIQUIDITY_PROVIDERS = ("LPA", "LPB", "LPC")
 _SLIPS = (-2, -1, 0, 0, 0, 0, 1, 2)  # requested price - price, in ticks, for a buy
 _MAX_POSITIONS = 6
 _MARGIN_SHARE = 30  # per cent of the first deposit an account may put up as margin
-_SESSION_MINUTES = (TRADING_CLOSES_MS - TRADING_OPENS_MS) // 60_000
+_SPAN = TRADING_CLOSES_MS - TRADING_OPENS_MS  # ms of a trading session
+_SESSION_MINUTES = _SPAN // 60_000
 _SPREAD = 4  # half the spread, in ticks
 
 
@@ -261,6 +262,8 @@ class Skeleton:
 
     Trade ``k`` (from 0) of a trading day of ``n`` trades falls in the ``k``-th of ``n``
     equal slots of the session, at a random instant of it: times rise with trade numbers.
+    A range draws every trade's place in its slot at once; a worker makes times only of
+    the trades of its own blocks.
     The first trades go to the planted expired-KYC accounts and the first accounts, so they
     trade; the others to accounts drawn by their activity.
     """
@@ -279,35 +282,29 @@ class Skeleton:
         for day in range(days):
             self.day_first.append(self.day_first[-1] + per_day + (1 if day < extra else 0))
 
-    def range(self, number: int) -> tuple[list[int], list[int], list[int], list[int]]:
-        """Range ``number``'s trades: their times (ms), trading days, minutes (of the whole
-        period's sessions) and accounts."""
+    def range(self, number: int) -> tuple[list[int], array[int]]:
+        """Range ``number``'s accounts, and each trade's place in its slot (32 random bits:
+        :meth:`instant` makes it a time)."""
         first = number * RANGE_TRADES
-        last = min(first + RANGE_TRADES, self.config.trades)
+        count = min(first + RANGE_TRADES, self.config.trades) - first
         rng = stream(self.config, "skeleton", number)
-        rand = rng.random
-        span = TRADING_CLOSES_MS - TRADING_OPENS_MS
-        times: list[int] = []
-        days: list[int] = []
-        minutes: list[int] = []
-        day = bisect_right(self.day_first, first) - 1
-        k = first
-        while k < last:
-            start, end = self.day_first[day], min(self.day_first[day + 1], last)
-            count = self.day_first[day + 1] - start
-            offsets = [
-                (span * slot + int(span * rand())) // count
-                for slot in range(k - start, end - start)
-            ]
-            opens = self.calendar.midnights[day] + TRADING_OPENS_MS
-            times += [opens + offset for offset in offsets]
-            minutes += [day * _SESSION_MINUTES + offset // 60_000 for offset in offsets]
-            days += [day] * (end - k)
-            k, day = end, day + 1
-        covered = max(0, min(last, len(self.cover)) - first)
+        places = array("I", rng.getrandbits(32 * count).to_bytes(4 * count, "little"))
+        if places.itemsize != 4:  # pragma: no cover - "I" is 4 bytes on every usual platform
+            raise RuntimeError("array('I') is not 32 bits here")
+        covered = max(0, min(first + count, len(self.cover)) - first)
         accounts = self.cover[first : first + covered]
-        accounts += rng.choices(self.activity, k=last - first - covered)
-        return times, days, minutes, accounts
+        accounts += rng.choices(self.activity, k=count - covered)
+        return accounts, places
+
+    def instant(self, k: int, place: int) -> tuple[int, int, int]:
+        """Trade ``k``'s time (ms), trading day and minute (of the whole period's
+        sessions), its place in its slot given."""
+        day = bisect_right(self.day_first, k) - 1
+        start = self.day_first[day]
+        count = self.day_first[day + 1] - start
+        offset = (_SPAN * (k - start) + (_SPAN * place >> 32)) // count
+        at_ms = self.calendar.midnights[day] + TRADING_OPENS_MS + offset
+        return at_ms, day, day * _SESSION_MINUTES + offset // 60_000
 
 
 Rand = Callable[[], float]
@@ -367,17 +364,14 @@ class Simulation:
     def run_range(self, number: int) -> array[int]:
         """Range ``number``'s trades of the blocks simulated here: :data:`PIECE_COLUMNS`
         integers per trade, in trade number order."""
-        times, days, minutes, accounts = self.skeleton.range(number)
+        accounts, places = self.skeleton.range(number)
         first = number * RANGE_TRADES
         own = self.own
         out: list[int] = []
-        trade = self._trade
+        trade, instant = self._trade, self.skeleton.instant
         for offset in [offset for offset, index in enumerate(accounts) if own[index]]:
-            out.extend(
-                trade(
-                    first + offset, times[offset], days[offset], minutes[offset], accounts[offset]
-                )
-            )
+            k = first + offset
+            out.extend(trade(k, *instant(k, places[offset]), accounts[offset]))
         if first + len(accounts) >= self.config.trades:
             for index in self.positions:
                 self._fill(index, self.days)

@@ -46,10 +46,12 @@ def test_times_rise_across_ranges() -> None:
     previous = -1
     total = 0
     for number in range(3):
-        times, days, minutes, accounts = skeleton.range(number)
+        accounts, places = skeleton.range(number)
+        assert len(accounts) == len(places)
+        first = number * RANGE_TRADES
+        times = [skeleton.instant(first + k, place)[0] for k, place in enumerate(places)]
         assert times == sorted(times)
         assert times[0] >= previous
-        assert len(times) == len(days) == len(minutes) == len(accounts)
         previous = times[-1]
         total += len(times)
     assert total == config.trades
