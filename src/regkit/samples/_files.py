@@ -166,8 +166,9 @@ def _trade_frames(config: SampleConfig, pool: Workers, lei: str) -> Iterator[pl.
 
 
 def _remove_parts(out: Path) -> None:
-    """Delete the parts a failed run left (a finished run has joined and deleted them)."""
-    for part in out.glob(".*.block[0-9][0-9][0-9][0-9][0-9]"):
+    """Delete the parts a failed run left, and the temporary files of parts a stopped
+    worker was writing (a finished run has joined and deleted them)."""
+    for part in out.glob(".*.block[0-9][0-9][0-9][0-9][0-9]*"):
         part.unlink(missing_ok=True)
 
 

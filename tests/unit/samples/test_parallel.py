@@ -10,8 +10,10 @@ import pytest
 
 from regkit.samples import SampleConfig, generate, write_samples
 from regkit.samples._brokerage import Brokerage
+from regkit.samples._files import _remove_parts
 from regkit.samples._instruments import SPECS
 from regkit.samples._trades import BLOCK_ACCOUNTS, RANGE_TRADES, Skeleton, block_count
+from regkit.samples._workers import Workers
 from regkit.schemas import PositionEffect
 
 #: Three blocks of accounts, so that two and three workers share them differently.
@@ -89,3 +91,20 @@ def test_prices_stay_near_the_typical_price() -> None:
         mid = spec.mid / 10**spec.decimals
         assert abs(float(trade.price) - mid) <= mid * 0.06, trade.trade_id
         assert abs(trade.requested_price - trade.price) <= 2 * 10**-spec.decimals + 1e-12
+
+
+def test_a_failing_worker_raises_with_its_traceback(tmp_path: Path) -> None:
+    pool = Workers("no config", 2, tmp_path, "csv")  # type: ignore[arg-type]
+    try:
+        with pytest.raises(RuntimeError, match=r"sample worker 0 failed:(.|\n)*Error"):
+            pool.next(0, "accounts")
+    finally:
+        pool.close()
+
+
+def test_parts_a_stopped_run_left_are_removed(tmp_path: Path) -> None:
+    left = [".trades.parquet.block00001", "..accounts.csv.block00002.123-ab.partial"]
+    for name in [*left, "keep.csv", ".hidden"]:
+        (tmp_path / name).write_text("x")
+    _remove_parts(tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".hidden", "keep.csv"]
