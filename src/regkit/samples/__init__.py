@@ -30,18 +30,28 @@ dealt on own account and names who decided and who executed within the firm (fie
 
 Rates are integers per thousand (``leverage_breach_per_mille=20`` is 2%). Account-level
 kinds take that share of the eligible accounts, at least one when the rate is positive;
-leverage breaches are spread evenly, one every 1000/rate retail CFD openings.
+leverage breaches are spread evenly, one every 1000/rate retail CFD openings of each block
+of 2,000 accounts.
 
 The package is split by what each part makes: the configuration (``_config``) and what
 comes back (``_results``), instruments, account holders, the account plan and accounts, cash
-movements, trades, the brokerage that runs them in order (``_brokerage``), and the files
-(``_files``).
+movements, trades, the brokerage that runs them (``_brokerage``), the worker processes
+(``_workers``) and the files (``_files``, ``_writing``).
 
-Large sets stream, column-wise: :func:`write_samples` has the generator give trades, cash
-movements and snapshots as plain rows (no record model), and writes them in bounded chunks
-(a polars frame per chunk: Parquet parts, CSV text, JSON lines) with the bytes the models
-would write. No file is held in memory; the generator's own state (per account and per
-day) is bounded by the number of accounts, at most 200,000.
+This is the second version of the sample brokerage (issue 17): made to be generated in
+parallel, with the same bytes whatever the number of processes. Every random stream
+belongs to a fixed unit of the work, seeded from the seed and the unit's number: a range
+of 100,000 trades has the stream of its times and accounts (trade numbers rise with time),
+a block of 2,000 accounts the stream of what its accounts trade (so an account's positions
+and margin stay in one process), an instrument the stream of its mid, minute by minute;
+accounts, holders, cash and end-of-day P&L have their own per account. Trades are
+simulated in integers (ticks, cents, quantity steps) and made text by polars expressions;
+an account's movements are numbered after it (``M000042003`` is A000042's third).
+
+:func:`write_samples` shares the blocks out to worker processes (one per core from 200,000
+trades): each writes its blocks' accounts, movements and snapshots as parts, joined in
+block order, and gives its blocks' trades range by range; no file is held in memory, and no
+worker runs more than a few ranges ahead of the writing.
 
 Examples:
     >>> from regkit.samples import SampleConfig, generate

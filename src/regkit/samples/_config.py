@@ -55,7 +55,8 @@ class SampleConfig:
 
     Rates are integers per thousand of the population they apply to. A positive rate for an
     account-level kind plants at least one case; leverage breaches come one every 1000/rate
-    retail CFD openings, the first half-way through that interval.
+    retail CFD openings of each block of 2,000 accounts, the first half-way through that
+    interval.
 
     Attributes:
         trades: number of trades, 10 to 10,000,000.

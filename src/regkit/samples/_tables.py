@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 import polars as pl
 
-from regkit.samples._brokerage import SnapshotRow
+from regkit.samples._brokerage import SNAPSHOT_INTS, SnapshotRow
 from regkit.samples._movements import MovementRow
 from regkit.samples._trades import TradeRow
 from regkit.schemas.account import AccountSnapshot
@@ -33,6 +33,7 @@ __all__ = [
     "Table",
     "json_lines",
     "movement_table",
+    "snapshot_plain",
     "snapshot_table",
     "text_frame",
     "trade_table",
@@ -52,11 +53,14 @@ class Table(Generic[Row]):
         columns: the file's columns, in order (the model's layout).
         dtypes: each column's type where it holds a value (a column never filled is text).
         frame: a chunk of rows as a frame of ``columns``, typed by ``dtypes``.
+        finish: a frame of the rows' fields (as :func:`~regkit.samples._trades.trade_frame`
+            makes them) as a frame of ``columns``; ``None`` where rows are not given so.
     """
 
     columns: tuple[str, ...]
     dtypes: Mapping[str, pl.DataType]
     frame: Callable[[Sequence[Row]], pl.DataFrame]
+    finish: Callable[[pl.DataFrame], pl.DataFrame] | None = None
 
 
 def _transpose(rows: Sequence[tuple[Any, ...]], width: int) -> list[Sequence[Any]]:
@@ -150,7 +154,9 @@ def trade_table(instruments: Sequence[Instrument]) -> Table[TradeRow]:
 
     def frame(rows: Sequence[TradeRow]) -> pl.DataFrame:
         values = _transpose(rows, len(TradeRow._fields))
-        plain = _typed(dict(zip(TradeRow._fields, values, strict=True)), own)
+        return finish(_typed(dict(zip(TradeRow._fields, values, strict=True)), own))
+
+    def finish(plain: pl.DataFrame) -> pl.DataFrame:
         gathered = catalog.select(pl.all().gather(plain["spec"]))
         return pl.concat(
             [
@@ -166,7 +172,7 @@ def trade_table(instruments: Sequence[Instrument]) -> Table[TradeRow]:
             how="horizontal",
         ).select(layout_of(Trade).columns)
 
-    return Table(layout_of(Trade).columns, dtypes, frame)
+    return Table(layout_of(Trade).columns, dtypes, frame, finish)
 
 
 # movements -------------------------------------------------------------------------------
@@ -202,7 +208,12 @@ _SNAPSHOT_KEYS = layout_of(AccountSnapshot).columns
 
 def _snapshot_frame(rows: Sequence[SnapshotRow]) -> pl.DataFrame:
     values = _transpose(rows, len(SnapshotRow._fields))
-    plain = _typed(dict(zip(SnapshotRow._fields, values, strict=True)), _SNAPSHOT_OWN)
+    return _snapshot_finish(
+        _typed(dict(zip(SnapshotRow._fields, values, strict=True)), _SNAPSHOT_OWN)
+    )
+
+
+def _snapshot_finish(plain: pl.DataFrame) -> pl.DataFrame:
     return plain.select(
         "account_id",
         _datetimes("at_ms").alias("at"),
@@ -210,11 +221,45 @@ def _snapshot_frame(rows: Sequence[SnapshotRow]) -> pl.DataFrame:
     )
 
 
+def _cents(name: str) -> pl.Expr:
+    """Signed cents as the text of their Decimal: -5 is ``-0.05``."""
+    value = pl.col(name)
+    size = value.abs()
+    return pl.concat_str(
+        pl.when(value < 0).then(pl.lit("-")).otherwise(pl.lit("")),
+        (size // 100).cast(pl.String),
+        pl.lit("."),
+        (size % 100).cast(pl.String).str.zfill(2),
+    ).alias(name)
+
+
+def snapshot_plain(flat: Sequence[int], currencies: Sequence[str]) -> pl.DataFrame:
+    """Snapshots given as :data:`SNAPSHOT_INTS` integers each (the account's index, the
+    currency's index in ``currencies``) as a frame of :class:`SnapshotRow`'s fields."""
+    width = len(SNAPSHOT_INTS)
+    rows = len(flat) // width
+    matrix = pl.Series("m", flat, dtype=pl.Int64).reshape((rows, width))
+    ints = pl.DataFrame({"m": matrix}).select(
+        pl.col("m").arr.get(i).alias(name) for i, name in enumerate(SNAPSHOT_INTS)
+    )
+    return ints.select(
+        pl.concat_str(pl.lit("A"), (pl.col("account") + 1).cast(pl.String).str.zfill(6)).alias(
+            "account_id"
+        ),
+        "at_ms",
+        _cents("balance"),
+        _cents("equity"),
+        pl.lit(pl.Series(currencies, dtype=pl.String)).gather(pl.col("currency")).alias("currency"),
+        _cents("margin").alias("margin_required"),
+        "open_positions",
+    )
+
+
 def snapshot_table() -> Table[SnapshotRow]:
     """How end-of-day snapshots go into files."""
     dtypes: dict[str, pl.DataType] = {name: pl.String() for name in _SNAPSHOT_KEYS}
     dtypes.update(at=_UTC_US, open_positions=pl.Int64())
-    return Table(_SNAPSHOT_KEYS, dtypes, _snapshot_frame)
+    return Table(_SNAPSHOT_KEYS, dtypes, _snapshot_frame, _snapshot_finish)
 
 
 # CSV text ---------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from regkit.samples import SampleConfig, write_samples
-from regkit.samples._brokerage import Brokerage, snapshot_record
+from regkit.samples._brokerage import CURRENCIES, Brokerage, snapshot_record
 from regkit.samples._common import (
     cents_text,
     fast_draw,
@@ -24,7 +24,13 @@ from regkit.samples._common import (
 )
 from regkit.samples._files import write_rows
 from regkit.samples._movements import MovementRow, build_movement
-from regkit.samples._tables import Table, movement_table, snapshot_table, trade_table
+from regkit.samples._tables import (
+    Table,
+    movement_table,
+    snapshot_plain,
+    snapshot_table,
+    trade_table,
+)
 from regkit.samples._trades import trade_record
 from regkit.schemas.io import FileFormat, write_records
 from regkit.schemas.layout import layout_of
@@ -133,3 +139,13 @@ def test_progress_names_each_file_with_its_count(tmp_path: Path) -> None:
     assert dict(seen)["trades.csv"] == CONFIG.trades
     assert not list(tmp_path.glob("*.part*")), "no part file is left behind"
     assert len(layout_of(Trade).columns) == len(trade_table([]).columns)
+
+
+def test_snapshot_integers_make_the_text_of_the_rows() -> None:
+    book = Brokerage(CONFIG)
+    rows = list(book.snapshot_rows())
+    flat = [value for records in book.blocks() for value in records.snapshots]
+    assert any(row.equity.startswith("-") for row in rows), "a negative amount is covered"
+    table = snapshot_table()
+    assert table.finish is not None
+    assert table.finish(snapshot_plain(flat, CURRENCIES)).equals(table.frame(rows))
