@@ -339,7 +339,7 @@ def _running_finding(
 
 def _running_values(
     rule: AggregateRule,
-    history: dict[int, list[tuple[int, int]]],
+    history: pl.DataFrame,
     triggers: set[tuple[int, int]],
     records: Callable[[Sequence[int]], Sequence[Record]],
     related: Callable[[Record], Account | None],
@@ -350,14 +350,9 @@ def _running_values(
     digit for digit. The records are built :data:`HISTORY_BATCH` at a time, across groups."""
     found: dict[tuple[int, int], dict[str, Any]] = {}
     running: dict[int, Running] = {}
-    batch: list[tuple[int, int, int, int]] = []  # group, position, row, leg
-    for group, rows in history.items():
-        for position, (row, leg) in enumerate(rows):
-            batch.append((group, position, row, leg))
-            if len(batch) == HISTORY_BATCH:
-                _run_batch(rule, batch, triggers, records, related, as_of, running, found)
-                batch = []
-    _run_batch(rule, batch, triggers, records, related, as_of, running, found)
+    for part in history.iter_slices(HISTORY_BATCH):
+        batch = list(zip(*(part.get_column(name).to_list() for name in part.columns), strict=True))
+        _run_batch(rule, batch, triggers, records, related, as_of, running, found)
     return found
 
 
@@ -394,12 +389,12 @@ def failing_episodes(rule: AggregateRule, frame: Frame, as_of: datetime) -> list
 
 def _failing(
     rule: AggregateRule, frame: Frame, as_of: datetime
-) -> tuple[list[EpisodeRows], dict[int, list[tuple[int, int]]]]:
+) -> tuple[list[EpisodeRows], pl.DataFrame]:
     """The episodes, and for running totals each group's rows (``__index``, leg) up to its
     last trigger (their aggregates are computed from them)."""
     rows = _entered(rule, frame, as_of)
     if rows.is_empty():
-        return [], {}
+        return [], _NO_HISTORY
     rows, period, by = _widen(rule, rows)
     parts = list(_by_groups(rows))
     failing = pl.concat(
@@ -407,7 +402,7 @@ def _failing(
     )
     compiled = rule.rule
     if not rule.unbounded:
-        return _episodes(failing, rows, merge=compiled.rule.episodes), {}
+        return _episodes(failing, rows, merge=compiled.rule.episodes), _NO_HISTORY
     episodes = _runs(failing, merge=compiled.rule.episodes)
     return episodes, _histories(rows, episodes)
 
@@ -500,27 +495,29 @@ def _runs(failing: pl.DataFrame, *, merge: bool) -> list[EpisodeRows]:
     ]
 
 
-def _histories(rows: pl.DataFrame, episodes: list[EpisodeRows]) -> dict[int, list[tuple[int, int]]]:
-    """Each group's rows (``__index``, leg) in order up to its last trigger."""
+def _histories(rows: pl.DataFrame, episodes: list[EpisodeRows]) -> pl.DataFrame:
+    """Each group's rows up to its last trigger, in order: group, position, ``__index`` and
+    leg (a frame: a firm-wide total's history is every record, too many to hold as
+    Python values)."""
     last: dict[int, int] = {}
     for episode in episodes:
         last[episode.group] = max(last.get(episode.group, 0), episode.position)
     if not last:
-        return {}
+        return _NO_HISTORY
     bounds = pl.DataFrame({_GID: list(last), "__last": list(last.values())}).cast(
         {_GID: rows.schema[_GID], "__last": pl.Int64}
     )
-    kept = (
+    return (
         rows.join(bounds, on=_GID)
         .filter(pl.col(_POS) <= pl.col("__last"))
         .sort([_GID, _POS])
-        .group_by(_GID, maintain_order=True)
-        .agg(pl.col(INDEX), pl.col(_LEG))
-    )
-    return {
-        int(group): list(zip(indexes, legs, strict=True))
-        for group, indexes, legs in kept.iter_rows()
-    }
+        .select(pl.col(_GID).cast(pl.Int64), pl.col(_POS).cast(pl.Int64),
+                pl.col(INDEX).cast(pl.Int64), pl.col(_LEG).cast(pl.Int64))
+    )  # fmt: skip
+
+
+#: The history of a rule without running totals.
+_NO_HISTORY = pl.DataFrame(schema={_GID: pl.Int64, _POS: pl.Int64, INDEX: pl.Int64, _LEG: pl.Int64})
 
 
 def _entered(rule: AggregateRule, frame: Frame, as_of: datetime) -> pl.DataFrame:
