@@ -105,6 +105,7 @@ def pack(
     """Build an audit pack (what ``regkit pack`` does): read the record files, keep those
     of the period and account asked for, check them, render the regulator files asked for,
     and write everything as a deterministic, self-verifying BagIt zip with an HTML report.
+    Parquet files above 100,000 rows are packed in bounded memory (``docs/jobs.md``).
 
     Args:
         policy: a policy file, the name of a built-in pack, or loaded policies.
@@ -145,25 +146,17 @@ def pack(
         ('pack.zip', {'trades': 30, 'accounts': 5})
     """
     reports = _reports(with_reports, firm, files)
-    fingerprints = _fingerprints_only(inputs)
-    stamp = check_time("created_at", created_at)
-    first, last = check_date("start", start), check_date("end", end)
-    if first is not None and last is not None and last < first:
-        raise JobError(f"the last day {last} is before the first {first}")
-    key = signing_key(sign)  # first: a bad key should fail before minutes of checking
+    written: dict[str, Any] = {"fingerprints": _fingerprints_only(inputs), "title": title}
+    written["created"] = check_time("created_at", created_at)
+    _check_period(start, end)
+    written["key"] = signing_key(sign)  # a bad key fails before minutes of checking
     loaded = policy_of(policy, parameters)
-    written: dict[str, Any] = {
-        "created": stamp,
-        "title": title,
-        "key": key,
-        "fingerprints": fingerprints,
-    }
     large = _large_parquet(files)
     if large is not None:
         with tempfile.TemporaryDirectory(prefix="regkit-pack-") as folder:
-            target = as_path("out", out)
-            return _pack_streamed(loaded, target, large, Path(folder), account, start, end,
-                                  as_of, reports, firm, progress, **written)  # fmt: skip
+            return _pack_streamed(loaded, as_path("out", out), large, Path(folder), account,
+                                  start, end, as_of, reports, firm, progress,
+                                  **written)  # fmt: skip
     (progress or silent)("reading the record files", 0, 0)
     scoped = _Scoped.of(_scoped_inputs(files, account, start, end))
     given: dict[str, Any] = dict(scoped.inputs)
@@ -171,6 +164,12 @@ def pack(
     scope = _scope(account, start, end, scoped)
     return _write(result, as_path("out", out), scoped, reports, firm, scope, progress=progress,
                   **written)  # fmt: skip
+
+
+def _check_period(start: object, end: object) -> None:
+    first, last = check_date("start", start), check_date("end", end)
+    if first is not None and last is not None and last < first:
+        raise JobError(f"the last day {last} is before the first {first}")
 
 
 def _scope(

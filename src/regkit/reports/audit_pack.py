@@ -207,9 +207,8 @@ def build(
         attachments: regulator files (XML) to include, each validated against its schema.
         inputs: the records that were checked, by kind (``{"trades": records}``; ``trade``
             works too): records (any iterable, read once, so a generator streams), a
-            DataFrame / :class:`~regkit.schemas.io.FrameBatch`, or the path of a Parquet
-            file of the records (copied into the pack byte for byte: a check of the file
-            fingerprints it by its SHA-256, which must then match). ``None`` or
+            DataFrame / :class:`~regkit.schemas.io.FrameBatch`, or a Parquet file's
+            ``Path`` (copied as it is; its SHA-256 must match the fingerprint). ``None`` or
             ``"fingerprints"``: only the inputs' SHA-256 fingerprints and counts, for data
             that must not leave the firm.
         scope: the accounts and period the check was asked for (default: all accounts, all
@@ -224,8 +223,7 @@ def build(
             (what :func:`regkit.check` ran), else the built-in pack whose hash matches the
             result's. Without any, the pack names the policy by hash and states that its
             text is not included.
-        organization: the firm's name: ``Source-Organization`` in ``bag-info.txt`` and the
-            report's title.
+        organization: the firm's name (``Source-Organization``, the report's title).
         max_rows: findings shown in the report's table (all are in ``findings.csv``).
         content_checks: the ``content_check`` of each render's result (its pre-submission
             check): ``data/regulator/content-checks.json`` and the report.
