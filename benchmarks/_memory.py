@@ -14,20 +14,29 @@ def peak_mb() -> float:
 
 
 class ChildPeaks:
-    """The largest peak resident memory of this process's children (the validating
-    processes), read from ``/proc`` while they run: ``RUSAGE_CHILDREN`` would report the
-    parent's size at the fork that started them."""
+    """The peak resident memory of each of this process's children (validating or
+    sample-writing processes), read from ``/proc`` while they run: ``RUSAGE_CHILDREN``
+    would report the parent's size at the fork that started them.
+
+    Attributes:
+        peaks: each child's peak in kB, by pid.
+        peak_kb: the largest of them.
+    """
 
     def __init__(self) -> None:
-        self.peak_kb = 0
+        self.peaks: dict[str, int] = {}
         self.done = threading.Event()
         self.thread = threading.Thread(target=self.watch, daemon=True)
+
+    @property
+    def peak_kb(self) -> int:
+        return max(self.peaks.values(), default=0)
 
     def watch(self) -> None:
         while not self.done.wait(0.2):
             for task in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
                 for pid in task.read_text().split():
-                    self.peak_kb = max(self.peak_kb, _hwm_kb(pid))
+                    self.peaks[pid] = max(self.peaks.get(pid, 0), _hwm_kb(pid))
 
     def __enter__(self) -> ChildPeaks:
         self.thread.start()

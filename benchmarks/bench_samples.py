@@ -15,50 +15,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 FORMATS = ("parquet", "csv", "jsonl")
 
 
-class _WorkerPeaks:
-    """Each child process's peak resident memory (``VmHWM``), read while it runs."""
-
-    def __init__(self) -> None:
-        self.peaks: dict[str, int] = {}
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self.watch, daemon=True)
-
-    def watch(self) -> None:
-        while not self.done.wait(0.2):
-            for task in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
-                for pid in task.read_text().split():
-                    try:
-                        status = Path(f"/proc/{pid}/status").read_text()
-                    except OSError:
-                        continue
-                    for line in status.splitlines():
-                        if line.startswith("VmHWM:"):
-                            kb = int(line.split()[1])
-                            self.peaks[pid] = max(self.peaks.get(pid, 0), kb)
-
-    def __enter__(self) -> _WorkerPeaks:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.done.set()
-        self.thread.join()
-
-
 def run_one(trades: int, fmt: str) -> dict[str, object]:
     """Write one set in this process; its wall time, peak memory and time per file."""
-    from _memory import peak_mb
+    from _memory import ChildPeaks, peak_mb
 
     from regkit.samples import SampleConfig, write_samples
 
@@ -71,7 +39,7 @@ def run_one(trades: int, fmt: str) -> dict[str, object]:
         steps[name] = round(now - last, 2)
         last = now
 
-    with tempfile.TemporaryDirectory(prefix="bench-samples-") as out, _WorkerPeaks() as workers:
+    with tempfile.TemporaryDirectory(prefix="bench-samples-") as out, ChildPeaks() as workers:
         started = time.perf_counter()
         manifest = write_samples(out, SampleConfig(trades=trades), fmt, progress=progress)  # type: ignore[arg-type]
         elapsed = time.perf_counter() - started
