@@ -79,3 +79,19 @@ def test_a_failure_names_the_record_fields_of_its_rts22_field() -> None:
     check = PreSubmission(CREATED)
     assert check.policy.id == "mifir-vr"
     assert Gate.asked(SPEC, CREATED, check=False, write_passing=False) is None
+
+
+def test_a_batch_broken_throughout_lists_the_first_50_and_keeps_every_failure(
+    tmp_path: Path,
+) -> None:
+    # A day of reports made before its last trades (field 28, trading date time after the
+    # report) must not print a line per trade: the message lists 50, the error keeps all.
+    trades = [trade(f"NODECIDER{n}", investment_decision=None) for n in range(60)]
+    with pytest.raises(PreSubmissionError) as caught:
+        _render(trades, tmp_path)
+    text = str(caught.value)
+    assert "60 report(s) break ESMA's MiFIR validation rules" in text
+    assert "NODECIDER49 (TRN" in text
+    assert "NODECIDER50 (TRN" not in text
+    assert "  ... and 10 more (each in the error's failures)" in text
+    assert len(caught.value.failures) == 60

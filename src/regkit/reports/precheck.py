@@ -454,6 +454,10 @@ def refusal_of(refused: list[BadField], check: Gate | None) -> RenderError | Non
     return refusal(refused) if refused else None
 
 
+#: Failures a refused batch's message lists (the error keeps every one).
+_LISTED = 50
+
+
 class Gate:
     """The check as a renderer runs it: which reports to withhold, and the one error of a
     refused batch.
@@ -490,7 +494,9 @@ class Gate:
             return refusal(refused)
         failures = [item for item in self.run.failures if item.refuses]
         trades = len({item.trade_id for item in failures})
-        lines = "\n".join(f"  {item}" for item in failures)
+        lines = "\n".join(f"  {item}" for item in failures[:_LISTED])
+        if len(failures) > _LISTED:  # a whole day broken one way: the first tell it
+            lines += f"\n  ... and {len(failures) - _LISTED:,} more (each in the error's failures)"
         policy = self.run.policy
         text = (
             f"{trades} report(s) break {self.run.spec.regulator} validation rules "
