@@ -29,15 +29,23 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from regkit.rules.policy import builtin_policies
 
 STEPS = ("samples", "check", "report", "validate", "pack")
 AS_OF = "2026-11-20T00:00:00Z"
-#: The reports' creation time: after the sample day's last trade (a report made before a
-#: trade it reports breaks RTS 22 field 28's validation rule).
-CREATED = "2026-11-21T18:00:00Z"
+
+
+def created_after(trades: Path) -> str:
+    """The reports' creation time: 18:00 UTC the day after the last trade (a report made
+    before a trade it reports breaks RTS 22 field 28's validation rule, and a large sample
+    runs over several days)."""
+    import polars as pl
+
+    last = pl.scan_parquet(trades).select(pl.col("executed_at").max()).collect().item()
+    return f"{(last + timedelta(days=1)).date().isoformat()}T18:00:00Z"
 
 
 @dataclass(frozen=True)
@@ -91,12 +99,13 @@ def steps(
             options = ["--as-of", AS_OF, "--fail-on", "critical", "--out", str(out), *capped]
             yield run(f"check {pack}", ["check", "--policy", pack, *base, *options])
     two = base[:4]  # trades and accounts
+    created = created_after(data / "trades.parquet") if chosen != ("samples",) else ""
     if "report" in chosen:
         for report in ("mifir", "emir"):
             out = folder / report
             shutil.rmtree(out, ignore_errors=True)
             yield run(f"report {report}", ["report", report, *two, *firm, "--out", str(out),
-                                           "--created-at", CREATED])  # fmt: skip
+                                           "--created-at", created])  # fmt: skip
     if "validate" in chosen:
         files = sorted(str(path) for path in (folder / "mifir").glob("*.xml"))
         yield run("validate mifir", ["validate", *files])
@@ -104,7 +113,7 @@ def steps(
         out = folder / "pack.zip"
         yield run("pack", ["pack", "--policy", "esma-cfd-retail", *base, *firm,
                            "--with-reports", "mifir,emir", "--as-of", AS_OF,
-                           "--created-at", "2100-01-01T00:00:00Z", "--out", str(out)])  # fmt: skip
+                           "--created-at", created, "--out", str(out)])  # fmt: skip
 
 
 def main() -> None:
