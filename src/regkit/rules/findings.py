@@ -425,9 +425,9 @@ def _frame(findings: Iterable[Finding]) -> pl.DataFrame:
 
 
 class _Cells:
-    """A finding's cells in :data:`_CSV_COLUMNS` order: what ``_csv_cell`` makes of each
-    value of ``to_dict()``, made without the dict; a rule's reference, shared by its
-    findings, is written as JSON once."""
+    """A finding's cells in :data:`_CSV_COLUMNS` order: each value of ``to_dict()`` as
+    text (``""`` for none, JSON for a dict or list), made without the dict; a rule's
+    reference, shared by its findings, is written as JSON once."""
 
     def __init__(self) -> None:
         self._references: dict[int, tuple[Mapping[str, str], str]] = {}
@@ -536,14 +536,6 @@ def _plain(value: Any) -> Any:
 #: JSON text of a cell: keys sorted, no escapes (``json.dumps(value, ensure_ascii=False,
 #: sort_keys=True)``, without making an encoder per call).
 _CELL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict | list):
-        return _CELL_JSON.encode(value)
-    return str(value)
 
 
 # OWASP, "CSV Injection": cells starting with these are formulas to Excel, LibreOffice and

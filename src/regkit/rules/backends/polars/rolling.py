@@ -440,22 +440,14 @@ def _failing_rows(
     mapping = _value_columns(default_columns(rule.kind), legs)
     fails = ~compiled.assertion.polars(columns=mapping, as_of=as_of)
     if compiled.assertion.names:  # the assert reads the record's own fields too
-        rolled = rolled.join(_own_fields(compiled, frame, rows, rolled, mapping, split), on=INDEX,
-                             how="left")  # fmt: skip
+        wanted = {mapping(name) for name in compiled.assertion.names} - set(rolled.columns)
+        rolled = rolled.join(_own_fields(frame, rows, wanted, split), on=INDEX, how="left")
     return rolled.filter(fails).select(_GID, _ROW, _FIRST, _POS, INDEX, _LEG)
 
 
-def _own_fields(
-    compiled: Any,
-    frame: Frame,
-    rows: pl.DataFrame,
-    rolled: pl.DataFrame,
-    mapping: Callable[[str], str],
-    split: bool,
-) -> pl.DataFrame:
-    """The frame's columns the assertion reads that the rolled rows lack (of the rows of a
-    part only, when ``split``)."""
-    wanted = {mapping(name) for name in compiled.assertion.names} - set(rolled.columns)
+def _own_fields(frame: Frame, rows: pl.DataFrame, wanted: set[str], split: bool) -> pl.DataFrame:
+    """The frame's ``wanted`` columns, by ``__index`` (of the rows of a part only, when
+    ``split``)."""
     own = frame.lazy()
     if split:
         own = own.join(rows.select(INDEX).lazy(), on=INDEX, how="semi")
