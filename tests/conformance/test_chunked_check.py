@@ -148,9 +148,9 @@ def test_findings_beyond_memory_are_spooled_and_read_back_the_same(
 def test_running_totals_built_in_small_batches_find_what_python_finds(
     brokerage: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from regkit.rules.backends.polars import rolling
+    from regkit.rules.backends.polars import history
 
-    monkeypatch.setattr(rolling, "HISTORY_BATCH", 7)  # many batches, groups split across them
+    monkeypatch.setattr(history, "HISTORY_BATCH", 7)  # many batches, groups split across them
     policy = load_policy("exposure")
     chunked = check_parquet(policy, brokerage, as_of=AS_OF, chunk_rows=100)
     models = {kind.plural: kind.model for kind in KINDS.values()}

@@ -187,7 +187,7 @@ def _episodes(
     running = spec["window"] == "all"
     last = -2
     for start, position, values in failing:
-        if running:  # runs of failing records; members are those records
+        if running or not spec["episodes"]:  # runs of failing records, or each alone
             if spec["episodes"] and episodes and last == position - 1:
                 episodes[-1][1].append(position)
             else:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import regkit as rk
 from regkit import CashMovement
-from regkit.rules.backends.polars import rolling
+from regkit.rules.backends.polars import history, rolling
 from regkit.rules.lang import format_value
 from regkit.rules.policy import parse_policy
 from regkit.rules.windows import mean_of
@@ -159,8 +159,8 @@ def oracle(spec: dict[str, Any], movements: list[CashMovement]) -> list[tuple[An
                     found.append(_run(episode, key, order))
                     episode = None
                 continue
-            if not spec["episodes"]:
-                found.append(_closed([movement, start, position, values], members, key, order))
+            if not spec["episodes"]:  # a finding of its own names its record alone
+                found.append(_run([movement, [movement], values, position], key, order))
                 continue
             if episode is not None and start <= episode[2]:
                 episode[2] = position
@@ -216,6 +216,7 @@ def test_python_polars_streaming_and_the_definition_agree(
     assert python == columnar
     with pytest.MonkeyPatch.context() as patch:  # windows rolled in parts of whole groups
         patch.setattr(rolling, "ROLL_ROWS", 3)
+        patch.setattr(history, "HISTORY_BATCH", 2)  # windows' records fed in batches of 2
         parts = rk.check(policy, movements=movements, as_of=AS_OF, engine=backend).findings
     assert parts == python
 

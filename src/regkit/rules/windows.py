@@ -179,7 +179,8 @@ class Episode:
         members: every record of every failing window, in order.
         end: the position in the group of the last failing window's record.
         values: the trigger window's aggregates, when they are known without its records
-            (running totals, whose windows reach back to the group's first record).
+            (running totals, whose windows reach back to the group's first record, and a
+            window that is a finding of its own, which names its record alone).
     """
 
     group_key: tuple[Any, ...]
@@ -351,6 +352,10 @@ class Running:
         self.counts = [0] * len(rule.functions)
         self.distinct: list[Counter[Any]] = [Counter() for _ in rule.functions]
         self.extremes: list[deque[tuple[int, Any]]] = [deque() for _ in rule.functions]
+        self.places: list[deque[tuple[int, int]]] = [deque() for _ in rule.functions]
+        """A decimal sum's exponents in the window, smallest first (a monotonic queue): the
+        window's sum is written to the places of its values, as if summed afresh, whatever
+        left the window before."""
         self.size = 0
 
     def add(self, entry: Entry) -> None:
@@ -362,15 +367,12 @@ class Running:
             if function in ("sum", "mean"):
                 self.sums[index] = _add(self.sums[index], value)
                 self.counts[index] += 1
+                if isinstance(value, Decimal):
+                    _enqueue(self.places[index], entry.position, _exponent(value), smallest=True)
             elif function == "count_distinct":
                 self.distinct[index][value] += 1
             else:
-                queue = self.extremes[index]
-                while queue and (
-                    queue[-1][1] <= value if function == "max" else queue[-1][1] >= value
-                ):
-                    queue.pop()
-                queue.append((entry.position, value))
+                _enqueue(self.extremes[index], entry.position, value, smallest=function == "min")
 
     def remove(self, entry: Entry) -> None:
         """Take out an entry that left the window (the oldest one)."""
@@ -381,15 +383,14 @@ class Running:
             if function in ("sum", "mean"):
                 self.sums[index] = _add(self.sums[index], -value)
                 self.counts[index] -= 1
+                _dequeue(self.places[index], entry.position)
             elif function == "count_distinct":
                 counter = self.distinct[index]
                 counter[value] -= 1
                 if not counter[value]:
                     del counter[value]
             else:
-                queue = self.extremes[index]
-                if queue and queue[0][0] == entry.position:
-                    queue.popleft()
+                _dequeue(self.extremes[index], entry.position)
 
     def values(self) -> dict[str, Any]:
         """The window's aggregates, by name."""
@@ -398,7 +399,7 @@ class Running:
             if function == "count":
                 found[name] = self.size
             elif function == "sum":
-                found[name] = self.sums[index]
+                found[name] = _placed(self.sums[index], self.places[index])
             elif function == "mean":
                 found[name] = mean_of(self.sums[index], self.counts[index])
             elif function == "count_distinct":
@@ -407,6 +408,33 @@ class Running:
                 queue = self.extremes[index]
                 found[name] = queue[0][1] if queue else None
         return found
+
+
+def _enqueue(queue: deque[tuple[int, Any]], position: int, value: Any, *, smallest: bool) -> None:
+    """Add a value to a monotonic queue of a window's smallest (or largest) values."""
+    while queue and (queue[-1][1] >= value if smallest else queue[-1][1] <= value):
+        queue.pop()
+    queue.append((position, value))
+
+
+def _dequeue(queue: deque[tuple[int, Any]], position: int) -> None:
+    """Take the value of the entry at ``position``, the window's oldest, out of a queue."""
+    if queue and queue[0][0] == position:
+        queue.popleft()
+
+
+def _exponent(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return exponent if isinstance(exponent, int) else 0
+
+
+def _placed(total: Any, places: deque[tuple[int, int]]) -> Any:
+    """A running decimal sum at the places of the window's values (and of the sum's zero),
+    as :func:`aggregate` writes it: ``100.00 + 100 - 100.00`` is ``100``."""
+    if not isinstance(total, Decimal):
+        return total
+    exponent = min(0, places[0][1]) if places else 0
+    return total.quantize(Decimal(1).scaleb(exponent), context=_MEAN_CONTEXT)
 
 
 def _add(total: Any, value: Any) -> Any:
@@ -500,11 +528,11 @@ class RuleState:
             return self._running_total(group, key, entry, aggregates if failing else None, as_of)
         if not failing:
             return []
-        window = tuple(group.entries)
-        if not rule.rule.rule.episodes:  # one finding per failing window
-            single = self.last = Episode(key, entry, window, list(window), entry.position)
+        if not rule.rule.rule.episodes:  # one finding per failing window: the record's
+            single = self.last = Episode(key, entry, (entry,), [entry], entry.position, aggregates)
             self.closed.append((entry.order, single))
             return [rule.finding(single, as_of)]
+        window = tuple(group.entries)
         episode = group.episode
         if episode is not None and window[0].position <= episode.end:
             episode.members.extend(e for e in window if e.position > episode.end)

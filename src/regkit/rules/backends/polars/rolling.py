@@ -26,16 +26,10 @@ from typing import Any
 
 import polars as pl
 
+from regkit.rules.backends.polars.history import NO_HISTORY, SCHEMA, names_at, window_values
 from regkit.rules.findings import Finding
 from regkit.rules.lang import compile_expr, default_columns
-from regkit.rules.windows import (
-    AggregateRule,
-    Entry,
-    Episode,
-    Running,
-    event_time,
-    kind_of,
-)
+from regkit.rules.windows import AggregateRule, Entry, Episode, event_time
 from regkit.schemas.account import Account
 from regkit.schemas.base import Record, key_text
 from regkit.schemas.kinds import KINDS
@@ -130,8 +124,8 @@ def _rule_findings(
 ) -> list[Finding]:
     episodes, history = _failing(rule, frame, as_of)
     triggers = {(rows.group, rows.position) for rows in episodes}
-    totals = _running_values(rule, history, triggers, records, related, as_of)
-    keys = _member_keys(rule, frame, episodes) if totals else None
+    totals = window_values(rule, history, triggers, records, related, as_of)
+    keys = _member_keys(rule, frame, episodes) if totals and rule.unbounded else None
     # Every record the findings read, built in one go (building is per call, not per row);
     # a running total's finding reads only its trigger and names its members by key.
     needed: set[int] = set()
@@ -264,21 +258,6 @@ def _read(rule: AggregateRule) -> set[str]:
     return {name for expr in exprs if expr is not None for name in expr.names if "." in name}
 
 
-def _names(
-    rule: AggregateRule,
-    record: Record,
-    leg: int,
-    related: Callable[[Record], Account | None],
-    as_of: datetime,
-) -> dict[str, Any]:
-    """The names a rule's expressions read at one leg of a record."""
-    kind = kind_of(record)
-    names: dict[str, Any] = {**rule.blank, kind: record, "as_of": as_of}
-    if kind != "account" and rule.takes_account:
-        names["account"] = related(record)
-    return rule.leg_names(names)[leg]
-
-
 def _finding(
     rule: AggregateRule,
     rows: EpisodeRows,
@@ -290,7 +269,7 @@ def _finding(
     members = []
     legs = rows.legs or (0,) * len(rows.members)
     for position, (record, leg) in enumerate(zip(records(rows.members), legs, strict=True)):
-        names = _names(rule, record, leg, related, as_of)
+        names = names_at(rule, record, leg, related, as_of)
         at = event_time(record, as_of)
         window_values = rule.values(names) if position < rows.window and values is None else ()
         members.append(Entry(rows.trigger, position, at, record, names, window_values, leg))
@@ -304,11 +283,6 @@ def _finding(
         values=values,
     )
     return rule.finding(episode, as_of)
-
-
-#: Records of running totals' histories built together: a firm-wide total runs over every
-#: record, which are read a batch at a time rather than all at once.
-HISTORY_BATCH = 200_000
 
 
 def _running_finding(
@@ -325,7 +299,7 @@ def _running_finding(
     which need not be built to be named)."""
     (record,) = records([rows.trigger])
     leg = rows.legs[rows.window - 1] if rows.legs else 0
-    names = _names(rule, record, leg, related, as_of)
+    names = names_at(rule, record, leg, related, as_of)
     trigger = Entry(
         rows.trigger, rows.window - 1, event_time(record, as_of), record, names, (), leg
     )
@@ -337,51 +311,6 @@ def _running_finding(
     return dataclasses.replace(finding, member_ids=members)
 
 
-def _running_values(
-    rule: AggregateRule,
-    history: pl.DataFrame,
-    triggers: set[tuple[int, int]],
-    records: Callable[[Sequence[int]], Sequence[Record]],
-    related: Callable[[Record], Account | None],
-    as_of: datetime,
-) -> dict[tuple[int, int], dict[str, Any]]:
-    """The aggregates of running totals at their triggers, by (group, position): each group's
-    records once through the Python backend's running aggregates, so both backends agree
-    digit for digit. The records are built :data:`HISTORY_BATCH` at a time, across groups."""
-    found: dict[tuple[int, int], dict[str, Any]] = {}
-    running: dict[int, Running] = {}
-    for part in history.iter_slices(HISTORY_BATCH):
-        batch = list(zip(*(part.get_column(name).to_list() for name in part.columns), strict=True))
-        _run_batch(rule, batch, triggers, records, related, as_of, running, found)
-    return found
-
-
-def _run_batch(
-    rule: AggregateRule,
-    batch: list[tuple[int, int, int, int]],
-    triggers: set[tuple[int, int]],
-    records: Callable[[Sequence[int]], Sequence[Record]],
-    related: Callable[[Record], Account | None],
-    as_of: datetime,
-    running: dict[int, Running],
-    found: dict[tuple[int, int], dict[str, Any]],
-) -> None:
-    """Feed a batch of history rows, in each group's order, to their groups' totals."""
-    if not batch:
-        return
-    rows = sorted({row for _, _, row, _ in batch})  # a record of two legs comes twice
-    built = dict(zip(rows, records(rows), strict=True))
-    for group, position, row, leg in batch:
-        record = built[row]
-        values = rule.values(_names(rule, record, leg, related, as_of))
-        total = running.get(group)
-        if total is None:
-            total = running[group] = Running(rule)
-        total.add(Entry(0, position, as_of, record, {}, values, leg))
-        if (group, position) in triggers:
-            found[group, position] = total.values()
-
-
 def failing_episodes(rule: AggregateRule, frame: Frame, as_of: datetime) -> list[EpisodeRows]:
     """The episodes of an aggregate rule over a frame, in the order their first window failed."""
     return _failing(rule, frame, as_of)[0]
@@ -390,21 +319,24 @@ def failing_episodes(rule: AggregateRule, frame: Frame, as_of: datetime) -> list
 def _failing(
     rule: AggregateRule, frame: Frame, as_of: datetime
 ) -> tuple[list[EpisodeRows], pl.DataFrame]:
-    """The episodes, and for running totals each group's rows (``__index``, leg) up to its
-    last trigger (their aggregates are computed from them)."""
+    """The episodes, and the history of the windows whose values are computed from their
+    records (:mod:`~regkit.rules.backends.polars.history`): running totals' and those of a
+    rule whose failing windows are findings of their own."""
     rows = _entered(rule, frame, as_of)
     if rows.is_empty():
-        return [], _NO_HISTORY
+        return [], NO_HISTORY
     rows, period, by = _widen(rule, rows)
     parts = list(_by_groups(rows))
     failing = pl.concat(
         [_failing_rows(rule, part, frame, period, by, as_of, len(parts) > 1) for part in parts]
     )
-    compiled = rule.rule
-    if not rule.unbounded:
-        return _episodes(failing, rows, merge=compiled.rule.episodes), _NO_HISTORY
-    episodes = _runs(failing, merge=compiled.rule.episodes)
-    return episodes, _histories(rows, episodes)
+    merge = rule.rule.rule.episodes
+    if rule.unbounded:
+        episodes = _runs(failing, merge=merge)
+        return episodes, _histories(rows, episodes)
+    if merge:
+        return _episodes(failing, rows), NO_HISTORY
+    return _runs(failing, merge=False), _windows(rows, failing)
 
 
 #: Rows rolled together: a rule's groups are split into parts of about this many rows, so
@@ -488,28 +420,59 @@ def _runs(failing: pl.DataFrame, *, merge: bool) -> list[EpisodeRows]:
 
 
 def _histories(rows: pl.DataFrame, episodes: list[EpisodeRows]) -> pl.DataFrame:
-    """Each group's rows up to its last trigger, in order: group, position, ``__index`` and
-    leg (a frame: a firm-wide total's history is every record, too many to hold as
+    """Running totals' history: each group's rows up to its last trigger, a segment per
+    group (a frame: a firm-wide total's history is every record, too many to hold as
     Python values)."""
     last: dict[int, int] = {}
     for episode in episodes:
         last[episode.group] = max(last.get(episode.group, 0), episode.position)
     if not last:
-        return _NO_HISTORY
+        return NO_HISTORY
     bounds = pl.DataFrame({_GID: list(last), "__last": list(last.values())}).cast(
         {_GID: rows.schema[_GID], "__last": pl.Int64}
     )
-    return (
+    history = (
         rows.join(bounds, on=_GID)
         .filter(pl.col(_POS) <= pl.col("__last"))
         .sort([_GID, _POS])
-        .select(pl.col(_GID).cast(pl.Int64), pl.col(_POS).cast(pl.Int64),
-                pl.col(INDEX).cast(pl.Int64), pl.col(_LEG).cast(pl.Int64))
-    )  # fmt: skip
+        .with_columns(pl.col(_GID).alias("__segment"))
+    )
+    return _history(history)
 
 
-#: The history of a rule without running totals.
-_NO_HISTORY = pl.DataFrame(schema={_GID: pl.Int64, _POS: pl.Int64, INDEX: pl.Int64, _LEG: pl.Int64})
+def _windows(rows: pl.DataFrame, failing: pl.DataFrame) -> pl.DataFrame:
+    """The history of failing windows that are findings of their own: each group's rows
+    that some failing window holds, in segments of consecutive positions (a window's
+    first position opens a count, the position after its last closes it)."""
+    if failing.is_empty():
+        return NO_HISTORY
+    opened = failing.select(_GID, pl.col(_FIRST).alias(_POS), pl.lit(1).alias("__d"))
+    closed = failing.select(_GID, (pl.col(_POS) + 1).alias(_POS), pl.lit(-1).alias("__d"))
+    counts = pl.concat([opened, closed]).group_by([_GID, _POS]).agg(pl.col("__d").sum())
+    held = (
+        rows.filter(pl.col(_GID).is_in(failing.get_column(_GID).unique().implode()))
+        .select(_GID, _POS, INDEX, _LEG)
+        .sort([_GID, _POS])
+        .join(counts, on=[_GID, _POS], how="left", maintain_order="left")
+        .filter(pl.col("__d").fill_null(0).cum_sum().over(_GID) > 0)
+    )
+    previous = pl.col(_POS).shift(1)
+    starts = (
+        previous.is_null()
+        | (pl.col(_GID) != pl.col(_GID).shift(1))
+        | (pl.col(_POS) != previous + 1)
+    )
+    return _history(held.with_columns(starts.cum_sum().alias("__segment")))
+
+
+def _history(rows: pl.DataFrame) -> pl.DataFrame:
+    """A history frame (:data:`~regkit.rules.backends.polars.history.SCHEMA`) of rows in
+    order, with their ``__segment``."""
+    names = ["__segment", _GID, _POS, INDEX, _LEG]
+    return rows.select(
+        pl.col(name).cast(pl.Int64).alias(column)
+        for name, column in zip(names, SCHEMA, strict=True)
+    )
 
 
 def _entered(rule: AggregateRule, frame: Frame, as_of: datetime) -> pl.DataFrame:
@@ -616,6 +579,8 @@ def _widen(rule: AggregateRule, rows: pl.DataFrame) -> tuple[pl.DataFrame, int, 
 
 def _roll(rule: AggregateRule, rows: pl.DataFrame, period: int, by: list[str]) -> pl.DataFrame:
     """Each row's window aggregates, with its first position in the group."""
+    if rule.unbounded:
+        return _accumulate(rule, rows)
     aggregations = [
         pl.col(INDEX).last(),
         pl.col(_ROW).last(),
@@ -630,6 +595,36 @@ def _roll(rule: AggregateRule, rows: pl.DataFrame, period: int, by: list[str]) -
     for name, function in zip(rule.names, rule.functions, strict=True):
         aggregations.append(_aggregation(function, f"__v.{name}").alias(_AGG + name))
     return rows.rolling(_T, period=f"{period}i", closed="right", group_by=by).agg(aggregations)
+
+
+def _accumulate(rule: AggregateRule, rows: pl.DataFrame) -> pl.DataFrame:
+    """A running total's aggregates: each group's cumulative ones, in the rows' order (its
+    windows all reach back to the group's first record; rolling them would cost more)."""
+    legs = [_LEG_PREFIX + name for name in (rule.rule.legs[0] if rule.rule.legs else ())]
+    aggregates = [
+        _cumulative(function, f"__v.{name}").over(_GID).alias(_AGG + name)
+        for name, function in zip(rule.names, rule.functions, strict=True)
+    ]
+    first = pl.lit(0, dtype=rows.schema[_POS]).alias(_FIRST)
+    return rows.select(_GID, INDEX, _ROW, first, _POS, _LEG, *legs, *aggregates)
+
+
+def _cumulative(function: str, column: str) -> pl.Expr:
+    """An aggregate of each record's window of a running total, as :func:`_aggregation`."""
+    value = pl.col(column)
+    if function == "count":
+        return pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
+    if function == "count_distinct":
+        return (value.is_first_distinct() & value.is_not_null()).cum_sum().cast(pl.Int64)
+    if function == "sum":
+        return value.fill_null(0).cum_sum()
+    if function == "min":
+        return value.cum_min().forward_fill()
+    if function == "max":
+        return value.cum_max().forward_fill()
+    count = value.is_not_null().cum_sum()
+    mean = value.fill_null(0).cum_sum().cast(pl.Decimal(38, 16)) / count
+    return pl.when(count > 0).then(mean).otherwise(None)
 
 
 def _aggregation(function: str, column: str) -> pl.Expr:
@@ -648,7 +643,7 @@ def _aggregation(function: str, column: str) -> pl.Expr:
     return pl.when(value.count() > 0).then(mean).otherwise(None)
 
 
-def _episodes(failing: pl.DataFrame, rows: pl.DataFrame, *, merge: bool) -> list[EpisodeRows]:
+def _episodes(failing: pl.DataFrame, rows: pl.DataFrame) -> list[EpisodeRows]:
     """Failing windows merged per group where they share a record, with their members (the
     group's records from the first window's first to the last window's record)."""
     if failing.is_empty():
@@ -657,8 +652,6 @@ def _episodes(failing: pl.DataFrame, rows: pl.DataFrame, *, merge: bool) -> list
     previous = pl.col(_POS).shift(1)
     starts = (
         previous.is_null() | (pl.col(_GID) != pl.col(_GID).shift(1)) | (pl.col(_FIRST) > previous)
-        if merge
-        else pl.repeat(True, pl.len())  # every failing window is an episode of its own
     )
     episodes = (
         failing.with_columns(starts.cum_sum().alias(_EPISODE))
