@@ -11,7 +11,7 @@ Runs, as a user would from a shell, on one sample day of ``--trades`` trades (Pa
 Each command runs in a process of its own; its wall time and peak memory (the largest
 resident set of the command or of a process it waited for, from ``wait4``) are printed as
 a table, with the exit code (1 is a run that found something, which a check of sample data
-does). Steps are chosen with ``--steps`` and packs with ``--packs``; ``--keep DIR`` keeps
+does). Steps are chosen with ``--steps``, packs with ``--packs`` and reports with ``--reports``; ``--keep DIR`` keeps
 the files; ``--max-findings-per-rule N`` is passed to each check.
 
 Run: ``.venv/bin/python benchmarks/bench_cli.py --trades 1000000`` (about half an hour at a
@@ -84,7 +84,12 @@ def records(folder: Path) -> list[str]:
 
 
 def steps(
-    folder: Path, trades: int, chosen: tuple[str, ...], packs: list[str], cap: int | None
+    folder: Path,
+    trades: int,
+    chosen: tuple[str, ...],
+    packs: list[str],
+    cap: int | None,
+    reports: tuple[str, ...] = ("mifir", "emir"),
 ) -> Iterator[Step]:
     """Each step asked for, in order."""
     data = folder / "sample"
@@ -101,7 +106,7 @@ def steps(
     two = base[:4]  # trades and accounts
     created = created_after(data / "trades.parquet") if chosen != ("samples",) else ""
     if "report" in chosen:
-        for report in ("mifir", "emir"):
+        for report in reports:
             out = folder / report
             shutil.rmtree(out, ignore_errors=True)
             yield run(f"report {report}", ["report", report, *two, *firm, "--out", str(out),
@@ -121,6 +126,7 @@ def main() -> None:
     parser.add_argument("--trades", type=int, default=1_000_000)
     parser.add_argument("--steps", default=",".join(STEPS), help=f"of {', '.join(STEPS)}")
     parser.add_argument("--packs", default="all", help="built-in packs to check, or all")
+    parser.add_argument("--reports", default="mifir,emir", help="the reports step renders")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the files here")
     parser.add_argument(
         "--max-findings-per-rule", type=int, metavar="N", help="passed to each check"
@@ -134,7 +140,9 @@ def main() -> None:
     print(f"{'step':<34} {'wall s':>8} {'peak MB':>9} {'exit':>5}")
     total = 0.0
     try:
-        for step in steps(folder, args.trades, chosen, packs, args.max_findings_per_rule):
+        reports = tuple(name.strip() for name in args.reports.split(","))
+        cap = args.max_findings_per_rule
+        for step in steps(folder, args.trades, chosen, packs, cap, reports):
             total += step.seconds
             print(f"{step.name:<34} {step.seconds:>8.1f} {step.peak_mb:>9,.0f} {step.code:>5}",
                   flush=True)  # fmt: skip

@@ -147,10 +147,13 @@ class ParquetKind:
         """The records of some rows (by their place in the file, from 0), in that order."""
         if not rows:
             return []
-        wanted = pl.Series(INDEX, sorted(set(rows)), dtype=pl.UInt32)
-        part = (
+        ordered = sorted(set(rows))
+        low, high = ordered[0], ordered[-1]
+        wanted = pl.Series(INDEX, ordered, dtype=pl.UInt32)
+        part = (  # only the row groups from the first row wanted to the last are read
             pl.scan_parquet(self.path)
-            .with_row_index(INDEX)
+            .slice(low, high - low + 1)
+            .with_row_index(INDEX, offset=low)
             .filter(pl.col(INDEX).is_in(wanted.implode()))
             .collect()
         )

@@ -67,7 +67,8 @@ class Finding:
         reference: where the rule comes from (regulator, document, article, text).
         rule_version: the version of the policy the rule belongs to.
         group_key: for an aggregate rule, the values of its ``group_by`` fields.
-        member_ids: for an aggregate rule, every record of the episode.
+        member_ids: for an aggregate rule, every record of the episode (a running total's
+            failing records; the record alone for a rule with ``episodes: false``).
         at: the event time of the record (or of the episode's last record).
     """
 

@@ -19,9 +19,10 @@ groups of (group, UTC day) with a period longer than the data.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 import polars as pl
@@ -139,10 +140,11 @@ def _rule_findings(
         return [by_row[row] for row in rows]
 
     found: list[Finding] = []
-    for rows in episodes:
+    for number, rows in enumerate(episodes):
         values = totals.get((rows.group, rows.position))
         if values is not None and keys is not None:
-            found.append(_running_finding(rule, rows, pick, related, as_of, values, keys))
+            named = keys[number]
+            found.append(_running_finding(rule, rows, pick, related, as_of, values, named))
         else:
             found.append(_finding(rule, rows, pick, related, as_of, values))
     return found
@@ -150,27 +152,41 @@ def _rule_findings(
 
 def _member_keys(
     rule: AggregateRule, frame: Frame, episodes: list[EpisodeRows]
-) -> dict[int, str] | None:
-    """The record key of every member of the episodes, by row, read from the frame's key
-    columns (None: the frame lacks them, or holds the rows of several kinds)."""
+) -> list[tuple[str, ...]] | None:
+    """Each episode's members' record keys, each once and in order, read from the frame's
+    key columns, column-wise (a firm-wide total's episodes name millions of records); None:
+    the frame lacks them, or holds the rows of several kinds."""
     if rule.blank:
         return None
     fields = KINDS[rule.kind].key if rule.kind in KINDS else ()
     schema = frame.lazy().collect_schema()
     if not fields or any(name not in schema for name in fields):
         return None
-    rows = pl.Series(INDEX, sorted({row for e in episodes for row in e.members}))
-    part = (
+    sizes = pl.Series([len(episode.members) for episode in episodes], dtype=pl.UInt32)
+    members = pl.DataFrame(
+        {
+            "__e": pl.int_range(len(episodes), eager=True).repeat_by(sizes).explode(),
+            INDEX: pl.Series(chain.from_iterable(e.members for e in episodes)),
+        }
+    ).cast({INDEX: schema[INDEX]})
+    texts = [
+        pl.col(name)
+        if schema[name] == pl.String
+        else pl.col(name).map_elements(key_text, return_dtype=pl.String)
+        for name in fields
+    ]
+    keyed = (
         frame.lazy()
-        .select(INDEX, *fields)
-        .filter(pl.col(INDEX).is_in(rows.cast(schema[INDEX]).implode()))
+        .join(members.select(INDEX).unique().lazy(), on=INDEX, how="semi")
+        .select(INDEX, pl.concat_str(texts, separator="|").alias("__key"))
         .collect()
     )
-    columns = [part.get_column(name).to_list() for name in fields]
-    return {
-        row: "|".join(key_text(value) for value in values)
-        for row, *values in zip(part.get_column(INDEX).to_list(), *columns, strict=True)
-    }
+    lists = (
+        members.join(keyed, on=INDEX, how="left", maintain_order="left")
+        .group_by("__e", maintain_order=True)
+        .agg(pl.col("__key").unique(maintain_order=True))
+    )
+    return [tuple(keys) for keys in lists.get_column("__key").to_list()]
 
 
 def _combined(
@@ -292,10 +308,10 @@ def _running_finding(
     related: Callable[[Record], Account | None],
     as_of: datetime,
     values: dict[str, Any],
-    keys: Mapping[int, str],
+    keys: tuple[str, ...],
 ) -> Finding:
     """The finding of a running total's episode: its trigger's record and totals, and its
-    members by key (a firm-wide total's episode can hold tens of thousands of records,
+    members' ``keys`` (a firm-wide total's episode can hold tens of thousands of records,
     which need not be built to be named)."""
     (record,) = records([rows.trigger])
     leg = rows.legs[rows.window - 1] if rows.legs else 0
@@ -307,8 +323,7 @@ def _running_finding(
     finding = rule.finding(episode, as_of)
     if finding.group_key is None:
         return finding  # the rule could not be decided: said of the trigger alone
-    members = tuple(dict.fromkeys(keys[row] for row in rows.members))
-    return dataclasses.replace(finding, member_ids=members)
+    return dataclasses.replace(finding, member_ids=keys)
 
 
 def failing_episodes(rule: AggregateRule, frame: Frame, as_of: datetime) -> list[EpisodeRows]:
@@ -326,9 +341,9 @@ def _failing(
     if rows.is_empty():
         return [], NO_HISTORY
     rows, period, by = _widen(rule, rows)
-    parts = list(_by_groups(rows))
+    split = rows.height > ROLL_ROWS  # one part at a time: only their failing rows are kept
     failing = pl.concat(
-        [_failing_rows(rule, part, frame, period, by, as_of, len(parts) > 1) for part in parts]
+        [_failing_rows(rule, part, frame, period, by, as_of, split) for part in _by_groups(rows)]
     )
     merge = rule.rule.rule.episodes
     if rule.unbounded:
@@ -431,10 +446,10 @@ def _histories(rows: pl.DataFrame, episodes: list[EpisodeRows]) -> pl.DataFrame:
     bounds = pl.DataFrame({_GID: list(last), "__last": list(last.values())}).cast(
         {_GID: rows.schema[_GID], "__last": pl.Int64}
     )
-    history = (
-        rows.join(bounds, on=_GID)
+    history = (  # the rows are in group and position order (:func:`_widen`)
+        rows.select(_GID, _POS, INDEX, _LEG)
+        .join(bounds, on=_GID, maintain_order="left")
         .filter(pl.col(_POS) <= pl.col("__last"))
-        .sort([_GID, _POS])
         .with_columns(pl.col(_GID).alias("__segment"))
     )
     return _history(history)
@@ -522,10 +537,10 @@ def _entered(rule: AggregateRule, frame: Frame, as_of: datetime) -> pl.DataFrame
         .select(selected)
         for number, leg in enumerate(legs)
     ]
-    # The frame is in input order, so a stable sort by time orders ties by input order (and
-    # a record's legs by their order).
-    query = parts[0] if len(parts) == 1 else pl.concat(parts).sort([INDEX, _LEG])
-    rows = query.sort(_TIME, maintain_order=True).collect()
+    # Ties of time in input order, a record's legs in their order (one sort: two would each
+    # copy every row).
+    query = parts[0] if len(parts) == 1 else pl.concat(parts)
+    rows = query.sort([_TIME, INDEX, _LEG]).collect()
     row = pl.int_range(pl.len())
     new_time = (row == 0) | (pl.col(_TIME) != pl.col(_TIME).shift(1))
     rows = rows.with_columns(
@@ -533,7 +548,7 @@ def _entered(rule: AggregateRule, frame: Frame, as_of: datetime) -> pl.DataFrame
         (row - pl.when(new_time).then(row).forward_fill()).alias(_TIE),
         pl.col(_TIME).dt.date().alias(_DAY),
     )
-    rows = _group_ids(rows, groups)
+    rows = _group_ids(rows, groups).drop(groups)  # the group's id stands for its values
     return rows.with_columns((pl.col(_GID).cum_count().over(_GID) - 1).alias(_POS))
 
 
@@ -542,13 +557,17 @@ def _group_ids(rows: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
     if len(groups) == 1 and rows.schema[groups[0]] == pl.String:
         codes = pl.col(groups[0]).cast(pl.Categorical).to_physical().cast(pl.Int64)
         return rows.with_columns(codes.fill_null(-1).alias(_GID))
-    keys = rows.select(groups).unique().with_row_index(_GID)
-    return rows.join(keys, on=groups, how="left", nulls_equal=True, maintain_order="left")
+    values = rows.select(groups)
+    keys = values.unique().with_row_index(_GID)
+    ids = values.join(keys, on=groups, how="left", nulls_equal=True, maintain_order="left")
+    return rows.with_columns(ids.get_column(_GID))  # joined narrow: the rows are not copied
 
 
 def _widen(rule: AggregateRule, rows: pl.DataFrame) -> tuple[pl.DataFrame, int, list[str]]:
     """The integer index that orders ties (module docstring), the rolling period and the
-    groups to roll over."""
+    groups to roll over; the rows narrowed to what rolling reads, each group's together."""
+    if rule.unbounded:  # accumulated, not rolled (:func:`_accumulate`)
+        return rows.drop(_TIME, _TIE, _DAY).sort(_GID, maintain_order=True), 0, [_GID]
     stats = rows.select(
         pl.col(_TIME).dt.epoch("us").min().alias("low"),
         pl.col(_TIME).dt.epoch("us").max().alias("high"),
@@ -568,9 +587,8 @@ def _widen(rule: AggregateRule, rows: pl.DataFrame) -> tuple[pl.DataFrame, int, 
         )
     index = (pl.col(_TIME).dt.epoch("us") - int(stats["low"])) * step + pl.col(_TIE)
     # Rolling per group wants each group's rows together: a stable sort keeps time order.
-    rows = rows.with_columns(index.alias(_T)).sort(_GID, maintain_order=True)
-    if rule.unbounded:
-        return rows, spread * step + 1, [_GID]
+    unread = [_TIME, _TIE] if rule.span is None else [_TIME, _TIE, _DAY]
+    rows = rows.with_columns(index.alias(_T)).drop(unread).sort(_GID, maintain_order=True)
     if rule.span is None:
         return rows, spread * step + 1, [_GID, _DAY]
     span = int(rule.span.total_seconds() * 1_000_000)
