@@ -11,8 +11,9 @@ Runs, as a user would from a shell, on one sample day of ``--trades`` trades (Pa
 Each command runs in a process of its own; its wall time and peak memory (the largest
 resident set of the command or of a process it waited for, from ``wait4``) are printed as
 a table, with the exit code (1 is a run that found something, which a check of sample data
-does). Steps are chosen with ``--steps``, packs with ``--packs`` and reports with ``--reports``; ``--keep DIR`` keeps
-the files; ``--max-findings-per-rule N`` is passed to each check.
+does). Steps are chosen with ``--steps``, packs with ``--packs`` and reports with
+``--reports``; ``--keep DIR`` keeps the files; ``--max-findings-per-rule N`` is passed to
+each check.
 
 Run: ``.venv/bin/python benchmarks/bench_cli.py --trades 1000000`` (about half an hour at a
 million trades on two cores; 10 million is the issue's target).
