@@ -48,6 +48,7 @@ INTERNAL = {
     "regkit.rules.backends.base",
     "regkit.rules.backends.polars",
     "regkit.rules.backends.polars.backend",
+    "regkit.rules.backends.polars.history",
     "regkit.rules.backends.polars.records",
     "regkit.rules.backends.polars.rolling",
     "regkit.rules.backends.python",

@@ -4,7 +4,10 @@ column-wise (moved here from ``regkit.rules.rolling``, which re-exports it).
 The semantics are those of :mod:`regkit.rules.windows`; this module decides, with polars,
 which windows fail and how they merge into episodes. The findings of the episodes are then
 written by the same code as the Python backend's (:meth:`AggregateRule.finding`), from the
-records of each episode, so both backends give the same findings.
+records of each episode, so both backends give the same findings; where a finding names its
+record alone (running totals, ``episodes: false``), its window's values come from its
+records fed through the Python backend's running aggregates
+(:mod:`~regkit.rules.backends.polars.history`).
 
 How the windows are rolled: polars' ``rolling`` over an integer index. A window is
 ``(t - span, t]`` *and* stops at the record itself among records of the same time, so the
@@ -13,7 +16,8 @@ time is widened to make room for the order of ties: ``index = (t - t0) * 2k + ti
 the largest such count. With the period ``span * 2k - k`` a record's window then holds
 exactly the earlier-or-tied-and-before records later than ``t - span`` (the proof is two
 lines: a tie term never reaches ``k``, a time step is ``2k``). ``calendar_day`` rolls over
-groups of (group, UTC day) with a period longer than the data.
+groups of (group, UTC day) with a period longer than the data. Running totals are not
+rolled: each group's aggregates are accumulated.
 """
 
 from __future__ import annotations
