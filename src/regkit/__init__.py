@@ -12,6 +12,11 @@ Examples:
     <UnderlyingClass.FX_MAJOR: 'fx_major'>
 """
 
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
 from regkit._version import __version__
 from regkit.errors import (
     ComplianceError,
@@ -24,6 +29,7 @@ from regkit.errors import (
     RecordError,
     RegkitError,
     RenderError,
+    StoreError,
     XsdValidationError,
 )
 from regkit.rules import CheckResult, Finding, Policy, Severity, check, load_policy
@@ -61,6 +67,9 @@ from regkit.schemas.io import (
     validate_frame,
     write_records,
 )
+
+if TYPE_CHECKING:
+    from regkit.store import Store
 
 __all__ = [
     "Account",
@@ -100,6 +109,7 @@ __all__ = [
     "RiskRating",
     "Severity",
     "Side",
+    "StoreError",
     "Trade",
     "UnderlyingClass",
     "XsdValidationError",
@@ -107,8 +117,19 @@ __all__ = [
     "check",
     "iter_records",
     "load_policy",
+    "open_store",
     "read_frame",
     "read_records",
     "validate_frame",
     "write_records",
 ]
+
+
+def open_store(
+    url: str | os.PathLike[str] | None = None, *, inputs_dir: str | os.PathLike[str] | None = None
+) -> Store:
+    """Open (or create) a history store: :func:`regkit.store.open_store` (imported only when
+    called, so that ``import regkit`` does not load SQLAlchemy)."""
+    from regkit.store import open_store as opened
+
+    return opened(url, inputs_dir=inputs_dir)

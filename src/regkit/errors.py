@@ -12,8 +12,9 @@ environment, and its one-line ``str()`` says what, where, and what was expected:
     ├── RenderError
     │   ├── XsdValidationError        file, line, path, reason
     │   └── PreSubmissionError        reports that break the regulator's rules (.failures)
-    └── PackError
-        └── PackIntegrityError        each mismatch, missing or unexpected file
+    ├── PackError
+    │   └── PackIntegrityError        each mismatch, missing or unexpected file
+    └── StoreError                    a history store that cannot be opened or used as asked
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "RecordError",
     "RegkitError",
     "RenderError",
+    "StoreError",
     "XsdValidationError",
 ]
 
@@ -242,3 +244,9 @@ class PackIntegrityError(PackError):
     def __init__(self, message: str, *, problems: Sequence[str] = ()) -> None:
         self.problems = tuple(problems)
         super().__init__(message)
+
+
+class StoreError(RegkitError):
+    """A history store that cannot be opened or used as asked: a URL that does not connect,
+    a store made by a newer regkit or not yet upgraded, an unknown run or case, a change
+    the case workflow forbids. Nothing was written."""

@@ -75,6 +75,7 @@ INTERNAL = {
     "regkit.schemas.party",
     "regkit.schemas.samples",
     "regkit.schemas.trade",
+    "regkit.store.runs",
 }
 
 

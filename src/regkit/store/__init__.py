@@ -1,0 +1,259 @@
+"""The history store: check runs and their findings kept over time, in SQLite by default or
+PostgreSQL for servers (SQLAlchemy Core, with the Alembic migrations shipped here).
+
+Examples:
+    >>> import regkit as rk
+    >>> from regkit.store import open_store
+    >>> policy = rk.load_policy("esma-cfd-retail")
+    >>> result = rk.check(policy, trades=[], accounts=[], as_of="2026-11-20")
+    >>> with open_store("sqlite://") as store:  # in memory; a path keeps a file
+    ...     first = store.record(result)
+    ...     again = store.record(result)
+    >>> (first.created, again.created, first.run_id == again.run_id)
+    (True, False, True)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import Engine, RowMapping, select
+
+from regkit.errors import StoreError
+from regkit.rules.findings import CheckResult, Finding
+from regkit.rules.policy import Policy
+from regkit.store import _engine, schema
+from regkit.store._engine import DEFAULT_PATH, ENVIRONMENT, store_url
+from regkit.store.runs import RecordedRun, Scope, finding_key, keep_input, record_run
+
+__all__ = [
+    "DEFAULT_PATH",
+    "ENVIRONMENT",
+    "RecordedRun",
+    "RunSummary",
+    "Store",
+    "finding_key",
+    "open_store",
+    "store_url",
+    "upgrade_store",
+]
+
+
+def open_store(
+    url: str | os.PathLike[str] | None = None, *, inputs_dir: str | os.PathLike[str] | None = None
+) -> Store:
+    """Open (or create) a history store.
+
+    Args:
+        url: a SQLAlchemy URL (``postgresql+psycopg://user@host/db``) or the path of a SQLite
+            file; default: the ``REGKIT_STORE`` environment variable, else ``./regkit.db``.
+        inputs_dir: where kept input files go; default for a SQLite file: the folder
+            ``<file>.inputs`` beside it; a server store keeps inputs only when given one.
+
+    Raises:
+        StoreError: the URL does not connect, or the store was made by a newer regkit or
+            must be upgraded first (``regkit store upgrade``).
+    """
+    resolved = store_url(url)
+    if inputs_dir is not None and not isinstance(inputs_dir, str | os.PathLike):
+        raise TypeError(f"inputs_dir must be a path or None, got {type(inputs_dir).__name__}")
+    engine = _engine.connect(resolved)
+    folder = Path(inputs_dir) if inputs_dir is not None else _beside(engine)
+    return Store(engine, resolved, folder)
+
+
+def upgrade_store(url: str | os.PathLike[str] | None = None) -> tuple[str | None, str]:
+    """Run a store's migrations up to this regkit's revision; the revisions before and after
+    (``None`` before: the store was new)."""
+    return _engine.upgrade(store_url(url))
+
+
+def _beside(engine: Engine) -> Path | None:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database + ".inputs")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A recorded run, as listed."""
+
+    run_id: str
+    started_at: datetime
+    finished_at: datetime
+    as_of: datetime | None
+    regkit_version: str
+    policies: tuple[tuple[str, str, str], ...]
+    """(id, version, SHA-256) of each policy."""
+    inputs: tuple[tuple[str, str, int | None, str | None], ...]
+    """(name, fingerprint, records, kept file) of each input."""
+    period: tuple[date, date] | None
+    accounts: tuple[str, ...] | None
+    findings: int
+    new: int
+    seen: int
+    gone: int
+
+
+class Store:
+    """An open history store (see :func:`open_store`); close it, or use it in a ``with``."""
+
+    def __init__(self, engine: Engine, url: str, inputs_dir: Path | None) -> None:
+        self._engine = engine
+        self.url = _engine.shown(url)
+        """The store's URL, without a password."""
+        self.inputs_dir = inputs_dir
+        """Where kept inputs are copied (``None``: inputs are only fingerprinted)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self._engine.dispose()
+
+    def record(
+        self,
+        result: CheckResult,
+        *,
+        policies: Sequence[Policy] | None = None,
+        inputs: Mapping[str, str | os.PathLike[str]] | None = None,
+        period: tuple[date, date] | None = None,
+        accounts: Sequence[str] | None = None,
+        account_of: Callable[[Finding], str | None] | None = None,
+    ) -> RecordedRun:
+        """Keep a check run: its policies (id, version, SHA-256, text), inputs, ``as_of``,
+        scope, regkit version and times, and its findings, each marked new or seen again;
+        the open findings of its rules in its scope that it no longer found are gone.
+
+        The same result recorded twice is one run (the second call writes nothing); a run is
+        written whole or not at all.
+
+        Args:
+            result: what a check returned.
+            policies: the policies that ran (default: ``result.policies``).
+            inputs: input files to keep a copy of, by name (``{"trades": path}``), in
+                :attr:`inputs_dir`; the others are kept as their fingerprints only.
+            period: the first and last day the run covered (its findings' ``at``).
+            accounts: the accounts the run covered.
+            account_of: a finding's account, for listing findings and cases by account
+                (default: the record's own id for an account finding, else none).
+        """
+        if not isinstance(result, CheckResult):
+            raise TypeError(f"result must be a CheckResult, got {type(result).__name__}")
+        scope = Scope(_period(period), None if accounts is None else _names(accounts))
+        kept = self._keep(inputs or {})
+        ran = tuple(policies if policies is not None else result.policies)
+        with _engine.writing(self._engine) as connection:
+            return record_run(connection, result, policies=ran, scope=scope, kept=kept,
+                              account_of=account_of or _own_account)  # fmt: skip
+
+    def _keep(self, inputs: Mapping[str, str | os.PathLike[str]]) -> dict[str, str]:
+        if inputs and self.inputs_dir is None:
+            raise StoreError(f"store {self.url}: has no folder for inputs (give inputs_dir)")
+        kept = {}
+        for name, path in inputs.items():
+            if not Path(path).is_file():
+                raise StoreError(f"input {name}: {path}: no such file")
+            assert self.inputs_dir is not None
+            kept[name] = keep_input(self.inputs_dir, Path(path))
+        return kept
+
+    def runs(self) -> list[RunSummary]:
+        """Every run, oldest first."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(schema.runs).order_by(schema.runs.c.finished_at, schema.runs.c.run_id)
+            )
+            return [self._summary(connection, row._mapping) for row in rows.all()]
+
+    def run(self, run_id: str) -> RunSummary:
+        """One run, by its id or a unique start of it."""
+        with self._engine.connect() as connection:
+            found = connection.execute(
+                select(schema.runs).where(schema.runs.c.run_id.startswith(run_id, autoescape=True))
+            ).all()
+            if len(found) != 1:
+                state = "no run" if not found else f"{len(found)} runs"
+                raise StoreError(f"store {self.url}: {state} with an id starting {run_id!r}")
+            return self._summary(connection, found[0]._mapping)
+
+    def run_findings(self, run_id: str) -> list[tuple[str, Finding]]:
+        """A run's findings, in its order, each with ``new`` or ``seen``."""
+        full = self.run(run_id).run_id
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(schema.run_findings.c.state, schema.run_findings.c.content)
+                .where(schema.run_findings.c.run_id == full)
+                .order_by(schema.run_findings.c.position)
+            )
+            return [(state, Finding.from_dict(json.loads(text))) for state, text in rows]
+
+    @staticmethod
+    def _summary(connection: Any, row: RowMapping) -> RunSummary:
+        run = row["run_id"]
+        policies, inputs = schema.run_policies, schema.run_inputs
+        policy_rows = connection.execute(
+            select(policies.c.policy_id, policies.c.version, policies.c.sha256)
+            .where(policies.c.run_id == run)
+            .order_by(policies.c.position)
+        ).all()
+        input_rows = connection.execute(
+            select(inputs.c.name, inputs.c.fingerprint, inputs.c.records, inputs.c.kept)
+            .where(inputs.c.run_id == run)
+            .order_by(inputs.c.name)
+        ).all()
+        first, last = row["period_from"], row["period_to"]
+        accounts = row["accounts"]
+        return RunSummary(
+            run_id=run,
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            as_of=row["as_of"],
+            regkit_version=row["regkit_version"],
+            policies=tuple(tuple(item) for item in policy_rows),
+            inputs=tuple(tuple(item) for item in input_rows),
+            period=None if first is None else (first, last),
+            accounts=None if accounts is None else tuple(json.loads(accounts)),
+            findings=row["findings"],
+            new=row["new"],
+            seen=row["seen"],
+            gone=row["gone"],
+        )
+
+
+def _own_account(finding: Finding) -> str | None:
+    return finding.record_id if finding.record_kind == "account" else None
+
+
+def _period(period: tuple[date, date] | None) -> tuple[date, date] | None:
+    if period is None:
+        return None
+    first, last = period
+    if not all(isinstance(day, date) and not isinstance(day, datetime) for day in period):
+        raise TypeError("period must be two dates (the first and the last day)")
+    if last < first:
+        raise ValueError(f"period ends ({last}) before it starts ({first})")
+    return first, last
+
+
+def _names(accounts: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(accounts, str) or not all(isinstance(item, str) for item in accounts):
+        raise TypeError("accounts must be a sequence of account ids")
+    return tuple(sorted(set(accounts)))

@@ -1,0 +1,294 @@
+"""Recording check runs: the run, its policies and inputs, and its findings by identity.
+
+A finding's identity (:func:`finding_key`) is its rule with its record (a record rule), or
+its rule with its group and the record its episode started with (an aggregate rule): the
+same breach found again by a later run is the same finding. A run records, for each of its
+findings, whether it is ``new`` or ``seen`` again, and which open findings it no longer
+found (``gone``): those of the rules it ran, within its period and accounts when it has
+them (a run over Tuesday's trades does not close Monday's findings).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, select, update
+
+from regkit._version import __version__
+from regkit.rules.findings import CheckResult, Finding
+from regkit.rules.policy import Policy
+from regkit.store.schema import findings, run_findings, run_gone, run_inputs, run_policies, runs
+
+__all__ = ["BLOCK", "RecordedRun", "finding_key", "record_run", "run_id"]
+
+#: Findings written together (one query finds which are known, one insert writes them).
+BLOCK = 10_000
+
+AccountOf = Callable[[Finding], str | None]
+
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    """What recording a result did.
+
+    Attributes:
+        run_id: the run's id (the SHA-256 of what identifies the result).
+        created: False when the same result had been recorded before (nothing written).
+        findings: the run's findings.
+        new: those no earlier run found.
+        seen: those an earlier run found too.
+        gone: open findings of its rules, in its scope, that it no longer found.
+    """
+
+    run_id: str
+    created: bool
+    findings: int
+    new: int
+    seen: int
+    gone: int
+
+
+def finding_key(finding: Finding) -> str:
+    """A finding's identity across runs (the module says what it is made of)."""
+    if finding.group_key is None:
+        parts: list[Any] = [finding.rule_id, finding.record_kind, finding.record_id]
+    else:
+        start = finding.member_ids[0] if finding.member_ids else finding.record_id
+        group = finding.to_dict()["group_key"]
+        parts = [finding.rule_id, finding.record_kind, group, start]
+    return hashlib.sha256(_JSON.encode(parts).encode()).hexdigest()
+
+
+def run_id(
+    result: CheckResult,
+    policies: Sequence[Policy],
+    period: tuple[date, date] | None,
+    accounts: Sequence[str] | None,
+) -> str:
+    """A run's id: the SHA-256 of its policies, inputs, ``as_of``, start, end and scope."""
+    data = {
+        "policies": [[p.id, p.version, p.sha256] for p in policies]
+        or [[result.policy_id, result.policy_version, result.policy_sha256]],
+        "inputs": sorted(result.input_fingerprints.items()),
+        "as_of": None if result.as_of is None else result.as_of.isoformat(),
+        "started_at": result.started_at.isoformat(),
+        "finished_at": result.finished_at.isoformat(),
+        "period": None if period is None else [day.isoformat() for day in period],
+        "accounts": None if accounts is None else sorted(accounts),
+    }
+    return hashlib.sha256(_JSON.encode(data).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a run covered: its period (first and last day) and accounts, when given."""
+
+    period: tuple[date, date] | None = None
+    accounts: tuple[str, ...] | None = None
+
+
+def record_run(
+    connection: Connection,
+    result: CheckResult,
+    *,
+    policies: Sequence[Policy],
+    scope: Scope,
+    kept: Mapping[str, str],
+    account_of: AccountOf,
+) -> RecordedRun:
+    """Record a result in an open write transaction (see :meth:`regkit.store.Store.record`)."""
+    identity = run_id(result, policies, scope.period, scope.accounts)
+    known = connection.execute(select(runs).where(runs.c.run_id == identity)).first()
+    if known is not None:
+        row = known._mapping
+        return RecordedRun(identity, False, row["findings"], row["new"], row["seen"], row["gone"])
+    connection.execute(runs.insert(), _run_row(identity, result, scope))
+    connection.execute(run_policies.insert(), _policy_rows(identity, result, policies))
+    if result.input_fingerprints:
+        connection.execute(run_inputs.insert(), _input_rows(identity, result, kept))
+    new, seen = _record_findings(connection, identity, result.findings, account_of)
+    gone = _mark_gone(connection, identity, result.rules_evaluated, scope)
+    total = new + seen
+    counts = {"findings": total, "new": new, "seen": seen, "gone": gone}
+    connection.execute(runs.update().where(runs.c.run_id == identity).values(**counts))
+    return RecordedRun(identity, True, total, new, seen, gone)
+
+
+def _run_row(identity: str, result: CheckResult, scope: Scope) -> dict[str, Any]:
+    period = scope.period
+    return {
+        "run_id": identity,
+        "started_at": result.started_at,
+        "finished_at": result.finished_at,
+        "as_of": result.as_of,
+        "recorded_at": datetime.now(UTC),
+        "regkit_version": result.regkit_version or __version__,
+        "period_from": None if period is None else period[0],
+        "period_to": None if period is None else period[1],
+        "accounts": None if scope.accounts is None else _JSON.encode(list(scope.accounts)),
+        "rules": _JSON.encode(list(result.rules_evaluated)),
+        "records_checked": _JSON.encode(dict(result.records_checked)),
+        "unlisted": _JSON.encode(dict(result.unlisted)),
+        "findings": 0,
+        "new": 0,
+        "seen": 0,
+        "gone": 0,
+    }
+
+
+def _policy_rows(
+    identity: str, result: CheckResult, policies: Sequence[Policy]
+) -> list[dict[str, Any]]:
+    if not policies:  # a result made without its policies: their ids and hashes only
+        return [
+            {"run_id": identity, "position": 0, "policy_id": result.policy_id,
+             "version": result.policy_version, "sha256": result.policy_sha256, "text": ""}
+        ]  # fmt: skip
+    return [
+        {"run_id": identity, "position": number, "policy_id": policy.id,
+         "version": policy.version, "sha256": policy.sha256, "text": policy.text}
+        for number, policy in enumerate(policies)
+    ]  # fmt: skip
+
+
+def _input_rows(
+    identity: str, result: CheckResult, kept: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    counts = {_plural(kind): count for kind, count in result.records_checked.items()}
+    return [
+        {"run_id": identity, "name": name, "fingerprint": fingerprint,
+         "records": counts.get(name), "kept": kept.get(name)}
+        for name, fingerprint in sorted(result.input_fingerprints.items())
+    ]  # fmt: skip
+
+
+def _plural(kind: str) -> str:
+    from regkit.schemas.kinds import KINDS
+
+    return KINDS[kind].plural if kind in KINDS else kind
+
+
+def _blocks(items: Iterable[Finding]) -> Iterator[list[tuple[int, Finding]]]:
+    numbered = enumerate(items)
+    while block := list(islice(numbered, BLOCK)):
+        yield block
+
+
+def _record_findings(
+    connection: Connection, identity: str, found: Iterable[Finding], account_of: AccountOf
+) -> tuple[int, int]:
+    """Write a run's findings a block at a time; the numbers new and seen again."""
+    new = seen = 0
+    written: set[str] = set()  # a finding found twice by one run is seen the second time
+    for block in _blocks(found):
+        keyed = [(position, finding, finding_key(finding)) for position, finding in block]
+        keys = {key for _, _, key in keyed}
+        query = select(findings.c.finding_key).where(findings.c.finding_key.in_(keys))
+        known = set(connection.scalars(query))
+        fresh: dict[str, dict[str, Any]] = {}
+        rows = []
+        for position, finding, key in keyed:
+            state = "seen" if key in known or key in fresh else "new"
+            if state == "new":
+                fresh[key] = _finding_row(key, finding, identity, account_of)
+            rows.append({"run_id": identity, "position": position, "finding_key": key,
+                         "state": state, "content": _JSON.encode(finding.to_dict())})  # fmt: skip
+        if fresh:
+            connection.execute(findings.insert(), list(fresh.values()))
+        again = [{"key": key} for key in sorted(known - written)]
+        if again:
+            connection.execute(_SEEN.values(last_run=identity), again)
+        connection.execute(run_findings.insert(), rows)
+        written |= keys
+        new += len(fresh)
+        seen += len(rows) - len(fresh)
+    return new, seen
+
+
+_SEEN = (
+    update(findings)
+    .where(findings.c.finding_key == bindparam("key"))
+    .values(state="open", gone_run=None)
+)
+
+
+def _finding_row(
+    key: str, finding: Finding, identity: str, account_of: AccountOf
+) -> dict[str, Any]:
+    group = finding.to_dict()["group_key"]
+    start = finding.member_ids[0] if finding.member_ids else None
+    return {
+        "finding_key": key,
+        "rule_id": finding.rule_id,
+        "record_kind": finding.record_kind,
+        "record_id": finding.record_id,
+        "group_key": None if group is None else _JSON.encode(group),
+        "episode_start": None if finding.group_key is None else start,
+        "account_id": account_of(finding),
+        "severity": str(finding.severity),
+        "at": finding.at,
+        "state": "open",
+        "first_run": identity,
+        "last_run": identity,
+        "gone_run": None,
+    }
+
+
+def _mark_gone(connection: Connection, identity: str, rules: Sequence[str], scope: Scope) -> int:
+    """Close the open findings of the run's rules, in its scope, that it did not find."""
+    if not rules:
+        return 0
+    covered = and_(
+        findings.c.state == "open",
+        findings.c.rule_id.in_(sorted(set(rules))),
+        findings.c.last_run != identity,
+    )
+    if scope.period is not None:
+        first, last = scope.period
+        start = datetime.combine(first, time(), UTC)
+        end = datetime.combine(last + timedelta(days=1), time(), UTC)
+        covered = and_(covered, findings.c.at >= start, findings.c.at < end)
+    if scope.accounts is not None:
+        covered = and_(covered, findings.c.account_id.in_(sorted(scope.accounts)))
+    gone = list(connection.scalars(select(findings.c.finding_key).where(covered)))
+    for start_at in range(0, len(gone), BLOCK):
+        keys = [{"key": key} for key in gone[start_at : start_at + BLOCK]]
+        connection.execute(_GONE.values(gone_run=identity), keys)
+        rows = [{"run_id": identity, "finding_key": item["key"]} for item in keys]
+        connection.execute(run_gone.insert(), rows)
+    return len(gone)
+
+
+_GONE = update(findings).where(findings.c.finding_key == bindparam("key")).values(state="gone")
+
+
+def keep_input(folder: Path, path: Path) -> str:
+    """Copy an input file into the store's folder of inputs, named by its SHA-256 (the same
+    file kept twice is one copy); the name under the folder."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    name = digest.hexdigest() + "".join(path.suffixes[-1:])
+    target = folder / name
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".part") as handle:
+            temporary = Path(handle.name)
+        try:
+            shutil.copyfile(path, temporary)
+            temporary.replace(target)
+        finally:
+            temporary.unlink(missing_ok=True)
+    return name

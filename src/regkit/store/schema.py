@@ -1,0 +1,159 @@
+"""The store's tables (SQLAlchemy Core), as the newest migration leaves them.
+
+The migrations under ``regkit/store/migrations`` create and change the tables; this module
+describes the result, for the queries. A test holds the two to each other (a new store's
+tables, columns and indexes are these).
+
+* ``runs``: one check run, immutable once written: when it ran, ``as_of``, the regkit
+  that ran it, its scope and its counts. Its id is the SHA-256 of what identifies the
+  result (policies, inputs, ``as_of``, start and end), so the same result recorded twice
+  is one run.
+* ``run_policies``: each policy (version) of a run, with its SHA-256 and exact text.
+* ``run_inputs``: each input of a run: its fingerprint, record count, and where a kept copy
+  is (``None``: fingerprinted only).
+* ``findings``: one row per finding identity (:func:`regkit.store.finding_key`): the same
+  breach found by tomorrow's run is the same row. ``state`` is ``open`` while the latest
+  run that covered it saw it, ``gone`` once one did not.
+* ``run_findings``: what each run found, in its order: the finding's identity, whether it
+  was ``new`` or ``seen`` again, and its full content as JSON.
+* ``run_gone``: the findings a run no longer found.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+__all__ = [
+    "METADATA",
+    "UtcDateTime",
+    "findings",
+    "run_findings",
+    "run_gone",
+    "run_inputs",
+    "run_policies",
+    "runs",
+]
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC timestamp on every database: naive values are refused on the way in,
+    and values come back aware in UTC (SQLite keeps no time zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"a naive timestamp cannot be stored: {value.isoformat()}")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+METADATA = MetaData()
+
+runs = Table(
+    "runs",
+    METADATA,
+    Column("run_id", String(64), primary_key=True),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime(), nullable=False),
+    Column("as_of", UtcDateTime(), nullable=True),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Column("regkit_version", String(40), nullable=False),
+    Column("period_from", Date(), nullable=True),
+    Column("period_to", Date(), nullable=True),
+    Column("accounts", Text(), nullable=True),
+    Column("rules", Text(), nullable=False),
+    Column("records_checked", Text(), nullable=False),
+    Column("unlisted", Text(), nullable=False),
+    Column("findings", Integer(), nullable=False),
+    Column("new", Integer(), nullable=False),
+    Column("seen", Integer(), nullable=False),
+    Column("gone", Integer(), nullable=False),
+)
+Index("runs_finished", runs.c.finished_at)
+
+run_policies = Table(
+    "run_policies",
+    METADATA,
+    Column("run_id", String(64), ForeignKey("runs.run_id"), primary_key=True),
+    Column("position", Integer(), primary_key=True),
+    Column("policy_id", String(200), nullable=False),
+    Column("version", String(100), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("text", Text(), nullable=False),
+)
+
+run_inputs = Table(
+    "run_inputs",
+    METADATA,
+    Column("run_id", String(64), ForeignKey("runs.run_id"), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("records", Integer(), nullable=True),
+    Column("kept", Text(), nullable=True),
+)
+
+findings = Table(
+    "findings",
+    METADATA,
+    Column("finding_key", String(64), primary_key=True),
+    Column("rule_id", String(200), nullable=False),
+    Column("record_kind", String(40), nullable=False),
+    Column("record_id", String(400), nullable=False),
+    Column("group_key", Text(), nullable=True),
+    Column("episode_start", String(400), nullable=True),
+    Column("account_id", String(200), nullable=True),
+    Column("severity", String(10), nullable=False),
+    Column("at", UtcDateTime(), nullable=True),
+    Column("state", String(10), nullable=False),
+    Column("first_run", String(64), ForeignKey("runs.run_id"), nullable=False),
+    Column("last_run", String(64), ForeignKey("runs.run_id"), nullable=False),
+    Column("gone_run", String(64), ForeignKey("runs.run_id"), nullable=True),
+)
+Index("findings_rule_state", findings.c.rule_id, findings.c.state)
+Index("findings_account_state", findings.c.account_id, findings.c.state)
+
+run_findings = Table(
+    "run_findings",
+    METADATA,
+    Column("run_id", String(64), ForeignKey("runs.run_id"), primary_key=True),
+    Column("position", Integer(), primary_key=True),
+    Column("finding_key", String(64), ForeignKey("findings.finding_key"), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("content", Text(), nullable=False),
+)
+Index("run_findings_key", run_findings.c.finding_key)
+
+run_gone = Table(
+    "run_gone",
+    METADATA,
+    Column("run_id", String(64), ForeignKey("runs.run_id"), primary_key=True),
+    Column("finding_key", String(64), ForeignKey("findings.finding_key"), primary_key=True),
+)
