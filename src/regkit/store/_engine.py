@@ -86,6 +86,7 @@ def _sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: findings' keys are random
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -21,11 +21,12 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection, and_, select
 
 from regkit._version import __version__
 from regkit.rules.findings import CheckResult, Finding
 from regkit.rules.policy import Policy
+from regkit.store._bulk import Bulk
 from regkit.store.schema import findings, run_findings, run_gone, run_inputs, run_policies, runs
 
 __all__ = ["BLOCK", "RecordedRun", "finding_key", "record_run", "run_id"]
@@ -189,60 +190,52 @@ def _record_findings(
     connection: Connection, identity: str, found: Iterable[Finding], account_of: AccountOf
 ) -> tuple[int, int]:
     """Write a run's findings a block at a time; the numbers new and seen again."""
+    bulk = Bulk(connection)
     new = seen = 0
     written: set[str] = set()  # a finding found twice by one run is seen the second time
     for block in _blocks(found):
         keyed = [(position, finding, finding_key(finding)) for position, finding in block]
         keys = {key for _, _, key in keyed}
-        query = select(findings.c.finding_key).where(findings.c.finding_key.in_(keys))
-        known = set(connection.scalars(query))
-        fresh: dict[str, dict[str, Any]] = {}
+        known = bulk.existing(findings, "finding_key", sorted(keys))
+        fresh: dict[str, tuple[Any, ...]] = {}
         rows = []
         for position, finding, key in keyed:
             state = "seen" if key in known or key in fresh else "new"
             if state == "new":
                 fresh[key] = _finding_row(key, finding, identity, account_of)
-            rows.append({"run_id": identity, "position": position, "finding_key": key,
-                         "state": state, "content": _JSON.encode(finding.to_dict())})  # fmt: skip
-        if fresh:
-            connection.execute(findings.insert(), list(fresh.values()))
-        again = [{"key": key} for key in sorted(known - written)]
-        if again:
-            connection.execute(_SEEN.values(last_run=identity), again)
-        connection.execute(run_findings.insert(), rows)
+            rows.append((identity, position, key, state, _JSON.encode(finding.to_dict())))
+        bulk.insert(findings, [fresh[key] for key in sorted(fresh)])  # in the index's order
+        again = sorted(known - written)
+        bulk.update(findings, "finding_key", {"state": "open", "last_run": identity,
+                                              "gone_run": None}, again)  # fmt: skip
+        bulk.insert(run_findings, rows)
         written |= keys
         new += len(fresh)
         seen += len(rows) - len(fresh)
     return new, seen
 
 
-_SEEN = (
-    update(findings)
-    .where(findings.c.finding_key == bindparam("key"))
-    .values(state="open", gone_run=None)
-)
-
-
 def _finding_row(
     key: str, finding: Finding, identity: str, account_of: AccountOf
-) -> dict[str, Any]:
+) -> tuple[Any, ...]:
+    """A new finding's row of ``findings``, in the table's column order."""
     group = finding.to_dict()["group_key"]
     start = finding.member_ids[0] if finding.member_ids else None
-    return {
-        "finding_key": key,
-        "rule_id": finding.rule_id,
-        "record_kind": finding.record_kind,
-        "record_id": finding.record_id,
-        "group_key": None if group is None else _JSON.encode(group),
-        "episode_start": None if finding.group_key is None else start,
-        "account_id": account_of(finding),
-        "severity": str(finding.severity),
-        "at": finding.at,
-        "state": "open",
-        "first_run": identity,
-        "last_run": identity,
-        "gone_run": None,
-    }
+    return (
+        key,
+        finding.rule_id,
+        finding.record_kind,
+        finding.record_id,
+        None if group is None else _JSON.encode(group),
+        None if finding.group_key is None else start,
+        account_of(finding),
+        str(finding.severity),
+        finding.at,
+        "open",
+        identity,
+        identity,
+        None,
+    )
 
 
 def _mark_gone(connection: Connection, identity: str, rules: Sequence[str], scope: Scope) -> int:
@@ -261,16 +254,13 @@ def _mark_gone(connection: Connection, identity: str, rules: Sequence[str], scop
         covered = and_(covered, findings.c.at >= start, findings.c.at < end)
     if scope.accounts is not None:
         covered = and_(covered, findings.c.account_id.in_(sorted(scope.accounts)))
-    gone = list(connection.scalars(select(findings.c.finding_key).where(covered)))
+    gone = sorted(connection.scalars(select(findings.c.finding_key).where(covered)))
+    bulk = Bulk(connection)
     for start_at in range(0, len(gone), BLOCK):
-        keys = [{"key": key} for key in gone[start_at : start_at + BLOCK]]
-        connection.execute(_GONE.values(gone_run=identity), keys)
-        rows = [{"run_id": identity, "finding_key": item["key"]} for item in keys]
-        connection.execute(run_gone.insert(), rows)
+        keys = gone[start_at : start_at + BLOCK]
+        bulk.update(findings, "finding_key", {"state": "gone", "gone_run": identity}, keys)
+        bulk.insert(run_gone, [(identity, key) for key in keys])
     return len(gone)
-
-
-_GONE = update(findings).where(findings.c.finding_key == bindparam("key")).values(state="gone")
 
 
 def keep_input(folder: Path, path: Path) -> str:
