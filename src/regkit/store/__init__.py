@@ -15,11 +15,12 @@ Examples:
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -29,13 +30,27 @@ from sqlalchemy import Engine, RowMapping, select
 from regkit.errors import StoreError
 from regkit.rules.findings import CheckResult, Finding
 from regkit.rules.policy import Policy
+from regkit.rules.severity import Severity
 from regkit.store import _engine, schema
 from regkit.store._engine import DEFAULT_PATH, ENVIRONMENT, store_url
-from regkit.store.runs import RecordedRun, Scope, finding_key, keep_input, record_run
+from regkit.store.cases import (
+    STATUSES,
+    Case,
+    CaseEvent,
+    LogCheck,
+    change_case,
+    list_cases,
+    load_case,
+    verify_log,
+)
+from regkit.store.runs import CasePolicy, RecordedRun, Scope, finding_key, keep_input, record_run
 
 __all__ = [
     "DEFAULT_PATH",
     "ENVIRONMENT",
+    "Case",
+    "CaseEvent",
+    "LogCheck",
     "RecordedRun",
     "RunSummary",
     "Store",
@@ -137,6 +152,8 @@ class Store:
         period: tuple[date, date] | None = None,
         accounts: Sequence[str] | None = None,
         account_of: Callable[[Finding], str | None] | None = None,
+        cases_from: str | Severity | None = "high",
+        by: str | None = None,
     ) -> RecordedRun:
         """Keep a check run: its policies (id, version, SHA-256, text), inputs, ``as_of``,
         scope, regkit version and times, and its findings, each marked new or seen again;
@@ -154,15 +171,20 @@ class Store:
             accounts: the accounts the run covered.
             account_of: a finding's account, for listing findings and cases by account
                 (default: the record's own id for an account finding, else none).
+            cases_from: the lowest severity of a new finding that opens a case or joins
+                one (:mod:`regkit.store.cases`); None: no cases.
+            by: who the cases' events name (default: the user running this).
         """
         if not isinstance(result, CheckResult):
             raise TypeError(f"result must be a CheckResult, got {type(result).__name__}")
         scope = Scope(_period(period), None if accounts is None else _names(accounts))
         kept = self._keep(inputs or {})
         ran = tuple(policies if policies is not None else result.policies)
+        lowest = None if cases_from is None else Severity.parse(cases_from)
+        cases = CasePolicy(lowest, _actor(by))
         with _engine.writing(self._engine) as connection:
             return record_run(connection, result, policies=ran, scope=scope, kept=kept,
-                              account_of=account_of or _own_account)  # fmt: skip
+                              account_of=account_of or _own_account, cases=cases)  # fmt: skip
 
     def _keep(self, inputs: Mapping[str, str | os.PathLike[str]]) -> dict[str, str]:
         if inputs and self.inputs_dir is None:
@@ -205,6 +227,99 @@ class Store:
             )
             return [(state, Finding.from_dict(json.loads(text))) for state, text in rows]
 
+    # --- cases -------------------------------------------------------------------------
+
+    def cases(
+        self,
+        *,
+        status: str | Sequence[str] | None = None,
+        rule: str | None = None,
+        account: str | None = None,
+        severity: str | Severity | None = None,
+        older_than: timedelta | None = None,
+        snoozed: bool = True,
+    ) -> list[Case]:
+        """The cases that match every filter given, oldest first.
+
+        Args:
+            status: one status or several (default: every status but ``closed``).
+            rule: a rule id.
+            account: an account id.
+            severity: the lowest severity wanted.
+            older_than: only cases open longer than this.
+            snoozed: False leaves out cases snoozed until later.
+        """
+        wanted = [status] if isinstance(status, str) else list(status or STATUSES[:-1])
+        now = datetime.now(UTC)
+        with self._engine.connect() as connection:
+            return list_cases(
+                connection, statuses=wanted, rule=rule, account=account,
+                severity=None if severity is None else str(Severity.parse(severity)),
+                opened_before=None if older_than is None else now - older_than,
+                awake_at=None if snoozed else now,
+            )  # fmt: skip
+
+    def case(self, case_id: int) -> Case:
+        """One case with its findings' keys and every event of its history."""
+        with self._engine.connect() as connection:
+            return load_case(connection, case_id, history=True)
+
+    def _change(
+        self, case_id: int, by: str | None, action: str, changes: dict[str, Any],
+        note: str | None = None,
+    ) -> Case:  # fmt: skip
+        with _engine.writing(self._engine) as connection:
+            now = datetime.now(UTC)
+            return change_case(connection, case_id, _actor(by), action, now, changes, note)
+
+    def assign(self, case_id: int, assignee: str | None, *, by: str | None = None) -> Case:
+        """Give a case to someone (None: to nobody)."""
+        return self._change(case_id, by, "assigned", {"assignee": assignee})
+
+    def note(self, case_id: int, text: str, *, by: str | None = None) -> Case:
+        """Add a note to a case."""
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("a note needs its text")
+        return self._change(case_id, by, "noted", {}, text)
+
+    def set_status(
+        self, case_id: int, status: str, *, by: str | None = None, note: str | None = None
+    ) -> Case:
+        """Move a case to ``investigating``, ``escalated`` or back to ``open``."""
+        return self._change(case_id, by, "status", {"status": status}, note)
+
+    def close_case(
+        self, case_id: int, resolution: str, *, by: str | None = None, note: str | None = None
+    ) -> Case:
+        """Close a case as ``breach_confirmed``, ``false_positive`` or ``remediated``."""
+        changes = {"status": "closed", "resolution": resolution, "closed_at": datetime.now(UTC),
+                   "snoozed_until": None}  # fmt: skip
+        return self._change(case_id, by, "closed", changes, note)
+
+    def reopen(self, case_id: int, *, by: str | None = None, note: str | None = None) -> Case:
+        """Open a closed case again."""
+        changes = {"status": "open", "resolution": None, "closed_at": None}
+        return self._change(case_id, by, "reopened", changes, note)
+
+    def snooze(
+        self, case_id: int, until: datetime, *, by: str | None = None, note: str | None = None
+    ) -> Case:
+        """Hide a case from the lists of cases awake until a time."""
+        if not isinstance(until, datetime) or until.tzinfo is None:
+            raise TypeError("until must be an aware datetime")
+        return self._change(case_id, by, "snoozed", {"snoozed_until": until}, note)
+
+    def due(self, case_id: int, day: date | None, *, by: str | None = None) -> Case:
+        """Set (or clear) the day a case is due."""
+        if day is not None and (not isinstance(day, date) or isinstance(day, datetime)):
+            raise TypeError("day must be a date or None")
+        return self._change(case_id, by, "due", {"due_on": day})
+
+    def verify(self) -> LogCheck:
+        """Recompute the case log's chain of digests (see :mod:`regkit.store.cases`)."""
+        with self._engine.connect() as connection:
+            return verify_log(connection)
+
     @staticmethod
     def _summary(connection: Any, row: RowMapping) -> RunSummary:
         run = row["run_id"]
@@ -236,6 +351,15 @@ class Store:
             seen=row["seen"],
             gone=row["gone"],
         )
+
+
+def _actor(by: str | None) -> str:
+    """Who a change names: ``by``, else the user running this."""
+    if by is None:
+        return getpass.getuser()
+    if not isinstance(by, str) or not by.strip():
+        raise ValueError("by must name who makes the change")
+    return by.strip()
 
 
 def _own_account(finding: Finding) -> str | None:

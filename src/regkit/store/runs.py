@@ -26,10 +26,12 @@ from sqlalchemy import Connection, and_, select
 from regkit._version import __version__
 from regkit.rules.findings import CheckResult, Finding
 from regkit.rules.policy import Policy
+from regkit.rules.severity import Severity
 from regkit.store._bulk import Bulk
+from regkit.store.cases import Opening, open_cases
 from regkit.store.schema import findings, run_findings, run_gone, run_inputs, run_policies, runs
 
-__all__ = ["BLOCK", "RecordedRun", "finding_key", "record_run", "run_id"]
+__all__ = ["BLOCK", "CasePolicy", "RecordedRun", "finding_key", "record_run", "run_id"]
 
 #: Findings written together (one query finds which are known, one insert writes them).
 BLOCK = 10_000
@@ -50,6 +52,8 @@ class RecordedRun:
         new: those no earlier run found.
         seen: those an earlier run found too.
         gone: open findings of its rules, in its scope, that it no longer found.
+        cases_opened: cases its new findings opened.
+        cases_joined: open cases its new findings joined.
     """
 
     run_id: str
@@ -58,6 +62,17 @@ class RecordedRun:
     new: int
     seen: int
     gone: int
+    cases_opened: int = 0
+    cases_joined: int = 0
+
+
+@dataclass(frozen=True)
+class CasePolicy:
+    """Which new findings open cases (at or above ``cases_from``; None: none), and who
+    their events name."""
+
+    cases_from: Severity | None
+    by: str
 
 
 def finding_key(finding: Finding) -> str:
@@ -107,23 +122,28 @@ def record_run(
     scope: Scope,
     kept: Mapping[str, str],
     account_of: AccountOf,
+    cases: CasePolicy,
 ) -> RecordedRun:
     """Record a result in an open write transaction (see :meth:`regkit.store.Store.record`)."""
     identity = run_id(result, policies, scope.period, scope.accounts)
     known = connection.execute(select(runs).where(runs.c.run_id == identity)).first()
     if known is not None:
         row = known._mapping
-        return RecordedRun(identity, False, row["findings"], row["new"], row["seen"], row["gone"])
+        counted = (row["findings"], row["new"], row["seen"], row["gone"])
+        return RecordedRun(identity, False, *counted)
     connection.execute(runs.insert(), _run_row(identity, result, scope))
     connection.execute(run_policies.insert(), _policy_rows(identity, result, policies))
     if result.input_fingerprints:
         connection.execute(run_inputs.insert(), _input_rows(identity, result, kept))
-    new, seen = _record_findings(connection, identity, result.findings, account_of)
+    new, seen, openings = _record_findings(
+        connection, identity, result.findings, account_of, cases.cases_from
+    )
     gone = _mark_gone(connection, identity, result.rules_evaluated, scope)
+    opened, joined = open_cases(connection, openings, identity, cases.by, datetime.now(UTC))
     total = new + seen
     counts = {"findings": total, "new": new, "seen": seen, "gone": gone}
     connection.execute(runs.update().where(runs.c.run_id == identity).values(**counts))
-    return RecordedRun(identity, True, total, new, seen, gone)
+    return RecordedRun(identity, True, total, new, seen, gone, opened, joined)
 
 
 def _run_row(identity: str, result: CheckResult, scope: Scope) -> dict[str, Any]:
@@ -187,11 +207,17 @@ def _blocks(items: Iterable[Finding]) -> Iterator[list[tuple[int, Finding]]]:
 
 
 def _record_findings(
-    connection: Connection, identity: str, found: Iterable[Finding], account_of: AccountOf
-) -> tuple[int, int]:
-    """Write a run's findings a block at a time; the numbers new and seen again."""
+    connection: Connection,
+    identity: str,
+    found: Iterable[Finding],
+    account_of: AccountOf,
+    cases_from: Severity | None,
+) -> tuple[int, int, list[Opening]]:
+    """Write a run's findings a block at a time; the numbers new and seen again, and the new
+    findings that open or join cases (at or above ``cases_from``)."""
     bulk = Bulk(connection)
     new = seen = 0
+    openings: list[Opening] = []
     written: set[str] = set()  # a finding found twice by one run is seen the second time
     for block in _blocks(found):
         keyed = [(position, finding, finding_key(finding)) for position, finding in block]
@@ -202,7 +228,9 @@ def _record_findings(
         for position, finding, key in keyed:
             state = "seen" if key in known or key in fresh else "new"
             if state == "new":
-                fresh[key] = _finding_row(key, finding, identity, account_of)
+                fresh[key] = row = _finding_row(key, finding, identity, account_of)
+                if cases_from is not None and finding.level.rank >= cases_from.rank:
+                    openings.append(_opening(finding, key, row[6]))
             rows.append((identity, position, key, state, _JSON.encode(finding.to_dict())))
         bulk.insert(findings, [fresh[key] for key in sorted(fresh)])  # in the index's order
         again = sorted(known - written)
@@ -212,7 +240,17 @@ def _record_findings(
         written |= keys
         new += len(fresh)
         seen += len(rows) - len(fresh)
-    return new, seen
+    return new, seen, openings
+
+
+def _opening(finding: Finding, key: str, account: str | None) -> Opening:
+    """A new finding's case: its rule's, for its group (aggregate), else its account, else
+    its record."""
+    group = finding.to_dict()["group_key"]
+    if group is None:
+        group = ["account", account] if account else ["record", finding.record_kind,
+                                                        finding.record_id]  # fmt: skip
+    return Opening(key, finding.rule_id, tuple(group), account, str(finding.severity))
 
 
 def _finding_row(

@@ -17,6 +17,11 @@ tables, columns and indexes are these).
 * ``run_findings``: what each run found, in its order: the finding's identity, whether it
   was ``new`` or ``seen`` again, and its full content as JSON.
 * ``run_gone``: the findings a run no longer found.
+* ``cases``: a case as it stands (:mod:`regkit.store.cases`): its rule and group, status,
+  resolution, assignee, due day, snooze.
+* ``case_findings``: the findings each case holds, and the run that added each.
+* ``case_events``: every change to a case, append-only, each event chained to the one
+  before by SHA-256 (``previous``, ``digest``).
 """
 
 from __future__ import annotations
@@ -42,6 +47,9 @@ from sqlalchemy import (
 __all__ = [
     "METADATA",
     "UtcDateTime",
+    "case_events",
+    "case_findings",
+    "cases",
     "findings",
     "run_findings",
     "run_gone",
@@ -157,3 +165,48 @@ run_gone = Table(
     Column("run_id", String(64), ForeignKey("runs.run_id"), primary_key=True),
     Column("finding_key", String(64), ForeignKey("findings.finding_key"), primary_key=True),
 )
+
+cases = Table(
+    "cases",
+    METADATA,
+    Column("case_id", Integer(), primary_key=True, autoincrement=True),
+    Column("rule_id", String(200), nullable=False),
+    Column("case_group", Text(), nullable=False),
+    Column("account_id", String(200), nullable=True),
+    Column("severity", String(10), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("resolution", String(20), nullable=True),
+    Column("assignee", String(200), nullable=True),
+    Column("due_on", Date(), nullable=True),
+    Column("snoozed_until", UtcDateTime(), nullable=True),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("closed_at", UtcDateTime(), nullable=True),
+    Column("opened_run", String(64), ForeignKey("runs.run_id"), nullable=True),
+)
+Index("cases_status", cases.c.status, cases.c.rule_id, cases.c.case_group)
+Index("cases_account_status", cases.c.account_id, cases.c.status)
+
+case_findings = Table(
+    "case_findings",
+    METADATA,
+    Column("case_id", Integer(), ForeignKey("cases.case_id"), primary_key=True),
+    Column("finding_key", String(64), ForeignKey("findings.finding_key"), primary_key=True),
+    Column("added_run", String(64), ForeignKey("runs.run_id"), nullable=True),
+)
+Index("case_findings_key", case_findings.c.finding_key)
+
+case_events = Table(
+    "case_events",
+    METADATA,
+    Column("event_id", Integer(), primary_key=True, autoincrement=True),
+    Column("case_id", Integer(), ForeignKey("cases.case_id"), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("before", Text(), nullable=True),
+    Column("after", Text(), nullable=True),
+    Column("previous", String(64), nullable=False),
+    Column("digest", String(64), nullable=False),
+)
+Index("case_events_case", case_events.c.case_id, case_events.c.event_id)
