@@ -34,6 +34,7 @@ INTERNAL = {
     "regkit.cli.pack",
     "regkit.cli.report",
     "regkit.cli.samples",
+    "regkit.cli.store",
     "regkit.cli.validate",
     "regkit.cli.verify",
     "regkit.clidocs",

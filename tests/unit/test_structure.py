@@ -20,8 +20,14 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 MAX_FUNCTION_LINES = 80
 
 # DESIGN.md: cli → jobs → (store, reports, recon) → rules → schemas. A layer may import the
-# layers after it in this list, never one before it.
-LAYERS = ("regkit.cli", "regkit.jobs", "regkit.reports", "regkit.rules", "regkit.schemas")
+# layers after it in this list, never one before it (the packages of one layer are siblings).
+LAYERS = (
+    ("regkit.cli",),
+    ("regkit.jobs",),
+    ("regkit.reports", "regkit.store"),
+    ("regkit.rules",),
+    ("regkit.schemas",),
+)
 
 
 @cache
@@ -156,7 +162,7 @@ def test_no_import_circles() -> None:
 
 def _layer(module: str) -> int | None:
     for rank, layer in enumerate(LAYERS):
-        if module == layer or module.startswith(layer + "."):
+        if any(module == name or module.startswith(name + ".") for name in layer):
             return rank
     return None
 
@@ -172,7 +178,8 @@ def test_imports_point_one_way() -> None:
             if target_rank is not None and target_rank < rank:
                 upward.append(f"{module} imports {target}")
     assert not upward, (
-        "imports against the layering cli → jobs → reports → rules → schemas:\n" + "\n".join(upward)
+        "imports against the layering cli → jobs → (reports, store) → rules → schemas:\n"
+        + "\n".join(upward)
     )
 
 

@@ -8,7 +8,9 @@ step per capability (:data:`DEMO_STEPS`); ``regkit validate`` checks regulator X
 against their XSDs (see :mod:`regkit.reports.xml`); ``regkit feedback`` reconciles a trade
 repository's EMIR rejection feedback and an NCA's MiFIR status advice with the trades
 reported, naming the rules each rejection broke (see :mod:`regkit.reports.emir.feedback`
-and :mod:`regkit.reports.mifir.feedback`).
+and :mod:`regkit.reports.mifir.feedback`); ``regkit runs``, ``regkit cases`` and
+``regkit store`` read and work a history store (see :mod:`regkit.store`), which
+``regkit check --store`` records runs in.
 
 Progress: check, report, pack, validate and samples say on stderr what they are doing (the
 step that runs, and the records done against their total where it is known) when stderr is
@@ -34,7 +36,7 @@ import sys
 from collections.abc import Callable
 
 from regkit._version import __version__
-from regkit.cli import check, demo, feedback, pack, report, samples, validate, verify
+from regkit.cli import check, demo, feedback, pack, report, samples, store, validate, verify
 from regkit.cli._common import ArgumentParser, UsageError, print_record_errors
 from regkit.cli._findings import FINDINGS_FORMATS
 from regkit.cli.demo import DemoContext
@@ -112,6 +114,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"regkit {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (samples, demo, check, report, validate, pack, verify, feedback):
+    for command in (samples, demo, check, report, validate, pack, verify, feedback, store):
         command.add(commands)
     return parser

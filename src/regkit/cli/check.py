@@ -77,6 +77,23 @@ def add(commands: Any) -> None:
         help="keep the first N findings of each rule and count the rest exactly (for a rule "
         "that fires on most records); default: keep every finding",
     )
+    check.add_argument(
+        "--store",
+        nargs="?",
+        const="",
+        metavar="URL",
+        help="record the run in a history store and say which findings are new, seen again "
+        "or gone (a SQLAlchemy URL or a SQLite file; with no value: $REGKIT_STORE, else "
+        "./regkit.db); new findings of --cases-from or more open cases",
+    )
+    check.add_argument(
+        "--cases-from",
+        type=severity,
+        default="high",
+        metavar="SEVERITY",
+        help="with --store: the lowest severity of a new finding that opens a case (default: high)",
+    )
+    check.add_argument("--by", metavar="NAME", help="with --store: who the cases' events name")
     add_quiet(check)
     check.set_defaults(run=run)
 
@@ -112,7 +129,22 @@ def run(args: argparse.Namespace) -> int:
         return 2
     warn_of_floods(result, capped=args.max_findings_per_rule is not None)
     write_findings(result, args.out, output)
+    if args.store is not None:
+        _record(args, result, files)
     return 0 if result.is_compliant(args.fail_on) else 1
+
+
+def _record(args: argparse.Namespace, result: CheckResult, files: dict[str, Any]) -> None:
+    """Keep the run in the store; say on stderr what it found new, again and gone."""
+    recorded = jobs.record_check(result, files, store=args.store or None,
+                                 cases_from=str(args.cases_from), by=args.by)  # fmt: skip
+    again = "" if recorded.created else " (recorded before)"
+    print(
+        f"regkit check: run {recorded.run_id[:12]}{again}: {recorded.new} new, "
+        f"{recorded.seen} seen again, {recorded.gone} gone; {recorded.cases_opened} cases "
+        f"opened, {recorded.cases_joined} joined",
+        file=sys.stderr,
+    )
 
 
 #: A rule is said to flood a run when it fires on more than this share of its kind's

@@ -10,6 +10,8 @@ and tell their progress to a callback.
 - :func:`report`: write one report's regulator files (``regkit report NAME``), for any
   report of :data:`regkit.reports.registry.REPORTS`.
 - :func:`pack`: read, scope, check, render and write an audit pack (``regkit pack``).
+- :func:`record_check`: keep a check of record files in a history store, each finding
+  with its account (``regkit check --store``).
 - :func:`samples`: write a synthetic brokerage (``regkit samples``).
 - :func:`demo` and :data:`DEMO_STEPS`: the demo, step by step (``regkit demo``).
 
@@ -35,6 +37,7 @@ from regkit.jobs._demo import DEMO_STEPS, DemoContext, DemoStep, demo, sample_li
 from regkit.jobs._inputs import load_firm, read_files, record_files
 from regkit.jobs._pack import PackResult, pack
 from regkit.jobs._report import report
+from regkit.jobs._store import accounts_of, record_check
 
 __all__ = [
     "DEMO_STEPS",
@@ -44,11 +47,13 @@ __all__ = [
     "PackResult",
     "PolicyArgument",
     "Progress",
+    "accounts_of",
     "check_files",
     "demo",
     "load_firm",
     "pack",
     "read_files",
+    "record_check",
     "record_files",
     "report",
     "sample_lines",

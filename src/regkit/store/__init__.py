@@ -18,7 +18,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -378,6 +378,10 @@ def _period(period: tuple[date, date] | None) -> tuple[date, date] | None:
 
 
 def _names(accounts: Sequence[str]) -> tuple[str, ...]:
-    if isinstance(accounts, str) or not all(isinstance(item, str) for item in accounts):
+    if (
+        isinstance(accounts, str)
+        or not isinstance(accounts, Iterable)
+        or not all(isinstance(item, str) for item in accounts)
+    ):
         raise TypeError("accounts must be a sequence of account ids")
     return tuple(sorted(set(accounts)))

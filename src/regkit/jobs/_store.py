@@ -1,0 +1,106 @@
+"""Recording a check of record files in a history store (what ``regkit check --store``
+does after the check): the run, and each finding's account read from the files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from regkit.rules.findings import CheckResult, Finding
+from regkit.schemas.io.formats import detect_format
+from regkit.schemas.kinds import KINDS
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only when a run is recorded
+    from regkit.store import RecordedRun
+
+__all__ = ["accounts_of", "record_check"]
+
+
+def record_check(
+    result: CheckResult,
+    files: Mapping[str, str | os.PathLike[str] | None],
+    *,
+    store: str | os.PathLike[str] | None = None,
+    period: tuple[date, date] | None = None,
+    accounts: Sequence[str] | None = None,
+    cases_from: str | None = "high",
+    by: str | None = None,
+) -> RecordedRun:
+    """Record a check of record files in a store (see :meth:`regkit.store.Store.record`):
+    each finding's account is read from the files (the records name their account).
+
+    Args:
+        result: what :func:`check_files` returned for the files.
+        files: the record files checked, by kind plural (``{"trades": path}``).
+        store: the store's URL or path (default: ``REGKIT_STORE``, else ``./regkit.db``).
+        period: the first and last day the run covered.
+        accounts: the accounts the run covered.
+        cases_from: the lowest severity of a new finding that opens a case (None: none).
+        by: who the cases' events name (default: the user running this).
+    """
+    named = {name: Path(path) for name, path in files.items() if path is not None}
+    found = accounts_of(result.findings, named)
+
+    def account_of(finding: Finding) -> str | None:
+        return found.get((finding.record_kind, finding.record_id))
+
+    from regkit.store import open_store
+
+    with open_store(store) as opened:
+        return opened.record(result, period=period, accounts=accounts, account_of=account_of,
+                             cases_from=cases_from, by=by)  # fmt: skip
+
+
+def accounts_of(
+    findings: Sequence[Finding], files: Mapping[str, Path]
+) -> dict[tuple[str, str], str]:
+    """The account of each finding's record, by (kind, record key), read from the record
+    files: only the key and account columns of the rows the findings name."""
+    wanted: dict[str, set[str]] = {}
+    for finding in findings:
+        wanted.setdefault(finding.record_kind, set()).add(finding.record_id)
+    found: dict[tuple[str, str], str] = {}
+    for kind, keys in wanted.items():
+        if kind == "account":
+            found.update({(kind, key): key for key in keys})
+            continue
+        item = KINDS.get(kind)
+        path = files.get(item.plural) if item is not None else None
+        if item is None or path is None:
+            continue
+        found.update(_accounts_in(path, kind, item.key, keys))
+    return found
+
+
+def _accounts_in(
+    path: Path, kind: str, key: tuple[str, ...], keys: set[str]
+) -> dict[tuple[str, str], str]:
+    """The account of each of some records of one file, by (kind, key)."""
+    frame = _scan(path)
+    names = frame.collect_schema().names()
+    if "account_id" not in names or any(field not in names for field in key):
+        return {}
+    if len(key) == 1:
+        text = pl.col(key[0]).cast(pl.String)
+        rows = frame.select(text.alias("key"), pl.col("account_id").cast(pl.String))
+        rows = rows.filter(pl.col("key").is_in(sorted(keys)))
+        return {(kind, k): a for k, a in rows.collect().iter_rows() if a is not None}
+    # A key of several fields (a snapshot's account and time): its account is in the key.
+    place = key.index("account_id") if "account_id" in key else None
+    if place is None:
+        return {}
+    return {(kind, k): k.split("|")[place] for k in keys}
+
+
+def _scan(path: Path) -> pl.LazyFrame:
+    kind = detect_format(path)
+    if kind == "parquet":
+        return pl.scan_parquet(path)
+    if kind == "csv":
+        return pl.scan_csv(path, infer_schema=False)
+    return pl.scan_ndjson(path, infer_schema_length=None)

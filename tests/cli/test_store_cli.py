@@ -1,0 +1,116 @@
+"""The history store from the command line, as a compliance officer's morning goes: check
+with --store, see what is new, work the cases, verify the log."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from regkit.cli import main
+from regkit.samples import SampleConfig, write_samples
+
+
+@pytest.fixture(scope="module")
+def brokerage(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("brokerage")
+    write_samples(folder, SampleConfig(trades=400), "parquet")
+    return folder
+
+
+def check(folder: Path, store: Path, *extra: str) -> int:
+    files = [f"--{name}" for name in ("trades", "accounts")]
+    paths = [str(folder / f"{name}.parquet") for name in ("trades", "accounts")]
+    out = str(store.parent / "findings.json")
+    args = ["check", "--policy", "esma-cfd-retail", files[0], paths[0], files[1], paths[1],
+            "--as-of", "2026-11-20T00:00:00Z", "--fail-on", "critical", "--out", out,
+            "--store", str(store), "--by", "nightly"]  # fmt: skip
+    return main([*args, *extra])
+
+
+def test_a_second_check_sees_the_same_breaches_again(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "regkit.db"
+    assert check(brokerage, store) == 0
+    first = capsys.readouterr().err
+    found = json.loads((tmp_path / "findings.json").read_text(encoding="utf-8"))["findings"]
+    assert f": {len(found)} new, 0 seen again, 0 gone;" in first
+    assert check(brokerage, store) == 0
+    assert f": 0 new, {len(found)} seen again, 0 gone; 0 cases opened" in capsys.readouterr().err
+    assert main(["runs", "list", "--store", str(store)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["run", "finished", "policies", "findings", "new", "seen", "gone"]
+    n = str(len(found))
+    assert [line.split()[-4:] for line in lines[1:]] == [[n, n, "0", "0"], [n, "0", n, "0"]]
+    run_id = lines[1].split()[0]
+    assert main(["runs", "show", run_id, "--store", str(store)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["policies"][0]["id"] == "esma-cfd-retail"
+    assert {item["name"] for item in shown["inputs"]} == {"trades", "accounts"}
+    assert (shown["findings"], shown["new"]) == (len(found), len(found))
+
+
+def test_cases_are_listed_by_account_worked_and_their_log_verifies(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "regkit.db"
+    check(brokerage, store)
+    capsys.readouterr()
+    assert main(["cases", "list", "--store", str(store), "--format", "json"]) == 0
+    cases = json.loads(capsys.readouterr().out)
+    assert cases, "the sample book plants high findings: cases are opened"
+    trades = pl.read_parquet(brokerage / "trades.parquet", columns=["trade_id", "account_id"])
+    accounts = set(trades.get_column("account_id").to_list())
+    assert all(case["account"] in accounts for case in cases)
+    first = cases[0]
+    assert main(["cases", "list", "--store", str(store), "--account", first["account"],
+                 "--format", "csv"]) == 0  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert {row["account"] for row in rows} == {first["account"]}
+    number = first["case"]
+    base = ["--store", str(store), "--by", "ana"]
+    assert main(["cases", "assign", number, "ana", *base]) == 0
+    assert main(["cases", "status", number, "investigating", *base]) == 0
+    assert main(["cases", "note", number, "asked the dealing desk", *base]) == 0
+    assert main(["cases", "close", number, "--resolution", "remediated", *base]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"case {number}: closed (remediated)"
+    assert main(["cases", "show", number, "--store", str(store)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [e["action"] for e in shown["events"]] == ["opened", "assigned", "status", "noted",
+                                                      "closed"]  # fmt: skip
+    assert {e["by"] for e in shown["events"][1:]} == {"ana"}
+    assert main(["store", "verify", "--store", str(store)]) == 0
+    assert "case log intact" in capsys.readouterr().out
+
+
+def test_a_change_the_workflow_forbids_exits_2_with_one_line(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "regkit.db"
+    check(brokerage, store)
+    capsys.readouterr()
+    base = ["--store", str(store), "--by", "ana"]
+    assert main(["cases", "close", "1", "--resolution", "fixed", *base]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("regkit cases: error: case 1 (open): a case closes as one of")
+    assert main(["cases", "reopen", "1", *base]) == 2
+    assert "only a closed case is reopened" in capsys.readouterr().err
+    assert main(["cases", "show", "999999", "--store", str(store)]) == 2
+    assert "no case 999999" in capsys.readouterr().err
+    assert main(["runs", "show", "zzz", "--store", str(store)]) == 2
+    assert "no run with an id starting 'zzz'" in capsys.readouterr().err
+
+
+def test_upgrade_makes_or_keeps_a_store_at_this_regkit_s_revision(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = str(tmp_path / "new.db")
+    assert main(["store", "upgrade", "--store", store]) == 0
+    assert capsys.readouterr().out.startswith("store at revision ")
+    assert main(["store", "upgrade", "--store", store]) == 0
+    assert "(was" not in capsys.readouterr().out
