@@ -117,6 +117,11 @@ def test_demo_reads_everything_back_with_zero_errors(
     assert '"kind": "person"' in out
     assert "18 leverage breaches were planted: 18 found, 0 missed" in out
     assert "1 were planted: 1 found with exactly their deposits, 0 missed, 0 not planted" in out
+    # The history store: the second day's run sees the first's 18 breaches again.
+    assert "18 findings: 18 new, 0 seen again, 0 gone;" in out
+    assert "18 findings: 0 new, 18 seen again, 0 gone; 0 cases opened" in out
+    assert "closed as false_positive" in out
+    assert "events, intact" in out
     manifest = json.loads((tmp_path / "demo" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["counts"]["trades"] == 2_000
     assert manifest["format"] == "parquet"

@@ -22,7 +22,7 @@ from regkit.reports.registry import report_type
 from regkit.reports.values import Rendered
 from regkit.reports.xml import validate as validate_xml
 from regkit.rules.engine import check
-from regkit.rules.findings import Severity
+from regkit.rules.findings import Finding, Severity
 from regkit.rules.policy import builtin_policies, load_policy
 from regkit.samples import DEFAULT_SEED, PLANTED_KINDS, SampleManifest, write_samples
 from regkit.schemas.account import Account, AccountSnapshot
@@ -416,6 +416,47 @@ def _indent(text: str) -> str:
 
 
 #: The steps of ``regkit demo``, in order. Each capability adds its own step here.
+def _step_store(ctx: DemoContext) -> None:
+    """Two days' checks kept in a history store under the demo folder: the second sees the
+    first's breaches again, and a case is worked and closed."""
+    from regkit.store import open_store
+
+    trades, accounts = ctx.batches.get("trades"), ctx.batches.get("accounts")
+    if trades is None or accounts is None:
+        raise RuntimeError("the sample set has not been read back yet")
+    path = ctx.out_dir / "regkit.db"
+    for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}.inputs")):
+        if stale.is_file():
+            stale.unlink()  # the demo's own store, from an earlier run
+    policy = load_policy("esma-cfd-retail")
+    owner: dict[str, str] = {trade.trade_id: trade.account_id for trade in trades.records}
+    day, _, _ = _last_day(ctx)
+
+    def account_of(finding: Finding) -> str | None:
+        return owner.get(finding.record_id, finding.record_id)
+
+    with open_store(path) as store:
+        runs = []
+        for as_of in (day, day + timedelta(days=1)):
+            result = check(policy, trades=trades.records, accounts=accounts.records, as_of=as_of)
+            runs.append(store.record(result, account_of=account_of, by="demo"))
+            ctx.say(f"Run of {as_of}: {runs[-1].findings} findings: {runs[-1].new} new, "
+                    f"{runs[-1].seen} seen again, {runs[-1].gone} gone; "
+                    f"{runs[-1].cases_opened} cases opened")  # fmt: skip
+        open_cases = store.cases()
+        if not open_cases:
+            ctx.problems.append("the store opened no case for the high findings")
+            return
+        case = store.close_case(open_cases[0].case_id, "false_positive", by="demo",
+                                note="closed by the demo")  # fmt: skip
+        log = store.verify()
+    ctx.say(f"Case {case.case_id} ({case.rule_id}, account {case.account_id}): "
+            f"closed as {case.resolution}; {len(open_cases) - 1} cases still open")  # fmt: skip
+    ctx.say(f"The case log: {log.events} events, {'intact' if log.ok else 'BROKEN'} ({path})")
+    if runs[1].new or runs[1].seen != runs[0].findings or not log.ok:
+        ctx.problems.append("the second run did not see the first run's breaches again")
+
+
 DEMO_STEPS: list[DemoStep] = [
     DemoStep("Generate a sample brokerage", _step_generate),
     DemoStep("Read every file back into typed records", _step_read_back),
@@ -427,6 +468,7 @@ DEMO_STEPS: list[DemoStep] = [
     DemoStep("Write the day's MiFIR transaction reports and validate them", _step_mifir),
     DemoStep("Write the day's EMIR REFIT reports of new derivatives", _step_emir),
     DemoStep("Build an audit pack of the day and verify it", _step_pack),
+    DemoStep("Keep two days' checks in a history store and work a case", _step_store),
 ]
 
 
