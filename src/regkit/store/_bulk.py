@@ -33,18 +33,20 @@ class Bulk:
         return found
 
     def insert(self, table: Table, rows: Sequence[Sequence[Any]]) -> None:
-        """Insert rows, each a value per column in the table's order."""
+        """Insert rows in order, each a value per column in the table's order (an
+        autoincremented key left out: the database numbers the rows in their order)."""
         if not rows:
             return
-        names = ", ".join(f'"{column.name}"' for column in table.columns)
-        bound = self._bound_values(list(table.columns), rows)
+        columns = [c for c in table.columns if not (c.primary_key and c.autoincrement is True)]
+        names = ", ".join(f'"{column.name}"' for column in columns)
+        bound = self._bound_values(columns, rows)
         if self.postgres:
             cursor = self.connection.connection.cursor()
             with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
                 for row in bound:
                     copy.write_row(row)
             return
-        marks = ", ".join("?" for _ in table.columns)
+        marks = ", ".join("?" for _ in columns)
         self.connection.exec_driver_sql(
             f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', bound
         )
@@ -66,7 +68,7 @@ class Bulk:
             )
         return {row[0] for row in result}
 
-    def update(self, table: Table, key: str, values: dict[str, Any], keys: Sequence[str]) -> None:
+    def update(self, table: Table, key: str, values: dict[str, Any], keys: Sequence[Any]) -> None:
         """Set the same values on the rows of some keys."""
         if not keys:
             return

@@ -37,6 +37,7 @@ from sqlalchemy import (
 
 from regkit.errors import StoreError
 from regkit.rules.severity import Severity
+from regkit.store._bulk import Bulk
 from regkit.store.schema import case_events, case_findings, cases
 
 __all__ = [
@@ -181,34 +182,46 @@ def open_cases(
     connection: Connection, openings: Sequence[Opening], run_id: str, actor: str, at: datetime
 ) -> tuple[int, int]:
     """Open a case for each new group of findings, or add them to the group's open case: one
-    event per case. The numbers of cases opened and joined."""
+    event per case, all written in bulk. The numbers of cases opened and joined."""
     if not openings:
         return 0, 0
     by_case: dict[tuple[str, str], list[Opening]] = {}
     for opening in openings:
         by_case.setdefault((opening.rule_id, _JSON.encode(list(opening.group))), []).append(opening)
     found = _open_ones(connection, {rule for rule, _ in by_case})
-    opened = joined = 0
-    for (rule, group), members in by_case.items():
+    joined = [key for key in by_case if key in found]
+    fresh = [key for key in by_case if key not in found]
+    opened = set(fresh)
+    found.update(_new_cases(connection, [(key[1], by_case[key]) for key in fresh], run_id, at))
+    events: list[tuple[int, str, dict[str, Any]]] = []
+    for key, members in by_case.items():
         keys = [member.finding_key for member in members]
-        case_id = found.get((rule, group))
-        if case_id is None:
-            case_id = _new_case(connection, members, group, run_id, at)
-            after = {"findings": keys, "run": run_id, "status": "open",
-                     "severity": _highest(members)}  # fmt: skip
-            append_event(connection, case_id, actor, "opened", None, after, at)
-            opened += 1
+        if key not in opened:
+            events.append((found[key], "joined", {"findings": keys, "run": run_id}))
         else:
-            append_event(connection, case_id, actor, "joined", None,
-                         {"findings": keys, "run": run_id}, at)  # fmt: skip
-            connection.execute(update(cases).where(cases.c.case_id == case_id)
-                               .values(updated_at=at))  # fmt: skip
-            joined += 1
-        connection.execute(
-            insert(case_findings),
-            [{"case_id": case_id, "finding_key": key, "added_run": run_id} for key in keys],
-        )
-    return opened, joined
+            events.append((found[key], "opened", {"findings": keys, "run": run_id,
+                           "status": "open", "severity": _highest(members)}))  # fmt: skip
+    bulk = Bulk(connection)
+    bulk.update(cases, "case_id", {"updated_at": at}, [found[key] for key in joined])
+    bulk.insert(case_events, _chained(connection, events, actor, at))
+    bulk.insert(case_findings, [(found[key], m.finding_key, run_id)
+                                for key, members in by_case.items() for m in members])  # fmt: skip
+    return len(fresh), len(joined)
+
+
+def _chained(
+    connection: Connection, events: Sequence[tuple[int, str, dict[str, Any]]], actor: str,
+    at: datetime,
+) -> list[tuple[Any, ...]]:  # fmt: skip
+    """Rows of ``case_events`` (without their id), each chained to the one before."""
+    previous = _last_digest(connection)
+    rows = []
+    for case_id, action, after in events:
+        text = _JSON.encode(after)
+        digest = digest_of(previous, case_id, at, actor, action, None, text)
+        rows.append((case_id, at, actor, action, None, text, previous, digest))
+        previous = digest
+    return rows
 
 
 def _open_ones(connection: Connection, rules: Iterable[str]) -> dict[tuple[str, str], int]:
@@ -222,22 +235,26 @@ def _highest(members: Sequence[Opening]) -> str:
     return str(max((Severity.parse(m.severity) for m in members), key=lambda s: s.rank))
 
 
-def _new_case(
-    connection: Connection, members: Sequence[Opening], group: str, run_id: str, at: datetime
-) -> int:
-    first = members[0]
-    result = connection.execute(
-        insert(cases).values(
-            rule_id=first.rule_id, case_group=group, account_id=first.account_id,
-            severity=_highest(members), status="open", resolution=None, assignee=None,
-            due_on=None, snoozed_until=None, opened_at=at, updated_at=at, closed_at=None,
-            opened_run=run_id,
-        )
-    )  # fmt: skip
-    (case_id,) = result.inserted_primary_key or (None,)
-    if not isinstance(case_id, int):
-        raise StoreError("the store gave no id to a new case")
-    return case_id
+def _new_cases(
+    connection: Connection, groups: Sequence[tuple[str, Sequence[Opening]]], run_id: str,
+    at: datetime,
+) -> dict[tuple[str, str], int]:  # fmt: skip
+    """Insert new cases, all at once; their ids by (rule, group)."""
+    if not groups:
+        return {}
+    rows = [
+        {"rule_id": members[0].rule_id, "case_group": group, "account_id": members[0].account_id,
+         "severity": _highest(members), "status": "open", "resolution": None, "assignee": None,
+         "due_on": None, "snoozed_until": None, "opened_at": at, "updated_at": at,
+         "closed_at": None, "opened_run": run_id}
+        for group, members in groups
+    ]  # fmt: skip
+    statement = insert(cases).returning(cases.c.case_id, sort_by_parameter_order=True)
+    ids = connection.execute(statement, rows).scalars().all()
+    if len(ids) != len(rows):
+        raise StoreError("the store gave no id to some new cases")
+    return {(members[0].rule_id, group): case_id
+            for (group, members), case_id in zip(groups, ids, strict=True)}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -77,11 +77,16 @@ class CasePolicy:
 
 def finding_key(finding: Finding) -> str:
     """A finding's identity across runs (the module says what it is made of)."""
-    if finding.group_key is None:
+    group = None if finding.group_key is None else finding.to_dict()["group_key"]
+    return _key(finding, group)
+
+
+def _key(finding: Finding, group: list[Any] | None) -> str:
+    """:func:`finding_key`, given the finding's group as plain data."""
+    if group is None:
         parts: list[Any] = [finding.rule_id, finding.record_kind, finding.record_id]
     else:
         start = finding.member_ids[0] if finding.member_ids else finding.record_id
-        group = finding.to_dict()["group_key"]
         parts = [finding.rule_id, finding.record_kind, group, start]
     return hashlib.sha256(_JSON.encode(parts).encode()).hexdigest()
 
@@ -220,33 +225,35 @@ def _record_findings(
     openings: list[Opening] = []
     written: set[str] = set()  # a finding found twice by one run is seen the second time
     for block in _blocks(found):
-        keyed = [(position, finding, finding_key(finding)) for position, finding in block]
-        keys = {key for _, _, key in keyed}
-        known = bulk.existing(findings, "finding_key", sorted(keys))
+        data = [finding.to_dict() for _, finding in block]
+        keys = [
+            _key(finding, item["group_key"]) for (_, finding), item in zip(block, data, strict=True)
+        ]
+        known = bulk.existing(findings, "finding_key", sorted(set(keys)))
         fresh: dict[str, tuple[Any, ...]] = {}
         rows = []
-        for position, finding, key in keyed:
+        for (position, finding), item, key in zip(block, data, keys, strict=True):
             state = "seen" if key in known or key in fresh else "new"
             if state == "new":
-                fresh[key] = row = _finding_row(key, finding, identity, account_of)
+                account = account_of(finding)
+                fresh[key] = _finding_row(key, finding, item["group_key"], identity, account)
                 if cases_from is not None and finding.level.rank >= cases_from.rank:
-                    openings.append(_opening(finding, key, row[6]))
-            rows.append((identity, position, key, state, _JSON.encode(finding.to_dict())))
+                    openings.append(_opening(finding, key, item["group_key"], account))
+            rows.append((identity, position, key, state, _JSON.encode(item)))
         bulk.insert(findings, [fresh[key] for key in sorted(fresh)])  # in the index's order
         again = sorted(known - written)
         bulk.update(findings, "finding_key", {"state": "open", "last_run": identity,
                                               "gone_run": None}, again)  # fmt: skip
         bulk.insert(run_findings, rows)
-        written |= keys
+        written.update(keys)
         new += len(fresh)
         seen += len(rows) - len(fresh)
     return new, seen, openings
 
 
-def _opening(finding: Finding, key: str, account: str | None) -> Opening:
+def _opening(finding: Finding, key: str, group: list[Any] | None, account: str | None) -> Opening:
     """A new finding's case: its rule's, for its group (aggregate), else its account, else
     its record."""
-    group = finding.to_dict()["group_key"]
     if group is None:
         group = ["account", account] if account else ["record", finding.record_kind,
                                                         finding.record_id]  # fmt: skip
@@ -254,10 +261,9 @@ def _opening(finding: Finding, key: str, account: str | None) -> Opening:
 
 
 def _finding_row(
-    key: str, finding: Finding, identity: str, account_of: AccountOf
+    key: str, finding: Finding, group: list[Any] | None, identity: str, account: str | None
 ) -> tuple[Any, ...]:
     """A new finding's row of ``findings``, in the table's column order."""
-    group = finding.to_dict()["group_key"]
     start = finding.member_ids[0] if finding.member_ids else None
     return (
         key,
@@ -266,7 +272,7 @@ def _finding_row(
         finding.record_id,
         None if group is None else _JSON.encode(group),
         None if finding.group_key is None else start,
-        account_of(finding),
+        account,
         str(finding.severity),
         finding.at,
         "open",
