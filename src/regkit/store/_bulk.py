@@ -1,7 +1,8 @@
 """Many rows at once, on the database's fastest path: ``COPY`` on PostgreSQL, one prepared
 statement run over every row on SQLite (SQLAlchemy's per-row parameter handling would cost
 more than the database's work). Values are bound as SQLAlchemy binds them (the columns'
-own bind processors), so a row written here reads back like one written through SQLAlchemy.
+own bind processors, the dialect's: SQLite's timestamps are text, compared as text), so a
+row written here reads back, and compares, like one written through SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class Bulk:
         dialect = self.connection.dialect
         found: list[tuple[int, Processor]] = []
         for number, column in enumerate(columns):
-            processor = column.type.bind_processor(dialect)
+            processor = column.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 found.append((number, processor))
         return found
