@@ -88,8 +88,10 @@ def test_a_store_counts_new_seen_and_gone_as_the_rules_say(
             days = None if period is None else tuple(DAY + timedelta(days=d) for d in
                                                      sorted(period))  # fmt: skip
             scoped = None if accounts is None else sorted(accounts)
-            recorded = store.record(result, period=days, accounts=scoped,
-                                    account_of=lambda f: account[f.record_id], cases_from=None)  # fmt: skip
+            recorded = store.record(
+                result, period=days, accounts=scoped, cases_from=None,
+                account_of=lambda f: account[f.record_id],
+            )  # fmt: skip
             assert (recorded.new, recorded.seen, recorded.gone) == model_step(state, run)
     engine = create_engine(f"sqlite:///{path}")
     with engine.connect() as connection:
