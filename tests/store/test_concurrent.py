@@ -48,3 +48,37 @@ def test_two_processes_recording_at_once_lose_nothing(store_url: str) -> None:
     assert distinct == 2 + 2 * RUNS_EACH + 1
     assert sum(run.new for run in recorded) == distinct
     assert rows == 2 * RUNS_EACH * 4
+
+
+def _record_slowly(url: str, started: multiprocessing.synchronize.Event) -> None:
+    """Record a run whose writing stops after its first block of findings, until killed."""
+    import time
+
+    from regkit.store import runs
+
+    write = runs.Bulk.insert
+
+    def insert(self: runs.Bulk, table: object, rows: object) -> None:
+        write(self, table, rows)  # type: ignore[arg-type]
+        if getattr(table, "name", "") == "run_findings":
+            started.set()
+            time.sleep(60)  # killed here, mid-run
+
+    runs.Bulk.insert = insert  # type: ignore[method-assign]
+    with open_store(url) as store:
+        store.record(check([trade(n, "50") for n in range(1, 40)]))
+
+
+def test_a_run_killed_mid_write_leaves_nothing_behind(store_url: str) -> None:
+    open_store(store_url).close()
+    context = multiprocessing.get_context("spawn")
+    started = context.Event()
+    writer = context.Process(target=_record_slowly, args=(store_url, started))
+    writer.start()
+    assert started.wait(60), "the writer did not start writing"
+    writer.kill()
+    writer.join(30)
+    with open_store(store_url) as store:
+        assert store.runs() == []
+        again = store.record(check([trade(n, "50") for n in range(1, 40)]))
+    assert again.new == again.findings  # nothing of the killed run was kept
