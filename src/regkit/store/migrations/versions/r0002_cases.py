@@ -60,8 +60,29 @@ def upgrade() -> None:
         sa.Column("digest", sa.String(64), nullable=False),
     )
     op.create_index("case_events_case", "case_events", ["case_id", "event_id"])
+    for statement in APPEND_ONLY[op.get_bind().dialect.name]:
+        op.execute(statement)
+
+
+#: The database itself refuses to change or delete an event (the chain of digests still
+#: finds it if someone drops these first).
+APPEND_ONLY = {
+    "sqlite": [
+        f"CREATE TRIGGER case_events_no_{verb.lower()} BEFORE {verb} ON case_events "
+        "BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END"
+        for verb in ("UPDATE", "DELETE")
+    ],
+    "postgresql": [
+        "CREATE FUNCTION regkit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'case_events is append-only'; END $$",
+        "CREATE TRIGGER case_events_append_only BEFORE UPDATE OR DELETE ON case_events "
+        "FOR EACH ROW EXECUTE FUNCTION regkit_append_only()",
+    ],
+}
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION regkit_append_only() CASCADE")
     for table in ("case_events", "case_findings", "cases"):
         op.drop_table(table)

@@ -23,9 +23,11 @@ def account_of(finding: Any) -> str | None:
 
 def sql(store_url: str, statement: str) -> None:
     engine = create_engine(store_url if "://" in store_url else f"sqlite:///{store_url}")
-    with engine.begin() as connection:
-        connection.execute(text(statement))
-    engine.dispose()
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(statement))
+    finally:
+        engine.dispose()
 
 
 def test_new_breaches_open_a_case_per_rule_and_account_and_later_ones_join_it(
@@ -147,7 +149,9 @@ def test_lists_filter_by_status_rule_account_severity_age_and_snooze(tmp_path: A
         assert [c.case_id for c in store.cases()] == [one.case_id]
 
 
-def test_a_changed_or_deleted_event_is_found(store_url: str) -> None:
+def test_the_database_refuses_to_change_an_event_and_a_changed_one_is_found(
+    store_url: str,
+) -> None:
     with open_store(store_url) as store:
         store.record(check([trade(1, "50"), trade(3, "50", account="A2")]),
                      account_of=account_of, by="nightly")  # fmt: skip
@@ -156,6 +160,16 @@ def test_a_changed_or_deleted_event_is_found(store_url: str) -> None:
         store.close_case(first.case_id, "remediated", by="ana")
         assert store.verify().ok
         assert store.verify().events == 4
+    with pytest.raises(Exception, match="case_events is append-only"):
+        sql(store_url, "UPDATE case_events SET actor = 'someone else' WHERE action = 'noted'")
+    with pytest.raises(Exception, match="case_events is append-only"):
+        sql(store_url, "DELETE FROM case_events WHERE action = 'noted'")
+    # Someone with the database's owner rights drops the guard: the chain still tells.
+    if store_url.startswith("postgresql"):
+        sql(store_url, "DROP TRIGGER case_events_append_only ON case_events")
+    else:
+        sql(store_url, "DROP TRIGGER case_events_no_update")
+        sql(store_url, "DROP TRIGGER case_events_no_delete")
     sql(store_url, "UPDATE case_events SET actor = 'someone else' WHERE action = 'noted'")
     with open_store(store_url) as store:
         check_ = store.verify()
