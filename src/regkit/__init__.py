@@ -12,10 +12,8 @@ Examples:
     <UnderlyingClass.FX_MAJOR: 'fx_major'>
 """
 
-from __future__ import annotations
-
-import os
-from typing import TYPE_CHECKING
+import os as _os
+import typing as _typing
 
 from regkit._version import __version__
 from regkit.errors import (
@@ -68,7 +66,7 @@ from regkit.schemas.io import (
     write_records,
 )
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from regkit.store import Store
 
 __all__ = [
@@ -126,8 +124,10 @@ __all__ = [
 
 
 def open_store(
-    url: str | os.PathLike[str] | None = None, *, inputs_dir: str | os.PathLike[str] | None = None
-) -> Store:
+    url: "str | _os.PathLike[str] | None" = None,
+    *,
+    inputs_dir: "str | _os.PathLike[str] | None" = None,
+) -> "Store":
     """Open (or create) a history store: :func:`regkit.store.open_store` (imported only when
     called, so that ``import regkit`` does not load SQLAlchemy)."""
     from regkit.store import open_store as opened
