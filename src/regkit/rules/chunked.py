@@ -150,13 +150,10 @@ class ParquetKind:
         ordered = sorted(set(rows))
         low, high = ordered[0], ordered[-1]
         wanted = pl.Series(INDEX, ordered, dtype=pl.UInt32)
-        part = (  # only the row groups from the first row wanted to the last are read
-            pl.scan_parquet(self.path)
-            .slice(low, high - low + 1)
-            .with_row_index(INDEX, offset=low)
-            .filter(pl.col(INDEX).is_in(wanted.implode()))
-            .collect()
-        )
+        # The bounds let polars skip the row groups outside them; the rows are filtered as
+        # they are read (a slice would be read whole first).
+        inside = pl.col(INDEX).is_between(low, high) & pl.col(INDEX).is_in(wanted.implode())
+        part = pl.scan_parquet(self.path).with_row_index(INDEX).filter(inside).collect()
         batch = validate_frame(part.drop(INDEX), self.model, "raise", source=str(self.label))
         frame = self.rescaled(batch.frame.drop([c for c in _DERIVED if c in batch.frame.columns]))
         built = read_records(frame, self.model, "raise").records

@@ -84,18 +84,35 @@ def window_values(
     found: Values = {}
     feed = _Feed(rule, -1)
     for part in history.iter_slices(HISTORY_BATCH):
-        batch = list(zip(*(part.get_column(name).to_list() for name in SCHEMA), strict=True))
-        rows = sorted({row for *_, row, _ in batch})  # a record of two legs comes twice
-        built = dict(zip(rows, records(rows), strict=True))
-        for segment, group, position, row, leg in batch:
-            if segment != feed.segment:
-                feed = _Feed(rule, segment)
-            record = built[row]
-            values = rule.values(names_at(rule, record, leg, related, as_of))
-            feed.add(Entry(0, position, event_time(record, as_of), record, {}, values, leg))
-            if (group, position) in triggers:
-                found[group, position] = feed.running.values()
+        # A batch's records are freed before the next batch is built (the batch is fed in a
+        # call of its own: a loop variable would hold two batches at once).
+        feed = _feed_batch(rule, part, feed, triggers, records, related, as_of, found)
     return found
+
+
+def _feed_batch(
+    rule: AggregateRule,
+    part: pl.DataFrame,
+    feed: _Feed,
+    triggers: set[tuple[int, int]],
+    records: Records,
+    related: Callable[[Record], Account | None],
+    as_of: datetime,
+    found: Values,
+) -> _Feed:
+    """Feed one batch of the history; the feed of its last segment."""
+    batch = list(zip(*(part.get_column(name).to_list() for name in SCHEMA), strict=True))
+    rows = sorted({row for *_, row, _ in batch})  # a record of two legs comes twice
+    built = dict(zip(rows, records(rows), strict=True))
+    for segment, group, position, row, leg in batch:
+        if segment != feed.segment:
+            feed = _Feed(rule, segment)
+        record = built[row]
+        values = rule.values(names_at(rule, record, leg, related, as_of))
+        feed.add(Entry(0, position, event_time(record, as_of), record, {}, values, leg))
+        if (group, position) in triggers:
+            found[group, position] = feed.running.values()
+    return feed
 
 
 class _Feed:
