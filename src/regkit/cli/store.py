@@ -52,13 +52,18 @@ def add(commands: Any) -> None:
 # --- runs ----------------------------------------------------------------------------------
 
 
+def _command(commands: Any, name: str, text: str, description: str) -> Any:
+    """A command of several actions (``regkit cases list``); its actions' parser group."""
+    parser = commands.add_parser(name, help=text, description=description)
+    return parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+
 def _add_runs(commands: Any) -> None:
-    runs = commands.add_parser(
-        "runs", help="list the check runs a store keeps",
-        description="List the check runs recorded in a history store (regkit check --store), "
-        "or show one: its policies, inputs, scope and counts.",
+    actions = _command(
+        commands, "runs", "list the check runs a store keeps",
+        "List the check runs recorded in a history store (regkit check --store), or show "
+        "one: its policies, inputs, scope and counts.",
     )  # fmt: skip
-    actions = runs.add_subparsers(dest="action", metavar="ACTION", required=True)
     listed = actions.add_parser("list", help="every run, oldest first")
     add_store_option(listed)
     listed.set_defaults(run=_runs_list)
@@ -111,13 +116,12 @@ def _run_data(run: RunSummary) -> dict[str, Any]:
 
 
 def _add_cases(commands: Any) -> None:
-    cases = commands.add_parser(
-        "cases", help="list and work the cases opened from findings",
-        description="The cases a history store opened from new findings: list them with "
-        "filters, show one with its findings and history, and change them (assign, note, "
-        "status, close, reopen, snooze, due). Every change is kept as an event.",
+    actions = _command(
+        commands, "cases", "list and work the cases opened from findings",
+        "The cases a history store opened from new findings: list them with filters, show "
+        "one with its findings and history, and change them (assign, note, status, close, "
+        "reopen, snooze, due). Every change is kept as an event.",
     )  # fmt: skip
-    actions = cases.add_subparsers(dest="action", metavar="ACTION", required=True)
     _add_cases_list(actions)
     _case_parser(actions, "show", "one case, its findings and every event", _show)
     assign = _case_parser(actions, "assign", "give a case to someone", _assign)
@@ -258,13 +262,12 @@ def _due(args: argparse.Namespace) -> int:
 
 
 def _add_store(commands: Any) -> None:
-    store = commands.add_parser(
-        "store", help="upgrade or verify a history store",
-        description="upgrade: run the store's migrations up to this regkit's revision. "
-        "verify: recompute the chain of digests of the case log; exit 1 when an event was "
-        "changed, taken out or put in.",
+    actions = _command(
+        commands, "store", "upgrade or verify a history store",
+        "upgrade: run the store's migrations up to this regkit's revision. verify: recompute "
+        "the chain of digests of the case log; exit 1 when an event was changed, taken out or "
+        "put in.",
     )  # fmt: skip
-    actions = store.add_subparsers(dest="action", metavar="ACTION", required=True)
     upgrade = actions.add_parser("upgrade", help="run the store's migrations")
     upgrade.add_argument("--store", metavar="URL", help=_STORE_HELP)
     upgrade.set_defaults(run=_upgrade)

@@ -53,14 +53,20 @@ def shown(url: str) -> str:
         return url
 
 
-def connect(url: str) -> Engine:
-    """An engine on the store at ``url``, made ready for use (see the module)."""
+def _engine(url: str) -> Engine:
+    """An engine on a URL (SQLite set up as a store needs it), not yet connected."""
     try:
         engine = create_engine(url)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise StoreError(f"store {shown(url)}: not a database URL regkit can open ({exc})") from exc
     if engine.dialect.name == "sqlite":
         _sqlite(engine)
+    return engine
+
+
+def connect(url: str) -> Engine:
+    """An engine on the store at ``url``, made ready for use (see the module)."""
+    engine = _engine(url)
     try:
         with writing(engine) as connection:
             _ready(connection, url)
@@ -143,12 +149,7 @@ def upgrade(url: str) -> tuple[str | None, str]:
     Raises:
         StoreError: the store cannot be opened or is newer than this regkit.
     """
-    try:
-        engine = create_engine(url)
-    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-        raise StoreError(f"store {shown(url)}: not a database URL regkit can open ({exc})") from exc
-    if engine.dialect.name == "sqlite":
-        _sqlite(engine)
+    engine = _engine(url)
     try:
         with writing(engine) as connection:
             config = _config(connection)
