@@ -113,3 +113,19 @@ def test_no_progress_into_a_pipe(brokerage: Path) -> None:
     )
     assert done.returncode == 0
     assert done.stderr == ""
+
+
+def test_check_with_a_store_shows_the_recording_then_what_it_found(
+    brokerage: Path, tmp_path: Path
+) -> None:
+    arguments, _ = commands(brokerage)["check"]
+    stored = [*arguments, "--store", str(tmp_path / "regkit.db")]
+    code, _, drawn = in_terminal(stored)
+    assert code == 0, drawn
+    assert "regkit check: recording findings:" in drawn
+    assert "regkit check: opening cases" in drawn
+    assert "seen again" in drawn  # the run's summary, after the progress
+    code, _, quiet = in_terminal([*stored, "--quiet"])
+    assert code == 0
+    assert "recording" not in quiet
+    assert quiet.strip().startswith("regkit check: run ")  # a summary is not progress

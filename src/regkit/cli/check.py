@@ -136,8 +136,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _record(args: argparse.Namespace, result: CheckResult, files: dict[str, Any]) -> None:
     """Keep the run in the store; say on stderr what it found new, again and gone."""
-    recorded = jobs.record_check(result, files, store=args.store or None,
-                                 cases_from=str(args.cases_from), by=args.by)  # fmt: skip
+    with Progress("check", quiet=args.quiet) as progress:
+        recorded = jobs.record_check(
+            result, files, store=args.store or None, by=args.by,
+            cases_from=str(args.cases_from), progress=progress,
+        )  # fmt: skip
     again = "" if recorded.created else " (recorded before)"
     print(
         f"regkit check: run {recorded.run_id[:12]}{again}: {recorded.new} new, "

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from regkit.jobs._common import Progress
 from regkit.rules.findings import CheckResult, Finding
 from regkit.schemas.io.formats import detect_format
 from regkit.schemas.kinds import KINDS
@@ -30,6 +31,7 @@ def record_check(
     accounts: Sequence[str] | None = None,
     cases_from: str | None = "high",
     by: str | None = None,
+    progress: Progress | None = None,
 ) -> RecordedRun:
     """Record a check of record files in a store (see :meth:`regkit.store.Store.record`):
     each finding's account is read from the files (the records name their account).
@@ -42,8 +44,11 @@ def record_check(
         accounts: the accounts the run covered.
         cases_from: the lowest severity of a new finding that opens a case (None: none).
         by: who the cases' events name (default: the user running this).
+        progress: told of reading the findings' accounts, then of each step of recording.
     """
     named = {name: Path(path) for name, path in files.items() if path is not None}
+    if progress is not None:
+        progress("reading the findings' accounts", 0, 0)
     found = accounts_of(result.findings, named)
 
     def account_of(finding: Finding) -> str | None:
@@ -53,7 +58,7 @@ def record_check(
 
     with open_store(store) as opened:
         return opened.record(result, period=period, accounts=accounts, account_of=account_of,
-                             cases_from=cases_from, by=by)  # fmt: skip
+                             cases_from=cases_from, by=by, progress=progress)  # fmt: skip
 
 
 def accounts_of(

@@ -154,6 +154,7 @@ class Store:
         account_of: Callable[[Finding], str | None] | None = None,
         cases_from: str | Severity | None = "high",
         by: str | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
     ) -> RecordedRun:
         """Keep a check run: its policies (id, version, SHA-256, text), inputs, ``as_of``,
         scope, regkit version and times, and its findings, each marked new or seen again;
@@ -174,6 +175,7 @@ class Store:
             cases_from: the lowest severity of a new finding that opens a case or joins
                 one (:mod:`regkit.store.cases`); None: no cases.
             by: who the cases' events name (default: the user running this).
+            progress: told each step, and the findings recorded against their number.
         """
         if not isinstance(result, CheckResult):
             raise TypeError(f"result must be a CheckResult, got {type(result).__name__}")
@@ -184,7 +186,8 @@ class Store:
         cases = CasePolicy(lowest, _actor(by))
         with _engine.writing(self._engine) as connection:
             return record_run(connection, result, policies=ran, scope=scope, kept=kept,
-                              account_of=account_of or _own_account, cases=cases)  # fmt: skip
+                              account_of=account_of or _own_account, cases=cases,
+                              progress=progress)  # fmt: skip
 
     def _keep(self, inputs: Mapping[str, str | os.PathLike[str]]) -> dict[str, str]:
         if inputs and self.inputs_dir is None:

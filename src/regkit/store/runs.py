@@ -37,6 +37,13 @@ __all__ = ["BLOCK", "CasePolicy", "RecordedRun", "finding_key", "record_run", "r
 BLOCK = 10_000
 
 AccountOf = Callable[[Finding], str | None]
+Progress = Callable[[str, int, int], None]
+"""Told what recording is doing: the step, and the findings written against their number."""
+
+
+def _silent(what: str, done: int, total: int) -> None:
+    """Progress that shows nothing."""
+
 
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
@@ -128,6 +135,7 @@ def record_run(
     kept: Mapping[str, str],
     account_of: AccountOf,
     cases: CasePolicy,
+    progress: Progress | None = None,
 ) -> RecordedRun:
     """Record a result in an open write transaction (see :meth:`regkit.store.Store.record`)."""
     identity = run_id(result, policies, scope.period, scope.accounts)
@@ -140,10 +148,13 @@ def record_run(
     connection.execute(run_policies.insert(), _policy_rows(identity, result, policies))
     if result.input_fingerprints:
         connection.execute(run_inputs.insert(), _input_rows(identity, result, kept))
+    told = progress or _silent
     new, seen, openings = _record_findings(
-        connection, identity, result.findings, account_of, cases.cases_from
+        connection, identity, result.findings, account_of, cases.cases_from, told
     )
+    told("closing the findings gone", 0, 0)
     gone = _mark_gone(connection, identity, result.rules_evaluated, scope)
+    told("opening cases", 0, 0)
     opened, joined = open_cases(connection, openings, identity, cases.by, datetime.now(UTC))
     total = new + seen
     counts = {"findings": total, "new": new, "seen": seen, "gone": gone}
@@ -214,14 +225,16 @@ def _blocks(items: Iterable[Finding]) -> Iterator[list[tuple[int, Finding]]]:
 def _record_findings(
     connection: Connection,
     identity: str,
-    found: Iterable[Finding],
+    found: Sequence[Finding],
     account_of: AccountOf,
     cases_from: Severity | None,
+    progress: Progress,
 ) -> tuple[int, int, list[Opening]]:
     """Write a run's findings a block at a time; the numbers new and seen again, and the new
     findings that open or join cases (at or above ``cases_from``)."""
     bulk = Bulk(connection)
     new = seen = 0
+    total = len(found)
     openings: list[Opening] = []
     written: set[str] = set()  # a finding found twice by one run is seen the second time
     for block in _blocks(found):
@@ -248,6 +261,7 @@ def _record_findings(
         written.update(keys)
         new += len(fresh)
         seen += len(rows) - len(fresh)
+        progress("recording findings", new + seen, total)
     return new, seen, openings
 
 
