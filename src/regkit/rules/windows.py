@@ -352,6 +352,9 @@ class Running:
         self.counts = [0] * len(rule.functions)
         self.distinct: list[Counter[Any]] = [Counter() for _ in rule.functions]
         self.extremes: list[deque[tuple[int, Any]]] = [deque() for _ in rule.functions]
+        self.sliding = not rule.unbounded
+        """Whether entries leave the window (a running total's never do: its sums keep the
+        places of their values as they are, and need no queue of them)."""
         self.places: list[deque[tuple[int, int]]] = [deque() for _ in rule.functions]
         """A decimal sum's exponents in the window, smallest first (a monotonic queue): the
         window's sum is written to the places of its values, as if summed afresh, whatever
@@ -367,7 +370,7 @@ class Running:
             if function in ("sum", "mean"):
                 self.sums[index] = _add(self.sums[index], value)
                 self.counts[index] += 1
-                if isinstance(value, Decimal):
+                if self.sliding and isinstance(value, Decimal):
                     _enqueue(self.places[index], entry.position, _exponent(value), smallest=True)
             elif function == "count_distinct":
                 self.distinct[index][value] += 1
@@ -399,7 +402,8 @@ class Running:
             if function == "count":
                 found[name] = self.size
             elif function == "sum":
-                found[name] = _placed(self.sums[index], self.places[index])
+                total = self.sums[index]
+                found[name] = _placed(total, self.places[index]) if self.sliding else total
             elif function == "mean":
                 found[name] = mean_of(self.sums[index], self.counts[index])
             elif function == "count_distinct":
