@@ -4,6 +4,7 @@ with --store, see what is new, work the cases, verify the log."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -12,6 +13,7 @@ import polars as pl
 import pytest
 
 from regkit.cli import main
+from regkit.errors import StoreError
 from regkit.samples import SampleConfig, write_samples
 
 
@@ -114,3 +116,32 @@ def test_upgrade_makes_or_keeps_a_store_at_this_regkit_s_revision(
     assert capsys.readouterr().out.startswith("store at revision ")
     assert main(["store", "upgrade", "--store", store]) == 0
     assert "(was" not in capsys.readouterr().out
+
+
+def test_keep_inputs_copies_each_record_file_beside_the_store(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "regkit.db"
+    assert check(brokerage, store, "--keep-inputs") == 0
+    capsys.readouterr()
+    assert main(["runs", "list", "--store", str(store)]) == 0
+    run_id = capsys.readouterr().out.splitlines()[1].split()[0]
+    assert main(["runs", "show", run_id, "--store", str(store)]) == 0
+    inputs = {item["name"]: item for item in json.loads(capsys.readouterr().out)["inputs"]}
+    for name in ("trades", "accounts"):
+        kept = tmp_path / "regkit.db.inputs" / inputs[name]["kept"]
+        original = (brokerage / f"{name}.parquet").read_bytes()
+        assert kept.read_bytes() == original
+        assert kept.name == hashlib.sha256(original).hexdigest() + ".parquet"  # named by it
+
+
+def test_a_server_store_without_a_folder_for_inputs_refuses_to_keep_them(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from regkit import jobs
+
+    result = jobs.check_files("esma-cfd-retail", trades=brokerage / "trades.parquet",
+                              as_of="2026-11-20")  # fmt: skip
+    with pytest.raises(StoreError, match="has no folder for inputs"):
+        jobs.record_check(result, {"trades": brokerage / "trades.parquet"},
+                          store="sqlite://", keep_inputs=True)  # fmt: skip

@@ -94,6 +94,15 @@ def add(commands: Any) -> None:
         help="with --store: the lowest severity of a new finding that opens a case (default: high)",
     )
     check.add_argument("--by", metavar="NAME", help="with --store: who the cases' events name")
+    check.add_argument(
+        "--keep-inputs",
+        action="store_true",
+        help="with --store: keep a copy of each record file in the store's folder of inputs "
+        "(beside a SQLite store, or --inputs-dir), not only its fingerprint",
+    )
+    check.add_argument(
+        "--inputs-dir", type=Path, metavar="DIR", help="with --keep-inputs: where the copies go"
+    )
     add_quiet(check)
     check.set_defaults(run=run)
 
@@ -140,6 +149,7 @@ def _record(args: argparse.Namespace, result: CheckResult, files: dict[str, Any]
         recorded = jobs.record_check(
             result, files, store=args.store or None, by=args.by,
             cases_from=str(args.cases_from), progress=progress,
+            keep_inputs=args.keep_inputs, inputs_dir=args.inputs_dir,
         )  # fmt: skip
     again = "" if recorded.created else " (recorded before)"
     print(

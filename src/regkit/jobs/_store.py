@@ -32,6 +32,8 @@ def record_check(
     cases_from: str | None = "high",
     by: str | None = None,
     progress: Progress | None = None,
+    keep_inputs: bool = False,
+    inputs_dir: str | os.PathLike[str] | None = None,
 ) -> RecordedRun:
     """Record a check of record files in a store (see :meth:`regkit.store.Store.record`):
     each finding's account is read from the files (the records name their account).
@@ -45,6 +47,10 @@ def record_check(
         cases_from: the lowest severity of a new finding that opens a case (None: none).
         by: who the cases' events name (default: the user running this).
         progress: told of reading the findings' accounts, then of each step of recording.
+        keep_inputs: keep a copy of each record file in the store's folder of inputs
+            (named by its SHA-256), not only its fingerprint.
+        inputs_dir: that folder (default: ``<file>.inputs`` beside a SQLite store; a
+            server store needs one to keep inputs).
     """
     named = {name: Path(path) for name, path in files.items() if path is not None}
     if progress is not None:
@@ -56,9 +62,12 @@ def record_check(
 
     from regkit.store import open_store
 
-    with open_store(store) as opened:
-        return opened.record(result, period=period, accounts=accounts, account_of=account_of,
-                             cases_from=cases_from, by=by, progress=progress)  # fmt: skip
+    kept = named if keep_inputs else None
+    with open_store(store, inputs_dir=inputs_dir) as opened:
+        return opened.record(
+            result, period=period, accounts=accounts, account_of=account_of,
+            cases_from=cases_from, by=by, progress=progress, inputs=kept,
+        )  # fmt: skip
 
 
 def accounts_of(
