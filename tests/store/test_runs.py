@@ -165,6 +165,8 @@ def test_wrong_arguments_are_refused_by_name(tmp_path: Path) -> None:
             store.record(check([]), accounts="A1")
         with pytest.raises(StoreError, match="no run with an id starting 'abc'"):
             store.run("abc")
+        with pytest.raises(TypeError, match="status must be a status or a list of them"):
+            store.cases(status=5)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="url must be"):
         open_store(42)  # type: ignore[arg-type]
 

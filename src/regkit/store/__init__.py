@@ -252,6 +252,12 @@ class Store:
             older_than: only cases open longer than this.
             snoozed: False leaves out cases snoozed until later.
         """
+        if (
+            status is not None
+            and not isinstance(status, str)
+            and not (isinstance(status, Sequence) and all(isinstance(item, str) for item in status))
+        ):
+            raise TypeError(f"status must be a status or a list of them, got {status!r}")
         wanted = [status] if isinstance(status, str) else list(status or STATUSES[:-1])
         now = datetime.now(UTC)
         with self._engine.connect() as connection:
