@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import polars as pl
@@ -145,3 +146,44 @@ def test_a_server_store_without_a_folder_for_inputs_refuses_to_keep_them(
     with pytest.raises(StoreError, match="has no folder for inputs"):
         jobs.record_check(result, {"trades": brokerage / "trades.parquet"},
                           store="sqlite://", keep_inputs=True)  # fmt: skip
+
+
+def test_pack_store_builds_the_period_s_pack_with_each_case_s_timeline(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "regkit.db"
+    check(brokerage, store)
+    base = ["--store", str(store), "--by", "ana"]
+    assert main(["cases", "close", "1", "--resolution", "false_positive", *base]) == 0
+    capsys.readouterr()
+    packs = [tmp_path / "a.zip", tmp_path / "b.zip"]
+    for out in packs:
+        assert main(["pack", "--store", str(store), "--out", str(out), "--quiet"]) == 0
+    said = capsys.readouterr().out
+    assert f"{packs[0]}: " in said
+    assert "findings of the store's runs" in said
+    assert packs[0].read_bytes() == packs[1].read_bytes()
+    assert main(["verify", str(packs[0])]) == 0
+    with zipfile.ZipFile(packs[0]) as archive:
+        cases = json.loads(archive.read("data/store/cases.json"))["cases"]
+    assert [e["action"] for e in cases[0]["events"]][-1] == "closed"
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--policy", "aml"], "drop --policy"),
+        (["--trades", "t.parquet"], "drop --trades"),
+    ],
+)
+def test_pack_store_refuses_what_only_a_fresh_check_takes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], said: str
+) -> None:
+    args = ["pack", "--store", str(tmp_path / "s.db"), "--out", str(tmp_path / "p.zip")]
+    assert main([*args, *extra]) == 2
+    assert said in capsys.readouterr().err
+
+
+def test_pack_needs_a_policy_or_a_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pack", "--out", str(tmp_path / "p.zip")]) == 2
+    assert "give --policy (or --store" in capsys.readouterr().err

@@ -191,3 +191,22 @@ def test_the_store_defaults_to_the_environment_then_the_working_folder(
     monkeypatch.setenv("REGKIT_STORE", "postgresql+psycopg://u@h/db")
     assert store_url() == "postgresql+psycopg://u@h/db"
     assert store_url("x.db") == f"sqlite:///{tmp_path / 'x.db'}"
+
+
+def test_a_store_of_an_older_regkit_is_upgraded_and_keeps_its_runs(store_url: str) -> None:
+    from alembic import command
+
+    from regkit.store import _engine
+
+    with open_store(store_url) as store:
+        kept = store.record(check([trade(1, "50")])).run_id
+    engine = _engine._engine(_engine.store_url(store_url))
+    with engine.begin() as connection:  # back to the store as revision 0002 left it
+        command.downgrade(_engine._config(connection), "0002")
+    engine.dispose()
+    with pytest.raises(StoreError, match="at revision 0002, older than this regkit's 0003"):
+        open_store(store_url)
+    assert upgrade_store(store_url) == ("0002", "0003")
+    with open_store(store_url) as store:
+        assert [run.run_id for run in store.runs()] == [kept]
+        assert store.period().policies[0].parameters is None

@@ -26,9 +26,20 @@ def add(commands: Any) -> None:
         help="build an audit pack: the check, its policy, the regulator files, the inputs",
         description="Check the records of a period (and/or an account) against a policy, "
         "render the regulator files asked for, and write everything as a deterministic, "
-        "self-verifying BagIt zip with an HTML report.",
+        "self-verifying BagIt zip with an HTML report. With --store, build the pack of a "
+        "past period from the runs and cases a history store kept instead (nothing is "
+        "checked again).",
     )
-    pack.add_argument("--policy", required=True, help="a policy file or built-in name")
+    pack.add_argument("--policy", help="a policy file or built-in name (needed without --store)")
+    pack.add_argument(
+        "--store",
+        nargs="?",
+        const="",
+        metavar="URL",
+        help="build the pack of the period from a history store's runs and cases (a "
+        "SQLAlchemy URL or a SQLite file; with no value: $REGKIT_STORE, else ./regkit.db); "
+        "the report gains the runs and a timeline per case",
+    )
     pack.add_argument("--parameters", type=Path, metavar="FILE", help="parameter overrides")
     add_record_files(pack)
     pack.add_argument("--from", dest="start", type=day, metavar="DATE", help="first day")
@@ -80,13 +91,42 @@ def _reports(args: argparse.Namespace) -> list[str]:
     return reports
 
 
+_NOT_WITH_STORE = ("policy", "parameters", "firm", "as_of", "with_reports")
+
+
+def _from_store(args: argparse.Namespace, key: Any) -> int:
+    """``pack --store``: the pack of a past period from the store's runs and cases."""
+    given = [kind.plural for kind in KINDS.values() if getattr(args, kind.plural) is not None]
+    given += [name for name in _NOT_WITH_STORE if getattr(args, name)]
+    if given:
+        shown = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise UsageError(f"--store builds the pack from the store's runs: drop {shown}")
+    with Progress("pack", quiet=args.quiet) as progress:
+        done = jobs.pack_from_store(
+            out=args.out, store=args.store or None, start=args.start, end=args.end,
+            account=args.account, created_at=args.created_at, title=args.title, sign=key,
+            progress=progress,
+        )  # fmt: skip
+    counts = ", ".join(f"{count:,} {name}" for name, count in done.records.items())
+    print(
+        f"{done.path}: {len(done.result.findings):,} findings of the store's runs, which "
+        f"checked {counts or 'no records'}{'; signed' if done.signed else ''}",
+        file=sys.stdout,
+    )
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the pack and say what went into it."""
-    reports = _reports(args)
     if args.start is not None and args.end is not None and args.end < args.start:
         raise UsageError(f"--to {args.end} is before --from {args.start}")
+    if args.store is None and args.policy is None:
+        raise UsageError("give --policy (or --store, to build the pack from a history store)")
     # Read the key first: a bad key should fail before minutes of checking.
     key = audit_pack.load_private_key(args.sign.read_bytes()) if args.sign else None
+    if args.store is not None:
+        return _from_store(args, key)
+    reports = _reports(args)
     policy = load_policy(args.policy, parameters=args.parameters)
     files = {kind.plural: getattr(args, kind.plural) for kind in KINDS.values()}
     try:

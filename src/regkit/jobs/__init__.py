@@ -10,6 +10,8 @@ and tell their progress to a callback.
 - :func:`report`: write one report's regulator files (``regkit report NAME``), for any
   report of :data:`regkit.reports.registry.REPORTS`.
 - :func:`pack`: read, scope, check, render and write an audit pack (``regkit pack``).
+- :func:`pack_from_store`: the audit pack of a past period from a history store, with
+  its runs and the timeline of each case (``regkit pack --store``).
 - :func:`record_check`: keep a check of record files in a history store, each finding
   with its account (``regkit check --store``).
 - :func:`samples`: write a synthetic brokerage (``regkit samples``).
@@ -34,6 +36,7 @@ from __future__ import annotations
 from regkit.jobs._check import PolicyArgument, check_files, samples
 from regkit.jobs._common import JobError, Progress
 from regkit.jobs._demo import DEMO_STEPS, DemoContext, DemoStep, demo, sample_lines
+from regkit.jobs._history import pack_from_store
 from regkit.jobs._inputs import load_firm, read_files, record_files
 from regkit.jobs._pack import PackResult, pack
 from regkit.jobs._report import report
@@ -52,6 +55,7 @@ __all__ = [
     "demo",
     "load_firm",
     "pack",
+    "pack_from_store",
     "read_files",
     "record_check",
     "record_files",

@@ -16,6 +16,7 @@ from typing import Any
 from regkit.errors import RecordError
 from regkit.jobs._check import sample_config
 from regkit.jobs._common import as_path
+from regkit.jobs._history import pack_from_store
 from regkit.reports import audit_pack
 from regkit.reports.precheck import ContentCheck
 from regkit.reports.registry import report_type
@@ -418,7 +419,8 @@ def _indent(text: str) -> str:
 #: The steps of ``regkit demo``, in order. Each capability adds its own step here.
 def _step_store(ctx: DemoContext) -> None:
     """Two days' checks kept in a history store under the demo folder: the second sees the
-    first's breaches again, and a case is worked and closed."""
+    first's breaches again, a case is worked and closed, and the audit pack of the two days
+    is built from the store."""
     from regkit.store import open_store
 
     trades, accounts = ctx.batches.get("trades"), ctx.batches.get("accounts")
@@ -455,6 +457,27 @@ def _step_store(ctx: DemoContext) -> None:
     ctx.say(f"The case log: {log.events} events, {'intact' if log.ok else 'BROKEN'} ({path})")
     if runs[1].new or runs[1].seen != runs[0].findings or not log.ok:
         ctx.problems.append("the second run did not see the first run's breaches again")
+    first = min(trade.executed_at for trade in trades.records).date()
+    _store_pack(ctx, path, (first, day + timedelta(days=1)), case.case_id)
+
+
+def _store_pack(ctx: DemoContext, store: Path, period: tuple[date, date], closed: int) -> None:
+    """The audit pack of the sample's days, built from the store, and verified: it holds
+    the case closed, with its events."""
+    first, last = period
+    out = ctx.out_dir / "store-pack.zip"
+    done = pack_from_store(out=out, store=store, start=first, end=last)
+    checked = audit_pack.verify(done.path)
+    with zipfile.ZipFile(done.path) as archive:
+        stored = json.loads(archive.read("data/store/cases.json"))
+    events = sum(len(case["events"]) for case in stored["cases"])
+    ctx.say(f"Audit pack of {first} to {last} from the store: {len(done.result.findings)} "
+            f"findings, {len(stored['cases'])} cases with {events} events; "
+            f"{'verified' if checked.ok else 'NOT VERIFIED'} ({out.name})")  # fmt: skip
+    shown = {case["case_id"]: [event["action"] for event in case["events"]]
+             for case in stored["cases"]}  # fmt: skip
+    if not checked.ok or "closed" not in shown.get(closed, []):
+        ctx.problems.append(f"the audit pack from the store did not verify or lacks case {closed}")
 
 
 DEMO_STEPS: list[DemoStep] = [
@@ -468,7 +491,10 @@ DEMO_STEPS: list[DemoStep] = [
     DemoStep("Write the day's MiFIR transaction reports and validate them", _step_mifir),
     DemoStep("Write the day's EMIR REFIT reports of new derivatives", _step_emir),
     DemoStep("Build an audit pack of the day and verify it", _step_pack),
-    DemoStep("Keep two days' checks in a history store and work a case", _step_store),
+    DemoStep(
+        "Keep two days' checks in a history store, work a case, and pack the two days",
+        _step_store,
+    ),
 ]
 
 

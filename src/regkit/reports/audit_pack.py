@@ -40,6 +40,7 @@ Examples:
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
@@ -53,24 +54,21 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, Final, Literal
 
 import polars as pl
-import yaml
 
 from regkit._version import __version__
-from regkit.errors import PackError, PackIntegrityError, RenderError
+from regkit.errors import PackError, PackIntegrityError, PolicyError, RenderError
 from regkit.reports import _zipread, html
 from regkit.reports.xml import validate
 from regkit.rules.findings import CheckResult, Finding
 from regkit.rules.policy import (
     Policy,
     builtin_policies,
-    canonical_sha256,
     load_policy,
-    parse_policy,
+    parameter_overrides,
 )
 from regkit.schemas.account import Account
 from regkit.schemas.base import Record
@@ -90,6 +88,7 @@ __all__ = [
     "BAGIT_TXT",
     "SIGNATURE_FILE",
     "InputValue",
+    "PackHistory",
     "PackProblem",
     "PackScope",
     "PackWarning",
@@ -184,6 +183,33 @@ class PackScope:
         return "all time"
 
 
+@dataclass(frozen=True)
+class PackHistory:
+    """Where a pack of a past period comes from: the history store's runs and the cases that
+    hold the period's findings (``regkit pack --store``; see :mod:`regkit.store.period`).
+    The pack writes them under ``data/store/`` and its report gains the runs and a section
+    per case with the timeline of its events.
+
+    Attributes:
+        runs: one entry per run (``data/store/runs.json``): its id, times, ``as_of``,
+            regkit version, policies, inputs with their fingerprints, scope and counts.
+        cases: one entry per case (``data/store/cases.json``): its state, the keys of its
+            findings, and every event with who, when, what, before and after, and the
+            event's SHA-256 chain (``previous``, ``digest``).
+        findings: one entry per finding of the result, in its order
+            (``data/store/findings.csv``): ``key``, ``state``, ``first_run``, ``gone_run``,
+            ``runs`` and ``cases``.
+        log: the case log: ``events``, the number of the cases' events; ``ok`` and
+            ``problems``, what the check of the store's whole log found when the pack was
+            built (:meth:`regkit.store.Store.verify`).
+    """
+
+    runs: Sequence[Mapping[str, Any]]
+    cases: Sequence[Mapping[str, Any]]
+    findings: Sequence[Mapping[str, Any]]
+    log: Mapping[str, Any]
+
+
 def build(
     result: CheckResult,
     out_path: str | Path,
@@ -198,6 +224,7 @@ def build(
     organization: str | None = None,
     max_rows: int = html.DEFAULT_MAX_ROWS,
     content_checks: Iterable[ContentCheck] = (),
+    history: PackHistory | None = None,
 ) -> Path:
     """Write an audit pack of a check result: a deterministic BagIt zip.
 
@@ -219,14 +246,14 @@ def build(
         title: the report's title.
         signer: an Ed25519 private key (``cryptography``), or its unencrypted PEM bytes:
             sign ``tagmanifest-sha256.txt``.
-        policies: the policies that ran, for their exact text; default ``result.policies``
-            (what :func:`regkit.check` ran), else the built-in pack whose hash matches the
-            result's. Without any, the pack names the policy by hash and states that its
-            text is not included.
+        policies: the policies that ran, for their exact text; default ``result.policies``,
+            else the built-in pack whose hash matches the result's. Without any, the pack
+            names the policy by hash and states that its text is not included.
         organization: the firm's name (``Source-Organization``, the report's title).
         max_rows: findings shown in the report's table (all are in ``findings.csv``).
         content_checks: the ``content_check`` of each render's result (its pre-submission
             check): ``data/regulator/content-checks.json`` and the report.
+        history: a past period's runs and cases (:class:`PackHistory`), without rerun.py.
 
     Returns:
         The path of the pack.
@@ -236,7 +263,7 @@ def build(
             the result's, a bad scope, two attachments with one file name, an attachment
             that cannot be read, or signing asked for without ``cryptography``.
     """
-    _check_types(result, scope)
+    _check_types(result, scope, history)
     target = Path(out_path)
     moment = _utc(created_at or result.finished_at)
     asked = scope or PackScope()
@@ -253,24 +280,70 @@ def build(
         policy_summary = _write_policies(bag, result, ran)
         notices += _policy_notices(policy_summary)
         validations = _write_regulator(bag, regulator, checks)
-        rerun = html.rerun_script(result, policy_summary, inputs_summary)
-        bag.put("data/rerun.py", rerun.encode("utf-8"))
+        rerun = _write_rerun(bag, result, policy_summary, inputs_summary, history, notices)
         stated = _scope_data(result, asked, inputs_summary, notices)
         bag.put_json("data/scope.json", stated)
         report = _Report(title, organization, moment, ran, policy_summary, validations,
-                         inputs_summary, checks)  # fmt: skip
+                         inputs_summary, checks, history)  # fmt: skip
         _write_report(bag, result, report, stated, lookup.of_record, lookup.details(asked), rerun,
                       max_rows=max_rows, signed=key is not None)  # fmt: skip
-        info = _bag_info(result, moment, bag, organization, title, key, stated)
+        info = _bag_info(result, moment, bag, organization, title, key, stated, history)
         _write_tags(bag, info, key)
     return target
 
 
-def _check_types(result: object, scope: object) -> None:
+def _check_types(result: object, scope: object, history: object) -> None:
     if not isinstance(result, CheckResult):
         raise TypeError(f"result must be a CheckResult, got {type(result).__name__}")
     if scope is not None and not isinstance(scope, PackScope):
         raise TypeError(f"scope must be a PackScope, got {type(scope).__name__}")
+    if history is not None and not isinstance(history, PackHistory):
+        raise TypeError(f"history must be a PackHistory, got {type(history).__name__}")
+    if history is not None and len(history.findings) != len(result.findings):
+        raise PackError(
+            f"history: {len(history.findings)} findings' entries for a result of "
+            f"{len(result.findings)} findings"
+        )
+
+
+def _write_rerun(
+    bag: _BagWriter,
+    result: CheckResult,
+    policy_summary: Sequence[Mapping[str, Any]],
+    inputs_summary: Mapping[str, Mapping[str, Any]],
+    history: PackHistory | None,
+    notices: list[str],
+) -> str:
+    """``data/rerun.py`` (returned), or for a pack from the store, its ``data/store/``
+    files (the case log's problems added to ``notices``)."""
+    rerun = html.rerun_script(result, policy_summary, inputs_summary)
+    if history is None:
+        bag.put("data/rerun.py", rerun.encode("utf-8"))
+    else:
+        _write_history(bag, result, history)
+        notices += [f"The store's case log: {problem}" for problem in history.log["problems"]]
+    return rerun
+
+
+_HISTORY_COLUMNS: Final = ("position", "rule_id", "record_kind", "record_id", "key", "state",
+                           "first_run", "gone_run", "runs", "cases")  # fmt: skip
+
+
+def _write_history(bag: _BagWriter, result: CheckResult, history: PackHistory) -> None:
+    """``data/store/``: the runs, the cases with their events, and each finding's identity
+    and where the store saw it (a row per finding of ``findings.csv``, in its order)."""
+    bag.put_json("data/store/runs.json", list(history.runs))
+    bag.put_json("data/store/cases.json", {"log": dict(history.log), "cases": list(history.cases)})
+    text = io.StringIO()
+    table = csv.writer(text, lineterminator="\n")
+    table.writerow(_HISTORY_COLUMNS)
+    for position, (finding, entry) in enumerate(
+        zip(result.findings, history.findings, strict=True)
+    ):
+        table.writerow([position, finding.rule_id, finding.record_kind, finding.record_id,
+                        entry["key"], entry["state"], entry["first_run"], entry["gone_run"] or "",
+                        " ".join(entry["runs"]), " ".join(map(str, entry["cases"]))])  # fmt: skip
+    bag.put("data/store/findings.csv", text.getvalue().encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -285,6 +358,7 @@ class _Report:
     regulator: Sequence[Mapping[str, Any]]
     inputs: Mapping[str, Mapping[str, Any]]
     content_checks: Sequence[Mapping[str, Any]] = ()
+    history: PackHistory | None = None
 
 
 def _write_report(
@@ -319,8 +393,18 @@ def _write_report(
             max_rows=max_rows,
             signed=signed,
             run_times=False,
+            history=None if report.history is None else _history_context(report.history),
         ):
             writer.write(chunk.encode("utf-8"))
+
+
+def _history_context(history: PackHistory) -> dict[str, Any]:
+    """What the report shows of the store: the runs, and each case with its events."""
+    return {"runs": list(history.runs), "cases": list(history.cases), "log": history.log}
+
+
+def _unstated_as_of(history: PackHistory | None) -> str:
+    return "not recorded" if history is None else "each run's, in data/store/runs.json"
 
 
 def _write_tags(bag: _BagWriter, info: str, key: Ed25519PrivateKey | None) -> None:
@@ -776,43 +860,13 @@ def _write_policies(
     return entries
 
 
-class _ParameterDumper(yaml.SafeDumper):
-    """YAML for parameter overrides: a Decimal as the number it is (policies read numbers
-    as exact decimals)."""
-
-
-def _decimal_scalar(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
-    if value == value.to_integral_value():
-        return dumper.represent_int(int(value))
-    return dumper.represent_scalar("tag:yaml.org,2002:float", str(value))
-
-
-_ParameterDumper.add_representer(Decimal, _decimal_scalar)
-
-
 def _parameter_overrides(policy: Policy) -> bytes | None:
-    """The parameters the policy ran with that its file does not say (``--parameters``), as
-    a YAML file for ``load_policy(..., parameters=...)``; None when there are none.
-
-    Raises:
-        PackError: the overrides would not read back as the values that ran.
-    """
-    written = parse_policy(policy.text, policy.source)
-    changed = {
-        name: value
-        for name, value in policy.parameters.items()
-        if canonical_sha256({"v": value}) != canonical_sha256({"v": written.parameters.get(name)})
-    }
-    if not changed:
-        return None
-    text = yaml.dump(changed, Dumper=_ParameterDumper, sort_keys=True, allow_unicode=True)
-    again = parse_policy(policy.text, policy.source, parameters=yaml.safe_load(text))
-    if canonical_sha256(again.parameters) != canonical_sha256(policy.parameters):
-        raise PackError(
-            f"policy {policy.id} {policy.version}: its parameter overrides "
-            f"({', '.join(sorted(changed))}) do not read back as the values that ran"
-        )
-    return text.encode("utf-8")
+    """:func:`~regkit.rules.policy.parameter_overrides` as the bytes of a file in the pack."""
+    try:
+        text = parameter_overrides(policy)
+    except PolicyError as exc:
+        raise PackError(str(exc)) from None
+    return None if text is None else text.encode("utf-8")
 
 
 def _versions_ran(result: CheckResult) -> list[tuple[str, str]]:
@@ -918,6 +972,7 @@ def _bag_info(
     title: str | None,
     key: Ed25519PrivateKey | None,
     scope: Mapping[str, Any],
+    history: PackHistory | None = None,
 ) -> str:
     size = sum(item.size for item in bag.payload)
     lines: list[tuple[str, str]] = []
@@ -934,7 +989,7 @@ def _bag_info(
         ("Regkit-Created-At", _iso(moment)),
         ("Regkit-Version", __version__),
         ("Regkit-Check-Version", result.regkit_version),
-        ("Regkit-As-Of", scope["as_of"] or "not recorded"),
+        ("Regkit-As-Of", scope["as_of"] or _unstated_as_of(history)),
         ("Regkit-Scope-Accounts", ", ".join(scope["accounts"] or ["all"])),
         ("Regkit-Scope-Period", scope["period"]),
     ]
@@ -948,6 +1003,9 @@ def _bag_info(
         fingerprint = result.input_fingerprints[name]
         lines.append(("Regkit-Input", f"{name} {count} sha256:{fingerprint}"))
     lines.append(("Regkit-Findings", str(len(result.findings))))
+    if history is not None:
+        lines.append(("Regkit-Store-Runs", str(len(history.runs))))
+        lines.append(("Regkit-Store-Cases", str(len(history.cases))))
     if key is not None:
         lines.append(("Regkit-Signature", f"ed25519 {SIGNATURE_FILE} key {_key_id(key)}"))
     lines += [("Regkit-Warning", notice) for notice in scope["warnings"]]

@@ -86,6 +86,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     environment.filters["css_string"] = css_string
+    environment.globals["shown_change"] = shown_change
     return environment
 
 
@@ -196,6 +197,7 @@ def stream(
     max_rows: int = DEFAULT_MAX_ROWS,
     signed: bool = False,
     run_times: bool = True,
+    history: Mapping[str, Any] | None = None,
 ) -> Iterator[str]:
     """The report, piece by piece (for writing into a zip entry).
 
@@ -223,6 +225,7 @@ def stream(
         signed: whether the pack is signed (the verify instructions say so).
         run_times: show when the check ran (``started_at``, ``finished_at``); an audit
             pack leaves them out, so that a rebuild gives the same bytes.
+        history: ``runs``, ``cases`` and ``log`` of a pack from the store (``data/store/``).
     """
     moment = (created_at or result.finished_at).astimezone(UTC)
     rows = _input_rows(result, inputs)
@@ -252,8 +255,16 @@ def stream(
         "inputs": rows,
         "rerun": rerun if rerun is not None else rerun_script(result, policy_files, inputs),
         "signed": signed,
+        "history": history,
     }
     yield from _environment().get_template(_TEMPLATE).generate(context)
+
+
+def shown_change(values: Mapping[str, Any] | None) -> str:
+    """A case event's values in words: ``status: investigating; assignee: ana``."""
+    if not values:
+        return "—"
+    return "; ".join(f"{name}: {'—' if value is None else value}" for name, value in values.items())
 
 
 def _iso(moment: datetime) -> str:

@@ -89,6 +89,7 @@ __all__ = [
     "Window",
     "builtin_policies",
     "load_policy",
+    "parameter_overrides",
     "parse_policy",
 ]
 
@@ -1217,3 +1218,44 @@ def _reference(value: Any, where: str) -> dict[str, str]:
                 f"{where}: reference: unknown key {key!r}{_suggest(str(key), _REFERENCE_KEYS)}"
             )
     return {str(key): str(item) for key, item in value.items()}
+
+
+class _ParameterDumper(yaml.SafeDumper):
+    """YAML for parameter overrides: a Decimal as the number it is (policies read numbers
+    as exact decimals)."""
+
+
+def _decimal_scalar(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    if value == value.to_integral_value():
+        return dumper.represent_int(int(value))
+    return dumper.represent_scalar("tag:yaml.org,2002:float", str(value))
+
+
+_ParameterDumper.add_representer(Decimal, _decimal_scalar)
+
+
+def parameter_overrides(policy: Policy) -> str | None:
+    """The parameters a policy ran with that its text does not say (``--parameters``), as
+    the YAML of an overrides file for ``load_policy(..., parameters=...)``; None when there
+    are none. ``parse_policy(policy.text, parameters=yaml.safe_load(overrides))`` is the
+    policy again, with the same SHA-256.
+
+    Raises:
+        PolicyError: the overrides would not read back as the values that ran.
+    """
+    written = parse_policy(policy.text, policy.source)
+    changed = {
+        name: value
+        for name, value in policy.parameters.items()
+        if canonical_sha256({"v": value}) != canonical_sha256({"v": written.parameters.get(name)})
+    }
+    if not changed:
+        return None
+    text = yaml.dump(changed, Dumper=_ParameterDumper, sort_keys=True, allow_unicode=True)
+    again = parse_policy(policy.text, policy.source, parameters=yaml.safe_load(text))
+    if canonical_sha256(again.parameters) != canonical_sha256(policy.parameters):
+        raise PolicyError(
+            f"policy {policy.id} {policy.version}: its parameter overrides "
+            f"({', '.join(sorted(changed))}) do not read back as the values that ran"
+        )
+    return text

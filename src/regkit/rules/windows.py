@@ -415,8 +415,10 @@ class Running:
 
 
 def _enqueue(queue: deque[tuple[int, Any]], position: int, value: Any, *, smallest: bool) -> None:
-    """Add a value to a monotonic queue of a window's smallest (or largest) values."""
-    while queue and (queue[-1][1] >= value if smallest else queue[-1][1] <= value):
+    """Add a value to a monotonic queue of a window's smallest (or largest) values. An equal
+    value already there stays ahead of it: like ``min`` and ``max``, the window's first of
+    equal values is its extreme (``0`` before ``0.0``)."""
+    while queue and (queue[-1][1] > value if smallest else queue[-1][1] < value):
         queue.pop()
     queue.append((position, value))
 

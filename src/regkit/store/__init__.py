@@ -19,13 +19,12 @@ import getpass
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Engine, RowMapping, select
+from sqlalchemy import Engine, select
 
 from regkit.errors import StoreError
 from regkit.rules.findings import CheckResult, Finding
@@ -43,7 +42,17 @@ from regkit.store.cases import (
     load_case,
     verify_log,
 )
-from regkit.store.runs import CasePolicy, RecordedRun, Scope, finding_key, keep_input, record_run
+from regkit.store.period import StoredFinding, StoredPeriod, StoredPolicy, read_period
+from regkit.store.runs import (
+    CasePolicy,
+    RecordedRun,
+    RunSummary,
+    Scope,
+    finding_key,
+    keep_input,
+    record_run,
+    run_summary,
+)
 
 __all__ = [
     "DEFAULT_PATH",
@@ -54,6 +63,9 @@ __all__ = [
     "RecordedRun",
     "RunSummary",
     "Store",
+    "StoredFinding",
+    "StoredPeriod",
+    "StoredPolicy",
     "finding_key",
     "open_store",
     "store_url",
@@ -95,27 +107,6 @@ def _beside(engine: Engine) -> Path | None:
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         return None
     return Path(database + ".inputs")
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """A recorded run, as listed."""
-
-    run_id: str
-    started_at: datetime
-    finished_at: datetime
-    as_of: datetime | None
-    regkit_version: str
-    policies: tuple[tuple[str, str, str], ...]
-    """(id, version, SHA-256) of each policy."""
-    inputs: tuple[tuple[str, str, int | None, str | None], ...]
-    """(name, fingerprint, records, kept file) of each input."""
-    period: tuple[date, date] | None
-    accounts: tuple[str, ...] | None
-    findings: int
-    new: int
-    seen: int
-    gone: int
 
 
 class Store:
@@ -206,7 +197,7 @@ class Store:
             rows = connection.execute(
                 select(schema.runs).order_by(schema.runs.c.finished_at, schema.runs.c.run_id)
             )
-            return [self._summary(connection, row._mapping) for row in rows.all()]
+            return [run_summary(connection, row._mapping) for row in rows.all()]
 
     def run(self, run_id: str) -> RunSummary:
         """One run, by its id or a unique start of it."""
@@ -217,7 +208,7 @@ class Store:
             if len(found) != 1:
                 state = "no run" if not found else f"{len(found)} runs"
                 raise StoreError(f"store {self.url}: {state} with an id starting {run_id!r}")
-            return self._summary(connection, found[0]._mapping)
+            return run_summary(connection, found[0]._mapping)
 
     def run_findings(self, run_id: str) -> list[tuple[str, Finding]]:
         """A run's findings, in its order, each with ``new`` or ``seen``."""
@@ -324,42 +315,30 @@ class Store:
             raise TypeError("day must be a date or None")
         return self._change(case_id, by, "due", {"due_on": day})
 
+    def period(
+        self, start: date | None = None, end: date | None = None, *, account: str | None = None
+    ) -> StoredPeriod:
+        """A past period as the store holds it: its runs, their findings (each once) and the
+        cases that hold them, with every event (:mod:`regkit.store.period`); what an audit
+        pack of the period is built from.
+
+        Args:
+            start: the first day (UTC, inclusive); None: from the first run.
+            end: the last day (UTC, inclusive); None: to the last run.
+            account: only this account's findings (and the runs that covered it).
+        """
+        first, last = _day_argument("start", start), _day_argument("end", end)
+        if first is not None and last is not None and last < first:
+            raise ValueError(f"the period ends ({last}) before it starts ({first})")
+        if account is not None and not isinstance(account, str):
+            raise TypeError(f"account must be an account id, got {account!r}")
+        with self._engine.connect() as connection:
+            return read_period(connection, first, last, account)
+
     def verify(self) -> LogCheck:
         """Recompute the case log's chain of digests (see :mod:`regkit.store.cases`)."""
         with self._engine.connect() as connection:
             return verify_log(connection)
-
-    @staticmethod
-    def _summary(connection: Any, row: RowMapping) -> RunSummary:
-        run = row["run_id"]
-        policies, inputs = schema.run_policies, schema.run_inputs
-        policy_rows = connection.execute(
-            select(policies.c.policy_id, policies.c.version, policies.c.sha256)
-            .where(policies.c.run_id == run)
-            .order_by(policies.c.position)
-        ).all()
-        input_rows = connection.execute(
-            select(inputs.c.name, inputs.c.fingerprint, inputs.c.records, inputs.c.kept)
-            .where(inputs.c.run_id == run)
-            .order_by(inputs.c.name)
-        ).all()
-        first, last = row["period_from"], row["period_to"]
-        accounts = row["accounts"]
-        return RunSummary(
-            run_id=run,
-            started_at=row["started_at"],
-            finished_at=row["finished_at"],
-            as_of=row["as_of"],
-            regkit_version=row["regkit_version"],
-            policies=tuple(tuple(item) for item in policy_rows),
-            inputs=tuple(tuple(item) for item in input_rows),
-            period=None if first is None else (first, last),
-            accounts=None if accounts is None else tuple(json.loads(accounts)),
-            findings=row["findings"],
-            new=row["new"],
-            seen=row["seen"],
-            gone=row["gone"],
-        )
 
 
 def _actor(by: str | None) -> str:
@@ -369,6 +348,12 @@ def _actor(by: str | None) -> str:
     if not isinstance(by, str) or not by.strip():
         raise ValueError("by must name who makes the change")
     return by.strip()
+
+
+def _day_argument(name: str, value: object) -> date | None:
+    if value is not None and (isinstance(value, datetime) or not isinstance(value, date)):
+        raise TypeError(f"{name} must be a date or None, got {value!r}")
+    return value
 
 
 def _own_account(finding: Finding) -> str | None:

@@ -83,6 +83,9 @@ class CaseEvent:
     before: Mapping[str, Any] | None
     after: Mapping[str, Any] | None
     digest: str
+    """The SHA-256 of the event (:func:`digest_of`), over its content and ``previous``."""
+    previous: str
+    """The digest of the event before it in the log (:data:`GENESIS` for the first)."""
 
 
 @dataclass(frozen=True)
@@ -325,6 +328,7 @@ def _event(row: RowMapping) -> CaseEvent:
         before=None if row["before"] is None else json.loads(row["before"]),
         after=None if row["after"] is None else json.loads(row["after"]),
         digest=row["digest"],
+        previous=row["previous"],
     )
 
 

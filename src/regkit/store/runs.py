@@ -21,17 +21,27 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, RowMapping, and_, select
 
 from regkit._version import __version__
+from regkit.errors import PolicyError, StoreError
 from regkit.rules.findings import CheckResult, Finding
-from regkit.rules.policy import Policy
+from regkit.rules.policy import Policy, parameter_overrides
 from regkit.rules.severity import Severity
 from regkit.store._bulk import Bulk
 from regkit.store.cases import Opening, open_cases
 from regkit.store.schema import findings, run_findings, run_gone, run_inputs, run_policies, runs
 
-__all__ = ["BLOCK", "CasePolicy", "RecordedRun", "finding_key", "record_run", "run_id"]
+__all__ = [
+    "BLOCK",
+    "CasePolicy",
+    "RecordedRun",
+    "RunSummary",
+    "finding_key",
+    "record_run",
+    "run_id",
+    "run_summary",
+]
 
 #: Findings written together (one query finds which are known, one insert writes them).
 BLOCK = 10_000
@@ -80,6 +90,60 @@ class CasePolicy:
 
     cases_from: Severity | None
     by: str
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A recorded run, as listed."""
+
+    run_id: str
+    started_at: datetime
+    finished_at: datetime
+    as_of: datetime | None
+    regkit_version: str
+    policies: tuple[tuple[str, str, str], ...]
+    """(id, version, SHA-256) of each policy."""
+    inputs: tuple[tuple[str, str, int | None, str | None], ...]
+    """(name, fingerprint, records, kept file) of each input."""
+    period: tuple[date, date] | None
+    accounts: tuple[str, ...] | None
+    findings: int
+    new: int
+    seen: int
+    gone: int
+
+
+def run_summary(connection: Connection, row: RowMapping) -> RunSummary:
+    """A run's row as a :class:`RunSummary`, with its policies and inputs."""
+    run = row["run_id"]
+    policies, inputs = run_policies, run_inputs
+    policy_rows = connection.execute(
+        select(policies.c.policy_id, policies.c.version, policies.c.sha256)
+        .where(policies.c.run_id == run)
+        .order_by(policies.c.position)
+    ).all()
+    input_rows = connection.execute(
+        select(inputs.c.name, inputs.c.fingerprint, inputs.c.records, inputs.c.kept)
+        .where(inputs.c.run_id == run)
+        .order_by(inputs.c.name)
+    ).all()
+    first, last = row["period_from"], row["period_to"]
+    accounts = row["accounts"]
+    return RunSummary(
+        run_id=run,
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        as_of=row["as_of"],
+        regkit_version=row["regkit_version"],
+        policies=tuple(tuple(item) for item in policy_rows),
+        inputs=tuple(tuple(item) for item in input_rows),
+        period=None if first is None else (first, last),
+        accounts=None if accounts is None else tuple(json.loads(accounts)),
+        findings=row["findings"],
+        new=row["new"],
+        seen=row["seen"],
+        gone=row["gone"],
+    )
 
 
 def finding_key(finding: Finding) -> str:
@@ -190,13 +254,22 @@ def _policy_rows(
     if not policies:  # a result made without its policies: their ids and hashes only
         return [
             {"run_id": identity, "position": 0, "policy_id": result.policy_id,
-             "version": result.policy_version, "sha256": result.policy_sha256, "text": ""}
+             "version": result.policy_version, "sha256": result.policy_sha256, "text": "",
+             "parameters": None}
         ]  # fmt: skip
     return [
         {"run_id": identity, "position": number, "policy_id": policy.id,
-         "version": policy.version, "sha256": policy.sha256, "text": policy.text}
+         "version": policy.version, "sha256": policy.sha256, "text": policy.text,
+         "parameters": _overrides(policy)}
         for number, policy in enumerate(policies)
     ]  # fmt: skip
+
+
+def _overrides(policy: Policy) -> str | None:
+    try:
+        return parameter_overrides(policy)
+    except PolicyError as exc:
+        raise StoreError(str(exc)) from None
 
 
 def _input_rows(

@@ -8,7 +8,8 @@ tables, columns and indexes are these).
   that ran it, its scope and its counts. Its id is the SHA-256 of what identifies the
   result (policies, inputs, ``as_of``, start and end), so the same result recorded twice
   is one run.
-* ``run_policies``: each policy (version) of a run, with its SHA-256 and exact text.
+* ``run_policies``: each policy (version) of a run, with its SHA-256, exact text and the
+  parameter overrides it ran with (YAML; ``None``: none).
 * ``run_inputs``: each input of a run: its fingerprint, record count, and where a kept copy
   is (``None``: fingerprinted only).
 * ``findings``: one row per finding identity (:func:`regkit.store.finding_key`): the same
@@ -116,6 +117,7 @@ run_policies = Table(
     Column("version", String(100), nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("text", Text(), nullable=False),
+    Column("parameters", Text(), nullable=True),
 )
 
 run_inputs = Table(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from regkit.rules.policy import parse_policy
@@ -44,6 +44,7 @@ def rule() -> AggregateRule:
     return compiled
 
 
+@example(amounts=[Decimal("0"), Decimal("0.0")], width=2)  # min's first of equals
 @given(
     amounts=st.lists(st.one_of(st.none(), AMOUNTS), min_size=1, max_size=30),
     width=st.integers(min_value=1, max_value=6),

@@ -1,0 +1,207 @@
+"""Audit packs of a past period built from the store (``regkit pack --store``): what an
+auditor asks for months later (Delegated Regulation 2017/565 Art. 72: each stage of the
+processing reconstructable): every finding of the period, the exact policy that found it,
+the runs, and what was done about each finding, as a timeline per case whose events carry
+their chain of SHA-256 digests."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from store_book import POLICY, account_of, check, trade
+
+import regkit as rk
+from regkit.jobs import JobError, pack_from_store
+from regkit.reports import audit_pack
+from regkit.rules.policy import parse_policy
+from regkit.store import Store, finding_key, open_store
+from regkit.store.cases import GENESIS, digest_of
+
+DAY_20, DAY_21, DAY_22 = date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)
+
+
+def record_days(store: Store) -> list[str]:
+    """Three daily runs, each over its own day: T1 (A1) breaches on the 20th, T9 (A2) on the
+    21st, T5 (A1) on the 22nd; the case of A1 is worked and closed."""
+    runs = []
+    for day, number in ((20, 1), (21, 9), (22, 5)):
+        result = check([trade(number, "50", day=day, account="A2" if number == 9 else "A1")])
+        every = date(2026, 11, day)
+        runs.append(store.record(result, period=(every, every), account_of=account_of,
+                                 by="nightly").run_id)  # fmt: skip
+    (case,) = [case for case in store.cases() if case.account_id == "A1"]
+    store.assign(case.case_id, "ana", by="lead")
+    store.note(case.case_id, "client's leverage election on file", by="ana")
+    store.close_case(case.case_id, "false_positive", by="ana", note="professional client")
+    return runs
+
+
+def read(pack: Path, name: str) -> bytes:
+    with zipfile.ZipFile(pack) as archive:
+        return archive.read(name)
+
+
+def test_a_past_period_s_pack_holds_its_findings_runs_and_each_case_s_timeline(
+    store_url: str, tmp_path: Path
+) -> None:
+    with open_store(store_url) as store:
+        runs = record_days(store)
+        stored = {case.case_id: case for case in map(store.case, [1, 2])}
+    done = pack_from_store(out=tmp_path / "pack.zip", store=store_url, start=DAY_20, end=DAY_21)
+    assert audit_pack.verify(done.path).ok
+    findings = json.loads(read(done.path, "data/findings.json"))["findings"]
+    assert [item["record_id"] for item in findings] == ["T1", "T9"]  # not the 22nd's T5
+    shown_runs = json.loads(read(done.path, "data/store/runs.json"))
+    assert [run["run_id"] for run in shown_runs] == runs[:2]
+    assert shown_runs[0]["policies"][0]["id"] == "leverage"
+    cases = json.loads(read(done.path, "data/store/cases.json"))
+    assert cases["log"] == {"events": 6, "ok": True, "problems": []}
+    by_id = {case["case_id"]: case for case in cases["cases"]}
+    assert set(by_id) == {1, 2}
+    closed = by_id[1]
+    assert (closed["status"], closed["resolution"], closed["assignee"]) == (
+        "closed", "false_positive", "ana",
+    )  # fmt: skip
+    assert [(e["action"], e["actor"]) for e in closed["events"]] == [
+        ("opened", "nightly"), ("joined", "nightly"), ("assigned", "lead"), ("noted", "ana"),
+        ("closed", "ana"),
+    ]  # fmt: skip  # the 22nd's T5 joined the case: its whole history is shown
+    for case_id, case in by_id.items():  # the digests are the store's, and recompute
+        assert [e["digest"] for e in case["events"]] == [e.digest for e in stored[case_id].events]
+        for event in case["events"]:
+            at = datetime.fromisoformat(event["at"])
+            before, after = (None if v is None else json.dumps(v, sort_keys=True,
+                             separators=(",", ":"), ensure_ascii=False)
+                             for v in (event["before"], event["after"]))  # fmt: skip
+            again = digest_of(event["previous"], case_id, at, event["actor"], event["action"],
+                              before, after)  # fmt: skip
+            assert again == event["digest"]
+    assert by_id[1]["events"][0]["previous"] == GENESIS
+    report = read(done.path, "data/report.html").decode()
+    assert '<section id="cases"' in report
+    assert 'id="case-1"' in report
+    assert "professional client" in report
+    assert "client&#39;s leverage election" in report
+    with zipfile.ZipFile(done.path) as archive:
+        assert "data/rerun.py" not in archive.namelist()  # each run re-runs on its own
+    info = read(done.path, "bag-info.txt").decode()
+    assert "Regkit-Store-Runs: 2\n" in info
+    assert "Regkit-Store-Cases: 2\n" in info
+
+
+def test_building_it_twice_gives_the_same_bytes_until_its_cases_change(
+    store_url: str, tmp_path: Path
+) -> None:
+    with open_store(store_url) as store:
+        record_days(store)
+    first = pack_from_store(out=tmp_path / "a.zip", store=store_url, start=DAY_20, end=DAY_20)
+    with open_store(store_url) as store:
+        (other,) = [case for case in store.cases() if case.account_id == "A2"]
+        store.assign(other.case_id, "bo", by="lead")  # a case of another day
+    again = pack_from_store(out=tmp_path / "b.zip", store=store_url, start=DAY_20, end=DAY_20)
+    assert first.path.read_bytes() == again.path.read_bytes()
+    with open_store(store_url) as store:
+        store.reopen(1, by="auditor", note="asked to look again")
+    changed = pack_from_store(out=tmp_path / "c.zip", store=store_url, start=DAY_20, end=DAY_20)
+    assert changed.path.read_bytes() != first.path.read_bytes()
+    assert b"asked to look again" in read(changed.path, "data/store/cases.json")
+
+
+def test_an_account_s_pack_holds_only_its_findings_and_cases(
+    store_url: str, tmp_path: Path
+) -> None:
+    with open_store(store_url) as store:
+        record_days(store)
+    done = pack_from_store(out=tmp_path / "p.zip", store=store_url, account="A2")
+    assert [f.record_id for f in done.result.findings] == ["T9"]
+    cases = json.loads(read(done.path, "data/store/cases.json"))["cases"]
+    assert [case["account_id"] for case in cases] == ["A2"]
+    scope = json.loads(read(done.path, "data/scope.json"))
+    assert (scope["accounts"], scope["period"]) == (["A2"], "all time")
+    rows = list(csv.DictReader(io.StringIO(read(done.path, "data/store/findings.csv").decode())))
+    assert [(row["record_id"], row["cases"]) for row in rows] == [("T9", str(cases[0]["case_id"]))]
+
+
+def test_a_period_without_a_run_is_refused_by_name(store_url: str, tmp_path: Path) -> None:
+    with open_store(store_url) as store:
+        record_days(store)
+    with pytest.raises(JobError, match="no run covers 2026-10-01 to 2026-10-31"):
+        pack_from_store(out=tmp_path / "p.zip", store=store_url, start=date(2026, 10, 1),
+                        end=date(2026, 10, 31))  # fmt: skip
+    assert not (tmp_path / "p.zip").exists()
+    with pytest.raises(TypeError, match="start must be a date"):
+        pack_from_store(out=tmp_path / "p.zip", store=store_url, start="2026-11-20")  # type: ignore[arg-type]
+
+
+def test_the_policy_packed_is_the_one_that_ran_with_its_parameter_overrides(
+    tmp_path: Path,
+) -> None:
+    text = POLICY.replace('version: "1"', 'version: "1"\nparameters:\n  cap: 30').replace(
+        "trade.leverage <= 30", "trade.leverage <= params.cap"
+    )
+    policy = parse_policy(text, "leverage.yaml", parameters={"cap": 40})
+    result = rk.check(policy, trades=[trade(1, "45")], as_of="2026-11-30")
+    with open_store(tmp_path / "s.db") as store:
+        store.record(result)
+        (stored,) = store.period().policies
+    assert yaml.safe_load(stored.parameters or "") == {"cap": 40}
+    loaded = stored.load()
+    assert loaded is not None
+    assert loaded.sha256 == policy.sha256
+    done = pack_from_store(out=tmp_path / "p.zip", store=tmp_path / "s.db")
+    (entry,) = json.loads(read(done.path, "data/policy/policies.json"))
+    assert entry["sha256"] == policy.sha256
+    assert entry["parameters"]
+    assert yaml.safe_load(read(done.path, "data/" + entry["parameters"])) == {"cap": 40}
+
+
+def test_one_run_s_pack_from_the_store_has_the_check_s_findings(tmp_path: Path) -> None:
+    result = check([trade(1, "50"), trade(2, "60"), trade(3), trade(4)])
+    with open_store(tmp_path / "s.db") as store:
+        store.record(result, account_of=account_of)
+    done = pack_from_store(out=tmp_path / "p.zip", store=tmp_path / "s.db")
+    assert done.result.to_dict()["findings"] == result.to_dict()["findings"]
+    assert done.result.input_fingerprints == result.input_fingerprints
+    assert done.result.as_of == result.as_of
+
+
+days = st.lists(
+    st.tuples(st.integers(1, 12), st.sampled_from(["10", "50"]), st.integers(20, 23)),
+    min_size=1, max_size=12,
+)  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(trades=days, window=st.tuples(st.integers(19, 24), st.integers(0, 3)))
+def test_a_period_holds_each_finding_of_its_runs_once(
+    trades: list[tuple[int, str, int]], window: tuple[int, int]
+) -> None:
+    """The period read back agrees with the runs recorded: every finding of a run whose day
+    is in the period, whose time is too, once (the last run's content)."""
+    start = date(2026, 11, window[0])
+    end = date(2026, 11, min(window[0] + window[1], 30))
+    expected: dict[str, Any] = {}
+    with open_store("sqlite://") as store:
+        for day in range(20, 24):
+            of_day = {n: (lev, d) for n, lev, d in trades if d <= day}  # a day re-checks its past
+            result = check([trade(n, lev, day=d) for n, (lev, d) in sorted(of_day.items())])
+            every = date(2026, 11, day)
+            store.record(result, period=(every, every))
+            if start <= every <= end:
+                for finding in result.findings:
+                    at = finding.at
+                    if at is None or start <= at.astimezone(UTC).date() <= end:
+                        expected[finding_key(finding)] = finding.to_dict()
+        found = store.period(start, end)
+    assert {item.key: item.finding.to_dict() for item in found.findings} == expected
+    assert len(found.findings) == len(expected)
