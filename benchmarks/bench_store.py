@@ -7,7 +7,14 @@ each high, so each account has a case) as a first run, then the same again as a 
 PostgreSQL database (which must exist and be empty). Prints findings a second for each run,
 the peak memory, and the median time of listing one account's open cases.
 
+With ``--large N``, fills a store with N findings by SQL instead (the recording path would
+take too long for ten million): one run, N findings and their rows of ``run_findings`` and
+``case_findings``, ten rules over ``--accounts`` accounts, a case per rule and account (a
+fifth of them open), then times listing one account's open cases (``store.cases``), the
+compliance officer's look-up the indexes are for.
+
 Run: ``.venv/bin/python benchmarks/bench_store.py --findings 1000000``
+or ``.venv/bin/python benchmarks/bench_store.py --large 10000000 --accounts 100000``
 """
 
 from __future__ import annotations
@@ -70,12 +77,106 @@ def measure(url: str, findings: int, accounts: int) -> None:
         print(f"  one account's open cases: {statistics.median(times) * 1000:.1f} ms median")
 
 
+_RUN = "f" * 64
+_BLOCK = 1_000_000
+_FILL = {
+    "sqlite": (
+        "WITH RECURSIVE n(i) AS (SELECT {first} UNION ALL SELECT i + 1 FROM n WHERE i < {last}) ",
+        "printf('%064d', i)",
+        "printf('A%06d', {number})",
+        "'2026-11-20 00:00:00.000000'",
+    ),
+    "postgresql": (
+        "WITH n(i) AS (SELECT generate_series({first}, {last})) ",
+        "lpad(i::text, 64, '0')",
+        "'A' || lpad(({number})::text, 6, '0')",
+        "TIMESTAMPTZ '2026-11-20 00:00:00+00'",
+    ),
+}
+
+
+def _statements(dialect: str, findings: int, accounts: int) -> list[tuple[str, int]]:
+    """Each table's INSERT ... SELECT over numbers ``{first}`` to ``{last}``, and its rows."""
+    numbers, key, account, moment = _FILL[dialect]
+    times = ", ".join([moment] * 4)
+    owner = account.format(number=f"i % {accounts}")
+    return [
+        (f"INSERT INTO runs SELECT '{_RUN}', {times}, 'bench', NULL, NULL, NULL, '[]', "
+         f"'{{{{}}}}', '{{{{}}}}', {findings}, {findings}, 0, 0 FROM (SELECT 1) AS one WHERE "
+         "{first} <= "
+         "{last}", 1),
+        (numbers + "INSERT INTO cases (case_id, rule_id, case_group, account_id, severity, "
+         "status, opened_at, updated_at) SELECT i + 1, 'RULE-' || (i % 10), '[]', "
+         f"{account.format(number='i / 10')}, 'high', CASE WHEN i % 5 = 0 THEN 'open' ELSE "
+         f"'closed' END, {moment}, {moment} FROM n", accounts * 10),
+        (numbers + f"INSERT INTO findings SELECT {key}, 'RULE-' || (i % 10), 'trade', 'T' || i, "
+         f"NULL, NULL, {owner}, 'high', {moment}, 'open', '{_RUN}', '{_RUN}', NULL FROM n",
+         findings),
+        (numbers + f"INSERT INTO run_findings SELECT '{_RUN}', i, {key}, 'new', '{{{{}}}}' FROM n",
+         findings),
+        (numbers + f"INSERT INTO case_findings SELECT (i % {accounts}) * 10 + i % 10 + 1, {key}, "
+         f"'{_RUN}' FROM n", findings),
+    ]  # fmt: skip
+
+
+def fill(url: str, findings: int, accounts: int) -> None:
+    """A store of ``findings`` findings, written by SQL a million rows a transaction (see
+    the module)."""
+    from sqlalchemy import create_engine
+
+    open_store(url).close()  # the tables
+    engine = create_engine(url if "://" in url else f"sqlite:///{url}")
+    for statement, rows in _statements(engine.dialect.name, findings, accounts):
+        for first in range(0, rows, _BLOCK):
+            last = min(first + _BLOCK, rows) - 1
+            sql = statement.format(first=first, last=last)
+            if engine.dialect.name == "postgresql":  # psycopg reads % as a placeholder
+                sql = sql.replace("%", "%%")
+            with engine.begin() as connection:
+                connection.exec_driver_sql(sql)
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+
+
+def look_up(url: str, accounts: int) -> None:
+    """Time listing one account's open cases."""
+    with open_store(url) as store:
+        times = []
+        for number in range(50):
+            started = time.perf_counter()
+            found = store.cases(account=f"A{(number * 7919) % accounts:06d}")
+            times.append(time.perf_counter() - started)
+            assert found, "a fifth of the cases are open: each account has two"
+        print(
+            f"  one account's open cases: {statistics.median(times) * 1000:.1f} ms median, "
+            f"{max(times) * 1000:.1f} ms at most"
+        )
+
+
+def large(url: str, findings: int, accounts: int) -> None:
+    started = time.perf_counter()
+    fill(url, findings, accounts)
+    print(f"  filled by SQL in {time.perf_counter() - started:.0f} s")
+    look_up(url, accounts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--findings", type=int, default=200_000)
     parser.add_argument("--accounts", type=int, default=20_000)
     parser.add_argument("--postgres", metavar="URL", help="an empty PostgreSQL database")
+    parser.add_argument("--large", type=int, metavar="N", help="fill N findings by SQL")
     args = parser.parse_args()
+    if args.large:
+        with tempfile.TemporaryDirectory() as folder:
+            print(f"SQLite, {args.large:,} findings over {args.accounts:,} accounts")
+            large(str(Path(folder) / "regkit.db"), args.large, args.accounts)
+        if args.postgres:
+            print(f"PostgreSQL, {args.large:,} findings over {args.accounts:,} accounts")
+            large(args.postgres, args.large, args.accounts)
+        return
     with tempfile.TemporaryDirectory() as folder:
         print(f"SQLite, {args.findings:,} findings over {args.accounts:,} accounts")
         measure(str(Path(folder) / "regkit.db"), args.findings, args.accounts)

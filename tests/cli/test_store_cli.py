@@ -15,6 +15,7 @@ import pytest
 
 from regkit.cli import main
 from regkit.errors import StoreError
+from regkit.rules.findings import CheckResult
 from regkit.samples import SampleConfig, write_samples
 
 
@@ -146,6 +147,44 @@ def test_a_server_store_without_a_folder_for_inputs_refuses_to_keep_them(
     with pytest.raises(StoreError, match="has no folder for inputs"):
         jobs.record_check(result, {"trades": brokerage / "trades.parquet"},
                           store="sqlite://", keep_inputs=True)  # fmt: skip
+
+
+def test_keep_inputs_copies_each_record_file_to_an_object_store(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """fsspec's in-memory filesystem stands for S3 (the same calls, no network)."""
+    import fsspec
+
+    bucket = f"memory://bucket-{tmp_path.name}/inputs"
+    store = tmp_path / "regkit.db"
+    assert check(brokerage, store, "--keep-inputs", "--inputs-dir", bucket) == 0
+    assert check(brokerage, store, "--keep-inputs", "--inputs-dir", bucket,
+                 "--as-of", "2026-11-21T00:00:00Z") == 0  # fmt: skip
+    filesystem, root = fsspec.core.url_to_fs(bucket)
+    kept = sorted(filesystem.ls(root, detail=False))
+    assert len(kept) == 2, "the same files kept by two runs are one copy each"
+    original = (brokerage / "trades.parquet").read_bytes()
+    name = hashlib.sha256(original).hexdigest() + ".parquet"
+    with filesystem.open(f"{root}/{name}", "rb") as handle:
+        assert handle.read() == original
+    assert not (tmp_path / "regkit.db.inputs").exists()
+
+
+def test_an_object_store_that_cannot_take_the_copy_is_named(tmp_path: Path) -> None:
+    from regkit.store import open_store
+
+    result = check_result(tmp_path)
+    with open_store(tmp_path / "s.db", inputs_dir="nosuchfs://bucket/x") as store:
+        with pytest.raises(StoreError, match="inputs at nosuchfs://bucket/x: cannot keep"):
+            store.record(result, inputs={"trades": tmp_path / "t.csv"})
+        assert store.runs() == []
+
+
+def check_result(folder: Path) -> CheckResult:
+    import regkit as rk
+
+    (folder / "t.csv").write_text("x\n")
+    return rk.check(rk.load_policy("esma-cfd-retail"), trades=[], as_of="2026-11-20")
 
 
 def test_pack_store_builds_the_period_s_pack_with_each_case_s_timeline(

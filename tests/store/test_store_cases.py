@@ -226,3 +226,19 @@ def test_a_case_is_what_its_events_say_and_its_log_verifies(
         assert replayed == {"status": final.status, "resolution": final.resolution,
                             "assignee": final.assignee, "due_on": due}  # fmt: skip
         assert store.verify().ok
+
+
+def test_cases_read_together_are_the_cases_read_one_by_one(store_url: str) -> None:
+    from regkit.store.cases import load_case, load_cases
+
+    with open_store(store_url) as store:
+        store.record(check([trade(1, "50"), trade(3, "50", account="A2")]), account_of=account_of)
+        store.record(check([trade(1, "50"), trade(3, "50", account="A2"), trade(4, "45")]),
+                     account_of=account_of)  # fmt: skip
+        store.assign(1, "ana", by="lead")
+        with store._engine.connect() as connection:
+            ids = [2, 1]
+            one_by_one = [load_case(connection, n, history=True) for n in ids]
+            assert load_cases(connection, ids) == one_by_one
+            with pytest.raises(StoreError, match="no case 99"):
+                load_cases(connection, [1, 99])

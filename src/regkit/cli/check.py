@@ -77,6 +77,13 @@ def add(commands: Any) -> None:
         help="keep the first N findings of each rule and count the rest exactly (for a rule "
         "that fires on most records); default: keep every finding",
     )
+    _add_store_options(check)
+    add_quiet(check)
+    check.set_defaults(run=run)
+
+
+def _add_store_options(check: Any) -> None:
+    """``--store`` and the options of recording a run."""
     check.add_argument(
         "--store",
         nargs="?",
@@ -101,10 +108,11 @@ def add(commands: Any) -> None:
         "(beside a SQLite store, or --inputs-dir), not only its fingerprint",
     )
     check.add_argument(
-        "--inputs-dir", type=Path, metavar="DIR", help="with --keep-inputs: where the copies go"
+        "--inputs-dir",
+        metavar="DIR",
+        help="with --keep-inputs: where the copies go, a folder or an object-store URL "
+        "(s3://bucket/prefix; needs the 'objectstore' extra)",
     )
-    add_quiet(check)
-    check.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -49,8 +49,8 @@ def record_check(
         progress: told of reading the findings' accounts, then of each step of recording.
         keep_inputs: keep a copy of each record file in the store's folder of inputs
             (named by its SHA-256), not only its fingerprint.
-        inputs_dir: that folder (default: ``<file>.inputs`` beside a SQLite store; a
-            server store needs one to keep inputs).
+        inputs_dir: that folder, or an object-store URL (``s3://bucket/prefix``); default:
+            ``<file>.inputs`` beside a SQLite store; a server store needs one to keep inputs.
     """
     named = {name: Path(path) for name, path in files.items() if path is not None}
     if progress is not None:

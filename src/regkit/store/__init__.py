@@ -50,6 +50,7 @@ from regkit.store.runs import (
     Scope,
     finding_key,
     keep_input,
+    keep_input_remote,
     record_run,
     run_summary,
 )
@@ -81,8 +82,11 @@ def open_store(
     Args:
         url: a SQLAlchemy URL (``postgresql+psycopg://user@host/db``) or the path of a SQLite
             file; default: the ``REGKIT_STORE`` environment variable, else ``./regkit.db``.
-        inputs_dir: where kept input files go; default for a SQLite file: the folder
-            ``<file>.inputs`` beside it; a server store keeps inputs only when given one.
+        inputs_dir: where kept input files go: a folder, or an object-store URL
+            (``s3://bucket/regkit-inputs``; needs the ``objectstore`` extra and the
+            filesystem's fsspec package, such as ``s3fs``); default for a SQLite file: the
+            folder ``<file>.inputs`` beside it; a server store keeps inputs only when given
+            one.
 
     Raises:
         StoreError: the URL does not connect, or the store was made by a newer regkit or
@@ -92,7 +96,7 @@ def open_store(
     if inputs_dir is not None and not isinstance(inputs_dir, str | os.PathLike):
         raise TypeError(f"inputs_dir must be a path or None, got {type(inputs_dir).__name__}")
     engine = _engine.connect(resolved)
-    folder = Path(inputs_dir) if inputs_dir is not None else _beside(engine)
+    folder = _folder(inputs_dir) if inputs_dir is not None else _beside(engine)
     return Store(engine, resolved, folder)
 
 
@@ -100,6 +104,13 @@ def upgrade_store(url: str | os.PathLike[str] | None = None) -> tuple[str | None
     """Run a store's migrations up to this regkit's revision; the revisions before and after
     (``None`` before: the store was new)."""
     return _engine.upgrade(store_url(url))
+
+
+def _folder(inputs_dir: str | os.PathLike[str]) -> Path | str:
+    """A local folder as a path; an object-store URL (``s3://bucket/inputs``) as it is."""
+    if isinstance(inputs_dir, str) and "://" in inputs_dir and not inputs_dir.startswith("file:"):
+        return inputs_dir.rstrip("/")
+    return Path(inputs_dir)
 
 
 def _beside(engine: Engine) -> Path | None:
@@ -112,12 +123,13 @@ def _beside(engine: Engine) -> Path | None:
 class Store:
     """An open history store (see :func:`open_store`); close it, or use it in a ``with``."""
 
-    def __init__(self, engine: Engine, url: str, inputs_dir: Path | None) -> None:
+    def __init__(self, engine: Engine, url: str, inputs_dir: Path | str | None) -> None:
         self._engine = engine
         self.url = _engine.shown(url)
         """The store's URL, without a password."""
         self.inputs_dir = inputs_dir
-        """Where kept inputs are copied (``None``: inputs are only fingerprinted)."""
+        """Where kept inputs are copied: a folder, or an object-store URL (a string);
+        ``None``: inputs are only fingerprinted."""
 
     def __enter__(self) -> Self:
         return self
@@ -188,7 +200,10 @@ class Store:
             if not Path(path).is_file():
                 raise StoreError(f"input {name}: {path}: no such file")
             assert self.inputs_dir is not None
-            kept[name] = keep_input(self.inputs_dir, Path(path))
+            if isinstance(self.inputs_dir, str):
+                kept[name] = keep_input_remote(self.inputs_dir, Path(path))
+            else:
+                kept[name] = keep_input(self.inputs_dir, Path(path))
         return kept
 
     def runs(self) -> list[RunSummary]:

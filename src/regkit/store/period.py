@@ -26,7 +26,7 @@ from sqlalchemy import Connection, RowMapping, select
 from regkit.errors import PolicyError
 from regkit.rules.findings import CheckResult, Finding
 from regkit.rules.policy import Policy, canonical_sha256, parse_policy
-from regkit.store.cases import Case, LogCheck, load_case, verify_log
+from regkit.store.cases import Case, LogCheck, load_cases, verify_log
 from regkit.store.runs import BLOCK, RunSummary, run_summary
 from regkit.store.schema import case_findings, findings, run_findings, run_policies, runs
 
@@ -204,7 +204,7 @@ def read_period(
     found = tuple(_with_cases(item, held) for item in listed)
     case_ids = sorted({case_id for item in found for case_id in item.cases})
     extra = _run_details(connection, ids)
-    cases = tuple(load_case(connection, case_id, history=True) for case_id in case_ids)
+    cases = tuple(load_cases(connection, case_ids))
     return StoredPeriod(
         start=start,
         end=end,

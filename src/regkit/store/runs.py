@@ -38,6 +38,8 @@ __all__ = [
     "RecordedRun",
     "RunSummary",
     "finding_key",
+    "keep_input",
+    "keep_input_remote",
     "record_run",
     "run_id",
     "run_summary",
@@ -394,14 +396,44 @@ def _mark_gone(connection: Connection, identity: str, rules: Sequence[str], scop
     return len(gone)
 
 
-def keep_input(folder: Path, path: Path) -> str:
-    """Copy an input file into the store's folder of inputs, named by its SHA-256 (the same
-    file kept twice is one copy); the name under the folder."""
+def _kept_name(path: Path) -> str:
+    """A kept input's name: its SHA-256 and its suffix."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
-    name = digest.hexdigest() + "".join(path.suffixes[-1:])
+    return digest.hexdigest() + "".join(path.suffixes[-1:])
+
+
+def keep_input_remote(url: str, path: Path) -> str:
+    """Copy an input file to an object store (any fsspec URL: ``s3://bucket/prefix``), named
+    by its SHA-256 (the same file kept twice is one copy); the name under the URL. An
+    object store makes an object visible only once it is whole.
+
+    Raises:
+        StoreError: fsspec (the ``objectstore`` extra) or the URL's filesystem is missing,
+            or the copy fails.
+    """
+    try:
+        import fsspec
+    except ImportError:
+        raise StoreError(f"inputs at {url} need fsspec: pip install "
+                         "'regkit-compliance[objectstore]'") from None  # fmt: skip
+    name = _kept_name(path)
+    try:
+        filesystem, root = fsspec.core.url_to_fs(url)
+        target = f"{root}/{name}"
+        if not filesystem.exists(target):
+            filesystem.put_file(str(path), target)
+    except (ImportError, ValueError, OSError) as exc:
+        raise StoreError(f"inputs at {url}: cannot keep {path.name}: {exc}") from None
+    return name
+
+
+def keep_input(folder: Path, path: Path) -> str:
+    """Copy an input file into the store's folder of inputs, named by its SHA-256 (the same
+    file kept twice is one copy); the name under the folder."""
+    name = _kept_name(path)
     target = folder / name
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
