@@ -5,7 +5,8 @@ Records ``--findings`` findings (a leverage breach per trade, over ``--accounts`
 each high, so each account has a case) as a first run, then the same again as a second run
 (every finding seen again), into a SQLite file and, with ``--postgres URL``, into a
 PostgreSQL database (which must exist and be empty). Prints findings a second for each run,
-the peak memory, and the median time of listing one account's open cases.
+the peak memory, the median time of listing one account's open cases, and the time of
+building the audit pack of both runs from the store (``regkit pack --store``).
 
 With ``--large N``, fills a store with N findings by SQL instead (the recording path would
 take too long for ten million): one run, N findings and their rows of ``run_findings`` and
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from _memory import peak_mb
 
+from regkit.jobs import pack_from_store
 from regkit.rules.findings import CheckResult, Finding
 from regkit.store import open_store
 
@@ -75,6 +77,12 @@ def measure(url: str, findings: int, accounts: int) -> None:
             times.append(time.perf_counter() - started)
             assert len(found) == 1
         print(f"  one account's open cases: {statistics.median(times) * 1000:.1f} ms median")
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        done = pack_from_store(out=Path(folder) / "pack.zip", store=url)
+        seconds = time.perf_counter() - started
+    print(f"  the audit pack of both runs from the store: {seconds:.1f} s "
+          f"({len(done.result.findings) / seconds:,.0f} findings/s)")  # fmt: skip
 
 
 _RUN = "f" * 64

@@ -205,3 +205,17 @@ def test_a_period_holds_each_finding_of_its_runs_once(
         found = store.period(start, end)
     assert {item.key: item.finding.to_dict() for item in found.findings} == expected
     assert len(found.findings) == len(expected)
+
+
+def test_a_store_that_is_not_there_is_named_not_made(tmp_path: Path) -> None:
+    with pytest.raises(JobError, match=r"no store at .*nothing\.db"):
+        pack_from_store(out=tmp_path / "p.zip", store=tmp_path / "nothing.db")
+    assert not (tmp_path / "nothing.db").exists()
+
+
+def test_a_pack_dated_before_its_runs_says_so(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s.db") as store:
+        store.record(check([trade(1, "50")]))
+    done = pack_from_store(out=tmp_path / "p.zip", store=tmp_path / "s.db",
+                           created_at=datetime(2020, 1, 1, tzinfo=UTC))  # fmt: skip
+    assert any("before the check it reports finished" in said for said in done.warnings)

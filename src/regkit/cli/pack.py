@@ -107,6 +107,8 @@ def _from_store(args: argparse.Namespace, key: Any) -> int:
             account=args.account, created_at=args.created_at, title=args.title, sign=key,
             progress=progress,
         )  # fmt: skip
+    for warning in done.warnings:
+        print(f"regkit pack: warning: {warning}", file=sys.stderr)
     counts = ", ".join(f"{count:,} {name}" for name, count in done.records.items())
     print(
         f"{done.path}: {len(done.result.findings):,} findings of the store's runs, which "

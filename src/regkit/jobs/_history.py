@@ -5,8 +5,10 @@ findings with the timeline of every event."""
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from regkit.jobs._common import JobError, Progress, as_path, check_time, silent
@@ -59,38 +61,51 @@ def pack_from_store(
         StoreError: the store does not open.
         TypeError: an argument of the wrong type.
     """
-    from regkit.store import open_store
-
     target = as_path("out", out)
     _check_period(start, end)
     moment = check_time("created_at", created_at)
     key = signing_key(sign)
     tell = progress or silent
     tell("reading the store", 0, 0)
-    with open_store(store) as opened:
-        period = opened.period(start, end, account=account)
-        where = opened.url
-    if not period.runs:
-        raise JobError(f"store {where}: no run covers {_described(start, end, account)}")
+    period = _read(store, start, end, account)
     result = period.result()
     scope = audit_pack.PackScope(
         accounts=() if account is None else (account,), start=start, end=end,
         kinds=tuple(result.records_checked),
     )  # fmt: skip
     tell(f"writing {target.name}", 0, 0)
-    path = audit_pack.build(
-        result,
-        target,
-        inputs="fingerprints",
-        scope=scope,
-        created_at=moment or period.latest,
-        title=title,
-        signer=key,
-        history=history_of(period),
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", audit_pack.PackWarning)
+        path = audit_pack.build(result, target, inputs="fingerprints", scope=scope,
+                                created_at=moment or period.latest, title=title, signer=key,
+                                history=history_of(period))  # fmt: skip
     records = {_plural(kind): count for kind, count in result.records_checked.items()}
+    said = tuple(str(warning.message) for warning in caught)
     return PackResult(path=path, result=result, records=records,
-                      regulator_files=(), signed=key is not None, warnings=())  # fmt: skip
+                      regulator_files=(), signed=key is not None, warnings=said)  # fmt: skip
+
+
+def _read(
+    store: str | os.PathLike[str] | None,
+    start: date | None,
+    end: date | None,
+    account: str | None,
+) -> StoredPeriod:
+    """The period from the store; a SQLite file that is not there is refused (not made)."""
+    from sqlalchemy.engine import make_url
+
+    from regkit.store import open_store, store_url
+
+    url = make_url(store_url(store))
+    local = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if local and not Path(str(url.database)).is_file():
+        raise JobError(f"no store at {url.database}")
+    with open_store(store) as opened:
+        period = opened.period(start, end, account=account)
+        where = opened.url
+    if not period.runs:
+        raise JobError(f"store {where}: no run covers {_described(start, end, account)}")
+    return period
 
 
 def _plural(kind: str) -> str:
