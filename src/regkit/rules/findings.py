@@ -49,7 +49,7 @@ from regkit.schemas.io import atomic_path
 if TYPE_CHECKING:
     from regkit.rules.policy import Policy
 
-__all__ = ["CheckResult", "Finding", "Severity", "fingerprint"]
+__all__ = ["CheckResult", "Finding", "Severity", "fingerprint", "plain_value"]
 
 
 @dataclass(frozen=True)
@@ -516,6 +516,13 @@ def fingerprint(records: Iterable[Record]) -> str:
         digest.update(record.to_json().encode("utf-8"))
         digest.update(b"\n")
     return digest.hexdigest()
+
+
+def plain_value(value: Any) -> Any:
+    """A value as :meth:`Finding.to_dict` writes it: a decimal as its text, a time in ISO
+    8601 (``Z`` for UTC), a date in ISO 8601, an enum as its value, a tuple as a list, a
+    mapping with text keys; anything else as it is."""
+    return _plain(value)
 
 
 def _plain(value: Any) -> Any:
