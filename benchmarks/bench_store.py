@@ -177,20 +177,13 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="URL", help="an empty PostgreSQL database")
     parser.add_argument("--large", type=int, metavar="N", help="fill N findings by SQL")
     args = parser.parse_args()
-    if args.large:
-        with tempfile.TemporaryDirectory() as folder:
-            print(f"SQLite, {args.large:,} findings over {args.accounts:,} accounts")
-            large(str(Path(folder) / "regkit.db"), args.large, args.accounts)
-        if args.postgres:
-            print(f"PostgreSQL, {args.large:,} findings over {args.accounts:,} accounts")
-            large(args.postgres, args.large, args.accounts)
-        return
+    run, count = (large, args.large) if args.large else (measure, args.findings)
     with tempfile.TemporaryDirectory() as folder:
-        print(f"SQLite, {args.findings:,} findings over {args.accounts:,} accounts")
-        measure(str(Path(folder) / "regkit.db"), args.findings, args.accounts)
-    if args.postgres:
-        print(f"PostgreSQL, {args.findings:,} findings over {args.accounts:,} accounts")
-        measure(args.postgres, args.findings, args.accounts)
+        stores = [("SQLite", str(Path(folder) / "regkit.db"))]
+        stores += [("PostgreSQL", args.postgres)] if args.postgres else []
+        for name, url in stores:
+            print(f"{name}, {count:,} findings over {args.accounts:,} accounts")
+            run(url, count, args.accounts)
     print(f"peak memory {peak_mb():,.0f} MB")
 
 

@@ -107,14 +107,16 @@ def _from_store(args: argparse.Namespace, key: Any) -> int:
             account=args.account, created_at=args.created_at, title=args.title, sign=key,
             progress=progress,
         )  # fmt: skip
+    counts = ", ".join(f"{count:,} {name}" for name, count in done.records.items())
+    return _said(done, f"of the store's runs, which checked {counts or 'no records'}")
+
+
+def _said(done: jobs.PackResult, what: str) -> int:
+    """Say the pack's warnings on stderr and what went into it on stdout."""
     for warning in done.warnings:
         print(f"regkit pack: warning: {warning}", file=sys.stderr)
-    counts = ", ".join(f"{count:,} {name}" for name, count in done.records.items())
-    print(
-        f"{done.path}: {len(done.result.findings):,} findings of the store's runs, which "
-        f"checked {counts or 'no records'}{'; signed' if done.signed else ''}",
-        file=sys.stdout,
-    )
+    signed = "; signed" if done.signed else ""
+    print(f"{done.path}: {len(done.result.findings):,} findings {what}{signed}", file=sys.stdout)
     return 0
 
 
@@ -153,12 +155,5 @@ def run(args: argparse.Namespace) -> int:
         if all(path is None for path in files.values()):  # the job names no option
             raise UsageError(f"give at least one of {file_flags()}") from None
         raise
-    for warning in done.warnings:
-        print(f"regkit pack: warning: {warning}", file=sys.stderr)
     counts = ", ".join(f"{count:,} {name}" for name, count in done.records.items())
-    print(
-        f"{done.path}: {len(done.result.findings):,} findings from {counts}; "
-        f"{len(done.regulator_files)} regulator file(s){'; signed' if done.signed else ''}",
-        file=sys.stdout,
-    )
-    return 0
+    return _said(done, f"from {counts}; {len(done.regulator_files)} regulator file(s)")
