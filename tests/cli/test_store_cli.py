@@ -17,6 +17,8 @@ from regkit.cli import main
 from regkit.errors import StoreError
 from regkit.rules.findings import CheckResult
 from regkit.samples import SampleConfig, write_samples
+from regkit.store import open_store
+from regkit.store.cases import STATUSES
 
 
 @pytest.fixture(scope="module")
@@ -226,3 +228,26 @@ def test_pack_store_refuses_what_only_a_fresh_check_takes(
 def test_pack_needs_a_policy_or_a_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["pack", "--out", str(tmp_path / "p.zip")]) == 2
     assert "give --policy (or --store" in capsys.readouterr().err
+
+
+def test_a_day_s_file_closes_as_gone_only_that_day_s_findings(
+    brokerage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A daily job checks each day's file: Tuesday's run covers Tuesday, so Monday's
+    breaches, not in Tuesday's file, stay open (the run's days are its records')."""
+    trades = pl.read_parquet(brokerage / "trades.parquet")
+    days = trades.get_column("executed_at").dt.date().unique().sort().to_list()
+    store = tmp_path / "regkit.db"
+    for day in days[:2]:
+        path = tmp_path / f"trades-{day}.parquet"
+        trades.filter(pl.col("executed_at").dt.date() == day).write_parquet(path)
+        args = ["check", "--policy", "esma-cfd-retail", "--trades", str(path), "--accounts",
+                str(brokerage / "accounts.parquet"), "--as-of", "2026-11-30T00:00:00Z",
+                "--fail-on", "critical", "--out", str(tmp_path / "f.json")]  # fmt: skip
+        assert main([*args, "--store", str(store)]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "regkit check: run" in line]
+    assert len(said) == 2
+    assert all(" 0 gone;" in line for line in said), said
+    with open_store(store) as opened:
+        assert [run.period for run in opened.runs()] == [(day, day) for day in days[:2]]
+        assert {case.status for case in opened.cases(status=list(STATUSES))} == {"open"}

@@ -3,6 +3,7 @@ account its record names, whatever the files' format."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -45,3 +46,20 @@ def test_a_snapshot_s_account_is_read_from_its_key(tmp_path: Path) -> None:
                      message="m")]  # fmt: skip
     assert jobs.accounts_of(found, {"snapshots": path}) == {("snapshot", key): "A7"}
     assert jobs.accounts_of(found, {}) == {}  # no file: no account, nothing guessed
+
+
+def test_a_file_s_span_is_its_records_first_and_last_utc_day(tmp_path: Path) -> None:
+    from regkit.jobs._store import span_of
+
+    text = tmp_path / "trades.csv"
+    text.write_text(
+        "trade_id,executed_at\nT1,2026-11-20T23:30:00-02:00\nT2,2026-11-20T00:10:00+01:00\n"
+    )
+    typed = tmp_path / "movements.parquet"
+    moments = pl.Series([datetime(2026, 11, 25, 1, tzinfo=UTC)]).dt.convert_time_zone(
+        "Europe/Paris"
+    )
+    pl.DataFrame({"at": moments}).write_parquet(typed)
+    assert span_of({"trades": text}) == (date(2026, 11, 19), date(2026, 11, 21))
+    assert span_of({"trades": text, "movements": typed}) == (date(2026, 11, 19), date(2026, 11, 25))
+    assert span_of({"accounts": text}) is None

@@ -13,7 +13,8 @@ and tell their progress to a callback.
 - :func:`pack_from_store`: the audit pack of a past period from a history store, with
   its runs and the timeline of each case (``regkit pack --store``).
 - :func:`record_check`: keep a check of record files in a history store, each finding
-  with its account (``regkit check --store``).
+  with its account, the run covering the days of the files' records (:func:`span_of`;
+  ``regkit check --store``).
 - :func:`samples`: write a synthetic brokerage (``regkit samples``).
 - :func:`demo` and :data:`DEMO_STEPS`: the demo, step by step (``regkit demo``).
 
@@ -40,7 +41,7 @@ from regkit.jobs._history import pack_from_store
 from regkit.jobs._inputs import load_firm, read_files, record_files
 from regkit.jobs._pack import PackResult, pack
 from regkit.jobs._report import report
-from regkit.jobs._store import accounts_of, record_check
+from regkit.jobs._store import accounts_of, record_check, span_of
 
 __all__ = [
     "DEMO_STEPS",
@@ -62,4 +63,5 @@ __all__ = [
     "report",
     "sample_lines",
     "samples",
+    "span_of",
 ]

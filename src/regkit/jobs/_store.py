@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,7 @@ from regkit.schemas.kinds import KINDS
 if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only when a run is recorded
     from regkit.store import RecordedRun
 
-__all__ = ["accounts_of", "record_check"]
+__all__ = ["accounts_of", "record_check", "span_of"]
 
 
 def record_check(
@@ -42,7 +42,9 @@ def record_check(
         result: what :func:`check_files` returned for the files.
         files: the record files checked, by kind plural (``{"trades": path}``).
         store: the store's URL or path (default: ``REGKIT_STORE``, else ``./regkit.db``).
-        period: the first and last day the run covered.
+        period: the first and last day the run covered (default: the first and last UTC
+            day of the files' records, :func:`span_of`; a run closes as gone only the
+            findings of its days, so a day's file leaves the other days' findings open).
         accounts: the accounts the run covered.
         cases_from: the lowest severity of a new finding that opens a case (None: none).
         by: who the cases' events name (default: the user running this).
@@ -56,6 +58,8 @@ def record_check(
     if progress is not None:
         progress("reading the findings' accounts", 0, 0)
     found = accounts_of(result.findings, named)
+    if period is None:
+        period = span_of(named)
 
     def account_of(finding: Finding) -> str | None:
         return found.get((finding.record_kind, finding.record_id))
@@ -68,6 +72,43 @@ def record_check(
             result, period=period, accounts=accounts, account_of=account_of,
             cases_from=cases_from, by=by, progress=progress, inputs=kept,
         )  # fmt: skip
+
+
+def span_of(files: Mapping[str, Path]) -> tuple[date, date] | None:
+    """The first and last UTC day of the records of some record files, by their kinds'
+    event times (accounts have none); None when no file places its records in time, or
+    they hold no record."""
+    days: list[date] = []
+    for name, path in files.items():
+        kind = KINDS.get(name) or next((k for k in KINDS.values() if k.plural == name), None)
+        if kind is None or kind.name == "account":
+            continue
+        days += _days(_scan(path), kind.event_time)
+    return (min(days), max(days)) if days else None
+
+
+def _days(frame: pl.LazyFrame, column: str) -> list[date]:
+    """The first and last UTC day of a file's event times (typed, or ISO 8601 text)."""
+    schema = frame.collect_schema()
+    if column not in schema.names():
+        return []
+    kind = schema[column]
+    if isinstance(kind, pl.Datetime):
+        moment = pl.col(column)
+        if kind.time_zone is not None:
+            moment = moment.dt.convert_time_zone("UTC")
+        row = frame.select(moment.min().alias("a"), moment.max().alias("b")).collect().row(0)
+        return [value.date() for value in row if value is not None]
+    texts = frame.select(pl.col(column).cast(pl.String)).collect().to_series()
+    moments = [_utc(text) for text in texts if text]
+    return [min(moments).date(), max(moments).date()] if moments else []
+
+
+def _utc(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def accounts_of(

@@ -49,7 +49,7 @@ from regkit.schemas.io import atomic_path
 if TYPE_CHECKING:
     from regkit.rules.policy import Policy
 
-__all__ = ["CheckResult", "Finding", "Severity", "fingerprint", "plain_value"]
+__all__ = ["CheckResult", "Finding", "Severity", "fingerprint"]
 
 
 @dataclass(frozen=True)
