@@ -336,8 +336,7 @@ class CheckResult:
         yield text[: -len(closing)] + '"findings": [\n'
         separator = ""
         for finding in self.findings:
-            item = json.dumps(finding.to_dict(), ensure_ascii=False, indent=2)
-            yield separator + "    " + item.replace("\n", "\n    ")
+            yield separator + "    " + indented(finding.to_dict(), "    ")
             separator = ",\n"
         yield "\n  ]\n}\n"
 
@@ -516,6 +515,42 @@ def fingerprint(records: Iterable[Record]) -> str:
         digest.update(record.to_json().encode("utf-8"))
         digest.update(b"\n")
     return digest.hexdigest()
+
+
+#: Scalars as ``json.dumps(value, ensure_ascii=False)`` writes them (C-accelerated).
+_SCALAR = json.JSONEncoder(ensure_ascii=False)
+
+
+def indented(value: Any, margin: str = "") -> str:
+    """``json.dumps(value, ensure_ascii=False, indent=2)`` of JSON-ready data, each line
+    after the first starting with ``margin``: the same text, written about twice as fast
+    (``json.dumps`` with an indent runs Python's pure-Python encoder; this writes each
+    scalar with the C one)."""
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        inner = margin + "  "
+        items = [f"{_SCALAR.encode(_key_text(key))}: {indented(item, inner)}"
+                 for key, item in value.items()]  # fmt: skip
+        return "{\n" + inner + (",\n" + inner).join(items) + "\n" + margin + "}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        inner = margin + "  "
+        items = [indented(item, inner) for item in value]
+        return "[\n" + inner + (",\n" + inner).join(items) + "\n" + margin + "]"
+    return _SCALAR.encode(value)
+
+
+def _key_text(key: Any) -> str:
+    """A dict key as JSON writes it: text as it is, ``true``, ``false``, ``null``, numbers."""
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, bool):
+        return _SCALAR.encode(key)
+    if isinstance(key, int | float):
+        return _SCALAR.encode(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
 def plain_value(value: Any) -> Any:
