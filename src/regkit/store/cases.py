@@ -236,7 +236,9 @@ def _open_ones(connection: Connection, rules: Iterable[str]) -> dict[tuple[str, 
 
 
 def _highest(members: Sequence[Opening]) -> str:
-    return str(max((Severity.parse(m.severity) for m in members), key=lambda s: s.rank))
+    """The most serious severity of some findings (each written as a severity's value)."""
+    found = {member.severity for member in members}  # a case's findings share one or two
+    return str(max((Severity.parse(name) for name in found), key=lambda s: s.rank))
 
 
 def _new_cases(

@@ -64,6 +64,8 @@ _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 def _as_plain(value: Any) -> Any:
     """What JSON cannot write as it is (a decimal, a time, an enum, a mapping), written as
     :meth:`Finding.to_dict` writes it."""
+    if type(value) is datetime:  # every finding's time: the common case first
+        return value.isoformat().replace("+00:00", "Z")
     plain = plain_value(value)
     if plain is value:
         raise TypeError(f"a finding's value of type {type(value).__name__} is not JSON")
