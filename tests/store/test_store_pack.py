@@ -219,3 +219,23 @@ def test_a_pack_dated_before_its_runs_says_so(tmp_path: Path) -> None:
     done = pack_from_store(out=tmp_path / "p.zip", store=tmp_path / "s.db",
                            created_at=datetime(2020, 1, 1, tzinfo=UTC))  # fmt: skip
     assert any("before the check it reports finished" in said for said in done.warnings)
+
+
+def test_a_period_whose_runs_ran_two_policy_versions_packs_both(tmp_path: Path) -> None:
+    """A policy changed mid-period: each version's exact text is in the pack, and the result
+    lists both versions (as a check over several versions does)."""
+    first = parse_policy(POLICY, "leverage.yaml")
+    second = parse_policy(POLICY.replace('version: "1"', 'version: "2"'), "leverage.yaml")
+    with open_store(tmp_path / "s.db") as store:
+        for policy, day in ((first, 20), (second, 21)):
+            result = rk.check(policy, trades=[trade(day, "50", day=day)], as_of=f"2026-11-{day}")
+            every = date(2026, 11, day)
+            store.record(result, period=(every, every))
+    done = pack_from_store(out=tmp_path / "p.zip", store=tmp_path / "s.db")
+    assert [v["version"] for v in done.result.policy_versions] == ["1", "2"]
+    entries = json.loads(read(done.path, "data/policy/policies.json"))
+    assert sorted((e["version"], e["sha256"]) for e in entries) == sorted(
+        [("1", first.sha256), ("2", second.sha256)]
+    )
+    assert all(e["file"] for e in entries)
+    assert audit_pack.verify(done.path).ok
