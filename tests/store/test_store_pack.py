@@ -239,3 +239,18 @@ def test_a_period_whose_runs_ran_two_policy_versions_packs_both(tmp_path: Path) 
     )
     assert all(e["file"] for e in entries)
     assert audit_pack.verify(done.path).ok
+
+
+def test_findings_a_run_did_not_keep_count_at_their_rule_s_severity(tmp_path: Path) -> None:
+    """With --max-findings-per-rule, the rest are counted; a pack of days without a kept
+    finding of the rule still counts them at the severity the stored policy gives."""
+    policy = parse_policy(POLICY.replace("severity: high", "severity: medium"), "l.yaml")
+    trades = [trade(n, "50", day=20 + n) for n in range(3)]
+    result = rk.check(policy, trades=trades, as_of="2026-11-30", max_findings_per_rule=1)
+    assert result.unlisted == {"LEV-CAP": 2}
+    with open_store(tmp_path / "s.db") as store:
+        store.record(result, period=(DAY_20, DAY_22))
+        later = store.period(DAY_21, DAY_22).result()
+    assert later.findings == []  # the kept finding is of the 20th
+    assert later.unlisted_severity == {"LEV-CAP": "medium"}
+    assert later.counts_by_severity == {"medium": 2}

@@ -19,6 +19,7 @@ __all__ = [
     "Progress",
     "as_path",
     "check_date",
+    "check_period",
     "check_time",
     "counted",
     "optional_path",
@@ -92,6 +93,13 @@ def check_date(name: str, value: Any) -> date | None:
     if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
         return value
     raise TypeError(f"{name} must be a date, got {type(value).__name__}")
+
+
+def check_period(start: object, end: object) -> None:
+    """``start`` and ``end`` as days (or ``None``), the last not before the first."""
+    first, last = check_date("start", start), check_date("end", end)
+    if first is not None and last is not None and last < first:
+        raise JobError(f"the last day {last} is before the first {first}")
 
 
 def check_time(name: str, value: Any) -> datetime | None:

@@ -11,8 +11,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from regkit.jobs._common import JobError, Progress, as_path, check_time, silent
-from regkit.jobs._pack import PackResult, _check_period, signing_key
+from regkit.jobs._common import JobError, Progress, as_path, check_period, check_time, silent
+from regkit.jobs._pack import PackResult, signing_key
 from regkit.reports import audit_pack
 from regkit.schemas.kinds import KINDS
 
@@ -62,7 +62,7 @@ def pack_from_store(
         TypeError: an argument of the wrong type.
     """
     target = as_path("out", out)
-    _check_period(start, end)
+    check_period(start, end)
     moment = check_time("created_at", created_at)
     key = signing_key(sign)
     tell = progress or silent

@@ -17,7 +17,7 @@ from regkit.jobs._common import (
     JobError,
     Progress,
     as_path,
-    check_date,
+    check_period,
     check_time,
     counted,
     row_count,
@@ -148,7 +148,7 @@ def pack(
     reports = _reports(with_reports, firm, files)
     written: dict[str, Any] = {"fingerprints": _fingerprints_only(inputs), "title": title}
     written["created"] = check_time("created_at", created_at)
-    _check_period(start, end)
+    check_period(start, end)
     written["key"] = signing_key(sign)  # a bad key fails before minutes of checking
     loaded = policy_of(policy, parameters)
     large = _large_parquet(files)
@@ -164,12 +164,6 @@ def pack(
     scope = _scope(account, start, end, scoped)
     return _write(result, as_path("out", out), scoped, reports, firm, scope, progress=progress,
                   **written)  # fmt: skip
-
-
-def _check_period(start: object, end: object) -> None:
-    first, last = check_date("start", start), check_date("end", end)
-    if first is not None and last is not None and last < first:
-        raise JobError(f"the last day {last} is before the first {first}")
 
 
 def _scope(

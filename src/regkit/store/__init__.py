@@ -107,8 +107,9 @@ def upgrade_store(url: str | os.PathLike[str] | None = None) -> tuple[str | None
 
 
 def _folder(inputs_dir: str | os.PathLike[str]) -> Path | str:
-    """A local folder as a path; an object-store URL (``s3://bucket/inputs``) as it is."""
-    if isinstance(inputs_dir, str) and "://" in inputs_dir and not inputs_dir.startswith("file:"):
+    """A local folder as a path; a URL (``s3://bucket/inputs``, ``file:///srv/inputs``) as
+    it is, for fsspec."""
+    if isinstance(inputs_dir, str) and "://" in inputs_dir:
         return inputs_dir.rstrip("/")
     return Path(inputs_dir)
 

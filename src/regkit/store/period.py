@@ -125,8 +125,9 @@ class StoredPeriod:
         """The period's findings as one check result: its policies (several versions are
         listed as ``policy_versions``), every rule its runs ran, the records they checked,
         and its findings each once. Its times are those of the first run's start and the last
-        run's end; ``as_of`` and the input fingerprints are the run's when there is one run,
-        else None and none (each run's are in :attr:`runs`).
+        run's end; findings the runs did not keep are their totals (not narrowed to the
+        period or account); ``as_of`` and the input fingerprints are the run's when there
+        is one run, else None and none (each run's are in :attr:`runs`).
 
         Raises:
             ValueError: the period has no run.
@@ -157,7 +158,7 @@ class StoredPeriod:
             as_of=None if only is None else only.as_of,
             policies=loaded,
             unlisted=dict(sorted(unlisted.items())),
-            unlisted_severity=_unlisted_severity(self, unlisted),
+            unlisted_severity=_unlisted_severity(self, loaded, unlisted),
         )
 
 
@@ -180,11 +181,16 @@ def _policy_identity(policies: Sequence[StoredPolicy]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _unlisted_severity(period: StoredPeriod, unlisted: Mapping[str, int]) -> dict[str, str]:
-    """The severity of each rule with findings not kept: of its kept findings, else ``high``
-    (a run keeps the first findings of a rule up to its limit, so some are kept)."""
-    seen = {item.finding.rule_id: str(item.finding.severity) for item in period.findings}
-    return {rule: seen.get(rule, "high") for rule in sorted(unlisted)}
+def _unlisted_severity(
+    period: StoredPeriod, policies: Sequence[Policy], unlisted: Mapping[str, int]
+) -> dict[str, str]:
+    """The severity of each rule with findings not kept: its rule's, in the policies read
+    back from the store; else its kept findings' (a run keeps a rule's first findings up to
+    its limit); only a rule of neither (a policy recorded without its text, whose findings
+    of the period were all beyond the limit) is counted as ``high``, and the docs say so."""
+    found = {item.finding.rule_id: str(item.finding.severity) for item in period.findings}
+    found |= {rule.id: str(rule.severity) for policy in policies for rule in policy.rules}
+    return {rule: found.get(rule, "high") for rule in sorted(unlisted)}
 
 
 def read_period(
