@@ -754,6 +754,8 @@ class _PolicyLoader(yaml.SafeLoader):
         return node
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, yaml.MappingNode):  # a scalar or list tagged !!map
+            raise _Refused(node.start_mark, f"a {node.id} tagged as a mapping (!!map)")
         _check_unique_keys(self, node)
         return typing.cast(dict[Any, Any], super().construct_mapping(node, deep=deep))
 

@@ -115,6 +115,16 @@ def test_a_mutated_pack_gives_a_policy_or_a_policy_error(text: str) -> None:
     assert isinstance(outcome, Policy) or outcome.startswith("fuzz.yaml"), outcome
 
 
+def test_a_scalar_or_list_tagged_as_a_mapping_is_a_policy_error() -> None:
+    """Found by the test above: ``!!map`` on a scalar crashed the duplicate-key check."""
+    text = PACKS["esma-cfd-retail"]
+    for tagged in ("!!map Leverage", "!!map [a, b]"):
+        broken = text.replace("    title:", f"    note: {tagged}\n    title:", 1)
+        outcome = _policy_or_error(lambda: parse_policy(broken, "fuzz.yaml"))  # noqa: B023
+        assert isinstance(outcome, str), outcome
+        assert "tagged as a mapping (!!map)" in outcome, outcome
+
+
 @settings(
     max_examples=150,
     deadline=timedelta(seconds=3),
