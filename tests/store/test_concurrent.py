@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, func, select
 from store_book import check, trade
 
 from regkit.store import open_store
-from regkit.store.schema import findings, run_findings
+from regkit.store.schema import findings, run_blocks
 
 RUNS_EACH = 6
 
@@ -42,7 +42,7 @@ def test_two_processes_recording_at_once_lose_nothing(store_url: str) -> None:
     engine = create_engine(url)
     with engine.connect() as connection:
         distinct = connection.scalar(select(func.count()).select_from(findings))
-        rows = connection.scalar(select(func.count()).select_from(run_findings))
+        rows = connection.scalar(select(func.sum(run_blocks.c.findings)))
     engine.dispose()
     # T1's and T2's leverage, each worker's own, and A1's busy day (its episode starts at T1)
     assert distinct == 2 + 2 * RUNS_EACH + 1
@@ -58,9 +58,9 @@ def _record_slowly(url: str, started: multiprocessing.synchronize.Event) -> None
 
     write = runs.Bulk.insert
 
-    def insert(self: runs.Bulk, table: object, rows: object) -> None:
-        write(self, table, rows)  # type: ignore[arg-type]
-        if getattr(table, "name", "") == "run_findings":
+    def insert(self: runs.Bulk, table: object, rows: object, bound: bool = False) -> None:
+        write(self, table, rows, bound=bound)  # type: ignore[arg-type]
+        if getattr(table, "name", "") == "run_blocks":
             started.set()
             time.sleep(60)  # killed here, mid-run
 

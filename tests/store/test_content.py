@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -14,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from regkit.rules.findings import Finding
+from regkit.store.blocks import pack, unpack
 from regkit.store.runs import content_of, finding_key
 
 COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
@@ -91,3 +93,21 @@ def test_a_date_and_a_decimal_are_written_as_to_dict_writes_them() -> None:
                       at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC))  # fmt: skip
     assert '"evidence":{"d":"2026-01-02","p":"1.50"}' in content_of(finding)
     assert content_of(finding).endswith('"at":"2026-01-02T03:04:00Z"}')
+
+
+TEXT = st.text(st.characters(codec="utf-8"), max_size=30)  # U+2028, U+0085, tabs, breaks
+
+
+@given(st.lists(st.tuples(findings(), st.sampled_from(["new", "seen"]), TEXT), max_size=6))
+def test_a_block_gives_back_each_finding_s_key_state_and_json(
+    items: list[tuple[Finding, str, str]],
+) -> None:
+    """A run's block (``regkit.store.blocks``) splits its lines on tabs and line feeds only:
+    any text a finding holds (a line separator, a tab, a next-line) comes back whole."""
+    lines = [
+        (finding_key(finding), state, content_of(replace(finding, message=message)))
+        for finding, state, message in items
+    ]
+    assert list(unpack(pack(lines))) == lines
+    back = [Finding.from_dict(json.loads(text)).to_dict() for _, _, text in unpack(pack(lines))]
+    assert back == [replace(finding, message=message).to_dict() for finding, _, message in items]

@@ -193,20 +193,66 @@ def test_the_store_defaults_to_the_environment_then_the_working_folder(
     assert store_url("x.db") == f"sqlite:///{tmp_path / 'x.db'}"
 
 
-def test_a_store_of_an_older_regkit_is_upgraded_and_keeps_its_runs(store_url: str) -> None:
+def _history(store: Any) -> tuple[Any, ...]:
+    """Everything a store says about its runs, findings and cases."""
+    period = store.period()
+    found = [(f.key, f.state, f.runs, f.first_run, f.gone_run, f.account_id, f.cases,
+              f.finding.to_dict()) for f in period.findings]  # fmt: skip
+    listed = [(run.run_id, store.run_findings(run.run_id)) for run in store.runs()]
+    cases = [store.case(case.case_id) for case in store.cases(status=None)]
+    return found, listed, cases, store.verify().ok
+
+
+def test_a_store_of_an_older_regkit_is_upgraded_and_keeps_its_history(store_url: str) -> None:
+    """Revision 0004 changed how findings are kept: down to 0003 and up again, every run,
+    finding (new, seen, gone, come back) and case reads back the same."""
     from alembic import command
 
     from regkit.store import _engine
 
+    book = [trade(1, "50"), trade(2), trade(3), trade(4, "40")]
+    fixed = [trade(1, "50"), trade(2), trade(3), trade(4, "20")]
     with open_store(store_url) as store:
-        kept = store.record(check([trade(1, "50")])).run_id
+        for books in (book, book, fixed, book, fixed):
+            store.record(check(books), account_of=account_of, cases_from="low")
+        store.close_case(store.cases()[0].case_id, "false_positive", note="test", by="a")
+        before = _history(store)
+    found, listed, cases, verified = before
+    assert verified
+    assert len(listed) == 5
+    assert sorted(item[1] for item in found) == ["gone", "open", "open"]  # T4's: gone twice
+    assert cases
     engine = _engine._engine(_engine.store_url(store_url))
-    with engine.begin() as connection:  # back to the store as revision 0002 left it
-        command.downgrade(_engine._config(connection), "0002")
+    with engine.begin() as connection:  # back to the store as revision 0003 left it
+        command.downgrade(_engine._config(connection), "0003")
+        rows = connection.execute(text("SELECT COUNT(*) FROM run_findings")).scalar()
+        assert rows == 13  # 3 + 3 + 2 + 3 + 2 findings, a row each
     engine.dispose()
-    with pytest.raises(StoreError, match="at revision 0002, older than this regkit's 0003"):
+    with pytest.raises(StoreError, match="at revision 0003, older than this regkit's 0004"):
         open_store(store_url)
-    assert upgrade_store(store_url) == ("0002", "0003")
+    assert upgrade_store(store_url) == ("0003", "0004")
     with open_store(store_url) as store:
-        assert [run.run_id for run in store.runs()] == [kept]
+        assert _history(store) == before
         assert store.period().policies[0].parameters is None
+        again = store.record(check(book), account_of=account_of)
+        assert (again.new, again.seen, again.gone) == (0, 3, 0)  # T4's breach is back
+
+
+def test_findings_whose_keys_share_their_first_64_bits_stay_apart(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``findings`` is looked up by the key's first 64 bits; the full key decides. With
+    every key given the same 64 bits, the runs still tell each finding apart."""
+    from regkit.store import period, runs
+
+    monkeypatch.setattr(runs, "key_hash", lambda key: 7)
+    monkeypatch.setattr(period, "key_hash", lambda key: 7)
+    book = [trade(1, "50"), trade(2), trade(3), trade(4, "40")]
+    fixed = [trade(1, "50"), trade(2), trade(3), trade(4, "20")]
+    with open_store(store_url) as store:
+        first = store.record(check(book), account_of=account_of)
+        assert (first.new, first.seen, first.gone) == (3, 0, 0)
+        again = store.record(check(fixed), account_of=account_of)
+        assert (again.new, again.seen, again.gone) == (0, 2, 1)
+        found = {item.finding.record_id: item.state for item in store.period().findings}
+        assert found == {"T1": "open", "T3": "open", "T4": "gone"}

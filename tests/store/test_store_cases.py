@@ -181,6 +181,24 @@ def test_the_database_refuses_to_change_an_event_and_a_changed_one_is_found(
         assert any("was taken out or put in" in p for p in problems)
 
 
+def test_a_finding_that_names_a_run_or_case_not_in_the_store_is_found(store_url: str) -> None:
+    """A finding's runs and case are not foreign keys (PostgreSQL would check them row by
+    row while a run is written): verify checks them instead."""
+    with open_store(store_url) as store:
+        store.record(check([trade(1, "50"), trade(3, "50", account="A2")]),
+                     account_of=account_of)  # fmt: skip
+        store.record(check([trade(1, "50")]), account_of=account_of)
+        assert store.verify().ok
+    sql(store_url, "UPDATE findings SET case_id = 999, first_run = 'x' WHERE record_id = 'T1'")
+    sql(store_url, "DELETE FROM findings WHERE state = 'gone'")  # T3's, gone in the second run
+    with open_store(store_url) as store:
+        assert set(store.verify().problems) == {
+            "1 findings name a first run the store does not hold",
+            "1 findings name a case the store does not hold",
+            "1 gone findings name a finding the store does not hold",
+        }
+
+
 STEPS = ["assign", "note", "investigate", "escalate", "back", "close", "reopen", "snooze", "due"]
 ACTIONS = st.lists(st.sampled_from(STEPS), max_size=12)
 

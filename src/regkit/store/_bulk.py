@@ -8,13 +8,26 @@ row written here reads back, and compares, like one written through SQLAlchemy.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table
 
-__all__ = ["Bulk"]
+from regkit.store.schema import UtcDateTime
+
+__all__ = ["Bulk", "sqlite_time"]
 
 Processor = Callable[[Any], Any]
+
+
+def sqlite_time(value: datetime | None) -> str | None:
+    """An aware time as SQLAlchemy writes a :class:`UtcDateTime` into SQLite (UTC, as
+    ``YYYY-MM-DD HH:MM:SS.ffffff``), in one call instead of its two processors."""
+    if value is None:
+        return None
+    if value.utcoffset() is None:
+        raise ValueError(f"a naive timestamp cannot be stored: {value.isoformat()}")
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
 
 
 class Bulk:
@@ -28,46 +41,68 @@ class Bulk:
         dialect = self.connection.dialect
         found: list[tuple[int, Processor]] = []
         for number, column in enumerate(columns):
+            if isinstance(column.type, UtcDateTime) and dialect.name == "sqlite":
+                found.append((number, sqlite_time))
+                continue
             processor = column.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 found.append((number, processor))
         return found
 
-    def insert(self, table: Table, rows: Sequence[Sequence[Any]]) -> None:
+    def time(self, value: datetime | None) -> Any:
+        """A time as this database takes it in a bound row (:meth:`insert` with ``bound``)."""
+        if not self.postgres:
+            return sqlite_time(value)
+        if value is not None and value.utcoffset() is None:
+            raise ValueError(f"a naive timestamp cannot be stored: {value.isoformat()}")
+        return value
+
+    def insert(self, table: Table, rows: Sequence[Sequence[Any]], *, bound: bool = False) -> None:
         """Insert rows in order, each a value per column in the table's order (an
-        autoincremented key left out: the database numbers the rows in their order)."""
+        autoincremented key left out: the database numbers the rows in their order);
+        ``bound``: the rows' values are already as the database takes them (their times
+        made by :meth:`time`)."""
         if not rows:
             return
         columns = [c for c in table.columns if not (c.primary_key and c.autoincrement is True)]
         names = ", ".join(f'"{column.name}"' for column in columns)
-        bound = self._bound_values(columns, rows)
+        if not bound:
+            rows = self._bound_values(columns, rows)
         if self.postgres:
             cursor = self.connection.connection.cursor()
             with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-                for row in bound:
+                for row in rows:
                     copy.write_row(row)
             return
         marks = ", ".join("?" for _ in columns)
-        self.connection.exec_driver_sql(
-            f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', bound
-        )
+        cursor = self.connection.connection.cursor()  # the DB-API's own: no check per row
+        try:
+            cursor.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
+        finally:
+            cursor.close()
 
-    def existing(self, table: Table, column: str, values: Sequence[str]) -> set[str]:
-        """Which of some text values a column holds."""
+    def rows_in(
+        self, table: Table, column: str, values: Sequence[Any], wanted: Sequence[str]
+    ) -> list[tuple[Any, ...]]:
+        """Some columns of the rows whose ``column`` is one of some values."""
         if not values:
-            return set()
+            return []
+        names = ", ".join(f'"{name}"' for name in wanted)
         if self.postgres:
             result = self.connection.exec_driver_sql(
-                f'SELECT "{column}" FROM "{table.name}" WHERE "{column}" = ANY(%s)',
+                f'SELECT {names} FROM "{table.name}" WHERE "{column}" = ANY(%s)',
                 (list(values),),
             )
-        else:
-            marks = ", ".join("?" for _ in values)
-            result = self.connection.exec_driver_sql(
-                f'SELECT "{column}" FROM "{table.name}" WHERE "{column}" IN ({marks})',
-                tuple(values),
+            return [tuple(row) for row in result]
+        marks = ", ".join("?" for _ in values)
+        cursor = self.connection.connection.cursor()
+        try:
+            cursor.execute(
+                f'SELECT {names} FROM "{table.name}" WHERE "{column}" IN ({marks})', values
             )
-        return {row[0] for row in result}
+            return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
 
     def update(self, table: Table, key: str, values: dict[str, Any], keys: Sequence[Any]) -> None:
         """Set the same values on the rows of some keys."""

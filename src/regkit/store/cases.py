@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -38,7 +38,7 @@ from sqlalchemy import (
 from regkit.errors import StoreError
 from regkit.rules.severity import Severity
 from regkit.store._bulk import Bulk
-from regkit.store.schema import case_events, case_findings, cases
+from regkit.store.schema import case_events, cases
 
 __all__ = [
     "GENESIS",
@@ -46,14 +46,15 @@ __all__ = [
     "STATUSES",
     "Case",
     "CaseEvent",
+    "CaseRouter",
     "LogCheck",
     "Opening",
     "append_event",
     "change_case",
+    "group_text",
     "list_cases",
     "load_case",
     "load_cases",
-    "open_cases",
     "verify_log",
 ]
 
@@ -129,15 +130,21 @@ class Case:
         )
 
 
-@dataclass(frozen=True)
-class Opening:
-    """A new finding that opens a case or joins one."""
+class Opening(NamedTuple):
+    """A new finding that opens a case or joins one (a tuple: a run makes one per new
+    finding)."""
 
     finding_key: str
     rule_id: str
-    group: tuple[Any, ...]
+    group: str
+    """Its case's group, as the case keeps it (:func:`group_text`)."""
     account_id: str | None
     severity: str
+
+
+def group_text(parts: Sequence[Any]) -> str:
+    """A case's group as ``cases.case_group`` keeps it: JSON, its mappings' keys sorted."""
+    return _JSON.encode(list(parts))
 
 
 def digest_of(previous: str, case_id: int, at: datetime, actor: str, action: str,
@@ -182,35 +189,58 @@ def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def open_cases(
-    connection: Connection, openings: Sequence[Opening], run_id: str, actor: str, at: datetime
-) -> tuple[int, int]:
-    """Open a case for each new group of findings, or add them to the group's open case: one
-    event per case, all written in bulk. The numbers of cases opened and joined."""
-    if not openings:
-        return 0, 0
-    by_case: dict[tuple[str, str], list[Opening]] = {}
-    for opening in openings:
-        by_case.setdefault((opening.rule_id, _JSON.encode(list(opening.group))), []).append(opening)
-    found = _open_ones(connection, {rule for rule, _ in by_case})
-    joined = [key for key in by_case if key in found]
-    fresh = [key for key in by_case if key not in found]
-    opened = set(fresh)
-    found.update(_new_cases(connection, [(key[1], by_case[key]) for key in fresh], run_id, at))
-    events: list[tuple[int, str, dict[str, Any]]] = []
-    for key, members in by_case.items():
-        keys = [member.finding_key for member in members]
-        if key not in opened:
-            events.append((found[key], "joined", {"findings": keys, "run": run_id}))
-        else:
-            events.append((found[key], "opened", {"findings": keys, "run": run_id,
-                           "status": "open", "severity": _highest(members)}))  # fmt: skip
-    bulk = Bulk(connection)
-    bulk.update(cases, "case_id", {"updated_at": at}, [found[key] for key in joined])
-    bulk.insert(case_events, _chained(connection, events, actor, at))
-    bulk.insert(case_findings, [(found[key], m.finding_key, run_id)
-                                for key, members in by_case.items() for m in members])  # fmt: skip
-    return len(fresh), len(joined)
+class CaseRouter:
+    """Which case each new finding of a run opens or joins (the open case of its rule and
+    group, else a new one), decided a block of findings at a time so that each finding is
+    written with its case; :meth:`finish` then writes one event per case the run touched."""
+
+    def __init__(self, connection: Connection, run_id: str, actor: str, at: datetime) -> None:
+        self.connection, self.run_id, self.actor, self.at = connection, run_id, actor, at
+        self.found: dict[tuple[str, str], int] = {}
+        self.rules: set[str] = set()
+        self.members: dict[tuple[str, str], list[Opening]] = {}
+        self.opened: dict[tuple[str, str], str] = {}  # each case opened: its first severity
+
+    def route(self, openings: Sequence[Opening]) -> dict[str, int]:
+        """The case of each opening's finding, by its key (new cases are inserted now)."""
+        by_case: dict[tuple[str, str], list[Opening]] = {}
+        for opening in openings:
+            by_case.setdefault((opening.rule_id, opening.group), []).append(opening)
+        rules = {rule for rule, _ in by_case} - self.rules
+        if rules:
+            self.found.update(_open_ones(self.connection, rules))
+            self.rules |= rules
+        fresh = [(key[1], by_case[key]) for key in by_case if key not in self.found]
+        self.found.update(_new_cases(self.connection, fresh, self.run_id, self.at))
+        self.opened.update({(members[0].rule_id, group): _highest(members)
+                            for group, members in fresh})  # fmt: skip
+        routed: dict[str, int] = {}
+        for key, members in by_case.items():
+            self.members.setdefault(key, []).extend(members)
+            routed.update((member.finding_key, self.found[key]) for member in members)
+        return routed
+
+    def finish(self) -> tuple[int, int]:
+        """Write the events of the cases opened and joined; their numbers."""
+        events: list[tuple[int, str, dict[str, Any]]] = []
+        raised: list[tuple[int, str]] = []
+        for key, members in self.members.items():
+            case_id, keys = self.found[key], [member.finding_key for member in members]
+            if key not in self.opened:
+                events.append((case_id, "joined", {"findings": keys, "run": self.run_id}))
+                continue
+            severity = _highest(members)
+            if severity != self.opened[key]:  # a later block held a graver finding
+                raised.append((case_id, severity))
+            events.append((case_id, "opened", {"findings": keys, "run": self.run_id,
+                           "status": "open", "severity": severity}))  # fmt: skip
+        joined = [self.found[key] for key in self.members if key not in self.opened]
+        bulk = Bulk(self.connection)
+        bulk.update(cases, "case_id", {"updated_at": self.at}, joined)
+        for case_id, severity in raised:
+            bulk.update(cases, "case_id", {"severity": severity}, [case_id])
+        bulk.insert(case_events, _chained(self.connection, events, self.actor, self.at))
+        return len(self.opened), len(joined)
 
 
 def _chained(
@@ -249,18 +279,19 @@ def _new_cases(
     if not groups:
         return {}
     rows = [
-        {"rule_id": members[0].rule_id, "case_group": group, "account_id": members[0].account_id,
-         "severity": _highest(members), "status": "open", "resolution": None, "assignee": None,
-         "due_on": None, "snoozed_until": None, "opened_at": at, "updated_at": at,
-         "closed_at": None, "opened_run": run_id}
+        (members[0].rule_id, group, members[0].account_id, _highest(members), "open", None,
+         None, None, None, at, at, None, run_id)
         for group, members in groups
     ]  # fmt: skip
-    statement = insert(cases).returning(cases.c.case_id, sort_by_parameter_order=True)
-    ids = connection.execute(statement, rows).scalars().all()
+    before = connection.scalar(select(func.max(cases.c.case_id))) or 0
+    Bulk(connection).insert(cases, rows)
+    query = select(cases.c.rule_id, cases.c.case_group, cases.c.case_id).where(
+        cases.c.case_id > before  # those just written: the write lock keeps others out
+    )
+    ids = {(rule, group): case_id for rule, group, case_id in connection.execute(query)}
     if len(ids) != len(rows):
         raise StoreError("the store gave no id to some new cases")
-    return {(members[0].rule_id, group): case_id
-            for (group, members), case_id in zip(groups, ids, strict=True)}  # fmt: skip
+    return ids
 
 
 @dataclass(frozen=True)
@@ -310,15 +341,21 @@ def load_case(connection: Connection, case_id: int, *, history: bool = False) ->
     case = Case.of(row)
     if not history:
         return case
-    keys = connection.scalars(
-        select(case_findings.c.finding_key)
-        .where(case_findings.c.case_id == case_id)
-        .order_by(case_findings.c.added_run, case_findings.c.finding_key)
-    )
-    events = connection.execute(
+    rows = connection.execute(
         select(case_events).where(case_events.c.case_id == case_id).order_by(case_events.c.event_id)
     ).mappings()
-    return dataclasses.replace(case, findings=tuple(keys), events=tuple(map(_event, events)))
+    events = tuple(map(_event, rows))
+    return dataclasses.replace(case, findings=findings_of(events), events=events)
+
+
+def findings_of(events: Iterable[CaseEvent]) -> tuple[str, ...]:
+    """A case's findings, from its log: those its ``opened`` and ``joined`` events name, in
+    the order they came."""
+    keys: list[str] = []
+    for event in events:
+        if event.action in ("opened", "joined") and event.after is not None:
+            keys += event.after.get("findings", ())
+    return tuple(keys)
 
 
 def load_cases(connection: Connection, case_ids: Sequence[int]) -> list[Case]:
@@ -327,15 +364,6 @@ def load_cases(connection: Connection, case_ids: Sequence[int]) -> list[Case]:
     loaded: list[Case] = []
     for start in range(0, len(case_ids), 1000):
         block = list(case_ids[start : start + 1000])
-        keys: dict[int, list[str]] = {case_id: [] for case_id in block}
-        query = (
-            select(case_findings.c.case_id, case_findings.c.finding_key)
-            .where(case_findings.c.case_id.in_(block))
-            .order_by(case_findings.c.case_id, case_findings.c.added_run,
-                      case_findings.c.finding_key)
-        )  # fmt: skip
-        for case_id, key in connection.execute(query):
-            keys[case_id].append(key)
         events: dict[int, list[CaseEvent]] = {case_id: [] for case_id in block}
         query = select(case_events).where(case_events.c.case_id.in_(block))
         for row in connection.execute(query.order_by(case_events.c.event_id)).mappings():
@@ -346,7 +374,7 @@ def load_cases(connection: Connection, case_ids: Sequence[int]) -> list[Case]:
         if missing:
             raise StoreError(f"no case {missing[0]}")
         loaded += [
-            dataclasses.replace(found[n], findings=tuple(keys[n]), events=tuple(events[n]))
+            dataclasses.replace(found[n], findings=findings_of(events[n]), events=tuple(events[n]))
             for n in block
         ]
     return loaded

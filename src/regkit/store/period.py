@@ -12,7 +12,6 @@ when it holds one of its findings; all of its events are, up to now.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,9 +25,10 @@ from sqlalchemy import Connection, RowMapping, select
 from regkit.errors import PolicyError
 from regkit.rules.findings import CheckResult, Finding
 from regkit.rules.policy import Policy, canonical_sha256, parse_policy
+from regkit.store.blocks import BLOCK, unpack
 from regkit.store.cases import Case, LogCheck, load_cases, verify_log
-from regkit.store.runs import BLOCK, RunSummary, run_summary
-from regkit.store.schema import case_findings, findings, run_findings, run_policies, runs
+from regkit.store.runs import RunSummary, key_hash, run_summary
+from regkit.store.schema import findings, run_blocks, run_policies, runs
 
 __all__ = ["StoredFinding", "StoredPeriod", "StoredPolicy", "read_period"]
 
@@ -205,9 +205,7 @@ def read_period(
         if _in_period(row, start, end) and _for_account(row, account)
     ]
     ids = [run.run_id for run in chosen]
-    listed = _findings(connection, ids, start, end, account)
-    held = _cases_of(connection, [item.key for item in listed])
-    found = tuple(_with_cases(item, held) for item in listed)
+    found = tuple(_findings(connection, ids, start, end, account))
     case_ids = sorted({case_id for item in found for case_id in item.cases})
     extra = _run_details(connection, ids)
     cases = tuple(load_cases(connection, case_ids))
@@ -277,22 +275,35 @@ def _findings(
 ) -> list[StoredFinding]:
     """The findings of the runs in the period, each once, in the order first found; a
     finding's time is the one its run found (a trade amended to another day moves it)."""
-    order = {run_id: number for number, run_id in enumerate(ids)}
-    rows: list[tuple[int, int, Finding, RowMapping]] = []
-    for block in _chunks(ids, 500):
+    found: list[tuple[str, Finding, str]] = []
+    known: dict[str, RowMapping] = {}
+    for run_id in ids:
         query = (
-            select(run_findings.c.run_id, run_findings.c.position, run_findings.c.content, findings)
-            .join(findings, findings.c.finding_key == run_findings.c.finding_key)
-            .where(run_findings.c.run_id.in_(block))
+            select(run_blocks.c.data)
+            .where(run_blocks.c.run_id == run_id)
+            .order_by(run_blocks.c.block)
         )
-        if account is not None:
-            query = query.where(findings.c.account_id == account)
-        for row in connection.execute(query).mappings():
-            finding = Finding.from_dict(json.loads(row["content"]))
-            if _at_in_period(finding.at, start, end):
-                rows.append((order[row["run_id"]], row["position"], finding, row))
-    rows.sort(key=lambda item: item[:2])
-    return _once(rows)
+        for data in connection.scalars(query):
+            lines = list(unpack(data))
+            known.update(_identities(connection, {key for key, _, _ in lines} - known.keys()))
+            for key, _, content in lines:
+                if account is not None and known[key]["account_id"] != account:
+                    continue
+                finding = Finding.from_dict(json.loads(content))
+                if _at_in_period(finding.at, start, end):
+                    found.append((key, finding, run_id))
+    return _once(found, known)
+
+
+def _identities(connection: Connection, keys: Iterable[str]) -> dict[str, RowMapping]:
+    """The rows of ``findings`` of some keys."""
+    wanted = sorted(keys)
+    rows: dict[str, RowMapping] = {}
+    for part in _chunks(wanted, BLOCK):
+        hashes = sorted({key_hash(key) for key in part})
+        query = select(findings).where(findings.c.key_hash.in_(hashes))
+        rows.update((row["finding_key"], row) for row in connection.execute(query).mappings())
+    return {key: rows[key] for key in wanted}
 
 
 def _at_in_period(at: datetime | None, start: date | None, end: date | None) -> bool:
@@ -302,44 +313,28 @@ def _at_in_period(at: datetime | None, start: date | None, end: date | None) -> 
     return (start is None or day >= start) and (end is None or day <= end)
 
 
-def _once(rows: Iterable[tuple[int, int, Finding, RowMapping]]) -> list[StoredFinding]:
+def _once(
+    found: Iterable[tuple[str, Finding, str]], known: Mapping[str, RowMapping]
+) -> list[StoredFinding]:
     """Each finding once: the last run's content, at the place it was first found."""
-    first: dict[str, int] = {}
-    latest: dict[str, tuple[Finding, RowMapping]] = {}
+    latest: dict[str, Finding] = {}
     seen_by: dict[str, list[str]] = {}
-    for _, _, finding, row in rows:
-        key = row["finding_key"]
-        first.setdefault(key, len(first))
-        latest[key] = (finding, row)
-        seen_by.setdefault(key, []).append(row["run_id"])
+    for key, finding, run_id in found:
+        latest[key] = finding  # the first assignment fixes the key's place
+        seen_by.setdefault(key, []).append(run_id)
     return [
         StoredFinding(
             key=key,
-            finding=latest[key][0],
+            finding=finding,
             runs=tuple(seen_by[key]),
-            state=latest[key][1]["state"],
-            first_run=latest[key][1]["first_run"],
-            gone_run=latest[key][1]["gone_run"],
-            account_id=latest[key][1]["account_id"],
+            state=known[key]["state"],
+            first_run=known[key]["first_run"],
+            gone_run=known[key]["gone_run"],
+            account_id=known[key]["account_id"],
+            cases=() if known[key]["case_id"] is None else (known[key]["case_id"],),
         )
-        for key in sorted(first, key=first.__getitem__)
+        for key, finding in latest.items()
     ]
-
-
-def _cases_of(connection: Connection, keys: Sequence[str]) -> dict[str, tuple[int, ...]]:
-    """The cases holding each finding, by finding key."""
-    held: dict[str, list[int]] = {}
-    for block in _chunks(sorted(set(keys)), BLOCK):
-        query = select(case_findings.c.finding_key, case_findings.c.case_id).where(
-            case_findings.c.finding_key.in_(block)
-        )
-        for key, case_id in connection.execute(query):
-            held.setdefault(key, []).append(case_id)
-    return {key: tuple(sorted(cases)) for key, cases in held.items()}
-
-
-def _with_cases(item: StoredFinding, held: Mapping[str, tuple[int, ...]]) -> StoredFinding:
-    return dataclasses.replace(item, cases=held.get(item.key, ()))
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:

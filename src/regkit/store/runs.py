@@ -15,13 +15,14 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, select
+from sqlalchemy import Connection, RowMapping, and_, func, select
 
 from regkit._version import __version__
 from regkit.errors import PolicyError, StoreError
@@ -29,25 +30,32 @@ from regkit.rules.findings import CheckResult, Finding, plain_value
 from regkit.rules.policy import Policy, parameter_overrides
 from regkit.rules.severity import Severity
 from regkit.store._bulk import Bulk
-from regkit.store.cases import Opening, open_cases
-from regkit.store.schema import findings, run_findings, run_gone, run_inputs, run_policies, runs
+from regkit.store.blocks import BLOCK, Line, compress, text_of
+from regkit.store.cases import CaseRouter, Opening, group_text
+from regkit.store.schema import (
+    cases,
+    findings,
+    run_blocks,
+    run_gone,
+    run_inputs,
+    run_policies,
+    runs,
+)
 
 __all__ = [
-    "BLOCK",
     "CasePolicy",
     "RecordedRun",
     "RunSummary",
     "content_of",
+    "dangling",
     "finding_key",
     "keep_input",
     "keep_input_remote",
+    "key_hash",
     "record_run",
     "run_id",
     "run_summary",
 ]
-
-#: Findings written together (one query finds which are known, one insert writes them).
-BLOCK = 10_000
 
 AccountOf = Callable[[Finding], str | None]
 Progress = Callable[[str, int, int], None]
@@ -249,13 +257,18 @@ def record_run(
     if result.input_fingerprints:
         connection.execute(run_inputs.insert(), _input_rows(identity, result, kept))
     told = progress or _silent
-    new, seen, openings = _record_findings(
-        connection, identity, result.findings, account_of, cases.cases_from, told
-    )
+    router = None
+    if cases.cases_from is not None:
+        router = CaseRouter(connection, identity, cases.by, datetime.now(UTC))
+    lowest = cases.cases_from
+    opening = frozenset(s for s in Severity if lowest is not None and s.rank >= lowest.rank)
+    recording = _Recording(identity, account_of, opening, router)
+    _record_findings(connection, recording, result.findings, told)
     told("closing the findings gone", 0, 0)
-    gone = _mark_gone(connection, identity, result.rules_evaluated, scope)
+    gone = _mark_gone(connection, identity, result.rules_evaluated, scope, recording.seen_ids)
     told("opening cases", 0, 0)
-    opened, joined = open_cases(connection, openings, identity, cases.by, datetime.now(UTC))
+    opened, joined = (0, 0) if router is None else router.finish()
+    new, seen = recording.new, recording.seen
     total = new + seen
     counts = {"findings": total, "new": new, "seen": seen, "gone": gone}
     connection.execute(runs.update().where(runs.c.run_id == identity).values(**counts))
@@ -331,88 +344,165 @@ def _blocks(items: Iterable[Finding]) -> Iterator[list[tuple[int, Finding]]]:
         yield block
 
 
+def key_hash(key: str) -> int:
+    """A finding key's first 64 bits, as a signed integer: what ``findings`` is indexed by
+    (a quarter of the key's size; the full key tells two apart when they share it)."""
+    return int.from_bytes(bytes.fromhex(key[:16]), "big", signed=True)
+
+
+@dataclass
+class _Recording:
+    """What recording a run's findings keeps between its blocks."""
+
+    run_id: str
+    account_of: AccountOf
+    opening: frozenset[str]
+    """The severities whose new findings open or join cases."""
+    router: CaseRouter | None
+    written: set[str] = field(default_factory=set)
+    """Every key the run found so far (found twice by one run: seen the second time)."""
+    seen_ids: set[int] = field(default_factory=set)
+    """The ids of the findings known before the run that it found again."""
+    groups: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
+    """Each case group's JSON, by the group's JSON or the account (made once each)."""
+    new: int = 0
+    seen: int = 0
+
+
 def _record_findings(
     connection: Connection,
-    identity: str,
+    recording: _Recording,
     found: Sequence[Finding],
-    account_of: AccountOf,
-    cases_from: Severity | None,
     progress: Progress,
-) -> tuple[int, int, list[Opening]]:
-    """Write a run's findings a block at a time; the numbers new and seen again, and the new
-    findings that open or join cases (at or above ``cases_from``)."""
+) -> None:
+    """Write a run's findings a block at a time: each new finding's row (with its case,
+    when it opens or joins one), the findings it found again that had gone, and the block
+    (compressed by a thread of its own while the next block is made)."""
     bulk = Bulk(connection)
-    new = seen = 0
-    total = len(found)
+    waiting: list[tuple[tuple[Any, ...], Future[bytes]]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="regkit-block") as packer:
+        for number, block in enumerate(_blocks(found)):
+            lines = _write_block(bulk, recording, block)
+            row = (recording.run_id, number, block[0][0], len(block))
+            waiting.append((row, packer.submit(compress, text_of(lines))))
+            if len(waiting) > 1:
+                _write_packed(bulk, waiting.pop(0))
+            progress("recording findings", recording.new + recording.seen, len(found))
+        for item in waiting:
+            _write_packed(bulk, item)
+
+
+def _write_packed(bulk: Bulk, item: tuple[tuple[Any, ...], Future[bytes]]) -> None:
+    row, packed = item
+    bulk.insert(run_blocks, [(*row, packed.result())])
+
+
+def _write_block(
+    bulk: Bulk, recording: _Recording, block: Sequence[tuple[int, Finding]]
+) -> list[Line]:
+    """Write a block's new findings (with their cases) and the findings it found again
+    that had gone; its lines."""
+    keys = [finding_key(finding) for _, finding in block]
+    known = _known(bulk, [key for key in set(keys) if key not in recording.written])
+    lines, rows, openings = _lines(recording, bulk, block, keys, known)
+    if recording.router is not None and openings:
+        routed = recording.router.route(openings)
+        for key, case_id in routed.items():
+            rows[key][-1] = case_id
+    bulk.insert(findings, list(rows.values()), bound=True)
+    back = [finding_id for finding_id, state in known.values() if state != "open"]
+    bulk.update(findings, "finding_id", {"state": "open", "gone_run": None}, sorted(back))
+    recording.seen_ids.update(finding_id for finding_id, _ in known.values())
+    recording.written.update(keys)
+    recording.new += len(rows)
+    recording.seen += len(block) - len(rows)
+    return lines
+
+
+def _known(bulk: Bulk, keys: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """The id and state of each of some keys that the store already holds."""
+    if not keys:
+        return {}
+    wanted = set(keys)
+    rows = bulk.rows_in(findings, "key_hash", sorted({key_hash(key) for key in keys}),
+                        ("finding_key", "finding_id", "state"))  # fmt: skip
+    return {key: (finding_id, state) for key, finding_id, state in rows if key in wanted}
+
+
+def _lines(
+    recording: _Recording,
+    bulk: Bulk,
+    block: Sequence[tuple[int, Finding]],
+    keys: Sequence[str],
+    known: Mapping[str, tuple[int, str]],
+) -> tuple[list[Line], dict[str, list[Any]], list[Opening]]:
+    """A block's lines, the rows of its new findings (by key, in the block's order) and the
+    openings of cases among them."""
+    lines: list[Line] = []
+    rows: dict[str, list[Any]] = {}
     openings: list[Opening] = []
-    written: set[str] = set()  # a finding found twice by one run is seen the second time
-    for block in _blocks(found):
-        keys = [finding_key(finding) for _, finding in block]
-        known = bulk.existing(findings, "finding_key", sorted(set(keys)))
-        fresh: dict[str, tuple[Any, ...]] = {}
-        rows = []
-        for (position, finding), key in zip(block, keys, strict=True):
-            state = "seen" if key in known or key in fresh else "new"
-            if state == "new":
-                account = account_of(finding)
-                fresh[key] = _finding_row(key, finding, identity, account)
-                if cases_from is not None and finding.level.rank >= cases_from.rank:
-                    openings.append(_opening(finding, key, fresh[key][4], account))
-            rows.append((identity, position, key, state, content_of(finding)))
-        bulk.insert(findings, [fresh[key] for key in sorted(fresh)])  # in the index's order
-        again = sorted(known - written)
-        bulk.update(findings, "finding_key", {"state": "open", "last_run": identity,
-                                              "gone_run": None}, again)  # fmt: skip
-        bulk.insert(run_findings, rows)
-        written.update(keys)
-        new += len(fresh)
-        seen += len(rows) - len(fresh)
-        progress("recording findings", new + seen, total)
-    return new, seen, openings
+    opening = recording.opening
+    for (_, finding), key in zip(block, keys, strict=True):
+        state = "seen"
+        if key not in known and key not in rows and key not in recording.written:
+            state = "new"
+            account = recording.account_of(finding)
+            rows[key] = row = _finding_row(key, finding, recording.run_id, account)
+            row[9] = bulk.time(row[9])
+            if finding.severity in opening:
+                openings.append(_opening(recording, finding, key, row[5], account))
+        lines.append((key, state, content_of(finding)))
+    return lines, rows, openings
 
 
-def _opening(finding: Finding, key: str, group: str | None, account: str | None) -> Opening:
+def _opening(
+    recording: _Recording, finding: Finding, key: str, group: str | None, account: str | None
+) -> Opening:
     """A new finding's case: its rule's, for its group (aggregate; ``group`` is its JSON),
     else its account, else its record."""
-    if group is not None:
-        parts: list[Any] = json.loads(group)
-    elif account:
-        parts = ["account", account]
-    else:
+    if group is None and not account:
         parts = ["record", finding.record_kind, finding.record_id]
-    return Opening(key, finding.rule_id, tuple(parts), account, str(finding.severity))
+        return Opening(key, finding.rule_id, group_text(parts), account, str(finding.severity))
+    text = recording.groups.get((group, account))
+    if text is None:
+        parts = json.loads(group) if group is not None else ["account", str(account)]
+        text = recording.groups[group, account] = group_text(parts)
+    return Opening(key, finding.rule_id, text, account, str(finding.severity))
 
 
-def _finding_row(key: str, finding: Finding, identity: str, account: str | None) -> tuple[Any, ...]:
-    """A new finding's row of ``findings``, in the table's column order (its group as JSON,
-    fifth)."""
+def _finding_row(key: str, finding: Finding, identity: str, account: str | None) -> list[Any]:
+    """A new finding's row of ``findings``, in the table's column order without its id (its
+    group as JSON, sixth; its case, last, None until it has one)."""
     start = finding.member_ids[0] if finding.member_ids else None
     group = finding.group_key
-    return (
+    return [
+        key_hash(key),
         key,
         finding.rule_id,
         finding.record_kind,
         finding.record_id,
         None if group is None else _FAST.encode(group),
-        None if finding.group_key is None else start,
+        None if group is None else start,
         account,
         str(finding.severity),
         finding.at,
         "open",
         identity,
-        identity,
         None,
-    )
+        None,
+    ]
 
 
-def _mark_gone(connection: Connection, identity: str, rules: Sequence[str], scope: Scope) -> int:
+def _mark_gone(
+    connection: Connection, identity: str, rules: Sequence[str], scope: Scope, seen: set[int]
+) -> int:
     """Close the open findings of the run's rules, in its scope, that it did not find."""
     if not rules:
         return 0
     covered = and_(
         findings.c.state == "open",
         findings.c.rule_id.in_(sorted(set(rules))),
-        findings.c.last_run != identity,
+        findings.c.first_run != identity,
     )
     if scope.period is not None:
         first, last = scope.period
@@ -421,13 +511,36 @@ def _mark_gone(connection: Connection, identity: str, rules: Sequence[str], scop
         covered = and_(covered, findings.c.at >= start, findings.c.at < end)
     if scope.accounts is not None:
         covered = and_(covered, findings.c.account_id.in_(sorted(scope.accounts)))
-    gone = sorted(connection.scalars(select(findings.c.finding_key).where(covered)))
+    covering = connection.execute(select(findings.c.finding_id).where(covered)).scalars()
+    gone = sorted(set(covering.all()) - seen)
     bulk = Bulk(connection)
     for start_at in range(0, len(gone), BLOCK):
-        keys = gone[start_at : start_at + BLOCK]
-        bulk.update(findings, "finding_key", {"state": "gone", "gone_run": identity}, keys)
-        bulk.insert(run_gone, [(identity, key) for key in keys])
+        ids = gone[start_at : start_at + BLOCK]
+        bulk.update(findings, "finding_id", {"state": "gone", "gone_run": identity}, ids)
+        keys = bulk.rows_in(findings, "finding_id", ids, ("finding_key",))
+        bulk.insert(run_gone, sorted((identity, key) for (key,) in keys))
     return len(gone)
+
+
+def dangling(connection: Connection) -> list[str]:
+    """What the store's references that are not foreign keys name and the store does not
+    hold (:mod:`regkit.store.schema` says why they are not): a finding's runs and case, a
+    gone finding's identity."""
+    named = {
+        "a first run": (findings.c.first_run, runs.c.run_id, findings),
+        "a gone run": (findings.c.gone_run, runs.c.run_id, findings),
+        "a case": (findings.c.case_id, cases.c.case_id, findings),
+        "a finding": (run_gone.c.finding_key, findings.c.finding_key, run_gone),
+    }
+    problems = []
+    for what, (reference, target, table) in named.items():
+        missing = ~select(target).where(target == reference).exists()
+        query = select(func.count()).select_from(table).where(reference.is_not(None), missing)
+        count = connection.scalar(query) or 0
+        if count:
+            rows = "findings" if table is findings else "gone findings"
+            problems.append(f"{count} {rows} name {what} the store does not hold")
+    return problems
 
 
 def _kept_name(path: Path) -> str:

@@ -13,16 +13,23 @@ tables, columns and indexes are these).
 * ``run_inputs``: each input of a run: its fingerprint, record count, and where a kept copy
   is (``None``: fingerprinted only).
 * ``findings``: one row per finding identity (:func:`regkit.store.finding_key`): the same
-  breach found by tomorrow's run is the same row. ``state`` is ``open`` while the latest
-  run that covered it saw it, ``gone`` once one did not.
-* ``run_findings``: what each run found, in its order: the finding's identity, whether it
-  was ``new`` or ``seen`` again, and its full content as JSON.
+  breach found by tomorrow's run is the same row, found by ``key_hash`` (the key's first 64
+  bits) and its full key. ``state`` is ``open`` while the latest run that covered it saw it,
+  ``gone`` once one did not; ``case_id`` is the case it opened or joined when it was new.
+* ``run_blocks``: what each run found, in its order, ten thousand findings a row: for each,
+  its identity, whether it was ``new`` or ``seen`` again, and its full content as JSON
+  (:mod:`regkit.store.blocks`).
 * ``run_gone``: the findings a run no longer found.
 * ``cases``: a case as it stands (:mod:`regkit.store.cases`): its rule and group, status,
   resolution, assignee, due day, snooze.
-* ``case_findings``: the findings each case holds, and the run that added each.
 * ``case_events``: every change to a case, append-only, each event chained to the one
-  before by SHA-256 (``previous``, ``digest``).
+  before by SHA-256 (``previous``, ``digest``). A case's findings are those its ``opened``
+  and ``joined`` events name.
+
+The big tables' references (a finding's runs and case) are not foreign keys: PostgreSQL
+checks a foreign key row by row, which halves the speed of a run's ``COPY``. The store writes
+them only with the run or case they name, in one transaction, and :meth:`Store.verify
+<regkit.store.Store.verify>` checks that each one names a run or case that exists.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Date,
     DateTime,
@@ -38,6 +46,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -49,10 +58,9 @@ __all__ = [
     "METADATA",
     "UtcDateTime",
     "case_events",
-    "case_findings",
     "cases",
     "findings",
-    "run_findings",
+    "run_blocks",
     "run_gone",
     "run_inputs",
     "run_policies",
@@ -133,7 +141,10 @@ run_inputs = Table(
 findings = Table(
     "findings",
     METADATA,
-    Column("finding_key", String(64), primary_key=True),
+    Column("finding_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("key_hash", BigInteger(), nullable=False),
+    Column("finding_key", String(64), nullable=False),
     Column("rule_id", String(200), nullable=False),
     Column("record_kind", String(40), nullable=False),
     Column("record_id", String(400), nullable=False),
@@ -143,29 +154,28 @@ findings = Table(
     Column("severity", String(10), nullable=False),
     Column("at", UtcDateTime(), nullable=True),
     Column("state", String(10), nullable=False),
-    Column("first_run", String(64), ForeignKey("runs.run_id"), nullable=False),
-    Column("last_run", String(64), ForeignKey("runs.run_id"), nullable=False),
-    Column("gone_run", String(64), ForeignKey("runs.run_id"), nullable=True),
-)
+    Column("first_run", String(64), nullable=False),
+    Column("gone_run", String(64), nullable=True),
+    Column("case_id", Integer(), nullable=True),
+)  # fmt: skip
+Index("findings_key_hash", findings.c.key_hash)
 Index("findings_rule_state", findings.c.rule_id, findings.c.state)
-Index("findings_account_state", findings.c.account_id, findings.c.state)
 
-run_findings = Table(
-    "run_findings",
+run_blocks = Table(
+    "run_blocks",
     METADATA,
     Column("run_id", String(64), ForeignKey("runs.run_id"), primary_key=True),
-    Column("position", Integer(), primary_key=True),
-    Column("finding_key", String(64), ForeignKey("findings.finding_key"), nullable=False),
-    Column("state", String(10), nullable=False),
-    Column("content", Text(), nullable=False),
+    Column("block", Integer(), primary_key=True),
+    Column("first_position", Integer(), nullable=False),
+    Column("findings", Integer(), nullable=False),
+    Column("data", LargeBinary(), nullable=False),
 )
-Index("run_findings_key", run_findings.c.finding_key)
 
 run_gone = Table(
     "run_gone",
     METADATA,
     Column("run_id", String(64), ForeignKey("runs.run_id"), primary_key=True),
-    Column("finding_key", String(64), ForeignKey("findings.finding_key"), primary_key=True),
+    Column("finding_key", String(64), primary_key=True),
 )
 
 cases = Table(
@@ -188,15 +198,6 @@ cases = Table(
 )
 Index("cases_status", cases.c.status, cases.c.rule_id, cases.c.case_group)
 Index("cases_account_status", cases.c.account_id, cases.c.status)
-
-case_findings = Table(
-    "case_findings",
-    METADATA,
-    Column("case_id", Integer(), ForeignKey("cases.case_id"), primary_key=True),
-    Column("finding_key", String(64), ForeignKey("findings.finding_key"), primary_key=True),
-    Column("added_run", String(64), ForeignKey("runs.run_id"), nullable=True),
-)
-Index("case_findings_key", case_findings.c.finding_key)
 
 case_events = Table(
     "case_events",
