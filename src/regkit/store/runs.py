@@ -263,9 +263,10 @@ def record_run(
     lowest = cases.cases_from
     opening = frozenset(s for s in Severity if lowest is not None and s.rank >= lowest.rank)
     recording = _Recording(identity, account_of, opening, router)
+    recording.covered = _covered(connection, result.rules_evaluated, scope)
     _record_findings(connection, recording, result.findings, told)
     told("closing the findings gone", 0, 0)
-    gone = _mark_gone(connection, identity, result.rules_evaluated, scope, recording.seen_ids)
+    gone = _mark_gone(connection, identity, recording)
     told("opening cases", 0, 0)
     opened, joined = (0, 0) if router is None else router.finish()
     new, seen = recording.new, recording.seen
@@ -363,6 +364,9 @@ class _Recording:
     """Every key the run found so far (found twice by one run: seen the second time)."""
     seen_ids: set[int] = field(default_factory=set)
     """The ids of the findings known before the run that it found again."""
+    covered: dict[str, int] = field(default_factory=dict)
+    """The open findings of the run's rules in its scope, by key: those it does not find
+    are gone (found by one query, not a query per block)."""
     groups: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
     """Each case group's JSON, by the group's JSON or the account (made once each)."""
     new: int = 0
@@ -403,7 +407,10 @@ def _write_block(
     """Write a block's new findings (with their cases) and the findings it found again
     that had gone; its lines."""
     keys = [finding_key(finding) for _, finding in block]
-    known = _known(bulk, [key for key in set(keys) if key not in recording.written])
+    covered = recording.covered
+    looked_up = [key for key in set(keys) if key not in recording.written]
+    known = {key: (covered[key], "open") for key in looked_up if key in covered}
+    known.update(_known(bulk, [key for key in looked_up if key not in covered]))
     lines, rows, openings = _lines(recording, bulk, block, keys, known)
     if recording.router is not None and openings:
         routed = recording.router.route(openings)
@@ -493,17 +500,12 @@ def _finding_row(key: str, finding: Finding, identity: str, account: str | None)
     ]
 
 
-def _mark_gone(
-    connection: Connection, identity: str, rules: Sequence[str], scope: Scope, seen: set[int]
-) -> int:
-    """Close the open findings of the run's rules, in its scope, that it did not find."""
+def _covered(connection: Connection, rules: Sequence[str], scope: Scope) -> dict[str, int]:
+    """The open findings of some rules within a run's scope (its period and accounts,
+    when it has them), by key: the findings the run closes when it does not find them."""
     if not rules:
-        return 0
-    covered = and_(
-        findings.c.state == "open",
-        findings.c.rule_id.in_(sorted(set(rules))),
-        findings.c.first_run != identity,
-    )
+        return {}
+    covered = and_(findings.c.state == "open", findings.c.rule_id.in_(sorted(set(rules))))
     if scope.period is not None:
         first, last = scope.period
         start = datetime.combine(first, time(), UTC)
@@ -511,8 +513,13 @@ def _mark_gone(
         covered = and_(covered, findings.c.at >= start, findings.c.at < end)
     if scope.accounts is not None:
         covered = and_(covered, findings.c.account_id.in_(sorted(scope.accounts)))
-    covering = connection.execute(select(findings.c.finding_id).where(covered)).scalars()
-    gone = sorted(set(covering.all()) - seen)
+    query = select(findings.c.finding_key, findings.c.finding_id).where(covered)
+    return dict(connection.execute(query).all())
+
+
+def _mark_gone(connection: Connection, identity: str, recording: _Recording) -> int:
+    """Close the open findings of the run's rules, in its scope, that it did not find."""
+    gone = sorted(set(recording.covered.values()) - recording.seen_ids)
     bulk = Bulk(connection)
     for start_at in range(0, len(gone), BLOCK):
         ids = gone[start_at : start_at + BLOCK]
