@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from sqlalchemy import Connection, RowMapping, select
 
-from regkit.errors import PolicyError
+from regkit.errors import PolicyError, StoreError
 from regkit.rules.findings import CheckResult, Finding
 from regkit.rules.policy import Policy, canonical_sha256, parse_policy
 from regkit.store.blocks import BLOCK, unpack
@@ -303,6 +303,10 @@ def _identities(connection: Connection, keys: Iterable[str]) -> dict[str, RowMap
         hashes = sorted({key_hash(key) for key in part})
         query = select(findings).where(findings.c.key_hash.in_(hashes))
         rows.update((row["finding_key"], row) for row in connection.execute(query).mappings())
+    missing = [key for key in wanted if key not in rows]
+    if missing:
+        raise StoreError(f"a run's findings name {missing[0]}, which the store does not hold "
+                         "(regkit store verify)")  # fmt: skip
     return {key: rows[key] for key in wanted}
 
 

@@ -262,8 +262,8 @@ def record_run(
         router = CaseRouter(connection, identity, cases.by, datetime.now(UTC))
     lowest = cases.cases_from
     opening = frozenset(s for s in Severity if lowest is not None and s.rank >= lowest.rank)
-    recording = _Recording(identity, account_of, opening, router)
-    recording.covered = _covered(connection, result.rules_evaluated, scope)
+    covered = _covered(connection, result.rules_evaluated, scope)
+    recording = _Recording(identity, account_of, opening, router, covered)
     _record_findings(connection, recording, result.findings, told)
     told("closing the findings gone", 0, 0)
     gone = _mark_gone(connection, identity, recording)
@@ -360,13 +360,13 @@ class _Recording:
     opening: frozenset[str]
     """The severities whose new findings open or join cases."""
     router: CaseRouter | None
+    covered: dict[str, int]
+    """The open findings of the run's rules in its scope, by key: those it does not find
+    are gone (found by one query, not a query per block)."""
     written: set[str] = field(default_factory=set)
     """Every key the run found so far (found twice by one run: seen the second time)."""
     seen_ids: set[int] = field(default_factory=set)
     """The ids of the findings known before the run that it found again."""
-    covered: dict[str, int] = field(default_factory=dict)
-    """The open findings of the run's rules in its scope, by key: those it does not find
-    are gone (found by one query, not a query per block)."""
     groups: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
     """Each case group's JSON, by the group's JSON or the account (made once each)."""
     new: int = 0
@@ -454,8 +454,7 @@ def _lines(
         if key not in known and key not in rows and key not in recording.written:
             state = "new"
             account = recording.account_of(finding)
-            rows[key] = row = _finding_row(key, finding, recording.run_id, account)
-            row[9] = bulk.time(row[9])
+            rows[key] = row = _finding_row(bulk, key, finding, recording.run_id, account)
             if finding.severity in opening:
                 openings.append(_opening(recording, finding, key, row[5], account))
         lines.append((key, state, content_of(finding)))
@@ -477,9 +476,12 @@ def _opening(
     return Opening(key, finding.rule_id, text, account, str(finding.severity))
 
 
-def _finding_row(key: str, finding: Finding, identity: str, account: str | None) -> list[Any]:
-    """A new finding's row of ``findings``, in the table's column order without its id (its
-    group as JSON, sixth; its case, last, None until it has one)."""
+def _finding_row(
+    bulk: Bulk, key: str, finding: Finding, identity: str, account: str | None
+) -> list[Any]:
+    """A new finding's row of ``findings``, bound for the database, in the table's column
+    order without its id (its group as JSON, sixth; its case, last, None until it has
+    one)."""
     start = finding.member_ids[0] if finding.member_ids else None
     group = finding.group_key
     return [
@@ -492,7 +494,7 @@ def _finding_row(key: str, finding: Finding, identity: str, account: str | None)
         None if group is None else start,
         account,
         str(finding.severity),
-        finding.at,
+        bulk.time(finding.at),
         "open",
         identity,
         None,
