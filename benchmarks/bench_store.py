@@ -83,8 +83,8 @@ def measure(url: str, findings: int, accounts: int, pack: bool = True) -> None:
                   f"({seconds:.1f} s; {recorded.new:,} new, {recorded.seen:,} seen, "
                   f"{recorded.cases_opened:,} cases opened)", flush=True)  # fmt: skip
         if "://" not in url:
-            size = sum(path.stat().st_size for path in Path(url).parent.glob("regkit.db*"))
-            print(f"  the SQLite store: {size / 1e6:,.0f} MB")
+            sizes = [Path(url + end).stat().st_size / 1e6 for end in ("", "-wal")]
+            print(f"  the SQLite store: {sizes[0]:,.0f} MB, and {sizes[1]:,.0f} MB of log")
         times = []
         for number in range(50):
             started = time.perf_counter()

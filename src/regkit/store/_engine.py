@@ -92,6 +92,9 @@ def _sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.execute("PRAGMA journal_mode=WAL")
+        # A run is one transaction, and its write-ahead log as big as what it wrote; once
+        # checkpointed, the log goes back to 64 MiB rather than keep that size on disk.
+        cursor.execute("PRAGMA journal_size_limit=67108864")
         cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: findings' keys are random
         cursor.close()
 
