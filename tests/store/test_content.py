@@ -6,17 +6,20 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import Enum
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy.dialects import sqlite
 
 from regkit.rules.findings import Finding
+from regkit.store._bulk import sqlite_time
 from regkit.store.blocks import pack, unpack
 from regkit.store.runs import content_of, finding_key
+from regkit.store.schema import UtcDateTime
 
 COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
@@ -111,3 +114,13 @@ def test_a_block_gives_back_each_finding_s_key_state_and_json(
     assert list(unpack(pack(lines))) == lines
     back = [Finding.from_dict(json.loads(text)).to_dict() for _, _, text in unpack(pack(lines))]
     assert back == [replace(finding, message=message).to_dict() for finding, _, message in items]
+
+
+@given(st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5, minutes=-30))])))
+def test_a_time_bound_in_bulk_is_the_text_sqlalchemy_writes_into_sqlite(moment: datetime) -> None:
+    """Rows written in bulk must compare with rows written through SQLAlchemy: a run
+    closes the findings of its period by comparing their times as SQLite text."""
+    dialect = sqlite.dialect()
+    processor = UtcDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert processor is not None
+    assert sqlite_time(moment) == processor(moment)

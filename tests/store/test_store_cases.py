@@ -262,3 +262,34 @@ def test_cases_read_together_are_the_cases_read_one_by_one(store_url: str) -> No
             assert load_cases(connection, ids) == one_by_one
             with pytest.raises(StoreError, match="no case 99"):
                 load_cases(connection, [1, 99])
+
+
+def test_a_case_opened_by_a_run_takes_findings_of_its_later_blocks(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run's findings are written a block at a time, each with its case: a case opened by
+    the first block is joined by the later ones, in one ``opened`` event, at the gravest
+    severity of them all."""
+    from regkit.rules.findings import CheckResult, Finding
+    from regkit.store import finding_key, runs
+
+    monkeypatch.setattr(runs, "BLOCK", 2)
+    moment = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    found = [
+        Finding("R-CAP", severity, "trade", f"T{n}", "over the cap", at=moment)
+        for n, severity in enumerate(["low", "low", "medium", "low", "high"])
+    ]
+    result = CheckResult(findings=found, policy_id="p", policy_version="1",
+                         policy_sha256="0" * 64, started_at=moment, finished_at=moment,
+                         rules_evaluated=("R-CAP",))  # fmt: skip
+    with open_store(store_url) as store:
+        recorded = store.record(result, account_of=lambda f: "A1", cases_from="low")
+        assert (recorded.cases_opened, recorded.cases_joined) == (1, 0)
+        (case,) = store.cases()
+        case = store.case(case.case_id)
+        assert case.severity == "high"
+        assert case.findings == tuple(finding_key(f) for f in found)
+        assert [event.action for event in case.events] == ["opened"]
+        assert case.events[0].after is not None
+        assert case.events[0].after["severity"] == "high"
+        assert store.verify().ok

@@ -25,9 +25,14 @@ def sqlite_time(value: datetime | None) -> str | None:
     ``YYYY-MM-DD HH:MM:SS.ffffff``), in one call instead of its two processors."""
     if value is None:
         return None
+    return _aware(value).astimezone(UTC).isoformat(" ", "microseconds")[:26]
+
+
+def _aware(value: datetime) -> datetime:
+    """A time, refused when naive (as :class:`UtcDateTime` refuses it)."""
     if value.utcoffset() is None:
         raise ValueError(f"a naive timestamp cannot be stored: {value.isoformat()}")
-    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+    return value
 
 
 class Bulk:
@@ -53,9 +58,7 @@ class Bulk:
         """A time as this database takes it in a bound row (:meth:`insert` with ``bound``)."""
         if not self.postgres:
             return sqlite_time(value)
-        if value is not None and value.utcoffset() is None:
-            raise ValueError(f"a naive timestamp cannot be stored: {value.isoformat()}")
-        return value
+        return None if value is None else _aware(value)
 
     def insert(self, table: Table, rows: Sequence[Sequence[Any]], *, bound: bool = False) -> None:
         """Insert rows in order, each a value per column in the table's order (an
