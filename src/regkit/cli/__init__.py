@@ -10,7 +10,11 @@ repository's EMIR rejection feedback and an NCA's MiFIR status advice with the t
 reported, naming the rules each rejection broke (see :mod:`regkit.reports.emir.feedback`
 and :mod:`regkit.reports.mifir.feedback`); ``regkit runs``, ``regkit cases`` and
 ``regkit store`` read and work a history store (see :mod:`regkit.store`), which
-``regkit check --store`` records runs in.
+``regkit check --store`` records runs in; ``regkit report NAME --store`` records each file
+in the store's submissions ledger, ``regkit feedback ingest`` the regulator's answers,
+``regkit status`` lists where each transaction stands and ``regkit submissions`` the files,
+the unmatched feedback and a trade state report's differences (see
+:mod:`regkit.store.ledger`).
 
 Progress: check, report, pack, validate and samples say on stderr what they are doing (the
 step that runs, and the records done against their total where it is known) when stderr is
@@ -36,7 +40,18 @@ import sys
 from collections.abc import Callable
 
 from regkit._version import __version__
-from regkit.cli import check, demo, feedback, pack, report, samples, store, validate, verify
+from regkit.cli import (
+    check,
+    demo,
+    feedback,
+    ledger,
+    pack,
+    report,
+    samples,
+    store,
+    validate,
+    verify,
+)
 from regkit.cli._common import ArgumentParser, UsageError, print_record_errors
 from regkit.cli._findings import FINDINGS_FORMATS
 from regkit.cli.demo import DemoContext
@@ -114,6 +129,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"regkit {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (samples, demo, check, report, validate, pack, verify, feedback, store):
+    for command in (samples, demo, check, report, validate, pack, verify, feedback, store, ledger):
         command.add(commands)
     return parser

@@ -91,7 +91,8 @@ def _add_store_options(check: Any) -> None:
         metavar="URL",
         help="record the run in a history store and say which findings are new, seen again "
         "or gone (a SQLAlchemy URL or a SQLite file; with no value: $REGKIT_STORE, else "
-        "./regkit.db); new findings of --cases-from or more open cases",
+        "./regkit.db); new findings of --cases-from or more open cases; MIFIR-LATE and "
+        "EMIR-LATE skip the trades its submissions ledger holds a report of",
     )
     check.add_argument(
         "--cases-from",
@@ -119,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
     """Check the files given; exit 1 when a finding reaches ``--fail-on``."""
     output = findings_format(args.out, args.format)  # refused before any file is read
     policy = load_policy(args.policy, parameters=args.parameters)
+    if args.store is not None:  # MIFIR-LATE and EMIR-LATE: the trades the ledger holds
+        policy = jobs.with_reported(policy, store=args.store or None)
     files = {kind.plural: getattr(args, kind.plural) for kind in KINDS.values()}
     if all(path is None for path in files.values()):
         raise UsageError(f"give at least one of {file_flags()}")

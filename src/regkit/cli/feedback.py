@@ -66,7 +66,14 @@ def add(commands: Any) -> None:
         type=Path,
         metavar="FEEDBACK.xml",
         help="the auth.092 and auth.031 files, oldest first (a later status of a report "
-        "supersedes one before)",
+        "supersedes one before); `regkit feedback ingest FILE...` keeps them in the store's "
+        "submissions ledger instead",
+    )
+    feedback.add_argument(
+        "--store",
+        metavar="URL",
+        help="with ingest: the store (a SQLAlchemy URL or a SQLite file; default: "
+        "$REGKIT_STORE, else ./regkit.db)",
     )
     feedback.add_argument(
         "--trades", type=Path, metavar="FILE", help="the trades reported (CSV, JSONL, Parquet)"
@@ -82,7 +89,12 @@ def add(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print each rejection with its rules, then the counts (per regime, EMIR first)."""
+    """Print each rejection with its rules, then the counts (per regime, EMIR first); or,
+    for ``regkit feedback ingest``, keep the files in the store's ledger."""
+    if args.files and args.files[0] == Path("ingest") and not args.files[0].exists():
+        return _ingest(args.files[1:], args.store)
+    if args.store is not None:
+        raise UsageError("--store is for `regkit feedback ingest FILE...`")
     files = _by_message(args.files)
     trades: list[Trade] = []
     if args.trades is not None:
@@ -101,6 +113,28 @@ def run(args: argparse.Namespace) -> int:
         rejected |= bool(result.rejected or _mifir_refused(result))
         rejected |= bool(result.unresolved_file_rejections)
     return 1 if rejected else 0
+
+
+def _ingest(paths: list[Path], store: str | None) -> int:
+    """``regkit feedback ingest``: each file into the ledger, what it matched; exit 1
+    when a status matched nothing in the ledger."""
+    if not paths:
+        raise UsageError("ingest: name the feedback files")
+    unmatched = 0
+    for done in jobs.ingest_feedback(paths, store=store):
+        if not done.new:
+            print(
+                f"{done.file_name}: ingested before (feedback {done.feedback_id}); nothing changed",
+                file=sys.stdout,
+            )
+            continue
+        print(
+            f"{done.file_name}: {done.matched:,} status(es) matched, {done.inferred:,} "
+            f"inferred, {done.unmatched:,} unmatched",
+            file=sys.stdout,
+        )
+        unmatched += done.unmatched
+    return 1 if unmatched else 0
 
 
 _EMIR: Final = "auth.092"

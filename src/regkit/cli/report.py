@@ -14,7 +14,7 @@ from regkit.cli._progress import Progress, add_quiet
 from regkit.reports.registry import REPORTS, ReportOption, ReportType
 from regkit.reports.values import Rendered
 
-__all__ = ["add", "print_content_check", "print_rendered", "run"]
+__all__ = ["add", "print_content_check", "print_plan", "print_rendered", "run"]
 
 
 def add(commands: Any) -> None:
@@ -65,6 +65,19 @@ def _add_report_files(parser: argparse.ArgumentParser, kind: ReportType) -> None
     parser.add_argument(
         "--no-validate", action="store_true", help="skip schema validation (faster)"
     )
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="number the files from the store's submissions ledger and record each file and "
+        "record in it (a SQLAlchemy URL or a SQLite file)",
+    )
+    parser.add_argument(
+        "--resubmit",
+        action="store_true",
+        help="with --store: write only what the ledger calls for sending again: rejected "
+        "reports whose data is fixed, corrections of accepted ones whose data changed, and "
+        "the cancellations named with --cancel",
+    )
 
 
 def _add_option(parser: argparse.ArgumentParser, option: ReportOption) -> None:
@@ -103,10 +116,36 @@ def run(args: argparse.Namespace) -> int:
             first_sequence=args.first_sequence,
             validate=not args.no_validate,
             progress=progress,
+            store=args.store,
+            resubmit=args.resubmit,
             **options,
         )
     print_rendered(files, "reported")
+    if isinstance(files, jobs.Resubmitted):
+        print_plan(files.plan)
     return 0
+
+
+def print_plan(plan: jobs.Resubmission) -> None:
+    """What a resubmission sent, and what it could not."""
+    actions: dict[str, int] = {}
+    for action, _ in plan.send.values():
+        actions[action] = actions.get(action, 0) + 1
+    sent = ", ".join(f"{count:,} {action}" for action, count in sorted(actions.items()))
+    print(
+        f"resubmitted: {sent or 'no report'}; {len(plan.cancel):,} cancellation(s)", file=sys.stdout
+    )
+    for reference, trade_id in plan.unchanged:
+        print(
+            f"  still as rejected (fix its data first): {reference} (trade {trade_id})",
+            file=sys.stdout,
+        )
+    for reference, trade_id in plan.missing:
+        print(
+            f"  rejected, its trade not among the trades given: {reference} "
+            f"(trade {trade_id or 'unknown'})",
+            file=sys.stdout,
+        )
 
 
 def print_rendered(files: Rendered, verb: str) -> None:
@@ -114,8 +153,11 @@ def print_rendered(files: Rendered, verb: str) -> None:
     for path in files:
         print(f"{path}", file=sys.stdout)
     cancelled = f"{files.cancelled:,} cancelled, " if files.cancelled else ""
+    before = [item for item in files.skipped if item.reason.startswith(_BEFORE)]
+    other = [item for item in files.skipped if not item.reason.startswith(_BEFORE)]
+    held = f"{len(before):,} reported before (the ledger), " if before else ""
     print(
-        f"{files.reported:,} {verb}, {cancelled}{len(files.skipped):,} not reportable, "
+        f"{files.reported:,} {verb}, {cancelled}{held}{len(other):,} not reportable, "
         f"in {len(files)} file(s)",
         file=sys.stdout,
     )
@@ -124,8 +166,13 @@ def print_rendered(files: Rendered, verb: str) -> None:
         reasons.setdefault(item.reason, []).append(item.key)
     for reason, keys in reasons.items():
         shown = ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
-        print(f"  not reportable: {len(keys):,} trade(s) ({shown}): {reason}", file=sys.stdout)
+        label = "left out" if reason.startswith(_BEFORE) else "not reportable"
+        print(f"  {label}: {len(keys):,} trade(s) ({shown}): {reason}", file=sys.stdout)
     print_content_check(files)
+
+
+#: How the ledger's reason for leaving a trade out begins (regkit.jobs._ledger).
+_BEFORE = "reported already in "
 
 
 def print_content_check(files: Rendered) -> None:

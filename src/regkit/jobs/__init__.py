@@ -15,6 +15,13 @@ and tell their progress to a callback.
 - :func:`record_check`: keep a check of record files in a history store, each finding
   with its account, the run covering the days of the files' records (:func:`span_of`;
   ``regkit check --store``).
+- :func:`report` with ``store``: the files numbered by the store's submissions ledger and
+  recorded in it; with ``resubmit``, what the ledger calls for sending again.
+- :func:`ingest_feedback`: regulator feedback (auth.031, auth.092) into the ledger
+  (``regkit feedback ingest``); :func:`submission_status`: where each transaction stands
+  (``regkit status``), with :func:`expected_transactions` for the trades not reported;
+  :func:`compare_trade_state`: a trade state report (auth.107) against the ledger;
+  :func:`with_reported`: ``MIFIR-LATE`` and ``EMIR-LATE`` given the ledger's reports.
 - :func:`samples`: write a synthetic brokerage (``regkit samples``).
 - :func:`demo` and :data:`DEMO_STEPS`: the demo, step by step (``regkit demo``).
 
@@ -39,6 +46,15 @@ from regkit.jobs._common import JobError, Progress
 from regkit.jobs._demo import DEMO_STEPS, DemoContext, DemoStep, demo, sample_lines
 from regkit.jobs._history import pack_from_store
 from regkit.jobs._inputs import load_firm, read_files, record_files
+from regkit.jobs._ledger import (
+    Resubmission,
+    Resubmitted,
+    compare_trade_state,
+    expected_transactions,
+    ingest_feedback,
+    submission_status,
+    with_reported,
+)
 from regkit.jobs._pack import PackResult, pack
 from regkit.jobs._report import report
 from regkit.jobs._store import accounts_of, record_check, span_of
@@ -51,9 +67,14 @@ __all__ = [
     "PackResult",
     "PolicyArgument",
     "Progress",
+    "Resubmission",
+    "Resubmitted",
     "accounts_of",
     "check_files",
+    "compare_trade_state",
     "demo",
+    "expected_transactions",
+    "ingest_feedback",
     "load_firm",
     "pack",
     "pack_from_store",
@@ -64,4 +85,6 @@ __all__ = [
     "sample_lines",
     "samples",
     "span_of",
+    "submission_status",
+    "with_reported",
 ]

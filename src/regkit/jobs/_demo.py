@@ -16,6 +16,7 @@ from typing import Any
 from regkit.errors import RecordError
 from regkit.jobs._check import sample_config
 from regkit.jobs._common import as_path
+from regkit.jobs._demo_ledger import step_ledger
 from regkit.jobs._history import pack_from_store
 from regkit.reports import audit_pack
 from regkit.reports.precheck import ContentCheck
@@ -480,6 +481,12 @@ def _store_pack(ctx: DemoContext, store: Path, period: tuple[date, date], closed
         ctx.problems.append(f"the audit pack from the store did not verify or lacks case {closed}")
 
 
+def _step_ledger(ctx: DemoContext) -> None:
+    """The day's reports in the store's submissions ledger, the regulators' answers, the
+    status of every transaction, the rejected ones fixed and sent again, accepted."""
+    step_ledger(ctx, _last_day(ctx))
+
+
 DEMO_STEPS: list[DemoStep] = [
     DemoStep("Generate a sample brokerage", _step_generate),
     DemoStep("Read every file back into typed records", _step_read_back),
@@ -494,6 +501,11 @@ DEMO_STEPS: list[DemoStep] = [
     DemoStep(
         "Keep two days' checks in a history store, work a case, and pack the two days",
         _step_store,
+    ),
+    DemoStep(
+        "Keep the day's reports in the submissions ledger, ingest the regulators' answers, "
+        "resubmit what they rejected",
+        _step_ledger,
     ),
 ]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from regkit.jobs._common import (
     silent,
 )
 from regkit.jobs._inputs import checked_trades, load_firm, read_file
+from regkit.jobs._ledger import LedgerRun, open_ledger, resubmit_from
 from regkit.reports.registry import ReportOption, ReportType, report_type
 from regkit.reports.values import Rendered
 from regkit.schemas.account import Account
@@ -37,6 +38,8 @@ def report(
     first_sequence: int = 1,
     validate: bool = True,
     progress: Progress | None = None,
+    store: str | os.PathLike[str] | None = None,
+    resubmit: bool = False,
     **options: Any,
 ) -> Rendered:
     """Write the regulator files of one report from record files (what ``regkit report
@@ -50,9 +53,21 @@ def report(
         out: the folder to write the files to.
         created_at: the files' creation time (default: now).
         max_records: records in one file (default: the report's own limit).
-        first_sequence: the first file's number.
+        first_sequence: the first file's number (without a store).
         validate: validate every file against its schema before it appears.
         progress: told of each step and the trades rendered (of how many, from Parquet).
+        store: a history store (URL or SQLite path) whose submissions ledger numbers the
+            files (the day's next numbers: two runs never share one) and records each file
+            and each record in it (:mod:`regkit.store.ledger`).
+        resubmit: with ``store``: render only what the ledger calls for sending again,
+            from the trades given (see ``docs/submissions.md``): each rejected
+            transaction whose data was fixed (MiFIR: a new report with the same
+            reference; EMIR: its action again), a correction of an accepted one whose
+            data changed (EMIR ``CORR``; MiFIR: a cancellation, then a new report), a
+            new report of one cancelled before whose data changed, and the cancellations
+            named with ``cancel`` (MiFIR ``Tx/Cxl``; EMIR ``EROR``). Never a
+            transaction the regulator holds as it is. The result is a
+            :class:`~regkit.jobs.Resubmitted` with its plan.
         **options: the report's own options (:attr:`ReportType.options`): ``cancel``
             and ``parameters`` for MiFIR; ``snapshots`` (a file), ``action``, ``check``
             and ``write_passing`` for EMIR (see :func:`regkit.reports.emir.render`).
@@ -88,12 +103,24 @@ def report(
     given = _options(kind, options)
     paths = _files(kind, given, trades, accounts, firm)
     check_time("created_at", created_at)
+    _check_ledger_arguments(store, resubmit, first_sequence, given, kind)
     reporting_firm = load_firm(paths[2])
     (progress or silent)(f"reading {paths[1]}", 0, 0)
     _read_options(kind, given)
     holders = _read_accounts(paths[1])
     streamed = counted(checked_trades(paths[0], []), f"rendering {name}", row_count(paths[0]),
                        progress)  # fmt: skip
+    if store is not None:
+        created = created_at or datetime.now(UTC)
+        with open_ledger(store) as ledger:
+            run = LedgerRun(kind.name, kind.render, holders, reporting_firm, created, ledger)
+            keywords = kind.keywords(given)
+            if resubmit:
+                return resubmit_from(run, streamed, as_path("out", out), keywords,
+                                     cancel=given.get("cancel") or [],
+                                     max_records=max_records, validate=validate)  # fmt: skip
+            return run(streamed, as_path("out", out), max_records=max_records,
+                       validate=validate, **keywords)  # fmt: skip
     return kind.render(
         streamed,
         holders,
@@ -105,6 +132,25 @@ def report(
         first_sequence=first_sequence,
         **kind.keywords(given),
     )
+
+
+def _check_ledger_arguments(
+    store: object,
+    resubmit: object,
+    first_sequence: object,
+    given: dict[str, Any],
+    kind: ReportType,
+) -> None:
+    """A store numbers the files itself; a resubmission needs a store; an EMIR
+    cancellation (EROR) is a resubmission."""
+    if not isinstance(resubmit, bool):
+        raise TypeError(f"resubmit must be True or False, got {resubmit!r}")
+    if store is not None and first_sequence != 1:
+        raise JobError("first_sequence cannot be given with a store: the store numbers the files")
+    if resubmit and store is None:
+        raise JobError("resubmit needs the ledger: give a store (--store URL)")
+    if kind.name == "emir" and given.get("cancel") and not resubmit:
+        raise JobError("an EMIR cancellation (EROR) is made with --resubmit and a store")
 
 
 def _files(kind: ReportType, given: dict[str, Any], *named: object) -> list[Path]:

@@ -229,6 +229,13 @@ _EMIR = ReportType(
             choices=tuple(emir.ACTIONS),
             default="NEWT",
         ),
+        ReportOption(
+            "cancel",
+            "a trade id or UTI reported before, to cancel with an EROR report (with "
+            "--resubmit and --store; repeatable)",
+            kind="texts",
+            metavar="ID",
+        ),
         *_checks("ESMA's EMIR", "emir-refit-vr"),
     ),
     keywords=_emir_keywords,

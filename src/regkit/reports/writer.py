@@ -150,6 +150,7 @@ def write_files(
     workers: int | None = None,
     chunk_records: int = DEFAULT_CHUNK_RECORDS,
     count_records: bool = False,
+    observe: Callable[[int, str, bytes], None] | None = None,
 ) -> list[Path]:
     """Write records to XML files, split at ``max_records``, each validated, all atomic.
 
@@ -171,6 +172,9 @@ def write_files(
         count_records: give the envelope the number of records it frames
             (:attr:`Part.records`), for a header that states it; each file is then
             assembled when its last record is written.
+        observe: told each record as it goes into its file: the file's sequence number
+            (from 1), the record's key and its bytes (one line). The files exist only once
+            this call returns, so a caller keeping a ledger of them records it then.
 
     Returns:
         The files written, in order; none when there were no records.
@@ -207,6 +211,9 @@ def write_files(
         )
         try:
             for chunk in _chunks(records, min(chunk_records, max_records), max_records):
+                if observe is not None:
+                    for key, data in zip(chunk.keys, chunk.data, strict=True):
+                        observe(chunk.part, key, data)
                 run.add(chunk)
             run.finish()
         except BaseException:

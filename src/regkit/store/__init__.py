@@ -32,7 +32,7 @@ from regkit.errors import StoreError
 from regkit.rules.findings import CheckResult, Finding
 from regkit.rules.policy import Policy
 from regkit.rules.severity import Severity
-from regkit.store import _engine, schema
+from regkit.store import _engine, ledger, schema
 from regkit.store._engine import DEFAULT_PATH, ENVIRONMENT, store_url
 from regkit.store.blocks import unpack
 from regkit.store.cases import (
@@ -44,6 +44,18 @@ from regkit.store.cases import (
     list_cases,
     load_case,
     verify_log,
+)
+from regkit.store.ledger import (
+    Expected,
+    Ingested,
+    ReceivedFeedback,
+    ReceivedStatus,
+    SentFile,
+    SentRecord,
+    StatusRecord,
+    Submission,
+    TransactionState,
+    Transmission,
 )
 from regkit.store.period import StoredFinding, StoredPeriod, StoredPolicy, read_period
 from regkit.store.runs import (
@@ -64,13 +76,23 @@ __all__ = [
     "ENVIRONMENT",
     "Case",
     "CaseEvent",
+    "Expected",
+    "Ingested",
     "LogCheck",
+    "ReceivedFeedback",
+    "ReceivedStatus",
     "RecordedRun",
     "RunSummary",
+    "SentFile",
+    "SentRecord",
+    "StatusRecord",
     "Store",
     "StoredFinding",
     "StoredPeriod",
     "StoredPolicy",
+    "Submission",
+    "TransactionState",
+    "Transmission",
     "finding_key",
     "open_store",
     "store_url",
@@ -359,6 +381,100 @@ class Store:
         with self._engine.connect() as connection:
             return read_period(connection, first, last, account)
 
+    # --- the submissions ledger (regkit.store.ledger) -----------------------------------------
+
+    def next_sequence(self, regime: str, sender: str, day: date) -> int:
+        """Hand out the next file sequence number of a regime, sender and day: never one
+        handed out before, nor one a file in the ledger has (in its own transaction)."""
+        _ledger_regime(regime)
+        if not isinstance(sender, str) or not sender:
+            raise TypeError(f"sender must be an LEI (text), got {sender!r}")
+        when = _day_argument("day", day)
+        assert when is not None
+        with _engine.writing(self._engine) as connection:
+            return ledger.next_sequence(connection, regime, sender, when)
+
+    def record_submission(self, sent: SentFile, records: Iterable[SentRecord]) -> Submission:
+        """Keep a regulator file and each record in it, in file order; the same file (name
+        and bytes) again is the submission kept before (nothing is written).
+
+        Raises:
+            StoreError: another file already has its regime, sender, day and number.
+        """
+        if not isinstance(sent, SentFile):
+            raise TypeError(f"sent must be a SentFile, got {type(sent).__name__}")
+        with _engine.writing(self._engine) as connection:
+            submission, _ = ledger.record_submission(connection, sent, records, _now())
+            return submission
+
+    def ingest(self, received: ReceivedFeedback) -> Ingested:
+        """Keep a regulator feedback file and each status in it, matched to the ledger's
+        files and transmissions (see :mod:`regkit.store.ledger`); the same file again
+        changes nothing (:attr:`Ingested.new` is False)."""
+        if not isinstance(received, ReceivedFeedback):
+            raise TypeError(f"received must be a ReceivedFeedback, got {type(received).__name__}")
+        with _engine.writing(self._engine) as connection:
+            return ledger.ingest(connection, received, _now())
+
+    def submissions(
+        self, *, regime: str | None = None, start: date | None = None, end: date | None = None
+    ) -> list[Submission]:
+        """The files in the ledger, oldest first: of a regime, and dated from ``start`` to
+        ``end`` (the day in their names, inclusive), when given."""
+        first, last = _day_argument("start", start), _day_argument("end", end)
+        with self._engine.connect() as connection:
+            return ledger.submissions(connection, regime=regime, start=first, end=last)
+
+    def transmissions(
+        self, *, regime: str | None = None, references: Sequence[str] | None = None
+    ) -> list[Transmission]:
+        """Every record sent (of a regime, of some references), oldest first, each with
+        its current status."""
+        with self._engine.connect() as connection:
+            return ledger.transmissions(connection, regime=regime, references=references)
+
+    def statuses(self) -> list[StatusRecord]:
+        """Every status ingested, in order, superseded ones included."""
+        with self._engine.connect() as connection:
+            return ledger.status_records(connection)
+
+    def unmatched(self) -> list[StatusRecord]:
+        """Statuses about a file or a transaction the ledger does not hold, in order."""
+        with self._engine.connect() as connection:
+            return ledger.unmatched(connection)
+
+    def transactions(
+        self,
+        regime: str,
+        *,
+        as_of: date | None = None,
+        calendar: str = "TARGET",
+        expected: Iterable[Expected] = (),
+    ) -> list[TransactionState]:
+        """Where each transaction of a regime stands on ``as_of`` (default: today, UTC):
+        each one the ledger holds, and each ``expected`` one it does not (``not_reported``),
+        by reference (:class:`~regkit.store.ledger.TransactionState`).
+
+        Args:
+            regime: ``mifir`` or ``emir``.
+            as_of: the day lateness and ages are reckoned on.
+            calendar: the working-day calendar of the T+1 deadline (``TARGET``, ``UK``,
+                or a country code).
+            expected: transactions that should be reported (e.g. from the trades).
+        """
+        _ledger_regime(regime)
+        day = _day_argument("as_of", as_of) or _now().date()
+        with self._engine.connect() as connection:
+            return ledger.states(connection, regime, as_of=day, calendar=calendar,
+                                 expected=expected)  # fmt: skip
+
+    def reported(self, regime: str) -> frozenset[str]:
+        """The references and trade ids reported and not rejected (held by the regulator
+        or awaiting its answer): ``MIFIR-LATE``'s and ``EMIR-LATE``'s ``reported``."""
+        _ledger_regime(regime)
+        with self._engine.connect() as connection:
+            return ledger.reported(connection, regime)
+
     def verify(self) -> LogCheck:
         """Recompute the case log's chain of digests (see :mod:`regkit.store.cases`), and
         check that each finding's runs and case, and each gone finding, are in the store."""
@@ -380,6 +496,15 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if was_on:
             gc.enable()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ledger_regime(regime: object) -> None:
+    if regime not in ledger.REGIMES:
+        raise ValueError(f"regime must be one of {', '.join(ledger.REGIMES)}, got {regime!r}")
 
 
 def _actor(by: str | None) -> str:

@@ -26,6 +26,19 @@ tables, columns and indexes are these).
   before by SHA-256 (``previous``, ``digest``). A case's findings are those its ``opened``
   and ``joined`` events name.
 
+The submissions ledger (:mod:`regkit.store.ledger`):
+
+* ``sequences``: the last file sequence number handed out per regime, sender and day.
+* ``submissions``: each regulator file written: regime, sender and recipient, name,
+  message id, SHA-256, day and sequence number, creation time, record count, purpose.
+* ``transmissions``: each record of a submission, in file order: its reference (MiFIR's
+  transaction reference, EMIR's UTI), trade id, action, the SHA-256 of its content, the
+  trade's execution time (the T+1 deadline's start), what it corrects, and (EMIR) the key
+  fields a trade state report is compared on.
+* ``feedback``: each regulator feedback file ingested, once (by its SHA-256).
+* ``statuses``: each status a feedback gave, with the submission and transmission it was
+  matched to (none: unmatched, kept and listed).
+
 The big tables' references (a finding's runs and case) are not foreign keys: PostgreSQL
 checks a foreign key row by row, which halves the speed of a run's ``COPY``. The store writes
 them only with the run or case they name, in one transaction, and :meth:`Store.verify
@@ -59,12 +72,17 @@ __all__ = [
     "UtcDateTime",
     "case_events",
     "cases",
+    "feedback",
     "findings",
     "run_blocks",
     "run_gone",
     "run_inputs",
     "run_policies",
     "runs",
+    "sequences",
+    "statuses",
+    "submissions",
+    "transmissions",
 ]
 
 
@@ -213,3 +231,86 @@ case_events = Table(
     Column("digest", String(64), nullable=False),
 )
 Index("case_events_case", case_events.c.case_id, case_events.c.event_id)
+
+sequences = Table(
+    "sequences",
+    METADATA,
+    Column("regime", String(10), primary_key=True),
+    Column("sender", String(40), primary_key=True),
+    Column("day", Date(), primary_key=True),
+    Column("last", Integer(), nullable=False),
+)
+
+submissions = Table(
+    "submissions",
+    METADATA,
+    Column("submission_id", Integer(), primary_key=True, autoincrement=True),
+    Column("regime", String(10), nullable=False),
+    Column("sender", String(40), nullable=False),
+    Column("recipient", String(40), nullable=True),
+    Column("day", Date(), nullable=False),
+    Column("sequence", Integer(), nullable=False),
+    Column("file_name", String(300), nullable=False),
+    Column("message_id", String(300), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Column("records", Integer(), nullable=False),
+    Column("purpose", String(20), nullable=False),
+)
+Index("submissions_number", submissions.c.regime, submissions.c.sender, submissions.c.day,
+      submissions.c.sequence, unique=True)  # fmt: skip
+Index("submissions_message", submissions.c.regime, submissions.c.message_id)
+Index("submissions_sha256", submissions.c.sha256)
+
+transmissions = Table(
+    "transmissions",
+    METADATA,
+    Column("transmission_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("submission_id", Integer(), ForeignKey("submissions.submission_id"), nullable=False),
+    Column("position", Integer(), nullable=False),
+    Column("reference", String(100), nullable=False),
+    Column("trade_id", String(200), nullable=True),
+    Column("action", String(4), nullable=False),
+    Column("record_hash", String(64), nullable=False),
+    Column("traded_at", UtcDateTime(), nullable=True),
+    Column("corrects", BigInteger(), nullable=True),
+    Column("fields", Text(), nullable=True),
+)  # fmt: skip
+Index("transmissions_submission", transmissions.c.submission_id, transmissions.c.position)
+Index("transmissions_reference", transmissions.c.reference)
+Index("transmissions_trade", transmissions.c.trade_id)
+
+feedback = Table(
+    "feedback",
+    METADATA,
+    Column("feedback_id", Integer(), primary_key=True, autoincrement=True),
+    Column("regime", String(10), nullable=False),
+    Column("message", String(20), nullable=False),
+    Column("file_name", String(300), nullable=False),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("message_id", String(300), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=True),
+    Column("ingested_at", UtcDateTime(), nullable=False),
+    Column("summary", Text(), nullable=False),
+)
+
+statuses = Table(
+    "statuses",
+    METADATA,
+    Column("status_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("feedback_id", Integer(), ForeignKey("feedback.feedback_id"), nullable=False),
+    Column("submission_id", Integer(), nullable=True),
+    Column("transmission_id", BigInteger(), nullable=True),
+    Column("reference", String(100), nullable=True),
+    Column("message_id", String(300), nullable=True),
+    Column("code", String(4), nullable=False),
+    Column("outcome", String(10), nullable=False),
+    Column("rules", Text(), nullable=False),
+    Column("inferred", Integer(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=True),
+)  # fmt: skip
+Index("statuses_transmission", statuses.c.transmission_id)
+Index("statuses_feedback", statuses.c.feedback_id)

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -58,7 +58,7 @@ from regkit.reports.emir.build import (
 )
 from regkit.reports.emir.precheck import SPEC
 from regkit.reports.emir.write import ACTIONS, write_report
-from regkit.reports.iso20022.files import dated_sequence
+from regkit.reports.iso20022.files import Numbering, dated_sequence, numbering
 from regkit.reports.precheck import Gate, checked_writes, refusal_of
 from regkit.reports.values import (
     Rendered,
@@ -159,9 +159,10 @@ def render(
     max_records: int | None = None,
     validate: bool = True,
     workers: int | None = None,
-    first_sequence: int = 1,
+    first_sequence: Numbering = 1,
     check: bool = True,
     write_passing: bool = False,
+    observe: Callable[[int, str, bytes], None] | None = None,
 ) -> Rendered:
     """Write the EMIR REFIT reports (auth.030) of a batch of trades, all of one action type.
 
@@ -192,11 +193,15 @@ def render(
         max_records: most reports in one file (default :data:`DEFAULT_MAX_RECORDS`).
         validate: validate every report against the schema.
         workers: chunks validated at once, in processes (1: inline; default 2 on 2 cores).
-        first_sequence: the sequence number of the first file (continue a day's numbering).
+        first_sequence: the sequence number of the first file (continue a day's numbering),
+            or a function giving each file's number
+            (:func:`~regkit.reports.iso20022.files.numbering`).
         check: run ESMA's validation rules (``emir-refit-vr``) on every report before it
             is written (:mod:`~regkit.reports.emir.precheck`); the same bytes when all pass.
         write_passing: with ``check``, write the reports that pass and list the rest in
             the result's ``content_check`` instead of refusing the batch.
+        observe: told each report written: its file's place in the run, its trade id and
+            its bytes (see :func:`~regkit.reports.writer.write_files`).
 
     Returns:
         The files written with ``reported``, ``skipped`` and ``content_check`` (what the
@@ -208,29 +213,22 @@ def render(
         XsdValidationError: a report does not validate (a regkit bug: please report it).
     """
     created = creation_time(created_at)
-    checking = _checking(created, first_sequence, check=check, write_passing=write_passing)
+    number = numbering(first_sequence)
+    checking = Gate.asked(SPEC, created, check=check, write_passing=write_passing)
     builder = ReportBuilder(accounts, firm, action=action, created_at=created, events=events,
                             valuations=valuations, snapshots=snapshots)  # fmt: skip
     paths = write_files(
         _records(builder, trades, checking),
         out_dir,
         envelope=_envelope(),
-        name=lambda sequence: file_name(firm, created, first_sequence + sequence - 1),
+        name=lambda sequence: file_name(firm, created, number(sequence)),
         schema="auth.030",
         max_records=DEFAULT_MAX_RECORDS if max_records is None else max_records,
         validate=validate,
         workers=workers,
         count_records=True,
+        observe=observe,
     )
     content = None if checking is None else checking.result()
     return Rendered(paths, reported=builder.reported, skipped=builder.skipped,
                     content_check=content)  # fmt: skip
-
-
-def _checking(
-    created: datetime, first_sequence: int, *, check: object, write_passing: object
-) -> Gate | None:
-    """The pre-submission check asked for, once the arguments are known to be good."""
-    if first_sequence < 1:
-        raise RenderError(f"first_sequence must be at least 1, got {first_sequence}")
-    return Gate.asked(SPEC, created, check=check, write_passing=write_passing)

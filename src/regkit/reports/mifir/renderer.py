@@ -57,14 +57,14 @@ Examples:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Final
 
 from lxml import etree
 
-from regkit.errors import RenderError
 from regkit.reports.iso20022.envelope import app_header, business_data
+from regkit.reports.iso20022.files import Numbering, numbering
 from regkit.reports.mifir.authorities import authority_for
 from regkit.reports.mifir.build import (
     DEFAULT_REPORTABLE_PRODUCTS,
@@ -166,14 +166,14 @@ def message_id(created_at: datetime, sequence: int) -> str:
     return f"DATTRA_{to_utc(created_at):%Y%m%dT%H%M%S}_{sequence:06d}"
 
 
-def _envelope(firm: Firm, created_at: datetime, first_sequence: int) -> Envelope:
+def _envelope(firm: Firm, created_at: datetime, number: Callable[[int], int]) -> Envelope:
     """``BizData``: the ``AppHdr`` from the submitting entity's LEI to the competent
     authority, then ``Document/FinInstrmRptgTxRpt`` (auth.016)."""
 
     recipient = authority_for(firm.report_recipient).recipient_id
 
     def header(part: Part) -> etree._Element:
-        sequence = first_sequence + part.sequence - 1
+        sequence = number(part.sequence)
         return app_header(
             firm.reporting_lei,
             recipient,
@@ -203,9 +203,10 @@ def render(
     reportability: Reportability | None = None,
     workers: int | None = None,
     traders: Mapping[str, PersonLike] | None = None,
-    first_sequence: int = 1,
+    first_sequence: Numbering = 1,
     check: bool = True,
     write_passing: bool = False,
+    observe: Callable[[int, str, bytes], None] | None = None,
 ) -> Rendered:
     """Write the MiFIR transaction reports (auth.016 in the ESMA envelope) of a batch of trades.
 
@@ -232,12 +233,17 @@ def render(
         traders: the natural person behind each trader id in ``execution_decision`` and
             ``investment_decision`` (RTS 22 fields 57 and 59 identify them like clients);
             default ``firm.traders``.
-        first_sequence: the sequence number of the first file (continue a day's numbering).
+        first_sequence: the sequence number of the first file (continue a day's numbering),
+            or a function giving each file's number
+            (:func:`~regkit.reports.iso20022.files.numbering`).
         check: run ESMA's content rules (the ``mifir-vr`` pack) on every report before it
             is written (:mod:`~regkit.reports.mifir.precheck`); the same bytes when all
             pass.
         write_passing: with ``check``, write the reports that pass and list the rest in
             the result's ``content_check`` instead of refusing the batch.
+        observe: told each ``Tx`` written: its file's place in the run, its key (the trade
+            id, or ``cancellation REF``) and its bytes (see
+            :func:`~regkit.reports.writer.write_files`).
 
     Returns:
         The files written (a list of paths) with ``reported``, ``cancelled``, ``skipped``
@@ -249,19 +255,19 @@ def render(
         XsdValidationError: a ``Tx`` does not validate (a regkit bug: please report it).
     """
     created = creation_time(created_at)
-    if first_sequence < 1:
-        raise RenderError(f"first_sequence must be at least 1, got {first_sequence}")
+    number = numbering(first_sequence)
     checking = Gate.asked(SPEC, created, check=check, write_passing=write_passing)
     builder = ReportBuilder(accounts, firm, traders=traders, reportability=reportability)
     paths = write_files(
         _records(builder, trades, cancellations, checking),
         out_dir,
-        envelope=_envelope(firm, created, first_sequence),
-        name=lambda sequence: file_name(firm, created, first_sequence + sequence - 1),
+        envelope=_envelope(firm, created, number),
+        name=lambda sequence: file_name(firm, created, number(sequence)),
         schema="auth.016",
         max_records=_max_records(firm) if max_records is None else max_records,
         validate=validate,
         workers=workers,
+        observe=observe,
     )
     return Rendered(
         paths,
