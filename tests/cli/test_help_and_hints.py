@@ -54,7 +54,10 @@ def test_every_option_of_every_command_has_help() -> None:
 def test_no_command_names_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     err = capsys.readouterr().err
-    names = "samples, demo, check, report, validate, pack, verify, feedback, runs, cases, store"
+    names = (
+        "samples, demo, check, report, validate, pack, verify, feedback, runs, cases, store, "
+        "status, submissions"
+    )
     assert f"choose a command ({names}); regkit --help" in err
 
 

@@ -100,7 +100,7 @@ def test_jobs_refuse_wrong_argument_types_naming_the_argument(
     with pytest.raises(TypeError, match="trades must be a path"):
         jobs.report("emir", trades=1, accounts="a", firm="f", out=tmp_path)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="unknown option"):
-        jobs.report("emir", trades="t", accounts="a", firm="f", out=tmp_path, cancel=["x"])
+        jobs.report("emir", trades="t", accounts="a", firm="f", out=tmp_path, cancels=["x"])
     with pytest.raises(TypeError, match="start must be a date"):
         jobs.pack("esma-cfd-retail", out=tmp_path / "p.zip", start="2026-11-02")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="with_reports must be a list"):

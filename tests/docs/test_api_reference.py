@@ -31,6 +31,7 @@ INTERNAL = {
     "regkit.cli.check",
     "regkit.cli.demo",
     "regkit.cli.feedback",
+    "regkit.cli.ledger",
     "regkit.cli.pack",
     "regkit.cli.report",
     "regkit.cli.samples",

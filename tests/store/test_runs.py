@@ -228,9 +228,9 @@ def test_a_store_of_an_older_regkit_is_upgraded_and_keeps_its_history(store_url:
         rows = connection.execute(text("SELECT COUNT(*) FROM run_findings")).scalar()
         assert rows == 13  # 3 + 3 + 2 + 3 + 2 findings, a row each
     engine.dispose()
-    with pytest.raises(StoreError, match="at revision 0003, older than this regkit's 0004"):
+    with pytest.raises(StoreError, match="at revision 0003, older than this regkit's 0005"):
         open_store(store_url)
-    assert upgrade_store(store_url) == ("0003", "0004")
+    assert upgrade_store(store_url) == ("0003", "0005")
     with open_store(store_url) as store:
         assert _history(store) == before
         assert store.period().policies[0].parameters is None

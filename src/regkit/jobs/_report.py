@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,8 @@ from regkit.jobs._ledger import LedgerRun, open_ledger, resubmit_from
 from regkit.reports.registry import ReportOption, ReportType, report_type
 from regkit.reports.values import Rendered
 from regkit.schemas.account import Account
+from regkit.schemas.firm import Firm
+from regkit.schemas.trade import Trade
 
 __all__ = ["report"]
 
@@ -56,18 +60,11 @@ def report(
         first_sequence: the first file's number (without a store).
         validate: validate every file against its schema before it appears.
         progress: told of each step and the trades rendered (of how many, from Parquet).
-        store: a history store (URL or SQLite path) whose submissions ledger numbers the
-            files (the day's next numbers: two runs never share one) and records each file
-            and each record in it (:mod:`regkit.store.ledger`).
-        resubmit: with ``store``: render only what the ledger calls for sending again,
-            from the trades given (see ``docs/submissions.md``): each rejected
-            transaction whose data was fixed (MiFIR: a new report with the same
-            reference; EMIR: its action again), a correction of an accepted one whose
-            data changed (EMIR ``CORR``; MiFIR: a cancellation, then a new report), a
-            new report of one cancelled before whose data changed, and the cancellations
-            named with ``cancel`` (MiFIR ``Tx/Cxl``; EMIR ``EROR``). Never a
-            transaction the regulator holds as it is. The result is a
-            :class:`~regkit.jobs.Resubmitted` with its plan.
+        store: a history store whose submissions ledger numbers the files (two runs never
+            share a number) and records each file and record (:mod:`regkit.store.ledger`).
+        resubmit: with ``store``: only what the ledger calls for sending again, from the
+            trades given (rejected ones fixed, corrections, ``cancel``; never one the
+            regulator holds as it is): a :class:`~regkit.jobs.Resubmitted` with its plan.
         **options: the report's own options (:attr:`ReportType.options`): ``cancel``
             and ``parameters`` for MiFIR; ``snapshots`` (a file), ``action``, ``check``
             and ``write_passing`` for EMIR (see :func:`regkit.reports.emir.render`).
@@ -88,14 +85,9 @@ def report(
         >>> from regkit.samples import SampleConfig, write_samples
         >>> folder = Path(tempfile.mkdtemp())
         >>> _ = write_samples(folder, SampleConfig(trades=40), "parquet")
-        >>> files = report(
-        ...     "emir",
-        ...     trades=folder / "trades.parquet",
-        ...     accounts=folder / "accounts.parquet",
-        ...     firm=folder / "firm.json",
-        ...     out=folder / "emir",
-        ...     created_at=datetime.fromisoformat("2026-11-20T18:00:00+00:00"),
-        ... )
+        >>> files = report("emir", trades=folder / "trades.parquet",
+        ...     accounts=folder / "accounts.parquet", firm=folder / "firm.json",
+        ...     out=folder / "emir", created_at=datetime.fromisoformat("2026-11-20T18:00Z"))
         >>> [path.name for path in files]
         ['529900RKSAMPLEFIRM88_DATTAR_20261120_000001.xml']
     """
@@ -111,27 +103,36 @@ def report(
     streamed = counted(checked_trades(paths[0], []), f"rendering {name}", row_count(paths[0]),
                        progress)  # fmt: skip
     if store is not None:
-        created = created_at or datetime.now(UTC)
-        with open_ledger(store) as ledger:
-            run = LedgerRun(kind.name, kind.render, holders, reporting_firm, created, ledger)
-            keywords = kind.keywords(given)
-            if resubmit:
-                return resubmit_from(run, streamed, as_path("out", out), keywords,
-                                     cancel=given.get("cancel") or [],
-                                     max_records=max_records, validate=validate)  # fmt: skip
-            return run(streamed, as_path("out", out), max_records=max_records,
-                       validate=validate, **keywords)  # fmt: skip
-    return kind.render(
-        streamed,
-        holders,
-        reporting_firm,
-        as_path("out", out),
-        created_at=created_at,
-        max_records=max_records,
-        validate=validate,
-        first_sequence=first_sequence,
-        **kind.keywords(given),
-    )
+        ledger = _Ledger(kind, given, store, resubmit, created_at, max_records, validate)
+        return ledger.render(streamed, holders, reporting_firm, as_path("out", out))
+    return kind.render(streamed, holders, reporting_firm, as_path("out", out),
+                       created_at=created_at, max_records=max_records, validate=validate,
+                       first_sequence=first_sequence, **kind.keywords(given))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Ledger:
+    """A report run into a store's submissions ledger (:class:`LedgerRun`)."""
+
+    kind: ReportType
+    given: dict[str, Any]
+    store: str | os.PathLike[str]
+    resubmit: bool
+    created_at: datetime | None
+    max_records: int | None
+    validate: bool
+
+    def render(self, trades: Iterable[Trade], holders: list[Account], firm: Firm,
+               out: Path) -> Rendered:  # fmt: skip
+        created = self.created_at or datetime.now(UTC)
+        keywords = self.kind.keywords(self.given)
+        common: dict[str, Any] = {"max_records": self.max_records, "validate": self.validate}
+        with open_ledger(self.store) as ledger:
+            run = LedgerRun(self.kind.name, self.kind.render, holders, firm, created, ledger)
+            if self.resubmit:
+                return resubmit_from(run, trades, out, keywords,
+                                     cancel=self.given.get("cancel") or [], **common)  # fmt: skip
+            return run(trades, out, **common, **keywords)
 
 
 def _check_ledger_arguments(

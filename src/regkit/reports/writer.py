@@ -172,9 +172,8 @@ def write_files(
         count_records: give the envelope the number of records it frames
             (:attr:`Part.records`), for a header that states it; each file is then
             assembled when its last record is written.
-        observe: told each record as it goes into its file: the file's sequence number
-            (from 1), the record's key and its bytes (one line). The files exist only once
-            this call returns, so a caller keeping a ledger of them records it then.
+        observe: told each record as it goes in: its file's number (from 1), its key and
+            bytes; the files exist once this returns (a ledger records them then).
 
     Returns:
         The files written, in order; none when there were no records.
@@ -211,9 +210,7 @@ def write_files(
         )
         try:
             for chunk in _chunks(records, min(chunk_records, max_records), max_records):
-                if observe is not None:
-                    for key, data in zip(chunk.keys, chunk.data, strict=True):
-                        observe(chunk.part, key, data)
+                _told(observe, chunk)
                 run.add(chunk)
             run.finish()
         except BaseException:
@@ -223,6 +220,13 @@ def write_files(
 
 
 # --- chunks ----------------------------------------------------------------------------------
+
+
+def _told(observe: Callable[[int, str, bytes], None] | None, chunk: _Chunk) -> None:
+    """Tell the observer each record of a chunk: its file's number, its key and bytes."""
+    if observe is not None:
+        for key, data in zip(chunk.keys, chunk.data, strict=True):
+            observe(chunk.part, key, data)
 
 
 @dataclass

@@ -3,9 +3,10 @@
 The official XSDs ship unchanged under ``regkit/reports/xsd/`` (see ``xsd/SOURCES.md``) and
 are known here by a short name (:data:`SCHEMAS`): ``auth.016`` (MiFIR transaction report),
 ``auth.031`` (its feedback), ``head.001`` (business application header), ``head.003`` (the
-``BizData`` envelope), ``auth.030`` (EMIR REFIT trade report) and ``auth.092`` (its
-rejections). :func:`schema` compiles one once per process with lxml (libxml2, fast) and, only
-when a file is invalid, with xmlschema too, for readable reasons and paths.
+``BizData`` envelope), ``auth.030`` (EMIR REFIT trade report), ``auth.092`` (its
+rejections), ``auth.091`` (a trade repository's reconciliation status report) and ``auth.107``
+(its trade state report). :func:`schema` compiles one once per process with lxml (libxml2,
+fast) and, only when a file is invalid, with xmlschema too, for readable reasons and paths.
 
 Newer copies from the regulator: set ``REGKIT_XSD_DIR`` to a folder. For each message regkit
 looks there, in order, for the shipped file's relative path (``mifir/auth.016…xsd``), for its
@@ -150,6 +151,21 @@ SCHEMAS: Final[Mapping[str, SchemaInfo]] = MappingProxyType(
                 "emir/auth.092.001.04.xsd",
                 "Document",
                 "EMIR REFIT rejection feedback (DerivsTradRjctnSttstclRpt), ISO 20022 base message",
+            ),
+            _info(
+                "auth.091",
+                "001.02",
+                "emir/auth.091.001.02.xsd",
+                "Document",
+                "EMIR REFIT reconciliation status report (DerivsTradRcncltnSttstclRpt), ISO 20022 "
+                "base message",
+            ),
+            _info(
+                "auth.107",
+                "001.01",
+                "emir/auth.107.001.01.xsd",
+                "Document",
+                "EMIR REFIT trade state report (DerivsTradStatRpt), ISO 20022 base message",
             ),
         )
     }

@@ -172,36 +172,31 @@ def render(
     carries in ``uti``; openings are skipped and listed, unless ``events`` names them with
     the time their position closed. Any trade that cannot be reported (no account, no
     client LEI, no valuation for VALU, a close whose opening's UTI is unknown ...) stops the
-    whole batch: one :class:`~regkit.errors.RenderError` names every problem (trade,
-    field, reason), and no file is written.
+    batch: one :class:`~regkit.errors.RenderError` names every problem; no file is written.
 
     Args:
         trades: the trades, in any order (an iterator is read once; memory stays flat).
         accounts: the accounts the trades are on.
-        firm: the reporting firm (counterparty 1 and entity responsible for reporting; the
-            report submitting entity is ``firm.reporting_lei``).
+        firm: the reporting firm (counterparty 1, responsible; submitting: its reporting_lei).
         out_dir: the folder to write to (created if missing).
-        created_at: the reporting timestamp and the files' date; default now, in UTC. The
+        created_at: the reporting timestamp and the files' date (default now, UTC); the
             same inputs and ``created_at`` give the same bytes.
         action: NEWT, MODI, CORR, TERM, EROR, POSC or VALU.
-        events: trade id → event type, or an :class:`Event` (type, time, position UTI);
-            trades not named get :data:`DEFAULT_EVENTS`. With TERM, naming an opening with
-            ``Event(at=closing time)`` terminates it without its closing trade.
+        events: trade id → event type, or an :class:`Event` (type, time, position UTI; by
+            default :data:`DEFAULT_EVENTS`); with TERM, an opening named with
+            ``Event(at=closing time)`` is terminated without its closing trade.
         valuations: the derivatives' values, one per trade id (required by VALU).
-        snapshots: account snapshots; for VALU, a trade without a :class:`Valuation` is
-            valued from its account's latest snapshot when that holds one open position.
+        snapshots: for VALU, a trade without a :class:`Valuation` is valued from its
+            account's latest snapshot when that holds one open position.
         max_records: most reports in one file (default :data:`DEFAULT_MAX_RECORDS`).
         validate: validate every report against the schema.
         workers: chunks validated at once, in processes (1: inline; default 2 on 2 cores).
-        first_sequence: the sequence number of the first file (continue a day's numbering),
-            or a function giving each file's number
-            (:func:`~regkit.reports.iso20022.files.numbering`).
+        first_sequence: the first file's number, or a function giving each file's number.
         check: run ESMA's validation rules (``emir-refit-vr``) on every report before it
             is written (:mod:`~regkit.reports.emir.precheck`); the same bytes when all pass.
-        write_passing: with ``check``, write the reports that pass and list the rest in
-            the result's ``content_check`` instead of refusing the batch.
-        observe: told each report written: its file's place in the run, its trade id and
-            its bytes (see :func:`~regkit.reports.writer.write_files`).
+        write_passing: with ``check``, write the reports that pass, the rest listed in
+            ``content_check``, instead of refusing the batch.
+        observe: told each report written (:func:`~regkit.reports.writer.write_files`).
 
     Returns:
         The files written with ``reported``, ``skipped`` and ``content_check`` (what the
@@ -218,17 +213,11 @@ def render(
     builder = ReportBuilder(accounts, firm, action=action, created_at=created, events=events,
                             valuations=valuations, snapshots=snapshots)  # fmt: skip
     paths = write_files(
-        _records(builder, trades, checking),
-        out_dir,
-        envelope=_envelope(),
-        name=lambda sequence: file_name(firm, created, number(sequence)),
-        schema="auth.030",
+        _records(builder, trades, checking), out_dir, envelope=_envelope(),
+        name=lambda sequence: file_name(firm, created, number(sequence)), schema="auth.030",
         max_records=DEFAULT_MAX_RECORDS if max_records is None else max_records,
-        validate=validate,
-        workers=workers,
-        count_records=True,
-        observe=observe,
-    )
+        validate=validate, workers=workers, count_records=True, observe=observe,
+    )  # fmt: skip
     content = None if checking is None else checking.result()
     return Rendered(paths, reported=builder.reported, skipped=builder.skipped,
                     content_check=content)  # fmt: skip

@@ -6,7 +6,8 @@
   find the message, validate, read the header) and the helpers that read elements.
 * :mod:`~regkit.reports.iso20022.codes`: the code lists both regimes use (option types,
   exercise styles, delivery types, the venue of a trade).
-* :mod:`~regkit.reports.iso20022.files`: the dated sequence that ends report file names.
+* :mod:`~regkit.reports.iso20022.files`: the dated sequence that ends report file names,
+  and how a run numbers its files (:func:`numbering`: from a first number, or a store).
 * :mod:`~regkit.reports.iso20022.feedback`: one feedback model: statuses with one meaning
   (:data:`OUTCOMES`), :class:`ValidationRule`, latest status wins (:func:`latest`), and
   one :func:`reconcile` of items keyed by a reference (MiFIR's transaction reference,
@@ -39,7 +40,7 @@ from regkit.reports.iso20022.feedback import (
     reconcile,
     supersedes,
 )
-from regkit.reports.iso20022.files import MAX_SEQUENCE, dated_sequence
+from regkit.reports.iso20022.files import MAX_SEQUENCE, Numbering, dated_sequence, numbering
 from regkit.reports.iso20022.reading import (
     Header,
     Message,
@@ -60,6 +61,7 @@ __all__ = [
     "Header",
     "Matched",
     "Message",
+    "Numbering",
     "Outcome",
     "Refused",
     "Source",
@@ -71,6 +73,7 @@ __all__ = [
     "delivery",
     "held_unmatched",
     "latest",
+    "numbering",
     "outcome_of",
     "read_header",
     "read_message",

@@ -231,19 +231,13 @@ def render(
         reportability: which trades are reported (default :class:`Reportability`()).
         workers: chunks validated at once, in processes (1: inline; default 2 on 2 cores).
         traders: the natural person behind each trader id in ``execution_decision`` and
-            ``investment_decision`` (RTS 22 fields 57 and 59 identify them like clients);
-            default ``firm.traders``.
-        first_sequence: the sequence number of the first file (continue a day's numbering),
-            or a function giving each file's number
-            (:func:`~regkit.reports.iso20022.files.numbering`).
-        check: run ESMA's content rules (the ``mifir-vr`` pack) on every report before it
-            is written (:mod:`~regkit.reports.mifir.precheck`); the same bytes when all
-            pass.
+            ``investment_decision`` (RTS 22 fields 57, 59); default ``firm.traders``.
+        first_sequence: the first file's number, or a function giving each file's number.
+        check: run ESMA's content rules (``mifir-vr``) on every report before it is
+            written (:mod:`~regkit.reports.mifir.precheck`); the same bytes when all pass.
         write_passing: with ``check``, write the reports that pass and list the rest in
             the result's ``content_check`` instead of refusing the batch.
-        observe: told each ``Tx`` written: its file's place in the run, its key (the trade
-            id, or ``cancellation REF``) and its bytes (see
-            :func:`~regkit.reports.writer.write_files`).
+        observe: told each ``Tx`` written (:func:`~regkit.reports.writer.write_files`).
 
     Returns:
         The files written (a list of paths) with ``reported``, ``cancelled``, ``skipped``
