@@ -122,6 +122,12 @@ def test_demo_reads_everything_back_with_zero_errors(
     assert "18 findings: 0 new, 18 seen again, 0 gone; 0 cases opened" in out
     assert "closed as false_positive" in out
     assert "events, intact" in out
+    # The submissions ledger: the day's reports, two MiFIR and one EMIR rejection, fixed,
+    # sent again and accepted.
+    assert "mifir: 397 accepted, 1,595 not_reported, 2 rejected; 1,595 late" in out
+    assert "mifir resubmission: 2 NEWT in 529900RKSAMPLEFIRM88_DATTRA_CY_20261107_000002.xml" in out
+    assert "mifir: 397 accepted, 2 corrected, 1,595 not_reported; 1,595 late" in out
+    assert "emir: 198 accepted, 1 corrected, 873 not_reported; 873 late" in out
     manifest = json.loads((tmp_path / "demo" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["counts"]["trades"] == 2_000
     assert manifest["format"] == "parquet"

@@ -4,6 +4,7 @@ sent again, and their acceptance."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -42,8 +43,13 @@ def _keywords(name: str) -> dict[str, Any]:
     return kind.keywords({option.name: option.default for option in kind.options})
 
 
-def step_ledger(ctx: DemoContext, last_day: tuple[date, list[Trade], datetime]) -> None:
-    """The demo's step (see the module's docstring), on the store of the step before."""
+def step_ledger(
+    ctx: DemoContext,
+    last_day: tuple[date, list[Trade], datetime],
+    store_url: str | os.PathLike[str] | None = None,
+) -> None:
+    """The demo's step (see the module's docstring), on a store (default: the store of the
+    step before, ``regkit.db`` in the demo's folder)."""
     from regkit.store import open_store
 
     if ctx.firm is None or ctx.manifest is None:
@@ -53,7 +59,7 @@ def step_ledger(ctx: DemoContext, last_day: tuple[date, list[Trade], datetime]) 
     folder = ctx.out_dir / "ledger"
     for old in folder.rglob("*.xml") if folder.is_dir() else ():
         old.unlink()
-    with open_store(ctx.out_dir / "regkit.db") as store:
+    with open_store(store_url or ctx.out_dir / "regkit.db") as store:
         sent = {}
         for name in ("mifir", "emir"):
             run = LedgerRun(name, report_type(name).render, accounts, ctx.firm, created, store)
