@@ -20,6 +20,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from regkit import jobs
@@ -35,7 +37,15 @@ from regkit.samples.feedback import (
     mifir_status_advice,
     write_feedback,
 )
-from regkit.store import Expected, Ingested, SentFile, SentRecord, open_store
+from regkit.store import (
+    Expected,
+    Ingested,
+    ReceivedFeedback,
+    ReceivedStatus,
+    SentFile,
+    SentRecord,
+    open_store,
+)
 
 FIRM_LEI = "529900RKSAMPLEFIRM88"
 CREATED = datetime(2026, 11, 6, 21, 0, tzinfo=UTC)  # Friday evening: after the week's trades
@@ -348,9 +358,7 @@ def test_a_mifir_resubmission_sends_the_fixed_rejections_and_never_an_accepted_t
     plan = files.plan
     assert plan.unchanged == [(rejected[1], rejected[1])]  # its data is as it was refused
     assert sorted(plan.send) == sorted([rejected[0], shares[3]])
-    assert list(plan.cancel) == [
-        shares[3]
-    ]
+    assert list(plan.cancel) == [shares[3]]
     with open_store(store_url) as store:
         resent = [t for t in store.transmissions() if t.submission_id != submission.submission_id]
         first = {t.reference: t.transmission_id for t in store.transmissions()
@@ -482,3 +490,135 @@ def test_the_reporting_day_of_the_demo_runs_on_each_database(
     assert all(t.corrects == s.transmissions[0].transmission_id
                for t, s in zip(corrected, [s for s in states if s.state == "corrected"],
                                strict=True))  # fmt: skip
+
+
+# --- the trade repository's view ---------------------------------------------------------------
+
+
+def test_a_trade_state_report_is_compared_with_what_the_ledger_holds_open(
+    sample: Path, tmp_path: Path, store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from decimal import Decimal
+
+    from regkit.reports.emir.state import OpenDerivative
+    from regkit.samples.trade_state import trade_state_report
+
+    _report(sample, "emir", tmp_path / "e", store_url)
+    with open_store(store_url) as store:
+        sent = store.transmissions()
+    derivatives = []
+    for item in sent[1:]:  # the first is missing at the trade repository
+        fields = item.fields or {}
+        notional = Decimal(fields["notional"])
+        if item is sent[2]:
+            notional += 1  # the trade repository holds another notional
+        derivatives.append(OpenDerivative(
+            uti=item.reference, reporting_counterparty=FIRM_LEI,
+            other_counterparty=fields.get("other_counterparty"), action_type="NEWT",
+            notional=notional, notional_currency=fields["notional_currency"],
+            execution_timestamp=datetime.fromisoformat(fields["execution_timestamp"]),
+            expiry_date=date.fromisoformat(fields["expiry_date"]) if "expiry_date" in fields
+            else None,
+        ))  # fmt: skip
+    derivatives.append(OpenDerivative(uti=f"{FIRM_LEI}NEVERSENT1", reporting_counterparty=FIRM_LEI,
+                                      action_type="NEWT"))  # fmt: skip
+    data = trade_state_report(derivatives, created=CREATED + timedelta(days=1),
+                              reference_date=CREATED.date(), reporting_counterparty=FIRM_LEI,
+                              feedback_id="TSR-1")  # fmt: skip
+    (tmp_path / "tsr.xml").write_bytes(data)
+    comparison = jobs.compare_trade_state(tmp_path / "tsr.xml", store=store_url)
+    found = [(d.uti, d.kind, d.field) for d in comparison.differences]
+    assert found == sorted([
+        (sent[0].reference, "missing_at_tr", None),
+        (sent[2].reference, "field_mismatch", "notional"),
+        (f"{FIRM_LEI}NEVERSENT1", "unknown_at_tr", None),
+    ], key=lambda item: (item[0], item[1], item[2] or ""))  # fmt: skip
+    assert comparison.matched == len(sent) - 2
+    capsys.readouterr()
+    assert main(["submissions", "compare", str(tmp_path / "tsr.xml"), "--store", store_url]) == 1
+    assert "missing_at_tr" in capsys.readouterr().out
+
+
+# --- the state of a transaction, against a model -----------------------------------------------
+
+_CODES = {"ACPT": "accepted", "RJCT": "rejected", "PDNG": "pending"}
+
+
+def _model(events: list[tuple[str, str]]) -> tuple[str, bool]:
+    """The state the module's docstring defines, and whether the reference is held (any
+    report not rejected), from (kind, value) events in order: ("send", action) and
+    ("answer", code) about the report sent last."""
+    outcomes: list[str] = []
+    actions: list[str] = []
+    for kind, value in events:
+        if kind == "send":
+            actions.append(value)
+            outcomes.append("pending")
+        else:
+            outcomes[-1] = _CODES[value]
+    last = outcomes[-1]
+    if last == "rejected":
+        state = "rejected"
+    elif actions[-1] == "CANC":
+        state = "cancelled"
+    elif last == "pending":
+        state = "awaiting"
+    else:
+        state = "corrected" if "rejected" in outcomes[:-1] else "accepted"
+    return state, any(outcome != "rejected" for outcome in outcomes)
+
+
+_events = st.lists(
+    st.tuples(st.just("send"), st.sampled_from(["NEWT", "CANC"]))
+    | st.tuples(st.just("answer"), st.sampled_from(sorted(_CODES))),
+    min_size=1, max_size=6,
+).map(lambda items: [("send", "NEWT"), *items])  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_events, min_size=1, max_size=3))
+def test_each_transaction_stands_where_the_model_says(
+    histories: list[list[tuple[str, str]]],
+) -> None:
+    moment = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    with open_store("sqlite://") as store:
+        for number, events in enumerate(histories):
+            reference = f"T{number}"
+            for step, (kind, value) in enumerate(events):
+                moment += timedelta(minutes=1)
+                name = f"F{number}-{step}"
+                if kind == "send":
+                    sent = SentFile("mifir", FIRM_LEI, "CY", moment.date(), 100 * number + step + 1,
+                                    f"{name}.xml", name, hashlib.sha256(name.encode()).hexdigest(),
+                                    moment)  # fmt: skip
+                    last = name
+                    store.record_submission(sent, [SentRecord(reference, value, "0" * 64,
+                                                              reference, moment)])  # fmt: skip
+                    continue
+                status = ReceivedStatus(value, _CODES[value],  # type: ignore[arg-type]
+                                        reference=reference, message_id=last)  # fmt: skip
+                store.ingest(ReceivedFeedback("mifir", "auth.031", f"{name}.fb",
+                                              hashlib.sha256(f"fb{name}".encode()).hexdigest(),
+                                              None, moment, (status,)))  # fmt: skip
+        found = {s.reference: s.state for s in store.transactions("mifir", as_of=moment.date())}
+        held = store.reported("mifir")
+    for number, events in enumerate(histories):
+        state, kept = _model(events)
+        assert found[f"T{number}"] == state
+        assert (f"T{number}" in held) == kept
+
+
+def test_the_ledger_jobs_refuse_wrong_arguments_naming_them(tmp_path: Path) -> None:
+    store = str(tmp_path / "s.db")
+    with pytest.raises(TypeError, match="start must be a date"):
+        jobs.submission_status(store=store, start="2026-11-02")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="regimes must be a list of mifir and emir"):
+        jobs.submission_status(store=store, regimes="mifir")
+    with pytest.raises(TypeError, match="paths must be a path"):
+        jobs.ingest_feedback([42], store=store)  # type: ignore[list-item]
+    with pytest.raises(jobs.JobError, match="no such file"):
+        jobs.ingest_feedback([tmp_path / "none.xml"], store=store)
+    with pytest.raises(TypeError, match="policy must be a Policy"):
+        jobs.with_reported("mifir-data-quality", store=store)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="resubmit must be True or False"):
+        jobs.report("mifir", trades="t", accounts="a", firm="f", out=tmp_path, resubmit="yes")  # type: ignore[arg-type]

@@ -7,9 +7,12 @@ their chain of SHA-256 digests."""
 from __future__ import annotations
 
 import csv
+import dataclasses
+import hashlib
 import io
 import json
 import zipfile
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -21,9 +24,11 @@ from hypothesis import strategies as st
 from store_book import POLICY, account_of, check, trade
 
 import regkit as rk
+from regkit import jobs
 from regkit.jobs import JobError, pack_from_store
 from regkit.reports import audit_pack
 from regkit.rules.policy import parse_policy
+from regkit.samples.feedback import Verdict, emir_rejections, mifir_status_advice, write_feedback
 from regkit.store import Store, finding_key, open_store
 from regkit.store.cases import GENESIS, digest_of
 
@@ -254,3 +259,190 @@ def test_findings_a_run_did_not_keep_count_at_their_rule_s_severity(tmp_path: Pa
     assert later.findings == []  # the kept finding is of the 20th
     assert later.unlisted_severity == {"LEV-CAP": "medium"}
     assert later.counts_by_severity == {"medium": 2}
+
+
+# --- the submissions ledger of the period ------------------------------------------------------
+
+SENT, AGAIN = datetime(2026, 11, 6, 22, 0, tzinfo=UTC), datetime(2026, 11, 7, 12, 0, tzinfo=UTC)
+DAY_6, DAY_7 = date(2026, 11, 6), date(2026, 11, 7)
+CON_472 = ("CON-472", "The underlying instrument is not in FIRDS reference data")
+VR_2014 = ("EMIR-VR-2014-01", "The underlying identification is not valid")
+
+
+@dataclass
+class Ledger:
+    """What :func:`build_ledger` sent and received: the trade rejected then corrected (X),
+    the one pending then accepted (Y), the EMIR report left rejected (Z), and every file
+    written."""
+
+    x: str
+    y: str
+    z: str
+    sent: list[Path]
+    feedback: list[Path]
+
+
+def at(day: int, hour: int) -> datetime:
+    return datetime(2026, 11, day, hour, 0, tzinfo=UTC)
+
+
+def render(
+    url: str, name: str, trades: Path, created: datetime, *, resubmit: bool = False
+) -> list[Path]:
+    """A report of the sample's trades (``regkit report NAME --store``), beside them."""
+    folder = trades.parent.parent
+    return list(
+        jobs.report(name, trades=trades, accounts=folder / "in/accounts.csv",
+                    firm=folder / "in/firm.json", out=folder / name, created_at=created,
+                    store=url, resubmit=resubmit)
+    )  # fmt: skip
+
+
+def build_ledger(url: str, folder: Path) -> Ledger:
+    """The 6th's MiFIR and EMIR reports of 60 sample trades; the NCA rejects X (CON-472),
+    leaves Y pending and names a reference it was never sent; the trade repository rejects
+    Z; the NCA accepts Y; X, fixed, is sent again on the 7th and accepted. A check run
+    covers both days (it finished before the answers, so the pack's date is the last one)."""
+    jobs.samples(folder / "in", trades=60, format="csv")
+    lei = json.loads((folder / "in/firm.json").read_text())["lei"]
+    trades = folder / "in/trades.csv"
+    sent = [*render(url, "mifir", trades, SENT), *render(url, "emir", trades, SENT)]
+    with open_store(url) as store:
+        (mifir,), (emir,) = store.submissions(regime="mifir"), store.submissions(regime="emir")
+        x, y = store.transmissions(regime="mifir")[:2]
+        z = store.transmissions(regime="emir")[0]
+        result = dataclasses.replace(check([trade(1, day=6)]), finished_at=at(6, 21))
+        store.record(result, period=(DAY_6, DAY_7))
+    advice = {"authority": "CY", "firm": lei}
+    answers = [
+        ("a.xml", mifir_status_advice(submitted_message=mifir.message_id, verdicts=[
+            Verdict(x.reference, "RJCT", (CON_472,)), Verdict(y.reference, "PDNG"),
+            Verdict("T999999999", "RJCT", (CON_472,))], file_status="PART", created=at(7, 6),
+            feedback_id="NCA-A", **advice)),
+        ("e.xml", emir_rejections(reference_date=DAY_6, reporting_counterparty=lei, messages=[],
+            verdicts=[Verdict(z.reference, "RJCT", (VR_2014,), "NEWT")], created=at(7, 7),
+            feedback_id="TR-E", accepted_reports=1, accepted_transactions=emir.records - 1)),
+        ("b.xml", mifir_status_advice(submitted_message=mifir.message_id,
+            verdicts=[Verdict(y.reference, "ACPT")], file_status="RCVD", created=at(7, 9),
+            feedback_id="NCA-B", **advice)),
+    ]  # fmt: skip
+    feedback = [write_feedback(folder / "feedback" / name, data) for name, data in answers]
+    jobs.ingest_feedback(feedback, store=url)
+    with trades.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:  # the desk's fix of X
+        if row["trade_id"] == x.trade_id:
+            row["price"] = str(float(row["price"]) + 0.0001)
+    fixed = folder / "in/fixed.csv"
+    with fixed.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    again = render(url, "mifir", fixed, AGAIN, resubmit=True)
+    with open_store(url) as store:
+        (resent,) = [s for s in store.submissions() if s.purpose == "resubmission"]
+    accepted = mifir_status_advice(submitted_message=resent.message_id, verdicts=[],
+                                   file_status="ACPT", created=at(7, 20), feedback_id="NCA-C",
+                                   **advice)  # fmt: skip
+    feedback.append(write_feedback(folder / "feedback" / "c.xml", accepted))
+    jobs.ingest_feedback(feedback[-1:], store=url)
+    return Ledger(x.reference, y.reference, z.reference, [*sent, *again], feedback)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_past_period_s_pack_holds_its_submissions_and_every_status_given(
+    store_url: str, tmp_path: Path
+) -> None:
+    ledger = build_ledger(store_url, tmp_path)
+    done = pack_from_store(out=tmp_path / "pack.zip", store=store_url, start=DAY_6, end=DAY_7)
+    assert audit_pack.verify(done.path).ok
+    text = read(done.path, "data/store/submissions.json").decode()
+    held = json.loads(text)
+    assert text == json.dumps(held, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    assert "ingested_at" not in text  # the store's own clock, not its content
+    assert "recorded_at" not in text
+    files = {item["file_name"]: item for item in held["submissions"]}
+    assert {name: item["sha256"] for name, item in files.items()} == {
+        path.name: sha256(path) for path in ledger.sent
+    }
+    assert {(item["regime"], item["purpose"], item["day"]) for item in files.values()} == {
+        ("mifir", "report", "2026-11-06"), ("emir", "report", "2026-11-06"),
+        ("mifir", "resubmission", "2026-11-07"),
+    }  # fmt: skip
+    assert all(len(item["transmissions"]) == item["records"] for item in files.values())
+    assert [(f["file_name"], f["sha256"]) for f in held["feedback"]] == [
+        (path.name, sha256(path)) for path in ledger.feedback
+    ]
+    assert [(u["code"], u["reference"], u["feedback_file"]) for u in held["unmatched"]] == [
+        ("RJCT", "T999999999", "a.xml")
+    ]
+    with open_store(store_url) as store:
+        ingested = store.statuses()
+        current = {t.transmission_id: t.status for t in store.transmissions()}
+    sent = [(file, record) for file in files.values() for record in file["transmissions"]]
+    assert len(sent) == len(current)
+    for _, record in sent:  # each record's statuses: every one ingested for it, in order
+        mine = [s for s in ingested if s.transmission_id == record["transmission_id"]]
+        now = current[record["transmission_id"]]
+        assert [(s["feedback_file"], s["code"], s["outcome"], s["rules"], s["inferred"],
+                 datetime.fromisoformat(s["created_at"]), s["current"])
+                for s in record["statuses"]] == [
+            (s.feedback_file, s.code, s.outcome, [list(rule) for rule in s.rules], s.inferred,
+             s.created_at, now is not None and s.status_id == now.status_id) for s in mine
+        ]  # fmt: skip
+        assert record["outcome"] == ("pending" if now is None else now.outcome)
+        assert record["statuses"][0]["created_at"].endswith("Z")
+    by_reference: dict[str, list[tuple[str, list[tuple[str, bool]]]]] = {}
+    for file, record in sent:
+        codes = [(s["code"], s["current"]) for s in record["statuses"]]
+        by_reference.setdefault(record["reference"], []).append((file["purpose"], codes))
+    assert by_reference[ledger.x] == [
+        ("report", [("RJCT", True)]),
+        ("resubmission", [("ACPT", True)]),
+    ]  # rejected, then corrected: both statuses, in order
+    assert by_reference[ledger.y] == [("report", [("PDNG", False), ("ACPT", True)])]
+    states = {(t["regime"], t["reference"]): t for t in held["transactions"]}
+    assert states["mifir", ledger.x]["state"] == "corrected"
+    assert len(states["mifir", ledger.x]["transmissions"]) == 2
+    assert states["emir", ledger.z]["state"] == "rejected"
+    (resent,) = [r for f, r in sent if f["purpose"] == "resubmission"]
+    assert resent["corrects"]["file_name"] == next(
+        f["file_name"]
+        for f, r in sent
+        if r["transmission_id"] == resent["corrects"]["transmission_id"]
+    )
+    info = read(done.path, "bag-info.txt").decode()
+    assert "Regkit-Store-Submissions: 3\n" in info
+    assert "Regkit-Created-At: 2026-11-07T20:00:00Z\n" in info  # the last answer's time
+    report = read(done.path, "data/report.html").decode()
+    section = report[report.index('<section id="submissions"') :]
+    section = section[: section.index("</section>")]
+    assert f"<code>{ledger.x}</code>" in section
+    assert f"<code>{ledger.z}</code>" in section
+    assert "CON-472: The underlying instrument is not in FIRDS reference data" in section
+    assert "EMIR-VR-2014-01: The underlying identification is not valid" in section
+    assert f"{len(states) - 2:,} accepted" in section  # the others, only in the JSON
+    assert f"<code>{ledger.y}</code>" not in section  # sent once, accepted
+    again = pack_from_store(out=tmp_path / "again.zip", store=store_url, start=DAY_6, end=DAY_7)
+    assert again.path.read_bytes() == done.path.read_bytes()
+
+
+def test_a_period_without_submissions_or_an_account_s_pack_has_no_ledger(
+    store_url: str, tmp_path: Path
+) -> None:
+    """No submissions.json (and no section, no bag-info line) when the period holds no file
+    and no feedback, or when the pack is of one account: the pack is then what it was
+    before the ledger existed."""
+    build_ledger(store_url, tmp_path)
+    with open_store(store_url) as store:
+        store.record(check([trade(2, day=20)]), period=(DAY_20, DAY_20))
+    for name, kept in (("later", {"start": DAY_20, "end": DAY_20}), ("account", {"account": "A1"})):
+        done = pack_from_store(out=tmp_path / f"{name}.zip", store=store_url, **kept)
+        assert audit_pack.verify(done.path).ok
+        with zipfile.ZipFile(done.path) as archive:
+            assert "data/store/submissions.json" not in archive.namelist()
+        assert "Regkit-Store-Submissions" not in read(done.path, "bag-info.txt").decode()
+        assert 'id="submissions"' not in read(done.path, "data/report.html").decode()

@@ -22,7 +22,7 @@ from typing import IO, TYPE_CHECKING, Any, Final, cast
 import yaml
 
 from regkit.errors import RenderError
-from regkit.jobs._common import JobError, as_path
+from regkit.jobs._common import JobError, as_path, check_date
 from regkit.jobs._inputs import checked_trades
 from regkit.reports.sent import describe
 from regkit.reports.values import Rendered, Skipped
@@ -264,12 +264,21 @@ def submission_status(
 ) -> list[TransactionState]:
     """Where each transaction stands (what ``regkit status`` lists), by regime and
     reference: of trades executed from ``start`` to ``end`` when given; only the late
-    ones, or only the rejected ones, when asked."""
+    ones, or only the rejected ones, when asked.
+
+    Raises:
+        TypeError: a day that is not a date; ValueError: a regime regkit does not keep.
+    """
+    for name, value in (("start", start), ("end", end), ("as_of", as_of)):
+        check_date(name, value)
+    if isinstance(regimes, str) or any(regime not in ("mifir", "emir") for regime in regimes):
+        raise ValueError(f"regimes must be a list of mifir and emir, got {regimes!r}")
     with open_ledger(store) as ledger:
         found: list[TransactionState] = []
         for regime in regimes:
+            traded = None if start is None and end is None else (start, end)
             found += ledger.transactions(regime, as_of=as_of, calendar=calendar,
-                                         expected=expected)  # fmt: skip
+                                         expected=expected, traded=traded)  # fmt: skip
     return [state for state in found if _wanted(state, start, end, late, rejected)]
 
 

@@ -93,9 +93,9 @@ def report(
     """
     kind = report_type(name)
     given = _options(kind, options)
+    _check_ledger_arguments(store, resubmit, first_sequence, given, kind)
     paths = _files(kind, given, trades, accounts, firm)
     check_time("created_at", created_at)
-    _check_ledger_arguments(store, resubmit, first_sequence, given, kind)
     reporting_firm = load_firm(paths[2])
     (progress or silent)(f"reading {paths[1]}", 0, 0)
     _read_options(kind, given)

@@ -202,12 +202,20 @@ class PackHistory:
         log: the case log: ``events``, the number of the cases' events; ``ok`` and
             ``problems``, what the check of the store's whole log found when the pack was
             built (:meth:`regkit.store.Store.verify`).
+        ledger: the submissions ledger of the period (``data/store/submissions.json``,
+            written with its keys sorted, and the report's "Submissions" section):
+            ``submissions``, each file with its ``transmissions`` and each one's
+            ``statuses``; ``transactions``, each with its ``state`` and its transmissions'
+            ids; ``feedback``; ``unmatched`` (as ``regkit pack --store`` reads them from
+            :meth:`regkit.store.Store.ledger_period`). Empty (the default): no such file,
+            no such section.
     """
 
     runs: Sequence[Mapping[str, Any]]
     cases: Sequence[Mapping[str, Any]]
     findings: Sequence[Mapping[str, Any]]
     log: Mapping[str, Any]
+    ledger: Mapping[str, Any] = field(default_factory=dict)
 
 
 def build(
@@ -344,6 +352,9 @@ def _write_history(bag: _BagWriter, result: CheckResult, history: PackHistory) -
                         entry["key"], entry["state"], entry["first_run"], entry["gone_run"] or "",
                         " ".join(entry["runs"]), " ".join(map(str, entry["cases"]))])  # fmt: skip
     bag.put("data/store/findings.csv", text.getvalue().encode("utf-8"))
+    if history.ledger:
+        ledger = json.dumps(history.ledger, ensure_ascii=False, indent=2, sort_keys=True)
+        bag.put("data/store/submissions.json", (ledger + "\n").encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -399,8 +410,10 @@ def _write_report(
 
 
 def _history_context(history: PackHistory) -> dict[str, Any]:
-    """What the report shows of the store: the runs, and each case with its events."""
-    return {"runs": list(history.runs), "cases": list(history.cases), "log": history.log}
+    """What the report shows of the store: the runs, each case with its events, and the
+    ledger of the period (when there is one)."""
+    return {"runs": list(history.runs), "cases": list(history.cases), "log": history.log,
+            "ledger": history.ledger or None}  # fmt: skip
 
 
 def _unstated_as_of(history: PackHistory | None) -> str:
@@ -1006,6 +1019,9 @@ def _bag_info(
     if history is not None:
         lines.append(("Regkit-Store-Runs", str(len(history.runs))))
         lines.append(("Regkit-Store-Cases", str(len(history.cases))))
+        if history.ledger:
+            files = len(history.ledger.get("submissions", ()))
+            lines.append(("Regkit-Store-Submissions", str(files)))
     if key is not None:
         lines.append(("Regkit-Signature", f"ed25519 {SIGNATURE_FILE} key {_key_id(key)}"))
     lines += [("Regkit-Warning", notice) for notice in scope["warnings"]]

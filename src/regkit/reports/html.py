@@ -87,6 +87,7 @@ def _environment() -> jinja2.Environment:
     )
     environment.filters["css_string"] = css_string
     environment.globals["shown_change"] = shown_change
+    environment.globals["shown_rules"] = shown_rules
     return environment
 
 
@@ -225,7 +226,7 @@ def stream(
         signed: whether the pack is signed (the verify instructions say so).
         run_times: show when the check ran (``started_at``, ``finished_at``); an audit
             pack leaves them out, so that a rebuild gives the same bytes.
-        history: ``runs``, ``cases`` and ``log`` of a pack from the store (``data/store/``).
+        history: ``runs``, ``cases``, ``log`` and ``ledger`` of a pack from the store.
     """
     moment = (created_at or result.finished_at).astimezone(UTC)
     rows = _input_rows(result, inputs)
@@ -255,7 +256,7 @@ def stream(
         "inputs": rows,
         "rerun": rerun if rerun is not None else rerun_script(result, policy_files, inputs),
         "signed": signed,
-        "history": history,
+        "history": _with_ledger(history, max_rows),
     }
     yield from _environment().get_template(_TEMPLATE).generate(context)
 
@@ -517,6 +518,138 @@ def _finding_row(finding: Finding, accounts: Mapping[tuple[str, str], str]) -> _
         evidence=evidence or "—",
         citation=_citation(finding.reference),
     )
+
+
+# --- the submissions ledger ------------------------------------------------------------------
+
+#: How the report names a regime.
+_REGIMES: Final = {"mifir": "MiFIR", "emir": "EMIR"}
+#: The order the "Submissions" table lists transactions' states in.
+_STATE_ORDER: Final = ("rejected", "corrected", "cancelled", "awaiting", "accepted")
+#: The states the table lists every transaction of (others: when sent more than once).
+_NOTED_STATES: Final = frozenset({"rejected", "corrected", "cancelled"})
+
+
+@dataclass(frozen=True)
+class _SentRow:
+    """One transmission of a listed transaction: its file, place, action, what it corrects,
+    and each status it was given, in order."""
+
+    file_name: str
+    position: int
+    action: str
+    corrects: str | None
+    statuses: list[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class _TransactionRow:
+    regime: str
+    reference: str
+    trade_id: str | None
+    state: str
+    sent: list[_SentRow]
+
+
+@dataclass(frozen=True)
+class _LedgerView:
+    """The report's "Submissions" section: the files by regime, the states counted, the
+    transactions to note (up to the report's limit), the feedback and the unmatched."""
+
+    files: list[tuple[str, list[Mapping[str, Any]]]]
+    file_count: int
+    states: list[tuple[str, int]]
+    transactions: int
+    noted: list[_TransactionRow]
+    noted_total: int
+    unlisted: list[tuple[str, int]]
+    feedback: list[Mapping[str, Any]]
+    unmatched: list[Mapping[str, Any]]
+
+
+def _with_ledger(history: Mapping[str, Any] | None, limit: int) -> dict[str, Any] | None:
+    """A pack's history with its ``ledger`` as the report shows it (None: none)."""
+    if history is None:
+        return None
+    return {**history, "ledger": _ledger_view(history.get("ledger"), limit)}
+
+
+def _ledger_view(ledger: Mapping[str, Any] | None, limit: int) -> _LedgerView | None:
+    """The "Submissions" section of a pack from the store with a ledger (``data/store/
+    submissions.json``): each regime's files, and the transactions rejected, corrected or
+    cancelled, or sent more than once, with every status of each transmission."""
+    if not ledger:
+        return None
+    files = list(ledger.get("submissions", ()))
+    by_regime: dict[str, list[Mapping[str, Any]]] = {}
+    sent: dict[int, tuple[str, Mapping[str, Any]]] = {}
+    for item in files:
+        by_regime.setdefault(item["regime"], []).append(item)
+        for record in item["transmissions"]:
+            sent[record["transmission_id"]] = (item["file_name"], record)
+    transactions = list(ledger.get("transactions", ()))
+    noted = [item for item in transactions if _noted(item, sent)]
+    noted.sort(key=lambda item: (_state_rank(item["state"]), _regime_rank(item["regime"]),
+                                 item["reference"]))  # fmt: skip
+    counts = Counter(item["state"] for item in transactions)
+    others = Counter(item["state"] for item in transactions if not _noted(item, sent))
+    return _LedgerView(
+        files=[
+            (_REGIMES.get(name, name), by_regime[name])
+            for name in sorted(by_regime, key=_regime_rank)
+        ],
+        file_count=len(files),
+        states=sorted(counts.items(), key=lambda pair: _state_rank(pair[0])),
+        transactions=len(transactions),
+        noted=[_transaction_row(item, sent) for item in noted[:limit]],
+        noted_total=len(noted),
+        unlisted=sorted(others.items(), key=lambda pair: _state_rank(pair[0])),
+        feedback=list(ledger.get("feedback", ())),
+        unmatched=list(ledger.get("unmatched", ())),
+    )
+
+
+def _regime_rank(regime: str) -> tuple[int, str]:
+    return (list(_REGIMES).index(regime) if regime in _REGIMES else len(_REGIMES), regime)
+
+
+def _state_rank(state: str) -> int:
+    return _STATE_ORDER.index(state) if state in _STATE_ORDER else len(_STATE_ORDER)
+
+
+def _noted(item: Mapping[str, Any], sent: Mapping[int, tuple[str, Mapping[str, Any]]]) -> bool:
+    """Whether the table lists a transaction: rejected, corrected or cancelled, sent more
+    than once, or a correction of a transmission before the period."""
+    ids = item["transmissions"]
+    return (
+        item["state"] in _NOTED_STATES
+        or len(ids) > 1
+        or any(sent[one][1]["corrects"] is not None for one in ids if one in sent)
+    )
+
+
+def _transaction_row(
+    item: Mapping[str, Any], sent: Mapping[int, tuple[str, Mapping[str, Any]]]
+) -> _TransactionRow:
+    rows = []
+    for one in item["transmissions"]:
+        if one not in sent:
+            continue
+        file_name, record = sent[one]
+        corrects = record["corrects"]
+        shown = None
+        if corrects is not None:
+            where = corrects["file_name"] or f"transmission {corrects['transmission_id']}"
+            shown = where if corrects["position"] is None else f"{where} #{corrects['position']}"
+        rows.append(_SentRow(file_name, record["position"], record["action"], shown,
+                             list(record["statuses"])))  # fmt: skip
+    regime = _REGIMES.get(item["regime"], item["regime"])
+    return _TransactionRow(regime, item["reference"], item["trade_id"], item["state"], rows)
+
+
+def shown_rules(rules: Sequence[Sequence[Any]]) -> str:
+    """A status's rules in one line: ``CON-472: The underlying …; CON-070``."""
+    return "; ".join(f"{rule[0]}: {rule[1]}" if rule[1] else str(rule[0]) for rule in rules)
 
 
 # --- provenance ------------------------------------------------------------------------------

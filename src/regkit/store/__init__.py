@@ -450,6 +450,7 @@ class Store:
         as_of: date | None = None,
         calendar: str = "TARGET",
         expected: Iterable[Expected] = (),
+        traded: tuple[date | None, date | None] | None = None,
     ) -> list[TransactionState]:
         """Where each transaction of a regime stands on ``as_of`` (default: today, UTC):
         each one the ledger holds, and each ``expected`` one it does not (``not_reported``),
@@ -461,12 +462,14 @@ class Store:
             calendar: the working-day calendar of the T+1 deadline (``TARGET``, ``UK``,
                 or a country code).
             expected: transactions that should be reported (e.g. from the trades).
+            traded: only the transactions of trades executed from its first to its last
+                day (UTC, inclusive; None: open-ended), and the expected ones of any day.
         """
         _ledger_regime(regime)
         day = _day_argument("as_of", as_of) or _now().date()
         with self._engine.connect() as connection:
             return ledger.states(connection, regime, as_of=day, calendar=calendar,
-                                 expected=expected)  # fmt: skip
+                                 expected=expected, traded=traded)  # fmt: skip
 
     def reported(self, regime: str) -> frozenset[str]:
         """The references and trade ids reported and not rejected (held by the regulator
@@ -474,6 +477,20 @@ class Store:
         _ledger_regime(regime)
         with self._engine.connect() as connection:
             return ledger.reported(connection, regime)
+
+    def ledger_period(
+        self, start: date | None = None, end: date | None = None
+    ) -> ledger.LedgerPeriod:
+        """A past period as the ledger holds it: the files dated in it (the day in their
+        names, from ``start`` to ``end`` inclusive; None: open), every record in them with
+        every status it was given, and the feedback that answered them or was created in
+        the period, with its unmatched statuses (:class:`~regkit.store.ledger.LedgerPeriod`);
+        what an audit pack of the period shows of the ledger."""
+        first, last = _day_argument("start", start), _day_argument("end", end)
+        if first is not None and last is not None and last < first:
+            raise ValueError(f"the period ends ({last}) before it starts ({first})")
+        with self._engine.connect() as connection:
+            return ledger.ledger_period(connection, first, last)
 
     def verify(self) -> LogCheck:
         """Recompute the case log's chain of digests (see :mod:`regkit.store.cases`), and

@@ -37,10 +37,11 @@ the jobs read the files (:mod:`regkit.reports.ledger`) and hand over what they h
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final, Literal
 
 from sqlalchemy import Connection, RowMapping, func, insert, select, update
@@ -698,10 +699,16 @@ def _status(row: RowMapping) -> StatusRecord:
         status_id=int(row["status_id"]), feedback_id=int(row["feedback_id"]),
         feedback_file=row["file_name"], code=row["code"], outcome=row["outcome"],
         reference=row["reference"], message_id=row["message_id"],
-        rules=tuple((rule[0], rule[1]) for rule in json.loads(row["rules"])),
+        rules=_rules_of(row["rules"]),
         inferred=bool(row["inferred"]), created_at=row["created_at"],
         submission_id=row["submission_id"], transmission_id=row["transmission_id"],
     )  # fmt: skip
+
+
+def _rules_of(text: str) -> tuple[tuple[str, str | None], ...]:
+    if text == "[]":
+        return ()
+    return tuple((rule[0], rule[1]) for rule in json.loads(text))
 
 
 def unmatched(connection: Connection) -> list[StatusRecord]:
@@ -737,24 +744,42 @@ def transmissions(
     *,
     regime: str | None = None,
     references: Sequence[str] | None = None,
+    traded: tuple[date | None, date | None] | None = None,
 ) -> list[Transmission]:
-    """Records sent, oldest first, each with its current status; of a regime and of some
-    references when given."""
+    """Records sent, oldest first, each with its current status; of a regime, of some
+    references, and of the transactions with a trade executed from the first to the last
+    day of ``traded`` (UTC, inclusive), when given."""
     sent, files = schema.transmissions, schema.submissions
-    query = (
-        select(sent, files.c.file_name, files.c.created_at.label("sent_at"), files.c.regime)
-        .join(files, files.c.submission_id == sent.c.submission_id)
-        .order_by(sent.c.transmission_id)
-    )
+    where: Any = sent.c.transmission_id.is_not(None)
     if regime is not None:
         _check_regime(regime)
-        query = query.where(files.c.regime == regime)
+        where = where & (files.c.regime == regime)
     if references is not None:
-        query = query.where(sent.c.reference.in_(sorted(set(references))))
+        where = where & sent.c.reference.in_(sorted(set(references)))
+    if traded is not None:
+        where = where & sent.c.reference.in_(_traded_between(*traded))
+    joined = sent.join(files, files.c.submission_id == sent.c.submission_id)
+    query = (
+        select(sent, files.c.file_name, files.c.created_at.label("sent_at"), files.c.regime)
+        .select_from(joined).where(where).order_by(sent.c.transmission_id)
+    )  # fmt: skip
     rows = [row._mapping for row in connection.execute(query)]
-    history = status_records(connection, schema.statuses.c.transmission_id.is_not(None))
+    chosen = select(sent.c.transmission_id).select_from(joined).where(where)
+    history = status_records(connection, schema.statuses.c.transmission_id.in_(chosen))
     current = _current(history)
     return [_transmission(row, current.get(int(row["transmission_id"]))) for row in rows]
+
+
+def _traded_between(start: date | None, end: date | None) -> Any:
+    """The references with a record of a trade executed in a period (UTC days)."""
+    sent = schema.transmissions
+    where: Any = sent.c.traded_at.is_not(None)
+    if start is not None:
+        where = where & (sent.c.traded_at >= datetime.combine(start, time(), UTC))
+    if end is not None:
+        after = datetime.combine(end, time(), UTC) + timedelta(days=1)
+        where = where & (sent.c.traded_at < after)
+    return select(sent.c.reference).where(where)
 
 
 def _transmission(row: RowMapping, status: StatusRecord | None) -> Transmission:
@@ -776,11 +801,13 @@ def states(
     as_of: date,
     calendar: str = "TARGET",
     expected: Iterable[Expected] = (),
+    traded: tuple[date | None, date | None] | None = None,
 ) -> list[TransactionState]:
-    """Every transaction of a regime the ledger holds, and each expected one it does not,
-    with where it stands on ``as_of`` (see the module's docstring), by reference."""
+    """Every transaction of a regime the ledger holds (with a trade executed in ``traded``,
+    when given), and each expected one it does not, with where it stands on ``as_of`` (see
+    the module's docstring), by reference."""
     by_reference: dict[str, list[Transmission]] = {}
-    for sent in transmissions(connection, regime=regime):
+    for sent in transmissions(connection, regime=regime, traded=traded):
         by_reference.setdefault(sent.reference, []).append(sent)
     found = [
         _state(regime, reference, sent, as_of, calendar) for reference, sent in by_reference.items()
@@ -797,7 +824,18 @@ def states(
 def _deadline(traded_at: datetime | None, calendar: str) -> date | None:
     if traded_at is None:
         return None
-    return add_working_days(traded_at.astimezone(UTC).date(), 1, calendar)
+    return _next_working_day(traded_at.astimezone(UTC).date(), calendar)
+
+
+@functools.lru_cache(maxsize=4096)
+def _next_working_day(day: date, calendar: str) -> date:
+    """The working day after ``day`` (a day's trades share it: looked up once)."""
+    return add_working_days(day, 1, calendar)
+
+
+@functools.lru_cache(maxsize=65536)
+def _working_days(start: date, end: date, calendar: str) -> int:
+    return max(0, working_days_between(start, end, calendar))
 
 
 def _unreported(item: Expected, as_of: date, calendar: str) -> TransactionState:
@@ -809,7 +847,7 @@ def _unreported(item: Expected, as_of: date, calendar: str) -> TransactionState:
 
 
 def _age(traded_at: datetime, until: date, calendar: str) -> int:
-    return max(0, working_days_between(traded_at.astimezone(UTC).date(), until, calendar))
+    return _working_days(traded_at.astimezone(UTC).date(), until, calendar)
 
 
 def _state(
@@ -846,13 +884,250 @@ def _state_of(regime: str, sent: Sequence[Transmission]) -> str:
 def reported(connection: Connection, regime: str) -> frozenset[str]:
     """The references and trade ids of every transaction reported and not rejected (held
     by the regulator or awaiting its answer): the ``reported`` parameter of the
-    ``MIFIR-LATE`` and ``EMIR-LATE`` rules."""
+    ``MIFIR-LATE`` and ``EMIR-LATE`` rules. Read with two narrow queries: the current
+    outcome of each transmission answered, then each transmission's reference and trade."""
+    statuses, sent, files = schema.statuses, schema.transmissions, schema.submissions
+    current: dict[int, tuple[str, datetime | None]] = {}
+    for transmission_id, outcome, created in connection.execute(
+        select(statuses.c.transmission_id, statuses.c.outcome, statuses.c.created_at)
+        .where(statuses.c.transmission_id.is_not(None))
+        .order_by(statuses.c.status_id)
+    ):
+        known = current.get(transmission_id)
+        if known is None or supersedes(created, known[1]):
+            current[transmission_id] = (outcome, created)
     held: set[str] = set()
-    by_reference: dict[str, list[Transmission]] = {}
-    for one in transmissions(connection, regime=regime):
-        by_reference.setdefault(one.reference, []).append(one)
-    for reference, sent in by_reference.items():
-        if any(item.outcome != "rejected" for item in sent):
+    for transmission_id, reference, trade_id in connection.execute(
+        select(sent.c.transmission_id, sent.c.reference, sent.c.trade_id)
+        .join(files, files.c.submission_id == sent.c.submission_id)
+        .where(files.c.regime == regime)
+    ):
+        answer = current.get(transmission_id)
+        if answer is None or answer[0] != "rejected":
             held.add(reference)
-            held.update(item.trade_id for item in sent if item.trade_id is not None)
+            if trade_id is not None:
+                held.add(trade_id)
     return frozenset(held)
+
+
+# --- a period's ledger (an audit pack of the period) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedbackFile:
+    """A feedback file as the ledger holds it (see :class:`ReceivedFeedback`), with when it
+    was ingested."""
+
+    feedback_id: int
+    regime: str
+    message: str
+    file_name: str
+    sha256: str
+    message_id: str | None
+    created_at: datetime | None
+    ingested_at: datetime
+    summary: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class PeriodTransaction:
+    """A transaction as a period's transmissions give it: its state from those alone (a
+    correction of a transmission sent before the period says so by its ``corrects``)."""
+
+    regime: str
+    reference: str
+    trade_id: str | None
+    state: str
+    transmissions: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class LedgerPeriod:
+    """What the ledger holds of a period (:func:`ledger_period`).
+
+    Attributes:
+        start, end: the first and last day asked for (None: open).
+        submissions: the files whose day (the day in their names) is in the period.
+        transmissions: their records, file by file in file order, each with its current
+            status.
+        history: every status of each of those transmissions, in the order ingested
+            (superseded ones included), by transmission id.
+        file_statuses: the statuses about each of those files as a whole, by submission id.
+        feedback: the feedback files that gave one of those files or transmissions a
+            status, and those of the period: created in it (or, without a creation time,
+            ingested in it).
+        unmatched: the statuses of those feedback files that match nothing in the ledger.
+        corrected: the file name and position of each transmission one of them corrects,
+            by its id (it may be of a file before the period).
+        transactions: each transaction of those transmissions, by regime and reference.
+    """
+
+    start: date | None
+    end: date | None
+    submissions: tuple[Submission, ...]
+    transmissions: tuple[Transmission, ...]
+    history: Mapping[int, tuple[StatusRecord, ...]]
+    file_statuses: Mapping[int, tuple[StatusRecord, ...]]
+    feedback: tuple[FeedbackFile, ...]
+    unmatched: tuple[StatusRecord, ...]
+    corrected: Mapping[int, tuple[str, int]]
+    transactions: tuple[PeriodTransaction, ...]
+
+    @property
+    def empty(self) -> bool:
+        """Whether the period has neither a file sent nor feedback."""
+        return not self.submissions and not self.feedback
+
+    @property
+    def latest(self) -> datetime | None:
+        """The time of the last thing in it: a file's or a feedback file's creation (not
+        when either was recorded: that is the store's own clock, not its content)."""
+        moments = [item.created_at for item in self.submissions]
+        moments += [item.created_at for item in self.feedback if item.created_at is not None]
+        return max(moments, default=None)
+
+
+def ledger_period(connection: Connection, start: date | None, end: date | None) -> LedgerPeriod:
+    """The files of a period (their day from ``start`` to ``end``, inclusive), every record
+    in them with every status it was given, and the feedback of the period (see
+    :class:`LedgerPeriod`)."""
+    files = submissions(connection, start=start, end=end)
+    of_period = select(schema.submissions.c.submission_id).where(_days(start, end))
+    rows = _period_rows(connection, start, end)
+    statuses = schema.statuses
+    answers = status_records(
+        connection,
+        statuses.c.submission_id.in_(of_period)
+        | statuses.c.transmission_id.in_(_period_transmission_ids(start, end)),
+    )
+    ids = {int(row["transmission_id"]) for row in rows}
+    history: dict[int, list[StatusRecord]] = {}
+    whole: dict[int, list[StatusRecord]] = {}
+    for status in answers:
+        if status.transmission_id in ids:
+            history.setdefault(status.transmission_id, []).append(status)
+        elif status.reference is None and status.submission_id is not None:
+            whole.setdefault(status.submission_id, []).append(status)
+    current = _current(answers)
+    transmitted = tuple(
+        _transmission(row, current.get(int(row["transmission_id"]))) for row in rows
+    )
+    feedback = _period_feedback(connection, {s.feedback_id for s in answers}, start, end)
+    return LedgerPeriod(
+        start=start, end=end, submissions=tuple(files), transmissions=transmitted,
+        history={key: tuple(value) for key, value in history.items()},
+        file_statuses={key: tuple(value) for key, value in whole.items()},
+        feedback=feedback,
+        unmatched=tuple(_unmatched_of(connection, [item.feedback_id for item in feedback])),
+        corrected=_corrected(connection, transmitted),
+        transactions=_period_transactions(files, transmitted),
+    )  # fmt: skip
+
+
+def _days(start: date | None, end: date | None) -> Any:
+    table = schema.submissions
+    where: Any = table.c.submission_id.is_not(None)
+    if start is not None:
+        where = where & (table.c.day >= start)
+    if end is not None:
+        where = where & (table.c.day <= end)
+    return where
+
+
+def _period_transmission_ids(start: date | None, end: date | None) -> Any:
+    sent, files = schema.transmissions, schema.submissions
+    return (
+        select(sent.c.transmission_id)
+        .join(files, files.c.submission_id == sent.c.submission_id)
+        .where(_days(start, end))
+    )
+
+
+def _period_rows(connection: Connection, start: date | None, end: date | None) -> list[RowMapping]:
+    """The records of the period's files, file by file in file order."""
+    sent, files = schema.transmissions, schema.submissions
+    query = (
+        select(sent, files.c.file_name, files.c.created_at.label("sent_at"))
+        .join(files, files.c.submission_id == sent.c.submission_id)
+        .where(_days(start, end))
+        .order_by(sent.c.submission_id, sent.c.position)
+    )
+    return [row._mapping for row in connection.execute(query)]
+
+
+def _period_feedback(
+    connection: Connection, answering: set[int], start: date | None, end: date | None
+) -> tuple[FeedbackFile, ...]:
+    """The feedback files that answered the period's files, and those of the period."""
+    table = schema.feedback
+    found = []
+    for row in connection.execute(select(table).order_by(table.c.feedback_id)).mappings():
+        day = (row["created_at"] or row["ingested_at"]).astimezone(UTC).date()
+        in_period = (start is None or day >= start) and (end is None or day <= end)
+        if int(row["feedback_id"]) in answering or in_period:
+            found.append(_feedback_file(row))
+    return tuple(found)
+
+
+def _feedback_file(row: RowMapping) -> FeedbackFile:
+    return FeedbackFile(
+        feedback_id=int(row["feedback_id"]), regime=row["regime"], message=row["message"],
+        file_name=row["file_name"], sha256=row["sha256"], message_id=row["message_id"],
+        created_at=row["created_at"], ingested_at=row["ingested_at"],
+        summary=json.loads(row["summary"]),
+    )  # fmt: skip
+
+
+def _unmatched_of(connection: Connection, feedback_ids: Sequence[int]) -> list[StatusRecord]:
+    """The unmatched statuses of some feedback files, in the order ingested."""
+    table = schema.statuses
+    found: list[StatusRecord] = []
+    for first in range(0, len(feedback_ids), 5_000):
+        part = feedback_ids[first : first + 5_000]
+        found += status_records(
+            connection,
+            table.c.feedback_id.in_(part)
+            & (
+                (table.c.reference.is_(None) & table.c.submission_id.is_(None))
+                | (table.c.reference.is_not(None) & table.c.transmission_id.is_(None))
+            ),
+        )
+    return sorted(found, key=lambda status: status.status_id)
+
+
+def _corrected(connection: Connection, sent: Sequence[Transmission]) -> dict[int, tuple[str, int]]:
+    """The file name and position of each transmission some of ``sent`` correct."""
+    wanted = sorted({item.corrects for item in sent if item.corrects is not None})
+    known = {item.transmission_id: (item.file_name, item.position) for item in sent}
+    found = {key: known[key] for key in wanted if key in known}
+    missing = [key for key in wanted if key not in known]
+    table, files = schema.transmissions, schema.submissions
+    for first in range(0, len(missing), 5_000):
+        query = (
+            select(table.c.transmission_id, files.c.file_name, table.c.position)
+            .join(files, files.c.submission_id == table.c.submission_id)
+            .where(table.c.transmission_id.in_(missing[first : first + 5_000]))
+        )
+        found.update((int(row[0]), (row[1], int(row[2]))) for row in connection.execute(query))
+    return dict(sorted(found.items()))
+
+
+def _period_transactions(
+    files: Sequence[Submission], sent: Sequence[Transmission]
+) -> tuple[PeriodTransaction, ...]:
+    """Each transaction of the period's transmissions, by regime and reference, with its
+    state from them (in the order sent)."""
+    regimes = {item.submission_id: item.regime for item in files}
+    grouped: dict[tuple[str, str], list[Transmission]] = {}
+    for item in sorted(sent, key=lambda one: one.transmission_id):
+        grouped.setdefault((regimes[item.submission_id], item.reference), []).append(item)
+    return tuple(
+        PeriodTransaction(
+            regime=regime,
+            reference=reference,
+            trade_id=next((t.trade_id for t in items if t.trade_id is not None), None),
+            state=_state_of(regime, items),
+            transmissions=tuple(item.transmission_id for item in items),
+        )
+        for (regime, reference), items in sorted(grouped.items())
+    )
