@@ -58,7 +58,10 @@ def add(commands: Any) -> None:
         "(a rule of the emir-refit-vr or mifir-vr pack, or the report record's types) or why "
         "not. For EMIR, rule ids regkit does not know, and rules regkit checks that were still "
         "refused, are listed at the end. Exit 0 when nothing is rejected, 1 when something "
-        "is, 2 when a file cannot be read or is other feedback.",
+        "is, 2 when a file cannot be read or is other feedback. `regkit feedback ingest "
+        "FILE... --store URL` instead keeps each file's statuses in the store's submissions "
+        "ledger, matched to the files and records they name (a file ingested before changes "
+        "nothing; exit 1 when a status matches nothing in the ledger).",
     )
     feedback.add_argument(
         "files",

@@ -289,12 +289,13 @@ feedback = Table(
     Column("regime", String(10), nullable=False),
     Column("message", String(20), nullable=False),
     Column("file_name", String(300), nullable=False),
-    Column("sha256", String(64), nullable=False, unique=True),
+    Column("sha256", String(64), nullable=False),
     Column("message_id", String(300), nullable=True),
     Column("created_at", UtcDateTime(), nullable=True),
     Column("ingested_at", UtcDateTime(), nullable=False),
     Column("summary", Text(), nullable=False),
 )
+Index("feedback_sha256", feedback.c.sha256, unique=True)
 
 statuses = Table(
     "statuses",

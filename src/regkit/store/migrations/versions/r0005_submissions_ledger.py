@@ -87,12 +87,13 @@ def _feedback() -> None:
         sa.Column("regime", sa.String(10), nullable=False),
         sa.Column("message", sa.String(20), nullable=False),
         sa.Column("file_name", sa.String(300), nullable=False),
-        sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+        sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("message_id", sa.String(300), nullable=True),
         sa.Column("created_at", UtcDateTime(), nullable=True),
         sa.Column("ingested_at", UtcDateTime(), nullable=False),
         sa.Column("summary", sa.Text(), nullable=False),
     )
+    op.create_index("feedback_sha256", "feedback", ["sha256"], unique=True)
     op.create_table(
         "statuses",
         sa.Column("status_id", _id(), primary_key=True, autoincrement=True),
