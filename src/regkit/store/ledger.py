@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final, Literal
@@ -235,7 +235,7 @@ class Ingested:
     unmatched: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StatusRecord:
     """A status as the ledger holds it (see :class:`ReceivedStatus`), with the feedback it
     came in and what it was matched to."""
@@ -265,9 +265,13 @@ class Expected:
     traded_at: datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Transmission:
-    """One record sent, with the file it went in and its current status."""
+    """One record sent, with the file it went in and its current status.
+
+    Its EMIR key fields are kept as the JSON text the store holds (``fields_text``) and
+    read when asked for (:attr:`fields`): a ledger's states rarely need them.
+    """
 
     transmission_id: int
     submission_id: int
@@ -280,8 +284,13 @@ class Transmission:
     record_hash: str
     traded_at: datetime | None
     corrects: int | None
-    fields: Mapping[str, str] | None
+    fields_text: str | None
     status: StatusRecord | None
+
+    @property
+    def fields(self) -> Mapping[str, str] | None:
+        """EMIR: the key fields a trade state report is compared on (None for MiFIR)."""
+        return None if self.fields_text is None else dict(json.loads(self.fields_text))
 
     @property
     def outcome(self) -> Outcome:
@@ -289,7 +298,7 @@ class Transmission:
         return "pending" if self.status is None else self.status.outcome
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TransactionState:
     """Where one transaction stands (see the module's docstring).
 
@@ -683,6 +692,12 @@ def submissions(
 
 def status_records(connection: Connection, where: Any = None) -> list[StatusRecord]:
     """Statuses kept, in the order ingested (all, or those ``where`` selects)."""
+    return list(_streamed(connection, where))
+
+
+def _streamed(connection: Connection, where: Any = None) -> Iterator[StatusRecord]:
+    """Statuses kept, in the order ingested, one at a time (all, or those ``where``
+    selects)."""
     statuses, feedback = schema.statuses, schema.feedback
     query = (
         select(statuses, feedback.c.file_name)
@@ -691,7 +706,8 @@ def status_records(connection: Connection, where: Any = None) -> list[StatusReco
     )
     if where is not None:
         query = query.where(where)
-    return [_status(row._mapping) for row in connection.execute(query)]
+    for row in connection.execute(query):
+        yield _status(row._mapping)
 
 
 def _status(row: RowMapping) -> StatusRecord:
@@ -763,11 +779,12 @@ def transmissions(
         select(sent, files.c.file_name, files.c.created_at.label("sent_at"), files.c.regime)
         .select_from(joined).where(where).order_by(sent.c.transmission_id)
     )  # fmt: skip
-    rows = [row._mapping for row in connection.execute(query)]
     chosen = select(sent.c.transmission_id).select_from(joined).where(where)
-    history = status_records(connection, schema.statuses.c.transmission_id.in_(chosen))
-    current = _current(history)
-    return [_transmission(row, current.get(int(row["transmission_id"]))) for row in rows]
+    current = _current(_streamed(connection, schema.statuses.c.transmission_id.in_(chosen)))
+    return [
+        _transmission(row._mapping, current.get(int(row.transmission_id)))
+        for row in connection.execute(query)
+    ]
 
 
 def _traded_between(start: date | None, end: date | None) -> Any:
@@ -790,7 +807,7 @@ def _transmission(row: RowMapping, status: StatusRecord | None) -> Transmission:
         reference=row["reference"], trade_id=row["trade_id"], action=row["action"],
         record_hash=row["record_hash"], traded_at=row["traded_at"],
         corrects=None if row["corrects"] is None else int(row["corrects"]),
-        fields=None if fields is None else json.loads(fields), status=status,
+        fields_text=fields, status=status,
     )  # fmt: skip
 
 
