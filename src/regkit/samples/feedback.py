@@ -40,7 +40,6 @@ Examples:
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ from lxml import etree
 
 from regkit.reports.iso20022.envelope import HEAD001, HEAD003, app_header
 from regkit.reports.xml import SCHEMAS, validate
+from regkit.samples._iso20022 import ACTION_TYPES, LEI, UTI
 from regkit.schemas.io import atomic_path
 
 __all__ = ["Verdict", "emir_rejections", "mifir_status_advice", "write_feedback"]
@@ -65,24 +65,10 @@ _RECORD_STATUSES: Final = ("ACPT", "RJCT", "PDNG", "RCVD")
 _FILE_STATUSES: Final = ("ACPT", "PART", "RCVD", "RJCT", "RMDR", "WARN", "INCF", "CRPT")
 # auth.092 ReportingMessageStatus2Code less ACPT: the report lists rejections.
 _REJECTIONS: Final = ("RJCT", "INCF", "CRPT", "NAUT")
-# auth.092 TransactionOperationType10Code.
-_ACTIONS: Final = (
-    "NEWT",
-    "MODI",
-    "CORR",
-    "TERM",
-    "EROR",
-    "POSC",
-    "VALU",
-    "REVI",
-    "COMP",
-    "OTHR",
-    "MARU",
-    "PRTO",
-)
-# The schema's patterns of a UTI and an LEI: other ids go in the proprietary form.
-_UTI: Final = re.compile(r"[A-Z0-9]{18}[0-9]{2}[A-Z0-9]{0,32}")
-_LEI: Final = re.compile(r"[A-Z0-9]{18}[0-9]{2}")
+# auth.092 TransactionOperationType10Code, and the schema's patterns of a UTI and an LEI.
+_ACTIONS: Final = ACTION_TYPES
+_UTI: Final = UTI
+_LEI: Final = LEI
 
 
 @dataclass(frozen=True)

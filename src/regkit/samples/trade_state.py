@@ -46,6 +46,7 @@ from regkit.reports.emir.state import OpenDerivative
 from regkit.reports.iso20022.envelope import HEAD003, app_header
 from regkit.reports.values import RefusedError, xml_decimal, xml_utc
 from regkit.reports.xml import SCHEMAS, validate
+from regkit.samples import _iso20022
 
 __all__ = ["ACTION_TYPES", "trade_state_report"]
 
@@ -53,23 +54,10 @@ _AUTH107: Final = SCHEMAS["auth.107"].namespace
 _DEFINITION: Final = "auth.107.001.01"
 
 #: The action types auth.107 takes (``TransactionOperationType10Code``).
-ACTION_TYPES: Final = (
-    "NEWT",
-    "MODI",
-    "CORR",
-    "TERM",
-    "EROR",
-    "POSC",
-    "VALU",
-    "REVI",
-    "COMP",
-    "OTHR",
-    "MARU",
-    "PRTO",
-)
+ACTION_TYPES: Final = _iso20022.ACTION_TYPES
 # The schema's patterns of a UTI, an LEI and a currency: other ids go in another form.
-_UTI: Final = re.compile(r"[A-Z0-9]{18}[0-9]{2}[A-Z0-9]{0,32}")
-_LEI: Final = re.compile(r"[A-Z0-9]{18}[0-9]{2}")
+_UTI: Final = _iso20022.UTI
+_LEI: Final = _iso20022.LEI
 _CURRENCY: Final = re.compile(r"[A-Z]{3}")
 
 
