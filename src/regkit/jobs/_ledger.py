@@ -10,6 +10,7 @@ renders the corrections and cancellations the ledger calls for.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import tempfile
@@ -32,7 +33,14 @@ from regkit.schemas.trade import Trade
 
 if TYPE_CHECKING:  # SQLAlchemy is imported only when a store is used
     from regkit.reports.emir.state import StateComparison
-    from regkit.store import Expected, Ingested, ReceivedFeedback, Store, TransactionState
+    from regkit.store import (
+        Expected,
+        Ingested,
+        ReceivedFeedback,
+        SentRecord,
+        Store,
+        TransactionState,
+    )
     from regkit.store.ledger import Outcome
 
 __all__ = [
@@ -96,6 +104,13 @@ class Capture:
         self.spool.close()
 
 
+def _batches(items: Iterable[Trade], size: int) -> Iterator[list[Trade]]:
+    """Items in lists of ``size`` (the last shorter), read as they come."""
+    source = iter(items)
+    while batch := list(itertools.islice(source, size)):
+        yield batch
+
+
 def _trade_id(key: str) -> str | None:
     """The trade of a record's key (a MiFIR cancellation's key names no trade)."""
     return None if key.startswith("cancellation ") else key
@@ -113,27 +128,31 @@ def record_files(
     purpose: str = "report",
     corrects: Mapping[str, int] | None = None,
 ) -> list[Any]:
-    """Record each file written and its records in the ledger (after the files exist)."""
-    from regkit.store import SentFile, SentRecord
+    """Record each file written and its records in the ledger (after the files exist),
+    streamed from the capture's spool: a file's records are never all in memory."""
+    from regkit.store import SentFile
 
-    rows_by_place: dict[int, list[SentRecord]] = {}
     links = corrects or {}
-    for place, key, reference, action, digest, traded, fields in capture.rows():
-        trade_id = _trade_id(key)
-        link = links.get(key) if trade_id is not None else links.get(f"cancel {reference}")
-        rows_by_place.setdefault(place, []).append(
-            SentRecord(reference, action, digest, trade_id,
-                       None if traded is None else datetime.fromisoformat(traded), fields,
-                       link)
-        )  # fmt: skip
     kept = []
-    for place, path in enumerate(files, start=1):
+    for place, rows in itertools.groupby(capture.rows(), key=lambda row: int(row[0])):
+        path = files[place - 1]
         sequence = capture.numbers.get(place, place)
         sent = SentFile(capture.regime, firm.reporting_lei, recipient, capture.day, sequence,
                         path.name, message_id(path, sequence), _sha256(path), created,
                         purpose)  # fmt: skip
-        kept.append(store.record_submission(sent, rows_by_place.get(place, [])))
+        kept.append(store.record_submission(sent, (_sent(row, links) for row in rows)))
     return kept
+
+
+def _sent(row: list[Any], links: Mapping[str, int]) -> SentRecord:
+    """A spooled row as the ledger keeps it, with what it corrects."""
+    from regkit.store import SentRecord
+
+    _, key, reference, action, digest, traded, fields = row
+    trade_id = _trade_id(key)
+    link = links.get(key) if trade_id is not None else links.get(f"cancel {reference}")
+    when = None if traded is None else datetime.fromisoformat(traded)
+    return SentRecord(reference, action, digest, trade_id, when, fields, link)
 
 
 def _sha256(path: Path) -> str:
@@ -466,22 +485,17 @@ class LedgerRun:
         action, that the regulator did not reject (a second NEWT of one transaction is
         refused as a duplicate); each is listed as skipped, naming the file."""
         action = str(keywords.get("action") or "NEWT")
-        held: dict[str, str] = {}
-        for item in self.store.transmissions(regime=self.regime):
-            if item.trade_id is not None and item.action == action:
-                if item.outcome == "rejected":
-                    held.pop(item.trade_id, None)
-                else:
-                    held[item.trade_id] = item.file_name
         skipped: list[Skipped] = []
 
         def fresh() -> Iterator[Trade]:
-            for trade in trades:
-                kept = held.get(trade.trade_id)
-                if kept is None:
-                    yield trade
-                else:
-                    skipped.append(Skipped(trade.trade_id, f"reported already in {kept}"))
+            for chunk in _batches(trades, 10_000):
+                held = self.store.held_reports(self.regime, action, [t.trade_id for t in chunk])
+                for trade in chunk:
+                    kept = held.get(trade.trade_id)
+                    if kept is None:
+                        yield trade
+                    else:
+                        skipped.append(Skipped(trade.trade_id, f"reported already in {kept}"))
 
         files = self._render(fresh(), out, None, **keywords)
         files.skipped = (*files.skipped, *skipped)

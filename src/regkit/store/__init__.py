@@ -471,6 +471,13 @@ class Store:
             return ledger.states(connection, regime, as_of=day, calendar=calendar,
                                  expected=expected, traded=traded)  # fmt: skip
 
+    def held_reports(self, regime: str, action: str, trade_ids: Sequence[str]) -> dict[str, str]:
+        """Of some trades, those with a report of ``action`` the regulator did not reject
+        (accepted or awaiting), each with the file it went in: what a report run leaves out."""
+        _ledger_regime(regime)
+        with self._engine.connect() as connection:
+            return ledger.held_reports(connection, regime, action, trade_ids)
+
     def reported(self, regime: str) -> frozenset[str]:
         """The references and trade ids reported and not rejected (held by the regulator
         or awaiting its answer): ``MIFIR-LATE``'s and ``EMIR-LATE``'s ``reported``."""

@@ -898,6 +898,35 @@ def _state_of(regime: str, sent: Sequence[Transmission]) -> str:
     return "corrected" if earlier_rejected else "accepted"
 
 
+def held_reports(
+    connection: Connection, regime: str, action: str, trade_ids: Sequence[str]
+) -> dict[str, str]:
+    """Of some trades, each with a report of an action that the regulator did not reject
+    (accepted, or awaiting its answer): trade id → the file it went in."""
+    sent, files, statuses = schema.transmissions, schema.submissions, schema.statuses
+    rows = connection.execute(
+        select(sent.c.transmission_id, sent.c.trade_id, files.c.file_name)
+        .join(files, files.c.submission_id == sent.c.submission_id)
+        .where((files.c.regime == regime) & (sent.c.action == action)
+               & sent.c.trade_id.in_(sorted(set(trade_ids))))
+        .order_by(sent.c.transmission_id)
+    ).all()  # fmt: skip
+    current: dict[int, tuple[str, datetime | None]] = {}
+    for transmission_id, outcome, created in connection.execute(
+        select(statuses.c.transmission_id, statuses.c.outcome, statuses.c.created_at)
+        .where(statuses.c.transmission_id.in_([row[0] for row in rows]))
+        .order_by(statuses.c.status_id)
+    ):
+        known = current.get(transmission_id)
+        if known is None or supersedes(created, known[1]):
+            current[transmission_id] = (outcome, created)
+    return {
+        trade_id: file_name
+        for transmission_id, trade_id, file_name in rows
+        if current.get(transmission_id, ("pending", None))[0] != "rejected"
+    }
+
+
 def reported(connection: Connection, regime: str) -> frozenset[str]:
     """The references and trade ids of every transaction reported and not rejected (held
     by the regulator or awaiting its answer): the ``reported`` parameter of the
