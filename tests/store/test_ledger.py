@@ -622,3 +622,21 @@ def test_the_ledger_jobs_refuse_wrong_arguments_naming_them(tmp_path: Path) -> N
         jobs.with_reported("mifir-data-quality", store=store)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="resubmit must be True or False"):
         jobs.report("mifir", trades="t", accounts="a", firm="f", out=tmp_path, resubmit="yes")  # type: ignore[arg-type]
+
+
+def test_a_rejected_termination_is_listed_for_its_own_run_not_resent_as_new() -> None:
+    from regkit.jobs._ledger import plan_resubmission
+
+    moment = datetime(2026, 11, 20, 18, tzinfo=UTC)
+    sent = SentFile("emir", FIRM_LEI, None, moment.date(), 1, "E1.xml", "E1", "a" * 64, moment)
+    rule = (("EMIR-VR-3001-02", "The reporting timestamp is not valid"),)
+    with open_store("sqlite://") as store:
+        store.record_submission(sent, [SentRecord("UTI-TERM", "TERM", "1" * 64, "T9")])
+        store.ingest(ReceivedFeedback("emir", "auth.092", "R.xml", "b" * 64, None, moment,
+                                      (ReceivedStatus("RJCT", "rejected", reference="UTI-TERM",
+                                                      rules=rule, action="TERM"),)))  # fmt: skip
+        states = store.transactions("emir", as_of=moment.date())
+    plan = plan_resubmission("emir", states, {"T9": "2" * 64}, [])
+    assert plan.by_hand == [("UTI-TERM", "T9", "TERM")]
+    assert not plan.send
+    assert not plan.missing

@@ -140,6 +140,9 @@ def print_plan(plan: jobs.Resubmission) -> None:
             f"  still as rejected (fix its data first): {reference} (trade {trade_id})",
             file=sys.stdout,
         )
+    for reference, trade_id, action in plan.by_hand:
+        print(f"  rejected {action}, sent with `regkit report emir --action {action}`: "
+              f"{reference} (trade {trade_id or 'unknown'})", file=sys.stdout)  # fmt: skip
     for reference, trade_id in plan.missing:
         print(
             f"  rejected, its trade not among the trades given: {reference} "

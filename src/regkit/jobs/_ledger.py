@@ -325,12 +325,15 @@ class Resubmission:
         unchanged: rejected transactions whose data is as it was rejected (not sent: fix
             the data first), as (reference, trade id).
         missing: rejected transactions whose trade is not among the trades given.
+        by_hand: rejected EMIR reports of an action a resubmission does not render (TERM,
+            VALU ...: ``regkit report emir --action``), as (reference, trade id, action).
     """
 
     send: dict[str, tuple[str, int]] = field(default_factory=dict)
     cancel: dict[str, int] = field(default_factory=dict)
     unchanged: list[tuple[str, str | None]] = field(default_factory=list)
     missing: list[tuple[str, str | None]] = field(default_factory=list)
+    by_hand: list[tuple[str, str | None, str]] = field(default_factory=list)
 
 
 #: The actions whose report carries the whole derivative (what a correction compares).
@@ -397,7 +400,9 @@ def _plan_rejected(
         plan.cancel[state.reference] = latest.transmission_id
         return
     trade_id = state.trade_id
-    if trade_id is None or trade_id not in hashes:
+    if regime == "emir" and latest.action not in _WHOLE:  # TERM, VALU ...: its own run
+        plan.by_hand.append((state.reference, trade_id, latest.action))
+    elif trade_id is None or trade_id not in hashes:
         plan.missing.append((state.reference, trade_id))
     elif hashes[trade_id] == latest.record_hash:
         plan.unchanged.append((state.reference, trade_id))
