@@ -16,20 +16,17 @@ import csv
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from regkit.cli._common import day
+from regkit.cli.store import _STORE_HELP
 
 if TYPE_CHECKING:
     from regkit.store import TransactionState
 
 __all__ = ["add", "status_rows"]
-
-_STORE_HELP: Final = (
-    "the store: a SQLAlchemy URL or a SQLite file (default: $REGKIT_STORE, else ./regkit.db)"
-)
 
 
 def add(commands: Any) -> None:
@@ -282,7 +279,3 @@ def _run_compare(args: argparse.Namespace) -> int:
         file=sys.stdout,
     )
     return 1 if comparison.differences else 0
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from regkit.jobs._ledger import (
     LedgerRun,
     expected_transactions,
-    ingest_feedback,
+    read_received,
     resubmit_from,
 )
 from regkit.reports.registry import report_type
@@ -140,15 +140,11 @@ def _written(path: Path, data: bytes) -> Path:
 
 
 def _ingested(ctx: DemoContext, paths: list[Path], store: Store) -> None:
-    for done in ingest_feedback(paths, store=_url(store)):
+    for done in (store.ingest(read_received(path)) for path in paths):
         ctx.say(f"  {done.file_name}: {done.matched:,} status(es) matched, {done.inferred:,} "
                 f"inferred, {done.unmatched:,} unmatched")  # fmt: skip
         if done.unmatched:
             ctx.problems.append(f"{done.file_name}: feedback the ledger could not match")
-
-
-def _url(store: Store) -> str:
-    return store.url
 
 
 def _fix(of_day: Sequence[Trade], rejected: set[str]) -> list[Trade]:

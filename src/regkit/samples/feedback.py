@@ -45,13 +45,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from lxml import etree
 
-from regkit.reports.iso20022.envelope import HEAD001, HEAD003, app_header
-from regkit.reports.xml import SCHEMAS, validate
-from regkit.samples._iso20022 import ACTION_TYPES, LEI, UTI
+from regkit.reports.iso20022.envelope import HEAD001
+from regkit.reports.xml import SCHEMAS
+from regkit.samples._iso20022 import ACTION_TYPES, LEI, UTI, document, enveloped, header, sub, text
 from regkit.schemas.io import atomic_path
 
 __all__ = ["Verdict", "emir_rejections", "mifir_status_advice", "write_feedback"]
@@ -157,21 +157,21 @@ def mifir_status_advice(
         ('INCF', True, ())
     """
     status = _check_mifir(verdicts, file_status)
-    document = _document(_AUTH031)
-    advice = _sub(_sub(document, "FinInstrmRptgStsAdvc"), "StsAdvc")
-    _sub(advice, "MsgRptIdr", _text(submitted_message, "submitted_message", 35))
-    _message_status(_sub(advice, "MsgSts"), status, file_rules, verdicts)
+    payload = document(_AUTH031)
+    advice = sub(sub(payload, "FinInstrmRptgStsAdvc"), "StsAdvc")
+    sub(advice, "MsgRptIdr", text(submitted_message, "submitted_message", 35))
+    _message_status(sub(advice, "MsgSts"), status, file_rules, verdicts)
     for verdict in verdicts:
-        record = _sub(advice, "RcrdSts")
-        _sub(record, "OrgnlRcrdId", _text(verdict.key, "a verdict's key", 140))
-        _sub(record, "Sts", verdict.status)
+        record = sub(advice, "RcrdSts")
+        sub(record, "OrgnlRcrdId", text(verdict.key, "a verdict's key", 140))
+        sub(record, "Sts", verdict.status)
         _rules(record, "VldtnRule", verdict.rules, optional=False)
-    header = _header(authority, firm, feedback_id, "auth.031.001.01", created)
+    app = header(authority, firm, feedback_id, "auth.031.001.01", created)
     if submitted_created is not None:
-        related = _header(firm, authority, submitted_message, "auth.016.001.01", submitted_created)
+        related = header(firm, authority, submitted_message, "auth.016.001.01", submitted_created)
         related.tag = f"{{{HEAD001}}}Rltd"
-        header.append(related)
-    return _enveloped(header, document)
+        app.append(related)
+    return enveloped(app, payload, "feedback")
 
 
 def emir_rejections(
@@ -242,15 +242,15 @@ def emir_rejections(
     _check_emir(messages, verdicts)
     reports = _count(accepted_reports, "accepted_reports")
     transactions = _count(accepted_transactions, "accepted_transactions")
-    document = _document(_AUTH092)
-    statistics = _sub(_sub(document, "DerivsTradRjctnSttstclRpt"), "RjctnSttstcs")
+    payload = document(_AUTH092)
+    statistics = sub(sub(payload, "DerivsTradRjctnSttstclRpt"), "RjctnSttstcs")
     if messages or verdicts or reports or transactions:
         day = (reference_date, reporting_counterparty)
         _report(statistics, day, messages, verdicts, (reports, transactions))
     else:
-        _sub(statistics, "DataSetActn", "NOTX")
-    header = _header(repository, reporting_counterparty, feedback_id, "auth.092.001.04", created)
-    return _enveloped(header, document)
+        sub(statistics, "DataSetActn", "NOTX")
+    app = header(repository, reporting_counterparty, feedback_id, "auth.092.001.04", created)
+    return enveloped(app, payload, "feedback")
 
 
 def write_feedback(path: str | os.PathLike[str], data: bytes) -> Path:
@@ -307,18 +307,18 @@ def _message_status(
     verdicts: Sequence[Verdict],
 ) -> None:
     """``MsgSts``: the status, the file's rules and, when there are records, the statistics."""
-    _sub(parent, "Sts", status)
+    sub(parent, "Sts", status)
     _rules(parent, "VldtnRule", rules, optional=False)
     if not verdicts:
         return  # Sttstcs needs at least one NbOfRcrdsPerSts
     counts = Counter(verdict.status for verdict in verdicts)
-    statistics = _sub(parent, "Sttstcs")
-    _sub(statistics, "TtlNbOfRcrds", str(len(verdicts)))
+    statistics = sub(parent, "Sttstcs")
+    sub(statistics, "TtlNbOfRcrds", str(len(verdicts)))
     for record_status in _RECORD_STATUSES:
         if counts[record_status]:
-            per_status = _sub(statistics, "NbOfRcrdsPerSts")
-            _sub(per_status, "DtldNbOfRcrds", str(counts[record_status]))
-            _sub(per_status, "DtldSts", record_status)
+            per_status = sub(statistics, "NbOfRcrdsPerSts")
+            sub(per_status, "DtldNbOfRcrds", str(counts[record_status]))
+            sub(per_status, "DtldSts", record_status)
 
 
 def _report(
@@ -330,16 +330,16 @@ def _report(
 ) -> None:
     """``Rpt``: the day's totals and one ``RjctnSttstcs`` for the counterparty, with its
     refused reports and refused derivatives."""
-    report = _sub(parent, "Rpt")
-    _sub(report, "RefDt", day[0].isoformat())
+    report = sub(parent, "Rpt")
+    sub(report, "RefDt", day[0].isoformat())
     _report_totals(report, accepted[0], len(messages))
     _transaction_totals(report, accepted[1], len(verdicts))
-    counterparty = _sub(report, "RjctnSttstcs")
-    _organisation(_sub(_sub(counterparty, "CtrPtyId"), "RptgCtrPty"), day[1])
-    reports = _sub(counterparty, "RptSttstcs")
+    counterparty = sub(report, "RjctnSttstcs")
+    _organisation(sub(sub(counterparty, "CtrPtyId"), "RptgCtrPty"), day[1])
+    reports = sub(counterparty, "RptSttstcs")
     _report_totals(reports, accepted[0], len(messages))
     _refused_messages(reports, messages)
-    derivatives = _sub(_sub(counterparty, "DerivSttstcs"), "DtldSttstcs")
+    derivatives = sub(sub(counterparty, "DerivSttstcs"), "DtldSttstcs")
     _transaction_totals(derivatives, accepted[1], len(verdicts))
     _refused_derivatives(derivatives, verdicts)
 
@@ -376,15 +376,15 @@ def _count(value: int | None, what: str) -> int:
 
 
 def _report_totals(parent: etree._Element, accepted: int, rejected: int) -> None:
-    _sub(parent, "TtlNbOfRpts", str(accepted + rejected))
-    _sub(parent, "TtlNbOfRptsAccptd", str(accepted))
-    _sub(parent, "TtlNbOfRptsRjctd", str(rejected))
+    sub(parent, "TtlNbOfRpts", str(accepted + rejected))
+    sub(parent, "TtlNbOfRptsAccptd", str(accepted))
+    sub(parent, "TtlNbOfRptsRjctd", str(rejected))
 
 
 def _transaction_totals(parent: etree._Element, accepted: int, rejected: int) -> None:
-    _sub(parent, "TtlNbOfTxs", str(accepted + rejected))
-    _sub(parent, "TtlNbOfTxsAccptd", str(accepted))
-    _sub(parent, "TtlNbOfTxsRjctd", str(rejected))
+    sub(parent, "TtlNbOfTxs", str(accepted + rejected))
+    sub(parent, "TtlNbOfTxsAccptd", str(accepted))
+    sub(parent, "TtlNbOfTxsRjctd", str(rejected))
 
 
 def _refused_messages(
@@ -394,36 +394,36 @@ def _refused_messages(
     that names none)."""
     for message_id, status, rules in messages:
         for rule in tuple(rules) or (None,):
-            per_error = _sub(parent, "NbOfRptsRjctdPerErr")
-            _sub(per_error, "DtldNb", "1")
-            entry = _sub(per_error, "RptSts")
-            _sub(entry, "MsgRptId", _text(message_id, "a message id", 140))
-            _sub(entry, "Sts", status)
+            per_error = sub(parent, "NbOfRptsRjctdPerErr")
+            sub(per_error, "DtldNb", "1")
+            entry = sub(per_error, "RptSts")
+            sub(entry, "MsgRptId", text(message_id, "a message id", 140))
+            sub(entry, "Sts", status)
             _rules(entry, "DtldVldtnRule", () if rule is None else (rule,), optional=True)
 
 
 def _refused_derivatives(parent: etree._Element, verdicts: Sequence[Verdict]) -> None:
     for verdict in verdicts:
-        reason = _sub(parent, "TxsRjctnsRsn")
-        identification = _sub(reason, "TxId")
+        reason = sub(parent, "TxsRjctnsRsn")
+        identification = sub(reason, "TxId")
         if verdict.action is not None:
-            _sub(identification, "ActnTp", verdict.action)
-        unique = _sub(identification, "UnqIdr")
-        key = _text(verdict.key, "a verdict's key", 72)
+            sub(identification, "ActnTp", verdict.action)
+        unique = sub(identification, "UnqIdr")
+        key = text(verdict.key, "a verdict's key", 72)
         if _UTI.fullmatch(key):
-            _sub(unique, "UnqTxIdr", key)
+            sub(unique, "UnqTxIdr", key)
         else:
-            _sub(_sub(unique, "Prtry"), "Id", key)
-        _sub(reason, "Sts", verdict.status)
+            sub(sub(unique, "Prtry"), "Id", key)
+        sub(reason, "Sts", verdict.status)
         _rules(reason, "DtldVldtnRule", verdict.rules, optional=True)
 
 
 def _organisation(parent: etree._Element, identifier: str) -> None:
     """An OrganisationIdentification15Choice: ``LEI``, or ``Othr/Id/Id`` for another id."""
     if _LEI.fullmatch(identifier):
-        _sub(parent, "LEI", identifier)
+        sub(parent, "LEI", identifier)
     else:
-        _sub(_sub(_sub(parent, "Othr"), "Id"), "Id", _text(identifier, "the counterparty", 72))
+        sub(sub(sub(parent, "Othr"), "Id"), "Id", text(identifier, "the counterparty", 72))
 
 
 def _rules(
@@ -432,62 +432,13 @@ def _rules(
     """The validation rules, ``Id`` and ``Desc`` each (no ``Desc`` for an empty description
     when it is ``optional``)."""
     for rule_id, description in rules:
-        rule = _sub(parent, tag)
-        _sub(rule, "Id", _text(rule_id, "a rule id", 35))
+        rule = sub(parent, tag)
+        sub(rule, "Id", text(rule_id, "a rule id", 35))
         if description or not optional:
-            _sub(rule, "Desc", _text(description, f"the description of rule {rule_id!r}", 350))
-
-
-def _header(
-    sender: str, recipient: str, message_id: str, definition: str, created: datetime
-) -> etree._Element:
-    if created.utcoffset() is None:
-        raise ValueError(f"{created.isoformat()} has no timezone: give an aware datetime (UTC)")
-    return app_header(
-        _text(sender, "the sender", 35),
-        _text(recipient, "the recipient", 35),
-        _text(message_id, "the message id", 35),
-        definition,
-        created,
-    )
-
-
-def _document(namespace: str) -> etree._Element:
-    namespaces: Any = {None: namespace}  # lxml-stubs does not allow the default namespace
-    return etree.Element(f"{{{namespace}}}Document", nsmap=namespaces)
-
-
-def _sub(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
-    """A child in the parent's namespace, with its text."""
-    child = etree.SubElement(parent, f"{{{etree.QName(parent).namespace}}}{name}")
-    if text is not None:
-        child.text = text
-    return child
-
-
-def _text(value: str, what: str, most: int) -> str:
-    """A text the schema takes and the readers read back as it is (they strip white space)."""
-    if not value or value != value.strip():
-        raise ValueError(f"{what} {value!r}: give a non-empty text without white space around it")
-    if len(value) > most:
-        raise ValueError(f"{what} {value!r}: longer than {most} characters")
-    return value
+            sub(rule, "Desc", text(description, f"the description of rule {rule_id!r}", 350))
 
 
 def _code(value: str, allowed: Sequence[str], what: str) -> str:
     if value not in allowed:
         raise ValueError(f"{what} is {value!r}; expected one of {', '.join(allowed)}")
     return value
-
-
-def _enveloped(header: etree._Element, document: etree._Element) -> bytes:
-    """``BizData``: ``Hdr/AppHdr`` and ``Pyld/Document``, serialised and checked."""
-    namespaces: Any = {None: HEAD003}
-    envelope = etree.Element(f"{{{HEAD003}}}BizData", nsmap=namespaces)
-    etree.SubElement(envelope, f"{{{HEAD003}}}Hdr").append(header)
-    etree.SubElement(envelope, f"{{{HEAD003}}}Pyld").append(document)
-    data = etree.tostring(envelope, encoding="UTF-8", xml_declaration=True, pretty_print=True)
-    result = validate(data)
-    if not result.ok:
-        raise ValueError("the feedback breaks its schema: " + "; ".join(result.lines()))
-    return data

@@ -38,15 +38,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, Final
+from typing import Final
 
 from lxml import etree
 
 from regkit.reports.emir.state import OpenDerivative
-from regkit.reports.iso20022.envelope import HEAD003, app_header
 from regkit.reports.values import RefusedError, xml_decimal, xml_utc
-from regkit.reports.xml import SCHEMAS, validate
+from regkit.reports.xml import SCHEMAS
 from regkit.samples import _iso20022
+from regkit.samples._iso20022 import document, enveloped, header, sub, text
 
 __all__ = ["ACTION_TYPES", "trade_state_report"]
 
@@ -103,78 +103,55 @@ def trade_state_report(
         >>> b"<DataSetActn>NOTX</DataSetActn>" in data
         True
     """
-    namespaces: Any = {None: _AUTH107}  # lxml-stubs does not allow the default namespace
-    document = etree.Element(f"{{{_AUTH107}}}Document", nsmap=namespaces)
-    report = _sub(document, "DerivsTradStatRpt")
-    header = _sub(report, "RptHdr")
-    _sub(header, "RptExctnDt", reference_date.isoformat())
-    _sub(header, "NbRcrds", str(len(derivatives)))
-    data = _sub(report, "TradData")
+    payload = document(_AUTH107)
+    report = sub(payload, "DerivsTradStatRpt")
+    head = sub(report, "RptHdr")
+    sub(head, "RptExctnDt", reference_date.isoformat())
+    sub(head, "NbRcrds", str(len(derivatives)))
+    data = sub(report, "TradData")
     if not derivatives:
-        _sub(data, "DataSetActn", "NOTX")
+        sub(data, "DataSetActn", "NOTX")
     for number, derivative in enumerate(derivatives, start=1):
         try:
-            _stat(_sub(data, "Stat"), derivative)
+            _stat(sub(data, "Stat"), derivative)
         except RefusedError as exc:
             raise ValueError(
                 f"derivative {number} ({derivative.uti}): {exc.field}: {exc.reason}"
             ) from None
-    if created.utcoffset() is None:
-        raise ValueError(f"{created.isoformat()} has no timezone: give an aware datetime (UTC)")
-    try:
-        app = app_header(
-            _text(repository, "repository", 35),
-            _text(reporting_counterparty, "reporting_counterparty", 35),
-            _text(feedback_id, "feedback_id", 35),
-            _DEFINITION,
-            created,
-        )
-    except RefusedError as exc:
-        raise ValueError(f"{exc.field}: {exc.reason}") from None
-    return _enveloped(app, document)
-
-
-def _enveloped(header: etree._Element, document: etree._Element) -> bytes:
-    """``BizData``: ``Hdr/AppHdr`` and ``Pyld/Document``, serialised and checked."""
-    namespaces: Any = {None: HEAD003}
-    envelope = etree.Element(f"{{{HEAD003}}}BizData", nsmap=namespaces)
-    etree.SubElement(envelope, f"{{{HEAD003}}}Hdr").append(header)
-    etree.SubElement(envelope, f"{{{HEAD003}}}Pyld").append(document)
-    written = etree.tostring(envelope, encoding="UTF-8", xml_declaration=True, pretty_print=True)
-    result = validate(written)
-    if not result.ok:
-        raise ValueError("the trade state report breaks its schema: " + "; ".join(result.lines()))
-    return written
+        except ValueError as exc:
+            raise ValueError(f"derivative {number} ({derivative.uti}): {exc}") from None
+    app = header(repository, reporting_counterparty, feedback_id, _DEFINITION, created)
+    return enveloped(app, payload, "trade state report")
 
 
 def _stat(stat: etree._Element, derivative: OpenDerivative) -> None:
     """One ``Stat``, its elements in the schema's order."""
-    parties = _sub(_sub(stat, "CtrPtySpcfcData"), "CtrPty")
-    _party(_sub(_sub(parties, "RptgCtrPty"), "Id"), derivative.reporting_counterparty)
-    other = _sub(parties, "OthrCtrPty")
+    parties = sub(sub(stat, "CtrPtySpcfcData"), "CtrPty")
+    _party(sub(sub(parties, "RptgCtrPty"), "Id"), derivative.reporting_counterparty)
+    other = sub(parties, "OthrCtrPty")
     if derivative.other_counterparty is not None:
-        _party(_sub(other, "IdTp"), derivative.other_counterparty)
-    common = _sub(stat, "CmonTradData")
-    transaction = _sub(common, "TxData")
+        _party(sub(other, "IdTp"), derivative.other_counterparty)
+    common = sub(stat, "CmonTradData")
+    transaction = sub(common, "TxData")
     if derivative.uti is not None:
-        uti = _text(derivative.uti, "uti", 72)
-        identification = _sub(transaction, "TxId")
+        uti = text(derivative.uti, "uti", 72)
+        identification = sub(transaction, "TxId")
         if _UTI.fullmatch(uti):
-            _sub(identification, "UnqTxIdr", uti)
+            sub(identification, "UnqTxIdr", uti)
         else:
-            _sub(_sub(identification, "Prtry"), "Id", uti)
+            sub(sub(identification, "Prtry"), "Id", uti)
     _notional(transaction, derivative)
     if derivative.execution_timestamp is not None:
         moment = derivative.execution_timestamp
         if moment.utcoffset() is None:
             raise RefusedError("execution_timestamp", f"{moment.isoformat()} has no timezone")
-        _sub(transaction, "ExctnTmStmp", xml_utc(moment))
+        sub(transaction, "ExctnTmStmp", xml_utc(moment))
     if derivative.expiry_date is not None:
-        _sub(transaction, "XprtnDt", derivative.expiry_date.isoformat())
+        sub(transaction, "XprtnDt", derivative.expiry_date.isoformat())
     if derivative.action_type is not None:
         if derivative.action_type not in ACTION_TYPES:
             raise RefusedError("action_type", f"{derivative.action_type!r} is not an auth.107 code")
-        _sub(_sub(common, "CtrctMod"), "ActnTp", derivative.action_type)
+        sub(sub(common, "CtrctMod"), "ActnTp", derivative.action_type)
 
 
 def _notional(transaction: etree._Element, derivative: OpenDerivative) -> None:
@@ -187,34 +164,17 @@ def _notional(transaction: etree._Element, derivative: OpenDerivative) -> None:
         raise RefusedError("notional", "give both the notional and its currency, or neither")
     if not _CURRENCY.fullmatch(currency):
         raise RefusedError("notional_currency", f"{currency!r} is not three capital letters")
-    outer = _sub(_sub(_sub(transaction, "NtnlAmt"), "FrstLeg"), "Amt")
-    value = _sub(outer, "Amt", xml_decimal(abs(amount), "notional", 19, 25))
+    outer = sub(sub(sub(transaction, "NtnlAmt"), "FrstLeg"), "Amt")
+    value = sub(outer, "Amt", xml_decimal(abs(amount), "notional", 19, 25))
     value.set("Ccy", currency)
     if amount.is_signed() and amount:
-        _sub(outer, "Sgn", "false")
+        sub(outer, "Sgn", "false")
 
 
 def _party(parent: etree._Element, identifier: str) -> None:
     """A PartyIdentification248Choice: ``Lgl/Id/LEI`` for an LEI, else ``Ntrl/Id/Id/Id``."""
     if _LEI.fullmatch(identifier):
-        _sub(_sub(_sub(parent, "Lgl"), "Id"), "LEI", identifier)
+        sub(sub(sub(parent, "Lgl"), "Id"), "LEI", identifier)
     else:
-        code = _text(identifier, "a counterparty", 72)
-        _sub(_sub(_sub(_sub(parent, "Ntrl"), "Id"), "Id"), "Id", code)
-
-
-def _sub(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
-    """A child in the parent's namespace, with its text."""
-    child = etree.SubElement(parent, f"{{{etree.QName(parent).namespace}}}{name}")
-    if text is not None:
-        child.text = text
-    return child
-
-
-def _text(value: str, what: str, most: int) -> str:
-    """A text the schema takes and the reader reads back as it is (it strips white space)."""
-    if not value or value != value.strip():
-        raise RefusedError(what, f"{value!r}: give a non-empty text without white space around it")
-    if len(value) > most:
-        raise RefusedError(what, f"{value!r}: longer than {most} characters")
-    return value
+        code = text(identifier, "a counterparty", 72)
+        sub(sub(sub(sub(parent, "Ntrl"), "Id"), "Id"), "Id", code)
